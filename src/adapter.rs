@@ -1,0 +1,363 @@
+//! Agent adapters: how to launch an agent CLI, type into it and read its screen.
+//!
+//! Adapters are data (`adapters/*.yaml`). The built-in ones are compiled into the
+//! binary; a file of the same name in the user's config dir, or `--adapter FILE`,
+//! overrides them. A malformed adapter is an error that names file, line and column.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use regex::{Regex, RegexSet};
+use serde::Deserialize;
+
+use crate::source_location::{Located, locate_value};
+
+/// The adapters compiled into the binary: (name, YAML text).
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("sim", include_str!("../adapters/sim.yaml")),
+    ("codex", include_str!("../adapters/codex.yaml")),
+    ("claude", include_str!("../adapters/claude.yaml")),
+];
+
+/// A loaded, validated adapter.
+#[derive(Debug, Clone)]
+pub struct Adapter {
+    pub name: String,
+    pub description: String,
+    /// Where it came from: a file path, or `adapters/NAME.yaml (built in)`.
+    pub origin: PathBuf,
+    /// The program. `{goalie}` stands for goalie's own executable.
+    pub command: String,
+    pub args: Vec<String>,
+    pub env: BTreeMap<String, String>,
+    pub submit: Submit,
+    pub screen: ScreenRules,
+    pub timing: Timing,
+}
+
+/// How text is typed into the agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submit {
+    /// Wrap the text in bracketed-paste markers when the agent enabled that mode.
+    pub bracketed_paste: bool,
+    /// Pause between the text and the Enter key (Codex drops an Enter that follows too fast).
+    pub pause_ms: u64,
+    /// The bytes that submit the input.
+    pub enter: String,
+}
+
+/// What the agent's screen looks like in each situation.
+#[derive(Debug, Clone)]
+pub struct ScreenRules {
+    /// Any match on any row: the agent is working.
+    pub busy: RegexSet,
+    /// Any match on any row: the input box is shown (necessary, not sufficient, for idle).
+    pub idle: RegexSet,
+    /// A row announcing a context compaction.
+    pub compaction: RegexSet,
+    /// A row announcing a usage limit.
+    pub usage_limit: RegexSet,
+    /// A pattern whose `tokens` group is the token figure (`12,345`, `443K`, `1.2M`).
+    pub tokens: Option<Regex>,
+}
+
+/// The adapter's clocks, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timing {
+    /// How long the screen must be still, with no busy indicator, for a turn to have ended.
+    pub quiet_ms: u64,
+    /// A turn in which no busy indicator was ever seen ends only after this much stillness.
+    pub no_busy_quiet_ms: u64,
+    /// How long the agent may take to show its input box at start.
+    pub startup_timeout_ms: u64,
+}
+
+/// A problem with an adapter.
+#[derive(Debug, thiserror::Error)]
+pub enum AdapterError {
+    #[error("{0}")]
+    Invalid(Located),
+    #[error("cannot read adapter {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no adapter named `{name}` (built in: {known}; or give one with --adapter FILE)")]
+    Unknown { name: String, known: String },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdapterFile {
+    name: String,
+    #[serde(default)]
+    description: String,
+    command: String,
+    #[serde(default)]
+    args: Vec<String>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    #[serde(default)]
+    submit: SubmitFile,
+    screen: ScreenFile,
+    #[serde(default)]
+    timing: TimingFile,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct SubmitFile {
+    bracketed_paste: bool,
+    pause_ms: u64,
+    enter: String,
+}
+
+impl Default for SubmitFile {
+    fn default() -> Self {
+        SubmitFile {
+            bracketed_paste: true,
+            pause_ms: 250,
+            enter: "\r".into(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScreenFile {
+    busy: Vec<String>,
+    idle: Vec<String>,
+    #[serde(default)]
+    compaction: Vec<String>,
+    #[serde(default)]
+    usage_limit: Vec<String>,
+    #[serde(default)]
+    tokens: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct TimingFile {
+    quiet_ms: u64,
+    no_busy_quiet_ms: u64,
+    startup_timeout_ms: u64,
+}
+
+impl Default for TimingFile {
+    fn default() -> Self {
+        TimingFile {
+            quiet_ms: 1500,
+            no_busy_quiet_ms: 10_000,
+            startup_timeout_ms: 120_000,
+        }
+    }
+}
+
+impl Adapter {
+    /// Parses and validates adapter YAML; `origin` names it in errors.
+    pub fn from_yaml(text: &str, origin: &Path) -> Result<Adapter, AdapterError> {
+        let file: AdapterFile = serde_yaml_ng::from_str(text)
+            .map_err(|err| AdapterError::Invalid(Located::from_yaml(origin, &err)))?;
+        let invalid = |needle: &str, message: String| {
+            AdapterError::Invalid(locate_value(origin, text, needle, message))
+        };
+        if file.command.trim().is_empty() {
+            return Err(invalid("command:", "`command` must not be empty".into()));
+        }
+        if file.screen.busy.is_empty() || file.screen.idle.is_empty() {
+            return Err(invalid(
+                "screen:",
+                "`screen.busy` and `screen.idle` each need at least one pattern".into(),
+            ));
+        }
+        if file.submit.enter.is_empty() {
+            return Err(invalid("enter:", "`submit.enter` must not be empty".into()));
+        }
+        if file.timing.quiet_ms == 0 {
+            return Err(invalid(
+                "quiet_ms:",
+                "`timing.quiet_ms` must be above 0".into(),
+            ));
+        }
+        let set = |patterns: &[String]| -> Result<RegexSet, AdapterError> {
+            for pattern in patterns {
+                Regex::new(pattern)
+                    .map_err(|err| invalid(pattern, format!("bad pattern: {}", one_line(&err))))?;
+            }
+            RegexSet::new(patterns).map_err(|err| invalid("screen:", one_line(&err)))
+        };
+        let tokens = match &file.screen.tokens {
+            None => None,
+            Some(pattern) => {
+                let re = Regex::new(pattern)
+                    .map_err(|err| invalid(pattern, format!("bad pattern: {}", one_line(&err))))?;
+                if !re.capture_names().any(|name| name == Some("tokens")) {
+                    return Err(invalid(
+                        pattern,
+                        "`screen.tokens` needs a named group `(?P<tokens>…)`".into(),
+                    ));
+                }
+                Some(re)
+            }
+        };
+        Ok(Adapter {
+            screen: ScreenRules {
+                busy: set(&file.screen.busy)?,
+                idle: set(&file.screen.idle)?,
+                compaction: set(&file.screen.compaction)?,
+                usage_limit: set(&file.screen.usage_limit)?,
+                tokens,
+            },
+            name: file.name,
+            description: file.description,
+            origin: origin.to_path_buf(),
+            command: file.command,
+            args: file.args,
+            env: file.env,
+            submit: Submit {
+                bracketed_paste: file.submit.bracketed_paste,
+                pause_ms: file.submit.pause_ms,
+                enter: file.submit.enter,
+            },
+            timing: Timing {
+                quiet_ms: file.timing.quiet_ms,
+                no_busy_quiet_ms: file.timing.no_busy_quiet_ms.max(file.timing.quiet_ms),
+                startup_timeout_ms: file.timing.startup_timeout_ms,
+            },
+        })
+    }
+
+    /// Reads an adapter file.
+    pub fn from_file(path: &Path) -> Result<Adapter, AdapterError> {
+        let text = std::fs::read_to_string(path).map_err(|source| AdapterError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Adapter::from_yaml(&text, path)
+    }
+
+    /// Finds an adapter by name: the user's override in `config_dir/adapters/NAME.yaml`
+    /// first, then the built-in one.
+    pub fn named(name: &str, config_dir: Option<&Path>) -> Result<Adapter, AdapterError> {
+        if let Some(dir) = config_dir {
+            let path = dir.join("adapters").join(format!("{name}.yaml"));
+            if path.is_file() {
+                return Adapter::from_file(&path);
+            }
+        }
+        match BUILTIN.iter().find(|(builtin, _)| *builtin == name) {
+            Some((_, text)) => Adapter::from_yaml(
+                text,
+                &PathBuf::from(format!("adapters/{name}.yaml (built in)")),
+            ),
+            None => Err(AdapterError::Unknown {
+                name: name.to_string(),
+                known: BUILTIN
+                    .iter()
+                    .map(|(name, _)| *name)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }),
+        }
+    }
+
+    /// The program to run, with `{goalie}` replaced by `goalie_exe`.
+    pub fn program(&self, goalie_exe: &Path) -> String {
+        self.command
+            .replace("{goalie}", &goalie_exe.to_string_lossy())
+    }
+}
+
+fn one_line(err: &dyn std::fmt::Display) -> String {
+    err.to_string()
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origin() -> PathBuf {
+        PathBuf::from("my.yaml")
+    }
+
+    #[test]
+    fn every_builtin_adapter_loads() {
+        for (name, _) in BUILTIN {
+            let adapter = Adapter::named(name, None).unwrap();
+            assert_eq!(&adapter.name, name);
+            assert!(adapter.origin.to_string_lossy().contains("built in"));
+        }
+    }
+
+    #[test]
+    fn unknown_names_list_the_known_ones() {
+        let err = Adapter::named("nope", None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "no adapter named `nope` (built in: sim, codex, claude; or give one with --adapter FILE)"
+        );
+    }
+
+    #[test]
+    fn a_syntax_error_names_file_line_and_column() {
+        let text = "name: x\ncommand: y\nscreen:\n  busy: [a\n  idle: [b]\n";
+        let err = Adapter::from_yaml(text, &origin()).unwrap_err().to_string();
+        assert!(err.starts_with("my.yaml:"), "{err}");
+        let mut parts = err.splitn(4, ':');
+        parts.next();
+        let line: usize = parts.next().unwrap().parse().unwrap();
+        let column: usize = parts.next().unwrap().parse().unwrap();
+        assert!(line >= 4 && column >= 1, "{err}");
+    }
+
+    #[test]
+    fn an_unknown_field_is_an_error_with_its_position() {
+        let text = "name: x\ncommand: y\nscreen:\n  busy: [a]\n  idle: [b]\n  bussy: [c]\n";
+        let err = Adapter::from_yaml(text, &origin()).unwrap_err().to_string();
+        assert!(err.starts_with("my.yaml:6:"), "{err}");
+        assert!(err.contains("unknown field `bussy`"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_regex_points_at_the_pattern() {
+        let text = "name: x\ncommand: y\nscreen:\n  busy: ['esc to (interrupt']\n  idle: [b]\n";
+        let err = Adapter::from_yaml(text, &origin()).unwrap_err().to_string();
+        assert!(err.starts_with("my.yaml:4:10: bad pattern:"), "{err}");
+    }
+
+    #[test]
+    fn a_tokens_pattern_needs_its_group() {
+        let text =
+            "name: x\ncommand: y\nscreen:\n  busy: [a]\n  idle: [b]\n  tokens: '(\\d+) used'\n";
+        let err = Adapter::from_yaml(text, &origin()).unwrap_err().to_string();
+        assert!(err.starts_with("my.yaml:6:"), "{err}");
+        assert!(err.contains("(?P<tokens>"), "{err}");
+    }
+
+    #[test]
+    fn empty_patterns_are_refused() {
+        let text = "name: x\ncommand: y\nscreen:\n  busy: []\n  idle: [b]\n";
+        let err = Adapter::from_yaml(text, &origin()).unwrap_err().to_string();
+        assert!(err.starts_with("my.yaml:3:1:"), "{err}");
+    }
+
+    #[test]
+    fn a_user_file_overrides_the_builtin() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("adapters")).unwrap();
+        std::fs::write(
+            dir.path().join("adapters/codex.yaml"),
+            "name: codex\ncommand: my-codex\nscreen:\n  busy: [a]\n  idle: [b]\n",
+        )
+        .unwrap();
+        let adapter = Adapter::named("codex", Some(dir.path())).unwrap();
+        assert_eq!(adapter.command, "my-codex");
+        assert_eq!(adapter.submit.pause_ms, 250);
+    }
+}

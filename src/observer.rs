@@ -1,0 +1,194 @@
+//! Reads the agent's screen (as text rows from the terminal model) with the
+//! adapter's rules and says what it shows. Pure: text in, observation out.
+
+use crate::adapter::ScreenRules;
+use crate::claim::ClaimMatcher;
+
+/// What one look at the screen showed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Observation {
+    /// The screen's text differs from the previous look.
+    pub changed: bool,
+    /// A busy indicator is shown.
+    pub busy: bool,
+    /// The input box is shown.
+    pub idle: bool,
+    /// A usage-limit message is shown.
+    pub usage_limit: bool,
+    /// The token figure shown, if any.
+    pub tokens: Option<u64>,
+    /// Compaction banners seen so far (on screen now plus scrolled away).
+    pub compactions: u32,
+    /// Claim lines seen so far (on screen now plus scrolled away).
+    pub claims: u32,
+}
+
+/// Keeps what must outlive one look: rows already scrolled off the screen.
+#[derive(Debug)]
+pub struct Observer {
+    rules: ScreenRules,
+    claims: ClaimMatcher,
+    previous: Vec<String>,
+    scrolled_compactions: u32,
+    scrolled_claims: u32,
+}
+
+impl Observer {
+    pub fn new(rules: ScreenRules, claims: ClaimMatcher) -> Observer {
+        Observer {
+            rules,
+            claims,
+            previous: Vec::new(),
+            scrolled_compactions: 0,
+            scrolled_claims: 0,
+        }
+    }
+
+    /// Remembers text goalie typed, so that its echo never counts as a claim.
+    pub fn typed(&mut self, text: &str) {
+        self.claims.typed(text);
+    }
+
+    /// Looks at the screen. `scrolled` holds the rows that left the top of the
+    /// screen since the previous look.
+    pub fn observe(&mut self, rows: &[String], scrolled: &[String]) -> Observation {
+        for row in scrolled {
+            if self.rules.compaction.is_match(row) {
+                self.scrolled_compactions += 1;
+            }
+            if self.claims.is_claim(row) {
+                self.scrolled_claims += 1;
+            }
+        }
+        let mut observation = Observation {
+            changed: rows != self.previous.as_slice() || !scrolled.is_empty(),
+            compactions: self.scrolled_compactions,
+            claims: self.scrolled_claims,
+            ..Observation::default()
+        };
+        for row in rows {
+            if row.trim().is_empty() {
+                continue;
+            }
+            observation.busy |= self.rules.busy.is_match(row);
+            observation.idle |= self.rules.idle.is_match(row);
+            observation.usage_limit |= self.rules.usage_limit.is_match(row);
+            if self.rules.compaction.is_match(row) {
+                observation.compactions += 1;
+            }
+            if self.claims.is_claim(row) {
+                observation.claims += 1;
+            }
+            if observation.tokens.is_none() {
+                observation.tokens = self.tokens_in(row);
+            }
+        }
+        if observation.changed {
+            self.previous.clear();
+            self.previous.extend_from_slice(rows);
+        }
+        observation
+    }
+
+    fn tokens_in(&self, row: &str) -> Option<u64> {
+        let captures = self.rules.tokens.as_ref()?.captures(row)?;
+        parse_token_figure(captures.name("tokens")?.as_str())
+    }
+}
+
+/// `12,345` → 12345, `443K` → 443000, `1.2M` → 1200000, `8.1k` → 8100.
+pub fn parse_token_figure(text: &str) -> Option<u64> {
+    let text = text.trim().replace([',', '_', ' '], "");
+    let (number, scale) = match text.chars().last()? {
+        'k' | 'K' => (&text[..text.len() - 1], 1_000.0),
+        'm' | 'M' => (&text[..text.len() - 1], 1_000_000.0),
+        _ => (text.as_str(), 1.0),
+    };
+    let value: f64 = number.parse().ok()?;
+    if !value.is_finite() || value < 0.0 {
+        return None;
+    }
+    Some((value * scale).round() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapter::Adapter;
+
+    fn observer() -> Observer {
+        let adapter = Adapter::named("sim", None).unwrap();
+        Observer::new(adapter.screen, ClaimMatcher::new("code123456"))
+    }
+
+    fn rows(text: &str) -> Vec<String> {
+        text.lines().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn token_figures() {
+        assert_eq!(parse_token_figure("12,345"), Some(12_345));
+        assert_eq!(parse_token_figure("443K"), Some(443_000));
+        assert_eq!(parse_token_figure("1.2M"), Some(1_200_000));
+        assert_eq!(parse_token_figure("8.1k"), Some(8_100));
+        assert_eq!(parse_token_figure("K"), None);
+        assert_eq!(parse_token_figure("lots"), None);
+        assert_eq!(parse_token_figure(""), None);
+    }
+
+    #[test]
+    fn working_and_idle_screens_of_the_sim() {
+        let mut o = observer();
+        let working = rows(
+            "  >_ Sim Agent (v1.0)\n\n› fix it\n⠙ Working (3s • esc to interrupt)\n› Ask the sim to do anything\n  sim-model · 1,800 tokens used · Context 99% left",
+        );
+        let seen = o.observe(&working, &[]);
+        assert!(seen.busy && seen.idle && seen.changed);
+        assert_eq!(seen.tokens, Some(1_800));
+        let again = o.observe(&working, &[]);
+        assert!(!again.changed);
+        let idle = rows(
+            "  >_ Sim Agent (v1.0)\n\n› fix it\n• done\n\n› Ask the sim to do anything\n  sim-model · 3,600 tokens used · Context 98% left",
+        );
+        let seen = o.observe(&idle, &[]);
+        assert!(!seen.busy && seen.idle && seen.changed);
+        assert_eq!(seen.tokens, Some(3_600));
+    }
+
+    #[test]
+    fn claims_and_compactions_are_counted_on_screen_and_after_scrolling() {
+        let mut o = observer();
+        let seen = o.observe(
+            &rows("• GOALIE-COMPLETE:code123456\n• Context compacted"),
+            &[],
+        );
+        assert_eq!((seen.claims, seen.compactions), (1, 1));
+        // The rows scroll away: the totals stay.
+        let seen = o.observe(
+            &rows("other"),
+            &rows("• GOALIE-COMPLETE:code123456\n• Context compacted"),
+        );
+        assert_eq!((seen.claims, seen.compactions), (1, 1));
+        let seen = o.observe(&rows("GOALIE-COMPLETE:code123456"), &[]);
+        assert_eq!(seen.claims, 2);
+    }
+
+    #[test]
+    fn echoed_prompts_and_sentences_are_not_claims() {
+        let mut o = observer();
+        o.typed("please say GOALIE-COMPLETE:code123456");
+        let seen = o.observe(
+            &rows("GOALIE-COMPLETE:code123456\nI will print GOALIE-COMPLETE:code123456 later."),
+            &[],
+        );
+        assert_eq!(seen.claims, 0);
+    }
+
+    #[test]
+    fn garbage_rows_do_not_panic() {
+        let mut o = observer();
+        let garbage: Vec<String> = vec!["\u{0}\u{1b}[[[".into(), "�".repeat(500), "K".into()];
+        let seen = o.observe(&garbage, &garbage);
+        assert_eq!(seen.claims, 0);
+    }
+}

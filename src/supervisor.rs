@@ -1,0 +1,509 @@
+//! The supervisor's core: a pure function from (state, event) to actions.
+//!
+//! No I/O, no clock reads, no threads. The shell turns the world into [`Event`]s
+//! (each carrying the time it happened, in milliseconds since the run began) and
+//! carries out the [`Action`]s. Every decision the program makes about the goal
+//! is made here, and tested with plain event sequences.
+
+use serde_json::json;
+
+use crate::adapter::Timing;
+use crate::exit_code;
+use crate::lifecycle::{self, Actor, GoalState};
+use crate::observer::Observation;
+use crate::prompts::{PromptKind, PromptVars};
+
+/// Turn, time and token limits. `None` is unlimited.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Limits {
+    pub max_turns: Option<u32>,
+    pub max_time_ms: Option<u64>,
+    pub budget_tokens: Option<u64>,
+}
+
+/// Counters carried over from earlier runs of the same goal.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub turns: u32,
+    pub tokens_used: u64,
+    pub time_used_ms: u64,
+}
+
+/// Everything the core needs to know up front.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub objective: String,
+    pub claim_code: String,
+    pub timing: Timing,
+    /// The user's keys defer injection until they have been still this long.
+    pub user_quiet_ms: u64,
+    /// How long a wrap-up turn (and a turn running past the time limit) may take.
+    pub wrap_up_grace_ms: u64,
+    pub limits: Limits,
+    pub prior: Progress,
+}
+
+/// Something that happened. `now_ms` counts from the start of this run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The agent's screen was looked at after new output.
+    Screen { now_ms: u64, seen: Observation },
+    /// The person typed into the agent.
+    UserInput { now_ms: u64 },
+    /// Time passed.
+    Tick { now_ms: u64 },
+    /// goalie finished typing a prompt (text, pause, Enter).
+    InjectionDone { now_ms: u64 },
+    /// The agent's process ended.
+    AgentExited { now_ms: u64, status: String },
+    /// goalie was asked to stop by a signal.
+    Interrupted { now_ms: u64, signal: i32 },
+}
+
+/// Something to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Type a prompt into the agent, then report [`Event::InjectionDone`].
+    Inject {
+        kind: PromptKind,
+        vars: PromptVars,
+        why: String,
+    },
+    /// Append a row to the ledger.
+    Record {
+        kind: &'static str,
+        data: serde_json::Value,
+    },
+    /// The goal changed state (also a ledger row).
+    Transition {
+        from: GoalState,
+        to: GoalState,
+        actor: Actor,
+        reason: String,
+    },
+    /// Update the goal's counters in the database.
+    Progress {
+        turns: u32,
+        tokens_used: u64,
+        time_used_ms: u64,
+    },
+    /// Stop the agent and end the run with this exit code.
+    Stop { exit_code: i32, reason: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Waiting for the agent to show its input box.
+    Starting,
+    /// Typing a prompt.
+    Injecting { kind: PromptKind },
+    /// The agent is on a turn.
+    Working {
+        kind: PromptKind,
+        submitted_ms: u64,
+        saw_busy: bool,
+        claims_before: u32,
+        claimed: bool,
+    },
+    /// The run is over; nothing more happens.
+    Stopped,
+}
+
+/// Why a limit stopped the goal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitReason {
+    Turns,
+    Time,
+    Tokens,
+}
+
+impl LimitReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LimitReason::Turns => "turn",
+            LimitReason::Time => "time",
+            LimitReason::Tokens => "token",
+        }
+    }
+}
+
+/// The supervisor's state.
+#[derive(Debug, Clone)]
+pub struct Supervisor {
+    config: Config,
+    state: GoalState,
+    phase: Phase,
+    turns: u32,
+    tokens_used: u64,
+    tokens_recorded: u64,
+    seen: Observation,
+    last_change_ms: u64,
+    last_user_ms: Option<u64>,
+    compactions: u32,
+    usage_limit_shown: bool,
+}
+
+impl Supervisor {
+    pub fn new(config: Config) -> Supervisor {
+        Supervisor {
+            state: GoalState::Pursuing,
+            phase: Phase::Starting,
+            turns: config.prior.turns,
+            tokens_used: config.prior.tokens_used,
+            tokens_recorded: config.prior.tokens_used,
+            seen: Observation::default(),
+            last_change_ms: 0,
+            last_user_ms: None,
+            compactions: 0,
+            usage_limit_shown: false,
+            config,
+        }
+    }
+
+    pub fn state(&self) -> GoalState {
+        self.state
+    }
+
+    pub fn turns(&self) -> u32 {
+        self.turns
+    }
+
+    pub fn tokens_used(&self) -> u64 {
+        self.tokens_used
+    }
+
+    /// Whether the run has ended.
+    pub fn is_stopped(&self) -> bool {
+        self.phase == Phase::Stopped
+    }
+
+    /// The core: what to do about `event`.
+    pub fn handle(&mut self, event: Event) -> Vec<Action> {
+        let mut actions = Vec::new();
+        if self.phase == Phase::Stopped {
+            return actions;
+        }
+        match event {
+            Event::Screen { now_ms, seen } => {
+                self.on_screen(now_ms, seen, &mut actions);
+                self.advance(now_ms, &mut actions);
+            }
+            Event::UserInput { now_ms } => self.last_user_ms = Some(now_ms),
+            Event::Tick { now_ms } => self.advance(now_ms, &mut actions),
+            Event::InjectionDone { now_ms } => {
+                if let Phase::Injecting { kind, .. } = self.phase {
+                    self.phase = Phase::Working {
+                        kind,
+                        submitted_ms: now_ms,
+                        saw_busy: self.seen.busy,
+                        claims_before: self.seen.claims,
+                        claimed: false,
+                    };
+                    self.last_change_ms = now_ms;
+                }
+            }
+            Event::AgentExited { now_ms, status } => {
+                actions.push(record("agent_exited", json!({ "status": status })));
+                if self.state == GoalState::Pursuing {
+                    self.transition(
+                        GoalState::Paused,
+                        Actor::Runtime,
+                        format!("the agent exited ({status}) before the goal ended"),
+                        &mut actions,
+                    );
+                }
+                let exit_code = exit_code::for_state(self.state);
+                self.stop(
+                    now_ms,
+                    exit_code,
+                    format!("the agent exited ({status})"),
+                    &mut actions,
+                );
+            }
+            Event::Interrupted { now_ms, signal } => {
+                let reason = format!("goalie received signal {signal}");
+                if self.state == GoalState::Pursuing {
+                    self.transition(GoalState::Paused, Actor::User, reason.clone(), &mut actions);
+                }
+                self.stop(now_ms, exit_code::for_signal(signal), reason, &mut actions);
+            }
+        }
+        actions
+    }
+
+    fn on_screen(&mut self, now_ms: u64, seen: Observation, actions: &mut Vec<Action>) {
+        if seen.changed {
+            self.last_change_ms = now_ms;
+        }
+        if let Some(tokens) = seen.tokens {
+            // The screen shows the agent process's running total.
+            self.tokens_used = self.config.prior.tokens_used + tokens;
+        }
+        if seen.compactions > self.compactions {
+            actions.push(record(
+                "compacted",
+                json!({ "source": "screen", "count": seen.compactions - self.compactions }),
+            ));
+            self.compactions = seen.compactions;
+        }
+        if seen.usage_limit && !self.usage_limit_shown {
+            actions.push(record("usage_limit_shown", json!({ "source": "screen" })));
+        }
+        self.usage_limit_shown = seen.usage_limit;
+        if let Phase::Working {
+            saw_busy,
+            claims_before,
+            claimed,
+            ..
+        } = &mut self.phase
+        {
+            *saw_busy |= seen.busy;
+            if seen.claims > *claims_before && !*claimed {
+                *claimed = true;
+                actions.push(record(
+                    "claim_seen",
+                    json!({ "channel": "screen", "turn": self.turns + 1 }),
+                ));
+            }
+        }
+        self.seen = seen;
+    }
+
+    /// Moves on when the clock or the screen allows it.
+    fn advance(&mut self, now_ms: u64, actions: &mut Vec<Action>) {
+        match self.phase {
+            Phase::Stopped | Phase::Injecting { .. } => {}
+            Phase::Starting => {
+                if self.screen_settled(now_ms, self.config.timing.quiet_ms) {
+                    actions.push(record("agent_ready", json!({})));
+                    self.inject(
+                        now_ms,
+                        PromptKind::Start,
+                        "the agent is ready".into(),
+                        actions,
+                    );
+                } else if now_ms >= self.config.timing.startup_timeout_ms {
+                    let reason = format!(
+                        "the agent did not show its input box within {}s",
+                        self.config.timing.startup_timeout_ms / 1000
+                    );
+                    self.transition(GoalState::Paused, Actor::Runtime, reason.clone(), actions);
+                    self.stop(now_ms, exit_code::PAUSED, reason, actions);
+                }
+            }
+            Phase::Working {
+                kind,
+                submitted_ms,
+                saw_busy,
+                ..
+            } => {
+                let quiet = if saw_busy {
+                    self.config.timing.quiet_ms
+                } else {
+                    self.config.timing.no_busy_quiet_ms
+                };
+                let waited = now_ms.saturating_sub(submitted_ms);
+                if waited >= quiet && self.screen_settled(now_ms, quiet) {
+                    self.end_turn(now_ms, actions);
+                } else if kind == PromptKind::BudgetLimit && waited >= self.config.wrap_up_grace_ms
+                {
+                    let reason = "the wrap-up turn did not end in time".to_string();
+                    actions.push(record("wrap_up_timeout", json!({ "waited_ms": waited })));
+                    self.stop(now_ms, exit_code::BUDGET_LIMITED, reason, actions);
+                } else if kind != PromptKind::BudgetLimit {
+                    if let Some(limit) = self.config.limits.max_time_ms {
+                        if self.time_used(now_ms) >= limit + self.config.wrap_up_grace_ms {
+                            let reason =
+                                "the time limit passed while the agent was still busy".to_string();
+                            self.transition(
+                                GoalState::BudgetLimited,
+                                Actor::Runtime,
+                                reason.clone(),
+                                actions,
+                            );
+                            self.stop(now_ms, exit_code::BUDGET_LIMITED, reason, actions);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// No busy indicator, the input box shown, the screen still for `quiet_ms`,
+    /// and the person not typing.
+    fn screen_settled(&self, now_ms: u64, quiet_ms: u64) -> bool {
+        let user_still = self
+            .last_user_ms
+            .is_none_or(|at| now_ms.saturating_sub(at) >= self.config.user_quiet_ms);
+        !self.seen.busy
+            && self.seen.idle
+            && user_still
+            && now_ms.saturating_sub(self.last_change_ms) >= quiet_ms
+    }
+
+    fn end_turn(&mut self, now_ms: u64, actions: &mut Vec<Action>) {
+        let Phase::Working {
+            kind,
+            submitted_ms,
+            saw_busy,
+            claimed,
+            ..
+        } = self.phase
+        else {
+            return;
+        };
+        self.turns += 1;
+        actions.push(record(
+            "turn_ended",
+            json!({
+                "turn": self.turns,
+                "prompt": kind.as_str(),
+                "duration_ms": now_ms.saturating_sub(submitted_ms),
+                "busy_seen": saw_busy,
+                "tokens_used": self.tokens_used,
+            }),
+        ));
+        if self.tokens_used != self.tokens_recorded {
+            actions.push(record(
+                "tokens",
+                json!({ "used": self.tokens_used, "source": "screen" }),
+            ));
+            self.tokens_recorded = self.tokens_used;
+        }
+        actions.push(self.progress(now_ms));
+        if kind == PromptKind::BudgetLimit {
+            actions.push(record("wrap_up_ended", json!({ "turn": self.turns })));
+            let reason = "the agent wrapped up after a limit was reached".to_string();
+            self.stop(now_ms, exit_code::BUDGET_LIMITED, reason, actions);
+        } else if claimed {
+            actions.push(record(
+                "claim",
+                json!({ "channel": "screen", "turn": self.turns, "accepted": true,
+                        "why": "first version: claims carrying the goal's code are accepted" }),
+            ));
+            let reason = format!("the agent claimed completion in turn {}", self.turns);
+            self.transition(GoalState::Achieved, Actor::Agent, reason.clone(), actions);
+            self.stop(now_ms, exit_code::ACHIEVED, reason, actions);
+        } else if let Some(limit) = self.limit_reached(now_ms) {
+            let reason = format!("the {} limit was reached", limit.as_str());
+            self.transition(
+                GoalState::BudgetLimited,
+                Actor::Runtime,
+                reason.clone(),
+                actions,
+            );
+            self.inject(now_ms, PromptKind::BudgetLimit, reason, actions);
+        } else {
+            self.inject(
+                now_ms,
+                PromptKind::Continuation,
+                format!("turn {} ended", self.turns),
+                actions,
+            );
+        }
+    }
+
+    fn limit_reached(&self, now_ms: u64) -> Option<LimitReason> {
+        let limits = self.config.limits;
+        if limits.max_turns.is_some_and(|max| self.turns >= max) {
+            Some(LimitReason::Turns)
+        } else if limits
+            .budget_tokens
+            .is_some_and(|max| self.tokens_used >= max)
+        {
+            Some(LimitReason::Tokens)
+        } else if limits
+            .max_time_ms
+            .is_some_and(|max| self.time_used(now_ms) >= max)
+        {
+            Some(LimitReason::Time)
+        } else {
+            None
+        }
+    }
+
+    fn time_used(&self, now_ms: u64) -> u64 {
+        self.config.prior.time_used_ms + now_ms
+    }
+
+    fn inject(&mut self, now_ms: u64, kind: PromptKind, why: String, actions: &mut Vec<Action>) {
+        let limits = self.config.limits;
+        let limit_reason = (kind == PromptKind::BudgetLimit)
+            .then(|| self.limit_reached(now_ms))
+            .flatten()
+            .map(|reason| reason.as_str().to_string());
+        let vars = PromptVars {
+            objective: self.config.objective.clone(),
+            turn: self.turns + 1,
+            max_turns: limits.max_turns,
+            time_used: format_duration(self.time_used(now_ms)),
+            time_limit: limits.max_time_ms.map(format_duration),
+            tokens_used: self.tokens_used,
+            token_budget: limits.budget_tokens,
+            tokens_remaining: limits
+                .budget_tokens
+                .map(|max| max.saturating_sub(self.tokens_used)),
+            claim_code: self.config.claim_code.clone(),
+            limit_reason,
+        };
+        self.phase = Phase::Injecting { kind };
+        actions.push(Action::Inject { kind, vars, why });
+    }
+
+    fn transition(
+        &mut self,
+        to: GoalState,
+        actor: Actor,
+        reason: String,
+        actions: &mut Vec<Action>,
+    ) {
+        let from = self.state;
+        match lifecycle::check(from, to, actor) {
+            Ok(()) => {
+                self.state = to;
+                actions.push(Action::Transition {
+                    from,
+                    to,
+                    actor,
+                    reason,
+                });
+            }
+            Err(err) => actions.push(record(
+                "transition_refused",
+                json!({ "error": err.to_string(), "reason": reason }),
+            )),
+        }
+    }
+
+    fn progress(&self, now_ms: u64) -> Action {
+        Action::Progress {
+            turns: self.turns,
+            tokens_used: self.tokens_used,
+            time_used_ms: self.time_used(now_ms),
+        }
+    }
+
+    fn stop(&mut self, now_ms: u64, exit_code: i32, reason: String, actions: &mut Vec<Action>) {
+        actions.push(self.progress(now_ms));
+        actions.push(Action::Stop { exit_code, reason });
+        self.phase = Phase::Stopped;
+    }
+}
+
+fn record(kind: &'static str, data: serde_json::Value) -> Action {
+    Action::Record { kind, data }
+}
+
+/// `3725000` ms → `1h 2m 5s`.
+pub fn format_duration(ms: u64) -> String {
+    let secs = ms / 1000;
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    match (h, m) {
+        (0, 0) => format!("{s}s"),
+        (0, _) => format!("{m}m {s}s"),
+        _ => format!("{h}h {m}m {s}s"),
+    }
+}
+
+#[cfg(test)]
+mod tests;

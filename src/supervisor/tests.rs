@@ -1,0 +1,507 @@
+//! The core over event sequences: no PTY, no clock, no database.
+
+use super::*;
+
+const QUIET: u64 = 1000;
+const NO_BUSY_QUIET: u64 = 5000;
+
+fn config() -> Config {
+    Config {
+        objective: "Make the tests pass".into(),
+        claim_code: "code123456".into(),
+        timing: Timing {
+            quiet_ms: QUIET,
+            no_busy_quiet_ms: NO_BUSY_QUIET,
+            startup_timeout_ms: 30_000,
+        },
+        user_quiet_ms: 3000,
+        wrap_up_grace_ms: 60_000,
+        limits: Limits::default(),
+        prior: Progress::default(),
+    }
+}
+
+fn idle() -> Observation {
+    Observation {
+        changed: true,
+        idle: true,
+        ..Observation::default()
+    }
+}
+
+fn busy() -> Observation {
+    Observation {
+        changed: true,
+        busy: true,
+        idle: true,
+        ..Observation::default()
+    }
+}
+
+/// Drives a supervisor and keeps every action it returned.
+struct Run {
+    sup: Supervisor,
+    now: u64,
+    actions: Vec<Action>,
+}
+
+impl Run {
+    fn new(config: Config) -> Run {
+        Run {
+            sup: Supervisor::new(config),
+            now: 0,
+            actions: Vec::new(),
+        }
+    }
+
+    fn at(&mut self, now: u64, event: impl FnOnce(u64) -> Event) -> Vec<Action> {
+        assert!(now >= self.now, "time runs forward");
+        self.now = now;
+        let out = self.sup.handle(event(now));
+        self.actions.extend(out.clone());
+        out
+    }
+
+    fn screen(&mut self, now: u64, seen: Observation) -> Vec<Action> {
+        self.at(now, |now_ms| Event::Screen { now_ms, seen })
+    }
+
+    fn tick(&mut self, now: u64) -> Vec<Action> {
+        self.at(now, |now_ms| Event::Tick { now_ms })
+    }
+
+    fn injected(&mut self, now: u64) {
+        self.at(now, |now_ms| Event::InjectionDone { now_ms });
+    }
+
+    /// Ticks every 100 ms up to `until`.
+    fn ticks(&mut self, until: u64) {
+        while self.now + 100 <= until {
+            let next = self.now + 100;
+            self.tick(next);
+        }
+    }
+
+    /// Brings the agent to its first prompt and types it.
+    fn start(&mut self) {
+        self.screen(100, idle());
+        self.ticks(100 + QUIET);
+        assert_eq!(self.injections(), vec![PromptKind::Start]);
+        let now = self.now + 300;
+        self.injected(now);
+    }
+
+    /// One turn from a typed prompt to its end: busy for `work` ms, then idle.
+    fn turn(&mut self, work: u64, extra: Observation) {
+        let start = self.now + 100;
+        self.screen(start, busy());
+        self.ticks(start + work);
+        let end = self.now + 100;
+        self.screen(end, Observation { ..extra });
+        self.ticks(end + QUIET + 200);
+        let now = self.now + 300;
+        self.injected(now);
+    }
+
+    fn injections(&self) -> Vec<PromptKind> {
+        self.actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Inject { kind, .. } => Some(*kind),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn records(&self, wanted: &str) -> Vec<serde_json::Value> {
+        self.actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Record { kind, data } if *kind == wanted => Some(data.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn stop_code(&self) -> Option<i32> {
+        self.actions.iter().find_map(|a| match a {
+            Action::Stop { exit_code, .. } => Some(*exit_code),
+            _ => None,
+        })
+    }
+
+    fn transitions(&self) -> Vec<(GoalState, GoalState, Actor)> {
+        self.actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Transition {
+                    from, to, actor, ..
+                } => Some((*from, *to, *actor)),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+fn idle_with(f: impl FnOnce(&mut Observation)) -> Observation {
+    let mut seen = idle();
+    f(&mut seen);
+    seen
+}
+
+#[test]
+fn the_first_prompt_waits_for_a_still_input_box() {
+    let mut run = Run::new(config());
+    run.screen(
+        100,
+        Observation {
+            changed: true,
+            ..Observation::default()
+        },
+    );
+    run.ticks(3000);
+    assert!(run.injections().is_empty(), "no input box yet");
+    run.screen(3000, idle());
+    run.ticks(3000 + QUIET - 100);
+    assert!(run.injections().is_empty(), "not still long enough");
+    run.ticks(3000 + QUIET);
+    assert_eq!(run.injections(), vec![PromptKind::Start]);
+    match &run
+        .actions
+        .iter()
+        .find(|a| matches!(a, Action::Inject { .. }))
+    {
+        Some(Action::Inject { vars, .. }) => {
+            assert_eq!(vars.turn, 1);
+            assert_eq!(vars.objective, "Make the tests pass");
+            assert_eq!(vars.claim_code, "code123456");
+        }
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn exactly_one_continuation_per_idle_turn() {
+    let mut run = Run::new(config());
+    run.start();
+    for _ in 0..3 {
+        run.turn(2000, idle());
+    }
+    // Long idle after the last injection's turn: still only what the turns earned.
+    assert_eq!(
+        run.injections(),
+        vec![
+            PromptKind::Start,
+            PromptKind::Continuation,
+            PromptKind::Continuation,
+            PromptKind::Continuation
+        ]
+    );
+    assert_eq!(run.records("turn_ended").len(), 3);
+    assert_eq!(run.sup.turns(), 3);
+}
+
+#[test]
+fn nothing_is_typed_while_a_prompt_is_being_typed() {
+    let mut run = Run::new(config());
+    run.screen(100, idle());
+    run.ticks(100 + QUIET);
+    // The InjectionDone has not come: idle screens change nothing.
+    run.screen(2000, idle());
+    run.ticks(10_000);
+    assert_eq!(run.injections(), vec![PromptKind::Start]);
+}
+
+#[test]
+fn a_long_silent_busy_stretch_never_ends_the_turn() {
+    let mut run = Run::new(config());
+    run.start();
+    run.screen(run.now + 100, busy());
+    // The spinner stays on screen, nothing changes for a minute.
+    let until = run.now + 60_000;
+    run.ticks(until);
+    assert_eq!(run.injections(), vec![PromptKind::Start]);
+    assert!(run.records("turn_ended").is_empty());
+}
+
+#[test]
+fn a_turn_without_any_busy_sign_needs_the_longer_quiet_window() {
+    let mut run = Run::new(config());
+    run.start();
+    let t = run.now;
+    // The echo of the typed prompt changes the screen, but no busy indicator shows.
+    run.screen(t + 100, idle());
+    run.ticks(t + 100 + QUIET + 500);
+    assert_eq!(run.injections().len(), 1, "a short stillness is not enough");
+    run.ticks(t + 100 + NO_BUSY_QUIET + 100);
+    assert_eq!(run.injections().len(), 2);
+    assert_eq!(run.records("turn_ended")[0]["busy_seen"], false);
+}
+
+#[test]
+fn the_users_keys_defer_injection() {
+    let mut run = Run::new(config());
+    run.start();
+    let t = run.now;
+    run.screen(t + 100, busy());
+    run.screen(t + 2000, idle());
+    run.at(t + 2500, |now_ms| Event::UserInput { now_ms });
+    run.ticks(t + 2500 + 2900);
+    assert_eq!(run.injections().len(), 1, "the person typed 2.9 s ago");
+    run.ticks(t + 2500 + 3100);
+    assert_eq!(run.injections().len(), 2);
+}
+
+#[test]
+fn a_claim_ends_the_goal_achieved_at_the_end_of_its_turn() {
+    let mut run = Run::new(config());
+    run.start();
+    run.turn(1000, idle());
+    let t = run.now;
+    run.screen(t + 100, busy());
+    run.screen(
+        t + 500,
+        Observation {
+            claims: 1,
+            ..busy()
+        },
+    );
+    assert!(run.stop_code().is_none(), "not while the turn runs");
+    run.screen(t + 1000, idle_with(|o| o.claims = 1));
+    run.ticks(t + 1000 + QUIET);
+    assert_eq!(run.stop_code(), Some(0));
+    assert_eq!(run.sup.state(), GoalState::Achieved);
+    assert_eq!(
+        run.transitions(),
+        vec![(GoalState::Pursuing, GoalState::Achieved, Actor::Agent)]
+    );
+    assert_eq!(run.records("claim")[0]["turn"], 2);
+    assert!(run.sup.is_stopped());
+    assert!(
+        run.tick(run.now + 5000).is_empty(),
+        "nothing after the stop"
+    );
+}
+
+#[test]
+fn a_claim_already_on_screen_before_the_prompt_does_not_count() {
+    let mut run = Run::new(config());
+    run.screen(100, idle_with(|o| o.claims = 1));
+    run.ticks(100 + QUIET);
+    run.injected(run.now + 300);
+    run.turn(1000, idle_with(|o| o.claims = 1));
+    assert_eq!(run.stop_code(), None);
+    assert_eq!(run.sup.state(), GoalState::Pursuing);
+}
+
+#[test]
+fn max_turns_leads_to_one_wrap_up_turn_then_exit_3() {
+    let mut cfg = config();
+    cfg.limits.max_turns = Some(2);
+    let mut run = Run::new(cfg);
+    run.start();
+    run.turn(1000, idle());
+    run.turn(1000, idle());
+    assert_eq!(
+        run.injections(),
+        vec![
+            PromptKind::Start,
+            PromptKind::Continuation,
+            PromptKind::BudgetLimit
+        ]
+    );
+    assert_eq!(run.sup.state(), GoalState::BudgetLimited);
+    let wrap = run.actions.iter().find_map(|a| match a {
+        Action::Inject {
+            kind: PromptKind::BudgetLimit,
+            vars,
+            ..
+        } => Some(vars.clone()),
+        _ => None,
+    });
+    assert_eq!(wrap.unwrap().limit_reason.as_deref(), Some("turn"));
+    assert_eq!(run.stop_code(), None, "the wrap-up turn runs first");
+    run.turn(1000, idle());
+    assert_eq!(run.stop_code(), Some(3));
+    assert_eq!(run.records("wrap_up_ended").len(), 1);
+    assert_eq!(run.injections().len(), 3, "the wrap-up is injected once");
+}
+
+#[test]
+fn a_claim_in_the_last_allowed_turn_still_wins() {
+    let mut cfg = config();
+    cfg.limits.max_turns = Some(1);
+    let mut run = Run::new(cfg);
+    run.start();
+    run.turn(1000, idle_with(|o| o.claims = 1));
+    assert_eq!(run.stop_code(), Some(0));
+}
+
+#[test]
+fn the_token_budget_counts_what_the_screen_shows() {
+    let mut cfg = config();
+    cfg.limits.budget_tokens = Some(5000);
+    let mut run = Run::new(cfg);
+    run.start();
+    run.turn(1000, idle_with(|o| o.tokens = Some(3000)));
+    assert_eq!(run.injections().last(), Some(&PromptKind::Continuation));
+    run.turn(1000, idle_with(|o| o.tokens = Some(6000)));
+    assert_eq!(run.injections().last(), Some(&PromptKind::BudgetLimit));
+    assert_eq!(run.sup.tokens_used(), 6000);
+    assert_eq!(run.records("tokens").len(), 2);
+}
+
+#[test]
+fn the_time_limit_waits_for_the_turn_then_wraps_up() {
+    let mut cfg = config();
+    cfg.limits.max_time_ms = Some(10_000);
+    let mut run = Run::new(cfg);
+    run.start();
+    run.turn(15_000, idle());
+    assert_eq!(run.injections().last(), Some(&PromptKind::BudgetLimit));
+    run.turn(1000, idle());
+    assert_eq!(run.stop_code(), Some(3));
+}
+
+#[test]
+fn an_agent_busy_far_past_the_time_limit_is_stopped() {
+    let mut cfg = config();
+    cfg.limits.max_time_ms = Some(10_000);
+    cfg.wrap_up_grace_ms = 5000;
+    let mut run = Run::new(cfg);
+    run.start();
+    run.screen(run.now + 100, busy());
+    run.ticks(14_900);
+    assert_eq!(run.stop_code(), None);
+    run.ticks(15_100);
+    assert_eq!(run.stop_code(), Some(3));
+    assert_eq!(run.sup.state(), GoalState::BudgetLimited);
+}
+
+#[test]
+fn a_wrap_up_turn_that_never_ends_is_cut_off() {
+    let mut cfg = config();
+    cfg.limits.max_turns = Some(1);
+    cfg.wrap_up_grace_ms = 5000;
+    let mut run = Run::new(cfg);
+    run.start();
+    run.turn(1000, idle());
+    let t = run.now;
+    run.screen(t + 100, busy());
+    run.ticks(t + 4800);
+    assert_eq!(run.stop_code(), None);
+    run.ticks(t + 5200);
+    assert_eq!(run.stop_code(), Some(3));
+    assert_eq!(run.records("wrap_up_timeout").len(), 1);
+}
+
+#[test]
+fn the_agent_exiting_pauses_the_goal() {
+    let mut run = Run::new(config());
+    run.start();
+    run.at(run.now + 100, |now_ms| Event::AgentExited {
+        now_ms,
+        status: "exit code 1".into(),
+    });
+    assert_eq!(run.sup.state(), GoalState::Paused);
+    assert_eq!(run.stop_code(), Some(5));
+    assert_eq!(
+        run.transitions(),
+        vec![(GoalState::Pursuing, GoalState::Paused, Actor::Runtime)]
+    );
+}
+
+#[test]
+fn the_agent_exiting_during_wrap_up_keeps_budget_limited() {
+    let mut cfg = config();
+    cfg.limits.max_turns = Some(1);
+    let mut run = Run::new(cfg);
+    run.start();
+    run.turn(1000, idle());
+    run.at(run.now + 100, |now_ms| Event::AgentExited {
+        now_ms,
+        status: "exit code 0".into(),
+    });
+    assert_eq!(run.sup.state(), GoalState::BudgetLimited);
+    assert_eq!(run.stop_code(), Some(3));
+}
+
+#[test]
+fn a_signal_pauses_the_goal_and_exits_128_plus_n() {
+    let mut run = Run::new(config());
+    run.start();
+    run.at(run.now + 100, |now_ms| Event::Interrupted {
+        now_ms,
+        signal: 15,
+    });
+    assert_eq!(run.sup.state(), GoalState::Paused);
+    assert_eq!(run.stop_code(), Some(143));
+}
+
+#[test]
+fn an_agent_that_never_gets_ready_pauses_the_goal() {
+    let mut run = Run::new(config());
+    run.screen(100, busy());
+    run.ticks(29_900);
+    assert_eq!(run.stop_code(), None);
+    run.ticks(30_000);
+    assert_eq!(run.stop_code(), Some(5));
+    assert_eq!(run.sup.state(), GoalState::Paused);
+}
+
+#[test]
+fn each_new_compaction_banner_is_recorded_once() {
+    let mut run = Run::new(config());
+    run.start();
+    run.screen(
+        run.now + 100,
+        Observation {
+            compactions: 1,
+            ..busy()
+        },
+    );
+    run.screen(
+        run.now + 200,
+        Observation {
+            compactions: 1,
+            ..busy()
+        },
+    );
+    run.screen(
+        run.now + 300,
+        Observation {
+            compactions: 3,
+            ..busy()
+        },
+    );
+    let counts: Vec<_> = run
+        .records("compacted")
+        .iter()
+        .map(|r| r["count"].clone())
+        .collect();
+    assert_eq!(counts, vec![serde_json::json!(1), serde_json::json!(2)]);
+}
+
+#[test]
+fn counters_continue_from_an_earlier_run() {
+    let mut cfg = config();
+    cfg.prior = Progress {
+        turns: 7,
+        tokens_used: 10_000,
+        time_used_ms: 60_000,
+    };
+    cfg.limits.max_turns = Some(8);
+    let mut run = Run::new(cfg);
+    run.start();
+    run.turn(1000, idle_with(|o| o.tokens = Some(500)));
+    assert_eq!(run.sup.turns(), 8);
+    assert_eq!(run.sup.tokens_used(), 10_500);
+    assert_eq!(run.injections().last(), Some(&PromptKind::BudgetLimit));
+}
+
+#[test]
+fn durations_read_well() {
+    assert_eq!(format_duration(0), "0s");
+    assert_eq!(format_duration(65_000), "1m 5s");
+    assert_eq!(format_duration(3_725_000), "1h 2m 5s");
+}
