@@ -7,10 +7,26 @@
 //! (PTY, terminal, SQLite ledger, the command line).
 
 pub mod adapter;
+pub mod agent_process;
 pub mod claim;
+pub mod cli;
+pub mod error;
 pub mod exit_code;
+pub mod ledger;
 pub mod lifecycle;
 pub mod observer;
+pub mod process_tree;
 pub mod prompts;
+pub mod run;
+pub mod screen;
+pub mod sim;
 pub mod source_location;
+pub mod status;
 pub mod supervisor;
+pub mod terminal;
+
+/// Parses the command line and runs it; returns the exit code.
+pub fn run() -> Result<i32, error::Error> {
+    use clap::Parser;
+    cli::dispatch(cli::Cli::parse())
+}

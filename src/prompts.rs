@@ -182,7 +182,7 @@ impl Prompts {
 
 fn locate(origin: &Path, text: &str, err: &minijinja::Error) -> Located {
     let message = err.detail().unwrap_or(&err.kind().to_string()).to_string();
-    let mut located = match err.range() {
+    match err.range() {
         Some(range) => Located::at_offset(origin, text, range.start, message),
         None => Located {
             path: origin.to_path_buf(),
@@ -190,13 +190,7 @@ fn locate(origin: &Path, text: &str, err: &minijinja::Error) -> Located {
             column: 1,
             message,
         },
-    };
-    if let Some(line) = err.line() {
-        if err.range().is_none() {
-            located.line = line;
-        }
     }
-    located
 }
 
 /// Escapes text so that it cannot end (or fake) the tag it is quoted in.
@@ -218,7 +212,7 @@ pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -310,20 +310,18 @@ impl Supervisor {
                     let reason = "the wrap-up turn did not end in time".to_string();
                     actions.push(record("wrap_up_timeout", json!({ "waited_ms": waited })));
                     self.stop(now_ms, exit_code::BUDGET_LIMITED, reason, actions);
-                } else if kind != PromptKind::BudgetLimit {
-                    if let Some(limit) = self.config.limits.max_time_ms {
-                        if self.time_used(now_ms) >= limit + self.config.wrap_up_grace_ms {
-                            let reason =
-                                "the time limit passed while the agent was still busy".to_string();
-                            self.transition(
-                                GoalState::BudgetLimited,
-                                Actor::Runtime,
-                                reason.clone(),
-                                actions,
-                            );
-                            self.stop(now_ms, exit_code::BUDGET_LIMITED, reason, actions);
-                        }
-                    }
+                } else if kind != PromptKind::BudgetLimit
+                    && let Some(limit) = self.config.limits.max_time_ms
+                    && self.time_used(now_ms) >= limit + self.config.wrap_up_grace_ms
+                {
+                    let reason = "the time limit passed while the agent was still busy".to_string();
+                    self.transition(
+                        GoalState::BudgetLimited,
+                        Actor::Runtime,
+                        reason.clone(),
+                        actions,
+                    );
+                    self.stop(now_ms, exit_code::BUDGET_LIMITED, reason, actions);
                 }
             }
         }

@@ -1,0 +1,283 @@
+//! The command line: arguments (clap) and what each subcommand does.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::adapter::Adapter;
+use crate::error::Error;
+use crate::exit_code;
+use crate::ledger;
+use crate::prompts::Prompts;
+use crate::run::{self, RunSpec};
+use crate::supervisor::Limits;
+use crate::{status, terminal};
+
+/// Keeps an interactive coding-agent CLI working on one goal until it is
+/// achieved, blocked, paused by you, or out of budget.
+#[derive(Debug, Parser)]
+#[command(name = "goalie", version, after_help = exit_code::TABLE)]
+pub struct Cli {
+    /// The goals database [default: $XDG_DATA_HOME/goalie/goalie.db]
+    #[arg(long, global = true, env = "GOALIE_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run an agent CLI on a goal until the goal ends.
+    #[command(after_help = RUN_HELP)]
+    Run(RunArgs),
+    /// The same loop on goalie's built-in simulated agent: no API key, no network.
+    Demo(DemoArgs),
+    /// Show one goal (the latest if none is named).
+    Status {
+        /// A goal id or a unique prefix of one.
+        goal: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List every goal, newest first.
+    Ls {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The simulated agent itself (what `goalie demo` runs inside its PTY).
+    #[command(hide = true)]
+    Sim {
+        /// A scenario file (YAML); the built-in demo scenario if omitted.
+        #[arg(long, value_name = "FILE")]
+        scenario: Option<PathBuf>,
+    },
+}
+
+const RUN_HELP: &str = "\
+Examples:
+  goalie run --agent codex \"Migrate src/models to pydantic v2; pytest and mypy pass\"
+  goalie run --agent claude --max-turns 40 --max-time 4h --budget-tokens 200k \"…\"
+  goalie run --agent codex --headless \"…\" -- -c model=gpt-5
+
+Arguments after -- go to the agent CLI. With a terminal, you see the agent's own
+screen and can type into it; goalie waits until you have stopped typing before it
+types. Without one (a script, CI, nohup) or with --headless, goalie prints one line
+per event instead.";
+
+/// Limits shared by `run` and `demo`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct LimitArgs {
+    /// Stop after this many turns (then one wrap-up turn).
+    #[arg(long, value_name = "N")]
+    pub max_turns: Option<u32>,
+    /// Stop after this much time, e.g. 90m or 4h (then one wrap-up turn).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub max_time: Option<Duration>,
+    /// Stop once the agent shows this many tokens used, e.g. 200k or 1.5M.
+    #[arg(long, value_name = "TOKENS", value_parser = parse_tokens)]
+    pub budget_tokens: Option<u64>,
+    /// Print progress lines instead of showing the agent's screen.
+    #[arg(long)]
+    pub headless: bool,
+    /// The agent's working directory [default: the current directory].
+    #[arg(long, value_name = "DIR")]
+    pub workdir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// What the agent should achieve.
+    pub objective: String,
+    /// The agent CLI: codex, claude or sim (or a name in your config's adapters/).
+    #[arg(long, value_name = "NAME", required_unless_present = "adapter")]
+    pub agent: Option<String>,
+    /// An adapter file to use instead of a named one.
+    #[arg(long, value_name = "FILE")]
+    pub adapter: Option<PathBuf>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    /// Arguments passed to the agent CLI.
+    #[arg(last = true, value_name = "AGENT_ARGS")]
+    pub agent_args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// The objective the simulated agent works on.
+    #[arg(long, default_value = DEMO_OBJECTIVE)]
+    pub objective: String,
+    /// A scenario file for the simulated agent (YAML).
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+const DEMO_OBJECTIVE: &str = "Make the demo project's test suite pass: fix the failing parser test and add a test for empty input.";
+
+/// Runs the parsed command line; returns the exit code.
+pub fn dispatch(cli: Cli) -> Result<i32, Error> {
+    let db = cli.db.clone().unwrap_or_else(ledger::default_path);
+    match cli.command {
+        Command::Run(args) => {
+            let config = config_dir();
+            let adapter = match (&args.adapter, &args.agent) {
+                (Some(file), _) => Adapter::from_file(file)?,
+                (None, Some(name)) => Adapter::named(name, config.as_deref())?,
+                (None, None) => {
+                    return Err(Error::Usage("give --agent NAME or --adapter FILE".into()));
+                }
+            };
+            run_goal(adapter, args.objective, &args.limits, args.agent_args, db)
+        }
+        Command::Demo(args) => {
+            let adapter = Adapter::named("sim", None)?;
+            let mut agent_args = Vec::new();
+            if let Some(scenario) = &args.scenario {
+                crate::sim::Scenario::load(scenario)?;
+                let scenario = absolute(scenario)?;
+                agent_args = vec!["--scenario".into(), scenario.display().to_string()];
+            }
+            run_goal(adapter, args.objective, &args.limits, agent_args, db)
+        }
+        Command::Status { goal, json } => status::show(&db, goal.as_deref(), json),
+        Command::Ls { json } => status::list(&db, json),
+        Command::Sim { scenario } => {
+            let scenario = match scenario {
+                Some(path) => crate::sim::Scenario::load(&path)?,
+                None => crate::sim::Scenario::builtin(),
+            };
+            crate::sim::run(scenario).map_err(|err| Error::io("the simulated agent failed", err))
+        }
+    }
+}
+
+fn run_goal(
+    adapter: Adapter,
+    objective: String,
+    limits: &LimitArgs,
+    agent_args: Vec<String>,
+    db: PathBuf,
+) -> Result<i32, Error> {
+    if objective.trim().is_empty() {
+        return Err(Error::Usage(
+            "the objective is empty: say what the agent should achieve".into(),
+        ));
+    }
+    if limits.max_turns == Some(0) {
+        return Err(Error::Usage("--max-turns must be at least 1".into()));
+    }
+    let workdir = match &limits.workdir {
+        Some(dir) => absolute(dir)?,
+        None => std::env::current_dir()
+            .map_err(|err| Error::io("cannot read the current directory", err))?,
+    };
+    if !workdir.is_dir() {
+        return Err(Error::Usage(format!(
+            "the working directory {} does not exist",
+            workdir.display()
+        )));
+    }
+    let prompts = Prompts::load(config_dir().map(|dir| dir.join("prompts")).as_deref())?;
+    let max_time_ms = limits
+        .max_time
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    run::run(RunSpec {
+        adapter,
+        prompts,
+        objective,
+        workdir,
+        limits: Limits {
+            max_turns: limits.max_turns,
+            max_time_ms,
+            budget_tokens: limits.budget_tokens,
+        },
+        agent_args,
+        headless: limits.headless || !terminal::is_interactive(),
+        db,
+        user_quiet_ms: 3000,
+        wrap_up_grace_ms: 10 * 60 * 1000,
+    })
+}
+
+/// Where the user's adapter and prompt overrides live: `$GOALIE_CONFIG_DIR`,
+/// else `$XDG_CONFIG_HOME/goalie`.
+pub fn config_dir() -> Option<PathBuf> {
+    std::env::var_os("GOALIE_CONFIG_DIR")
+        .map(PathBuf::from)
+        .or_else(|| dirs::config_dir().map(|dir| dir.join("goalie")))
+}
+
+fn absolute(path: &Path) -> Result<PathBuf, Error> {
+    std::path::absolute(path).map_err(|err| Error::io(format!("bad path {}", path.display()), err))
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let duration =
+        humantime::parse_duration(text).map_err(|err| format!("{err} (try 90m, 4h or 1h30m)"))?;
+    if duration.is_zero() {
+        return Err("must be more than zero".into());
+    }
+    Ok(duration)
+}
+
+fn parse_tokens(text: &str) -> Result<u64, String> {
+    match crate::observer::parse_token_figure(text) {
+        Some(0) => Err("must be more than zero".into()),
+        Some(tokens) => Ok(tokens),
+        None => Err("expected a number such as 50000, 200k or 1.5M".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn limits_parse() {
+        assert_eq!(parse_tokens("200k"), Ok(200_000));
+        assert_eq!(parse_tokens("1.5M"), Ok(1_500_000));
+        assert!(parse_tokens("lots").is_err());
+        assert!(parse_tokens("0").is_err());
+        assert_eq!(parse_duration("4h"), Ok(Duration::from_secs(4 * 3600)));
+        assert!(parse_duration("soon").unwrap_err().contains("try 90m"));
+    }
+
+    #[test]
+    fn agent_args_come_after_the_double_dash() {
+        let cli = Cli::try_parse_from([
+            "goalie", "run", "--agent", "codex", "fix", "--", "-c", "model=x",
+        ])
+        .unwrap();
+        match cli.command {
+            Command::Run(args) => {
+                assert_eq!(args.agent_args, vec!["-c", "model=x"]);
+                assert_eq!(args.objective, "fix");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn run_needs_an_agent() {
+        let err = Cli::try_parse_from(["goalie", "run", "fix"]).unwrap_err();
+        assert!(err.to_string().contains("--agent"), "{err}");
+    }
+
+    #[test]
+    fn help_documents_exit_codes() {
+        let help = Cli::command().render_long_help().to_string();
+        assert!(help.contains("Exit codes:"));
+        assert!(help.contains("3        budget-limited"));
+    }
+}

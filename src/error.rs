@@ -1,0 +1,65 @@
+//! The errors a user can see, each with its exit code and, where one helps, a hint.
+
+use crate::adapter::AdapterError;
+use crate::agent_process::SpawnError;
+use crate::exit_code;
+use crate::ledger::LedgerError;
+use crate::prompts::PromptError;
+use crate::sim::ScenarioError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Adapter(#[from] AdapterError),
+    #[error(transparent)]
+    Prompt(#[from] PromptError),
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    #[error(transparent)]
+    Spawn(#[from] SpawnError),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Error {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    /// The documented exit code for this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Usage(_) | Error::Adapter(_) | Error::Prompt(_) | Error::Scenario(_) => {
+                exit_code::USAGE
+            }
+            Error::Spawn(SpawnError::NotFound { .. }) => exit_code::USAGE,
+            Error::Ledger(LedgerError::NotFound(_) | LedgerError::Ambiguous { .. })
+            | Error::Ledger(LedgerError::Empty(_)) => exit_code::USAGE,
+            Error::Spawn(_) | Error::Ledger(_) | Error::Io { .. } => exit_code::INTERNAL,
+        }
+    }
+
+    /// A next step for the user, where there is an obvious one.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::Spawn(SpawnError::NotFound { .. }) => Some(
+                "install the agent CLI, pass its path with an adapter file (--adapter FILE), or try `goalie demo`".into(),
+            ),
+            Error::Ledger(LedgerError::Empty(_)) => {
+                Some("start one with `goalie run` or `goalie demo`".into())
+            }
+            _ => None,
+        }
+    }
+}

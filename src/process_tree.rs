@@ -1,0 +1,178 @@
+//! Finding every process that belongs to the agent, so none outlives goalie.
+//!
+//! The agent is a session leader (the PTY spawn calls `setsid`). Its processes
+//! are those in its session or process group, plus any descendant that moved
+//! to a session of its own (a daemon), found by following parent ids in /proc.
+
+use std::collections::{BTreeSet, HashMap};
+
+use nix::sys::signal::{Signal, kill, killpg};
+use nix::unistd::Pid;
+
+/// What /proc/PID/stat says about one process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcStat {
+    pub pid: u32,
+    pub ppid: u32,
+    pub pgrp: u32,
+    pub session: u32,
+    /// `Z`: a zombie (exited, not yet reaped).
+    pub state: char,
+    /// When it started, in clock ticks since boot: with the pid, it names a
+    /// process uniquely even after the pid is reused.
+    pub start: u64,
+}
+
+impl ProcStat {
+    /// The pid and start time: a name that cannot be reused.
+    pub fn key(&self) -> (u32, u64) {
+        (self.pid, self.start)
+    }
+}
+
+/// Parses the text of /proc/PID/stat. The command name may hold spaces and
+/// parentheses, so the fields are read after the last `)`.
+pub fn parse_stat(text: &str) -> Option<ProcStat> {
+    let (head, tail) = text.rsplit_once(')')?;
+    let pid = head.split_whitespace().next()?.parse().ok()?;
+    let mut fields = tail.split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    let ppid = fields.next()?.parse().ok()?;
+    let pgrp = fields.next()?.parse().ok()?;
+    let session = fields.next()?.parse().ok()?;
+    // starttime is field 22; session was field 6.
+    let start = fields.nth(15)?.parse().ok()?;
+    Some(ProcStat {
+        pid,
+        ppid,
+        pgrp,
+        session,
+        state,
+        start,
+    })
+}
+
+/// Every process on the machine that we may read.
+pub fn all_processes() -> Vec<ProcStat> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|entry| {
+        let entry = entry.ok()?;
+        entry.file_name().to_str()?.parse::<u32>().ok()?;
+        let text = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+        parse_stat(&text)
+    })
+    .collect()
+}
+
+/// The processes that belong to the agent whose leader is `leader`.
+pub fn members(processes: &[ProcStat], leader: u32) -> BTreeSet<u32> {
+    let mut found: BTreeSet<u32> = processes
+        .iter()
+        .filter(|p| p.pid == leader || p.session == leader || p.pgrp == leader)
+        .map(|p| p.pid)
+        .collect();
+    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
+    for p in processes {
+        children.entry(p.ppid).or_default().push(p.pid);
+    }
+    let mut stack: Vec<u32> = found.iter().copied().collect();
+    while let Some(pid) = stack.pop() {
+        for &child in children.get(&pid).map(Vec::as_slice).unwrap_or(&[]) {
+            if found.insert(child) {
+                stack.push(child);
+            }
+        }
+    }
+    found
+}
+
+/// The agent's processes that are alive (zombies excluded), as (pid, start)
+/// keys: its members now, and any process in `known` that still runs.
+pub fn living_members(leader: u32, known: &BTreeSet<(u32, u64)>) -> BTreeSet<(u32, u64)> {
+    let processes: Vec<ProcStat> = all_processes()
+        .into_iter()
+        .filter(|p| p.state != 'Z')
+        .collect();
+    let members = members(&processes, leader);
+    processes
+        .iter()
+        .filter(|p| members.contains(&p.pid) || known.contains(&p.key()))
+        .map(ProcStat::key)
+        .collect()
+}
+
+/// Sends `signal` to the agent's process group and to every process in `pids`.
+pub fn signal_all(leader: u32, pids: &BTreeSet<(u32, u64)>, signal: Signal) {
+    if let Ok(leader) = i32::try_from(leader) {
+        let _ = killpg(Pid::from_raw(leader), signal);
+    }
+    for &(pid, _) in pids {
+        if let Ok(pid) = i32::try_from(pid)
+            && pid > 1
+            && pid != std::process::id() as i32
+        {
+            let _ = kill(Pid::from_raw(pid), signal);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_lines_with_awkward_names_parse() {
+        let stat = parse_stat(
+            "4242 (my (odd) name) S 1 4242 4242 34816 4242 4194560 0 0 0 0 0 0 0 0 20 0 1 0 987654 0",
+        )
+        .unwrap();
+        assert_eq!(
+            stat,
+            ProcStat {
+                pid: 4242,
+                ppid: 1,
+                pgrp: 4242,
+                session: 4242,
+                state: 'S',
+                start: 987654,
+            }
+        );
+        assert_eq!(parse_stat("garbage"), None);
+        assert_eq!(parse_stat("1 (x) S"), None);
+        assert_eq!(parse_stat("1 (x) S 0 1 1 0 0 0"), None);
+    }
+
+    #[test]
+    fn members_include_the_session_and_escaped_descendants() {
+        let p = |pid, ppid, pgrp, session| ProcStat {
+            pid,
+            ppid,
+            pgrp,
+            session,
+            state: 'S',
+            start: 1,
+        };
+        let processes = vec![
+            p(1, 0, 1, 1),
+            p(100, 1, 100, 100),   // the agent
+            p(101, 100, 100, 100), // its child
+            p(102, 101, 102, 100), // a child in its own group, same session
+            p(103, 102, 103, 103), // a daemon in a session of its own
+            p(104, 103, 103, 103), // the daemon's child
+            p(200, 1, 200, 200),   // unrelated
+        ];
+        let found: Vec<u32> = members(&processes, 100).into_iter().collect();
+        assert_eq!(found, vec![100, 101, 102, 103, 104]);
+    }
+
+    #[test]
+    fn this_process_can_be_read() {
+        let me = std::process::id();
+        let mine = all_processes().into_iter().find(|p| p.pid == me).unwrap();
+        assert!(mine.start > 0);
+        let found = living_members(me, &BTreeSet::new());
+        assert!(found.contains(&mine.key()));
+    }
+}

@@ -1,0 +1,520 @@
+//! The imperative shell around the supervisor core: it starts the agent in a
+//! PTY, turns PTY output, keys, timers, signals and the agent's exit into
+//! events, and carries out the core's actions (typing, ledger rows, stopping).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+
+use crate::adapter::Adapter;
+use crate::agent_process::{self, AgentProcess, Exit, Launch};
+use crate::claim::{ClaimMatcher, new_claim_code};
+use crate::error::Error;
+use crate::ledger::{Ledger, NewGoal};
+use crate::observer::Observer;
+use crate::prompts::{PromptKind, Prompts};
+use crate::screen::Screen;
+use crate::supervisor::{Action, Config, Event, Limits, Progress, Supervisor, format_duration};
+use crate::terminal::{self, RawMode};
+
+/// Size of the agent's screen when no terminal gives one.
+const HEADLESS_SIZE: (u16, u16) = (50, 160);
+/// How often the clock ticks.
+const TICK: Duration = Duration::from_millis(100);
+/// How long the agent's processes get to end after SIGTERM.
+const STOP_GRACE: Duration = Duration::from_secs(3);
+
+/// Everything a run needs, validated.
+pub struct RunSpec {
+    pub adapter: Adapter,
+    pub prompts: Prompts,
+    pub objective: String,
+    pub workdir: PathBuf,
+    pub limits: Limits,
+    pub agent_args: Vec<String>,
+    pub headless: bool,
+    pub db: PathBuf,
+    pub user_quiet_ms: u64,
+    pub wrap_up_grace_ms: u64,
+}
+
+/// Runs one goal to its end; returns the exit code.
+pub fn run(spec: RunSpec) -> Result<i32, Error> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| Error::io("cannot start the async runtime", err))?;
+    runtime.block_on(supervise(spec))
+}
+
+async fn supervise(spec: RunSpec) -> Result<i32, Error> {
+    // Everything that can be wrong with the input is checked before the ledger is touched.
+    let exe =
+        std::env::current_exe().map_err(|err| Error::io("cannot find goalie's own path", err))?;
+    let program = agent_process::resolve(&spec.adapter.program(&exe), &spec.workdir)?;
+    let mut args = spec.adapter.args.clone();
+    args.extend(spec.agent_args.iter().cloned());
+    let interactive = !spec.headless;
+    let (rows, cols) = if interactive {
+        terminal::size().unwrap_or((24, 80))
+    } else {
+        HEADLESS_SIZE
+    };
+
+    let ledger = Ledger::open(&spec.db)?;
+    let claim_code = new_claim_code();
+    let goal = ledger.create_goal(&NewGoal {
+        objective: spec.objective.clone(),
+        agent: spec.adapter.name.clone(),
+        workdir: spec.workdir.display().to_string(),
+        claim_code: claim_code.clone(),
+        max_turns: spec.limits.max_turns,
+        max_time_ms: spec.limits.max_time_ms,
+        budget_tokens: spec.limits.budget_tokens,
+    })?;
+    ledger.append(
+        &goal.id,
+        "goal_created",
+        &json!({
+            "objective": spec.objective,
+            "agent": spec.adapter.name,
+            "adapter": spec.adapter.origin.display().to_string(),
+            "workdir": goal.workdir,
+            "limits": {
+                "max_turns": spec.limits.max_turns,
+                "max_time_ms": spec.limits.max_time_ms,
+                "budget_tokens": spec.limits.budget_tokens,
+            },
+            "mode": if interactive { "interactive" } else { "headless" },
+        }),
+    )?;
+
+    let launch = Launch {
+        program: program.clone(),
+        args: args.clone(),
+        env: spec.adapter.env.clone(),
+        workdir: spec.workdir.clone(),
+        rows,
+        cols,
+    };
+    let (agent, output, exit) = match AgentProcess::spawn(&launch) {
+        Ok(spawned) => spawned,
+        Err(err) => {
+            ledger.append(
+                &goal.id,
+                "agent_failed_to_start",
+                &json!({ "error": err.to_string() }),
+            )?;
+            ledger.set_state(&goal.id, crate::lifecycle::GoalState::Paused)?;
+            ledger.set_ended(&goal.id, &err.to_string())?;
+            return Err(err.into());
+        }
+    };
+    terminal::install_panic_hook(agent_process::kill_running_agent);
+    ledger.set_running(&goal.id, std::process::id(), Some(agent.pid()))?;
+    ledger.append(
+        &goal.id,
+        "agent_started",
+        &json!({ "pid": agent.pid(), "program": program.display().to_string(), "args": args,
+                 "rows": rows, "cols": cols }),
+    )?;
+
+    let progress = Progress::default();
+    let core = Supervisor::new(Config {
+        objective: spec.objective.clone(),
+        claim_code: claim_code.clone(),
+        timing: spec.adapter.timing,
+        user_quiet_ms: spec.user_quiet_ms,
+        wrap_up_grace_ms: spec.wrap_up_grace_ms,
+        limits: spec.limits,
+        prior: progress,
+    });
+    let observer = Observer::new(spec.adapter.screen.clone(), ClaimMatcher::new(&claim_code));
+    let mut shell = Shell {
+        spec: &spec,
+        ledger,
+        goal_id: goal.id.clone(),
+        core,
+        observer,
+        screen: Screen::new(rows, cols, !interactive),
+        agent,
+        exit: Some(exit),
+        started: Instant::now(),
+        interactive,
+        tokens_seen: false,
+    };
+    if !interactive {
+        shell.say(&format!(
+            "goal {} started: agent {} (pid {}) in {}",
+            goal.id,
+            spec.adapter.name,
+            shell.agent.pid(),
+            spec.workdir.display()
+        ));
+    }
+
+    let raw = if interactive {
+        Some(
+            RawMode::enter()
+                .map_err(|err| Error::io("cannot put the terminal in raw mode", err))?,
+        )
+    } else {
+        None
+    };
+    let outcome = shell.event_loop(output).await;
+    let agent_status = shell.agent.terminate(shell.exit.as_mut(), STOP_GRACE).await;
+    if raw.is_some() {
+        terminal::restore(&shell.screen.restore_sequence());
+    }
+    drop(raw);
+    let (exit_code, reason) = match outcome {
+        Ok(stopped) => stopped,
+        Err(err) => {
+            // Leave a trace in the ledger if it still works; the error is what the user sees.
+            let _ = shell.ledger.append(
+                &shell.goal_id,
+                "internal_error",
+                &json!({ "error": err.to_string() }),
+            );
+            let _ = shell.ledger.set_ended(&shell.goal_id, &err.to_string());
+            return Err(err);
+        }
+    };
+    shell.ledger.append(
+        &shell.goal_id,
+        "stopped",
+        &json!({ "reason": reason, "exit_code": exit_code, "agent_status": agent_status,
+                 "screen_resets": shell.screen.resets() }),
+    )?;
+    shell.ledger.set_ended(&shell.goal_id, &reason)?;
+    shell.summary(&reason);
+    Ok(exit_code)
+}
+
+struct Shell<'a> {
+    spec: &'a RunSpec,
+    ledger: Ledger,
+    goal_id: String,
+    core: Supervisor,
+    observer: Observer,
+    screen: Screen,
+    agent: AgentProcess,
+    exit: Option<Exit>,
+    started: Instant,
+    interactive: bool,
+    tokens_seen: bool,
+}
+
+impl Shell<'_> {
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Runs until the core says stop; returns (exit code, reason).
+    async fn event_loop(
+        &mut self,
+        mut output: agent_process::Output,
+    ) -> Result<(i32, String), Error> {
+        let signal_err = |err| Error::io("cannot listen for signals", err);
+        let mut sigint = signal(SignalKind::interrupt()).map_err(signal_err)?;
+        let mut sigterm = signal(SignalKind::terminate()).map_err(signal_err)?;
+        let mut sighup = signal(SignalKind::hangup()).map_err(signal_err)?;
+        let mut sigwinch = signal(SignalKind::window_change()).map_err(signal_err)?;
+        let (keys_tx, mut keys) = mpsc::channel::<Vec<u8>>(64);
+        if self.interactive {
+            spawn_stdin_reader(keys_tx);
+        }
+        let (done_tx, mut done) = mpsc::unbounded_channel::<()>();
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut output_open = true;
+        let mut keys_open = self.interactive;
+        let mut last_refresh = Instant::now();
+
+        loop {
+            let event = tokio::select! {
+                chunk = output.recv(), if output_open => match chunk {
+                    Some(chunk) => {
+                        self.take_output(&chunk);
+                        // Drain what else is waiting, then look at the screen once.
+                        while let Ok(more) = output.try_recv() {
+                            self.take_output(&more);
+                        }
+                        let rows = self.screen.rows();
+                        let scrolled = self.screen.take_scrolled();
+                        let seen = self.observer.observe(&rows, &scrolled);
+                        Event::Screen { now_ms: self.now_ms(), seen }
+                    }
+                    None => {
+                        output_open = false;
+                        continue;
+                    }
+                },
+                status = wait_exit(&mut self.exit) => {
+                    self.exit = None;
+                    Event::AgentExited { now_ms: self.now_ms(), status }
+                }
+                key = keys.recv(), if keys_open => match key {
+                    Some(bytes) => {
+                        let typed = !terminal::is_terminal_reply(&bytes);
+                        self.agent.write(bytes);
+                        if !typed {
+                            continue;
+                        }
+                        Event::UserInput { now_ms: self.now_ms() }
+                    }
+                    None => {
+                        // The user's terminal went away: like a hangup.
+                        keys_open = false;
+                        Event::Interrupted { now_ms: self.now_ms(), signal: libc::SIGHUP }
+                    }
+                },
+                Some(()) = done.recv() => Event::InjectionDone { now_ms: self.now_ms() },
+                _ = tick.tick() => {
+                    if last_refresh.elapsed() >= Duration::from_secs(2) {
+                        self.agent.refresh_members();
+                        last_refresh = Instant::now();
+                    }
+                    Event::Tick { now_ms: self.now_ms() }
+                }
+                _ = sigwinch.recv() => {
+                    if let Some((rows, cols)) = terminal::size().filter(|_| self.interactive) {
+                        self.agent.resize(rows, cols);
+                        self.screen.resize(rows, cols);
+                    }
+                    continue;
+                }
+                _ = sigint.recv() => Event::Interrupted { now_ms: self.now_ms(), signal: libc::SIGINT },
+                _ = sigterm.recv() => Event::Interrupted { now_ms: self.now_ms(), signal: libc::SIGTERM },
+                _ = sighup.recv() => Event::Interrupted { now_ms: self.now_ms(), signal: libc::SIGHUP },
+            };
+            for action in self.core.handle(event) {
+                if let Some(stopped) = self.perform(action, &done_tx)? {
+                    return Ok(stopped);
+                }
+            }
+        }
+    }
+
+    fn take_output(&mut self, chunk: &[u8]) {
+        if self.interactive {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(chunk);
+            let _ = out.flush();
+        }
+        self.screen.process(chunk);
+        let replies = self.screen.take_replies();
+        if !replies.is_empty() {
+            self.agent.write(replies);
+        }
+    }
+
+    /// Carries out one action; `Some` when the run is over.
+    fn perform(
+        &mut self,
+        action: Action,
+        done_tx: &mpsc::UnboundedSender<()>,
+    ) -> Result<Option<(i32, String)>, Error> {
+        match action {
+            Action::Inject { kind, vars, why } => {
+                let text = self
+                    .spec
+                    .prompts
+                    .render(kind, &vars)
+                    .map_err(Error::Usage)?;
+                let text = sanitize(&text);
+                self.observer.typed(&text);
+                self.ledger.append(
+                    &self.goal_id,
+                    "injection",
+                    &json!({ "turn": vars.turn, "prompt": kind.as_str(), "why": why, "text": text }),
+                )?;
+                if !self.interactive {
+                    self.say(&format!(
+                        "turn {}: typing the {} prompt ({why})",
+                        vars.turn,
+                        describe(kind)
+                    ));
+                }
+                self.type_text(text, done_tx.clone());
+            }
+            Action::Record { kind, data } => {
+                if !self.interactive {
+                    self.narrate(kind, &data);
+                }
+                self.ledger.append(&self.goal_id, kind, &data)?;
+            }
+            Action::Transition {
+                from,
+                to,
+                actor,
+                reason,
+            } => {
+                self.ledger.set_state(&self.goal_id, to)?;
+                self.ledger.append(
+                    &self.goal_id,
+                    "transition",
+                    &json!({ "from": from.as_str(), "to": to.as_str(), "actor": actor.as_str(), "reason": reason }),
+                )?;
+                if !self.interactive {
+                    self.say(&format!("goal {from} -> {to}: {reason}"));
+                }
+            }
+            Action::Progress {
+                turns,
+                tokens_used,
+                time_used_ms,
+            } => {
+                self.ledger
+                    .set_progress(&self.goal_id, turns, tokens_used, time_used_ms)?;
+            }
+            Action::Stop { exit_code, reason } => return Ok(Some((exit_code, reason))),
+        }
+        Ok(None)
+    }
+
+    /// Types `text` the adapter's way (paste, pause, Enter) on a task of its
+    /// own, then reports [`Event::InjectionDone`].
+    fn type_text(&self, text: String, done_tx: mpsc::UnboundedSender<()>) {
+        let submit = &self.spec.adapter.submit;
+        let mut body = Vec::with_capacity(text.len() + 12);
+        if submit.bracketed_paste && self.screen.bracketed_paste() {
+            body.extend_from_slice(b"\x1b[200~");
+            body.extend_from_slice(text.as_bytes());
+            body.extend_from_slice(b"\x1b[201~");
+        } else {
+            body.extend_from_slice(text.as_bytes());
+        }
+        let enter = submit.enter.clone().into_bytes();
+        let pause = Duration::from_millis(submit.pause_ms);
+        let writer = self.agent.writer();
+        tokio::spawn(async move {
+            let _ = writer.send(body);
+            tokio::time::sleep(pause).await;
+            let _ = writer.send(enter);
+            let _ = done_tx.send(());
+        });
+    }
+
+    fn narrate(&mut self, kind: &str, data: &serde_json::Value) {
+        let line = match kind {
+            "turn_ended" => {
+                let tokens = data["tokens_used"].as_u64().unwrap_or(0);
+                self.tokens_seen |= tokens > 0;
+                format!(
+                    "turn {} ended after {}{}",
+                    data["turn"],
+                    format_duration(data["duration_ms"].as_u64().unwrap_or(0)),
+                    if tokens > 0 {
+                        format!(" (tokens used: {})", crate::prompts::thousands(tokens))
+                    } else {
+                        String::new()
+                    }
+                )
+            }
+            "claim_seen" => format!("the agent claimed completion in turn {}", data["turn"]),
+            "compacted" => "the agent compacted its context".to_string(),
+            "usage_limit_shown" => "the agent shows a usage limit".to_string(),
+            "agent_exited" => format!(
+                "the agent exited ({})",
+                data["status"].as_str().unwrap_or("?")
+            ),
+            "wrap_up_timeout" => "the wrap-up turn took too long; stopping".to_string(),
+            _ => return,
+        };
+        self.say(&line);
+    }
+
+    /// A progress line (headless mode).
+    fn say(&self, line: &str) {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "goalie: {line}");
+        let _ = out.flush();
+    }
+
+    fn summary(&self, reason: &str) {
+        let goal = match self.ledger.goal(&self.goal_id) {
+            Ok(goal) => goal,
+            Err(_) => return,
+        };
+        let tokens = if goal.tokens_used > 0 || self.tokens_seen {
+            crate::prompts::thousands(goal.tokens_used)
+        } else {
+            "not shown by the agent".to_string()
+        };
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(
+            out,
+            "goalie: goal {} {}: {reason}\ngoalie:   turns {} · tokens {} · time {} · agent {}\ngoalie:   ledger {} (goalie status {})",
+            goal.id,
+            goal.state,
+            goal.turns,
+            tokens,
+            format_duration(goal.time_used_ms),
+            goal.agent,
+            self.ledger.path().display(),
+            goal.id,
+        );
+        let _ = out.flush();
+    }
+}
+
+async fn wait_exit(exit: &mut Option<Exit>) -> String {
+    match exit.as_mut() {
+        Some(rx) => rx.await.unwrap_or_else(|_| "unknown status".into()),
+        None => std::future::pending().await,
+    }
+}
+
+fn spawn_stdin_reader(tx: mpsc::Sender<Vec<u8>>) {
+    let _ = std::thread::Builder::new()
+        .name("user-keys".into())
+        .spawn(move || {
+            use std::io::Read;
+            let mut stdin = std::io::stdin().lock();
+            let mut buf = [0u8; 4096];
+            loop {
+                match stdin.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        if tx.blocking_send(buf[..n].to_vec()).is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+        });
+}
+
+fn describe(kind: PromptKind) -> &'static str {
+    match kind {
+        PromptKind::Start => "objective",
+        PromptKind::Continuation => "continuation",
+        PromptKind::BudgetLimit => "wrap-up",
+    }
+}
+
+/// Removes control characters (escape above all) from text to be typed, so that
+/// nothing in an objective can end a bracketed paste or drive the agent's TUI.
+pub fn sanitize(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_text_carries_no_control_sequences() {
+        assert_eq!(
+            sanitize("a\x1b[201~b\r\nc\td\u{9b}e\u{7}"),
+            "a[201~b\nc\tde"
+        );
+    }
+}

@@ -1,0 +1,47 @@
+//! `goalie sim`: a simulated coding-agent TUI, driven by a scenario file.
+//!
+//! goalie's demo, integration tests and benchmarks run it in a PTY in place
+//! of a real agent. No network, no model: [`Scenario`] scripts every turn.
+//!
+//! # Screen contract (R rows × C columns, at least 10 × 20; main screen)
+//!
+//! | row     | content                                                          |
+//! |---------|------------------------------------------------------------------|
+//! | 1       | `  >_ Sim Agent (v1.0)`                                          |
+//! | 3..R-4  | transcript, last lines that fit, wrapped with a 2-column hanging indent |
+//! | R-3     | `⠋ Working (3s • esc to interrupt)` / `◦ Compacting context (2s • esc to interrupt)` / blank when idle |
+//! | R-2     | `› ` + input, or `› Ask the sim to do anything` when empty       |
+//! | R-1     | `  sim-model · 12,345 tokens used · Context 93% left`            |
+//!
+//! Transcript entries are separated by a blank line: `› prompt` (further
+//! prompt lines indented by two spaces), `• reply` (further lines indented),
+//! then for a claim the line `  GOALIE-COMPLETE:{code}`, then `  Worked for Ns`.
+//! Other lines: `• Context compacted`, `■ Conversation interrupted`,
+//! `! terminal did not answer the cursor query`,
+//! `• (no claim code in the prompt; not claiming)`.
+//!
+//! Exit codes: 0 for `/quit`, Ctrl-D on an empty input or Ctrl-C while idle
+//! (or stdin closed); 1 after `exit_after_turns`; 128+N on signal N
+//! (SIGTERM, SIGHUP, SIGINT). The terminal is restored on every exit.
+
+mod app;
+mod builtin;
+mod claim;
+mod input;
+mod prompt;
+mod runner;
+mod scenario;
+mod screen;
+mod signals;
+mod term;
+mod text;
+mod turn;
+mod ui;
+
+pub use scenario::{ClaimMode, Scenario, ScenarioError, Turn};
+
+/// Runs the simulated agent on the process's controlling terminal (stdin/stdout are a PTY).
+/// Returns the exit code.
+pub fn run(scenario: Scenario) -> std::io::Result<i32> {
+    runner::run(scenario)
+}

@@ -1,0 +1,411 @@
+//! The scenario file: everything the simulated agent does is driven by it.
+//!
+//! ```yaml
+//! name: demo
+//! cursor_query: true            # write ESC[6n at start-up and wait for the reply
+//! cursor_query_timeout_ms: 3000
+//! startup_ms: 200
+//! spinner_ms: 100               # > 0
+//! drop_fast_enter_ms: 0         # 0 = off
+//! context_window: 200000        # > 0
+//! after_compaction_pct: 20      # 0..=100
+//! claim_after_turns: 4          # null/absent = never; 0 behaves like 1
+//! claim_mode: proper            # proper | none | mention | echo
+//! exit_after_turns: null        # exit 1 after this turn; turns count submissions,
+//!                               # interrupted ones included
+//! turns:                        # at least one; turn n uses entry n-1, the last repeats
+//!   - work_ms: 1500
+//!     silent_at_ms: 0
+//!     silent_ms: 0              # a silence reaching past work_ms lengthens the turn
+//!     compact: false            # compaction starts at work_ms/2 and adds compact_ms
+//!     compact_ms: 1000
+//!     tokens: 1800
+//!     reply: "Read the code and listed what the objective needs."
+//! ```
+//!
+//! An empty file (or one with only comments) is all defaults.
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, SeqAccess, Unexpected, Visitor};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A whole simulated session. Every field is optional in YAML.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Scenario {
+    /// Shown in the first transcript line.
+    pub name: String,
+    /// Ask the terminal for the cursor position (`ESC[6n`) at start-up.
+    pub cursor_query: bool,
+    /// How long to wait for the cursor position reply.
+    pub cursor_query_timeout_ms: u64,
+    /// Pause before the first draw.
+    pub startup_ms: u64,
+    /// Spinner frame period while working.
+    #[serde(deserialize_with = "positive")]
+    pub spinner_ms: u64,
+    /// Ignore an Enter that follows typed or pasted text by less than this (0 = off).
+    pub drop_fast_enter_ms: u64,
+    /// Context window size in tokens.
+    #[serde(deserialize_with = "positive")]
+    pub context_window: u64,
+    /// Share of the window still used after a compaction, in percent.
+    #[serde(deserialize_with = "percent")]
+    pub after_compaction_pct: u64,
+    /// First turn number whose reply claims completion (absent = never).
+    pub claim_after_turns: Option<u32>,
+    /// How the claim is made.
+    pub claim_mode: ClaimMode,
+    /// Exit with code 1 after this turn completes (absent = never).
+    pub exit_after_turns: Option<u32>,
+    /// Turn n uses entry n-1; past the end the last entry repeats.
+    #[serde(deserialize_with = "non_empty")]
+    pub turns: Vec<Turn>,
+}
+
+/// One turn of the agent.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Turn {
+    /// How long the agent works (the spinner shows).
+    pub work_ms: u64,
+    /// Where the silent stretch starts, from the start of the turn.
+    pub silent_at_ms: u64,
+    /// How long nothing at all is written (0 = no silence).
+    pub silent_ms: u64,
+    /// Compact the context in the middle of the turn.
+    pub compact: bool,
+    /// How long the compaction shows.
+    pub compact_ms: u64,
+    /// Tokens the turn uses.
+    pub tokens: u64,
+    /// The reply text (may span several lines).
+    pub reply: String,
+}
+
+/// How the agent claims that the work is complete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClaimMode {
+    /// A line holding only `GOALIE-COMPLETE:{code}`.
+    #[default]
+    Proper,
+    /// Never claims (YAML `none`).
+    #[serde(rename = "none")]
+    Never,
+    /// A sentence about the marker, never the marker alone on a line.
+    Mention,
+    /// Repeats the prompt verbatim as the reply and never claims on its own.
+    Echo,
+}
+
+/// Why a scenario could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The file could not be read.
+    #[error("{}: cannot read scenario: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The YAML is malformed or does not fit the schema.
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// An error the YAML parser could not place in the file.
+    #[error("{}: {message}", path.display())]
+    Invalid { path: PathBuf, message: String },
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Scenario {
+            name: "scenario".to_string(),
+            cursor_query: true,
+            cursor_query_timeout_ms: 3000,
+            startup_ms: 200,
+            spinner_ms: 100,
+            drop_fast_enter_ms: 0,
+            context_window: 200_000,
+            after_compaction_pct: 20,
+            claim_after_turns: None,
+            claim_mode: ClaimMode::Proper,
+            exit_after_turns: None,
+            turns: vec![Turn::default()],
+        }
+    }
+}
+
+impl Default for Turn {
+    fn default() -> Self {
+        Turn {
+            work_ms: 1500,
+            silent_at_ms: 0,
+            silent_ms: 0,
+            compact: false,
+            compact_ms: 1000,
+            tokens: 1800,
+            reply: "Read the code and listed what the objective needs.".to_string(),
+        }
+    }
+}
+
+impl Scenario {
+    /// The demo scenario.
+    pub fn builtin() -> Scenario {
+        crate::sim::builtin::demo()
+    }
+
+    /// Reads a scenario from a YAML file.
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Scenario::from_yaml_str(&text, path)
+    }
+
+    /// Parses a scenario from YAML text; `origin` names it in errors.
+    pub fn from_yaml_str(text: &str, origin: &Path) -> Result<Scenario, ScenarioError> {
+        if is_blank_yaml(text) {
+            return Ok(Scenario::default());
+        }
+        serde_yaml_ng::from_str(text).map_err(|err| describe(&err, origin))
+    }
+
+    /// The configuration of turn number `n` (1-based).
+    pub(crate) fn turn(&self, n: u32) -> Turn {
+        let index = usize::try_from(n.saturating_sub(1)).unwrap_or(usize::MAX);
+        self.turns
+            .get(index)
+            .or_else(|| self.turns.last())
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+/// True for text with nothing but comments and blank lines (an empty document).
+fn is_blank_yaml(text: &str) -> bool {
+    text.lines()
+        .map(str::trim)
+        .all(|line| line.is_empty() || line.starts_with('#') || line == "---")
+}
+
+fn describe(err: &serde_yaml_ng::Error, origin: &Path) -> ScenarioError {
+    let message = err.to_string();
+    match err.location() {
+        Some(at) => {
+            // The parser appends its own " at line L column C"; we print it in front.
+            let suffix = format!(" at line {} column {}", at.line(), at.column());
+            let message = message
+                .strip_suffix(&suffix)
+                .map(str::to_string)
+                .unwrap_or(message);
+            ScenarioError::Parse {
+                path: origin.to_path_buf(),
+                line: at.line(),
+                column: at.column(),
+                message,
+            }
+        }
+        None => ScenarioError::Invalid {
+            path: origin.to_path_buf(),
+            message,
+        },
+    }
+}
+
+// The checks below run inside the visitor, while the YAML parser still knows
+// where the value is, so their errors carry the value's line and column.
+
+fn positive<'de, D: Deserializer<'de>>(de: D) -> Result<u64, D::Error> {
+    de.deserialize_u64(Bounded {
+        min: 1,
+        max: u64::MAX,
+        expecting: "a number greater than 0",
+    })
+}
+
+fn percent<'de, D: Deserializer<'de>>(de: D) -> Result<u64, D::Error> {
+    de.deserialize_u64(Bounded {
+        min: 0,
+        max: 100,
+        expecting: "a percentage from 0 to 100",
+    })
+}
+
+fn non_empty<'de, D: Deserializer<'de>>(de: D) -> Result<Vec<Turn>, D::Error> {
+    de.deserialize_seq(NonEmptyTurns)
+}
+
+struct Bounded {
+    min: u64,
+    max: u64,
+    expecting: &'static str,
+}
+
+impl Visitor<'_> for Bounded {
+    type Value = u64;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.expecting)
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<u64, E> {
+        if (self.min..=self.max).contains(&value) {
+            Ok(value)
+        } else {
+            Err(E::invalid_value(Unexpected::Unsigned(value), &self))
+        }
+    }
+}
+
+struct NonEmptyTurns;
+
+impl<'de> Visitor<'de> for NonEmptyTurns {
+    type Value = Vec<Turn>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of at least one turn")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Turn>, A::Error> {
+        let mut turns = Vec::new();
+        while let Some(turn) = seq.next_element()? {
+            turns.push(turn);
+        }
+        if turns.is_empty() {
+            return Err(de::Error::invalid_length(0, &self));
+        }
+        Ok(turns)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Scenario, ScenarioError> {
+        Scenario::from_yaml_str(text, Path::new("dir/s.yaml"))
+    }
+
+    #[test]
+    fn empty_document_is_all_defaults() {
+        let s = parse("# nothing here\n").expect("empty scenario parses");
+        assert_eq!(s, Scenario::default());
+        assert!(s.cursor_query);
+        assert_eq!(s.cursor_query_timeout_ms, 3000);
+        assert_eq!(s.startup_ms, 200);
+        assert_eq!(s.spinner_ms, 100);
+        assert_eq!(s.drop_fast_enter_ms, 0);
+        assert_eq!(s.context_window, 200_000);
+        assert_eq!(s.after_compaction_pct, 20);
+        assert_eq!(s.claim_after_turns, None);
+        assert_eq!(s.claim_mode, ClaimMode::Proper);
+        assert_eq!(s.exit_after_turns, None);
+        assert_eq!(s.turns, vec![Turn::default()]);
+    }
+
+    #[test]
+    fn partial_fields_take_defaults() {
+        let s = parse(
+            "name: t\nclaim_after_turns: 2\nclaim_mode: echo\nexit_after_turns: null\n\
+             turns:\n  - work_ms: 10\n  - reply: |\n      two\n      lines\n",
+        )
+        .expect("scenario parses");
+        assert_eq!(s.name, "t");
+        assert_eq!(s.claim_after_turns, Some(2));
+        assert_eq!(s.claim_mode, ClaimMode::Echo);
+        assert_eq!(s.turns.len(), 2);
+        assert_eq!(s.turns[0].work_ms, 10);
+        assert_eq!(s.turns[0].tokens, 1800);
+        assert_eq!(s.turns[1].reply, "two\nlines\n");
+        assert_eq!(s.turn(1).work_ms, 10);
+        assert_eq!(s.turn(9).reply, "two\nlines\n");
+    }
+
+    #[test]
+    fn claim_mode_none_parses() {
+        let s = parse("claim_mode: none\n").expect("scenario parses");
+        assert_eq!(s.claim_mode, ClaimMode::Never);
+    }
+
+    #[test]
+    fn unknown_field_error_has_location() {
+        let err = parse("name: x\nturns:\n  - work_ms: 5\n    bogus: 1\n").expect_err("must fail");
+        match &err {
+            ScenarioError::Parse { line, column, .. } => {
+                assert_eq!((*line, *column), (4, 5));
+            }
+            other => panic!("unexpected error {other:?}"),
+        }
+        let shown = err.to_string();
+        assert!(
+            shown.starts_with("dir/s.yaml:4:5: turns[0]: unknown field `bogus`"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn top_level_unknown_field() {
+        let err = parse("name: x\nspinner: 3\n").expect_err("must fail");
+        assert!(
+            err.to_string()
+                .starts_with("dir/s.yaml:2:1: unknown field `spinner`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bad_values_are_located() {
+        let err = parse("name: x\nspinner_ms: 0\n").expect_err("must fail");
+        assert!(
+            err.to_string()
+                .starts_with("dir/s.yaml:2:13: spinner_ms: invalid value"),
+            "{err}"
+        );
+        let err = parse("claim_mode: loud\n").expect_err("must fail");
+        assert!(err.to_string().starts_with("dir/s.yaml:1:"), "{err}");
+        let err = parse("turns: []\n").expect_err("must fail");
+        assert!(
+            err.to_string()
+                .starts_with("dir/s.yaml:1:8: turns: invalid length 0"),
+            "{err}"
+        );
+        let err = parse("\nafter_compaction_pct: 101\n").expect_err("must fail");
+        assert!(err.to_string().starts_with("dir/s.yaml:2:"), "{err}");
+    }
+
+    #[test]
+    fn malformed_yaml_is_located() {
+        let err = parse("name: [unclosed\n").expect_err("must fail");
+        assert!(matches!(err, ScenarioError::Parse { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn missing_file_names_the_path() {
+        let err = Scenario::load(Path::new("/nonexistent/x.yaml")).expect_err("must fail");
+        assert!(
+            err.to_string().starts_with("/nonexistent/x.yaml: "),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn builtin_is_valid() {
+        let s = Scenario::builtin();
+        assert_eq!(s.claim_after_turns, Some(4));
+        assert_eq!(s.claim_mode, ClaimMode::Proper);
+        assert!(s.turns.len() >= 4);
+        assert!(s.turns.iter().any(|t| t.compact));
+        assert!(s.turns.iter().any(|t| t.silent_ms >= 3000));
+        assert!(s.turns.iter().all(|t| !t.reply.is_empty()));
+        assert!(s.spinner_ms > 0 && s.context_window > 0);
+    }
+}
