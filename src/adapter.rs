@@ -26,7 +26,7 @@ pub struct Adapter {
     pub description: String,
     /// Where it came from: a file path, or `adapters/NAME.yaml (built in)`.
     pub origin: PathBuf,
-    /// The program. `{goalie}` stands for goalie's own executable.
+    /// The program. `{goalie}` stands for goalie's own executable (here and in `args`).
     pub command: String,
     pub args: Vec<String>,
     pub env: BTreeMap<String, String>,
@@ -266,6 +266,15 @@ impl Adapter {
     pub fn program(&self, goalie_exe: &Path) -> String {
         self.command
             .replace("{goalie}", &goalie_exe.to_string_lossy())
+    }
+
+    /// The default arguments, with `{goalie}` replaced by `goalie_exe`.
+    pub fn launch_args(&self, goalie_exe: &Path) -> Vec<String> {
+        let exe = goalie_exe.to_string_lossy();
+        self.args
+            .iter()
+            .map(|arg| arg.replace("{goalie}", &exe))
+            .collect()
     }
 }
 

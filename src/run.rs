@@ -56,7 +56,7 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
     let exe =
         std::env::current_exe().map_err(|err| Error::io("cannot find goalie's own path", err))?;
     let program = agent_process::resolve(&spec.adapter.program(&exe), &spec.workdir)?;
-    let mut args = spec.adapter.args.clone();
+    let mut args = spec.adapter.launch_args(&exe);
     args.extend(spec.agent_args.iter().cloned());
     let interactive = !spec.headless;
     let (rows, cols) = if interactive {

@@ -1,0 +1,189 @@
+//! Shared helpers for the integration tests: run the real goalie binary (with a
+//! timeout, always), write scenario and adapter files, read the ledger.
+
+#![allow(dead_code)]
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use goalie::ledger::{Entry, Goal, Ledger};
+
+pub const GOALIE: &str = env!("CARGO_BIN_EXE_goalie");
+
+/// A scratch directory with a database path and a working directory.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+/// What a finished goalie run left.
+#[derive(Debug)]
+pub struct Outcome {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir(dir.path().join("work")).expect("workdir");
+        Sandbox { dir }
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.dir.path().join("goalie.db")
+    }
+
+    pub fn workdir(&self) -> PathBuf {
+        self.dir.path().join("work")
+    }
+
+    /// Writes a file in the sandbox and returns its path.
+    pub fn file(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).expect("write file");
+        path
+    }
+
+    /// A goalie command with this sandbox's database, config dir and workdir.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(GOALIE);
+        cmd.args(args)
+            .env("GOALIE_DB", self.db())
+            .env("GOALIE_CONFIG_DIR", self.dir.path().join("config"))
+            .current_dir(self.workdir())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd
+    }
+
+    /// Runs goalie to its end (headless: no terminal), failing the test after `limit`.
+    pub fn run(&self, args: &[&str], limit: Duration) -> Outcome {
+        let child = self.command(args).spawn().expect("spawn goalie");
+        finish(child, limit)
+    }
+
+    /// `goalie run --agent sim OBJECTIVE [extra…] -- --scenario FILE`.
+    pub fn run_sim(&self, scenario: &str, extra: &[&str], limit: Duration) -> Outcome {
+        let scenario = self.file("scenario.yaml", scenario);
+        let scenario = scenario.to_string_lossy().to_string();
+        let mut args = vec!["run", "--agent", "sim", "Make the tests pass"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--", "--scenario", &scenario]);
+        self.run(&args, limit)
+    }
+
+    pub fn ledger(&self) -> Ledger {
+        Ledger::open_existing(&self.db()).expect("ledger")
+    }
+
+    /// The only goal in the database.
+    pub fn goal(&self) -> Goal {
+        let goals = self.ledger().goals().expect("goals");
+        assert_eq!(goals.len(), 1, "one goal expected");
+        goals.into_iter().next().unwrap()
+    }
+
+    pub fn entries(&self) -> Vec<Entry> {
+        let goal = self.goal();
+        self.ledger().entries(&goal.id).expect("entries")
+    }
+
+    pub fn entries_of(&self, kind: &str) -> Vec<Entry> {
+        self.entries()
+            .into_iter()
+            .filter(|e| e.kind == kind)
+            .collect()
+    }
+
+    /// The agent's pid, from the ledger.
+    pub fn agent_pid(&self) -> u32 {
+        let started = self.entries_of("agent_started");
+        started[0].data["pid"].as_u64().expect("pid") as u32
+    }
+}
+
+/// Waits for `child` with a deadline; kills it and fails the test past it.
+pub fn finish(mut child: Child, limit: Duration) -> Outcome {
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut stderr = child.stderr.take().expect("stderr");
+    let out = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text);
+        text
+    });
+    let err = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "goalie did not finish within {limit:?}\nstdout:\n{}\nstderr:\n{}",
+                out.join().unwrap_or_default(),
+                err.join().unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    use std::os::unix::process::ExitStatusExt;
+    let code = status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+    Outcome {
+        code,
+        stdout: out.join().unwrap_or_default(),
+        stderr: err.join().unwrap_or_default(),
+    }
+}
+
+/// Processes still alive (not zombies) in the session or process group led by `leader`.
+pub fn leftover_processes(leader: u32) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        let Ok(text) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        if let Some(stat) = goalie::process_tree::parse_stat(&text)
+            && stat.state != 'Z'
+            && (stat.pgrp == leader || stat.session == leader || stat.pid == leader)
+        {
+            found.push(text);
+        }
+    }
+    found
+}
+
+/// Polls `check` until it is true or `limit` passes.
+pub fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    check()
+}
+
+/// A sim scenario: quick turns, claiming on turn `claim` (or never), in `mode`.
+pub fn scenario(claim: Option<u32>, mode: &str, work_ms: u64) -> String {
+    let claim = claim.map_or("null".to_string(), |n| n.to_string());
+    format!(
+        "name: test\nstartup_ms: 100\nclaim_after_turns: {claim}\nclaim_mode: {mode}\nturns:\n  - work_ms: {work_ms}\n    tokens: 1000\n    reply: \"Did one step of the work.\"\n"
+    )
+}
+
+pub fn path_str(path: &Path) -> String {
+    path.to_string_lossy().to_string()
+}
