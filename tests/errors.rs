@@ -1,0 +1,218 @@
+//! What the user sees when the input is wrong: the exact messages, the exit
+//! codes, and that the ledger is not touched.
+
+mod support;
+
+use std::time::Duration;
+
+use support::{Sandbox, path_str};
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+#[test]
+fn a_malformed_adapter_names_file_line_and_column_and_touches_nothing() {
+    let sandbox = Sandbox::new();
+    let adapter = sandbox.file(
+        "bad.yaml",
+        "name: bad\ncommand: sh\nscreen:\n  busy: ['esc to (interrupt']\n  idle: ['^> ']\n",
+    );
+    let out = sandbox.run(
+        &["run", "--adapter", &path_str(&adapter), "objective"],
+        LIMIT,
+    );
+    assert_eq!(out.code, 2);
+    let expected = format!(
+        "error: {}:4:10: bad pattern: regex parse error:",
+        adapter.display()
+    );
+    assert!(out.stderr.starts_with(&expected), "{}", out.stderr);
+    assert!(!sandbox.db().exists(), "the ledger was touched");
+}
+
+#[test]
+fn an_adapter_with_a_yaml_error_names_its_position() {
+    let sandbox = Sandbox::new();
+    let adapter = sandbox.file(
+        "bad.yaml",
+        "name: bad\ncommand: sh\nscreen:\n  busy: [a\n  idle: [b]\n",
+    );
+    let out = sandbox.run(
+        &["run", "--adapter", &path_str(&adapter), "objective"],
+        LIMIT,
+    );
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .starts_with(&format!("error: {}:5:", adapter.display())),
+        "{}",
+        out.stderr
+    );
+    assert!(!sandbox.db().exists());
+}
+
+#[test]
+fn an_unknown_agent_lists_the_known_ones() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.run(&["run", "--agent", "nope", "objective"], LIMIT);
+    assert_eq!(out.code, 2);
+    assert_eq!(
+        out.stderr,
+        "error: no adapter named `nope` (built in: sim, codex, claude; or give one with --adapter FILE)\n"
+    );
+    assert!(!sandbox.db().exists());
+}
+
+#[test]
+fn a_missing_agent_program_is_a_clear_error_before_the_ledger() {
+    let sandbox = Sandbox::new();
+    let adapter = sandbox.file(
+        "missing.yaml",
+        "name: missing\ncommand: definitely-missing-agent\nscreen:\n  busy: [x]\n  idle: [y]\n",
+    );
+    let out = sandbox.run(
+        &["run", "--adapter", &path_str(&adapter), "objective"],
+        LIMIT,
+    );
+    assert_eq!(out.code, 2);
+    assert_eq!(
+        out.stderr,
+        "error: cannot find the agent program `definitely-missing-agent` on PATH (is it installed?)\n\
+         hint: install the agent CLI, pass its path with an adapter file (--adapter FILE), or try `goalie demo`\n"
+    );
+    assert!(!sandbox.db().exists());
+}
+
+#[test]
+fn a_broken_prompt_override_names_file_line_and_column() {
+    let sandbox = Sandbox::new();
+    let prompts = sandbox.dir.path().join("config/prompts");
+    std::fs::create_dir_all(&prompts).unwrap();
+    std::fs::write(prompts.join("continuation.md"), "Go on\n  {{ objective }\n").unwrap();
+    let out = sandbox.run(&["demo"], LIMIT);
+    assert_eq!(out.code, 2);
+    let expected = format!("error: {}:2:", prompts.join("continuation.md").display());
+    assert!(out.stderr.starts_with(&expected), "{}", out.stderr);
+    assert!(!sandbox.db().exists());
+}
+
+#[test]
+fn a_broken_scenario_names_file_line_and_column() {
+    let sandbox = Sandbox::new();
+    let scenario = sandbox.file("s.yaml", "name: s\nturns:\n  - work_ms: 10\n    wrok: 3\n");
+    let out = sandbox.run(&["demo", "--scenario", &path_str(&scenario)], LIMIT);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .starts_with(&format!("error: {}:4:", scenario.display())),
+        "{}",
+        out.stderr
+    );
+    assert!(!sandbox.db().exists());
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    let sandbox = Sandbox::new();
+    for args in [
+        &["run", "objective"][..],
+        &["run", "--agent", "sim", "--max-turns", "0", "objective"],
+        &["run", "--agent", "sim", "--max-time", "soon", "objective"],
+        &[
+            "run",
+            "--agent",
+            "sim",
+            "--budget-tokens",
+            "lots",
+            "objective",
+        ],
+        &["run", "--agent", "sim", "  "],
+        &[
+            "run",
+            "--agent",
+            "sim",
+            "--workdir",
+            "/no/such/dir",
+            "objective",
+        ],
+        &["frobnicate"],
+    ] {
+        let out = sandbox.run(args, LIMIT);
+        assert_eq!(out.code, 2, "{args:?}: {out:?}");
+        assert!(out.stderr.contains("error"), "{args:?}: {out:?}");
+    }
+    assert!(!sandbox.db().exists());
+}
+
+#[test]
+fn status_and_ls_read_the_database() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.run(&["status"], LIMIT);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.starts_with("error: there are no goals yet in"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("hint: start one with `goalie run` or `goalie demo`")
+    );
+    let out = sandbox.run(&["ls"], LIMIT);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (
+            0,
+            "no goals yet (start one with `goalie run` or `goalie demo`)\n"
+        )
+    );
+
+    let out = sandbox.run(&["demo", "--max-turns", "1"], Duration::from_secs(90));
+    assert_eq!(out.code, 3, "{out:?}");
+    let goal = sandbox.goal();
+
+    let out = sandbox.run(&["status", "--json", &goal.id[..3]], LIMIT);
+    assert_eq!(out.code, 0);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    for field in [
+        "id",
+        "objective",
+        "state",
+        "turns",
+        "tokens_used",
+        "started_at",
+        "ended_at",
+    ] {
+        assert!(json.get(field).is_some(), "{field} missing: {json}");
+    }
+    assert_eq!(json["state"], "budget-limited");
+    assert_eq!(json["turns"], 2);
+    assert_eq!(json["running"], false);
+    assert!(
+        json.get("claim_code").is_none(),
+        "the claim code is a secret"
+    );
+
+    let out = sandbox.run(&["status"], LIMIT);
+    assert!(
+        out.stdout
+            .starts_with(&format!("goal {}  budget-limited\n", goal.id)),
+        "{}",
+        out.stdout
+    );
+    let out = sandbox.run(&["ls"], LIMIT);
+    assert!(
+        out.stdout.lines().nth(1).unwrap().starts_with(&goal.id),
+        "{}",
+        out.stdout
+    );
+    let out = sandbox.run(&["ls", "--json"], LIMIT);
+    let all: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(all.as_array().unwrap().len(), 1);
+
+    let out = sandbox.run(&["status", "zzzz"], LIMIT);
+    assert_eq!(out.code, 2);
+    assert_eq!(
+        out.stderr,
+        "error: no goal matches `zzzz` (see `goalie ls`)\n"
+    );
+}
