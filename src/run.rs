@@ -146,6 +146,7 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
         started: Instant::now(),
         interactive,
         tokens_seen: false,
+        panic_for_test: std::env::var_os("GOALIE_TEST_PANIC").is_some(),
     };
     if !interactive {
         shell.say(&format!(
@@ -207,6 +208,9 @@ struct Shell<'a> {
     started: Instant,
     interactive: bool,
     tokens_seen: bool,
+    /// Test hook: `GOALIE_TEST_PANIC=1` panics at the first end of turn, so
+    /// tests can check that a panic still restores the terminal and ends the agent.
+    panic_for_test: bool,
 }
 
 impl Shell<'_> {
@@ -343,6 +347,9 @@ impl Shell<'_> {
                 self.type_text(text, done_tx.clone());
             }
             Action::Record { kind, data } => {
+                if self.panic_for_test && kind == "turn_ended" {
+                    panic!("GOALIE_TEST_PANIC: a panic at the end of a turn");
+                }
                 if !self.interactive {
                     self.narrate(kind, &data);
                 }

@@ -140,8 +140,14 @@ pub struct Supervisor {
     last_change_ms: u64,
     last_user_ms: Option<u64>,
     compactions: u32,
+    /// A higher banner count, and since when: it counts once it has held for
+    /// [`SETTLE_MS`] (a TUI redrawing its rows can show a line twice for a moment).
+    compaction_candidate: Option<(u32, u64)>,
     usage_limit_shown: bool,
 }
+
+/// How long a new compaction count must hold before it is believed.
+const SETTLE_MS: u64 = 300;
 
 impl Supervisor {
     pub fn new(config: Config) -> Supervisor {
@@ -155,6 +161,7 @@ impl Supervisor {
             last_change_ms: 0,
             last_user_ms: None,
             compactions: 0,
+            compaction_candidate: None,
             usage_limit_shown: false,
             config,
         }
@@ -240,11 +247,11 @@ impl Supervisor {
             self.tokens_used = self.config.prior.tokens_used + tokens;
         }
         if seen.compactions > self.compactions {
-            actions.push(record(
-                "compacted",
-                json!({ "source": "screen", "count": seen.compactions - self.compactions }),
-            ));
-            self.compactions = seen.compactions;
+            if self.compaction_candidate.map(|(count, _)| count) != Some(seen.compactions) {
+                self.compaction_candidate = Some((seen.compactions, now_ms));
+            }
+        } else {
+            self.compaction_candidate = None;
         }
         if seen.usage_limit && !self.usage_limit_shown {
             actions.push(record("usage_limit_shown", json!({ "source": "screen" })));
@@ -271,6 +278,16 @@ impl Supervisor {
 
     /// Moves on when the clock or the screen allows it.
     fn advance(&mut self, now_ms: u64, actions: &mut Vec<Action>) {
+        if let Some((count, since)) = self.compaction_candidate
+            && now_ms.saturating_sub(since) >= SETTLE_MS
+        {
+            actions.push(record(
+                "compacted",
+                json!({ "source": "screen", "count": count - self.compactions }),
+            ));
+            self.compactions = count;
+            self.compaction_candidate = None;
+        }
         match self.phase {
             Phase::Stopped | Phase::Injecting { .. } => {}
             Phase::Starting => {

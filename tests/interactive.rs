@@ -1,7 +1,7 @@
 //! goalie with a terminal: the test is the user's terminal. goalie runs inside a
 //! real PTY whose output feeds a vt100 model; the test answers the terminal
 //! queries a real terminal would answer, types keys, and checks that the
-//! terminal is left as it was found.
+//! terminal is left as it was found on every way out.
 
 mod support;
 
@@ -10,136 +10,215 @@ use std::num::NonZeroU16;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
-use support::{Sandbox, leftover_processes, path_str, scenario};
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+use support::{Sandbox, eventually, leftover_processes, path_str, scenario};
 
-fn local_modes(fd: i32) -> libc::tcflag_t {
+const MODES: libc::tcflag_t = libc::ICANON | libc::ECHO | libc::ISIG | libc::IEXTEN;
+
+/// The user's terminal, with goalie running in it.
+struct Term {
+    master: Box<dyn MasterPty + Send>,
+    child: Box<dyn Child + Send + Sync>,
+    parser: Arc<Mutex<vt100::Parser>>,
+    writer: Arc<Mutex<Box<dyn Write + Send>>>,
+    modes_before: libc::tcflag_t,
+}
+
+impl Term {
+    fn start(sandbox: &Sandbox, args: &[&str], env: &[(&str, &str)]) -> Term {
+        let pair = native_pty_system()
+            .openpty(PtySize { rows: 30, cols: 100, pixel_width: 0, pixel_height: 0 })
+            .unwrap();
+        let mut cmd = CommandBuilder::new(support::GOALIE);
+        cmd.args(args);
+        cmd.env("GOALIE_DB", sandbox.db());
+        cmd.env("GOALIE_CONFIG_DIR", sandbox.dir.path().join("config"));
+        cmd.env("TERM", "xterm-256color");
+        for (key, value) in env {
+            cmd.env(key, value);
+        }
+        cmd.cwd(sandbox.workdir());
+        let modes_before = local_modes(&*pair.master);
+        let child = pair.slave.spawn_command(cmd).unwrap();
+        drop(pair.slave);
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(
+            NonZeroU16::new(30).unwrap(),
+            NonZeroU16::new(100).unwrap(),
+            0,
+        )));
+        let writer = Arc::new(Mutex::new(pair.master.take_writer().unwrap()));
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let (p, w) = (parser.clone(), writer.clone());
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let mut parser = p.lock().unwrap();
+                parser.process(&buf[..n]);
+                // Be the terminal: answer cursor position queries.
+                if buf[..n].windows(4).any(|win| win == b"\x1b[6n") {
+                    let (row, col) = parser.screen().cursor_position();
+                    let reply = format!("\x1b[{};{}R", row + 1, col + 1);
+                    let _ = w.lock().unwrap().write_all(reply.as_bytes());
+                }
+            }
+        });
+        Term { master: pair.master, child, parser, writer, modes_before }
+    }
+
+    fn screen(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    fn wait_for(&self, text: &str) {
+        let shown = eventually(Duration::from_secs(30), || self.screen().contains(text));
+        assert!(shown, "`{text}` never showed:\n{}", self.screen());
+    }
+
+    fn type_keys(&self, keys: &[u8]) {
+        self.writer.lock().unwrap().write_all(keys).unwrap();
+    }
+
+    fn signal(&self, signal: nix::sys::signal::Signal) {
+        let pid = self.child.process_id().unwrap() as i32;
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal).unwrap();
+    }
+
+    /// Waits for goalie to exit; returns its exit code.
+    fn wait(&mut self) -> u32 {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("goalie did not finish:\n{}", self.screen());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        // Let the last bytes reach the model.
+        std::thread::sleep(Duration::from_millis(300));
+        status.exit_code()
+    }
+
+    /// The terminal is as it was found: line discipline, paste mode, cursor, screen.
+    fn assert_restored(&self) {
+        assert_eq!(local_modes(&*self.master) & MODES, self.modes_before & MODES, "termios");
+        let parser = self.parser.lock().unwrap();
+        assert!(!parser.screen().bracketed_paste(), "bracketed paste left on");
+        assert!(!parser.screen().hide_cursor(), "cursor left hidden");
+        assert!(!parser.screen().alternate_screen(), "alternate screen left on");
+    }
+}
+
+fn local_modes(master: &dyn MasterPty) -> libc::tcflag_t {
+    let fd = master.as_raw_fd().unwrap();
     // SAFETY: tcgetattr writes a termios into valid memory we own.
     let mut t: libc::termios = unsafe { std::mem::zeroed() };
     assert_eq!(unsafe { libc::tcgetattr(fd, &mut t) }, 0);
     t.c_lflag
 }
 
+fn run_args(scenario: &std::path::Path) -> Vec<String> {
+    ["run", "--agent", "sim", "Make the tests pass", "--", "--scenario"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([path_str(scenario)])
+        .collect()
+}
+
+fn as_strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
 #[test]
 fn interactive_run_mirrors_the_agent_defers_to_the_user_and_restores_the_terminal() {
     let sandbox = Sandbox::new();
     let scenario = sandbox.file("s.yaml", &scenario(Some(2), "proper", 300));
-    let pair = native_pty_system()
-        .openpty(PtySize {
-            rows: 30,
-            cols: 100,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .unwrap();
-    let fd = pair.master.as_raw_fd().unwrap();
-    let modes_before = local_modes(fd);
-    assert_ne!(modes_before & libc::ICANON, 0);
-    assert_ne!(modes_before & libc::ECHO, 0);
-
-    let mut cmd = CommandBuilder::new(support::GOALIE);
-    cmd.args([
-        "run",
-        "--agent",
-        "sim",
-        "Make the tests pass",
-        "--",
-        "--scenario",
-        &path_str(&scenario),
-    ]);
-    cmd.env("GOALIE_DB", sandbox.db());
-    cmd.env("GOALIE_CONFIG_DIR", sandbox.dir.path().join("config"));
-    cmd.env("TERM", "xterm-256color");
-    cmd.cwd(sandbox.workdir());
-    let mut child = pair.slave.spawn_command(cmd).unwrap();
-    drop(pair.slave);
-
-    let parser = Arc::new(Mutex::new(vt100::Parser::new(
-        NonZeroU16::new(30).unwrap(),
-        NonZeroU16::new(100).unwrap(),
-        0,
-    )));
-    let writer = Arc::new(Mutex::new(pair.master.take_writer().unwrap()));
-    let mut reader = pair.master.try_clone_reader().unwrap();
-    let (p, w) = (parser.clone(), writer.clone());
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            let mut parser = p.lock().unwrap();
-            parser.process(&buf[..n]);
-            // Be the terminal: answer cursor position queries.
-            if buf[..n].windows(4).any(|win| win == b"\x1b[6n") {
-                let (row, col) = parser.screen().cursor_position();
-                let _ = w
-                    .lock()
-                    .unwrap()
-                    .write_all(format!("\x1b[{};{}R", row + 1, col + 1).as_bytes());
-            }
-        }
-    });
-    let screen = || parser.lock().unwrap().screen().contents();
+    let args = run_args(&scenario);
+    let mut term = Term::start(&sandbox, &as_strs(&args), &[]);
+    assert_ne!(term.modes_before & libc::ICANON, 0);
 
     // The agent's own screen reaches the user's terminal.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !screen().contains("Ask the sim to do anything") {
-        assert!(
-            Instant::now() < deadline,
-            "the agent's screen never showed:\n{}",
-            screen()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    term.wait_for("Ask the sim to do anything");
     // The user types for a while: goalie must not type over them.
     let mut last_key = SystemTime::now();
     for _ in 0..5 {
-        writer.lock().unwrap().write_all(b"x").unwrap();
+        term.type_keys(b"x");
         last_key = SystemTime::now();
         std::thread::sleep(Duration::from_millis(400));
     }
+    assert_eq!(term.wait(), 0, "{}", term.screen());
+    term.assert_restored();
+    let text = term.screen();
+    assert!(text.contains("achieved: the agent claimed completion in turn 2"), "{text}");
 
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("goalie did not finish:\n{}", screen());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(status.exit_code(), 0, "{}", screen());
-
-    // The terminal is back as it was: modes, paste mode, cursor.
-    let modes_after = local_modes(fd);
-    assert_eq!(
-        modes_after & (libc::ICANON | libc::ECHO | libc::ISIG),
-        modes_before & (libc::ICANON | libc::ECHO | libc::ISIG)
-    );
-    {
-        let parser = parser.lock().unwrap();
-        assert!(!parser.screen().bracketed_paste());
-        assert!(!parser.screen().hide_cursor());
-        assert!(!parser.screen().alternate_screen());
-    }
-    let text = screen();
-    assert!(
-        text.contains("achieved: the agent claimed completion in turn 2"),
-        "{text}"
-    );
-    // The agent showed the user's keys, and goalie's first prompt came only
-    // after the keys had been still for the user-quiet window (3 s).
+    // goalie's first prompt came only after the keys had been still for 3 s.
     let entries = sandbox.entries_of("injection");
     let first_at: jiff::Timestamp = entries[0].at.parse().expect("ledger timestamp");
     let last_key = jiff::Timestamp::try_from(last_key).unwrap();
     let waited = first_at.duration_since(last_key);
-    assert!(
-        waited >= jiff::SignedDuration::from_millis(2900),
-        "typed {waited:?} after the last key"
-    );
+    assert!(waited >= jiff::SignedDuration::from_millis(2900), "typed {waited:?} after the last key");
     assert!(leftover_processes(sandbox.agent_pid()).is_empty());
+}
+
+#[test]
+fn sigterm_restores_the_terminal_and_pauses_the_goal() {
+    let sandbox = Sandbox::new();
+    let scenario = sandbox.file("s.yaml", &scenario(None, "proper", 600_000));
+    let args = run_args(&scenario);
+    let mut term = Term::start(&sandbox, &as_strs(&args), &[]);
+    term.wait_for("esc to interrupt");
+    term.signal(nix::sys::signal::Signal::SIGTERM);
+    assert_eq!(term.wait(), 143);
+    term.assert_restored();
+    assert_eq!(sandbox.goal().state.as_str(), "paused");
+    assert!(term.screen().contains("paused: goalie received signal 15"), "{}", term.screen());
+    assert!(leftover_processes(sandbox.agent_pid()).is_empty());
+}
+
+#[test]
+fn a_panic_restores_the_terminal_and_ends_the_agent() {
+    let sandbox = Sandbox::new();
+    let scenario = sandbox.file("s.yaml", &scenario(None, "proper", 300));
+    let args = run_args(&scenario);
+    let mut term = Term::start(&sandbox, &as_strs(&args), &[("GOALIE_TEST_PANIC", "1"), ("RUST_BACKTRACE", "0")]);
+    assert_eq!(term.wait(), 101, "{}", term.screen());
+    term.assert_restored();
+    assert!(term.screen().contains("GOALIE_TEST_PANIC"), "{}", term.screen());
+    let agent = sandbox.agent_pid();
+    assert!(
+        eventually(Duration::from_secs(5), || leftover_processes(agent).is_empty()),
+        "{:?}",
+        leftover_processes(agent)
+    );
+}
+
+#[test]
+fn a_window_resize_reaches_the_agent() {
+    let sandbox = Sandbox::new();
+    let scenario = sandbox.file("s.yaml", &scenario(None, "proper", 600_000));
+    let args = run_args(&scenario);
+    let mut term = Term::start(&sandbox, &as_strs(&args), &[]);
+    term.wait_for("tokens used");
+    term.parser.lock().unwrap().screen_mut().set_size(
+        NonZeroU16::new(40).unwrap(),
+        NonZeroU16::new(120).unwrap(),
+    );
+    term.master
+        .resize(PtySize { rows: 40, cols: 120, pixel_width: 0, pixel_height: 0 })
+        .unwrap();
+    // The sim draws its footer on its second-to-last row: row 39 of 40 now.
+    let moved = eventually(Duration::from_secs(10), || {
+        let parser = term.parser.lock().unwrap();
+        let rows: Vec<String> = parser.screen().rows(0, 120).collect();
+        rows.get(38).is_some_and(|row| row.contains("tokens used"))
+    });
+    assert!(moved, "{}", term.screen());
+    term.signal(nix::sys::signal::Signal::SIGTERM);
+    assert_eq!(term.wait(), 143);
+    term.assert_restored();
 }
