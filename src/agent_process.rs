@@ -125,11 +125,13 @@ impl AgentProcess {
             .take_writer()
             .map_err(|err| fail(format!("{err:#}")))?;
 
-        let (output_tx, output_rx) = mpsc::channel::<Vec<u8>>(256);
+        // A short queue: a fast agent waits on its PTY (backpressure) instead
+        // of goalie buffering megabytes ahead of the screen model.
+        let (output_tx, output_rx) = mpsc::channel::<Vec<u8>>(4);
         std::thread::Builder::new()
             .name("agent-output".into())
             .spawn(move || {
-                let mut buf = vec![0u8; 64 * 1024];
+                let mut buf = vec![0u8; 32 * 1024];
                 loop {
                     match reader.read(&mut buf) {
                         Ok(0) | Err(_) => break,

@@ -23,6 +23,12 @@ pub struct Cli {
     #[arg(long, global = true, env = "GOALIE_DB", value_name = "PATH")]
     pub db: Option<PathBuf>,
 
+    /// More log detail (-v info, -vv debug, -vvv trace); `GOALIE_LOG` takes a
+    /// tracing filter instead. Logs go to stderr, or, while goalie shows the
+    /// agent's screen, to goalie.log beside the database.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -122,6 +128,18 @@ const DEMO_OBJECTIVE: &str = "Make the demo project's test suite pass: fix the f
 /// Runs the parsed command line; returns the exit code.
 pub fn dispatch(cli: Cli) -> Result<i32, Error> {
     let db = cli.db.clone().unwrap_or_else(ledger::default_path);
+    let shows_agent_screen = match &cli.command {
+        Command::Run(RunArgs { limits, .. }) | Command::Demo(DemoArgs { limits, .. }) => {
+            !limits.headless && terminal::is_interactive()
+        }
+        _ => false,
+    };
+    if !matches!(cli.command, Command::Sim { .. }) {
+        crate::logging::init(
+            cli.verbose,
+            shows_agent_screen.then(|| db.with_file_name("goalie.log")),
+        );
+    }
     match cli.command {
         Command::Run(args) => {
             let config = config_dir();

@@ -14,6 +14,7 @@ pub mod error;
 pub mod exit_code;
 pub mod ledger;
 pub mod lifecycle;
+pub mod logging;
 pub mod observer;
 pub mod process_tree;
 pub mod prompts;

@@ -25,6 +25,9 @@ use crate::terminal::{self, RawMode};
 const HEADLESS_SIZE: (u16, u16) = (50, 160);
 /// How often the clock ticks.
 const TICK: Duration = Duration::from_millis(100);
+/// Looks at the screen at most this often while output streams in; the tick
+/// after the stream stops always takes a last look.
+const LOOK_EVERY: Duration = Duration::from_millis(20);
 /// How long the agent's processes get to end after SIGTERM.
 const STOP_GRACE: Duration = Duration::from_secs(3);
 
@@ -101,6 +104,7 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
         rows,
         cols,
     };
+    tracing::info!(goal = %goal.id, program = %program.display(), ?args, rows, cols, "starting the agent");
     let (agent, output, exit) = match AgentProcess::spawn(&launch) {
         Ok(spawned) => spawned,
         Err(err) => {
@@ -238,6 +242,8 @@ impl Shell<'_> {
         let mut output_open = true;
         let mut keys_open = self.interactive;
         let mut last_refresh = Instant::now();
+        let mut last_look = Instant::now();
+        let mut unseen_output = false;
 
         loop {
             let event = tokio::select! {
@@ -248,10 +254,13 @@ impl Shell<'_> {
                         while let Ok(more) = output.try_recv() {
                             self.take_output(&more);
                         }
-                        let rows = self.screen.rows();
-                        let scrolled = self.screen.take_scrolled();
-                        let seen = self.observer.observe(&rows, &scrolled);
-                        Event::Screen { now_ms: self.now_ms(), seen }
+                        if last_look.elapsed() < LOOK_EVERY {
+                            unseen_output = true;
+                            continue;
+                        }
+                        last_look = Instant::now();
+                        unseen_output = false;
+                        self.look()
                     }
                     None => {
                         output_open = false;
@@ -283,6 +292,16 @@ impl Shell<'_> {
                         self.agent.refresh_members();
                         last_refresh = Instant::now();
                     }
+                    if unseen_output {
+                        let seen = self.look();
+                        last_look = Instant::now();
+                        unseen_output = false;
+                        for action in self.core.handle(seen) {
+                            if let Some(stopped) = self.perform(action, &done_tx)? {
+                                return Ok(stopped);
+                            }
+                        }
+                    }
                     Event::Tick { now_ms: self.now_ms() }
                 }
                 _ = sigwinch.recv() => {
@@ -296,11 +315,24 @@ impl Shell<'_> {
                 _ = sigterm.recv() => Event::Interrupted { now_ms: self.now_ms(), signal: libc::SIGTERM },
                 _ = sighup.recv() => Event::Interrupted { now_ms: self.now_ms(), signal: libc::SIGHUP },
             };
+            tracing::trace!(?event, "event");
             for action in self.core.handle(event) {
+                tracing::debug!(?action, "action");
                 if let Some(stopped) = self.perform(action, &done_tx)? {
                     return Ok(stopped);
                 }
             }
+        }
+    }
+
+    /// Reads the screen with the adapter's rules.
+    fn look(&mut self) -> Event {
+        let rows = self.screen.rows();
+        let scrolled = self.screen.take_scrolled();
+        let seen = self.observer.observe(&rows, &scrolled);
+        Event::Screen {
+            now_ms: self.now_ms(),
+            seen,
         }
     }
 

@@ -198,7 +198,11 @@ impl Supervisor {
             Event::UserInput { now_ms } => self.last_user_ms = Some(now_ms),
             Event::Tick { now_ms } => self.advance(now_ms, &mut actions),
             Event::InjectionDone { now_ms } => {
-                if let Phase::Injecting { kind, .. } = self.phase {
+                if let Phase::Injecting { kind } = self.phase {
+                    actions.push(record(
+                        "turn_started",
+                        json!({ "turn": self.turns + 1, "prompt": kind.as_str() }),
+                    ));
                     self.phase = Phase::Working {
                         kind,
                         submitted_ms: now_ms,

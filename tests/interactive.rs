@@ -27,7 +27,12 @@ struct Term {
 impl Term {
     fn start(sandbox: &Sandbox, args: &[&str], env: &[(&str, &str)]) -> Term {
         let pair = native_pty_system()
-            .openpty(PtySize { rows: 30, cols: 100, pixel_width: 0, pixel_height: 0 })
+            .openpty(PtySize {
+                rows: 30,
+                cols: 100,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
             .unwrap();
         let mut cmd = CommandBuilder::new(support::GOALIE);
         cmd.args(args);
@@ -65,7 +70,13 @@ impl Term {
                 }
             }
         });
-        Term { master: pair.master, child, parser, writer, modes_before }
+        Term {
+            master: pair.master,
+            child,
+            parser,
+            writer,
+            modes_before,
+        }
     }
 
     fn screen(&self) -> String {
@@ -106,11 +117,21 @@ impl Term {
 
     /// The terminal is as it was found: line discipline, paste mode, cursor, screen.
     fn assert_restored(&self) {
-        assert_eq!(local_modes(&*self.master) & MODES, self.modes_before & MODES, "termios");
+        assert_eq!(
+            local_modes(&*self.master) & MODES,
+            self.modes_before & MODES,
+            "termios"
+        );
         let parser = self.parser.lock().unwrap();
-        assert!(!parser.screen().bracketed_paste(), "bracketed paste left on");
+        assert!(
+            !parser.screen().bracketed_paste(),
+            "bracketed paste left on"
+        );
         assert!(!parser.screen().hide_cursor(), "cursor left hidden");
-        assert!(!parser.screen().alternate_screen(), "alternate screen left on");
+        assert!(
+            !parser.screen().alternate_screen(),
+            "alternate screen left on"
+        );
     }
 }
 
@@ -123,11 +144,18 @@ fn local_modes(master: &dyn MasterPty) -> libc::tcflag_t {
 }
 
 fn run_args(scenario: &std::path::Path) -> Vec<String> {
-    ["run", "--agent", "sim", "Make the tests pass", "--", "--scenario"]
-        .iter()
-        .map(|s| s.to_string())
-        .chain([path_str(scenario)])
-        .collect()
+    [
+        "run",
+        "--agent",
+        "sim",
+        "Make the tests pass",
+        "--",
+        "--scenario",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([path_str(scenario)])
+    .collect()
 }
 
 fn as_strs(args: &[String]) -> Vec<&str> {
@@ -154,14 +182,20 @@ fn interactive_run_mirrors_the_agent_defers_to_the_user_and_restores_the_termina
     assert_eq!(term.wait(), 0, "{}", term.screen());
     term.assert_restored();
     let text = term.screen();
-    assert!(text.contains("achieved: the agent claimed completion in turn 2"), "{text}");
+    assert!(
+        text.contains("achieved: the agent claimed completion in turn 2"),
+        "{text}"
+    );
 
     // goalie's first prompt came only after the keys had been still for 3 s.
     let entries = sandbox.entries_of("injection");
     let first_at: jiff::Timestamp = entries[0].at.parse().expect("ledger timestamp");
     let last_key = jiff::Timestamp::try_from(last_key).unwrap();
     let waited = first_at.duration_since(last_key);
-    assert!(waited >= jiff::SignedDuration::from_millis(2900), "typed {waited:?} after the last key");
+    assert!(
+        waited >= jiff::SignedDuration::from_millis(2900),
+        "typed {waited:?} after the last key"
+    );
     assert!(leftover_processes(sandbox.agent_pid()).is_empty());
 }
 
@@ -176,7 +210,11 @@ fn sigterm_restores_the_terminal_and_pauses_the_goal() {
     assert_eq!(term.wait(), 143);
     term.assert_restored();
     assert_eq!(sandbox.goal().state.as_str(), "paused");
-    assert!(term.screen().contains("paused: goalie received signal 15"), "{}", term.screen());
+    assert!(
+        term.screen().contains("paused: goalie received signal 15"),
+        "{}",
+        term.screen()
+    );
     assert!(leftover_processes(sandbox.agent_pid()).is_empty());
 }
 
@@ -185,13 +223,22 @@ fn a_panic_restores_the_terminal_and_ends_the_agent() {
     let sandbox = Sandbox::new();
     let scenario = sandbox.file("s.yaml", &scenario(None, "proper", 300));
     let args = run_args(&scenario);
-    let mut term = Term::start(&sandbox, &as_strs(&args), &[("GOALIE_TEST_PANIC", "1"), ("RUST_BACKTRACE", "0")]);
+    let mut term = Term::start(
+        &sandbox,
+        &as_strs(&args),
+        &[("GOALIE_TEST_PANIC", "1"), ("RUST_BACKTRACE", "0")],
+    );
     assert_eq!(term.wait(), 101, "{}", term.screen());
     term.assert_restored();
-    assert!(term.screen().contains("GOALIE_TEST_PANIC"), "{}", term.screen());
+    assert!(
+        term.screen().contains("GOALIE_TEST_PANIC"),
+        "{}",
+        term.screen()
+    );
     let agent = sandbox.agent_pid();
     assert!(
-        eventually(Duration::from_secs(5), || leftover_processes(agent).is_empty()),
+        eventually(Duration::from_secs(5), || leftover_processes(agent)
+            .is_empty()),
         "{:?}",
         leftover_processes(agent)
     );
@@ -204,12 +251,18 @@ fn a_window_resize_reaches_the_agent() {
     let args = run_args(&scenario);
     let mut term = Term::start(&sandbox, &as_strs(&args), &[]);
     term.wait_for("tokens used");
-    term.parser.lock().unwrap().screen_mut().set_size(
-        NonZeroU16::new(40).unwrap(),
-        NonZeroU16::new(120).unwrap(),
-    );
+    term.parser
+        .lock()
+        .unwrap()
+        .screen_mut()
+        .set_size(NonZeroU16::new(40).unwrap(), NonZeroU16::new(120).unwrap());
     term.master
-        .resize(PtySize { rows: 40, cols: 120, pixel_width: 0, pixel_height: 0 })
+        .resize(PtySize {
+            rows: 40,
+            cols: 120,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
         .unwrap();
     // The sim draws its footer on its second-to-last row: row 39 of 40 now.
     let moved = eventually(Duration::from_secs(10), || {

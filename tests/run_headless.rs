@@ -26,6 +26,7 @@ fn n_turns_then_a_claim_is_achieved_with_one_continuation_per_idle_turn() {
         .map(|e| e.data["prompt"].as_str().unwrap())
         .collect();
     assert_eq!(prompts, vec!["start", "continuation", "continuation"]);
+    assert_eq!(sandbox.entries_of("turn_started").len(), 3);
     assert_eq!(sandbox.entries_of("turn_ended").len(), 3);
     let claims = sandbox.entries_of("claim");
     assert_eq!(claims.len(), 1);

@@ -454,17 +454,51 @@ fn each_new_compaction_banner_is_recorded_once_it_holds() {
     let mut run = Run::new(config());
     run.start();
     let t = run.now;
-    run.screen(t + 100, Observation { compactions: 1, ..busy() });
-    run.screen(t + 200, Observation { compactions: 1, ..busy() });
+    run.screen(
+        t + 100,
+        Observation {
+            compactions: 1,
+            ..busy()
+        },
+    );
+    run.screen(
+        t + 200,
+        Observation {
+            compactions: 1,
+            ..busy()
+        },
+    );
     assert!(run.records("compacted").is_empty(), "not settled yet");
     run.tick(t + 400);
     // A redraw shows the banner twice for a moment: not a second compaction.
-    run.screen(t + 450, Observation { compactions: 2, ..busy() });
-    run.screen(t + 470, Observation { compactions: 1, ..busy() });
+    run.screen(
+        t + 450,
+        Observation {
+            compactions: 2,
+            ..busy()
+        },
+    );
+    run.screen(
+        t + 470,
+        Observation {
+            compactions: 1,
+            ..busy()
+        },
+    );
     run.tick(t + 1000);
-    run.screen(t + 1100, Observation { compactions: 3, ..busy() });
+    run.screen(
+        t + 1100,
+        Observation {
+            compactions: 3,
+            ..busy()
+        },
+    );
     run.tick(t + 1500);
-    let counts: Vec<_> = run.records("compacted").iter().map(|r| r["count"].clone()).collect();
+    let counts: Vec<_> = run
+        .records("compacted")
+        .iter()
+        .map(|r| r["count"].clone())
+        .collect();
     assert_eq!(counts, vec![serde_json::json!(1), serde_json::json!(2)]);
 }
 

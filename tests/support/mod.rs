@@ -177,10 +177,13 @@ pub fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
 }
 
 /// A sim scenario: quick turns, claiming on turn `claim` (or never), in `mode`.
+/// The sim asks for the cursor position at start and waits a minute for the
+/// answer, so every run with it shows that someone (goalie headless, the
+/// terminal interactive) answered.
 pub fn scenario(claim: Option<u32>, mode: &str, work_ms: u64) -> String {
     let claim = claim.map_or("null".to_string(), |n| n.to_string());
     format!(
-        "name: test\nstartup_ms: 100\nclaim_after_turns: {claim}\nclaim_mode: {mode}\nturns:\n  - work_ms: {work_ms}\n    tokens: 1000\n    reply: \"Did one step of the work.\"\n"
+        "name: test\nstartup_ms: 100\ncursor_query_timeout_ms: 60000\nclaim_after_turns: {claim}\nclaim_mode: {mode}\nturns:\n  - work_ms: {work_ms}\n    tokens: 1000\n    reply: \"Did one step of the work.\"\n"
     )
 }
 
