@@ -53,6 +53,9 @@ pub struct ScreenRules {
     pub busy: RegexSet,
     /// Any match on any row: the input box is shown (necessary, not sufficient, for idle).
     pub idle: RegexSet,
+    /// A row the agent prints when a turn has finished (`Worked for 12s`): a new
+    /// one after goalie's prompt shows the turn ran even if no busy sign was seen.
+    pub done: RegexSet,
     /// A row announcing a context compaction.
     pub compaction: RegexSet,
     /// A row announcing a usage limit.
@@ -128,6 +131,8 @@ impl Default for SubmitFile {
 struct ScreenFile {
     busy: Vec<String>,
     idle: Vec<String>,
+    #[serde(default)]
+    done: Vec<String>,
     #[serde(default)]
     compaction: Vec<String>,
     #[serde(default)]
@@ -205,6 +210,7 @@ impl Adapter {
             screen: ScreenRules {
                 busy: set(&file.screen.busy)?,
                 idle: set(&file.screen.idle)?,
+                done: set(&file.screen.done)?,
                 compaction: set(&file.screen.compaction)?,
                 usage_limit: set(&file.screen.usage_limit)?,
                 tokens,

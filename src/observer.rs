@@ -17,6 +17,8 @@ pub struct Observation {
     pub usage_limit: bool,
     /// The token figure shown, if any.
     pub tokens: Option<u64>,
+    /// Finished-turn lines seen so far (on screen now plus scrolled away).
+    pub turns_done: u32,
     /// Compaction banners seen so far (on screen now plus scrolled away).
     pub compactions: u32,
     /// Claim lines seen so far (on screen now plus scrolled away).
@@ -29,6 +31,7 @@ pub struct Observer {
     rules: ScreenRules,
     claims: ClaimMatcher,
     previous: Vec<String>,
+    scrolled_done: u32,
     scrolled_compactions: u32,
     scrolled_claims: u32,
 }
@@ -39,6 +42,7 @@ impl Observer {
             rules,
             claims,
             previous: Vec::new(),
+            scrolled_done: 0,
             scrolled_compactions: 0,
             scrolled_claims: 0,
         }
@@ -53,6 +57,9 @@ impl Observer {
     /// screen since the previous look.
     pub fn observe(&mut self, rows: &[String], scrolled: &[String]) -> Observation {
         for row in scrolled {
+            if self.rules.done.is_match(row) {
+                self.scrolled_done += 1;
+            }
             if self.rules.compaction.is_match(row) {
                 self.scrolled_compactions += 1;
             }
@@ -62,6 +69,7 @@ impl Observer {
         }
         let mut observation = Observation {
             changed: rows != self.previous.as_slice() || !scrolled.is_empty(),
+            turns_done: self.scrolled_done,
             compactions: self.scrolled_compactions,
             claims: self.scrolled_claims,
             ..Observation::default()
@@ -73,6 +81,9 @@ impl Observer {
             observation.busy |= self.rules.busy.is_match(row);
             observation.idle |= self.rules.idle.is_match(row);
             observation.usage_limit |= self.rules.usage_limit.is_match(row);
+            if self.rules.done.is_match(row) {
+                observation.turns_done += 1;
+            }
             if self.rules.compaction.is_match(row) {
                 observation.compactions += 1;
             }

@@ -102,6 +102,10 @@ enum Phase {
         kind: PromptKind,
         submitted_ms: u64,
         saw_busy: bool,
+        /// Finished-turn lines on screen when the prompt was submitted.
+        done_before: u32,
+        /// A new finished-turn line appeared since.
+        saw_done: bool,
         claims_before: u32,
         claimed: bool,
     },
@@ -207,6 +211,8 @@ impl Supervisor {
                         kind,
                         submitted_ms: now_ms,
                         saw_busy: self.seen.busy,
+                        done_before: self.seen.turns_done,
+                        saw_done: false,
                         claims_before: self.seen.claims,
                         claimed: false,
                     };
@@ -263,12 +269,15 @@ impl Supervisor {
         self.usage_limit_shown = seen.usage_limit;
         if let Phase::Working {
             saw_busy,
+            done_before,
+            saw_done,
             claims_before,
             claimed,
             ..
         } = &mut self.phase
         {
             *saw_busy |= seen.busy;
+            *saw_done |= seen.turns_done > *done_before;
             if seen.claims > *claims_before && !*claimed {
                 *claimed = true;
                 actions.push(record(
@@ -316,9 +325,12 @@ impl Supervisor {
                 kind,
                 submitted_ms,
                 saw_busy,
+                saw_done,
                 ..
             } => {
-                let quiet = if saw_busy {
+                // A busy sign or a new finished-turn line shows the turn ran;
+                // without either, only a much longer stillness ends it.
+                let quiet = if saw_busy || saw_done {
                     self.config.timing.quiet_ms
                 } else {
                     self.config.timing.no_busy_quiet_ms
@@ -365,6 +377,7 @@ impl Supervisor {
             kind,
             submitted_ms,
             saw_busy,
+            saw_done,
             claimed,
             ..
         } = self.phase
@@ -379,6 +392,7 @@ impl Supervisor {
                 "prompt": kind.as_str(),
                 "duration_ms": now_ms.saturating_sub(submitted_ms),
                 "busy_seen": saw_busy,
+                "done_seen": saw_done,
                 "tokens_used": self.tokens_used,
             }),
         ));

@@ -239,6 +239,32 @@ fn a_turn_without_any_busy_sign_needs_the_longer_quiet_window() {
 }
 
 #[test]
+fn a_new_finished_turn_line_counts_as_evidence_the_turn_ran() {
+    let mut run = Run::new(config());
+    run.screen(100, idle_with(|o| o.turns_done = 1));
+    run.ticks(100 + QUIET);
+    run.injected(run.now + 300);
+    let t = run.now;
+    // A fast agent: no busy sign was ever drawn, but a new "Worked for 0s" line is.
+    run.screen(t + 100, idle_with(|o| o.turns_done = 2));
+    run.ticks(t + 100 + QUIET + 100);
+    assert_eq!(run.injections().len(), 2);
+    assert_eq!(run.records("turn_ended")[0]["done_seen"], true);
+}
+
+#[test]
+fn an_old_finished_turn_line_is_no_evidence() {
+    let mut run = Run::new(config());
+    run.screen(100, idle_with(|o| o.turns_done = 1));
+    run.ticks(100 + QUIET);
+    run.injected(run.now + 300);
+    let t = run.now;
+    run.screen(t + 100, idle_with(|o| o.turns_done = 1));
+    run.ticks(t + 100 + QUIET + 500);
+    assert_eq!(run.injections().len(), 1);
+}
+
+#[test]
 fn the_users_keys_defer_injection() {
     let mut run = Run::new(config());
     run.start();

@@ -1,0 +1,86 @@
+//! goalie driving the real, unmodified Claude Code (installed by
+//! `scripts/install-agents`) in a PTY, against the fake model server.
+
+#[path = "support/fake_model/mod.rs"]
+mod fake_model;
+mod support;
+
+use std::time::Duration;
+
+use fake_model::{BlockingFakeModel, Script, Step};
+use support::{Sandbox, agents, leftover_processes};
+
+const LIMIT: Duration = Duration::from_secs(180);
+const OBJECTIVE: &str = "Create proof.txt containing hi, then keep the project tidy.";
+
+fn run_claude(sandbox: &Sandbox, server: &BlockingFakeModel, extra: &[&str]) -> support::Outcome {
+    let mut args = vec!["run", "--agent", "claude", "--headless"];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&[
+        OBJECTIVE,
+        "--",
+        "--model",
+        "claude-sonnet-4-5",
+        "--dangerously-skip-permissions",
+    ]);
+    let mut cmd = sandbox.command(&args);
+    agents::offline(&mut cmd, &sandbox.workdir());
+    let config = sandbox.dir.path().join("claude-config");
+    agents::claude(&mut cmd, &config, &server.base_url(), &sandbox.workdir());
+    support::finish(cmd.spawn().expect("goalie"), LIMIT)
+}
+
+#[test]
+fn claude_turns_are_detected_continued_and_limited() {
+    if agents::require("claude").is_none() {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let server = BlockingFakeModel::start(Script::rule(|ctx| {
+        if ctx.prompt_index == 1 && ctx.step == 0 {
+            Step::shell("echo hi > proof.txt")
+        } else {
+            Step::text(format!("Step {} done; more to do.", ctx.turn))
+                .with_usage(1000 * ctx.turn as u64, 50)
+        }
+    }))
+    .expect("fake model");
+    let out = run_claude(&sandbox, &server, &["--max-turns", "3"]);
+    assert_eq!(
+        out.code,
+        3,
+        "{out:?}\n{}",
+        fake_model::summarize(&server.requests())
+    );
+
+    let proof = std::fs::read_to_string(sandbox.workdir().join("proof.txt")).expect("proof.txt");
+    assert_eq!(proof.trim(), "hi");
+
+    let prompts: std::collections::BTreeSet<String> = server
+        .turn_requests()
+        .into_iter()
+        .map(|r| r.latest_user_text().to_string())
+        .filter(|text| text.contains(OBJECTIVE))
+        .collect();
+    assert!(
+        prompts.len() >= 3,
+        "{}",
+        fake_model::summarize(&server.requests())
+    );
+
+    let goal = sandbox.goal();
+    assert_eq!(goal.state.as_str(), "budget-limited");
+    assert_eq!(goal.turns, 4, "3 turns and the wrap-up");
+    // Claude answers at once against the fake model, often without drawing a
+    // spinner: its finished-turn line is what shows each turn ran.
+    for turn in sandbox.entries_of("turn_ended") {
+        assert!(
+            turn.data["busy_seen"] == true || turn.data["done_seen"] == true,
+            "no sign the turn ran: {turn:?}"
+        );
+    }
+    let pid = sandbox.agent_pid();
+    assert!(support::eventually(Duration::from_secs(5), || {
+        leftover_processes(pid).is_empty()
+    }));
+}
