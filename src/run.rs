@@ -18,7 +18,9 @@ use crate::ledger::{Ledger, NewGoal};
 use crate::observer::Observer;
 use crate::prompts::{PromptKind, Prompts};
 use crate::screen::Screen;
-use crate::supervisor::{Action, Config, Event, Limits, Progress, Supervisor, format_duration};
+use crate::supervisor::{
+    Action, Config, DialogRule, Event, Limits, Progress, Supervisor, format_duration,
+};
 use crate::terminal::{self, RawMode};
 
 /// Size of the agent's screen when no terminal gives one.
@@ -136,8 +138,19 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
         wrap_up_grace_ms: spec.wrap_up_grace_ms,
         limits: spec.limits,
         prior: progress,
+        dialogs: spec
+            .adapter
+            .dialogs
+            .iter()
+            .map(|d| DialogRule {
+                name: d.name.clone(),
+                policy: d.policy,
+                accept: d.accept.clone(),
+                deny: d.deny.clone(),
+            })
+            .collect(),
     });
-    let observer = Observer::new(spec.adapter.screen.clone(), ClaimMatcher::new(&claim_code));
+    let observer = Observer::for_adapter(&spec.adapter, ClaimMatcher::new(&claim_code));
     let mut shell = Shell {
         spec: &spec,
         ledger,
@@ -378,9 +391,13 @@ impl Shell<'_> {
                 }
                 self.type_text(text, done_tx.clone());
             }
-            Action::Record { kind, data } => {
+            Action::Record { kind, mut data } => {
                 if self.panic_for_test && kind == "turn_ended" {
                     panic!("GOALIE_TEST_PANIC: a panic at the end of a turn");
+                }
+                // What the person will want to see when goalie gave up on a screen.
+                if matches!(kind, "dialog_escalated" | "unknown_screen") {
+                    data["screen"] = json!(self.screen.text());
                 }
                 if !self.interactive {
                     self.narrate(kind, &data);
@@ -403,6 +420,7 @@ impl Shell<'_> {
                     self.say(&format!("goal {from} -> {to}: {reason}"));
                 }
             }
+            Action::Keys { keys } => self.agent.write(keys.into_bytes()),
             Action::Progress {
                 turns,
                 tokens_used,
@@ -463,6 +481,14 @@ impl Shell<'_> {
                 data["status"].as_str().unwrap_or("?")
             ),
             "wrap_up_timeout" => "the wrap-up turn took too long; stopping".to_string(),
+            "dialog_answered" => format!(
+                "answered the agent's {} dialog: {}",
+                data["dialog"].as_str().unwrap_or("?"),
+                data["answer"].as_str().unwrap_or("?")
+            ),
+            "dialog_escalated" | "unknown_screen" => {
+                "the agent is waiting on a screen goalie will not answer; its text is in the ledger (goalie status)".to_string()
+            }
             _ => return,
         };
         self.say(&line);

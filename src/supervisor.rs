@@ -7,7 +7,7 @@
 
 use serde_json::json;
 
-use crate::adapter::Timing;
+use crate::adapter::{DialogPolicy, Timing};
 use crate::exit_code;
 use crate::lifecycle::{self, Actor, GoalState};
 use crate::observer::Observation;
@@ -41,7 +41,23 @@ pub struct Config {
     pub wrap_up_grace_ms: u64,
     pub limits: Limits,
     pub prior: Progress,
+    /// The adapter's dialogs, in its order (the observer reports them by index).
+    pub dialogs: Vec<DialogRule>,
 }
+
+/// A dialog as the core needs it: its name, the policy, the keys to answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DialogRule {
+    pub name: String,
+    pub policy: DialogPolicy,
+    pub accept: String,
+    pub deny: String,
+}
+
+/// How many times a dialog is answered before goalie gives up and escalates.
+const MAX_ANSWERS: u32 = 3;
+/// How long after an answer before the same dialog is answered again.
+const ANSWER_AGAIN_MS: u64 = 3000;
 
 /// Something that happened. `now_ms` counts from the start of this run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +97,8 @@ pub enum Action {
         actor: Actor,
         reason: String,
     },
+    /// Type these keys into the agent (an answer to a dialog).
+    Keys { keys: String },
     /// Update the goal's counters in the database.
     Progress {
         turns: u32,
@@ -148,6 +166,16 @@ pub struct Supervisor {
     /// [`SETTLE_MS`] (a TUI redrawing its rows can show a line twice for a moment).
     compaction_candidate: Option<(u32, u64)>,
     usage_limit_shown: bool,
+    /// The dialog on screen (by index), since when, how often answered, and when last.
+    dialog: Option<DialogSeen>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct DialogSeen {
+    index: usize,
+    since_ms: u64,
+    answers: u32,
+    last_answer_ms: Option<u64>,
 }
 
 /// How long a new compaction count must hold before it is believed.
@@ -167,6 +195,7 @@ impl Supervisor {
             compactions: 0,
             compaction_candidate: None,
             usage_limit_shown: false,
+            dialog: None,
             config,
         }
     }
@@ -267,6 +296,16 @@ impl Supervisor {
             actions.push(record("usage_limit_shown", json!({ "source": "screen" })));
         }
         self.usage_limit_shown = seen.usage_limit;
+        self.dialog = match (seen.dialog, self.dialog) {
+            (Some(index), Some(dialog)) if dialog.index == index => Some(dialog),
+            (Some(index), _) => Some(DialogSeen {
+                index,
+                since_ms: now_ms,
+                answers: 0,
+                last_answer_ms: None,
+            }),
+            (None, _) => None,
+        };
         if let Phase::Working {
             saw_busy,
             done_before,
@@ -300,6 +339,27 @@ impl Supervisor {
             ));
             self.compactions = count;
             self.compaction_candidate = None;
+        }
+        if matches!(self.phase, Phase::Starting | Phase::Working { .. }) {
+            if self.dialog.is_some() {
+                self.on_dialog(now_ms, actions);
+                return;
+            }
+            if !self.seen.busy
+                && !self.seen.idle
+                && now_ms.saturating_sub(self.last_change_ms) >= self.config.timing.stuck_ms
+            {
+                let reason = format!(
+                    "the agent's screen shows neither work nor its input box and has not changed for {}s (an unknown dialog?); goalie typed nothing",
+                    self.config.timing.stuck_ms / 1000
+                );
+                actions.push(record(
+                    "unknown_screen",
+                    json!({ "still_ms": now_ms.saturating_sub(self.last_change_ms) }),
+                ));
+                self.escalate(now_ms, reason, actions);
+                return;
+            }
         }
         match self.phase {
             Phase::Stopped | Phase::Injecting { .. } => {}
@@ -358,6 +418,70 @@ impl Supervisor {
                 }
             }
         }
+    }
+
+    /// A known dialog is on screen: answer it by its policy once it has been
+    /// still for the quiet window, or escalate.
+    fn on_dialog(&mut self, now_ms: u64, actions: &mut Vec<Action>) {
+        let Some(mut dialog) = self.dialog else {
+            return;
+        };
+        let Some(rule) = self.config.dialogs.get(dialog.index).cloned() else {
+            return;
+        };
+        let still = now_ms.saturating_sub(self.last_change_ms) >= self.config.timing.quiet_ms
+            && now_ms.saturating_sub(dialog.since_ms) >= self.config.timing.quiet_ms;
+        let answered_recently = dialog
+            .last_answer_ms
+            .is_some_and(|at| now_ms.saturating_sub(at) < ANSWER_AGAIN_MS);
+        if !still || answered_recently {
+            return;
+        }
+        let keys = match rule.policy {
+            DialogPolicy::Escalate => {
+                actions.push(record(
+                    "dialog_escalated",
+                    json!({ "dialog": rule.name, "policy": "escalate" }),
+                ));
+                let reason = format!(
+                    "the agent shows its `{}` dialog, which the adapter says a person must answer",
+                    rule.name
+                );
+                self.escalate(now_ms, reason, actions);
+                return;
+            }
+            _ if dialog.answers >= MAX_ANSWERS => {
+                actions.push(record(
+                    "dialog_escalated",
+                    json!({ "dialog": rule.name, "answers": dialog.answers }),
+                ));
+                let reason = format!(
+                    "the agent's `{}` dialog stayed after {} answers",
+                    rule.name, dialog.answers
+                );
+                self.escalate(now_ms, reason, actions);
+                return;
+            }
+            DialogPolicy::Accept => rule.accept,
+            DialogPolicy::Deny => rule.deny,
+        };
+        dialog.answers += 1;
+        dialog.last_answer_ms = Some(now_ms);
+        self.dialog = Some(dialog);
+        actions.push(record(
+            "dialog_answered",
+            json!({ "dialog": rule.name, "answer": rule.policy.as_str(), "times": dialog.answers }),
+        ));
+        actions.push(Action::Keys { keys });
+    }
+
+    /// Types nothing more: pauses the goal for a person to look, and stops.
+    fn escalate(&mut self, now_ms: u64, reason: String, actions: &mut Vec<Action>) {
+        if self.state == GoalState::Pursuing {
+            self.transition(GoalState::Paused, Actor::Runtime, reason.clone(), actions);
+        }
+        let exit_code = exit_code::for_state(self.state);
+        self.stop(now_ms, exit_code, reason, actions);
     }
 
     /// No busy indicator, the input box shown, the screen still for `quiet_ms`,

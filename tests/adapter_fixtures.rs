@@ -15,7 +15,7 @@ fn look(agent: &str, fixture: &str) -> Observation {
     let text = std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{path}: {err}"));
     let rows: Vec<String> = text.lines().map(str::to_string).collect();
     let adapter = Adapter::named(agent, None).expect("built-in adapter");
-    Observer::new(adapter.screen, ClaimMatcher::new("abcdefghij")).observe(&rows, &[])
+    Observer::for_adapter(&adapter, ClaimMatcher::new("abcdefghij")).observe(&rows, &[])
 }
 
 #[test]
@@ -40,6 +40,10 @@ fn codex_0_169_0() {
     assert!(compacting.busy, "{compacting:?}");
     assert_eq!(compacting.compactions, 0, "not compacted yet");
 
+    let trust = look("codex", "codex-0.169.0-trust-dialog");
+    assert_eq!(trust.dialog, Some(0), "{trust:?}");
+    assert!(!trust.idle, "`› 1. Trust and continue` is not the prompt");
+
     let compacted = look("codex", "codex-0.169.0-compacted-still-working");
     assert!(
         compacted.busy,
@@ -57,6 +61,13 @@ fn claude_2_1_197() {
         idle.turns_done, 2,
         "`✻ Brewed for 10s` and `✻ Churned for 6s`"
     );
+
+    let trust = look("claude", "claude-2.1.197-trust-dialog");
+    assert_eq!(trust.dialog, Some(0), "{trust:?}");
+    assert!(!trust.idle && !trust.busy);
+    let key = look("claude", "claude-2.1.197-api-key-dialog");
+    assert_eq!(key.dialog, Some(1), "{key:?}");
+    assert!(!key.idle && !key.busy);
 
     let working = look("claude", "claude-2.1.197-working-tool-calls");
     assert!(

@@ -20,6 +20,16 @@ fn run_codex(
     extra: &[&str],
     agent_args: &[&str],
 ) -> support::Outcome {
+    run_codex_in(sandbox, server, extra, agent_args, true)
+}
+
+fn run_codex_in(
+    sandbox: &Sandbox,
+    server: &BlockingFakeModel,
+    extra: &[&str],
+    agent_args: &[&str],
+    trusted: bool,
+) -> support::Outcome {
     let mut args = vec!["run", "--agent", "codex", "--headless"];
     args.extend_from_slice(extra);
     args.push(OBJECTIVE);
@@ -35,7 +45,7 @@ fn run_codex(
         &home,
         &format!("{}/v1", server.base_url()),
         &sandbox.workdir(),
-        true,
+        trusted,
     );
     support::finish(cmd.spawn().expect("goalie"), LIMIT)
 }
@@ -171,6 +181,75 @@ fn codex_compaction_mid_turn_is_detected_and_recorded() {
         .filter(|r| r.kind == fake_model::RequestKind::Compaction)
         .count();
     assert!(compactions >= 1);
+}
+
+/// A git repository Codex was not told to trust: it asks first.
+fn untrusted_repo(sandbox: &Sandbox) {
+    let status = std::process::Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(sandbox.workdir())
+        .status()
+        .expect("git");
+    assert!(status.success());
+}
+
+#[test]
+fn codex_trust_dialog_is_answered_by_policy() {
+    if agents::require("codex").is_none() {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    untrusted_repo(&sandbox);
+    let server = BlockingFakeModel::start(script()).expect("fake model");
+    let out = run_codex_in(&sandbox, &server, &["--max-turns", "1"], &[], false);
+    assert_eq!(out.code, 3, "{out:?}");
+    let answers = sandbox.entries_of("dialog_answered");
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    assert_eq!(answers[0].data["dialog"], "trust-folder");
+    assert_eq!(answers[0].data["answer"], "accept");
+    // Only after the dialog was answered did the objective go in.
+    let first_turn = server.turn_requests().into_iter().next().expect("a turn");
+    assert!(first_turn.latest_user_text().contains(OBJECTIVE));
+}
+
+#[test]
+fn codex_trust_dialog_escalates_when_the_policy_says_so() {
+    if agents::require("codex").is_none() {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    untrusted_repo(&sandbox);
+    // The user's own adapter: the same Codex, but trust is theirs to give.
+    let adapters = sandbox.dir.path().join("config/adapters");
+    std::fs::create_dir_all(&adapters).unwrap();
+    let builtin = include_str!("../adapters/codex.yaml");
+    assert!(builtin.contains("policy: accept"));
+    std::fs::write(
+        adapters.join("codex.yaml"),
+        builtin.replace("policy: accept", "policy: escalate"),
+    )
+    .unwrap();
+    let server = BlockingFakeModel::start(script()).expect("fake model");
+    let out = run_codex_in(&sandbox, &server, &[], &[], false);
+    assert_eq!(out.code, 5, "{out:?}");
+    assert_eq!(sandbox.goal().state.as_str(), "paused");
+    let escalated = sandbox.entries_of("dialog_escalated");
+    assert_eq!(escalated[0].data["dialog"], "trust-folder");
+    assert!(
+        escalated[0].data["screen"]
+            .as_str()
+            .unwrap()
+            .contains("Trust this folder?")
+    );
+    assert!(
+        sandbox.entries_of("injection").is_empty(),
+        "nothing was typed"
+    );
+    assert!(
+        server.turn_requests().is_empty(),
+        "the agent never got a prompt"
+    );
+    assert!(no_codex_left(&sandbox));
 }
 
 /// Whether any codex process still runs with this sandbox's CODEX_HOME.
