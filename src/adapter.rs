@@ -33,7 +33,18 @@ pub struct Adapter {
     pub submit: Submit,
     pub screen: ScreenRules,
     pub dialogs: Vec<Dialog>,
+    pub session_log: Option<SessionLogRule>,
     pub timing: Timing,
+}
+
+/// Where the agent writes its session log, and in which format.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionLogRule {
+    pub format: crate::session_log::LogFormat,
+    /// Candidate folders, first that expands wins: `$VAR` from the
+    /// environment (skipped when unset), `~` for the home folder.
+    pub dirs: Vec<String>,
 }
 
 /// A dialog the agent may show, and what goalie does about it.
@@ -145,6 +156,8 @@ struct AdapterFile {
     screen: ScreenFile,
     #[serde(default)]
     dialogs: Vec<DialogFile>,
+    #[serde(default)]
+    session_log: Option<SessionLogRule>,
     #[serde(default)]
     timing: TimingFile,
 }
@@ -285,8 +298,17 @@ impl Adapter {
                 deny: dialog.deny.clone(),
             });
         }
+        if let Some(log) = &file.session_log
+            && log.dirs.is_empty()
+        {
+            return Err(invalid(
+                "session_log:",
+                "`session_log.dirs` needs at least one folder".into(),
+            ));
+        }
         Ok(Adapter {
             dialogs,
+            session_log: file.session_log,
             screen: ScreenRules {
                 busy: set(&file.screen.busy)?,
                 idle: set(&file.screen.idle)?,

@@ -3,7 +3,7 @@
 //! events, and carries out the core's actions (typing, ledger rows, stopping).
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -18,6 +18,7 @@ use crate::ledger::{Ledger, NewGoal};
 use crate::observer::Observer;
 use crate::prompts::{PromptKind, Prompts};
 use crate::screen::Screen;
+use crate::session_tail::{self, SessionTail};
 use crate::supervisor::{
     Action, Config, DialogRule, Event, Limits, Progress, Supervisor, format_duration,
 };
@@ -106,6 +107,22 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
         rows,
         cols,
     };
+    let session_tail = spec.adapter.session_log.as_ref().and_then(|rule| {
+        let env = |name: &str| {
+            spec.adapter
+                .env
+                .get(name)
+                .cloned()
+                .or_else(|| std::env::var(name).ok())
+        };
+        let root = session_tail::resolve_root(&rule.dirs, &env)?;
+        Some(SessionTail::new(
+            rule.format,
+            root,
+            &spec.workdir,
+            std::time::SystemTime::now(),
+        ))
+    });
     tracing::info!(goal = %goal.id, program = %program.display(), ?args, rows, cols, "starting the agent");
     let (agent, output, exit) = match AgentProcess::spawn(&launch) {
         Ok(spawned) => spawned,
@@ -149,6 +166,7 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
                 deny: d.deny.clone(),
             })
             .collect(),
+        log_compactions: spec.adapter.session_log.is_some(),
     });
     let observer = Observer::for_adapter(&spec.adapter, ClaimMatcher::new(&claim_code));
     let mut shell = Shell {
@@ -163,6 +181,7 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
         started: Instant::now(),
         interactive,
         tokens_seen: false,
+        session_tail,
         panic_for_test: std::env::var_os("GOALIE_TEST_PANIC").is_some(),
     };
     if !interactive {
@@ -225,6 +244,8 @@ struct Shell<'a> {
     started: Instant,
     interactive: bool,
     tokens_seen: bool,
+    /// The agent's session log, when its adapter names one.
+    session_tail: Option<SessionTail>,
     /// Test hook: `GOALIE_TEST_PANIC=1` panics at the first end of turn, so
     /// tests can check that a panic still restores the terminal and ends the agent.
     panic_for_test: bool,
@@ -257,6 +278,12 @@ impl Shell<'_> {
         let mut last_refresh = Instant::now();
         let mut last_look = Instant::now();
         let mut unseen_output = false;
+        let (log_wake_tx, mut log_wake) = mpsc::unbounded_channel::<()>();
+        let _log_watcher = self
+            .session_tail
+            .as_ref()
+            .and_then(|tail| watch(tail.root(), log_wake_tx));
+        let mut ticks: u64 = 0;
 
         loop {
             let event = tokio::select! {
@@ -300,7 +327,21 @@ impl Shell<'_> {
                     }
                 },
                 Some(()) = done.recv() => Event::InjectionDone { now_ms: self.now_ms() },
+                Some(()) = log_wake.recv() => {
+                    while log_wake.try_recv().is_ok() {}
+                    if let Some(stopped) = self.read_session_log(true, &done_tx)? {
+                        return Ok(stopped);
+                    }
+                    continue;
+                }
                 _ = tick.tick() => {
+                    ticks += 1;
+                    if self.session_tail.is_some()
+                        && ticks % 5 == 0
+                        && let Some(stopped) = self.read_session_log(ticks % 20 == 0, &done_tx)?
+                    {
+                        return Ok(stopped);
+                    }
                     if last_refresh.elapsed() >= Duration::from_secs(2) {
                         self.agent.refresh_members();
                         last_refresh = Instant::now();
@@ -336,6 +377,35 @@ impl Shell<'_> {
                 }
             }
         }
+    }
+
+    /// Feeds what the session log says to the core; `rescan` also looks for a newer file.
+    fn read_session_log(
+        &mut self,
+        rescan: bool,
+        done_tx: &mpsc::UnboundedSender<()>,
+    ) -> Result<Option<(i32, String)>, Error> {
+        let Some(tail) = self.session_tail.as_mut() else {
+            return Ok(None);
+        };
+        let before = tail.path().map(Path::to_path_buf);
+        let events = tail.poll(rescan);
+        if let Some(path) = tail.path()
+            && before.as_deref() != Some(path)
+        {
+            let path = path.display().to_string();
+            self.ledger
+                .append(&self.goal_id, "session_log", &json!({ "path": path }))?;
+        }
+        for event in events {
+            let now_ms = self.now_ms();
+            for action in self.core.handle(Event::SessionLog { now_ms, event }) {
+                if let Some(stopped) = self.perform(action, done_tx)? {
+                    return Ok(Some(stopped));
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// Reads the screen with the adapter's rules.
@@ -526,6 +596,20 @@ impl Shell<'_> {
         );
         let _ = out.flush();
     }
+}
+
+/// Wakes the loop when anything under `root` changes. `None` when the folder
+/// does not exist yet or cannot be watched: the tick's look covers that.
+fn watch(root: &Path, wake: mpsc::UnboundedSender<()>) -> Option<notify::RecommendedWatcher> {
+    use notify::Watcher;
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if event.is_ok() {
+            let _ = wake.send(());
+        }
+    })
+    .ok()?;
+    watcher.watch(root, notify::RecursiveMode::Recursive).ok()?;
+    Some(watcher)
 }
 
 async fn wait_exit(exit: &mut Option<Exit>) -> String {

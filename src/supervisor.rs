@@ -12,6 +12,7 @@ use crate::exit_code;
 use crate::lifecycle::{self, Actor, GoalState};
 use crate::observer::Observation;
 use crate::prompts::{PromptKind, PromptVars};
+use crate::session_log::LogEvent;
 
 /// Turn, time and token limits. `None` is unlimited.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -43,6 +44,8 @@ pub struct Config {
     pub prior: Progress,
     /// The adapter's dialogs, in its order (the observer reports them by index).
     pub dialogs: Vec<DialogRule>,
+    /// Compactions come from the session log; compaction banners on screen are not counted.
+    pub log_compactions: bool,
 }
 
 /// A dialog as the core needs it: its name, the policy, the keys to answer.
@@ -54,6 +57,8 @@ pub struct DialogRule {
     pub deny: String,
 }
 
+/// How still the screen must be after the agent said its turn is complete.
+const SIGNALLED_QUIET_MS: u64 = 500;
 /// How many times a dialog is answered before goalie gives up and escalates.
 const MAX_ANSWERS: u32 = 3;
 /// How long after an answer before the same dialog is answered again.
@@ -68,6 +73,8 @@ pub enum Event {
     UserInput { now_ms: u64 },
     /// Time passed.
     Tick { now_ms: u64 },
+    /// The agent's session log said something.
+    SessionLog { now_ms: u64, event: LogEvent },
     /// goalie finished typing a prompt (text, pause, Enter).
     InjectionDone { now_ms: u64 },
     /// The agent's process ended.
@@ -124,6 +131,8 @@ enum Phase {
         done_before: u32,
         /// A new finished-turn line appeared since.
         saw_done: bool,
+        /// The session log says the turn is complete.
+        signalled: bool,
         claims_before: u32,
         claimed: bool,
     },
@@ -168,6 +177,8 @@ pub struct Supervisor {
     usage_limit_shown: bool,
     /// The dialog on screen (by index), since when, how often answered, and when last.
     dialog: Option<DialogSeen>,
+    /// Where the token figure comes from: once the session log gives one, the screen's is ignored.
+    tokens_source: &'static str,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,6 +207,7 @@ impl Supervisor {
             compaction_candidate: None,
             usage_limit_shown: false,
             dialog: None,
+            tokens_source: "screen",
             config,
         }
     }
@@ -229,6 +241,10 @@ impl Supervisor {
                 self.advance(now_ms, &mut actions);
             }
             Event::UserInput { now_ms } => self.last_user_ms = Some(now_ms),
+            Event::SessionLog { now_ms, event } => {
+                self.on_session_log(now_ms, event, &mut actions);
+                self.advance(now_ms, &mut actions);
+            }
             Event::Tick { now_ms } => self.advance(now_ms, &mut actions),
             Event::InjectionDone { now_ms } => {
                 if let Phase::Injecting { kind } = self.phase {
@@ -242,6 +258,7 @@ impl Supervisor {
                         saw_busy: self.seen.busy,
                         done_before: self.seen.turns_done,
                         saw_done: false,
+                        signalled: false,
                         claims_before: self.seen.claims,
                         claimed: false,
                     };
@@ -281,11 +298,15 @@ impl Supervisor {
         if seen.changed {
             self.last_change_ms = now_ms;
         }
-        if let Some(tokens) = seen.tokens {
+        if let Some(tokens) = seen.tokens
+            && self.tokens_source == "screen"
+        {
             // The screen shows the agent process's running total.
             self.tokens_used = self.config.prior.tokens_used + tokens;
         }
-        if seen.compactions > self.compactions {
+        if self.config.log_compactions {
+            // The session log reports them exactly; banners would count twice.
+        } else if seen.compactions > self.compactions {
             if self.compaction_candidate.map(|(count, _)| count) != Some(seen.compactions) {
                 self.compaction_candidate = Some((seen.compactions, now_ms));
             }
@@ -326,6 +347,27 @@ impl Supervisor {
             }
         }
         self.seen = seen;
+    }
+
+    fn on_session_log(&mut self, _now_ms: u64, event: LogEvent, actions: &mut Vec<Action>) {
+        match event {
+            LogEvent::Tokens { total } => {
+                self.tokens_source = "session_log";
+                self.tokens_used = self.config.prior.tokens_used + total;
+            }
+            LogEvent::Compacted { before } => {
+                actions.push(record(
+                    "compacted",
+                    json!({ "source": "session_log", "count": 1, "context_before": before }),
+                ));
+                self.compactions += 1;
+            }
+            LogEvent::TurnComplete => {
+                if let Phase::Working { signalled, .. } = &mut self.phase {
+                    *signalled = true;
+                }
+            }
+        }
     }
 
     /// Moves on when the clock or the screen allows it.
@@ -386,11 +428,15 @@ impl Supervisor {
                 submitted_ms,
                 saw_busy,
                 saw_done,
+                signalled,
                 ..
             } => {
-                // A busy sign or a new finished-turn line shows the turn ran;
-                // without either, only a much longer stillness ends it.
-                let quiet = if saw_busy || saw_done {
+                // The agent's own word that the turn is complete needs only a
+                // short settle; a busy sign or a new finished-turn line shows
+                // the turn ran; without any, only a much longer stillness ends it.
+                let quiet = if signalled {
+                    self.config.timing.quiet_ms.min(SIGNALLED_QUIET_MS)
+                } else if saw_busy || saw_done {
                     self.config.timing.quiet_ms
                 } else {
                     self.config.timing.no_busy_quiet_ms
@@ -502,6 +548,7 @@ impl Supervisor {
             submitted_ms,
             saw_busy,
             saw_done,
+            signalled,
             claimed,
             ..
         } = self.phase
@@ -517,13 +564,14 @@ impl Supervisor {
                 "duration_ms": now_ms.saturating_sub(submitted_ms),
                 "busy_seen": saw_busy,
                 "done_seen": saw_done,
+                "signalled": signalled,
                 "tokens_used": self.tokens_used,
             }),
         ));
         if self.tokens_used != self.tokens_recorded {
             actions.push(record(
                 "tokens",
-                json!({ "used": self.tokens_used, "source": "screen" }),
+                json!({ "used": self.tokens_used, "source": self.tokens_source }),
             ));
             self.tokens_recorded = self.tokens_used;
         }

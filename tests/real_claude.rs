@@ -79,8 +79,88 @@ fn claude_turns_are_detected_continued_and_limited() {
             "no sign the turn ran: {turn:?}"
         );
     }
+    // Token usage from Claude's transcript is exactly what the model reported.
+    assert_eq!(goal.tokens_used, reported_tokens(&server));
+    assert_eq!(
+        sandbox.entries_of("tokens").last().unwrap().data["source"],
+        "session_log"
+    );
     let pid = sandbox.agent_pid();
     assert!(support::eventually(Duration::from_secs(5), || {
         leftover_processes(pid).is_empty()
     }));
+}
+
+/// Tokens the model reported for the agent's turns.
+fn reported_tokens(server: &BlockingFakeModel) -> u64 {
+    server
+        .turn_requests()
+        .iter()
+        .filter_map(|r| r.usage.as_ref())
+        .map(|u| u.input_tokens + u.output_tokens)
+        .sum()
+}
+
+#[test]
+fn claude_token_budget_ends_budget_limited() {
+    if agents::require("claude").is_none() {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let server = BlockingFakeModel::start(Script::rule(|ctx| {
+        Step::text(format!("Step {} done.", ctx.turn)).with_usage(4000, 100)
+    }))
+    .expect("fake model");
+    let out = run_claude(&sandbox, &server, &["--budget-tokens", "10k"]);
+    assert_eq!(out.code, 3, "{out:?}");
+    let goal = sandbox.goal();
+    assert_eq!(
+        goal.turns, 4,
+        "three turns of 4,100 pass 10,000; then the wrap-up"
+    );
+    assert_eq!(goal.tokens_used, reported_tokens(&server));
+    let transitions = sandbox.entries_of("transition");
+    assert!(
+        transitions[0].data["reason"]
+            .as_str()
+            .unwrap()
+            .contains("token limit")
+    );
+}
+
+#[test]
+fn claude_compaction_is_detected_and_recorded() {
+    if agents::require("claude").is_none() {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    // Claude compacts reactively: a "prompt is too long" refusal after a few
+    // tool round trips makes it summarise and retry.
+    let server = BlockingFakeModel::start(
+        Script::queue([
+            Step::shell("echo one").with_usage(150_000, 5),
+            Step::shell("echo two").with_usage(160_000, 5),
+            Step::shell("echo three").with_usage(170_000, 5),
+            Step::PromptTooLong,
+            Step::text("Carried on after compacting.").with_usage(3000, 10),
+        ])
+        .with_compaction_summary("FAKE-SUMMARY of the conversation"),
+    )
+    .expect("fake model");
+    let out = run_claude(&sandbox, &server, &["--max-turns", "2"]);
+    assert_eq!(
+        out.code,
+        3,
+        "{out:?}\n{}",
+        fake_model::summarize(&server.requests())
+    );
+    let compacted = sandbox.entries_of("compacted");
+    assert_eq!(
+        compacted.len(),
+        1,
+        "{}",
+        fake_model::summarize(&server.requests())
+    );
+    assert_eq!(compacted[0].data["source"], "session_log");
+    assert!(compacted[0].data["context_before"].as_u64().unwrap() >= 150_000);
 }

@@ -103,18 +103,11 @@ fn codex_turns_are_detected_continued_and_limited() {
     let injections = sandbox.entries_of("injection");
     assert_eq!(injections.last().unwrap().data["prompt"], "budget_limit");
 
-    // Token usage read from Codex's status line is within 10 % of what the model reported.
-    let reported: u64 = server
-        .turn_requests()
-        .iter()
-        .filter_map(|r| r.usage.as_ref())
-        .map(|u| u.input_tokens + u.output_tokens)
-        .sum();
-    let seen = goal.tokens_used as f64;
-    assert!(
-        (seen - reported as f64).abs() <= reported as f64 * 0.10,
-        "screen {seen} vs model {reported}"
-    );
+    // Token usage from Codex's session log is exactly what the model reported.
+    assert_eq!(goal.tokens_used, reported_tokens(&server));
+    let tokens = sandbox.entries_of("tokens");
+    assert_eq!(tokens.last().unwrap().data["source"], "session_log");
+    assert!(!sandbox.entries_of("session_log").is_empty());
 
     // No process of the agent is left: no TUI, no app-server.
     let pid = sandbox.agent_pid();
@@ -125,16 +118,41 @@ fn codex_turns_are_detected_continued_and_limited() {
 }
 
 #[test]
-fn codex_token_budget_ends_budget_limited() {
+fn codex_token_budget_from_the_screen_ends_budget_limited() {
     if agents::require("codex").is_none() {
         return;
     }
     let sandbox = Sandbox::new();
+    // The user's adapter without the session log: tokens come from the status line.
+    let adapters = sandbox.dir.path().join("config/adapters");
+    std::fs::create_dir_all(&adapters).unwrap();
+    let builtin = include_str!("../adapters/codex.yaml");
+    let cut = builtin
+        .find("# The exact source of token usage")
+        .expect("session_log section");
+    let end = builtin[cut..].find("timing:").unwrap() + cut;
+    std::fs::write(
+        adapters.join("codex.yaml"),
+        format!("{}{}", &builtin[..cut], &builtin[end..]),
+    )
+    .unwrap();
+
     let server = BlockingFakeModel::start(script()).expect("fake model");
     let out = run_codex(&sandbox, &server, &["--budget-tokens", "5k"], &[]);
     assert_eq!(out.code, 3, "{out:?}");
     let goal = sandbox.goal();
     assert!(goal.tokens_used >= 5000);
+    assert_eq!(
+        sandbox.entries_of("tokens").last().unwrap().data["source"],
+        "screen"
+    );
+    // The status line's rounded figure is within 10 % of what the model reported.
+    let reported = reported_tokens(&server) as f64;
+    let seen = goal.tokens_used as f64;
+    assert!(
+        (seen - reported).abs() <= reported * 0.10,
+        "screen {seen} vs model {reported}"
+    );
     let transitions = sandbox.entries_of("transition");
     assert!(
         transitions[0].data["reason"]
@@ -181,6 +199,16 @@ fn codex_compaction_mid_turn_is_detected_and_recorded() {
         .filter(|r| r.kind == fake_model::RequestKind::Compaction)
         .count();
     assert!(compactions >= 1);
+}
+
+/// Tokens the model reported for the agent's turns (its title requests aside).
+fn reported_tokens(server: &BlockingFakeModel) -> u64 {
+    server
+        .turn_requests()
+        .iter()
+        .filter_map(|r| r.usage.as_ref())
+        .map(|u| u.input_tokens + u.output_tokens)
+        .sum()
 }
 
 /// A git repository Codex was not told to trust: it asks first.

@@ -1,6 +1,7 @@
 //! The core over event sequences: no PTY, no clock, no database.
 
 use super::*;
+use crate::session_log::LogEvent;
 
 const QUIET: u64 = 1000;
 const NO_BUSY_QUIET: u64 = 5000;
@@ -19,6 +20,7 @@ fn config() -> Config {
         wrap_up_grace_ms: 60_000,
         limits: Limits::default(),
         prior: Progress::default(),
+        log_compactions: false,
         dialogs: vec![
             DialogRule {
                 name: "trust".into(),
@@ -641,4 +643,83 @@ fn an_unknown_still_screen_escalates_mid_turn() {
     assert_eq!(run.stop_code(), Some(5));
     assert_eq!(run.records("unknown_screen").len(), 1);
     assert_eq!(run.injections().len(), 1, "nothing typed into it");
+}
+
+#[test]
+fn session_log_tokens_win_over_the_screen() {
+    let mut run = Run::new(config());
+    run.start();
+    let t = run.now;
+    run.at(t + 50, |now_ms| Event::SessionLog {
+        now_ms,
+        event: LogEvent::Tokens { total: 1234 },
+    });
+    run.turn(1000, idle_with(|o| o.tokens = Some(99_000)));
+    assert_eq!(run.sup.tokens_used(), 1234);
+    assert_eq!(run.records("tokens")[0]["source"], "session_log");
+}
+
+#[test]
+fn the_logs_turn_complete_ends_the_turn_after_a_short_settle() {
+    let mut run = Run::new(config());
+    run.start();
+    let t = run.now;
+    run.screen(t + 100, busy());
+    run.screen(t + 600, idle());
+    run.at(t + 650, |now_ms| Event::SessionLog {
+        now_ms,
+        event: LogEvent::TurnComplete,
+    });
+    run.ticks(t + 600 + 600);
+    assert_eq!(
+        run.injections().len(),
+        2,
+        "ended well before the 1 s quiet window"
+    );
+    assert_eq!(run.records("turn_ended")[0]["signalled"], true);
+}
+
+#[test]
+fn the_logs_turn_complete_never_beats_a_busy_screen() {
+    let mut run = Run::new(config());
+    run.start();
+    let t = run.now;
+    run.screen(t + 100, busy());
+    run.at(t + 200, |now_ms| Event::SessionLog {
+        now_ms,
+        event: LogEvent::TurnComplete,
+    });
+    run.ticks(t + 10_000);
+    assert_eq!(run.injections().len(), 1);
+}
+
+#[test]
+fn log_compactions_replace_screen_banners() {
+    let mut cfg = config();
+    cfg.log_compactions = true;
+    let mut run = Run::new(cfg);
+    run.start();
+    let t = run.now;
+    run.screen(
+        t + 100,
+        Observation {
+            compactions: 1,
+            ..busy()
+        },
+    );
+    run.ticks(t + 1000);
+    assert!(
+        run.records("compacted").is_empty(),
+        "the banner is not counted"
+    );
+    run.at(t + 1100, |now_ms| Event::SessionLog {
+        now_ms,
+        event: LogEvent::Compacted {
+            before: Some(170_006),
+        },
+    });
+    let compacted = run.records("compacted");
+    assert_eq!(compacted.len(), 1);
+    assert_eq!(compacted[0]["source"], "session_log");
+    assert_eq!(compacted[0]["context_before"], 170_006);
 }
