@@ -337,8 +337,8 @@ impl Shell<'_> {
                 _ = tick.tick() => {
                     ticks += 1;
                     if self.session_tail.is_some()
-                        && ticks % 5 == 0
-                        && let Some(stopped) = self.read_session_log(ticks % 20 == 0, &done_tx)?
+                        && ticks.is_multiple_of(5)
+                        && let Some(stopped) = self.read_session_log(ticks.is_multiple_of(20), &done_tx)?
                     {
                         return Ok(stopped);
                     }

@@ -266,13 +266,8 @@ mod tests {
         assert_eq!(tail.poll(true), vec![LogEvent::Tokens { total: 105 }]);
         assert_eq!(tail.path(), Some(path.as_path()));
         // The rest of the half-written line, and a turn end.
-        write!(
-            file,
-            "{}\n{}\n",
-            &reply[20..].replace("m1", "m2"),
-            r#"{"type":"system","subtype":"turn_duration"}"#
-        )
-        .unwrap();
+        let turn_end = r#"{"type":"system","subtype":"turn_duration"}"#;
+        write!(file, "{}\n{turn_end}\n", &reply[20..].replace("m1", "m2")).unwrap();
         file.flush().unwrap();
         let events = tail.poll(false);
         assert_eq!(
