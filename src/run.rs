@@ -14,6 +14,7 @@ use crate::adapter::Adapter;
 use crate::agent_process::{self, AgentProcess, Exit, Launch};
 use crate::claim::{ClaimMatcher, new_claim_code};
 use crate::error::Error;
+use crate::goal_spec::GoalSpec;
 use crate::ledger::{Ledger, NewGoal};
 use crate::observer::Observer;
 use crate::prompts::{PromptKind, Prompts};
@@ -36,6 +37,8 @@ pub struct RunSpec {
     pub adapter: Adapter,
     pub prompts: Prompts,
     pub objective: String,
+    /// The goal spec, when the goal was given as one (`--goal FILE`).
+    pub spec: Option<GoalSpec>,
     pub workdir: PathBuf,
     pub limits: Limits,
     pub agent_args: Vec<String>,
@@ -79,6 +82,16 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
         max_time_ms: spec.limits.max_time_ms,
         budget_tokens: spec.limits.budget_tokens,
     })?;
+    // The effective spec (a bare one for a plain objective) is stored with the goal:
+    // `goalie mcp` and `goalie report` read it from there.
+    let goal_spec = spec
+        .spec
+        .clone()
+        .unwrap_or_else(|| GoalSpec::bare(&spec.objective));
+    ledger.set_spec(
+        &goal.id,
+        &serde_json::to_value(&goal_spec).unwrap_or(serde_json::Value::Null),
+    )?;
     ledger.append(
         &goal.id,
         "goal_created",
