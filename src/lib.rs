@@ -8,7 +8,11 @@
 
 pub mod adapter;
 pub mod agent_process;
+pub mod audit;
+pub mod auditor;
 pub mod claim;
+pub mod claim_block;
+pub mod claim_inbox;
 pub mod cli;
 pub mod error;
 pub mod exit_code;

@@ -12,7 +12,10 @@ use tokio::sync::mpsc;
 
 use crate::adapter::Adapter;
 use crate::agent_process::{self, AgentProcess, Exit, Launch};
-use crate::claim::{ClaimMatcher, new_claim_code};
+use crate::audit;
+use crate::auditor::Auditor;
+use crate::claim::{Channel, Claim, new_claim_code};
+use crate::claim_inbox::ClaimInbox;
 use crate::error::Error;
 use crate::goal_spec::GoalSpec;
 use crate::ledger::{Ledger, NewGoal};
@@ -63,7 +66,6 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
         std::env::current_exe().map_err(|err| Error::io("cannot find goalie's own path", err))?;
     let program = agent_process::resolve(&spec.adapter.program(&exe), &spec.workdir)?;
     let mut args = spec.adapter.launch_args(&exe);
-    args.extend(spec.agent_args.iter().cloned());
     let interactive = !spec.headless;
     let (rows, cols) = if interactive {
         terminal::size().unwrap_or((24, 80))
@@ -71,7 +73,9 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
         HEADLESS_SIZE
     };
 
-    let ledger = Ledger::open(&spec.db)?;
+    // `goalie mcp` runs in the agent's working directory: it needs an absolute path.
+    let db = std::path::absolute(&spec.db).unwrap_or_else(|_| spec.db.clone());
+    let ledger = Ledger::open(&db)?;
     let claim_code = new_claim_code();
     let goal = ledger.create_goal(&NewGoal {
         objective: spec.objective.clone(),
@@ -108,6 +112,13 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
             "mode": if interactive { "interactive" } else { "headless" },
         }),
     )?;
+    // The protected paths' state at the start, which a completion claim must leave intact.
+    let baseline = audit::baseline(&spec.workdir, &goal_spec.protect);
+    if !baseline.is_empty() {
+        ledger.append(&goal.id, "protect_baseline", &json!({ "paths": baseline }))?;
+    }
+    args.extend(spec.adapter.mcp_launch_args(&exe, &goal.id, &db));
+    args.extend(spec.agent_args.iter().cloned());
 
     let launch = Launch {
         program: program.clone(),
@@ -144,19 +155,26 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
     let core = Supervisor::new(Config {
         objective: spec.objective.clone(),
         claim_code: claim_code.clone(),
+        requirements: goal_spec.requirements(),
+        verify: goal_spec.verify.iter().map(|v| v.run.clone()).collect(),
+        mcp: !spec.adapter.mcp_args.is_empty(),
         timing: spec.adapter.timing,
         user_quiet_ms: spec.user_quiet_ms,
         wrap_up_grace_ms: spec.wrap_up_grace_ms,
         limits: spec.limits,
         prior: progress,
     });
-    let observer = Observer::new(spec.adapter.screen.clone(), ClaimMatcher::new(&claim_code));
+    let observer = Observer::new(spec.adapter.screen.clone());
+    let inbox = ClaimInbox::new(&ledger, &goal.id)?;
+    let (auditor, audit_reports) = Auditor::new(goal_spec, spec.workdir.clone(), baseline);
     let mut shell = Shell {
         spec: &spec,
         ledger,
         goal_id: goal.id.clone(),
         core,
         observer,
+        auditor,
+        inbox,
         screen: Screen::new(rows, cols, !interactive),
         agent,
         exit: Some(exit),
@@ -183,7 +201,7 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
     } else {
         None
     };
-    let outcome = shell.event_loop(output).await;
+    let outcome = shell.event_loop(output, audit_reports).await;
     let agent_status = shell.agent.terminate(shell.exit.as_mut(), STOP_GRACE).await;
     if raw.is_some() {
         terminal::restore(&shell.screen.restore_sequence());
@@ -219,6 +237,8 @@ struct Shell<'a> {
     goal_id: String,
     core: Supervisor,
     observer: Observer,
+    auditor: Auditor,
+    inbox: ClaimInbox,
     screen: Screen,
     agent: AgentProcess,
     exit: Option<Exit>,
@@ -239,6 +259,7 @@ impl Shell<'_> {
     async fn event_loop(
         &mut self,
         mut output: agent_process::Output,
+        mut audit_reports: mpsc::UnboundedReceiver<audit::Report>,
     ) -> Result<(i32, String), Error> {
         let signal_err = |err| Error::io("cannot listen for signals", err);
         let mut sigint = signal(SignalKind::interrupt()).map_err(signal_err)?;
@@ -300,6 +321,7 @@ impl Shell<'_> {
                     }
                 },
                 Some(()) = done.recv() => Event::InjectionDone { now_ms: self.now_ms() },
+                Some(report) = audit_reports.recv() => self.audit_report(report)?,
                 _ = tick.tick() => {
                     if last_refresh.elapsed() >= Duration::from_secs(2) {
                         self.agent.refresh_members();
@@ -310,6 +332,13 @@ impl Shell<'_> {
                         last_look = Instant::now();
                         unseen_output = false;
                         for action in self.core.handle(seen) {
+                            if let Some(stopped) = self.perform(action, &done_tx)? {
+                                return Ok(stopped);
+                            }
+                        }
+                    }
+                    for event in self.submitted_claims()? {
+                        for action in self.core.handle(event) {
                             if let Some(stopped) = self.perform(action, &done_tx)? {
                                 return Ok(stopped);
                             }
@@ -336,6 +365,65 @@ impl Shell<'_> {
                 }
             }
         }
+    }
+
+    /// Claims `goalie mcp` wrote to the ledger since the last look, as events.
+    fn submitted_claims(&mut self) -> Result<Vec<Event>, Error> {
+        let mut events = Vec::new();
+        for claim in self.inbox.take(&self.ledger)? {
+            match claim {
+                Ok(claim) => events.push(Event::Claim {
+                    now_ms: self.now_ms(),
+                    channel: Channel::Mcp,
+                    claim,
+                }),
+                Err(error) => {
+                    self.ledger.append(
+                        &self.goal_id,
+                        "claim_malformed",
+                        &json!({ "error": error }),
+                    )?;
+                }
+            }
+        }
+        Ok(events)
+    }
+
+    /// Records an audit's steps and outcome; the core hears the outcome.
+    fn audit_report(&mut self, report: audit::Report) -> Result<Event, Error> {
+        for step in &report.steps {
+            self.ledger.append(
+                &self.goal_id,
+                "audit_step",
+                &serde_json::to_value(step).unwrap_or_default(),
+            )?;
+        }
+        let passed = report.passed();
+        let reasons = report.reasons();
+        self.ledger.append(
+            &self.goal_id,
+            "audit_finished",
+            &json!({ "passed": passed, "steps": report.steps.len(), "reasons": reasons }),
+        )?;
+        if !self.interactive {
+            self.say(&if passed {
+                format!("audit passed ({} checks)", report.steps.len())
+            } else {
+                format!(
+                    "audit failed: {}",
+                    reasons
+                        .iter()
+                        .map(|r| r.lines().next().unwrap_or_default())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )
+            });
+        }
+        Ok(Event::AuditFinished {
+            now_ms: self.now_ms(),
+            passed,
+            reasons,
+        })
     }
 
     /// Reads the screen with the adapter's rules.
@@ -376,7 +464,7 @@ impl Shell<'_> {
                     .render(kind, &vars)
                     .map_err(Error::Usage)?;
                 let text = sanitize(&text);
-                self.observer.typed(&text);
+                self.observer.typed(&text, &vars.nonce);
                 self.ledger.append(
                     &self.goal_id,
                     "injection",
@@ -424,6 +512,25 @@ impl Shell<'_> {
                 self.ledger
                     .set_progress(&self.goal_id, turns, tokens_used, time_used_ms)?;
             }
+            Action::RunAudit {
+                turn,
+                channel,
+                claim,
+            } => {
+                let checklist = match claim {
+                    Claim::Complete { checklist } => checklist,
+                    Claim::Blocked { .. } => Vec::new(),
+                };
+                self.ledger.append(
+                    &self.goal_id,
+                    "audit_started",
+                    &json!({ "turn": turn, "channel": channel.as_str() }),
+                )?;
+                if !self.interactive {
+                    self.say(&format!("auditing the completion claim of turn {turn}"));
+                }
+                self.auditor.start(checklist);
+            }
             Action::Stop { exit_code, reason } => return Ok(Some((exit_code, reason))),
         }
         Ok(None)
@@ -468,7 +575,13 @@ impl Shell<'_> {
                     }
                 )
             }
-            "claim_seen" => format!("the agent claimed completion in turn {}", data["turn"]),
+            "claim_seen" => format!(
+                "the agent claimed the goal {} in turn {} ({})",
+                data["status"].as_str().unwrap_or("?"),
+                data["turn"],
+                data["channel"].as_str().unwrap_or("?")
+            ),
+            "claim_rejected" => format!("the claim of turn {} was rejected", data["turn"]),
             "compacted" => "the agent compacted its context".to_string(),
             "usage_limit_shown" => "the agent shows a usage limit".to_string(),
             "agent_exited" => format!(
@@ -547,6 +660,7 @@ fn describe(kind: PromptKind) -> &'static str {
         PromptKind::Start => "objective",
         PromptKind::Continuation => "continuation",
         PromptKind::BudgetLimit => "wrap-up",
+        PromptKind::ClaimRejected => "claim-rejected",
     }
 }
 
