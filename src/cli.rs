@@ -66,6 +66,13 @@ pub enum Command {
         #[arg(default_value = "goal.yaml")]
         file: PathBuf,
     },
+    /// The model's tools as an MCP server on stdio (what an agent's adapter registers).
+    #[command(hide = true)]
+    Mcp {
+        /// The goal the tools read and claim.
+        #[arg(long, value_name = "ID")]
+        goal: String,
+    },
     /// The simulated agent itself (what `goalie demo` runs inside its PTY).
     #[command(hide = true)]
     Sim {
@@ -214,6 +221,7 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Status { goal, json } => status::show(&db, goal.as_deref(), json),
         Command::Ls { json } => status::list(&db, json),
         Command::Check { file } => check_spec(&file),
+        Command::Mcp { goal } => crate::mcp_server::serve(db, &goal),
         Command::Init { file } => {
             goal_spec::init(&file)?;
             println!(

@@ -20,6 +20,7 @@ pub mod goal_spec;
 pub mod ledger;
 pub mod lifecycle;
 pub mod logging;
+pub mod mcp_server;
 pub mod observer;
 pub mod process_tree;
 pub mod prompts;
