@@ -49,6 +49,11 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// A goal's ledger: each claim, each audit step and its outcome, every other row compactly.
+    Report {
+        /// A goal id or a unique prefix of one (the latest goal if omitted).
+        goal: Option<String>,
+    },
     /// List every goal, newest first.
     Ls {
         /// Print JSON.
@@ -221,6 +226,7 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Status { goal, json } => status::show(&db, goal.as_deref(), json),
         Command::Ls { json } => status::list(&db, json),
         Command::Check { file } => check_spec(&file),
+        Command::Report { goal } => crate::report::show(&db, goal.as_deref()),
         Command::Mcp { goal } => crate::mcp_server::serve(db, &goal),
         Command::Init { file } => {
             goal_spec::init(&file)?;

@@ -24,6 +24,7 @@ pub mod mcp_server;
 pub mod observer;
 pub mod process_tree;
 pub mod prompts;
+pub mod report;
 pub mod run;
 pub mod screen;
 pub mod sim;

@@ -95,6 +95,26 @@ fn a_premature_claim_is_rejected_with_reasons_and_a_later_true_one_is_achieved()
         "{}",
         out.stdout
     );
+
+    // `goalie report` shows each claim, each audit step and its outcome.
+    let report = sandbox.run(&["report"], LIMIT);
+    assert_eq!(report.code, 0, "{report:?}");
+    let text = report.stdout;
+    for expected in [
+        "claim     turn 1 via screen: complete",
+        "R1: see `fixed.txt`",
+        "FAIL  verify    `test -f fixed.txt && echo verified` exited with status 1 (no output)",
+        "FAIL  evidence  the evidence for `R1` names `fixed.txt`, which does not exist in the workspace",
+        "pass  checklist R1 is covered",
+        "audit     failed (",
+        "rejected  the claim of turn 1",
+        "pass  verify    `test -f fixed.txt && echo verified` passed",
+        "audit     passed (",
+        "accepted  the claim of turn 2",
+        "state     pursuing -> achieved by agent",
+    ] {
+        assert!(text.contains(expected), "{expected}\n---\n{text}");
+    }
 }
 
 #[test]
