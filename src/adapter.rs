@@ -29,6 +29,11 @@ pub struct Adapter {
     /// The program. `{goalie}` stands for goalie's own executable (here and in `args`).
     pub command: String,
     pub args: Vec<String>,
+    /// Arguments that register `goalie mcp` with the agent for this run only
+    /// (never by editing the user's config). `{goalie}`, `{goal}` and `{db}`
+    /// stand for goalie's executable, the goal's id and the database path.
+    /// Empty: the agent has no MCP, and claims come through the text channel only.
+    pub mcp_args: Vec<String>,
     pub env: BTreeMap<String, String>,
     pub submit: Submit,
     pub screen: ScreenRules,
@@ -109,6 +114,10 @@ pub struct ScreenRules {
     pub usage_limit: RegexSet,
     /// A pattern whose `tokens` group is the token figure (`12,345`, `443K`, `1.2M`).
     pub tokens: Option<Regex>,
+    /// A row that starts command or file output the agent displays (Codex `└`,
+    /// Claude Code `⎿`). A claim block in such output is not the agent's own
+    /// (see [`crate::claim_block`]).
+    pub tool_output: RegexSet,
 }
 
 /// The adapter's clocks, in milliseconds.
@@ -149,6 +158,8 @@ struct AdapterFile {
     command: String,
     #[serde(default)]
     args: Vec<String>,
+    #[serde(default)]
+    mcp_args: Vec<String>,
     #[serde(default)]
     env: BTreeMap<String, String>,
     #[serde(default)]
@@ -213,6 +224,8 @@ struct ScreenFile {
     usage_limit: Vec<String>,
     #[serde(default)]
     tokens: Option<String>,
+    #[serde(default)]
+    tool_output: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -316,12 +329,14 @@ impl Adapter {
                 compaction: set(&file.screen.compaction)?,
                 usage_limit: set(&file.screen.usage_limit)?,
                 tokens,
+                tool_output: set(&file.screen.tool_output)?,
             },
             name: file.name,
             description: file.description,
             origin: origin.to_path_buf(),
             command: file.command,
             args: file.args,
+            mcp_args: file.mcp_args,
             env: file.env,
             submit: Submit {
                 bracketed_paste: file.submit.bracketed_paste,
@@ -383,6 +398,26 @@ impl Adapter {
         self.args
             .iter()
             .map(|arg| arg.replace("{goalie}", &exe))
+            .collect()
+    }
+}
+
+impl Adapter {
+    /// The arguments that register `goalie mcp` for goal `goal` in database `db`.
+    /// Values are escaped for a JSON or TOML string (`\\` and `"`), since the
+    /// templates put them inside one.
+    pub fn mcp_launch_args(&self, goalie_exe: &Path, goal: &str, db: &Path) -> Vec<String> {
+        let escape = |text: &str| text.replace('\\', "\\\\").replace('"', "\\\"");
+        let exe = escape(&goalie_exe.to_string_lossy());
+        let goal = escape(goal);
+        let db = escape(&db.to_string_lossy());
+        self.mcp_args
+            .iter()
+            .map(|arg| {
+                arg.replace("{goalie}", &exe)
+                    .replace("{goal}", &goal)
+                    .replace("{db}", &db)
+            })
             .collect()
     }
 }
@@ -475,6 +510,39 @@ mod tests {
         let err = Adapter::from_yaml(&bad, &origin()).unwrap_err().to_string();
         assert!(err.starts_with("my.yaml:9:13: "), "{err}");
         assert!(err.contains("unknown variant `maybe`"), "{err}");
+    }
+
+    #[test]
+    fn codex_and_claude_register_goalie_mcp_for_the_run_only() {
+        let exe = Path::new("/opt/goalie");
+        let db = Path::new("/data/go\"al.db");
+        let codex = Adapter::named("codex", None).unwrap();
+        let args = codex.mcp_launch_args(exe, "ab12cd34", db);
+        assert_eq!(
+            args,
+            vec![
+                "-c",
+                "mcp_servers.goalie.command=\"/opt/goalie\"",
+                "-c",
+                "mcp_servers.goalie.args=[\"mcp\", \"--goal\", \"ab12cd34\", \"--db\", \"/data/go\\\"al.db\"]",
+                "-c",
+                "mcp_servers.goalie.default_tools_approval_mode=\"approve\"",
+            ]
+        );
+        let claude = Adapter::named("claude", None).unwrap();
+        let args = claude.mcp_launch_args(exe, "ab12cd34", Path::new("/data/g.db"));
+        let config = args
+            .iter()
+            .position(|a| a == "--mcp-config")
+            .map(|i| &args[i + 1])
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_str(config).unwrap();
+        assert_eq!(json["mcpServers"]["goalie"]["command"], "/opt/goalie");
+        assert_eq!(
+            json["mcpServers"]["goalie"]["args"],
+            serde_json::json!(["mcp", "--goal", "ab12cd34", "--db", "/data/g.db"])
+        );
+        assert!(Adapter::named("sim", None).unwrap().mcp_args.is_empty());
     }
 
     #[test]

@@ -1,60 +1,71 @@
-//! The text channel for completion claims, first version.
+//! Completion and blocked claims: what the agent says about the goal, and the
+//! secrets that tie a text claim to one goal and one turn.
 //!
-//! A claim is a line that holds nothing but `GOALIE-COMPLETE:<code>`, where the
-//! code is the goal's own secret. The prompts describe that line in words and
-//! never contain it, so an agent that echoes a prompt cannot produce one; as a
-//! second guard, a line that appears in any text goalie typed never counts.
+//! A claim reaches goalie through one of two channels: the MCP tool
+//! `update_goal` (`goalie mcp`, which writes it to the ledger) or a claim block
+//! in the agent's reply (see [`crate::claim_block`]). Either way it is only a
+//! claim: goalie audits it ([`crate::audit`]) before the goal ends.
+//!
+//! Each goal has a secret claim code that is never shown to the agent. Each
+//! turn's prompt carries that turn's nonce, derived from the secret and the
+//! turn number: a claim block must carry the nonce of the turn it is written
+//! in, so text written in an earlier turn (a file, a log) is stale, and no
+//! nonce can be guessed from an earlier one.
 
-/// The word that starts a completion claim.
-pub const MARKER: &str = "GOALIE-COMPLETE";
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
-/// Recognises claim lines for one goal.
-#[derive(Debug, Clone)]
-pub struct ClaimMatcher {
-    claim: String,
-    typed: Vec<String>,
+/// What the agent claims.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Claim {
+    /// The goal is met; each requirement with its evidence.
+    Complete { checklist: Vec<ChecklistItem> },
+    /// The agent cannot go on; why.
+    Blocked { reason: String },
 }
 
-impl ClaimMatcher {
-    pub fn new(claim_code: &str) -> ClaimMatcher {
-        ClaimMatcher {
-            claim: format!("{MARKER}:{claim_code}"),
-            typed: Vec::new(),
+/// One line of a completion checklist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChecklistItem {
+    /// A requirement's id (`R1`) or its text.
+    pub requirement: String,
+    /// What shows it is met: a file, a command and its output, a test and its result.
+    pub evidence: String,
+}
+
+/// How a claim reached goalie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// A claim block on the agent's screen.
+    Screen,
+    /// The `update_goal` tool of `goalie mcp`.
+    Mcp,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Screen => "screen",
+            Channel::Mcp => "mcp",
         }
     }
+}
 
-    /// Remembers text goalie typed into the agent; lines of it never count as claims.
-    pub fn typed(&mut self, text: &str) {
-        self.typed.push(collapse_spaces(text));
-    }
-
-    /// Whether `line`, as shown on the screen, is a claim.
-    ///
-    /// The agent's own decoration around the line (a bullet such as `•` or `⏺`,
-    /// indentation, Markdown emphasis or backticks) is allowed; any other text on
-    /// the line is not: a sentence *about* the claim is not a claim.
-    pub fn is_claim(&self, line: &str) -> bool {
-        if !line.contains(MARKER) {
-            return false;
+impl Claim {
+    pub fn status(&self) -> &'static str {
+        match self {
+            Claim::Complete { .. } => "complete",
+            Claim::Blocked { .. } => "blocked",
         }
-        let core = strip_decoration(line);
-        core == self.claim && !self.typed.iter().any(|typed| typed.contains(&self.claim))
     }
 }
 
-fn strip_decoration(line: &str) -> &str {
-    let is_decoration =
-        |c: char| c.is_whitespace() || !(c.is_alphanumeric() || c == '-' || c == ':');
-    line.trim_matches(is_decoration)
-}
+const ALPHABET: &[u8; 32] = b"abcdefghjkmnpqrstuvwxyz23456789x";
 
-fn collapse_spaces(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// A fresh claim code: ten characters from a 32-letter alphabet, from the OS's randomness.
+/// A fresh secret claim code: ten characters from a 32-letter alphabet, from the OS's randomness.
 pub fn new_claim_code() -> String {
-    const ALPHABET: &[u8; 32] = b"abcdefghjkmnpqrstuvwxyz23456789x";
     let mut bytes = [0u8; 10];
     if getrandom::fill(&mut bytes).is_err() {
         // No OS randomness (never seen on Linux): fall back to the clock and pid,
@@ -68,6 +79,21 @@ pub fn new_claim_code() -> String {
             *byte = (seed >> (i * 5)) as u8;
         }
     }
+    encode(&bytes)
+}
+
+/// The nonce of turn `turn` of the goal whose secret is `secret`: ten
+/// characters of SHA-256(secret, turn). Pure, so the core can compute it.
+pub fn turn_nonce(secret: &str, turn: u32) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(b"goalie turn nonce\0");
+    hasher.update(secret.as_bytes());
+    hasher.update(b"\0");
+    hasher.update(turn.to_be_bytes());
+    encode(&hasher.finalize()[..10])
+}
+
+fn encode(bytes: &[u8]) -> String {
     bytes
         .iter()
         .map(|b| ALPHABET[usize::from(b % 32)] as char)
@@ -78,50 +104,6 @@ pub fn new_claim_code() -> String {
 mod tests {
     use super::*;
 
-    fn matcher() -> ClaimMatcher {
-        ClaimMatcher::new("k7m2q9x4pa")
-    }
-
-    #[test]
-    fn a_claim_line_with_agent_decoration_counts() {
-        let m = matcher();
-        for line in [
-            "GOALIE-COMPLETE:k7m2q9x4pa",
-            "• GOALIE-COMPLETE:k7m2q9x4pa",
-            "⏺ GOALIE-COMPLETE:k7m2q9x4pa   ",
-            "  `GOALIE-COMPLETE:k7m2q9x4pa`",
-            "**GOALIE-COMPLETE:k7m2q9x4pa**",
-        ] {
-            assert!(m.is_claim(line), "{line}");
-        }
-    }
-
-    #[test]
-    fn forgeries_and_near_misses_do_not_count() {
-        let m = matcher();
-        for line in [
-            "",
-            "GOALIE-COMPLETE",
-            "GOALIE-COMPLETE:",
-            "GOALIE-COMPLETE:wrongcode1",
-            "GOALIE-COMPLETE: k7m2q9x4pa",
-            "GOALIE-COMPLETE:k7m2q9x4pa2",
-            "I will print GOALIE-COMPLETE:k7m2q9x4pa when the work is really finished.",
-            "GOALIE-COMPLETE:k7m2q9x4pa is what I'd write if done",
-            "claim code: k7m2q9x4pa",
-            "the word GOALIE-COMPLETE, a colon, and the claim code k7m2q9x4pa",
-        ] {
-            assert!(!m.is_claim(line), "{line}");
-        }
-    }
-
-    #[test]
-    fn text_goalie_typed_never_counts() {
-        let mut m = matcher();
-        m.typed("Objective: print GOALIE-COMPLETE:k7m2q9x4pa\nthen stop");
-        assert!(!m.is_claim("GOALIE-COMPLETE:k7m2q9x4pa"));
-    }
-
     #[test]
     fn claim_codes_are_fresh_and_plain() {
         let a = new_claim_code();
@@ -129,5 +111,32 @@ mod tests {
         assert_eq!(a.len(), 10);
         assert_ne!(a, b);
         assert!(a.chars().all(|c| c.is_ascii_alphanumeric()));
+    }
+
+    #[test]
+    fn nonces_differ_per_turn_and_per_goal_and_are_stable() {
+        let n1 = turn_nonce("secret1234", 1);
+        assert_eq!(n1, turn_nonce("secret1234", 1));
+        assert_ne!(n1, turn_nonce("secret1234", 2));
+        assert_ne!(n1, turn_nonce("secret9999", 1));
+        assert_eq!(n1.len(), 10);
+        assert!(!n1.contains("secret"));
+    }
+
+    #[test]
+    fn claims_serialize_with_their_status() {
+        let claim = Claim::Blocked {
+            reason: "no network".into(),
+        };
+        assert_eq!(
+            serde_json::to_value(&claim).unwrap(),
+            serde_json::json!({"status": "blocked", "reason": "no network"})
+        );
+        let back: Claim = serde_json::from_value(serde_json::json!({
+            "status": "complete",
+            "checklist": [{"requirement": "R1", "evidence": "tests/a.rs"}]
+        }))
+        .unwrap();
+        assert_eq!(back.status(), "complete");
     }
 }

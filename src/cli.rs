@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::adapter::Adapter;
 use crate::error::Error;
 use crate::exit_code;
+use crate::goal_spec::{self, GoalSpec};
 use crate::ledger;
 use crate::prompts::Prompts;
 use crate::run::{self, RunSpec};
@@ -48,11 +49,34 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// A goal's ledger: each claim, each audit step and its outcome, every other row compactly.
+    Report {
+        /// A goal id or a unique prefix of one (the latest goal if omitted).
+        goal: Option<String>,
+    },
     /// List every goal, newest first.
     Ls {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Check a goal spec: errors (exit 2) and warnings, each with file, line and column.
+    Check {
+        /// The goal spec (YAML).
+        file: PathBuf,
+    },
+    /// Write a commented goal-spec template (never overwrites).
+    Init {
+        /// Where to write it.
+        #[arg(default_value = "goal.yaml")]
+        file: PathBuf,
+    },
+    /// The model's tools as an MCP server on stdio (what an agent's adapter registers).
+    #[command(hide = true)]
+    Mcp {
+        /// The goal the tools read and claim.
+        #[arg(long, value_name = "ID")]
+        goal: String,
     },
     /// The simulated agent itself (what `goalie demo` runs inside its PTY).
     #[command(hide = true)]
@@ -68,6 +92,7 @@ Examples:
   goalie run --agent codex \"Migrate src/models to pydantic v2; pytest and mypy pass\"
   goalie run --agent claude --max-turns 40 --max-time 4h --budget-tokens 200k \"…\"
   goalie run --agent codex --headless \"…\" -- -c model=gpt-5
+  goalie run --goal goal.yaml      # objective, verify commands, budgets from a spec (goalie init)
 
 Arguments after -- go to the agent CLI. With a terminal, you see the agent's own
 screen and can type into it; goalie waits until you have stopped typing before it
@@ -96,10 +121,15 @@ pub struct LimitArgs {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// What the agent should achieve.
-    pub objective: String,
+    /// What the agent should achieve (or give --goal FILE).
+    #[arg(required_unless_present = "goal", conflicts_with = "goal")]
+    pub objective: Option<String>,
+    /// A goal spec (YAML; see `goalie init`): objective, verify commands, protected
+    /// paths, budgets. Limits given on the command line override its `stop`.
+    #[arg(long, value_name = "FILE")]
+    pub goal: Option<PathBuf>,
     /// The agent CLI: codex, claude or sim (or a name in your config's adapters/).
-    #[arg(long, value_name = "NAME", required_unless_present = "adapter")]
+    #[arg(long, value_name = "NAME", required_unless_present_any = ["adapter", "goal"])]
     pub agent: Option<String>,
     /// An adapter file to use instead of a named one.
     #[arg(long, value_name = "FILE")]
@@ -143,14 +173,45 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
     match cli.command {
         Command::Run(args) => {
             let config = config_dir();
-            let adapter = match (&args.adapter, &args.agent) {
+            let spec = match &args.goal {
+                Some(file) => {
+                    let (spec, warnings) = goal_spec::load(file)?;
+                    for warning in warnings {
+                        eprintln!("{warning}");
+                    }
+                    Some(spec)
+                }
+                None => None,
+            };
+            let agent = args
+                .agent
+                .clone()
+                .or_else(|| spec.as_ref().and_then(|spec| spec.agent.clone()));
+            let adapter = match (&args.adapter, &agent) {
                 (Some(file), _) => Adapter::from_file(file)?,
                 (None, Some(name)) => Adapter::named(name, config.as_deref())?,
                 (None, None) => {
-                    return Err(Error::Usage("give --agent NAME or --adapter FILE".into()));
+                    return Err(Error::Usage(
+                        "give --agent NAME or --adapter FILE (or `agent:` in the goal spec)".into(),
+                    ));
                 }
             };
-            run_goal(adapter, args.objective, &args.limits, args.agent_args, db)
+            let objective = match (&spec, args.objective) {
+                (Some(spec), _) => spec.objective.clone(),
+                (None, Some(objective)) => objective,
+                (None, None) => {
+                    return Err(Error::Usage("give an objective or --goal FILE".into()));
+                }
+            };
+            let mut limits = args.limits.clone();
+            if let Some(spec) = &spec {
+                limits.max_turns = limits.max_turns.or(spec.stop.turns);
+                limits.budget_tokens = limits.budget_tokens.or(spec.stop.tokens);
+                limits.max_time = limits
+                    .max_time
+                    .or(spec.stop.time_ms.map(Duration::from_millis));
+            }
+            run_goal(adapter, objective, spec, &limits, args.agent_args, db)
         }
         Command::Demo(args) => {
             let adapter = Adapter::named("sim", None)?;
@@ -160,10 +221,23 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
                 let scenario = absolute(scenario)?;
                 agent_args = vec!["--scenario".into(), scenario.display().to_string()];
             }
-            run_goal(adapter, args.objective, &args.limits, agent_args, db)
+            run_goal(adapter, args.objective, None, &args.limits, agent_args, db)
         }
         Command::Status { goal, json } => status::show(&db, goal.as_deref(), json),
         Command::Ls { json } => status::list(&db, json),
+        Command::Check { file } => check_spec(&file),
+        Command::Report { goal } => crate::report::show(&db, goal.as_deref()),
+        Command::Mcp { goal } => crate::mcp_server::serve(db, &goal),
+        Command::Init { file } => {
+            goal_spec::init(&file)?;
+            println!(
+                "goalie: wrote {}; edit it, then `goalie check {}` and `goalie run --goal {}`",
+                file.display(),
+                file.display(),
+                file.display()
+            );
+            Ok(0)
+        }
         Command::Sim { scenario } => {
             let scenario = match scenario {
                 Some(path) => crate::sim::Scenario::load(&path)?,
@@ -174,9 +248,40 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
     }
 }
 
+/// `goalie check FILE`: warnings and errors on stderr; exit 2 when there are errors.
+fn check_spec(file: &Path) -> Result<i32, Error> {
+    match goal_spec::load(file) {
+        Ok((spec, warnings)) => {
+            for warning in &warnings {
+                eprintln!("{warning}");
+            }
+            println!(
+                "{}: ok: {} requirement(s), {} verify command(s), {} protected path(s){}",
+                file.display(),
+                spec.requirements().len(),
+                spec.verify.len(),
+                spec.protect.len(),
+                match warnings.len() {
+                    0 => String::new(),
+                    n => format!(", {n} warning(s)"),
+                }
+            );
+            Ok(0)
+        }
+        Err(goal_spec::SpecError::Invalid(findings)) => {
+            for finding in &findings {
+                eprintln!("{finding}");
+            }
+            Ok(exit_code::USAGE)
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
 fn run_goal(
     adapter: Adapter,
     objective: String,
+    spec: Option<GoalSpec>,
     limits: &LimitArgs,
     agent_args: Vec<String>,
     db: PathBuf,
@@ -208,6 +313,7 @@ fn run_goal(
         adapter,
         prompts,
         objective,
+        spec,
         workdir,
         limits: Limits {
             max_turns: limits.max_turns,
@@ -280,7 +386,7 @@ mod tests {
         match cli.command {
             Command::Run(args) => {
                 assert_eq!(args.agent_args, vec!["-c", "model=x"]);
-                assert_eq!(args.objective, "fix");
+                assert_eq!(args.objective.as_deref(), Some("fix"));
             }
             other => panic!("{other:?}"),
         }

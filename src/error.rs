@@ -3,6 +3,7 @@
 use crate::adapter::AdapterError;
 use crate::agent_process::SpawnError;
 use crate::exit_code;
+use crate::goal_spec::SpecError;
 use crate::ledger::LedgerError;
 use crate::prompts::PromptError;
 use crate::sim::ScenarioError;
@@ -17,6 +18,8 @@ pub enum Error {
     Prompt(#[from] PromptError),
     #[error(transparent)]
     Scenario(#[from] ScenarioError),
+    #[error(transparent)]
+    Spec(#[from] SpecError),
     #[error(transparent)]
     Spawn(#[from] SpawnError),
     #[error(transparent)]
@@ -40,13 +43,19 @@ impl Error {
     /// The documented exit code for this error.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Usage(_) | Error::Adapter(_) | Error::Prompt(_) | Error::Scenario(_) => {
-                exit_code::USAGE
-            }
+            Error::Usage(_)
+            | Error::Adapter(_)
+            | Error::Prompt(_)
+            | Error::Scenario(_)
+            | Error::Spec(
+                SpecError::Invalid(_) | SpecError::Read { .. } | SpecError::Exists { .. },
+            ) => exit_code::USAGE,
             Error::Spawn(SpawnError::NotFound { .. }) => exit_code::USAGE,
             Error::Ledger(LedgerError::NotFound(_) | LedgerError::Ambiguous { .. })
             | Error::Ledger(LedgerError::Empty(_)) => exit_code::USAGE,
-            Error::Spawn(_) | Error::Ledger(_) | Error::Io { .. } => exit_code::INTERNAL,
+            Error::Spawn(_) | Error::Ledger(_) | Error::Io { .. } | Error::Spec(_) => {
+                exit_code::INTERNAL
+            }
         }
     }
 

@@ -44,6 +44,8 @@ const MIGRATIONS: &[&str] = &[
         BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
     CREATE TRIGGER events_are_never_deleted BEFORE DELETE ON events
         BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;",
+    // 2: the goal spec (JSON of `goal_spec::GoalSpec`), when the goal was started from one.
+    "ALTER TABLE goals ADD COLUMN spec TEXT;",
 ];
 
 /// A problem with the database.
@@ -291,25 +293,75 @@ impl Ledger {
         Ok(goals)
     }
 
+    /// Stores the goal's spec (JSON) with the goal.
+    pub fn set_spec(&self, goal_id: &str, spec: &serde_json::Value) -> Result<(), LedgerError> {
+        self.conn.execute(
+            "UPDATE goals SET spec = ?2 WHERE id = ?1",
+            params![goal_id, spec.to_string()],
+        )?;
+        Ok(())
+    }
+
+    /// The goal's spec (JSON), if it was started from one.
+    pub fn spec(&self, goal_id: &str) -> Result<Option<serde_json::Value>, LedgerError> {
+        let text: Option<String> = self
+            .conn
+            .query_row("SELECT spec FROM goals WHERE id = ?1", [goal_id], |row| {
+                row.get(0)
+            })
+            .optional()?
+            .flatten();
+        Ok(text.and_then(|text| serde_json::from_str(&text).ok()))
+    }
+
+    /// The goal's rows of `kind` after `after_seq`, oldest first: a cheap query
+    /// the running supervisor makes on each tick (claims that `goalie mcp` wrote).
+    pub fn entries_after(
+        &self,
+        goal_id: &str,
+        kind: &str,
+        after_seq: i64,
+    ) -> Result<Vec<Entry>, LedgerError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, goal_id, at, kind, data FROM events
+             WHERE goal_id = ?1 AND kind = ?2 AND seq > ?3 ORDER BY seq",
+        )?;
+        let entries = stmt
+            .query_map(params![goal_id, kind, after_seq], entry_from_row)?
+            .collect::<Result<_, _>>()?;
+        Ok(entries)
+    }
+
+    /// The newest row's sequence number for the goal (0 when it has none).
+    pub fn last_seq(&self, goal_id: &str) -> Result<i64, LedgerError> {
+        Ok(self.conn.query_row(
+            "SELECT COALESCE(MAX(seq), 0) FROM events WHERE goal_id = ?1",
+            [goal_id],
+            |row| row.get(0),
+        )?)
+    }
+
     /// A goal's ledger, oldest first.
     pub fn entries(&self, goal_id: &str) -> Result<Vec<Entry>, LedgerError> {
         let mut stmt = self.conn.prepare(
             "SELECT seq, goal_id, at, kind, data FROM events WHERE goal_id = ?1 ORDER BY seq",
         )?;
         let entries = stmt
-            .query_map([goal_id], |row| {
-                let data: String = row.get(4)?;
-                Ok(Entry {
-                    seq: row.get(0)?,
-                    goal_id: row.get(1)?,
-                    at: row.get(2)?,
-                    kind: row.get(3)?,
-                    data: serde_json::from_str(&data).unwrap_or(serde_json::Value::String(data)),
-                })
-            })?
+            .query_map([goal_id], entry_from_row)?
             .collect::<Result<_, _>>()?;
         Ok(entries)
     }
+}
+
+fn entry_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
+    let data: String = row.get(4)?;
+    Ok(Entry {
+        seq: row.get(0)?,
+        goal_id: row.get(1)?,
+        at: row.get(2)?,
+        kind: row.get(3)?,
+        data: serde_json::from_str(&data).unwrap_or(serde_json::Value::String(data)),
+    })
 }
 
 const GOAL_COLUMNS: &str = "id, objective, agent, workdir, state, claim_code, max_turns,
@@ -415,6 +467,38 @@ mod tests {
         let update = ledger.conn.execute("UPDATE events SET kind = 'x'", []);
         assert!(update.unwrap_err().to_string().contains("append-only"));
         assert!(ledger.conn.execute("DELETE FROM events", []).is_err());
+    }
+
+    #[test]
+    fn specs_are_stored_and_new_rows_are_found_after_a_seq() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(&dir.path().join("g.db")).unwrap();
+        let goal = ledger.create_goal(&new_goal()).unwrap();
+        assert_eq!(ledger.spec(&goal.id).unwrap(), None);
+        ledger
+            .set_spec(&goal.id, &serde_json::json!({"verify": ["true"]}))
+            .unwrap();
+        assert_eq!(ledger.spec(&goal.id).unwrap().unwrap()["verify"][0], "true");
+        assert_eq!(ledger.last_seq(&goal.id).unwrap(), 0);
+        ledger
+            .append(&goal.id, "claim_submitted", &serde_json::json!({"n": 1}))
+            .unwrap();
+        ledger
+            .append(&goal.id, "other", &serde_json::json!({}))
+            .unwrap();
+        let seen = ledger.last_seq(&goal.id).unwrap();
+        ledger
+            .append(&goal.id, "claim_submitted", &serde_json::json!({"n": 2}))
+            .unwrap();
+        let all = ledger
+            .entries_after(&goal.id, "claim_submitted", 0)
+            .unwrap();
+        assert_eq!(all.len(), 2);
+        let new = ledger
+            .entries_after(&goal.id, "claim_submitted", seen)
+            .unwrap();
+        assert_eq!(new.len(), 1);
+        assert_eq!(new[0].data["n"], 2);
     }
 
     #[test]

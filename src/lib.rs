@@ -8,16 +8,23 @@
 
 pub mod adapter;
 pub mod agent_process;
+pub mod audit;
+pub mod auditor;
 pub mod claim;
+pub mod claim_block;
+pub mod claim_inbox;
 pub mod cli;
 pub mod error;
 pub mod exit_code;
+pub mod goal_spec;
 pub mod ledger;
 pub mod lifecycle;
 pub mod logging;
+pub mod mcp_server;
 pub mod observer;
 pub mod process_tree;
 pub mod prompts;
+pub mod report;
 pub mod run;
 pub mod screen;
 pub mod session_log;

@@ -4,7 +4,8 @@
 use regex::RegexSet;
 
 use crate::adapter::{Adapter, ScreenRules};
-use crate::claim::ClaimMatcher;
+use crate::claim::Claim;
+use crate::claim_block::ClaimReader;
 
 /// What one look at the screen showed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -25,8 +26,8 @@ pub struct Observation {
     pub turns_done: u32,
     /// Compaction banners seen so far (on screen now plus scrolled away).
     pub compactions: u32,
-    /// Claim lines seen so far (on screen now plus scrolled away).
-    pub claims: u32,
+    /// This turn's claim block, when the transcript holds a valid one (the last).
+    pub claim: Option<Claim>,
 }
 
 /// Keeps what must outlive one look: rows already scrolled off the screen.
@@ -34,36 +35,36 @@ pub struct Observation {
 pub struct Observer {
     rules: ScreenRules,
     dialogs: Vec<RegexSet>,
-    claims: ClaimMatcher,
+    claims: ClaimReader,
     previous: Vec<String>,
     scrolled_done: u32,
     scrolled_compactions: u32,
-    scrolled_claims: u32,
 }
 
 impl Observer {
-    pub fn new(rules: ScreenRules, claims: ClaimMatcher) -> Observer {
+    pub fn new(rules: ScreenRules) -> Observer {
         Observer {
+            claims: ClaimReader::new(rules.tool_output.clone()),
             rules,
             dialogs: Vec::new(),
-            claims,
             previous: Vec::new(),
             scrolled_done: 0,
             scrolled_compactions: 0,
-            scrolled_claims: 0,
         }
     }
 
     /// An observer with the adapter's screen rules and dialogs.
-    pub fn for_adapter(adapter: &Adapter, claims: ClaimMatcher) -> Observer {
-        let mut observer = Observer::new(adapter.screen.clone(), claims);
+    pub fn for_adapter(adapter: &Adapter) -> Observer {
+        let mut observer = Observer::new(adapter.screen.clone());
         observer.dialogs = adapter.dialogs.iter().map(|d| d.detect.clone()).collect();
         observer
     }
 
-    /// Remembers text goalie typed, so that its echo never counts as a claim.
-    pub fn typed(&mut self, text: &str) {
+    /// goalie typed `text`, which starts a turn whose claim nonce is `nonce`:
+    /// its echo never counts as a claim, and only blocks with that nonce do.
+    pub fn typed(&mut self, text: &str, nonce: &str) {
         self.claims.typed(text);
+        self.claims.new_turn(nonce);
     }
 
     /// Looks at the screen. `scrolled` holds the rows that left the top of the
@@ -76,15 +77,12 @@ impl Observer {
             if self.rules.compaction.is_match(row) {
                 self.scrolled_compactions += 1;
             }
-            if self.claims.is_claim(row) {
-                self.scrolled_claims += 1;
-            }
         }
         let mut observation = Observation {
             changed: rows != self.previous.as_slice() || !scrolled.is_empty(),
             turns_done: self.scrolled_done,
             compactions: self.scrolled_compactions,
-            claims: self.scrolled_claims,
+            claim: self.claims.read(rows, scrolled),
             ..Observation::default()
         };
         for row in rows {
@@ -99,9 +97,6 @@ impl Observer {
             }
             if self.rules.compaction.is_match(row) {
                 observation.compactions += 1;
-            }
-            if self.claims.is_claim(row) {
-                observation.claims += 1;
             }
             if observation.tokens.is_none() {
                 observation.tokens = self.tokens_in(row);
@@ -149,7 +144,9 @@ mod tests {
 
     fn observer() -> Observer {
         let adapter = Adapter::named("sim", None).unwrap();
-        Observer::new(adapter.screen, ClaimMatcher::new("code123456"))
+        let mut observer = Observer::new(adapter.screen);
+        observer.typed("the first prompt", "nonce12345");
+        observer
     }
 
     fn rows(text: &str) -> Vec<String> {
@@ -187,39 +184,44 @@ mod tests {
     }
 
     #[test]
-    fn claims_and_compactions_are_counted_on_screen_and_after_scrolling() {
+    fn claims_and_compactions_are_seen_on_screen_and_after_scrolling() {
         let mut o = observer();
-        let seen = o.observe(
-            &rows("• GOALIE-COMPLETE:code123456\n• Context compacted"),
-            &[],
-        );
-        assert_eq!((seen.claims, seen.compactions), (1, 1));
-        // The rows scroll away: the totals stay.
+        let block = "• GOALIE-CLAIM nonce12345 complete\n  R1: tests pass\n  GOALIE-END nonce12345";
+        let seen = o.observe(&rows(&format!("{block}\n• Context compacted")), &[]);
+        assert_eq!(seen.compactions, 1);
+        assert!(seen.claim.is_some());
+        // The rows scroll away: the compaction count and the claim stay.
         let seen = o.observe(
             &rows("other"),
-            &rows("• GOALIE-COMPLETE:code123456\n• Context compacted"),
+            &rows(&format!("{block}\n• Context compacted")),
         );
-        assert_eq!((seen.claims, seen.compactions), (1, 1));
-        let seen = o.observe(&rows("GOALIE-COMPLETE:code123456"), &[]);
-        assert_eq!(seen.claims, 2);
+        assert_eq!(seen.compactions, 1);
+        assert!(seen.claim.is_some());
+        // A new turn (a new nonce): the old block is stale.
+        o.typed("continue", "nonce67890");
+        let seen = o.observe(&rows(block), &[]);
+        assert_eq!(seen.claim, None);
     }
 
     #[test]
     fn echoed_prompts_and_sentences_are_not_claims() {
         let mut o = observer();
-        o.typed("please say GOALIE-COMPLETE:code123456");
+        let prompt = "please say GOALIE-CLAIM nonce12345 complete\nR1: x\nGOALIE-END nonce12345";
+        o.typed(prompt, "nonce12345");
+        let seen = o.observe(&rows(prompt), &[]);
+        assert_eq!(seen.claim, None);
         let seen = o.observe(
-            &rows("GOALIE-COMPLETE:code123456\nI will print GOALIE-COMPLETE:code123456 later."),
+            &rows("I will print GOALIE-CLAIM nonce12345 complete later.\nGOALIE-END nonce12345"),
             &[],
         );
-        assert_eq!(seen.claims, 0);
+        assert_eq!(seen.claim, None);
     }
 
     #[test]
     fn a_dialog_is_never_idle() {
         let text = "name: x\ncommand: y\nscreen:\n  busy: [busy]\n  idle: ['^› ']\ndialogs:\n  - name: trust\n    detect: ['Trust this folder\\?']\n    policy: accept\n";
         let adapter = Adapter::from_yaml(text, std::path::Path::new("x.yaml")).unwrap();
-        let mut o = Observer::for_adapter(&adapter, ClaimMatcher::new("c"));
+        let mut o = Observer::for_adapter(&adapter);
         let seen = o.observe(
             &rows("Trust this folder? Codex can read\n› 1. Trust and continue"),
             &[],
@@ -236,6 +238,6 @@ mod tests {
         let mut o = observer();
         let garbage: Vec<String> = vec!["\u{0}\u{1b}[[[".into(), "�".repeat(500), "K".into()];
         let seen = o.observe(&garbage, &garbage);
-        assert_eq!(seen.claims, 0);
+        assert_eq!(seen.claim, None);
     }
 }

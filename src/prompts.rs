@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 
+use crate::goal_spec::Requirement;
 use crate::source_location::Located;
 
 /// The templates compiled into the binary: (file name, text).
@@ -24,6 +25,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("_objective.md", include_str!("../prompts/_objective.md")),
     ("_budget.md", include_str!("../prompts/_budget.md")),
     ("_audit.md", include_str!("../prompts/_audit.md")),
+    (
+        "claim_rejected.md",
+        include_str!("../prompts/claim_rejected.md"),
+    ),
 ];
 
 /// Which prompt goalie types.
@@ -36,15 +41,25 @@ pub enum PromptKind {
     Continuation,
     /// The soft stop once a limit is reached.
     BudgetLimit,
+    /// After a completion claim failed goalie's audit: why, and go on.
+    ClaimRejected,
 }
 
 impl PromptKind {
+    pub const ALL: [PromptKind; 4] = [
+        PromptKind::Start,
+        PromptKind::Continuation,
+        PromptKind::BudgetLimit,
+        PromptKind::ClaimRejected,
+    ];
+
     /// The template file that renders it.
     pub fn file(self) -> &'static str {
         match self {
             PromptKind::Start => "start.md",
             PromptKind::Continuation => "continuation.md",
             PromptKind::BudgetLimit => "budget_limit.md",
+            PromptKind::ClaimRejected => "claim_rejected.md",
         }
     }
 
@@ -54,6 +69,7 @@ impl PromptKind {
             PromptKind::Start => "start",
             PromptKind::Continuation => "continuation",
             PromptKind::BudgetLimit => "budget_limit",
+            PromptKind::ClaimRejected => "claim_rejected",
         }
     }
 }
@@ -69,9 +85,20 @@ pub struct PromptVars {
     pub tokens_used: u64,
     pub token_budget: Option<u64>,
     pub tokens_remaining: Option<u64>,
-    pub claim_code: String,
+    /// This turn's claim nonce (never the goal's secret claim code).
+    pub nonce: String,
     /// For the budget-limit prompt: `turn`, `time` or `token`.
     pub limit_reason: Option<String>,
+    /// What the completion checklist must cover.
+    pub requirements: Vec<Requirement>,
+    /// The goal's verify commands.
+    pub verify: Vec<String>,
+    /// Whether the agent has goalie's MCP tools.
+    pub mcp: bool,
+    /// For the claim-rejected prompt: why the audit rejected the claim.
+    pub rejection_reasons: Vec<String>,
+    /// A line for the continuation prompt (e.g. a blocker was noted).
+    pub notice: Option<String>,
 }
 
 impl PromptVars {
@@ -86,8 +113,16 @@ impl PromptVars {
             tokens_used: 12_345,
             token_budget: Some(100_000),
             tokens_remaining: Some(87_655),
-            claim_code: "abcd1234ef".into(),
+            nonce: "abcd1234ef".into(),
             limit_reason: Some("turn".into()),
+            requirements: vec![Requirement {
+                id: "R1".into(),
+                text: "empty input parses".into(),
+            }],
+            verify: vec!["cargo test".into()],
+            mcp: true,
+            rejection_reasons: vec!["`cargo test` exited with status 101".into()],
+            notice: Some("goalie noted the blocker (1 of 3 reports).".into()),
         }
     }
 }
@@ -145,11 +180,7 @@ impl Prompts {
             origins.push((*name, origin, text));
         }
         let prompts = Prompts { env };
-        for kind in [
-            PromptKind::Start,
-            PromptKind::Continuation,
-            PromptKind::BudgetLimit,
-        ] {
+        for kind in PromptKind::ALL {
             if let Err(err) = prompts.try_render(kind, &PromptVars::sample()) {
                 // Name the template the error is in (it may be an included one).
                 let name = err.name().unwrap_or(kind.file()).to_string();
@@ -229,21 +260,43 @@ mod tests {
         assert_eq!(text.matches("</untrusted_objective>").count(), 1);
         assert!(text.contains("turn 2 of at most 10"));
         assert!(text.contains("tokens used 12,345 of 100,000 (87,655 remaining)"));
-        assert!(text.contains("Your claim code: abcd1234ef"));
+        assert!(text.contains("This turn's claim nonce: abcd1234ef"));
+        assert!(text.contains("- R1: empty input parses"));
+        assert!(
+            text.contains(
+                "evidence names exists; and it runs the verify commands: `cargo test`.\n"
+            )
+        );
+        assert!(text.contains("by calling the\ngoalie tool update_goal"));
+    }
+
+    #[test]
+    fn the_claim_rejected_prompt_carries_the_reasons() {
+        let prompts = Prompts::load(None).unwrap();
+        let text = prompts
+            .render(PromptKind::ClaimRejected, &PromptVars::sample())
+            .unwrap();
+        assert!(text.starts_with(
+            "[goalie] Your completion claim was checked and rejected: the goal is not complete.\nWhy:\n- `cargo test` exited with status 101\n"
+        ), "{text}");
+        assert!(text.contains("This turn's claim nonce: abcd1234ef"));
     }
 
     #[test]
     fn no_prompt_ever_contains_a_claim_line() {
         let prompts = Prompts::load(None).unwrap();
         let vars = PromptVars::sample();
-        for kind in [
-            PromptKind::Start,
-            PromptKind::Continuation,
-            PromptKind::BudgetLimit,
-        ] {
+        for kind in PromptKind::ALL {
             let text = prompts.render(kind, &vars).unwrap();
-            assert!(!text.contains("GOALIE-COMPLETE:"), "{kind:?}");
-            assert!(!text.contains(&format!("COMPLETE:{}", vars.claim_code)));
+            let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(
+                !flat.contains(&format!("GOALIE-CLAIM {}", vars.nonce)),
+                "{kind:?}"
+            );
+            assert!(
+                !flat.contains(&format!("GOALIE-END {}", vars.nonce)),
+                "{kind:?}"
+            );
         }
     }
 

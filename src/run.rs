@@ -12,8 +12,12 @@ use tokio::sync::mpsc;
 
 use crate::adapter::Adapter;
 use crate::agent_process::{self, AgentProcess, Exit, Launch};
-use crate::claim::{ClaimMatcher, new_claim_code};
+use crate::audit;
+use crate::auditor::Auditor;
+use crate::claim::{Channel, Claim, new_claim_code};
+use crate::claim_inbox::ClaimInbox;
 use crate::error::Error;
+use crate::goal_spec::GoalSpec;
 use crate::ledger::{Ledger, NewGoal};
 use crate::observer::Observer;
 use crate::prompts::{PromptKind, Prompts};
@@ -39,6 +43,8 @@ pub struct RunSpec {
     pub adapter: Adapter,
     pub prompts: Prompts,
     pub objective: String,
+    /// The goal spec, when the goal was given as one (`--goal FILE`).
+    pub spec: Option<GoalSpec>,
     pub workdir: PathBuf,
     pub limits: Limits,
     pub agent_args: Vec<String>,
@@ -63,7 +69,6 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
         std::env::current_exe().map_err(|err| Error::io("cannot find goalie's own path", err))?;
     let program = agent_process::resolve(&spec.adapter.program(&exe), &spec.workdir)?;
     let mut args = spec.adapter.launch_args(&exe);
-    args.extend(spec.agent_args.iter().cloned());
     let interactive = !spec.headless;
     let (rows, cols) = if interactive {
         terminal::size().unwrap_or((24, 80))
@@ -71,7 +76,9 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
         HEADLESS_SIZE
     };
 
-    let ledger = Ledger::open(&spec.db)?;
+    // `goalie mcp` runs in the agent's working directory: it needs an absolute path.
+    let db = std::path::absolute(&spec.db).unwrap_or_else(|_| spec.db.clone());
+    let ledger = Ledger::open(&db)?;
     let claim_code = new_claim_code();
     let goal = ledger.create_goal(&NewGoal {
         objective: spec.objective.clone(),
@@ -82,6 +89,16 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
         max_time_ms: spec.limits.max_time_ms,
         budget_tokens: spec.limits.budget_tokens,
     })?;
+    // The effective spec (a bare one for a plain objective) is stored with the goal:
+    // `goalie mcp` and `goalie report` read it from there.
+    let goal_spec = spec
+        .spec
+        .clone()
+        .unwrap_or_else(|| GoalSpec::bare(&spec.objective));
+    ledger.set_spec(
+        &goal.id,
+        &serde_json::to_value(&goal_spec).unwrap_or(serde_json::Value::Null),
+    )?;
     ledger.append(
         &goal.id,
         "goal_created",
@@ -98,6 +115,13 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
             "mode": if interactive { "interactive" } else { "headless" },
         }),
     )?;
+    // The protected paths' state at the start, which a completion claim must leave intact.
+    let baseline = audit::baseline(&spec.workdir, &goal_spec.protect);
+    if !baseline.is_empty() {
+        ledger.append(&goal.id, "protect_baseline", &json!({ "paths": baseline }))?;
+    }
+    args.extend(spec.adapter.mcp_launch_args(&exe, &goal.id, &db));
+    args.extend(spec.agent_args.iter().cloned());
 
     let launch = Launch {
         program: program.clone(),
@@ -150,6 +174,9 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
     let core = Supervisor::new(Config {
         objective: spec.objective.clone(),
         claim_code: claim_code.clone(),
+        requirements: goal_spec.requirements(),
+        verify: goal_spec.verify.iter().map(|v| v.run.clone()).collect(),
+        mcp: !spec.adapter.mcp_args.is_empty(),
         timing: spec.adapter.timing,
         user_quiet_ms: spec.user_quiet_ms,
         wrap_up_grace_ms: spec.wrap_up_grace_ms,
@@ -168,13 +195,17 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
             .collect(),
         log_compactions: spec.adapter.session_log.is_some(),
     });
-    let observer = Observer::for_adapter(&spec.adapter, ClaimMatcher::new(&claim_code));
+    let observer = Observer::for_adapter(&spec.adapter);
+    let inbox = ClaimInbox::new(&ledger, &goal.id)?;
+    let (auditor, audit_reports) = Auditor::new(goal_spec, spec.workdir.clone(), baseline);
     let mut shell = Shell {
         spec: &spec,
         ledger,
         goal_id: goal.id.clone(),
         core,
         observer,
+        auditor,
+        inbox,
         screen: Screen::new(rows, cols, !interactive),
         agent,
         exit: Some(exit),
@@ -202,7 +233,7 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
     } else {
         None
     };
-    let outcome = shell.event_loop(output).await;
+    let outcome = shell.event_loop(output, audit_reports).await;
     let agent_status = shell.agent.terminate(shell.exit.as_mut(), STOP_GRACE).await;
     if raw.is_some() {
         terminal::restore(&shell.screen.restore_sequence());
@@ -238,6 +269,8 @@ struct Shell<'a> {
     goal_id: String,
     core: Supervisor,
     observer: Observer,
+    auditor: Auditor,
+    inbox: ClaimInbox,
     screen: Screen,
     agent: AgentProcess,
     exit: Option<Exit>,
@@ -260,6 +293,7 @@ impl Shell<'_> {
     async fn event_loop(
         &mut self,
         mut output: agent_process::Output,
+        mut audit_reports: mpsc::UnboundedReceiver<audit::Report>,
     ) -> Result<(i32, String), Error> {
         let signal_err = |err| Error::io("cannot listen for signals", err);
         let mut sigint = signal(SignalKind::interrupt()).map_err(signal_err)?;
@@ -334,6 +368,7 @@ impl Shell<'_> {
                     }
                     continue;
                 }
+                Some(report) = audit_reports.recv() => self.audit_report(report)?,
                 _ = tick.tick() => {
                     ticks += 1;
                     if self.session_tail.is_some()
@@ -351,6 +386,13 @@ impl Shell<'_> {
                         last_look = Instant::now();
                         unseen_output = false;
                         for action in self.core.handle(seen) {
+                            if let Some(stopped) = self.perform(action, &done_tx)? {
+                                return Ok(stopped);
+                            }
+                        }
+                    }
+                    for event in self.submitted_claims()? {
+                        for action in self.core.handle(event) {
                             if let Some(stopped) = self.perform(action, &done_tx)? {
                                 return Ok(stopped);
                             }
@@ -408,6 +450,65 @@ impl Shell<'_> {
         Ok(None)
     }
 
+    /// Claims `goalie mcp` wrote to the ledger since the last look, as events.
+    fn submitted_claims(&mut self) -> Result<Vec<Event>, Error> {
+        let mut events = Vec::new();
+        for claim in self.inbox.take(&self.ledger)? {
+            match claim {
+                Ok(claim) => events.push(Event::Claim {
+                    now_ms: self.now_ms(),
+                    channel: Channel::Mcp,
+                    claim,
+                }),
+                Err(error) => {
+                    self.ledger.append(
+                        &self.goal_id,
+                        "claim_malformed",
+                        &json!({ "error": error }),
+                    )?;
+                }
+            }
+        }
+        Ok(events)
+    }
+
+    /// Records an audit's steps and outcome; the core hears the outcome.
+    fn audit_report(&mut self, report: audit::Report) -> Result<Event, Error> {
+        for step in &report.steps {
+            self.ledger.append(
+                &self.goal_id,
+                "audit_step",
+                &serde_json::to_value(step).unwrap_or_default(),
+            )?;
+        }
+        let passed = report.passed();
+        let reasons = report.reasons();
+        self.ledger.append(
+            &self.goal_id,
+            "audit_finished",
+            &json!({ "passed": passed, "steps": report.steps.len(), "reasons": reasons }),
+        )?;
+        if !self.interactive {
+            self.say(&if passed {
+                format!("audit passed ({} checks)", report.steps.len())
+            } else {
+                format!(
+                    "audit failed: {}",
+                    reasons
+                        .iter()
+                        .map(|r| r.lines().next().unwrap_or_default())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )
+            });
+        }
+        Ok(Event::AuditFinished {
+            now_ms: self.now_ms(),
+            passed,
+            reasons,
+        })
+    }
+
     /// Reads the screen with the adapter's rules.
     fn look(&mut self) -> Event {
         let rows = self.screen.rows();
@@ -446,7 +547,7 @@ impl Shell<'_> {
                     .render(kind, &vars)
                     .map_err(Error::Usage)?;
                 let text = sanitize(&text);
-                self.observer.typed(&text);
+                self.observer.typed(&text, &vars.nonce);
                 self.ledger.append(
                     &self.goal_id,
                     "injection",
@@ -499,6 +600,25 @@ impl Shell<'_> {
                 self.ledger
                     .set_progress(&self.goal_id, turns, tokens_used, time_used_ms)?;
             }
+            Action::RunAudit {
+                turn,
+                channel,
+                claim,
+            } => {
+                let checklist = match claim {
+                    Claim::Complete { checklist } => checklist,
+                    Claim::Blocked { .. } => Vec::new(),
+                };
+                self.ledger.append(
+                    &self.goal_id,
+                    "audit_started",
+                    &json!({ "turn": turn, "channel": channel.as_str() }),
+                )?;
+                if !self.interactive {
+                    self.say(&format!("auditing the completion claim of turn {turn}"));
+                }
+                self.auditor.start(checklist);
+            }
             Action::Stop { exit_code, reason } => return Ok(Some((exit_code, reason))),
         }
         Ok(None)
@@ -543,7 +663,13 @@ impl Shell<'_> {
                     }
                 )
             }
-            "claim_seen" => format!("the agent claimed completion in turn {}", data["turn"]),
+            "claim_seen" => format!(
+                "the agent claimed the goal {} in turn {} ({})",
+                data["status"].as_str().unwrap_or("?"),
+                data["turn"],
+                data["channel"].as_str().unwrap_or("?")
+            ),
+            "claim_rejected" => format!("the claim of turn {} was rejected", data["turn"]),
             "compacted" => "the agent compacted its context".to_string(),
             "usage_limit_shown" => "the agent shows a usage limit".to_string(),
             "agent_exited" => format!(
@@ -644,6 +770,7 @@ fn describe(kind: PromptKind) -> &'static str {
         PromptKind::Start => "objective",
         PromptKind::Continuation => "continuation",
         PromptKind::BudgetLimit => "wrap-up",
+        PromptKind::ClaimRejected => "claim-rejected",
     }
 }
 

@@ -8,7 +8,9 @@
 use serde_json::json;
 
 use crate::adapter::{DialogPolicy, Timing};
+use crate::claim::{Channel, Claim, turn_nonce};
 use crate::exit_code;
+use crate::goal_spec::Requirement;
 use crate::lifecycle::{self, Actor, GoalState};
 use crate::observer::Observation;
 use crate::prompts::{PromptKind, PromptVars};
@@ -34,7 +36,14 @@ pub struct Progress {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub objective: String,
+    /// The goal's secret; each turn's claim nonce is derived from it.
     pub claim_code: String,
+    /// What a completion checklist must cover.
+    pub requirements: Vec<Requirement>,
+    /// The verify commands (shown to the agent; the shell runs them).
+    pub verify: Vec<String>,
+    /// Whether the agent has goalie's MCP tools.
+    pub mcp: bool,
     pub timing: Timing,
     /// The user's keys defer injection until they have been still this long.
     pub user_quiet_ms: u64,
@@ -81,6 +90,18 @@ pub enum Event {
     AgentExited { now_ms: u64, status: String },
     /// goalie was asked to stop by a signal.
     Interrupted { now_ms: u64, signal: i32 },
+    /// A claim arrived through MCP (`goalie mcp` wrote it to the ledger).
+    Claim {
+        now_ms: u64,
+        channel: Channel,
+        claim: Claim,
+    },
+    /// The audit of a completion claim finished.
+    AuditFinished {
+        now_ms: u64,
+        passed: bool,
+        reasons: Vec<String>,
+    },
 }
 
 /// Something to do.
@@ -89,7 +110,7 @@ pub enum Action {
     /// Type a prompt into the agent, then report [`Event::InjectionDone`].
     Inject {
         kind: PromptKind,
-        vars: PromptVars,
+        vars: Box<PromptVars>,
         why: String,
     },
     /// Append a row to the ledger.
@@ -112,6 +133,13 @@ pub enum Action {
         tokens_used: u64,
         time_used_ms: u64,
     },
+    /// Audit a completion claim (verify commands, protected paths, checklist,
+    /// evidence) off the event loop, then report [`Event::AuditFinished`].
+    RunAudit {
+        turn: u32,
+        channel: Channel,
+        claim: Claim,
+    },
     /// Stop the agent and end the run with this exit code.
     Stop { exit_code: i32, reason: String },
 }
@@ -133,9 +161,9 @@ enum Phase {
         saw_done: bool,
         /// The session log says the turn is complete.
         signalled: bool,
-        claims_before: u32,
-        claimed: bool,
     },
+    /// goalie is auditing a completion claim; nothing is typed meanwhile.
+    Auditing,
     /// The run is over; nothing more happens.
     Stopped,
 }
@@ -175,6 +203,10 @@ pub struct Supervisor {
     /// [`SETTLE_MS`] (a TUI redrawing its rows can show a line twice for a moment).
     compaction_candidate: Option<(u32, u64)>,
     usage_limit_shown: bool,
+    /// The claim of the turn under way (the latest, from either channel).
+    claim: Option<(Channel, Claim)>,
+    /// The blocker reported in consecutive turns, and how many.
+    blocked: Option<(String, u32)>,
     /// The dialog on screen (by index), since when, how often answered, and when last.
     dialog: Option<DialogSeen>,
     /// Where the token figure comes from: once the session log gives one, the screen's is ignored.
@@ -188,6 +220,9 @@ struct DialogSeen {
     answers: u32,
     last_answer_ms: Option<u64>,
 }
+
+/// How many consecutive turns must report the same blocker for the goal to end unmet.
+pub const BLOCKED_TURNS: u32 = 3;
 
 /// How long a new compaction count must hold before it is believed.
 const SETTLE_MS: u64 = 300;
@@ -206,6 +241,8 @@ impl Supervisor {
             compactions: 0,
             compaction_candidate: None,
             usage_limit_shown: false,
+            claim: None,
+            blocked: None,
             dialog: None,
             tokens_source: "screen",
             config,
@@ -259,8 +296,6 @@ impl Supervisor {
                         done_before: self.seen.turns_done,
                         saw_done: false,
                         signalled: false,
-                        claims_before: self.seen.claims,
-                        claimed: false,
                     };
                     self.last_change_ms = now_ms;
                 }
@@ -290,8 +325,94 @@ impl Supervisor {
                 }
                 self.stop(now_ms, exit_code::for_signal(signal), reason, &mut actions);
             }
+            Event::Claim {
+                now_ms: _,
+                channel,
+                claim,
+            } => self.take_claim(channel, claim, &mut actions),
+            Event::AuditFinished {
+                now_ms,
+                passed,
+                reasons,
+            } => self.audit_finished(now_ms, passed, reasons, &mut actions),
         }
         actions
+    }
+
+    /// A claim through a channel; the last one of a turn is acted on when the turn ends.
+    fn take_claim(&mut self, channel: Channel, claim: Claim, actions: &mut Vec<Action>) {
+        let turn = self.turns + 1;
+        if self.phase == Phase::Auditing || self.state != GoalState::Pursuing {
+            actions.push(record(
+                "claim_ignored",
+                json!({ "channel": channel.as_str(), "turn": turn, "claim": claim,
+                        "why": "no claim is taken while an audit runs or after the goal ended" }),
+            ));
+            return;
+        }
+        if self.claim.as_ref().map(|(_, c)| c) == Some(&claim) {
+            return;
+        }
+        actions.push(record(
+            "claim_seen",
+            json!({ "channel": channel.as_str(), "turn": turn, "status": claim.status() }),
+        ));
+        self.claim = Some((channel, claim));
+    }
+
+    fn audit_finished(
+        &mut self,
+        now_ms: u64,
+        passed: bool,
+        reasons: Vec<String>,
+        actions: &mut Vec<Action>,
+    ) {
+        if self.phase != Phase::Auditing {
+            return;
+        }
+        if passed {
+            actions.push(record(
+                "claim_accepted",
+                json!({ "turn": self.turns, "why": "every audit step passed" }),
+            ));
+            let reason = format!(
+                "the agent claimed completion in turn {} and goalie's audit passed",
+                self.turns
+            );
+            self.transition(GoalState::Achieved, Actor::Agent, reason.clone(), actions);
+            self.stop(now_ms, exit_code::ACHIEVED, reason, actions);
+            return;
+        }
+        actions.push(record(
+            "claim_rejected",
+            json!({ "turn": self.turns, "reasons": reasons }),
+        ));
+        if !self.limit_then_wrap_up(now_ms, actions) {
+            self.inject_with(
+                now_ms,
+                PromptKind::ClaimRejected,
+                format!("the claim of turn {} failed the audit", self.turns),
+                reasons,
+                None,
+                actions,
+            );
+        }
+    }
+
+    /// When a limit is reached: budget-limited, and the wrap-up prompt. Returns whether it was.
+    fn limit_then_wrap_up(&mut self, now_ms: u64, actions: &mut Vec<Action>) -> bool {
+        let Some(limit) = self.limit_reached(now_ms) else {
+            return false;
+        };
+        let reason = format!("the {} limit was reached", limit.as_str());
+        self.transition(
+            GoalState::BudgetLimited,
+            Actor::Runtime,
+            reason.clone(),
+            actions,
+        );
+        self.inject(now_ms, PromptKind::BudgetLimit, reason, actions);
+        true
     }
 
     fn on_screen(&mut self, now_ms: u64, seen: Observation, actions: &mut Vec<Action>) {
@@ -331,19 +452,15 @@ impl Supervisor {
             saw_busy,
             done_before,
             saw_done,
-            claims_before,
-            claimed,
             ..
         } = &mut self.phase
         {
             *saw_busy |= seen.busy;
             *saw_done |= seen.turns_done > *done_before;
-            if seen.claims > *claims_before && !*claimed {
-                *claimed = true;
-                actions.push(record(
-                    "claim_seen",
-                    json!({ "channel": "screen", "turn": self.turns + 1 }),
-                ));
+            if let Some(claim) = &seen.claim
+                && seen.claim != self.seen.claim
+            {
+                self.take_claim(Channel::Screen, claim.clone(), actions);
             }
         }
         self.seen = seen;
@@ -404,7 +521,7 @@ impl Supervisor {
             }
         }
         match self.phase {
-            Phase::Stopped | Phase::Injecting { .. } => {}
+            Phase::Stopped | Phase::Injecting { .. } | Phase::Auditing => {}
             Phase::Starting => {
                 if self.screen_settled(now_ms, self.config.timing.quiet_ms) {
                     actions.push(record("agent_ready", json!({})));
@@ -549,12 +666,12 @@ impl Supervisor {
             saw_busy,
             saw_done,
             signalled,
-            claimed,
             ..
         } = self.phase
         else {
             return;
         };
+        let claim = self.claim.take();
         self.turns += 1;
         actions.push(record(
             "turn_ended",
@@ -577,32 +694,69 @@ impl Supervisor {
         }
         actions.push(self.progress(now_ms));
         if kind == PromptKind::BudgetLimit {
+            if let Some((channel, claim)) = claim {
+                actions.push(record(
+                    "claim_ignored",
+                    json!({ "channel": channel.as_str(), "turn": self.turns, "claim": claim,
+                            "why": "the goal was already budget-limited" }),
+                ));
+            }
             actions.push(record("wrap_up_ended", json!({ "turn": self.turns })));
             let reason = "the agent wrapped up after a limit was reached".to_string();
             self.stop(now_ms, exit_code::BUDGET_LIMITED, reason, actions);
-        } else if claimed {
-            actions.push(record(
-                "claim",
-                json!({ "channel": "screen", "turn": self.turns, "accepted": true,
-                        "why": "first version: claims carrying the goal's code are accepted" }),
-            ));
-            let reason = format!("the agent claimed completion in turn {}", self.turns);
-            self.transition(GoalState::Achieved, Actor::Agent, reason.clone(), actions);
-            self.stop(now_ms, exit_code::ACHIEVED, reason, actions);
-        } else if let Some(limit) = self.limit_reached(now_ms) {
-            let reason = format!("the {} limit was reached", limit.as_str());
-            self.transition(
-                GoalState::BudgetLimited,
-                Actor::Runtime,
-                reason.clone(),
-                actions,
-            );
-            self.inject(now_ms, PromptKind::BudgetLimit, reason, actions);
-        } else {
-            self.inject(
+            return;
+        }
+        let mut notice = None;
+        match claim {
+            Some((channel, Claim::Complete { checklist })) => {
+                self.blocked = None;
+                actions.push(record(
+                    "claim",
+                    json!({ "channel": channel.as_str(), "turn": self.turns,
+                            "status": "complete", "checklist": checklist }),
+                ));
+                self.phase = Phase::Auditing;
+                actions.push(Action::RunAudit {
+                    turn: self.turns,
+                    channel,
+                    claim: Claim::Complete { checklist },
+                });
+                return;
+            }
+            Some((channel, Claim::Blocked { reason })) => {
+                let key = blocker_key(&reason);
+                let count = match &self.blocked {
+                    Some((previous, count)) if *previous == key => count + 1,
+                    _ => 1,
+                };
+                self.blocked = Some((key, count));
+                actions.push(record(
+                    "claim",
+                    json!({ "channel": channel.as_str(), "turn": self.turns,
+                            "status": "blocked", "reason": reason, "consecutive": count }),
+                ));
+                if count >= BLOCKED_TURNS {
+                    let why = format!(
+                        "the agent reported the same blocker in {count} consecutive turns: {reason}"
+                    );
+                    self.transition(GoalState::Unmet, Actor::Agent, why.clone(), actions);
+                    self.stop(now_ms, exit_code::UNMET, why, actions);
+                    return;
+                }
+                notice = Some(format!(
+                    "goalie noted the blocker you reported ({count} of {BLOCKED_TURNS} consecutive reports \
+                     needed to end the goal unmet). If you can work around it, do."
+                ));
+            }
+            None => self.blocked = None,
+        }
+        if !self.limit_then_wrap_up(now_ms, actions) {
+            self.inject_with(
                 now_ms,
                 PromptKind::Continuation,
                 format!("turn {} ended", self.turns),
+                Vec::new(),
+                notice,
                 actions,
             );
         }
@@ -632,6 +786,18 @@ impl Supervisor {
     }
 
     fn inject(&mut self, now_ms: u64, kind: PromptKind, why: String, actions: &mut Vec<Action>) {
+        self.inject_with(now_ms, kind, why, Vec::new(), None, actions);
+    }
+
+    fn inject_with(
+        &mut self,
+        now_ms: u64,
+        kind: PromptKind,
+        why: String,
+        rejection_reasons: Vec<String>,
+        notice: Option<String>,
+        actions: &mut Vec<Action>,
+    ) {
         let limits = self.config.limits;
         let limit_reason = (kind == PromptKind::BudgetLimit)
             .then(|| self.limit_reached(now_ms))
@@ -648,11 +814,20 @@ impl Supervisor {
             tokens_remaining: limits
                 .budget_tokens
                 .map(|max| max.saturating_sub(self.tokens_used)),
-            claim_code: self.config.claim_code.clone(),
+            nonce: turn_nonce(&self.config.claim_code, self.turns + 1),
             limit_reason,
+            requirements: self.config.requirements.clone(),
+            verify: self.config.verify.clone(),
+            mcp: self.config.mcp,
+            rejection_reasons,
+            notice,
         };
         self.phase = Phase::Injecting { kind };
-        actions.push(Action::Inject { kind, vars, why });
+        actions.push(Action::Inject {
+            kind,
+            vars: Box::new(vars),
+            why,
+        });
     }
 
     fn transition(
@@ -693,6 +868,16 @@ impl Supervisor {
         actions.push(Action::Stop { exit_code, reason });
         self.phase = Phase::Stopped;
     }
+}
+
+/// Blockers are the same when their words are (case, spacing and punctuation aside).
+fn blocker_key(reason: &str) -> String {
+    reason
+        .to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn record(kind: &'static str, data: serde_json::Value) -> Action {

@@ -31,10 +31,11 @@ fn n_turns_then_a_claim_is_achieved_with_one_continuation_per_idle_turn() {
     let claims = sandbox.entries_of("claim");
     assert_eq!(claims.len(), 1);
     assert_eq!(claims[0].data["turn"], 3);
-    // The objective went in framed as untrusted data, with the claim code but never the claim line.
+    // The objective went in framed as untrusted data, with the turn's nonce but never a claim block.
     let first = injections[0].data["text"].as_str().unwrap();
     assert!(first.contains("<untrusted_objective>\nMake the tests pass\n</untrusted_objective>"));
-    assert!(!first.contains("GOALIE-COMPLETE:"));
+    assert!(!first.contains("GOALIE-CLAIM "));
+    assert!(first.contains("This turn's claim nonce: "));
 
     assert!(
         out.stdout.contains("goalie: turn 1 ended"),

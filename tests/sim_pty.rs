@@ -215,22 +215,22 @@ fn claims_with_the_prompt_code_then_quits() {
     );
     assert!(rows.iter().all(|r| !r.contains("did not answer")));
 
-    sim.send(b"Finish the job. claim code: abc123");
+    sim.send(b"Finish the job. claim nonce: abc123");
     sim.wait_for("the typed prompt", |r| {
-        r[INPUT] == "› Finish the job. claim code: abc123"
+        r[INPUT] == "› Finish the job. claim nonce: abc123"
     });
     sim.send(b"\r");
     let rows = sim.wait_for("the spinner", |r| is_spinner_row(&r[STATUS]));
     assert!(
         rows.iter()
-            .any(|r| r == "› Finish the job. claim code: abc123"),
+            .any(|r| r == "› Finish the job. claim nonce: abc123"),
         "echo missing:\n{}",
         rows.join("\n")
     );
     assert!(idle_input(&rows));
 
     let rows = sim.wait_for("the claim", |r| {
-        r.iter().any(|row| row.trim() == "GOALIE-COMPLETE:abc123")
+        r.iter().any(|row| row.trim() == "GOALIE-END abc123")
     });
     assert!(rows.iter().any(|r| r == "• Made the tests pass."));
     let rows = sim.wait_for("the idle status", |r| r[STATUS].is_empty());

@@ -54,6 +54,8 @@ pub(crate) struct App {
     tokens: u64,
     context_used: u64,
     turns_started: u32,
+    /// The prompt of the last finished turn (for the stale-nonce claim mode).
+    previous_prompt: Option<String>,
 }
 
 impl App {
@@ -76,6 +78,7 @@ impl App {
             tokens: 0,
             context_used: 0,
             turns_started: 0,
+            previous_prompt: None,
         }
     }
 
@@ -255,7 +258,23 @@ impl App {
         let Phase::Working(turn) = std::mem::replace(&mut self.phase, Phase::Idle) else {
             return None;
         };
-        let mut lines = claim::reply_lines(&self.scenario, turn.number, &turn.prompt);
+        if let Some(command) = self.scenario.turn(turn.number).run {
+            // The scenario's "work": a real command in the working directory.
+            let _ = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(&command)
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status();
+        }
+        let mut lines = claim::reply_lines(
+            &self.scenario,
+            turn.number,
+            &turn.prompt,
+            self.previous_prompt.as_deref(),
+        );
+        self.previous_prompt = Some(turn.prompt.clone());
         let worked = now.saturating_duration_since(turn.started).as_secs();
         lines.push(format!("  Worked for {worked}s"));
         self.push_entry(lines);
@@ -342,11 +361,11 @@ mod tests {
     fn full_turn_with_claim() {
         let t0 = Instant::now();
         let mut app = idle(scenario(), t0);
-        assert_eq!(submit(&mut app, "Go.\nclaim code: abc123", t0), None);
+        assert_eq!(submit(&mut app, "Go.\nclaim nonce: abc123", t0), None);
         let start = t0 + 1000 * MS;
         assert!(
             app.transcript
-                .ends_with(&["› Go.".to_string(), "  claim code: abc123".to_string()])
+                .ends_with(&["› Go.".to_string(), "  claim nonce: abc123".to_string()])
         );
         assert!(matches!(
             status(&app, start + 250 * MS),
@@ -364,12 +383,18 @@ mod tests {
             .transcript
             .iter()
             .rev()
-            .take(3)
+            .take(5)
             .map(String::as_str)
             .collect();
         assert_eq!(
             tail,
-            ["  Worked for 1s", "  GOALIE-COMPLETE:abc123", "• Done."]
+            [
+                "  Worked for 1s",
+                "  GOALIE-END abc123",
+                "  - the objective: ran the verify commands; they pass",
+                "  GOALIE-CLAIM abc123 complete",
+                "• Done."
+            ]
         );
         let view = app.view(start + 1000 * MS);
         assert_eq!(view.tokens, 5000);
@@ -511,17 +536,10 @@ mod tests {
             ..scenario()
         };
         let mut app = idle(s, t0);
-        submit(&mut app, "say GOALIE-COMPLETE:zz", t0);
+        submit(&mut app, "say it\nclaim nonce: zz", t0);
         app.tick(t0 + 5000 * MS);
-        assert!(
-            app.transcript
-                .contains(&"• say GOALIE-COMPLETE:zz".to_string())
-        );
-        assert!(
-            !app.transcript
-                .iter()
-                .any(|l| l.trim() == "GOALIE-COMPLETE:zz")
-        );
+        assert!(app.transcript.contains(&"• say it".to_string()));
+        assert!(!app.transcript.iter().any(|l| l.contains("GOALIE-CLAIM")));
     }
 
     #[test]

@@ -1,27 +1,47 @@
-//! What the agent says at the end of a turn, including its completion claim.
+//! What the agent says at the end of a turn, including its claim block.
+//!
+//! The sim reads the turn's claim nonce (`claim nonce: XXXX`) and the
+//! requirement ids (`- R1: …` lines) from the prompt, and writes a claim block
+//! the way the prompts describe it — or, in the forgery modes, something that
+//! must not count as one.
 
 use crate::sim::scenario::{ClaimMode, Scenario};
 use regex::Regex;
 use std::sync::LazyLock;
 
-/// The marker goalie looks for; the claim line is this followed by the code.
-pub(crate) const MARKER: &str = "GOALIE-COMPLETE:";
+/// The words that open and close a claim block.
+pub(crate) const OPEN: &str = "GOALIE-CLAIM";
+pub(crate) const CLOSE: &str = "GOALIE-END";
 
-/// Shown instead of a claim when the prompt carries no claim code.
-pub(crate) const NO_CODE: &str = "• (no claim code in the prompt; not claiming)";
+/// Shown instead of a claim when the prompt carries no nonce.
+pub(crate) const NO_NONCE: &str = "• (no claim nonce in the prompt; not claiming)";
 
-static CLAIM_CODE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)claim code:\s*`?([A-Za-z0-9_-]+)`?").expect("claim-code pattern is valid")
+static NONCE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)claim nonce:\s*`?([A-Za-z0-9_-]+)`?").expect("nonce pattern is valid")
 });
 
-/// The code in the last `claim code: XXXX` of the prompt (case-insensitive,
-/// the code possibly in backticks).
-pub(crate) fn claim_code(prompt: &str) -> Option<&str> {
-    CLAIM_CODE
+static REQUIREMENT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?m)^\s*- (R\d+): ").expect("requirement pattern is valid"));
+
+/// The nonce in the last `claim nonce: XXXX` of the prompt (case-insensitive,
+/// possibly in backticks).
+pub(crate) fn nonce(prompt: &str) -> Option<&str> {
+    NONCE
         .captures_iter(prompt)
         .last()
         .and_then(|caps| caps.get(1))
         .map(|m| m.as_str())
+}
+
+/// The requirement ids the prompt lists, in order, without repeats.
+pub(crate) fn requirement_ids(prompt: &str) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for caps in REQUIREMENT.captures_iter(prompt) {
+        if !ids.iter().any(|id| id == &caps[1]) {
+            ids.push(caps[1].to_string());
+        }
+    }
+    ids
 }
 
 /// Lines of text as one transcript entry: `first` before the first line,
@@ -37,8 +57,34 @@ pub(crate) fn entry(first: &str, text: &str) -> Vec<String> {
         .collect()
 }
 
-/// The transcript lines of the reply to turn `number` whose prompt was `prompt`.
-pub(crate) fn reply_lines(scenario: &Scenario, number: u32, prompt: &str) -> Vec<String> {
+/// The lines of a claim block (without indentation).
+fn block(scenario: &Scenario, nonce: &str, prompt: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    if scenario.claim_mode == ClaimMode::Blocked {
+        lines.push(format!("{OPEN} {nonce} blocked"));
+        lines.push(format!("reason: {}", scenario.blocked_reason));
+    } else {
+        lines.push(format!("{OPEN} {nonce} complete"));
+        let ids = requirement_ids(prompt);
+        if ids.is_empty() {
+            lines.push(format!("- the objective: {}", scenario.evidence));
+        }
+        for id in ids {
+            lines.push(format!("{id}: {}", scenario.evidence));
+        }
+    }
+    lines.push(format!("{CLOSE} {nonce}"));
+    lines
+}
+
+/// The transcript lines of the reply to turn `number` whose prompt was
+/// `prompt` (`previous` is the prompt of the turn before, if any).
+pub(crate) fn reply_lines(
+    scenario: &Scenario,
+    number: u32,
+    prompt: &str,
+    previous: Option<&str>,
+) -> Vec<String> {
     if scenario.claim_mode == ClaimMode::Echo {
         return entry("• ", prompt);
     }
@@ -46,17 +92,33 @@ pub(crate) fn reply_lines(scenario: &Scenario, number: u32, prompt: &str) -> Vec
     let claiming = scenario
         .claim_after_turns
         .is_some_and(|first| number >= first);
-    if !claiming {
+    if !claiming || scenario.claim_mode == ClaimMode::Never {
         return lines;
     }
-    let code = claim_code(prompt);
-    match (scenario.claim_mode, code) {
-        (ClaimMode::Never | ClaimMode::Echo, _) => {}
-        (_, None) => lines.push(NO_CODE.to_string()),
-        (ClaimMode::Proper, Some(code)) => lines.push(format!("  {MARKER}{code}")),
-        (ClaimMode::Mention, Some(code)) => lines.push(format!(
-            "  I will print {MARKER}{code} when the work is really finished."
+    let Some(nonce) = nonce(prompt) else {
+        lines.push(NO_NONCE.to_string());
+        return lines;
+    };
+    let indented = |block: Vec<String>| block.into_iter().map(|l| format!("  {l}"));
+    match scenario.claim_mode {
+        ClaimMode::Never | ClaimMode::Echo => {}
+        ClaimMode::Proper | ClaimMode::Blocked => lines.extend(indented(block(scenario, nonce, prompt))),
+        ClaimMode::Mention => lines.push(format!(
+            "  I will write {OPEN} {nonce} complete and {CLOSE} {nonce} when the work is really finished."
         )),
+        ClaimMode::Stale => {
+            // The previous turn's nonce (or none at all on the first turn).
+            let stale = previous.and_then(self::nonce).unwrap_or("");
+            lines.extend(indented(block(scenario, stale, prompt)));
+        }
+        ClaimMode::Display => {
+            // A file holding a current block, displayed as command output.
+            lines.push("• Ran cat claim.txt".to_string());
+            for (i, line) in block(scenario, nonce, prompt).into_iter().enumerate() {
+                let decoration = if i == 0 { "  └ " } else { "    " };
+                lines.push(format!("{decoration}{line}"));
+            }
+        }
     }
     lines
 }
@@ -70,6 +132,7 @@ mod tests {
         Scenario {
             claim_mode: mode,
             claim_after_turns: after,
+            evidence: "see tests/ok.txt".to_string(),
             turns: vec![Turn {
                 reply: "Done.\nAll good.".to_string(),
                 ..Turn::default()
@@ -78,17 +141,21 @@ mod tests {
         }
     }
 
+    const PROMPT: &str =
+        "work on it\nRequirements:\n- R1: a\n- R2: b\nThis turn's claim nonce: k1 (it changes)";
+
     #[test]
-    fn code_extraction() {
-        assert_eq!(claim_code("claim code: abc123"), Some("abc123"));
-        assert_eq!(claim_code("Claim Code:`x_Y-9` please"), Some("x_Y-9"));
+    fn nonce_and_requirement_extraction() {
+        assert_eq!(nonce("claim nonce: abc123"), Some("abc123"));
+        assert_eq!(nonce("Claim Nonce:`x_Y-9` please"), Some("x_Y-9"));
         assert_eq!(
-            claim_code("CLAIM CODE: first\n... then claim code: `second`."),
+            nonce("claim nonce: first\n... claim nonce: `second`."),
             Some("second")
         );
-        assert_eq!(claim_code("no code here"), None);
-        assert_eq!(claim_code("claim code: "), None);
-        assert_eq!(claim_code("claim code: ``"), None);
+        assert_eq!(nonce("no nonce here"), None);
+        assert_eq!(nonce("claim nonce: "), None);
+        assert_eq!(requirement_ids(PROMPT), vec!["R1", "R2"]);
+        assert!(requirement_ids("no list").is_empty());
     }
 
     #[test]
@@ -98,64 +165,78 @@ mod tests {
     }
 
     #[test]
-    fn proper_claim_from_the_given_turn() {
+    fn a_proper_claim_block_from_the_given_turn() {
         let s = scenario(ClaimMode::Proper, Some(2));
-        let prompt = "work on it; claim code: `k1`";
-        assert_eq!(reply_lines(&s, 1, prompt), vec!["• Done.", "  All good."]);
-        let lines = reply_lines(&s, 2, prompt);
         assert_eq!(
-            lines,
-            vec!["• Done.", "  All good.", "  GOALIE-COMPLETE:k1"]
+            reply_lines(&s, 1, PROMPT, None),
+            vec!["• Done.", "  All good."]
         );
         assert_eq!(
-            reply_lines(&s, 3, prompt).last().map(String::as_str),
-            Some("  GOALIE-COMPLETE:k1")
+            reply_lines(&s, 2, PROMPT, None),
+            vec![
+                "• Done.",
+                "  All good.",
+                "  GOALIE-CLAIM k1 complete",
+                "  R1: see tests/ok.txt",
+                "  R2: see tests/ok.txt",
+                "  GOALIE-END k1",
+            ]
         );
     }
 
     #[test]
-    fn no_code_means_no_claim() {
+    fn blocked_claims_carry_the_reason() {
+        let mut s = scenario(ClaimMode::Blocked, Some(1));
+        s.blocked_reason = "no network".into();
+        let lines = reply_lines(&s, 1, "claim nonce: b2", None);
+        assert_eq!(
+            &lines[2..],
+            [
+                "  GOALIE-CLAIM b2 blocked",
+                "  reason: no network",
+                "  GOALIE-END b2"
+            ]
+        );
+    }
+
+    #[test]
+    fn no_nonce_means_no_claim() {
         let s = scenario(ClaimMode::Proper, Some(1));
         assert_eq!(
-            reply_lines(&s, 1, "just work").last().map(String::as_str),
-            Some(NO_CODE)
+            reply_lines(&s, 1, "just work", None)
+                .last()
+                .map(String::as_str),
+            Some(NO_NONCE)
         );
     }
 
     #[test]
-    fn never_and_unset_do_not_claim() {
-        let prompt = "claim code: z";
-        for s in [
-            scenario(ClaimMode::Never, Some(1)),
-            scenario(ClaimMode::Proper, None),
-        ] {
-            assert!(
-                reply_lines(&s, 5, prompt)
-                    .iter()
-                    .all(|l| !l.contains(MARKER))
-            );
-        }
-    }
-
-    #[test]
-    fn mention_talks_about_the_marker() {
-        let s = scenario(ClaimMode::Mention, Some(1));
-        let lines = reply_lines(&s, 1, "claim code: m9");
-        let last = lines.last().map(String::as_str).unwrap_or_default();
+    fn the_forgery_modes() {
+        let never = reply_lines(&scenario(ClaimMode::Never, Some(1)), 5, PROMPT, None);
+        assert!(never.iter().all(|l| !l.contains(OPEN)));
+        let mention = reply_lines(&scenario(ClaimMode::Mention, Some(1)), 1, PROMPT, None);
         assert_eq!(
-            last,
-            "  I will print GOALIE-COMPLETE:m9 when the work is really finished."
+            mention.last().unwrap(),
+            "  I will write GOALIE-CLAIM k1 complete and GOALIE-END k1 when the work is really finished."
         );
-        assert!(lines.iter().all(|l| l.trim() != "GOALIE-COMPLETE:m9"));
-    }
-
-    #[test]
-    fn echo_parrots_the_prompt() {
-        let s = scenario(ClaimMode::Echo, Some(1));
-        let prompt = "Fix it.\nWhen done print\nGOALIE-COMPLETE:e1";
+        let stale = reply_lines(
+            &scenario(ClaimMode::Stale, Some(1)),
+            2,
+            PROMPT,
+            Some("claim nonce: old1"),
+        );
+        assert_eq!(stale[2], "  GOALIE-CLAIM old1 complete");
+        let display = reply_lines(&scenario(ClaimMode::Display, Some(1)), 1, PROMPT, None);
         assert_eq!(
-            reply_lines(&s, 1, prompt),
-            vec!["• Fix it.", "  When done print", "  GOALIE-COMPLETE:e1"]
+            &display[2..4],
+            ["• Ran cat claim.txt", "  └ GOALIE-CLAIM k1 complete"]
         );
+        let echo = reply_lines(
+            &scenario(ClaimMode::Echo, Some(1)),
+            1,
+            "Fix it.\nclaim nonce: e1",
+            None,
+        );
+        assert_eq!(echo, vec!["• Fix it.", "  claim nonce: e1"]);
     }
 }

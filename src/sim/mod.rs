@@ -15,10 +15,12 @@
 //!
 //! Transcript entries are separated by a blank line: `› prompt` (further
 //! prompt lines indented by two spaces), `• reply` (further lines indented),
-//! then for a claim the line `  GOALIE-COMPLETE:{code}`, then `  Worked for Ns`.
+//! then for a claim the block `  GOALIE-CLAIM {nonce} complete`, one line per
+//! requirement of the prompt, `  GOALIE-END {nonce}` (see `claim.rs` for the
+//! forgery modes), then `  Worked for Ns`.
 //! Other lines: `• Context compacted`, `■ Conversation interrupted`,
 //! `! terminal did not answer the cursor query`,
-//! `• (no claim code in the prompt; not claiming)`.
+//! `• (no claim nonce in the prompt; not claiming)`.
 //!
 //! Exit codes: 0 for `/quit`, Ctrl-D on an empty input or Ctrl-C while idle
 //! (or stdin closed); 1 after `exit_after_turns`; 128+N on signal N

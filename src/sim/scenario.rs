@@ -10,7 +10,9 @@
 //! context_window: 200000        # > 0
 //! after_compaction_pct: 20      # 0..=100
 //! claim_after_turns: 4          # null/absent = never; 0 behaves like 1
-//! claim_mode: proper            # proper | none | mention | echo
+//! claim_mode: proper            # proper | none | mention | echo | blocked | stale | display
+//! evidence: "ran the verify commands; they pass"   # each checklist line's evidence
+//! blocked_reason: "the test database is not reachable"
 //! exit_after_turns: null        # exit 1 after this turn; turns count submissions,
 //!                               # interrupted ones included
 //! turns:                        # at least one; turn n uses entry n-1, the last repeats
@@ -21,6 +23,9 @@
 //!     compact_ms: 1000
 //!     tokens: 1800
 //!     reply: "Read the code and listed what the objective needs."
+//!     run: null                 # a shell command run in the working directory at
+//!                               # the end of the turn, before the reply (to "fix"
+//!                               # things, or to edit a protected file)
 //! ```
 //!
 //! An empty file (or one with only comments) is all defaults.
@@ -57,6 +62,10 @@ pub struct Scenario {
     pub claim_after_turns: Option<u32>,
     /// How the claim is made.
     pub claim_mode: ClaimMode,
+    /// The evidence written on each checklist line.
+    pub evidence: String,
+    /// The reason a blocked claim gives.
+    pub blocked_reason: String,
     /// Exit with code 1 after this turn completes (absent = never).
     pub exit_after_turns: Option<u32>,
     /// Turn n uses entry n-1; past the end the last entry repeats.
@@ -82,13 +91,16 @@ pub struct Turn {
     pub tokens: u64,
     /// The reply text (may span several lines).
     pub reply: String,
+    /// A shell command run (`sh -c`, in the working directory) at the end of
+    /// the turn, before the reply is written.
+    pub run: Option<String>,
 }
 
 /// How the agent claims that the work is complete.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ClaimMode {
-    /// A line holding only `GOALIE-COMPLETE:{code}`.
+    /// A claim block with this turn's nonce and a checklist line per requirement.
     #[default]
     Proper,
     /// Never claims (YAML `none`).
@@ -98,6 +110,12 @@ pub enum ClaimMode {
     Mention,
     /// Repeats the prompt verbatim as the reply and never claims on its own.
     Echo,
+    /// A proper block, reporting the goal blocked (with `blocked_reason`).
+    Blocked,
+    /// A block carrying the previous turn's nonce.
+    Stale,
+    /// A current block, but inside displayed command output (`└`).
+    Display,
 }
 
 /// Why a scenario could not be loaded.
@@ -136,6 +154,8 @@ impl Default for Scenario {
             after_compaction_pct: 20,
             claim_after_turns: None,
             claim_mode: ClaimMode::Proper,
+            evidence: "ran the verify commands; they pass".to_string(),
+            blocked_reason: "the test database is not reachable".to_string(),
             exit_after_turns: None,
             turns: vec![Turn::default()],
         }
@@ -152,6 +172,7 @@ impl Default for Turn {
             compact_ms: 1000,
             tokens: 1800,
             reply: "Read the code and listed what the objective needs.".to_string(),
+            run: None,
         }
     }
 }
