@@ -9,6 +9,7 @@ use rusqlite_migration::{M, Migrations};
 use serde::Serialize;
 
 use crate::lifecycle::GoalState;
+use crate::supervisor::Limits;
 
 const MIGRATIONS: &[&str] = &[
     // 1: goals and their events.
@@ -241,6 +242,27 @@ impl Ledger {
                 turns,
                 clamp_i64(tokens_used),
                 clamp_i64(time_used_ms)
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn set_objective(&self, goal_id: &str, objective: &str) -> Result<(), LedgerError> {
+        self.conn.execute(
+            "UPDATE goals SET objective = ?2 WHERE id = ?1",
+            params![goal_id, objective],
+        )?;
+        Ok(())
+    }
+
+    pub fn set_limits(&self, goal_id: &str, limits: &Limits) -> Result<(), LedgerError> {
+        self.conn.execute(
+            "UPDATE goals SET max_turns = ?2, max_time_ms = ?3, budget_tokens = ?4 WHERE id = ?1",
+            params![
+                goal_id,
+                limits.max_turns,
+                limits.max_time_ms.map(clamp_i64),
+                limits.budget_tokens.map(clamp_i64)
             ],
         )?;
         Ok(())

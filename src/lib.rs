@@ -12,6 +12,7 @@ pub mod claim;
 pub mod cli;
 pub mod error;
 pub mod exit_code;
+pub mod goal_change;
 pub mod ledger;
 pub mod lifecycle;
 pub mod logging;

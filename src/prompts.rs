@@ -21,6 +21,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "budget_limit.md",
         include_str!("../prompts/budget_limit.md"),
     ),
+    (
+        "objective_updated.md",
+        include_str!("../prompts/objective_updated.md"),
+    ),
     ("_objective.md", include_str!("../prompts/_objective.md")),
     ("_budget.md", include_str!("../prompts/_budget.md")),
     ("_audit.md", include_str!("../prompts/_audit.md")),
@@ -36,6 +40,8 @@ pub enum PromptKind {
     Continuation,
     /// The soft stop once a limit is reached.
     BudgetLimit,
+    /// The first prompt after the user changed the objective.
+    ObjectiveUpdated,
 }
 
 impl PromptKind {
@@ -45,6 +51,7 @@ impl PromptKind {
             PromptKind::Start => "start.md",
             PromptKind::Continuation => "continuation.md",
             PromptKind::BudgetLimit => "budget_limit.md",
+            PromptKind::ObjectiveUpdated => "objective_updated.md",
         }
     }
 
@@ -54,6 +61,7 @@ impl PromptKind {
             PromptKind::Start => "start",
             PromptKind::Continuation => "continuation",
             PromptKind::BudgetLimit => "budget_limit",
+            PromptKind::ObjectiveUpdated => "objective_updated",
         }
     }
 }
@@ -72,6 +80,8 @@ pub struct PromptVars {
     pub claim_code: String,
     /// For the budget-limit prompt: `turn`, `time` or `token`.
     pub limit_reason: Option<String>,
+    /// For the objective-updated prompt: the objective the agent worked on until now.
+    pub previous_objective: Option<String>,
 }
 
 impl PromptVars {
@@ -88,6 +98,7 @@ impl PromptVars {
             tokens_remaining: Some(87_655),
             claim_code: "abcd1234ef".into(),
             limit_reason: Some("turn".into()),
+            previous_objective: Some("Make the old tests pass".into()),
         }
     }
 }
@@ -149,6 +160,7 @@ impl Prompts {
             PromptKind::Start,
             PromptKind::Continuation,
             PromptKind::BudgetLimit,
+            PromptKind::ObjectiveUpdated,
         ] {
             if let Err(err) = prompts.try_render(kind, &PromptVars::sample()) {
                 // Name the template the error is in (it may be an included one).
@@ -247,6 +259,7 @@ mod tests {
             PromptKind::Start,
             PromptKind::Continuation,
             PromptKind::BudgetLimit,
+            PromptKind::ObjectiveUpdated,
         ] {
             let text = prompts.render(kind, &vars).unwrap();
             assert!(!text.contains("GOALIE-COMPLETE:"), "{kind:?}");
@@ -262,6 +275,23 @@ mod tests {
             .unwrap();
         assert!(text.contains("turn limit has been reached"));
         assert!(text.contains("what remains to be done"));
+    }
+
+    #[test]
+    fn the_objective_updated_prompt_says_what_changed_and_to_drop_old_work() {
+        let prompts = Prompts::load(None).unwrap();
+        let mut vars = PromptVars::sample();
+        vars.objective = "Ship the <new> parser".into();
+        let text = prompts.render(PromptKind::ObjectiveUpdated, &vars).unwrap();
+        assert!(text.starts_with("[goalie] The user changed the goal's objective."));
+        assert!(text.contains(
+            "<untrusted_previous_objective>\nMake the old tests pass\n</untrusted_previous_objective>"
+        ));
+        assert!(text.contains(
+            "<untrusted_objective>\nShip the &lt;new&gt; parser\n</untrusted_objective>"
+        ));
+        assert!(text.contains("Drop work that served only the old objective"));
+        assert!(text.contains("Your claim code: abcd1234ef"));
     }
 
     #[test]

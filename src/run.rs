@@ -129,6 +129,7 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
 
     let progress = Progress::default();
     let core = Supervisor::new(Config {
+        goal_id: goal.id.clone(),
         objective: spec.objective.clone(),
         claim_code: claim_code.clone(),
         timing: spec.adapter.timing,
@@ -136,6 +137,8 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
         wrap_up_grace_ms: spec.wrap_up_grace_ms,
         limits: spec.limits,
         prior: progress,
+        first_prompt: PromptKind::Start,
+        objective_changed_from: None,
     });
     let observer = Observer::new(spec.adapter.screen.clone(), ClaimMatcher::new(&claim_code));
     let mut shell = Shell {
@@ -412,6 +415,11 @@ impl Shell<'_> {
                     .set_progress(&self.goal_id, turns, tokens_used, time_used_ms)?;
             }
             Action::Stop { exit_code, reason } => return Ok(Some((exit_code, reason))),
+            Action::SetObjective { objective } => {
+                self.ledger.set_objective(&self.goal_id, &objective)?;
+            }
+            Action::SetLimits { limits } => self.ledger.set_limits(&self.goal_id, &limits)?,
+            Action::GoalUpdated | Action::Reply(_) => {}
         }
         Ok(None)
     }
@@ -534,6 +542,7 @@ fn describe(kind: PromptKind) -> &'static str {
         PromptKind::Start => "objective",
         PromptKind::Continuation => "continuation",
         PromptKind::BudgetLimit => "wrap-up",
+        PromptKind::ObjectiveUpdated => "objective-updated",
     }
 }
 

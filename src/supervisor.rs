@@ -9,6 +9,7 @@ use serde_json::json;
 
 use crate::adapter::Timing;
 use crate::exit_code;
+use crate::goal_change::{self, Refusal, Standing, UserCommand};
 use crate::lifecycle::{self, Actor, GoalState};
 use crate::observer::Observation;
 use crate::prompts::{PromptKind, PromptVars};
@@ -32,6 +33,8 @@ pub struct Progress {
 /// Everything the core needs to know up front.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The goal's id (user-facing messages name it).
+    pub goal_id: String,
     pub objective: String,
     pub claim_code: String,
     pub timing: Timing,
@@ -41,6 +44,11 @@ pub struct Config {
     pub wrap_up_grace_ms: u64,
     pub limits: Limits,
     pub prior: Progress,
+    /// The first prompt: `Start`, or `Continuation` for a goal resumed in an
+    /// agent that kept its conversation.
+    pub first_prompt: PromptKind,
+    /// The objective the agent last heard, when the user changed it since.
+    pub objective_changed_from: Option<String>,
 }
 
 /// Something that happened. `now_ms` counts from the start of this run.
@@ -58,6 +66,10 @@ pub enum Event {
     AgentExited { now_ms: u64, status: String },
     /// goalie was asked to stop by a signal.
     Interrupted { now_ms: u64, signal: i32 },
+    /// The user asked for something (control socket or command line).
+    Command { now_ms: u64, command: UserCommand },
+    /// The person pressed the takeover chord in the mirrored terminal.
+    TakeoverChord { now_ms: u64 },
 }
 
 /// Something to do.
@@ -89,6 +101,15 @@ pub enum Action {
     },
     /// Stop the agent and end the run with this exit code.
     Stop { exit_code: i32, reason: String },
+    /// Store the goal's new objective.
+    SetObjective { objective: String },
+    /// Store the goal's new limits.
+    SetLimits { limits: Limits },
+    /// What the goal looks like changed (state, objective, limits or takeover):
+    /// tell the subscribers. At most one per event, after the changes.
+    GoalUpdated,
+    /// The answer to an [`Event::Command`]: what was done, or why nothing was.
+    Reply(Result<Vec<String>, Refusal>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +118,9 @@ enum Phase {
     Starting,
     /// Typing a prompt.
     Injecting { kind: PromptKind },
+    /// The agent is idle and goalie types nothing: the goal is paused (or
+    /// was just resumed, and waits for the screen to settle).
+    Idle,
     /// The agent is on a turn.
     Working {
         kind: PromptKind,
@@ -144,6 +168,15 @@ pub struct Supervisor {
     /// [`SETTLE_MS`] (a TUI redrawing its rows can show a line twice for a moment).
     compaction_candidate: Option<(u32, u64)>,
     usage_limit_shown: bool,
+    /// A prompt has been typed in this run.
+    started: bool,
+    /// The person has taken over the terminal.
+    takeover: bool,
+    /// Since when goalie has typed nothing while idle; such time is not spent on the goal.
+    idle_since: Option<u64>,
+    idle_total_ms: u64,
+    /// Something the subscribers see changed during the current event.
+    updated: bool,
 }
 
 /// How long a new compaction count must hold before it is believed.
@@ -163,7 +196,34 @@ impl Supervisor {
             compactions: 0,
             compaction_candidate: None,
             usage_limit_shown: false,
+            started: false,
+            takeover: false,
+            idle_since: None,
+            idle_total_ms: 0,
+            updated: false,
             config,
+        }
+    }
+
+    pub fn objective(&self) -> &str {
+        &self.config.objective
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.config.limits
+    }
+
+    /// Whether the person has taken over the terminal.
+    pub fn takeover(&self) -> bool {
+        self.takeover
+    }
+
+    /// Turns, tokens and time used so far, earlier runs included.
+    pub fn used(&self, now_ms: u64) -> Progress {
+        Progress {
+            turns: self.turns,
+            tokens_used: self.tokens_used,
+            time_used_ms: self.time_used(now_ms),
         }
     }
 
@@ -238,8 +298,124 @@ impl Supervisor {
                 }
                 self.stop(now_ms, exit_code::for_signal(signal), reason, &mut actions);
             }
+            Event::Command { now_ms, command } => {
+                let reply = self.on_command(now_ms, command, &mut actions);
+                if self.updated {
+                    actions.push(Action::GoalUpdated);
+                    self.updated = false;
+                }
+                actions.push(Action::Reply(reply));
+                return actions;
+            }
+            Event::TakeoverChord { now_ms } => self.on_takeover_chord(now_ms, &mut actions),
+        }
+        if std::mem::take(&mut self.updated) {
+            actions.push(Action::GoalUpdated);
         }
         actions
+    }
+
+    fn on_command(
+        &mut self,
+        now_ms: u64,
+        command: UserCommand,
+        actions: &mut Vec<Action>,
+    ) -> Result<Vec<String>, Refusal> {
+        let id = self.config.goal_id.clone();
+        let change = match command {
+            UserCommand::Clear => {
+                if self.state.is_final() {
+                    return Err(Refusal(format!(
+                        "goal {id} is {}, which is final: it cannot be cleared",
+                        self.state
+                    )));
+                }
+                let reason = "the user cleared the goal".to_string();
+                self.takeover = false;
+                self.transition(GoalState::Cleared, Actor::User, reason.clone(), actions);
+                self.stop(now_ms, exit_code::PAUSED, reason, actions);
+                return Ok(vec![format!("goal {id} cleared: the agent is stopped")]);
+            }
+            UserCommand::Change(change) => change,
+        };
+        let standing = Standing {
+            id: &id,
+            state: self.state,
+            takeover: self.takeover,
+            objective: &self.config.objective,
+            limits: self.config.limits,
+            used: self.used(now_ms),
+            running: true,
+        };
+        let plan = goal_change::plan(&standing, &change)?;
+        if let Some(objective) = plan.objective {
+            let from = std::mem::replace(&mut self.config.objective, objective.clone());
+            actions.push(record(
+                "objective_updated",
+                json!({ "from": from, "to": objective }),
+            ));
+            // The agent hears what changed from the objective it knew.
+            if self.started || self.config.first_prompt != PromptKind::Start {
+                self.config.objective_changed_from.get_or_insert(from);
+            }
+            actions.push(Action::SetObjective { objective });
+            self.updated = true;
+        }
+        if let Some(limits) = plan.limits {
+            actions.push(record(
+                "limits_updated",
+                json!({ "from": limits_json(&self.config.limits), "to": limits_json(&limits) }),
+            ));
+            self.config.limits = limits;
+            actions.push(Action::SetLimits { limits });
+            self.updated = true;
+        }
+        if plan.ends_takeover {
+            self.takeover = false;
+            actions.push(record("takeover_ended", json!({ "by": "command" })));
+        }
+        for to in plan.transitions {
+            let reason = match to {
+                GoalState::Paused => "the user paused the goal",
+                GoalState::Pursuing if self.state == GoalState::BudgetLimited => {
+                    "the user raised a limit"
+                }
+                _ => "the user resumed the goal",
+            };
+            self.transition(to, Actor::User, reason.into(), actions);
+        }
+        Ok(plan.messages)
+    }
+
+    /// Ctrl-] t: the first press hands the agent to the person (the goal
+    /// pauses), the second hands it back (the goal continues at the next idle turn).
+    fn on_takeover_chord(&mut self, now_ms: u64, actions: &mut Vec<Action>) {
+        self.last_user_ms = Some(now_ms);
+        if self.takeover {
+            self.takeover = false;
+            self.updated = true;
+            actions.push(record("takeover_ended", json!({ "by": "chord" })));
+            if self.state == GoalState::Paused {
+                let reason = "the user handed the terminal back".to_string();
+                self.transition(GoalState::Pursuing, Actor::User, reason, actions);
+            }
+            return;
+        }
+        match self.state {
+            GoalState::Pursuing | GoalState::Paused => {
+                self.takeover = true;
+                self.updated = true;
+                actions.push(record("takeover_started", json!({})));
+                if self.state == GoalState::Pursuing {
+                    let reason = "the user took over the terminal".to_string();
+                    self.transition(GoalState::Paused, Actor::User, reason, actions);
+                }
+            }
+            state => actions.push(record(
+                "takeover_refused",
+                json!({ "state": state.as_str() }),
+            )),
+        }
     }
 
     fn on_screen(&mut self, now_ms: u64, seen: Observation, actions: &mut Vec<Action>) {
@@ -294,15 +470,17 @@ impl Supervisor {
         }
         match self.phase {
             Phase::Stopped | Phase::Injecting { .. } => {}
+            Phase::Idle => {
+                if self.state == GoalState::Pursuing
+                    && self.screen_settled(now_ms, self.config.timing.quiet_ms)
+                {
+                    self.next_turn(now_ms, "the goal was resumed".into(), actions);
+                }
+            }
             Phase::Starting => {
                 if self.screen_settled(now_ms, self.config.timing.quiet_ms) {
                     actions.push(record("agent_ready", json!({})));
-                    self.inject(
-                        now_ms,
-                        PromptKind::Start,
-                        "the agent is ready".into(),
-                        actions,
-                    );
+                    self.next_turn(now_ms, "the agent is ready".into(), actions);
                 } else if now_ms >= self.config.timing.startup_timeout_ms {
                     let reason = format!(
                         "the agent did not show its input box within {}s",
@@ -332,6 +510,7 @@ impl Supervisor {
                     actions.push(record("wrap_up_timeout", json!({ "waited_ms": waited })));
                     self.stop(now_ms, exit_code::BUDGET_LIMITED, reason, actions);
                 } else if kind != PromptKind::BudgetLimit
+                    && self.state == GoalState::Pursuing
                     && let Some(limit) = self.config.limits.max_time_ms
                     && self.time_used(now_ms) >= limit + self.config.wrap_up_grace_ms
                 {
@@ -392,9 +571,13 @@ impl Supervisor {
         actions.push(self.progress(now_ms));
         if kind == PromptKind::BudgetLimit {
             actions.push(record("wrap_up_ended", json!({ "turn": self.turns })));
-            let reason = "the agent wrapped up after a limit was reached".to_string();
-            self.stop(now_ms, exit_code::BUDGET_LIMITED, reason, actions);
-        } else if claimed {
+            if self.state == GoalState::BudgetLimited {
+                let reason = "the agent wrapped up after a limit was reached".to_string();
+                self.stop(now_ms, exit_code::BUDGET_LIMITED, reason, actions);
+                return;
+            }
+        }
+        if claimed && self.state == GoalState::Pursuing {
             actions.push(record(
                 "claim",
                 json!({ "channel": "screen", "turn": self.turns, "accepted": true,
@@ -403,7 +586,28 @@ impl Supervisor {
             let reason = format!("the agent claimed completion in turn {}", self.turns);
             self.transition(GoalState::Achieved, Actor::Agent, reason.clone(), actions);
             self.stop(now_ms, exit_code::ACHIEVED, reason, actions);
-        } else if let Some(limit) = self.limit_reached(now_ms) {
+            return;
+        }
+        if claimed {
+            actions.push(record(
+                "claim",
+                json!({ "channel": "screen", "turn": self.turns, "accepted": false,
+                        "why": format!("the goal was {} when the turn ended", self.state) }),
+            ));
+        }
+        self.next_turn(now_ms, format!("turn {} ended", self.turns), actions);
+    }
+
+    /// The agent is idle: type the next prompt, or, while the goal is paused, nothing.
+    fn next_turn(&mut self, now_ms: u64, why: String, actions: &mut Vec<Action>) {
+        if self.state != GoalState::Pursuing {
+            if self.phase != Phase::Idle {
+                self.phase = Phase::Idle;
+                self.idle_since = Some(now_ms);
+            }
+            return;
+        }
+        if let Some(limit) = self.limit_reached(now_ms) {
             let reason = format!("the {} limit was reached", limit.as_str());
             self.transition(
                 GoalState::BudgetLimited,
@@ -412,40 +616,48 @@ impl Supervisor {
                 actions,
             );
             self.inject(now_ms, PromptKind::BudgetLimit, reason, actions);
-        } else {
-            self.inject(
-                now_ms,
-                PromptKind::Continuation,
-                format!("turn {} ended", self.turns),
-                actions,
-            );
+            return;
         }
+        let kind = if !self.started && self.config.first_prompt == PromptKind::Start {
+            PromptKind::Start
+        } else if self.config.objective_changed_from.is_some() {
+            PromptKind::ObjectiveUpdated
+        } else if !self.started {
+            self.config.first_prompt
+        } else {
+            PromptKind::Continuation
+        };
+        self.inject(now_ms, kind, why, actions);
     }
 
     fn limit_reached(&self, now_ms: u64) -> Option<LimitReason> {
-        let limits = self.config.limits;
-        if limits.max_turns.is_some_and(|max| self.turns >= max) {
-            Some(LimitReason::Turns)
-        } else if limits
-            .budget_tokens
-            .is_some_and(|max| self.tokens_used >= max)
-        {
-            Some(LimitReason::Tokens)
-        } else if limits
-            .max_time_ms
-            .is_some_and(|max| self.time_used(now_ms) >= max)
-        {
-            Some(LimitReason::Time)
-        } else {
-            None
-        }
+        goal_change::reached(&self.config.limits, &self.used(now_ms))
     }
 
+    /// Time spent on the goal: earlier runs, and this one except while goalie
+    /// waited, idle, for the user (paused, taken over).
     fn time_used(&self, now_ms: u64) -> u64 {
-        self.config.prior.time_used_ms + now_ms
+        let idle = self.idle_total_ms
+            + self
+                .idle_since
+                .map_or(0, |since| now_ms.saturating_sub(since));
+        self.config.prior.time_used_ms + now_ms.saturating_sub(idle)
     }
 
     fn inject(&mut self, now_ms: u64, kind: PromptKind, why: String, actions: &mut Vec<Action>) {
+        if let Some(since) = self.idle_since.take() {
+            self.idle_total_ms += now_ms.saturating_sub(since);
+        }
+        let previous_objective = match kind {
+            PromptKind::ObjectiveUpdated => self.config.objective_changed_from.take(),
+            PromptKind::Start => {
+                // The start prompt carries the current objective: nothing to update.
+                self.config.objective_changed_from = None;
+                None
+            }
+            _ => None,
+        };
+        self.started = true;
         let limits = self.config.limits;
         let limit_reason = (kind == PromptKind::BudgetLimit)
             .then(|| self.limit_reached(now_ms))
@@ -464,6 +676,7 @@ impl Supervisor {
                 .map(|max| max.saturating_sub(self.tokens_used)),
             claim_code: self.config.claim_code.clone(),
             limit_reason,
+            previous_objective,
         };
         self.phase = Phase::Injecting { kind };
         actions.push(Action::Inject { kind, vars, why });
@@ -480,6 +693,7 @@ impl Supervisor {
         match lifecycle::check(from, to, actor) {
             Ok(()) => {
                 self.state = to;
+                self.updated = true;
                 actions.push(Action::Transition {
                     from,
                     to,
@@ -507,6 +721,11 @@ impl Supervisor {
         actions.push(Action::Stop { exit_code, reason });
         self.phase = Phase::Stopped;
     }
+}
+
+fn limits_json(limits: &Limits) -> serde_json::Value {
+    json!({ "max_turns": limits.max_turns, "max_time_ms": limits.max_time_ms,
+            "budget_tokens": limits.budget_tokens })
 }
 
 fn record(kind: &'static str, data: serde_json::Value) -> Action {

@@ -7,6 +7,7 @@ const NO_BUSY_QUIET: u64 = 5000;
 
 fn config() -> Config {
     Config {
+        goal_id: "goal1234".into(),
         objective: "Make the tests pass".into(),
         claim_code: "code123456".into(),
         timing: Timing {
@@ -18,6 +19,8 @@ fn config() -> Config {
         wrap_up_grace_ms: 60_000,
         limits: Limits::default(),
         prior: Progress::default(),
+        first_prompt: PromptKind::Start,
+        objective_changed_from: None,
     }
 }
 
@@ -87,6 +90,15 @@ impl Run {
         self.screen(100, idle());
         self.ticks(100 + QUIET);
         assert_eq!(self.injections(), vec![PromptKind::Start]);
+        let now = self.now + 300;
+        self.injected(now);
+    }
+
+    /// Like [`Run::start`], for a first prompt of `kind`.
+    fn start_with(&mut self, kind: PromptKind) {
+        self.screen(100, idle());
+        self.ticks(100 + QUIET);
+        assert_eq!(self.injections(), vec![kind]);
         let now = self.now + 300;
         self.injected(now);
     }
@@ -525,3 +537,5 @@ fn durations_read_well() {
     assert_eq!(format_duration(65_000), "1m 5s");
     assert_eq!(format_duration(3_725_000), "1h 2m 5s");
 }
+
+mod user_commands;
