@@ -2,7 +2,10 @@
 
 use crate::adapter::AdapterError;
 use crate::agent_process::SpawnError;
+use crate::config_file::ConfigError;
+use crate::control::ControlError;
 use crate::exit_code;
+use crate::goal_change::Refusal;
 use crate::ledger::LedgerError;
 use crate::prompts::PromptError;
 use crate::sim::ScenarioError;
@@ -21,6 +24,13 @@ pub enum Error {
     Spawn(#[from] SpawnError),
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+    #[error(transparent)]
+    Control(#[from] ControlError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A control command the goal's state does not allow.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -40,13 +50,18 @@ impl Error {
     /// The documented exit code for this error.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Usage(_) | Error::Adapter(_) | Error::Prompt(_) | Error::Scenario(_) => {
-                exit_code::USAGE
-            }
+            Error::Usage(_)
+            | Error::Adapter(_)
+            | Error::Prompt(_)
+            | Error::Scenario(_)
+            | Error::Config(_) => exit_code::USAGE,
             Error::Spawn(SpawnError::NotFound { .. }) => exit_code::USAGE,
             Error::Ledger(LedgerError::NotFound(_) | LedgerError::Ambiguous { .. })
             | Error::Ledger(LedgerError::Empty(_)) => exit_code::USAGE,
-            Error::Spawn(_) | Error::Ledger(_) | Error::Io { .. } => exit_code::INTERNAL,
+            Error::Refused(_) => exit_code::REFUSED,
+            Error::Spawn(_) | Error::Ledger(_) | Error::Control(_) | Error::Io { .. } => {
+                exit_code::INTERNAL
+            }
         }
     }
 

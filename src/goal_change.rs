@@ -280,6 +280,32 @@ pub fn reached(limits: &Limits, used: &Progress) -> Option<LimitReason> {
     }
 }
 
+/// Why the user moved a goal from `from` to `to`, as the ledger says it.
+pub fn reason(from: GoalState, to: GoalState) -> &'static str {
+    match (from, to) {
+        (_, GoalState::Paused) => "the user paused the goal",
+        (_, GoalState::Cleared) => "the user cleared the goal",
+        (GoalState::BudgetLimited, GoalState::Pursuing) => "the user raised a limit",
+        _ => "the user resumed the goal",
+    }
+}
+
+/// Clearing a goal that has ended is refused.
+pub fn check_clear(id: &str, state: GoalState) -> Result<(), Refusal> {
+    if state.is_final() {
+        return Err(Refusal(format!(
+            "goal {id} is {state}, which is final: it cannot be cleared"
+        )));
+    }
+    Ok(())
+}
+
+/// Limits as the ledger stores them.
+pub fn limits_json(limits: &Limits) -> serde_json::Value {
+    serde_json::json!({ "max_turns": limits.max_turns, "max_time_ms": limits.max_time_ms,
+                        "budget_tokens": limits.budget_tokens })
+}
+
 /// `turns 5, time 1h 0m 0s, tokens unlimited`.
 pub fn describe_limits(limits: &Limits) -> String {
     let or_none = |value: Option<String>| value.unwrap_or_else(|| "unlimited".into());

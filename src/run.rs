@@ -13,12 +13,18 @@ use tokio::sync::mpsc;
 use crate::adapter::Adapter;
 use crate::agent_process::{self, AgentProcess, Exit, Launch};
 use crate::claim::{ClaimMatcher, new_claim_code};
+use crate::control::protocol::{self as control_protocol, ENDED, REFUSED};
+use crate::control::{ControlServer, GoalSnapshot, Method, Notifier, RpcError, socket_dir};
 use crate::error::Error;
-use crate::ledger::{Ledger, NewGoal};
+use crate::event_hooks::EventHook;
+use crate::goal_change::UserCommand;
+use crate::ledger::{Goal, Ledger, NewGoal};
+use crate::lifecycle::GoalState;
 use crate::observer::Observer;
 use crate::prompts::{PromptKind, Prompts};
 use crate::screen::Screen;
 use crate::supervisor::{Action, Config, Event, Limits, Progress, Supervisor, format_duration};
+use crate::takeover::ChordFilter;
 use crate::terminal::{self, RawMode};
 
 /// Size of the agent's screen when no terminal gives one.
@@ -43,6 +49,20 @@ pub struct RunSpec {
     pub db: PathBuf,
     pub user_quiet_ms: u64,
     pub wrap_up_grace_ms: u64,
+    /// Continue this existing goal instead of creating one (`goalie resume`).
+    pub resume: Option<Resumed>,
+    /// `--on-event CMD`: run for every ledger row.
+    pub on_event: Option<String>,
+}
+
+/// How an existing goal continues.
+#[derive(Debug, Clone)]
+pub struct Resumed {
+    pub goal_id: String,
+    /// `Continuation` when the agent resumes its conversation, else `Start`.
+    pub first_prompt: PromptKind,
+    /// The objective the agent last heard, if the user changed it since.
+    pub objective_changed_from: Option<String>,
 }
 
 /// Runs one goal to its end; returns the exit code.
@@ -59,7 +79,13 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
     let exe =
         std::env::current_exe().map_err(|err| Error::io("cannot find goalie's own path", err))?;
     let program = agent_process::resolve(&spec.adapter.program(&exe), &spec.workdir)?;
-    let mut args = spec.adapter.launch_args(&exe);
+    let mut args = match &spec.resume {
+        Some(resumed) if resumed.first_prompt != PromptKind::Start => spec
+            .adapter
+            .resume_launch_args(&exe)
+            .unwrap_or_else(|| spec.adapter.launch_args(&exe)),
+        _ => spec.adapter.launch_args(&exe),
+    };
     args.extend(spec.agent_args.iter().cloned());
     let interactive = !spec.headless;
     let (rows, cols) = if interactive {
@@ -68,7 +94,74 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
         HEADLESS_SIZE
     };
 
-    let ledger = Ledger::open(&spec.db)?;
+    let sockets = socket_dir::socket_dir()?;
+    let mut ledger = Ledger::open(&spec.db)?;
+    let goal = match &spec.resume {
+        None => create_goal(&ledger, &spec, interactive)?,
+        Some(resumed) => {
+            let goal = ledger.goal(&resumed.goal_id)?;
+            ledger.append(
+                &goal.id,
+                "resumed",
+                &json!({
+                    "agent": spec.adapter.name,
+                    "agent_args": spec.agent_args,
+                    "conversation": if resumed.first_prompt == PromptKind::Start { "new" } else { "resumed" },
+                    "prior": { "turns": goal.turns, "tokens_used": goal.tokens_used,
+                               "time_used_ms": goal.time_used_ms },
+                    "mode": if interactive { "interactive" } else { "headless" },
+                }),
+            )?;
+            goal
+        }
+    };
+    let mut control = match ControlServer::bind(&sockets.join(format!("{}.sock", goal.id))) {
+        Ok(control) => control,
+        Err(err) => {
+            ledger.append(
+                &goal.id,
+                "control_socket_failed",
+                &json!({ "error": err.to_string() }),
+            )?;
+            if ledger.goal(&goal.id)?.state == GoalState::Pursuing {
+                ledger.set_state(&goal.id, GoalState::Paused)?;
+            }
+            ledger.set_ended(&goal.id, &err.to_string())?;
+            return Err(err.into());
+        }
+    };
+    let hook = spec
+        .on_event
+        .clone()
+        .map(|command| EventHook::start(command, spec.workdir.clone()));
+    let notifier = control.notifier();
+    let hook_sender = hook.as_ref().map(EventHook::sender);
+    ledger.set_observer(move |entry| {
+        notifier.send("event", serde_json::to_value(entry).unwrap_or_default());
+        if let Some(hook) = &hook_sender {
+            hook.send(entry);
+        }
+    });
+    ledger.set_control_socket(&goal.id, control.path())?;
+    let outcome = supervise_goal(
+        &spec,
+        ledger,
+        goal,
+        &mut control,
+        program,
+        args,
+        interactive,
+        (rows, cols),
+    )
+    .await;
+    control.shutdown().await;
+    if let Some(hook) = hook {
+        hook.finish(Duration::from_secs(5));
+    }
+    outcome
+}
+
+fn create_goal(ledger: &Ledger, spec: &RunSpec, interactive: bool) -> Result<Goal, Error> {
     let claim_code = new_claim_code();
     let goal = ledger.create_goal(&NewGoal {
         objective: spec.objective.clone(),
@@ -92,10 +185,24 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
                 "max_time_ms": spec.limits.max_time_ms,
                 "budget_tokens": spec.limits.budget_tokens,
             },
+            "agent_args": spec.agent_args,
             "mode": if interactive { "interactive" } else { "headless" },
         }),
     )?;
+    Ok(goal)
+}
 
+#[allow(clippy::too_many_arguments)]
+async fn supervise_goal(
+    spec: &RunSpec,
+    ledger: Ledger,
+    goal: Goal,
+    control: &mut ControlServer,
+    program: PathBuf,
+    args: Vec<String>,
+    interactive: bool,
+    (rows, cols): (u16, u16),
+) -> Result<i32, Error> {
     let launch = Launch {
         program: program.clone(),
         args: args.clone(),
@@ -127,22 +234,40 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
                  "rows": rows, "cols": cols }),
     )?;
 
-    let progress = Progress::default();
     let core = Supervisor::new(Config {
         goal_id: goal.id.clone(),
-        objective: spec.objective.clone(),
-        claim_code: claim_code.clone(),
+        objective: goal.objective.clone(),
+        claim_code: goal.claim_code.clone(),
         timing: spec.adapter.timing,
         user_quiet_ms: spec.user_quiet_ms,
         wrap_up_grace_ms: spec.wrap_up_grace_ms,
-        limits: spec.limits,
-        prior: progress,
-        first_prompt: PromptKind::Start,
-        objective_changed_from: None,
+        limits: Limits {
+            max_turns: goal.max_turns,
+            max_time_ms: goal.max_time_ms,
+            budget_tokens: goal.budget_tokens,
+        },
+        prior: Progress {
+            turns: goal.turns,
+            tokens_used: goal.tokens_used,
+            time_used_ms: goal.time_used_ms,
+        },
+        first_prompt: spec
+            .resume
+            .as_ref()
+            .map_or(PromptKind::Start, |resumed| resumed.first_prompt),
+        objective_changed_from: spec
+            .resume
+            .as_ref()
+            .and_then(|resumed| resumed.objective_changed_from.clone()),
     });
-    let observer = Observer::new(spec.adapter.screen.clone(), ClaimMatcher::new(&claim_code));
+    let observer = Observer::new(
+        spec.adapter.screen.clone(),
+        ClaimMatcher::new(&goal.claim_code),
+    );
     let mut shell = Shell {
-        spec: &spec,
+        spec,
+        notifier: control.notifier(),
+        chords: ChordFilter::default(),
         ledger,
         goal_id: goal.id.clone(),
         core,
@@ -173,7 +298,7 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
     } else {
         None
     };
-    let outcome = shell.event_loop(output).await;
+    let outcome = shell.event_loop(output, control).await;
     let agent_status = shell.agent.terminate(shell.exit.as_mut(), STOP_GRACE).await;
     if raw.is_some() {
         terminal::restore(&shell.screen.restore_sequence());
@@ -205,6 +330,10 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
 
 struct Shell<'a> {
     spec: &'a RunSpec,
+    /// The control socket's subscribers.
+    notifier: Notifier,
+    /// Takes the takeover chord out of the person's keys.
+    chords: ChordFilter,
     ledger: Ledger,
     goal_id: String,
     core: Supervisor,
@@ -229,6 +358,7 @@ impl Shell<'_> {
     async fn event_loop(
         &mut self,
         mut output: agent_process::Output,
+        control: &mut ControlServer,
     ) -> Result<(i32, String), Error> {
         let signal_err = |err| Error::io("cannot listen for signals", err);
         let mut sigint = signal(SignalKind::interrupt()).map_err(signal_err)?;
@@ -276,10 +406,19 @@ impl Shell<'_> {
                 }
                 key = keys.recv(), if keys_open => match key {
                     Some(bytes) => {
-                        let typed = !terminal::is_terminal_reply(&bytes);
-                        self.agent.write(bytes);
-                        if !typed {
+                        if terminal::is_terminal_reply(&bytes) {
+                            self.agent.write(bytes);
                             continue;
+                        }
+                        let (keys, chords) = self.chords.feed(&bytes);
+                        if !keys.is_empty() {
+                            self.agent.write(keys);
+                        }
+                        for _ in 0..chords {
+                            let chord = Event::TakeoverChord { now_ms: self.now_ms() };
+                            if let Some(stopped) = self.dispatch(chord, &done_tx)? {
+                                return Ok(stopped);
+                            }
                         }
                         Event::UserInput { now_ms: self.now_ms() }
                     }
@@ -290,6 +429,38 @@ impl Shell<'_> {
                     }
                 },
                 Some(()) = done.recv() => Event::InjectionDone { now_ms: self.now_ms() },
+                Some(pending) = control.next() => {
+                    let command = match &pending.request.method {
+                        Method::Get => {
+                            pending.answer(Ok(json!({ "goal": self.snapshot() })));
+                            continue;
+                        }
+                        Method::Set(change) => UserCommand::Change(change.clone()),
+                        Method::Clear => UserCommand::Clear,
+                    };
+                    let event = Event::Command { now_ms: self.now_ms(), command };
+                    let mut reply = None;
+                    let mut stopped = None;
+                    for action in self.core.handle(event) {
+                        tracing::debug!(?action, "action");
+                        match action {
+                            Action::Reply(answer) => reply = Some(answer),
+                            action if stopped.is_none() => stopped = self.perform(action, &done_tx)?,
+                            _ => {}
+                        }
+                    }
+                    pending.answer(match reply {
+                        Some(Ok(messages)) => {
+                            Ok(json!({ "goal": self.snapshot(), "messages": messages }))
+                        }
+                        Some(Err(refusal)) => Err(RpcError::new(REFUSED, refusal.0)),
+                        None => Err(RpcError::new(ENDED, "the goal's run has ended")),
+                    });
+                    if let Some(stopped) = stopped {
+                        return Ok(stopped);
+                    }
+                    continue;
+                }
                 _ = tick.tick() => {
                     if last_refresh.elapsed() >= Duration::from_secs(2) {
                         self.agent.refresh_members();
@@ -299,10 +470,8 @@ impl Shell<'_> {
                         let seen = self.look();
                         last_look = Instant::now();
                         unseen_output = false;
-                        for action in self.core.handle(seen) {
-                            if let Some(stopped) = self.perform(action, &done_tx)? {
-                                return Ok(stopped);
-                            }
+                        if let Some(stopped) = self.dispatch(seen, &done_tx)? {
+                            return Ok(stopped);
                         }
                     }
                     Event::Tick { now_ms: self.now_ms() }
@@ -318,13 +487,48 @@ impl Shell<'_> {
                 _ = sigterm.recv() => Event::Interrupted { now_ms: self.now_ms(), signal: libc::SIGTERM },
                 _ = sighup.recv() => Event::Interrupted { now_ms: self.now_ms(), signal: libc::SIGHUP },
             };
-            tracing::trace!(?event, "event");
-            for action in self.core.handle(event) {
-                tracing::debug!(?action, "action");
-                if let Some(stopped) = self.perform(action, &done_tx)? {
-                    return Ok(stopped);
-                }
+            if let Some(stopped) = self.dispatch(event, &done_tx)? {
+                return Ok(stopped);
             }
+        }
+    }
+
+    /// Hands an event to the core and carries out its actions; `Some` when the run is over.
+    fn dispatch(
+        &mut self,
+        event: Event,
+        done_tx: &mpsc::UnboundedSender<()>,
+    ) -> Result<Option<(i32, String)>, Error> {
+        tracing::trace!(?event, "event");
+        for action in self.core.handle(event) {
+            tracing::debug!(?action, "action");
+            if let Some(stopped) = self.perform(action, done_tx)? {
+                return Ok(Some(stopped));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The goal as the control socket shows it.
+    fn snapshot(&self) -> GoalSnapshot {
+        let used = self.core.used(self.now_ms());
+        let limits = self.core.limits();
+        GoalSnapshot {
+            id: self.goal_id.clone(),
+            objective: self.core.objective().to_string(),
+            state: self.core.state(),
+            takeover: self.core.takeover(),
+            state_text: control_protocol::state_text(self.core.state(), self.core.takeover()),
+            agent: self.spec.adapter.name.clone(),
+            workdir: self.spec.workdir.display().to_string(),
+            max_turns: limits.max_turns,
+            max_time_ms: limits.max_time_ms,
+            budget_tokens: limits.budget_tokens,
+            turns: used.turns,
+            tokens_used: used.tokens_used,
+            time_used_ms: used.time_used_ms,
+            supervisor_pid: std::process::id(),
+            agent_pid: Some(self.agent.pid()),
         }
     }
 
@@ -419,7 +623,16 @@ impl Shell<'_> {
                 self.ledger.set_objective(&self.goal_id, &objective)?;
             }
             Action::SetLimits { limits } => self.ledger.set_limits(&self.goal_id, &limits)?,
-            Action::GoalUpdated | Action::Reply(_) => {}
+            Action::GoalUpdated => {
+                let goal = self.snapshot();
+                if goal.state == GoalState::Cleared {
+                    self.notifier.send("goal/cleared", json!({ "goal": goal }));
+                } else {
+                    self.notifier.send("goal/updated", json!({ "goal": goal }));
+                }
+            }
+            // Answered where the command came in.
+            Action::Reply(_) => {}
         }
         Ok(None)
     }

@@ -324,13 +324,8 @@ impl Supervisor {
         let id = self.config.goal_id.clone();
         let change = match command {
             UserCommand::Clear => {
-                if self.state.is_final() {
-                    return Err(Refusal(format!(
-                        "goal {id} is {}, which is final: it cannot be cleared",
-                        self.state
-                    )));
-                }
-                let reason = "the user cleared the goal".to_string();
+                goal_change::check_clear(&id, self.state)?;
+                let reason = goal_change::reason(self.state, GoalState::Cleared).to_string();
                 self.takeover = false;
                 self.transition(GoalState::Cleared, Actor::User, reason.clone(), actions);
                 self.stop(now_ms, exit_code::PAUSED, reason, actions);
@@ -364,7 +359,8 @@ impl Supervisor {
         if let Some(limits) = plan.limits {
             actions.push(record(
                 "limits_updated",
-                json!({ "from": limits_json(&self.config.limits), "to": limits_json(&limits) }),
+                json!({ "from": goal_change::limits_json(&self.config.limits),
+                        "to": goal_change::limits_json(&limits) }),
             ));
             self.config.limits = limits;
             actions.push(Action::SetLimits { limits });
@@ -375,14 +371,8 @@ impl Supervisor {
             actions.push(record("takeover_ended", json!({ "by": "command" })));
         }
         for to in plan.transitions {
-            let reason = match to {
-                GoalState::Paused => "the user paused the goal",
-                GoalState::Pursuing if self.state == GoalState::BudgetLimited => {
-                    "the user raised a limit"
-                }
-                _ => "the user resumed the goal",
-            };
-            self.transition(to, Actor::User, reason.into(), actions);
+            let reason = goal_change::reason(self.state, to).to_string();
+            self.transition(to, Actor::User, reason, actions);
         }
         Ok(plan.messages)
     }
@@ -721,11 +711,6 @@ impl Supervisor {
         actions.push(Action::Stop { exit_code, reason });
         self.phase = Phase::Stopped;
     }
-}
-
-fn limits_json(limits: &Limits) -> serde_json::Value {
-    json!({ "max_turns": limits.max_turns, "max_time_ms": limits.max_time_ms,
-            "budget_tokens": limits.budget_tokens })
 }
 
 fn record(kind: &'static str, data: serde_json::Value) -> Action {
