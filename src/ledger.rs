@@ -145,9 +145,17 @@ impl Ledger {
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(|err| fail(Box::new(err)))?;
         let migrations = Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect());
-        migrations
-            .to_latest(&mut conn)
-            .map_err(|err| fail(Box::new(err)))?;
+        // The schema version is read outside the migration's transaction, so two
+        // goalies opening a new database at once can both try to migrate it; the
+        // one that loses finds the other's work done when it looks again.
+        let mut attempts = 0;
+        while let Err(err) = migrations.to_latest(&mut conn) {
+            attempts += 1;
+            if attempts > 3 {
+                return Err(fail(Box::new(err)));
+            }
+            std::thread::sleep(Duration::from_millis(20 * attempts));
+        }
         Ok(Ledger {
             conn,
             path: path.to_path_buf(),
@@ -526,6 +534,21 @@ mod tests {
         );
         ledger.set_ended(&goal.id, "done").unwrap();
         assert_eq!(ledger.goal(&goal.id).unwrap().control_socket, None);
+    }
+
+    #[test]
+    fn many_processes_may_create_the_database_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new.db");
+        let opened: Vec<_> = (0..8)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || Ledger::open(&path).map(|_| ()))
+            })
+            .collect();
+        for handle in opened {
+            handle.join().unwrap().unwrap();
+        }
     }
 
     #[test]

@@ -445,8 +445,10 @@ impl Shell<'_> {
                         tracing::debug!(?action, "action");
                         match action {
                             Action::Reply(answer) => reply = Some(answer),
-                            action if stopped.is_none() => stopped = self.perform(action, &done_tx)?,
-                            _ => {}
+                            action => {
+                                let done = self.perform(action, &done_tx)?;
+                                stopped = stopped.or(done);
+                            }
                         }
                     }
                     pending.answer(match reply {
@@ -500,13 +502,14 @@ impl Shell<'_> {
         done_tx: &mpsc::UnboundedSender<()>,
     ) -> Result<Option<(i32, String)>, Error> {
         tracing::trace!(?event, "event");
+        let mut stopped = None;
+        // A stop comes last but for the notification of what changed.
         for action in self.core.handle(event) {
             tracing::debug!(?action, "action");
-            if let Some(stopped) = self.perform(action, done_tx)? {
-                return Ok(Some(stopped));
-            }
+            let done = self.perform(action, done_tx)?;
+            stopped = stopped.or(done);
         }
-        Ok(None)
+        Ok(stopped)
     }
 
     /// The goal as the control socket shows it.
