@@ -750,3 +750,47 @@ fn twenty_goals_at_once_each_controlled_on_its_own() {
         assert_gone(&sandbox, &entries_goal(&sandbox, goal));
     }
 }
+
+#[test]
+fn on_event_runs_the_hook_with_every_row_as_json_from_the_flag_or_the_config_file() {
+    let sandbox = Sandbox::new();
+    let config = sandbox.dir.path().join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    let from_config = sandbox.dir.path().join("from-config.jsonl");
+    std::fs::write(
+        config.join("config.yaml"),
+        format!("on_event: 'cat >> {}'\n", from_config.display()),
+    )
+    .unwrap();
+    let scenario = support::scenario(Some(1), "proper", 300);
+    let out = sandbox.run_sim(&scenario, &[], LIMIT);
+    assert_eq!(out.code, 0, "{out:?}");
+    let goal = sandbox.goal();
+    let rows: Vec<Entry> = std::fs::read_to_string(&from_config)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    // Every row from the socket's start on, in order, the last one included.
+    let ledger = sandbox.ledger().entries(&goal.id).unwrap();
+    assert_eq!(rows, ledger[ledger.len() - rows.len()..]);
+    assert_eq!(rows.last().unwrap().kind, "stopped");
+    assert!(rows.iter().any(|r| r.kind == "turn_ended"));
+
+    // The flag wins over the file; the event's kind is in the environment too.
+    let from_flag = sandbox.dir.path().join("from-flag.txt");
+    let hook = format!("echo \"$GOALIE_EVENT_KIND\" >> {}", from_flag.display());
+    let out = sandbox.run_sim(&scenario, &["--on-event", &hook], LIMIT);
+    assert_eq!(out.code, 0, "{out:?}");
+    let kinds = std::fs::read_to_string(&from_flag).unwrap();
+    assert!(kinds.lines().any(|k| k == "transition"), "{kinds}");
+    assert_eq!(kinds.lines().last(), Some("stopped"));
+    assert_eq!(
+        std::fs::read_to_string(&from_config)
+            .unwrap()
+            .lines()
+            .count(),
+        rows.len(),
+        "the config's hook did not run for the second goal"
+    );
+}
