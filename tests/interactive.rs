@@ -216,6 +216,7 @@ fn sigterm_restores_the_terminal_and_pauses_the_goal() {
         "{}",
         term.screen()
     );
+    assert_eq!(sockets_left(&sandbox), Vec::<String>::new());
     assert!(leftover_processes(sandbox.agent_pid()).is_empty());
 }
 
@@ -236,6 +237,7 @@ fn a_panic_restores_the_terminal_and_ends_the_agent() {
         "{}",
         term.screen()
     );
+    assert_eq!(sockets_left(&sandbox), Vec::<String>::new());
     let agent = sandbox.agent_pid();
     assert!(
         eventually(Duration::from_secs(5), || leftover_processes(agent)
@@ -275,6 +277,15 @@ fn a_window_resize_reaches_the_agent() {
     term.signal(nix::sys::signal::Signal::SIGTERM);
     assert_eq!(term.wait(), 143);
     term.assert_restored();
+}
+
+/// Control socket files still in the sandbox's runtime dir.
+fn sockets_left(sandbox: &Sandbox) -> Vec<String> {
+    std::fs::read_dir(sandbox.runtime_dir().join("goalie"))
+        .expect("goalie made its socket directory")
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().to_string())
+        .collect()
 }
 
 /// `goalie status --json` from another process: the goal's `state_text`.
