@@ -35,7 +35,54 @@ pub struct Adapter {
     pub env: BTreeMap<String, String>,
     pub submit: Submit,
     pub screen: ScreenRules,
+    pub dialogs: Vec<Dialog>,
+    pub session_log: Option<SessionLogRule>,
     pub timing: Timing,
+}
+
+/// Where the agent writes its session log, and in which format.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionLogRule {
+    pub format: crate::session_log::LogFormat,
+    /// Candidate folders, first that expands wins: `$VAR` from the
+    /// environment (skipped when unset), `~` for the home folder.
+    pub dirs: Vec<String>,
+}
+
+/// A dialog the agent may show, and what goalie does about it.
+#[derive(Debug, Clone)]
+pub struct Dialog {
+    pub name: String,
+    /// Any match on any row: this dialog is on screen.
+    pub detect: RegexSet,
+    pub policy: DialogPolicy,
+    /// The keys that accept it.
+    pub accept: String,
+    /// The keys that decline it.
+    pub deny: String,
+}
+
+/// What goalie does when a dialog shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DialogPolicy {
+    /// Answer yes.
+    Accept,
+    /// Answer no.
+    Deny,
+    /// Type nothing: pause the goal and tell the person.
+    Escalate,
+}
+
+impl DialogPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DialogPolicy::Accept => "accept",
+            DialogPolicy::Deny => "deny",
+            DialogPolicy::Escalate => "escalate",
+        }
+    }
 }
 
 /// How text is typed into the agent.
@@ -56,6 +103,9 @@ pub struct ScreenRules {
     pub busy: RegexSet,
     /// Any match on any row: the input box is shown (necessary, not sufficient, for idle).
     pub idle: RegexSet,
+    /// A row the agent prints when a turn has finished (`Worked for 12s`): a new
+    /// one after goalie's prompt shows the turn ran even if no busy sign was seen.
+    pub done: RegexSet,
     /// A row announcing a context compaction.
     pub compaction: RegexSet,
     /// A row announcing a usage limit.
@@ -73,6 +123,9 @@ pub struct Timing {
     pub no_busy_quiet_ms: u64,
     /// How long the agent may take to show its input box at start.
     pub startup_timeout_ms: u64,
+    /// A screen neither busy nor idle nor a known dialog, unchanged this long,
+    /// is an unknown dialog: goalie escalates instead of typing into it.
+    pub stuck_ms: u64,
 }
 
 /// A problem with an adapter.
@@ -107,7 +160,31 @@ struct AdapterFile {
     submit: SubmitFile,
     screen: ScreenFile,
     #[serde(default)]
+    dialogs: Vec<DialogFile>,
+    #[serde(default)]
+    session_log: Option<SessionLogRule>,
+    #[serde(default)]
     timing: TimingFile,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DialogFile {
+    name: String,
+    detect: Vec<String>,
+    policy: DialogPolicy,
+    #[serde(default = "default_accept")]
+    accept: String,
+    #[serde(default = "default_deny")]
+    deny: String,
+}
+
+fn default_accept() -> String {
+    "\r".into()
+}
+
+fn default_deny() -> String {
+    "\x1b".into()
 }
 
 #[derive(Deserialize)]
@@ -134,6 +211,8 @@ struct ScreenFile {
     busy: Vec<String>,
     idle: Vec<String>,
     #[serde(default)]
+    done: Vec<String>,
+    #[serde(default)]
     compaction: Vec<String>,
     #[serde(default)]
     usage_limit: Vec<String>,
@@ -147,6 +226,7 @@ struct TimingFile {
     quiet_ms: u64,
     no_busy_quiet_ms: u64,
     startup_timeout_ms: u64,
+    stuck_ms: u64,
 }
 
 impl Default for TimingFile {
@@ -155,6 +235,7 @@ impl Default for TimingFile {
             quiet_ms: 1500,
             no_busy_quiet_ms: 10_000,
             startup_timeout_ms: 120_000,
+            stuck_ms: 30_000,
         }
     }
 }
@@ -206,10 +287,37 @@ impl Adapter {
                 Some(re)
             }
         };
+        let mut dialogs = Vec::new();
+        for dialog in &file.dialogs {
+            if dialog.detect.is_empty() {
+                return Err(invalid(
+                    &dialog.name,
+                    format!("dialog `{}` needs a `detect` pattern", dialog.name),
+                ));
+            }
+            dialogs.push(Dialog {
+                name: dialog.name.clone(),
+                detect: set(&dialog.detect)?,
+                policy: dialog.policy,
+                accept: dialog.accept.clone(),
+                deny: dialog.deny.clone(),
+            });
+        }
+        if let Some(log) = &file.session_log
+            && log.dirs.is_empty()
+        {
+            return Err(invalid(
+                "session_log:",
+                "`session_log.dirs` needs at least one folder".into(),
+            ));
+        }
         Ok(Adapter {
+            dialogs,
+            session_log: file.session_log,
             screen: ScreenRules {
                 busy: set(&file.screen.busy)?,
                 idle: set(&file.screen.idle)?,
+                done: set(&file.screen.done)?,
                 compaction: set(&file.screen.compaction)?,
                 usage_limit: set(&file.screen.usage_limit)?,
                 tokens,
@@ -230,6 +338,7 @@ impl Adapter {
                 quiet_ms: file.timing.quiet_ms,
                 no_busy_quiet_ms: file.timing.no_busy_quiet_ms.max(file.timing.quiet_ms),
                 startup_timeout_ms: file.timing.startup_timeout_ms,
+                stuck_ms: file.timing.stuck_ms.max(file.timing.quiet_ms),
             },
         })
     }
@@ -370,6 +479,18 @@ mod tests {
         let text = "name: x\ncommand: y\nscreen:\n  busy: []\n  idle: [b]\n";
         let err = Adapter::from_yaml(text, &origin()).unwrap_err().to_string();
         assert!(err.starts_with("my.yaml:3:1:"), "{err}");
+    }
+
+    #[test]
+    fn dialogs_carry_a_policy() {
+        let text = "name: x\ncommand: y\nscreen:\n  busy: [a]\n  idle: [b]\ndialogs:\n  - name: trust\n    detect: ['Trust this folder']\n    policy: accept\n";
+        let adapter = Adapter::from_yaml(text, &origin()).unwrap();
+        assert_eq!(adapter.dialogs[0].policy, DialogPolicy::Accept);
+        assert_eq!(adapter.dialogs[0].accept, "\r");
+        let bad = text.replace("policy: accept", "policy: maybe");
+        let err = Adapter::from_yaml(&bad, &origin()).unwrap_err().to_string();
+        assert!(err.starts_with("my.yaml:9:13: "), "{err}");
+        assert!(err.contains("unknown variant `maybe`"), "{err}");
     }
 
     #[test]

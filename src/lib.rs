@@ -26,6 +26,8 @@ pub mod process_tree;
 pub mod prompts;
 pub mod run;
 pub mod screen;
+pub mod session_log;
+pub mod session_tail;
 pub mod sim;
 pub mod source_location;
 pub mod status;

@@ -1,7 +1,9 @@
 //! Reads the agent's screen (as text rows from the terminal model) with the
 //! adapter's rules and says what it shows. Pure: text in, observation out.
 
-use crate::adapter::ScreenRules;
+use regex::RegexSet;
+
+use crate::adapter::{Adapter, ScreenRules};
 use crate::claim::ClaimMatcher;
 
 /// What one look at the screen showed.
@@ -11,12 +13,16 @@ pub struct Observation {
     pub changed: bool,
     /// A busy indicator is shown.
     pub busy: bool,
-    /// The input box is shown.
+    /// The input box is shown, and no dialog is.
     pub idle: bool,
+    /// The first of the adapter's dialogs shown, by its index.
+    pub dialog: Option<usize>,
     /// A usage-limit message is shown.
     pub usage_limit: bool,
     /// The token figure shown, if any.
     pub tokens: Option<u64>,
+    /// Finished-turn lines seen so far (on screen now plus scrolled away).
+    pub turns_done: u32,
     /// Compaction banners seen so far (on screen now plus scrolled away).
     pub compactions: u32,
     /// Claim lines seen so far (on screen now plus scrolled away).
@@ -27,8 +33,10 @@ pub struct Observation {
 #[derive(Debug)]
 pub struct Observer {
     rules: ScreenRules,
+    dialogs: Vec<RegexSet>,
     claims: ClaimMatcher,
     previous: Vec<String>,
+    scrolled_done: u32,
     scrolled_compactions: u32,
     scrolled_claims: u32,
 }
@@ -37,11 +45,20 @@ impl Observer {
     pub fn new(rules: ScreenRules, claims: ClaimMatcher) -> Observer {
         Observer {
             rules,
+            dialogs: Vec::new(),
             claims,
             previous: Vec::new(),
+            scrolled_done: 0,
             scrolled_compactions: 0,
             scrolled_claims: 0,
         }
+    }
+
+    /// An observer with the adapter's screen rules and dialogs.
+    pub fn for_adapter(adapter: &Adapter, claims: ClaimMatcher) -> Observer {
+        let mut observer = Observer::new(adapter.screen.clone(), claims);
+        observer.dialogs = adapter.dialogs.iter().map(|d| d.detect.clone()).collect();
+        observer
     }
 
     /// Remembers text goalie typed, so that its echo never counts as a claim.
@@ -53,6 +70,9 @@ impl Observer {
     /// screen since the previous look.
     pub fn observe(&mut self, rows: &[String], scrolled: &[String]) -> Observation {
         for row in scrolled {
+            if self.rules.done.is_match(row) {
+                self.scrolled_done += 1;
+            }
             if self.rules.compaction.is_match(row) {
                 self.scrolled_compactions += 1;
             }
@@ -62,6 +82,7 @@ impl Observer {
         }
         let mut observation = Observation {
             changed: rows != self.previous.as_slice() || !scrolled.is_empty(),
+            turns_done: self.scrolled_done,
             compactions: self.scrolled_compactions,
             claims: self.scrolled_claims,
             ..Observation::default()
@@ -73,6 +94,9 @@ impl Observer {
             observation.busy |= self.rules.busy.is_match(row);
             observation.idle |= self.rules.idle.is_match(row);
             observation.usage_limit |= self.rules.usage_limit.is_match(row);
+            if self.rules.done.is_match(row) {
+                observation.turns_done += 1;
+            }
             if self.rules.compaction.is_match(row) {
                 observation.compactions += 1;
             }
@@ -83,6 +107,13 @@ impl Observer {
                 observation.tokens = self.tokens_in(row);
             }
         }
+        observation.dialog = self
+            .dialogs
+            .iter()
+            .position(|detect| rows.iter().any(|row| detect.is_match(row)));
+        // A dialog is never the input box, whatever its rows look like (Codex
+        // marks the selected option with the same `›` as its prompt).
+        observation.idle &= observation.dialog.is_none();
         if observation.changed {
             self.previous.clear();
             self.previous.extend_from_slice(rows);
@@ -182,6 +213,22 @@ mod tests {
             &[],
         );
         assert_eq!(seen.claims, 0);
+    }
+
+    #[test]
+    fn a_dialog_is_never_idle() {
+        let text = "name: x\ncommand: y\nscreen:\n  busy: [busy]\n  idle: ['^› ']\ndialogs:\n  - name: trust\n    detect: ['Trust this folder\\?']\n    policy: accept\n";
+        let adapter = Adapter::from_yaml(text, std::path::Path::new("x.yaml")).unwrap();
+        let mut o = Observer::for_adapter(&adapter, ClaimMatcher::new("c"));
+        let seen = o.observe(
+            &rows("Trust this folder? Codex can read\n› 1. Trust and continue"),
+            &[],
+        );
+        assert_eq!(seen.dialog, Some(0));
+        assert!(!seen.idle);
+        let seen = o.observe(&rows("› Ask Codex to do anything"), &[]);
+        assert_eq!(seen.dialog, None);
+        assert!(seen.idle);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! events, and carries out the core's actions (typing, ledger rows, stopping).
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -23,7 +23,10 @@ use crate::lifecycle::GoalState;
 use crate::observer::Observer;
 use crate::prompts::{PromptKind, Prompts};
 use crate::screen::Screen;
-use crate::supervisor::{Action, Config, Event, Limits, Progress, Supervisor, format_duration};
+use crate::session_tail::{self, SessionTail};
+use crate::supervisor::{
+    Action, Config, DialogRule, Event, Limits, Progress, Supervisor, format_duration,
+};
 use crate::takeover::ChordFilter;
 use crate::terminal::{self, RawMode};
 
@@ -211,6 +214,22 @@ async fn supervise_goal(
         rows,
         cols,
     };
+    let session_tail = spec.adapter.session_log.as_ref().and_then(|rule| {
+        let env = |name: &str| {
+            spec.adapter
+                .env
+                .get(name)
+                .cloned()
+                .or_else(|| std::env::var(name).ok())
+        };
+        let root = session_tail::resolve_root(&rule.dirs, &env)?;
+        Some(SessionTail::new(
+            rule.format,
+            root,
+            &spec.workdir,
+            std::time::SystemTime::now(),
+        ))
+    });
     tracing::info!(goal = %goal.id, program = %program.display(), ?args, rows, cols, "starting the agent");
     let (agent, output, exit) = match AgentProcess::spawn(&launch) {
         Ok(spawned) => spawned,
@@ -259,11 +278,20 @@ async fn supervise_goal(
             .resume
             .as_ref()
             .and_then(|resumed| resumed.objective_changed_from.clone()),
+        dialogs: spec
+            .adapter
+            .dialogs
+            .iter()
+            .map(|d| DialogRule {
+                name: d.name.clone(),
+                policy: d.policy,
+                accept: d.accept.clone(),
+                deny: d.deny.clone(),
+            })
+            .collect(),
+        log_compactions: spec.adapter.session_log.is_some(),
     });
-    let observer = Observer::new(
-        spec.adapter.screen.clone(),
-        ClaimMatcher::new(&goal.claim_code),
-    );
+    let observer = Observer::for_adapter(&spec.adapter, ClaimMatcher::new(&goal.claim_code));
     let mut shell = Shell {
         spec,
         notifier: control.notifier(),
@@ -278,6 +306,7 @@ async fn supervise_goal(
         started: Instant::now(),
         interactive,
         tokens_seen: false,
+        session_tail,
         panic_for_test: std::env::var_os("GOALIE_TEST_PANIC").is_some(),
     };
     if !interactive {
@@ -344,6 +373,8 @@ struct Shell<'a> {
     started: Instant,
     interactive: bool,
     tokens_seen: bool,
+    /// The agent's session log, when its adapter names one.
+    session_tail: Option<SessionTail>,
     /// Test hook: `GOALIE_TEST_PANIC=1` panics at the first end of turn, so
     /// tests can check that a panic still restores the terminal and ends the agent.
     panic_for_test: bool,
@@ -377,6 +408,12 @@ impl Shell<'_> {
         let mut last_refresh = Instant::now();
         let mut last_look = Instant::now();
         let mut unseen_output = false;
+        let (log_wake_tx, mut log_wake) = mpsc::unbounded_channel::<()>();
+        let _log_watcher = self
+            .session_tail
+            .as_ref()
+            .and_then(|tail| watch(tail.root(), log_wake_tx));
+        let mut ticks: u64 = 0;
 
         loop {
             let event = tokio::select! {
@@ -463,7 +500,21 @@ impl Shell<'_> {
                     }
                     continue;
                 }
+                Some(()) = log_wake.recv() => {
+                    while log_wake.try_recv().is_ok() {}
+                    if let Some(stopped) = self.read_session_log(true, &done_tx)? {
+                        return Ok(stopped);
+                    }
+                    continue;
+                }
                 _ = tick.tick() => {
+                    ticks += 1;
+                    if self.session_tail.is_some()
+                        && ticks.is_multiple_of(5)
+                        && let Some(stopped) = self.read_session_log(ticks.is_multiple_of(20), &done_tx)?
+                    {
+                        return Ok(stopped);
+                    }
                     if last_refresh.elapsed() >= Duration::from_secs(2) {
                         self.agent.refresh_members();
                         last_refresh = Instant::now();
@@ -535,6 +586,33 @@ impl Shell<'_> {
         }
     }
 
+    /// Feeds what the session log says to the core; `rescan` also looks for a newer file.
+    fn read_session_log(
+        &mut self,
+        rescan: bool,
+        done_tx: &mpsc::UnboundedSender<()>,
+    ) -> Result<Option<(i32, String)>, Error> {
+        let Some(tail) = self.session_tail.as_mut() else {
+            return Ok(None);
+        };
+        let before = tail.path().map(Path::to_path_buf);
+        let events = tail.poll(rescan);
+        if let Some(path) = tail.path()
+            && before.as_deref() != Some(path)
+        {
+            let path = path.display().to_string();
+            self.ledger
+                .append(&self.goal_id, "session_log", &json!({ "path": path }))?;
+        }
+        for event in events {
+            let now_ms = self.now_ms();
+            if let Some(stopped) = self.dispatch(Event::SessionLog { now_ms, event }, done_tx)? {
+                return Ok(Some(stopped));
+            }
+        }
+        Ok(None)
+    }
+
     /// Reads the screen with the adapter's rules.
     fn look(&mut self) -> Event {
         let rows = self.screen.rows();
@@ -588,9 +666,13 @@ impl Shell<'_> {
                 }
                 self.type_text(text, done_tx.clone());
             }
-            Action::Record { kind, data } => {
+            Action::Record { kind, mut data } => {
                 if self.panic_for_test && kind == "turn_ended" {
                     panic!("GOALIE_TEST_PANIC: a panic at the end of a turn");
+                }
+                // What the person will want to see when goalie gave up on a screen.
+                if matches!(kind, "dialog_escalated" | "unknown_screen") {
+                    data["screen"] = json!(self.screen.text());
                 }
                 if !self.interactive {
                     self.narrate(kind, &data);
@@ -613,6 +695,7 @@ impl Shell<'_> {
                     self.say(&format!("goal {from} -> {to}: {reason}"));
                 }
             }
+            Action::Keys { keys } => self.agent.write(keys.into_bytes()),
             Action::Progress {
                 turns,
                 tokens_used,
@@ -687,6 +770,14 @@ impl Shell<'_> {
                 data["status"].as_str().unwrap_or("?")
             ),
             "wrap_up_timeout" => "the wrap-up turn took too long; stopping".to_string(),
+            "dialog_answered" => format!(
+                "answered the agent's {} dialog: {}",
+                data["dialog"].as_str().unwrap_or("?"),
+                data["answer"].as_str().unwrap_or("?")
+            ),
+            "dialog_escalated" | "unknown_screen" => {
+                "the agent is waiting on a screen goalie will not answer; its text is in the ledger (goalie status)".to_string()
+            }
             _ => return,
         };
         self.say(&line);
@@ -724,6 +815,20 @@ impl Shell<'_> {
         );
         let _ = out.flush();
     }
+}
+
+/// Wakes the loop when anything under `root` changes. `None` when the folder
+/// does not exist yet or cannot be watched: the tick's look covers that.
+fn watch(root: &Path, wake: mpsc::UnboundedSender<()>) -> Option<notify::RecommendedWatcher> {
+    use notify::Watcher;
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if event.is_ok() {
+            let _ = wake.send(());
+        }
+    })
+    .ok()?;
+    watcher.watch(root, notify::RecursiveMode::Recursive).ok()?;
+    Some(watcher)
 }
 
 async fn wait_exit(exit: &mut Option<Exit>) -> String {

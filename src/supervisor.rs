@@ -7,12 +7,13 @@
 
 use serde_json::json;
 
-use crate::adapter::Timing;
+use crate::adapter::{DialogPolicy, Timing};
 use crate::exit_code;
 use crate::goal_change::{self, Refusal, Standing, UserCommand};
 use crate::lifecycle::{self, Actor, GoalState};
 use crate::observer::Observation;
 use crate::prompts::{PromptKind, PromptVars};
+use crate::session_log::LogEvent;
 
 /// Turn, time and token limits. `None` is unlimited.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -49,7 +50,27 @@ pub struct Config {
     pub first_prompt: PromptKind,
     /// The objective the agent last heard, when the user changed it since.
     pub objective_changed_from: Option<String>,
+    /// The adapter's dialogs, in its order (the observer reports them by index).
+    pub dialogs: Vec<DialogRule>,
+    /// Compactions come from the session log; compaction banners on screen are not counted.
+    pub log_compactions: bool,
 }
+
+/// A dialog as the core needs it: its name, the policy, the keys to answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DialogRule {
+    pub name: String,
+    pub policy: DialogPolicy,
+    pub accept: String,
+    pub deny: String,
+}
+
+/// How still the screen must be after the agent said its turn is complete.
+const SIGNALLED_QUIET_MS: u64 = 500;
+/// How many times a dialog is answered before goalie gives up and escalates.
+const MAX_ANSWERS: u32 = 3;
+/// How long after an answer before the same dialog is answered again.
+const ANSWER_AGAIN_MS: u64 = 3000;
 
 /// Something that happened. `now_ms` counts from the start of this run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +81,8 @@ pub enum Event {
     UserInput { now_ms: u64 },
     /// Time passed.
     Tick { now_ms: u64 },
+    /// The agent's session log said something.
+    SessionLog { now_ms: u64, event: LogEvent },
     /// goalie finished typing a prompt (text, pause, Enter).
     InjectionDone { now_ms: u64 },
     /// The agent's process ended.
@@ -93,6 +116,8 @@ pub enum Action {
         actor: Actor,
         reason: String,
     },
+    /// Type these keys into the agent (an answer to a dialog).
+    Keys { keys: String },
     /// Update the goal's counters in the database.
     Progress {
         turns: u32,
@@ -126,6 +151,12 @@ enum Phase {
         kind: PromptKind,
         submitted_ms: u64,
         saw_busy: bool,
+        /// Finished-turn lines on screen when the prompt was submitted.
+        done_before: u32,
+        /// A new finished-turn line appeared since.
+        saw_done: bool,
+        /// The session log says the turn is complete.
+        signalled: bool,
         claims_before: u32,
         claimed: bool,
     },
@@ -177,6 +208,18 @@ pub struct Supervisor {
     idle_total_ms: u64,
     /// Something the subscribers see changed during the current event.
     updated: bool,
+    /// The dialog on screen (by index), since when, how often answered, and when last.
+    dialog: Option<DialogSeen>,
+    /// Where the token figure comes from: once the session log gives one, the screen's is ignored.
+    tokens_source: &'static str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct DialogSeen {
+    index: usize,
+    since_ms: u64,
+    answers: u32,
+    last_answer_ms: Option<u64>,
 }
 
 /// How long a new compaction count must hold before it is believed.
@@ -201,6 +244,8 @@ impl Supervisor {
             idle_since: None,
             idle_total_ms: 0,
             updated: false,
+            dialog: None,
+            tokens_source: "screen",
             config,
         }
     }
@@ -256,6 +301,10 @@ impl Supervisor {
                 self.advance(now_ms, &mut actions);
             }
             Event::UserInput { now_ms } => self.last_user_ms = Some(now_ms),
+            Event::SessionLog { now_ms, event } => {
+                self.on_session_log(now_ms, event, &mut actions);
+                self.advance(now_ms, &mut actions);
+            }
             Event::Tick { now_ms } => self.advance(now_ms, &mut actions),
             Event::InjectionDone { now_ms } => {
                 if let Phase::Injecting { kind } = self.phase {
@@ -267,6 +316,9 @@ impl Supervisor {
                         kind,
                         submitted_ms: now_ms,
                         saw_busy: self.seen.busy,
+                        done_before: self.seen.turns_done,
+                        saw_done: false,
+                        signalled: false,
                         claims_before: self.seen.claims,
                         claimed: false,
                     };
@@ -412,11 +464,15 @@ impl Supervisor {
         if seen.changed {
             self.last_change_ms = now_ms;
         }
-        if let Some(tokens) = seen.tokens {
+        if let Some(tokens) = seen.tokens
+            && self.tokens_source == "screen"
+        {
             // The screen shows the agent process's running total.
             self.tokens_used = self.config.prior.tokens_used + tokens;
         }
-        if seen.compactions > self.compactions {
+        if self.config.log_compactions {
+            // The session log reports them exactly; banners would count twice.
+        } else if seen.compactions > self.compactions {
             if self.compaction_candidate.map(|(count, _)| count) != Some(seen.compactions) {
                 self.compaction_candidate = Some((seen.compactions, now_ms));
             }
@@ -427,14 +483,27 @@ impl Supervisor {
             actions.push(record("usage_limit_shown", json!({ "source": "screen" })));
         }
         self.usage_limit_shown = seen.usage_limit;
+        self.dialog = match (seen.dialog, self.dialog) {
+            (Some(index), Some(dialog)) if dialog.index == index => Some(dialog),
+            (Some(index), _) => Some(DialogSeen {
+                index,
+                since_ms: now_ms,
+                answers: 0,
+                last_answer_ms: None,
+            }),
+            (None, _) => None,
+        };
         if let Phase::Working {
             saw_busy,
+            done_before,
+            saw_done,
             claims_before,
             claimed,
             ..
         } = &mut self.phase
         {
             *saw_busy |= seen.busy;
+            *saw_done |= seen.turns_done > *done_before;
             if seen.claims > *claims_before && !*claimed {
                 *claimed = true;
                 actions.push(record(
@@ -444,6 +513,27 @@ impl Supervisor {
             }
         }
         self.seen = seen;
+    }
+
+    fn on_session_log(&mut self, _now_ms: u64, event: LogEvent, actions: &mut Vec<Action>) {
+        match event {
+            LogEvent::Tokens { total } => {
+                self.tokens_source = "session_log";
+                self.tokens_used = self.config.prior.tokens_used + total;
+            }
+            LogEvent::Compacted { before } => {
+                actions.push(record(
+                    "compacted",
+                    json!({ "source": "session_log", "count": 1, "context_before": before }),
+                ));
+                self.compactions += 1;
+            }
+            LogEvent::TurnComplete => {
+                if let Phase::Working { signalled, .. } = &mut self.phase {
+                    *signalled = true;
+                }
+            }
+        }
     }
 
     /// Moves on when the clock or the screen allows it.
@@ -457,6 +547,27 @@ impl Supervisor {
             ));
             self.compactions = count;
             self.compaction_candidate = None;
+        }
+        if matches!(self.phase, Phase::Starting | Phase::Working { .. }) {
+            if self.dialog.is_some() {
+                self.on_dialog(now_ms, actions);
+                return;
+            }
+            if !self.seen.busy
+                && !self.seen.idle
+                && now_ms.saturating_sub(self.last_change_ms) >= self.config.timing.stuck_ms
+            {
+                let reason = format!(
+                    "the agent's screen shows neither work nor its input box and has not changed for {}s (an unknown dialog?); goalie typed nothing",
+                    self.config.timing.stuck_ms / 1000
+                );
+                actions.push(record(
+                    "unknown_screen",
+                    json!({ "still_ms": now_ms.saturating_sub(self.last_change_ms) }),
+                ));
+                self.escalate(now_ms, reason, actions);
+                return;
+            }
         }
         match self.phase {
             Phase::Stopped | Phase::Injecting { .. } => {}
@@ -484,9 +595,16 @@ impl Supervisor {
                 kind,
                 submitted_ms,
                 saw_busy,
+                saw_done,
+                signalled,
                 ..
             } => {
-                let quiet = if saw_busy {
+                // The agent's own word that the turn is complete needs only a
+                // short settle; a busy sign or a new finished-turn line shows
+                // the turn ran; without any, only a much longer stillness ends it.
+                let quiet = if signalled {
+                    self.config.timing.quiet_ms.min(SIGNALLED_QUIET_MS)
+                } else if saw_busy || saw_done {
                     self.config.timing.quiet_ms
                 } else {
                     self.config.timing.no_busy_quiet_ms
@@ -517,6 +635,70 @@ impl Supervisor {
         }
     }
 
+    /// A known dialog is on screen: answer it by its policy once it has been
+    /// still for the quiet window, or escalate.
+    fn on_dialog(&mut self, now_ms: u64, actions: &mut Vec<Action>) {
+        let Some(mut dialog) = self.dialog else {
+            return;
+        };
+        let Some(rule) = self.config.dialogs.get(dialog.index).cloned() else {
+            return;
+        };
+        let still = now_ms.saturating_sub(self.last_change_ms) >= self.config.timing.quiet_ms
+            && now_ms.saturating_sub(dialog.since_ms) >= self.config.timing.quiet_ms;
+        let answered_recently = dialog
+            .last_answer_ms
+            .is_some_and(|at| now_ms.saturating_sub(at) < ANSWER_AGAIN_MS);
+        if !still || answered_recently {
+            return;
+        }
+        let keys = match rule.policy {
+            DialogPolicy::Escalate => {
+                actions.push(record(
+                    "dialog_escalated",
+                    json!({ "dialog": rule.name, "policy": "escalate" }),
+                ));
+                let reason = format!(
+                    "the agent shows its `{}` dialog, which the adapter says a person must answer",
+                    rule.name
+                );
+                self.escalate(now_ms, reason, actions);
+                return;
+            }
+            _ if dialog.answers >= MAX_ANSWERS => {
+                actions.push(record(
+                    "dialog_escalated",
+                    json!({ "dialog": rule.name, "answers": dialog.answers }),
+                ));
+                let reason = format!(
+                    "the agent's `{}` dialog stayed after {} answers",
+                    rule.name, dialog.answers
+                );
+                self.escalate(now_ms, reason, actions);
+                return;
+            }
+            DialogPolicy::Accept => rule.accept,
+            DialogPolicy::Deny => rule.deny,
+        };
+        dialog.answers += 1;
+        dialog.last_answer_ms = Some(now_ms);
+        self.dialog = Some(dialog);
+        actions.push(record(
+            "dialog_answered",
+            json!({ "dialog": rule.name, "answer": rule.policy.as_str(), "times": dialog.answers }),
+        ));
+        actions.push(Action::Keys { keys });
+    }
+
+    /// Types nothing more: pauses the goal for a person to look, and stops.
+    fn escalate(&mut self, now_ms: u64, reason: String, actions: &mut Vec<Action>) {
+        if self.state == GoalState::Pursuing {
+            self.transition(GoalState::Paused, Actor::Runtime, reason.clone(), actions);
+        }
+        let exit_code = exit_code::for_state(self.state);
+        self.stop(now_ms, exit_code, reason, actions);
+    }
+
     /// No busy indicator, the input box shown, the screen still for `quiet_ms`,
     /// and the person not typing.
     fn screen_settled(&self, now_ms: u64, quiet_ms: u64) -> bool {
@@ -534,6 +716,8 @@ impl Supervisor {
             kind,
             submitted_ms,
             saw_busy,
+            saw_done,
+            signalled,
             claimed,
             ..
         } = self.phase
@@ -548,13 +732,15 @@ impl Supervisor {
                 "prompt": kind.as_str(),
                 "duration_ms": now_ms.saturating_sub(submitted_ms),
                 "busy_seen": saw_busy,
+                "done_seen": saw_done,
+                "signalled": signalled,
                 "tokens_used": self.tokens_used,
             }),
         ));
         if self.tokens_used != self.tokens_recorded {
             actions.push(record(
                 "tokens",
-                json!({ "used": self.tokens_used, "source": "screen" }),
+                json!({ "used": self.tokens_used, "source": self.tokens_source }),
             ));
             self.tokens_recorded = self.tokens_used;
         }

@@ -347,7 +347,7 @@ fn edit_types_the_objective_updated_prompt_and_watchers_see_every_notification_i
         "<untrusted_previous_objective>\nMake the tests pass\n</untrusted_previous_objective>"
     ));
     assert!(
-        text.contains("<untrusted_objective>\nShip the &lt;new&gt; parser\n</untrusted_objective>")
+        text.contains("<untrusted_objective>\nShip the &lt;new> parser\n</untrusted_objective>")
     );
     assert!(text.contains("Drop work that served only the old objective"));
     assert_eq!(refresh(&sandbox, &goal).objective, "Ship the <new> parser");

@@ -1,6 +1,7 @@
 //! The core over event sequences: no PTY, no clock, no database.
 
 use super::*;
+use crate::session_log::LogEvent;
 
 const QUIET: u64 = 1000;
 const NO_BUSY_QUIET: u64 = 5000;
@@ -14,6 +15,7 @@ fn config() -> Config {
             quiet_ms: QUIET,
             no_busy_quiet_ms: NO_BUSY_QUIET,
             startup_timeout_ms: 30_000,
+            stuck_ms: 20_000,
         },
         user_quiet_ms: 3000,
         wrap_up_grace_ms: 60_000,
@@ -21,6 +23,29 @@ fn config() -> Config {
         prior: Progress::default(),
         first_prompt: PromptKind::Start,
         objective_changed_from: None,
+        log_compactions: false,
+        dialogs: vec![
+            DialogRule {
+                name: "trust".into(),
+                policy: DialogPolicy::Accept,
+                accept: "\r".into(),
+                deny: "\x1b".into(),
+            },
+            DialogRule {
+                name: "login".into(),
+                policy: DialogPolicy::Escalate,
+                accept: "\r".into(),
+                deny: "\x1b".into(),
+            },
+        ],
+    }
+}
+
+fn dialog(index: usize) -> Observation {
+    Observation {
+        changed: true,
+        dialog: Some(index),
+        ..Observation::default()
     }
 }
 
@@ -248,6 +273,32 @@ fn a_turn_without_any_busy_sign_needs_the_longer_quiet_window() {
     run.ticks(t + 100 + NO_BUSY_QUIET + 100);
     assert_eq!(run.injections().len(), 2);
     assert_eq!(run.records("turn_ended")[0]["busy_seen"], false);
+}
+
+#[test]
+fn a_new_finished_turn_line_counts_as_evidence_the_turn_ran() {
+    let mut run = Run::new(config());
+    run.screen(100, idle_with(|o| o.turns_done = 1));
+    run.ticks(100 + QUIET);
+    run.injected(run.now + 300);
+    let t = run.now;
+    // A fast agent: no busy sign was ever drawn, but a new "Worked for 0s" line is.
+    run.screen(t + 100, idle_with(|o| o.turns_done = 2));
+    run.ticks(t + 100 + QUIET + 100);
+    assert_eq!(run.injections().len(), 2);
+    assert_eq!(run.records("turn_ended")[0]["done_seen"], true);
+}
+
+#[test]
+fn an_old_finished_turn_line_is_no_evidence() {
+    let mut run = Run::new(config());
+    run.screen(100, idle_with(|o| o.turns_done = 1));
+    run.ticks(100 + QUIET);
+    run.injected(run.now + 300);
+    let t = run.now;
+    run.screen(t + 100, idle_with(|o| o.turns_done = 1));
+    run.ticks(t + 100 + QUIET + 500);
+    assert_eq!(run.injections().len(), 1);
 }
 
 #[test]
@@ -536,6 +587,153 @@ fn durations_read_well() {
     assert_eq!(format_duration(0), "0s");
     assert_eq!(format_duration(65_000), "1m 5s");
     assert_eq!(format_duration(3_725_000), "1h 2m 5s");
+}
+
+#[test]
+fn a_dialog_is_answered_by_its_policy_once_it_is_still() {
+    let mut run = Run::new(config());
+    run.screen(100, dialog(0));
+    run.ticks(100 + QUIET - 100);
+    assert!(run.records("dialog_answered").is_empty(), "not still yet");
+    run.ticks(100 + QUIET + 100);
+    assert_eq!(run.records("dialog_answered").len(), 1);
+    assert!(
+        run.actions
+            .iter()
+            .any(|a| matches!(a, Action::Keys { keys } if keys == "\r"))
+    );
+    assert!(run.injections().is_empty(), "nothing typed into a dialog");
+    // The dialog goes away; the input box shows: the first prompt follows.
+    run.screen(2000, idle());
+    run.ticks(2000 + QUIET);
+    assert_eq!(run.injections(), vec![PromptKind::Start]);
+}
+
+#[test]
+fn a_dialog_that_stays_is_answered_three_times_then_escalated() {
+    let mut run = Run::new(config());
+    run.screen(100, dialog(0));
+    run.ticks(20_000);
+    assert_eq!(run.records("dialog_answered").len(), 3);
+    assert_eq!(run.records("dialog_escalated").len(), 1);
+    assert_eq!(run.stop_code(), Some(5));
+    assert_eq!(run.sup.state(), GoalState::Paused);
+}
+
+#[test]
+fn an_escalate_dialog_pauses_without_typing() {
+    let mut run = Run::new(config());
+    run.screen(100, dialog(1));
+    run.ticks(5000);
+    assert!(run.records("dialog_answered").is_empty());
+    assert_eq!(run.records("dialog_escalated")[0]["dialog"], "login");
+    assert_eq!(run.stop_code(), Some(5));
+    assert!(
+        !run.actions
+            .iter()
+            .any(|a| matches!(a, Action::Keys { .. } | Action::Inject { .. }))
+    );
+}
+
+#[test]
+fn an_unknown_still_screen_escalates_mid_turn() {
+    let mut run = Run::new(config());
+    run.start();
+    let t = run.now;
+    run.screen(t + 100, busy());
+    // Neither busy nor idle nor a known dialog: a permission prompt goalie does not know.
+    run.screen(
+        t + 1000,
+        Observation {
+            changed: true,
+            ..Observation::default()
+        },
+    );
+    run.ticks(t + 1000 + 19_900);
+    assert_eq!(run.stop_code(), None);
+    run.ticks(t + 1000 + 20_100);
+    assert_eq!(run.stop_code(), Some(5));
+    assert_eq!(run.records("unknown_screen").len(), 1);
+    assert_eq!(run.injections().len(), 1, "nothing typed into it");
+}
+
+#[test]
+fn session_log_tokens_win_over_the_screen() {
+    let mut run = Run::new(config());
+    run.start();
+    let t = run.now;
+    run.at(t + 50, |now_ms| Event::SessionLog {
+        now_ms,
+        event: LogEvent::Tokens { total: 1234 },
+    });
+    run.turn(1000, idle_with(|o| o.tokens = Some(99_000)));
+    assert_eq!(run.sup.tokens_used(), 1234);
+    assert_eq!(run.records("tokens")[0]["source"], "session_log");
+}
+
+#[test]
+fn the_logs_turn_complete_ends_the_turn_after_a_short_settle() {
+    let mut run = Run::new(config());
+    run.start();
+    let t = run.now;
+    run.screen(t + 100, busy());
+    run.screen(t + 600, idle());
+    run.at(t + 650, |now_ms| Event::SessionLog {
+        now_ms,
+        event: LogEvent::TurnComplete,
+    });
+    run.ticks(t + 600 + 600);
+    assert_eq!(
+        run.injections().len(),
+        2,
+        "ended well before the 1 s quiet window"
+    );
+    assert_eq!(run.records("turn_ended")[0]["signalled"], true);
+}
+
+#[test]
+fn the_logs_turn_complete_never_beats_a_busy_screen() {
+    let mut run = Run::new(config());
+    run.start();
+    let t = run.now;
+    run.screen(t + 100, busy());
+    run.at(t + 200, |now_ms| Event::SessionLog {
+        now_ms,
+        event: LogEvent::TurnComplete,
+    });
+    run.ticks(t + 10_000);
+    assert_eq!(run.injections().len(), 1);
+}
+
+#[test]
+fn log_compactions_replace_screen_banners() {
+    let mut cfg = config();
+    cfg.log_compactions = true;
+    let mut run = Run::new(cfg);
+    run.start();
+    let t = run.now;
+    run.screen(
+        t + 100,
+        Observation {
+            compactions: 1,
+            ..busy()
+        },
+    );
+    run.ticks(t + 1000);
+    assert!(
+        run.records("compacted").is_empty(),
+        "the banner is not counted"
+    );
+    run.at(t + 1100, |now_ms| Event::SessionLog {
+        now_ms,
+        event: LogEvent::Compacted {
+            before: Some(170_006),
+        },
+    });
+    let compacted = run.records("compacted");
+    assert_eq!(compacted.len(), 1);
+    assert_eq!(compacted[0]["source"], "session_log");
+    assert_eq!(compacted[0]["context_before"], 170_006);
 }
 
 mod user_commands;

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod agents;
+
 use goalie::ledger::{Entry, Goal, Ledger};
 
 pub const GOALIE: &str = env!("CARGO_BIN_EXE_goalie");

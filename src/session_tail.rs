@@ -1,0 +1,278 @@
+//! Follows an agent's session log as it grows: finds the file that belongs to
+//! this run (written after the agent started, for this working directory),
+//! reads the lines appended since the last look, and hands them to the pure
+//! [`LogParser`]. A `notify` watcher wakes it when files change; it also looks
+//! on every tick, so a missed notification only costs a moment.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use crate::session_log::{LogEvent, LogFormat, LogParser, claude_project_dir, codex_session_cwd};
+
+/// How deep below the log root session files may be (Codex: sessions/Y/M/D/f).
+const MAX_DEPTH: usize = 5;
+/// Files older than the agent's start by more than this are another run's.
+const CLOCK_SLACK: Duration = Duration::from_secs(2);
+
+/// The log of one run.
+pub struct SessionTail {
+    format: LogFormat,
+    root: PathBuf,
+    workdir: String,
+    started: SystemTime,
+    current: Option<Followed>,
+    /// Tokens counted in files this run followed before the current one.
+    earlier_files_total: u64,
+    last_total: u64,
+}
+
+struct Followed {
+    path: PathBuf,
+    offset: u64,
+    partial: Vec<u8>,
+    parser: LogParser,
+}
+
+impl SessionTail {
+    pub fn new(
+        format: LogFormat,
+        root: PathBuf,
+        workdir: &Path,
+        started: SystemTime,
+    ) -> SessionTail {
+        SessionTail {
+            format,
+            root,
+            workdir: workdir.display().to_string(),
+            started,
+            current: None,
+            earlier_files_total: 0,
+            last_total: 0,
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The file being followed, if one was found.
+    pub fn path(&self) -> Option<&Path> {
+        self.current.as_ref().map(|f| f.path.as_path())
+    }
+
+    /// Reads what was appended since the last call. `rescan` also looks for a
+    /// newer session file (the agent may start a new one, e.g. after /clear).
+    pub fn poll(&mut self, rescan: bool) -> Vec<LogEvent> {
+        if (rescan || self.current.is_none())
+            && let Some(newest) = self.find()
+            && self.current.as_ref().is_none_or(|f| f.path != newest)
+        {
+            self.earlier_files_total += self.last_total;
+            self.last_total = 0;
+            self.current = Some(Followed {
+                path: newest,
+                offset: 0,
+                partial: Vec::new(),
+                parser: LogParser::new(self.format),
+            });
+        }
+        let Some(followed) = self.current.as_mut() else {
+            return Vec::new();
+        };
+        let mut events = Vec::new();
+        for line in read_new_lines(followed) {
+            match followed.parser.line(&line) {
+                Some(LogEvent::Tokens { total }) => {
+                    self.last_total = total;
+                    events.push(LogEvent::Tokens {
+                        total: self.earlier_files_total + total,
+                    });
+                }
+                Some(event) => events.push(event),
+                None => {}
+            }
+        }
+        events
+    }
+
+    /// The newest session file of this run, if any.
+    fn find(&self) -> Option<PathBuf> {
+        let mut candidates = Vec::new();
+        self.walk(&self.root, 0, &mut candidates);
+        candidates.sort();
+        candidates.pop().map(|(_, path)| path)
+    }
+
+    fn walk(&self, dir: &Path, depth: usize, found: &mut Vec<(SystemTime, PathBuf)>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let since = self
+            .started
+            .checked_sub(CLOCK_SLACK)
+            .unwrap_or(self.started);
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(meta) = entry.metadata() else { continue };
+            let Ok(modified) = meta.modified() else {
+                continue;
+            };
+            // A folder not touched since the agent started holds no new file.
+            if modified < since {
+                continue;
+            }
+            if meta.is_dir() && depth < MAX_DEPTH {
+                self.walk(&path, depth + 1, found);
+            } else if meta.is_file()
+                && path.extension().is_some_and(|ext| ext == "jsonl")
+                && self.belongs_here(&path)
+            {
+                found.push((modified, path));
+            }
+        }
+    }
+
+    fn belongs_here(&self, path: &Path) -> bool {
+        match self.format {
+            LogFormat::CodexRollout => first_line(path)
+                .and_then(|line| codex_session_cwd(&line))
+                .is_some_and(|cwd| cwd == self.workdir),
+            LogFormat::ClaudeTranscript => path
+                .parent()
+                .and_then(Path::file_name)
+                .is_some_and(|name| name.to_string_lossy() == claude_project_dir(&self.workdir)),
+        }
+    }
+}
+
+fn first_line(path: &Path) -> Option<String> {
+    let mut file = File::open(path).ok()?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let n = file.read(&mut buf).ok()?;
+    let text = String::from_utf8_lossy(&buf[..n]);
+    text.lines().next().map(str::to_string)
+}
+
+fn read_new_lines(followed: &mut Followed) -> Vec<String> {
+    let Ok(mut file) = File::open(&followed.path) else {
+        return Vec::new();
+    };
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if len < followed.offset {
+        // Truncated or replaced: start over.
+        followed.offset = 0;
+        followed.partial.clear();
+    }
+    if len == followed.offset || file.seek(SeekFrom::Start(followed.offset)).is_err() {
+        return Vec::new();
+    }
+    let mut bytes = Vec::new();
+    if file.read_to_end(&mut bytes).is_err() {
+        return Vec::new();
+    }
+    followed.offset += bytes.len() as u64;
+    followed.partial.extend_from_slice(&bytes);
+    // Only whole lines: the agent may be halfway through writing the last one.
+    let Some(end) = followed.partial.iter().rposition(|b| *b == b'\n') else {
+        return Vec::new();
+    };
+    let complete: Vec<u8> = followed.partial.drain(..=end).collect();
+    String::from_utf8_lossy(&complete)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Expands a log folder template: `$VAR` from the environment (a template
+/// naming an unset variable is skipped), a leading `~` as the home folder.
+/// Returns the first template that expands.
+pub fn resolve_root(templates: &[String], env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    templates.iter().find_map(|template| {
+        let mut out = String::new();
+        let mut rest = template.as_str();
+        if let Some(tail) = rest.strip_prefix('~') {
+            out.push_str(&env("HOME")?);
+            rest = tail;
+        }
+        while let Some(at) = rest.find('$') {
+            out.push_str(&rest[..at]);
+            let after = &rest[at + 1..];
+            let len = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            out.push_str(&env(&after[..len]).filter(|v| !v.is_empty())?);
+            rest = &after[len..];
+        }
+        out.push_str(rest);
+        Some(PathBuf::from(out))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn templates_expand_from_the_environment() {
+        let env = |name: &str| match name {
+            "HOME" => Some("/home/u".to_string()),
+            "CODEX_HOME" => Some("/x/codex".to_string()),
+            _ => None,
+        };
+        let t = |list: &[&str]| {
+            resolve_root(
+                &list.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                &env,
+            )
+        };
+        assert_eq!(
+            t(&["$CODEX_HOME/sessions", "~/.codex/sessions"]),
+            Some("/x/codex/sessions".into())
+        );
+        assert_eq!(
+            t(&["$CLAUDE_CONFIG_DIR/projects", "~/.claude/projects"]),
+            Some("/home/u/.claude/projects".into())
+        );
+        assert_eq!(t(&["$NOPE/x"]), None);
+    }
+
+    #[test]
+    fn follows_the_runs_file_and_reads_whole_lines_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let workdir = "/home/user/project";
+        let project = dir.path().join(claude_project_dir(workdir));
+        std::fs::create_dir_all(&project).unwrap();
+        let other = dir.path().join("-somewhere-else");
+        std::fs::create_dir_all(&other).unwrap();
+        std::fs::write(other.join("x.jsonl"), "{}\n").unwrap();
+        let started = SystemTime::now();
+        let mut tail = SessionTail::new(
+            LogFormat::ClaudeTranscript,
+            dir.path().into(),
+            Path::new(workdir),
+            started,
+        );
+        assert!(tail.poll(true).is_empty());
+        assert_eq!(tail.path(), None, "another folder's file is not ours");
+
+        let path = project.join("s.jsonl");
+        let mut file = std::fs::File::create(&path).unwrap();
+        let reply = r#"{"type":"assistant","message":{"id":"m1","usage":{"input_tokens":100,"output_tokens":5}}}"#;
+        write!(file, "{reply}\n{}", &reply[..20]).unwrap();
+        file.flush().unwrap();
+        assert_eq!(tail.poll(true), vec![LogEvent::Tokens { total: 105 }]);
+        assert_eq!(tail.path(), Some(path.as_path()));
+        // The rest of the half-written line, and a turn end.
+        let turn_end = r#"{"type":"system","subtype":"turn_duration"}"#;
+        write!(file, "{}\n{turn_end}\n", &reply[20..].replace("m1", "m2")).unwrap();
+        file.flush().unwrap();
+        let events = tail.poll(false);
+        assert_eq!(
+            events,
+            vec![LogEvent::Tokens { total: 210 }, LogEvent::TurnComplete]
+        );
+    }
+}

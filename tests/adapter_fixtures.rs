@@ -1,0 +1,97 @@
+//! Each built-in adapter's screen rules against recorded screens of the real
+//! CLI, one fixture per CLI version and situation (`tests/fixtures/screens/`,
+//! named `AGENT-VERSION-SITUATION.txt`). A CLI update that changes its screen
+//! shows up here as a failing fixture, not as a misdetection in an overnight run.
+
+use goalie::adapter::Adapter;
+use goalie::claim::ClaimMatcher;
+use goalie::observer::{Observation, Observer};
+
+fn look(agent: &str, fixture: &str) -> Observation {
+    let path = format!(
+        "{}/tests/fixtures/screens/{fixture}.txt",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{path}: {err}"));
+    let rows: Vec<String> = text.lines().map(str::to_string).collect();
+    let adapter = Adapter::named(agent, None).expect("built-in adapter");
+    Observer::for_adapter(&adapter, ClaimMatcher::new("abcdefghij")).observe(&rows, &[])
+}
+
+#[test]
+fn codex_0_169_0() {
+    let idle = look("codex", "codex-0.169.0-idle-after-turn");
+    assert!(!idle.busy && idle.idle, "idle after a turn: {idle:?}");
+    assert_eq!(idle.turns_done, 1);
+    assert_eq!(
+        idle.compactions, 1,
+        "the banner of the compaction earlier in the turn"
+    );
+    assert_eq!(idle.tokens, Some(443_000));
+
+    let working = look("codex", "codex-0.169.0-working-tool-calls");
+    assert!(
+        working.busy && working.idle,
+        "the input box shows while it works: {working:?}"
+    );
+    assert_eq!(working.turns_done, 0);
+
+    let compacting = look("codex", "codex-0.169.0-compacting-mid-turn");
+    assert!(compacting.busy, "{compacting:?}");
+    assert_eq!(compacting.compactions, 0, "not compacted yet");
+
+    let trust = look("codex", "codex-0.169.0-trust-dialog");
+    assert_eq!(trust.dialog, Some(0), "{trust:?}");
+    assert!(!trust.idle, "`› 1. Trust and continue` is not the prompt");
+
+    let compacted = look("codex", "codex-0.169.0-compacted-still-working");
+    assert!(
+        compacted.busy,
+        "it carries on after compacting: {compacted:?}"
+    );
+    assert_eq!(compacted.compactions, 1);
+    assert_eq!(compacted.tokens, Some(225_000));
+}
+
+#[test]
+fn claude_2_1_197() {
+    let idle = look("claude", "claude-2.1.197-idle-after-turn");
+    assert!(!idle.busy && idle.idle, "idle after a turn: {idle:?}");
+    assert_eq!(
+        idle.turns_done, 2,
+        "`✻ Brewed for 10s` and `✻ Churned for 6s`"
+    );
+
+    let trust = look("claude", "claude-2.1.197-trust-dialog");
+    assert_eq!(trust.dialog, Some(0), "{trust:?}");
+    assert!(!trust.idle && !trust.busy);
+    let key = look("claude", "claude-2.1.197-api-key-dialog");
+    assert_eq!(key.dialog, Some(1), "{key:?}");
+    assert!(!key.idle && !key.busy);
+
+    let working = look("claude", "claude-2.1.197-working-tool-calls");
+    assert!(
+        working.busy && working.idle,
+        "`✢ Bunning… (4s · ↓ 71 tokens)`: {working:?}"
+    );
+}
+
+#[test]
+fn every_fixture_is_checked_by_a_test() {
+    let dir = format!("{}/tests/fixtures/screens", env!("CARGO_MANIFEST_DIR"));
+    let this = include_str!("adapter_fixtures.rs");
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let name = entry
+            .file_name()
+            .to_string_lossy()
+            .trim_end_matches(".txt")
+            .to_string();
+        if name.ends_with("README") || name == "README.md" {
+            continue;
+        }
+        assert!(
+            this.contains(&format!("\"{name}\"")),
+            "fixture {name} is not tested"
+        );
+    }
+}

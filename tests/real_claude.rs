@@ -1,0 +1,166 @@
+//! goalie driving the real, unmodified Claude Code (installed by
+//! `scripts/install-agents`) in a PTY, against the fake model server.
+
+#[path = "support/fake_model/mod.rs"]
+mod fake_model;
+mod support;
+
+use std::time::Duration;
+
+use fake_model::{BlockingFakeModel, Script, Step};
+use support::{Sandbox, agents, leftover_processes};
+
+const LIMIT: Duration = Duration::from_secs(180);
+const OBJECTIVE: &str = "Create proof.txt containing hi, then keep the project tidy.";
+
+fn run_claude(sandbox: &Sandbox, server: &BlockingFakeModel, extra: &[&str]) -> support::Outcome {
+    let mut args = vec!["run", "--agent", "claude", "--headless"];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&[
+        OBJECTIVE,
+        "--",
+        "--model",
+        "claude-sonnet-4-5",
+        "--dangerously-skip-permissions",
+    ]);
+    let mut cmd = sandbox.command(&args);
+    agents::offline(&mut cmd, &sandbox.workdir());
+    let config = sandbox.dir.path().join("claude-config");
+    agents::claude(&mut cmd, &config, &server.base_url(), &sandbox.workdir());
+    support::finish(cmd.spawn().expect("goalie"), LIMIT)
+}
+
+#[test]
+fn claude_turns_are_detected_continued_and_limited() {
+    if agents::require("claude").is_none() {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let server = BlockingFakeModel::start(Script::rule(|ctx| {
+        if ctx.prompt_index == 1 && ctx.step == 0 {
+            Step::shell("echo hi > proof.txt")
+        } else {
+            Step::text(format!("Step {} done; more to do.", ctx.turn))
+                .with_usage(1000 * ctx.turn as u64, 50)
+        }
+    }))
+    .expect("fake model");
+    let out = run_claude(&sandbox, &server, &["--max-turns", "3"]);
+    assert_eq!(
+        out.code,
+        3,
+        "{out:?}\n{}",
+        fake_model::summarize(&server.requests())
+    );
+
+    let proof = std::fs::read_to_string(sandbox.workdir().join("proof.txt")).expect("proof.txt");
+    assert_eq!(proof.trim(), "hi");
+
+    let prompts: std::collections::BTreeSet<String> = server
+        .turn_requests()
+        .into_iter()
+        .map(|r| r.latest_user_text().to_string())
+        .filter(|text| text.contains(OBJECTIVE))
+        .collect();
+    assert!(
+        prompts.len() >= 3,
+        "{}",
+        fake_model::summarize(&server.requests())
+    );
+
+    let goal = sandbox.goal();
+    assert_eq!(goal.state.as_str(), "budget-limited");
+    assert_eq!(goal.turns, 4, "3 turns and the wrap-up");
+    // Claude answers at once against the fake model, often without drawing a
+    // spinner: its finished-turn line is what shows each turn ran.
+    for turn in sandbox.entries_of("turn_ended") {
+        assert!(
+            turn.data["busy_seen"] == true || turn.data["done_seen"] == true,
+            "no sign the turn ran: {turn:?}"
+        );
+    }
+    // Token usage from Claude's transcript is exactly what the model reported.
+    assert_eq!(goal.tokens_used, reported_tokens(&server));
+    assert_eq!(
+        sandbox.entries_of("tokens").last().unwrap().data["source"],
+        "session_log"
+    );
+    let pid = sandbox.agent_pid();
+    assert!(support::eventually(Duration::from_secs(5), || {
+        leftover_processes(pid).is_empty()
+    }));
+}
+
+/// Tokens the model reported for the agent's turns.
+fn reported_tokens(server: &BlockingFakeModel) -> u64 {
+    server
+        .turn_requests()
+        .iter()
+        .filter_map(|r| r.usage.as_ref())
+        .map(|u| u.input_tokens + u.output_tokens)
+        .sum()
+}
+
+#[test]
+fn claude_token_budget_ends_budget_limited() {
+    if agents::require("claude").is_none() {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let server = BlockingFakeModel::start(Script::rule(|ctx| {
+        Step::text(format!("Step {} done.", ctx.turn)).with_usage(4000, 100)
+    }))
+    .expect("fake model");
+    let out = run_claude(&sandbox, &server, &["--budget-tokens", "10k"]);
+    assert_eq!(out.code, 3, "{out:?}");
+    let goal = sandbox.goal();
+    assert_eq!(
+        goal.turns, 4,
+        "three turns of 4,100 pass 10,000; then the wrap-up"
+    );
+    assert_eq!(goal.tokens_used, reported_tokens(&server));
+    let transitions = sandbox.entries_of("transition");
+    assert!(
+        transitions[0].data["reason"]
+            .as_str()
+            .unwrap()
+            .contains("token limit")
+    );
+}
+
+#[test]
+fn claude_compaction_is_detected_and_recorded() {
+    if agents::require("claude").is_none() {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    // Claude compacts reactively: a "prompt is too long" refusal after a few
+    // tool round trips makes it summarise and retry.
+    let server = BlockingFakeModel::start(
+        Script::queue([
+            Step::shell("echo one").with_usage(150_000, 5),
+            Step::shell("echo two").with_usage(160_000, 5),
+            Step::shell("echo three").with_usage(170_000, 5),
+            Step::PromptTooLong,
+            Step::text("Carried on after compacting.").with_usage(3000, 10),
+        ])
+        .with_compaction_summary("FAKE-SUMMARY of the conversation"),
+    )
+    .expect("fake model");
+    let out = run_claude(&sandbox, &server, &["--max-turns", "2"]);
+    assert_eq!(
+        out.code,
+        3,
+        "{out:?}\n{}",
+        fake_model::summarize(&server.requests())
+    );
+    let compacted = sandbox.entries_of("compacted");
+    assert_eq!(
+        compacted.len(),
+        1,
+        "{}",
+        fake_model::summarize(&server.requests())
+    );
+    assert_eq!(compacted[0].data["source"], "session_log");
+    assert!(compacted[0].data["context_before"].as_u64().unwrap() >= 150_000);
+}

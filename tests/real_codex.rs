@@ -1,0 +1,301 @@
+//! goalie driving the real, unmodified Codex CLI (installed by
+//! `scripts/install-agents`) in a PTY, against the fake model server.
+
+#[path = "support/fake_model/mod.rs"]
+mod fake_model;
+mod support;
+
+use std::time::Duration;
+
+use fake_model::{BlockingFakeModel, Script, Step};
+use support::{Sandbox, agents, leftover_processes};
+
+const LIMIT: Duration = Duration::from_secs(180);
+const OBJECTIVE: &str = "Create proof.txt containing hi, then keep the project tidy.";
+
+/// Runs `goalie run --agent codex --headless EXTRA… OBJECTIVE -- AGENT_ARGS…`.
+fn run_codex(
+    sandbox: &Sandbox,
+    server: &BlockingFakeModel,
+    extra: &[&str],
+    agent_args: &[&str],
+) -> support::Outcome {
+    run_codex_in(sandbox, server, extra, agent_args, true)
+}
+
+fn run_codex_in(
+    sandbox: &Sandbox,
+    server: &BlockingFakeModel,
+    extra: &[&str],
+    agent_args: &[&str],
+    trusted: bool,
+) -> support::Outcome {
+    let mut args = vec!["run", "--agent", "codex", "--headless"];
+    args.extend_from_slice(extra);
+    args.push(OBJECTIVE);
+    if !agent_args.is_empty() {
+        args.push("--");
+        args.extend_from_slice(agent_args);
+    }
+    let mut cmd = sandbox.command(&args);
+    agents::offline(&mut cmd, &sandbox.workdir());
+    let home = sandbox.dir.path().join("codex-home");
+    agents::codex(
+        &mut cmd,
+        &home,
+        &format!("{}/v1", server.base_url()),
+        &sandbox.workdir(),
+        trusted,
+    );
+    support::finish(cmd.spawn().expect("goalie"), LIMIT)
+}
+
+/// The first reply of the first prompt runs a shell command; every other reply is text.
+fn script() -> Script {
+    Script::rule(|ctx| {
+        if ctx.prompt_index == 1 && ctx.step == 0 {
+            Step::shell("echo hi > proof.txt")
+        } else {
+            Step::text(format!("Step {} done; more to do.", ctx.turn))
+                .with_usage(1000 * ctx.turn as u64, 50)
+        }
+    })
+}
+
+#[test]
+fn codex_turns_are_detected_continued_and_limited() {
+    if agents::require("codex").is_none() {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let server = BlockingFakeModel::start(script()).expect("fake model");
+    let out = run_codex(&sandbox, &server, &["--max-turns", "3"], &[]);
+    assert_eq!(
+        out.code,
+        3,
+        "{out:?}\n{}",
+        fake_model::summarize(&server.requests())
+    );
+
+    // The agent really ran the scripted shell command.
+    let proof = std::fs::read_to_string(sandbox.workdir().join("proof.txt")).expect("proof.txt");
+    assert_eq!(proof.trim(), "hi");
+
+    // At least 3 turns reached the model, each with the objective in its latest user input.
+    let turns: Vec<_> = server
+        .turn_requests()
+        .into_iter()
+        .filter(|r| r.latest_user_text().contains(OBJECTIVE))
+        .collect();
+    let prompts: std::collections::BTreeSet<String> = turns
+        .iter()
+        .map(|r| r.latest_user_text().to_string())
+        .collect();
+    assert!(
+        prompts.len() >= 3,
+        "{}",
+        fake_model::summarize(&server.requests())
+    );
+
+    let goal = sandbox.goal();
+    assert_eq!(goal.state.as_str(), "budget-limited");
+    assert_eq!(goal.turns, 4, "3 turns and the wrap-up");
+    let injections = sandbox.entries_of("injection");
+    assert_eq!(injections.last().unwrap().data["prompt"], "budget_limit");
+
+    // Token usage from Codex's session log is exactly what the model reported.
+    assert_eq!(goal.tokens_used, reported_tokens(&server));
+    let tokens = sandbox.entries_of("tokens");
+    assert_eq!(tokens.last().unwrap().data["source"], "session_log");
+    assert!(!sandbox.entries_of("session_log").is_empty());
+
+    // No process of the agent is left: no TUI, no app-server.
+    let pid = sandbox.agent_pid();
+    assert!(support::eventually(Duration::from_secs(5), || {
+        leftover_processes(pid).is_empty()
+    }));
+    assert!(no_codex_left(&sandbox), "a codex process outlived goalie");
+}
+
+#[test]
+fn codex_token_budget_from_the_screen_ends_budget_limited() {
+    if agents::require("codex").is_none() {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    // The user's adapter without the session log: tokens come from the status line.
+    let adapters = sandbox.dir.path().join("config/adapters");
+    std::fs::create_dir_all(&adapters).unwrap();
+    let builtin = include_str!("../adapters/codex.yaml");
+    let cut = builtin
+        .find("# The exact source of token usage")
+        .expect("session_log section");
+    let end = builtin[cut..].find("timing:").unwrap() + cut;
+    std::fs::write(
+        adapters.join("codex.yaml"),
+        format!("{}{}", &builtin[..cut], &builtin[end..]),
+    )
+    .unwrap();
+
+    let server = BlockingFakeModel::start(script()).expect("fake model");
+    let out = run_codex(&sandbox, &server, &["--budget-tokens", "5k"], &[]);
+    assert_eq!(out.code, 3, "{out:?}");
+    let goal = sandbox.goal();
+    assert!(goal.tokens_used >= 5000);
+    assert_eq!(
+        sandbox.entries_of("tokens").last().unwrap().data["source"],
+        "screen"
+    );
+    // The status line's rounded figure is within 10 % of what the model reported.
+    let reported = reported_tokens(&server) as f64;
+    let seen = goal.tokens_used as f64;
+    assert!(
+        (seen - reported).abs() <= reported * 0.10,
+        "screen {seen} vs model {reported}"
+    );
+    let transitions = sandbox.entries_of("transition");
+    assert!(
+        transitions[0].data["reason"]
+            .as_str()
+            .unwrap()
+            .contains("token limit")
+    );
+    assert!(no_codex_left(&sandbox));
+}
+
+#[test]
+fn codex_compaction_mid_turn_is_detected_and_recorded() {
+    if agents::require("codex").is_none() {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    // Every step reports 60k tokens of usage against a 50k auto-compaction
+    // limit, and the first prompt makes four tool calls: Codex compacts in the
+    // middle of that turn and carries on.
+    let server = BlockingFakeModel::start(Script::rule(|ctx| {
+        if ctx.prompt_index == 1 && ctx.step < 4 {
+            Step::shell(format!("echo step {}", ctx.step)).with_usage(60_000, 40)
+        } else {
+            Step::text("Done with this step.").with_usage(60_000, 40)
+        }
+    }))
+    .expect("fake model");
+    let out = run_codex(
+        &sandbox,
+        &server,
+        &["--max-turns", "2"],
+        &["-c", "model_auto_compact_token_limit=50000"],
+    );
+    assert_eq!(out.code, 3, "{out:?}");
+    let compacted = sandbox.entries_of("compacted");
+    assert!(
+        !compacted.is_empty(),
+        "no compaction recorded\n{}",
+        fake_model::summarize(&server.requests())
+    );
+    let compactions = server
+        .requests()
+        .iter()
+        .filter(|r| r.kind == fake_model::RequestKind::Compaction)
+        .count();
+    assert!(compactions >= 1);
+}
+
+/// Tokens the model reported for the agent's turns (its title requests aside).
+fn reported_tokens(server: &BlockingFakeModel) -> u64 {
+    server
+        .turn_requests()
+        .iter()
+        .filter_map(|r| r.usage.as_ref())
+        .map(|u| u.input_tokens + u.output_tokens)
+        .sum()
+}
+
+/// A git repository Codex was not told to trust: it asks first.
+fn untrusted_repo(sandbox: &Sandbox) {
+    let status = std::process::Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(sandbox.workdir())
+        .status()
+        .expect("git");
+    assert!(status.success());
+}
+
+#[test]
+fn codex_trust_dialog_is_answered_by_policy() {
+    if agents::require("codex").is_none() {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    untrusted_repo(&sandbox);
+    let server = BlockingFakeModel::start(script()).expect("fake model");
+    let out = run_codex_in(&sandbox, &server, &["--max-turns", "1"], &[], false);
+    assert_eq!(out.code, 3, "{out:?}");
+    let answers = sandbox.entries_of("dialog_answered");
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    assert_eq!(answers[0].data["dialog"], "trust-folder");
+    assert_eq!(answers[0].data["answer"], "accept");
+    // Only after the dialog was answered did the objective go in.
+    let first_turn = server.turn_requests().into_iter().next().expect("a turn");
+    assert!(first_turn.latest_user_text().contains(OBJECTIVE));
+}
+
+#[test]
+fn codex_trust_dialog_escalates_when_the_policy_says_so() {
+    if agents::require("codex").is_none() {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    untrusted_repo(&sandbox);
+    // The user's own adapter: the same Codex, but trust is theirs to give.
+    let adapters = sandbox.dir.path().join("config/adapters");
+    std::fs::create_dir_all(&adapters).unwrap();
+    let builtin = include_str!("../adapters/codex.yaml");
+    assert!(builtin.contains("policy: accept"));
+    std::fs::write(
+        adapters.join("codex.yaml"),
+        builtin.replace("policy: accept", "policy: escalate"),
+    )
+    .unwrap();
+    let server = BlockingFakeModel::start(script()).expect("fake model");
+    let out = run_codex_in(&sandbox, &server, &[], &[], false);
+    assert_eq!(out.code, 5, "{out:?}");
+    assert_eq!(sandbox.goal().state.as_str(), "paused");
+    let escalated = sandbox.entries_of("dialog_escalated");
+    assert_eq!(escalated[0].data["dialog"], "trust-folder");
+    assert!(
+        escalated[0].data["screen"]
+            .as_str()
+            .unwrap()
+            .contains("Trust this folder?")
+    );
+    assert!(
+        sandbox.entries_of("injection").is_empty(),
+        "nothing was typed"
+    );
+    assert!(
+        server.turn_requests().is_empty(),
+        "the agent never got a prompt"
+    );
+    assert!(no_codex_left(&sandbox));
+}
+
+/// Whether any codex process still runs with this sandbox's CODEX_HOME.
+fn no_codex_left(sandbox: &Sandbox) -> bool {
+    let home = sandbox.dir.path().join("codex-home");
+    let needle = format!("CODEX_HOME={}", home.display());
+    support::eventually(Duration::from_secs(5), || {
+        std::fs::read_dir("/proc")
+            .expect("/proc")
+            .flatten()
+            .all(|entry| {
+                std::fs::read(entry.path().join("environ"))
+                    .map(|env| {
+                        !String::from_utf8_lossy(&env)
+                            .split('\0')
+                            .any(|var| var == needle)
+                    })
+                    .unwrap_or(true)
+            })
+    })
+}

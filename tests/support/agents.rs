@@ -1,0 +1,159 @@
+//! Running the real agent CLIs (installed by `scripts/install-agents`) against
+//! the fake model: where they are, and the private, offline configuration each
+//! needs so that it shows no dialog and reaches nothing but 127.0.0.1.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Where `scripts/install-agents` put the CLIs.
+pub fn agents_dir() -> PathBuf {
+    std::env::var_os("GOALIE_AGENTS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/agents"))
+}
+
+/// The CLI's path. When it is missing, the test is skipped with a message,
+/// unless `GOALIE_E2E_REQUIRED` is set (CI sets it): then it fails.
+pub fn require(name: &str) -> Option<PathBuf> {
+    let path = agents_dir().join("node_modules/.bin").join(name);
+    if path.is_file() {
+        return Some(path);
+    }
+    let message = format!(
+        "`{name}` is not installed in {}: run scripts/install-agents",
+        agents_dir().display()
+    );
+    if std::env::var_os("GOALIE_E2E_REQUIRED").is_some() {
+        panic!("{message}");
+    }
+    eprintln!("SKIPPED: {message}");
+    None
+}
+
+/// Variables that would point an agent at a real service or account.
+const SCRUBBED: &[&str] = &[
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "OPENAI_API_BASE",
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_AUTH_TOKEN",
+    "ANTHROPIC_BASE_URL",
+    "ANTHROPIC_MODEL",
+    "CLAUDE_CODE_USE_BEDROCK",
+    "CLAUDE_CODE_USE_VERTEX",
+    "CLAUDE_CONFIG_DIR",
+    "CODEX_HOME",
+    "CODEX_API_KEY",
+    "GEMINI_API_KEY",
+    "GOOGLE_API_KEY",
+];
+
+/// A loopback port nothing listens on: every request an agent makes on its own
+/// (update checks, announcements) fails here at once instead of leaving the machine.
+const DEAD_PROXY: &str = "http://127.0.0.1:9";
+
+/// Prepares `cmd` (a goalie command) for a real agent: credentials and
+/// endpoints scrubbed, a dead proxy for everything but loopback, the CLIs on PATH.
+pub fn offline(cmd: &mut Command, workdir: &Path) {
+    for var in SCRUBBED {
+        cmd.env_remove(var);
+    }
+    for var in [
+        "HTTPS_PROXY",
+        "HTTP_PROXY",
+        "ALL_PROXY",
+        "https_proxy",
+        "http_proxy",
+        "all_proxy",
+    ] {
+        cmd.env(var, DEAD_PROXY);
+    }
+    cmd.env("NO_PROXY", "127.0.0.1,localhost")
+        .env("no_proxy", "127.0.0.1,localhost");
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut dirs = vec![agents_dir().join("node_modules/.bin")];
+    dirs.extend(std::env::split_paths(&path));
+    cmd.env("PATH", std::env::join_paths(dirs).expect("PATH"));
+    cmd.current_dir(workdir).env("PWD", workdir);
+}
+
+/// Codex CLI: a private CODEX_HOME whose provider is the fake model at
+/// `base_url` (ending in /v1), with `workdir` trusted (unless `trusted` is
+/// false) and a status line that shows the token figure goalie reads.
+pub fn codex(cmd: &mut Command, home: &Path, base_url: &str, workdir: &Path, trusted: bool) {
+    std::fs::create_dir_all(home).expect("codex home");
+    let trust = if trusted {
+        format!(
+            "[projects.\"{}\"]\ntrust_level = \"trusted\"\n",
+            workdir.display()
+        )
+    } else {
+        String::new()
+    };
+    let config = format!(
+        r#"model = "fake-model"
+model_provider = "fake"
+approval_policy = "never"
+sandbox_mode = "workspace-write"
+check_for_update_on_startup = false
+
+[model_providers.fake]
+name = "fake"
+base_url = "{base_url}"
+env_key = "FAKE_MODEL_API_KEY"
+wire_api = "responses"
+
+[analytics]
+enabled = false
+
+# The plugin feature looks up github.com and chatgpt.com in the background.
+[features]
+plugins = false
+
+[tui]
+screen_reader_detection_done = true
+status_line = ["model-with-reasoning", "run-state", "context-remaining", "used-tokens"]
+
+{trust}"#
+    );
+    std::fs::write(home.join("config.toml"), config).expect("config.toml");
+    cmd.env("CODEX_HOME", home)
+        .env("FAKE_MODEL_API_KEY", "fake-key");
+}
+
+/// The fake API key handed to Claude Code; its last 20 characters are pre-approved.
+pub const CLAUDE_KEY: &str = "sk-ant-fake-0000000000-goalie-test-key";
+
+/// Claude Code: a private config dir with onboarding done, the key approved,
+/// `workdir` trusted and the permission-bypass confirmation skipped; the
+/// environment that sends it to the fake model at `base_url`.
+pub fn claude(cmd: &mut Command, config_dir: &Path, base_url: &str, workdir: &Path) {
+    std::fs::create_dir_all(config_dir).expect("claude config dir");
+    let tail = &CLAUDE_KEY[CLAUDE_KEY.len() - 20..];
+    let mut projects = serde_json::Map::new();
+    projects.insert(
+        workdir.display().to_string(),
+        serde_json::json!({ "hasTrustDialogAccepted": true, "allowedTools": [] }),
+    );
+    let state = serde_json::json!({
+        "hasCompletedOnboarding": true,
+        "theme": "dark",
+        "customApiKeyResponses": { "approved": [tail], "rejected": [] },
+        "projects": projects,
+    });
+    std::fs::write(config_dir.join(".claude.json"), state.to_string()).expect(".claude.json");
+    std::fs::write(
+        config_dir.join("settings.json"),
+        r#"{"skipDangerousModePermissionPrompt": true}"#,
+    )
+    .expect("settings.json");
+    cmd.env("CLAUDE_CONFIG_DIR", config_dir)
+        .env("ANTHROPIC_BASE_URL", base_url)
+        .env("ANTHROPIC_API_KEY", CLAUDE_KEY)
+        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+        .env("DISABLE_AUTOUPDATER", "1")
+        // Otherwise the TUI clones the official plugin marketplace over ssh.
+        .env("CLAUDE_CODE_DISABLE_OFFICIAL_MARKETPLACE_AUTOINSTALL", "1")
+        // Root may bypass permissions only inside a declared sandbox.
+        .env("IS_SANDBOX", "1");
+}
