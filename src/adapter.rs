@@ -34,6 +34,9 @@ pub struct Adapter {
     /// stand for goalie's executable, the goal's id and the database path.
     /// Empty: the agent has no MCP, and claims come through the text channel only.
     pub mcp_args: Vec<String>,
+    /// The arguments that start the agent again in its last conversation in the
+    /// working directory (`goalie resume`), instead of `args`; none if it cannot.
+    pub resume_args: Option<Vec<String>>,
     pub env: BTreeMap<String, String>,
     pub submit: Submit,
     pub screen: ScreenRules,
@@ -160,6 +163,7 @@ struct AdapterFile {
     args: Vec<String>,
     #[serde(default)]
     mcp_args: Vec<String>,
+    resume_args: Option<Vec<String>>,
     #[serde(default)]
     env: BTreeMap<String, String>,
     #[serde(default)]
@@ -337,6 +341,7 @@ impl Adapter {
             command: file.command,
             args: file.args,
             mcp_args: file.mcp_args,
+            resume_args: file.resume_args,
             env: file.env,
             submit: Submit {
                 bracketed_paste: file.submit.bracketed_paste,
@@ -394,12 +399,22 @@ impl Adapter {
 
     /// The default arguments, with `{goalie}` replaced by `goalie_exe`.
     pub fn launch_args(&self, goalie_exe: &Path) -> Vec<String> {
-        let exe = goalie_exe.to_string_lossy();
-        self.args
-            .iter()
-            .map(|arg| arg.replace("{goalie}", &exe))
-            .collect()
+        expand(&self.args, goalie_exe)
     }
+
+    /// The arguments that resume the agent's last conversation, if it has them.
+    pub fn resume_launch_args(&self, goalie_exe: &Path) -> Option<Vec<String>> {
+        self.resume_args
+            .as_ref()
+            .map(|args| expand(args, goalie_exe))
+    }
+}
+
+fn expand(args: &[String], goalie_exe: &Path) -> Vec<String> {
+    let exe = goalie_exe.to_string_lossy();
+    args.iter()
+        .map(|arg| arg.replace("{goalie}", &exe))
+        .collect()
 }
 
 impl Adapter {
@@ -557,5 +572,23 @@ mod tests {
         let adapter = Adapter::named("codex", Some(dir.path())).unwrap();
         assert_eq!(adapter.command, "my-codex");
         assert_eq!(adapter.submit.pause_ms, 250);
+    }
+
+    #[test]
+    fn resume_args_are_optional() {
+        let exe = Path::new("/bin/goalie");
+        let sim = Adapter::named("sim", None).unwrap();
+        assert_eq!(sim.resume_launch_args(exe), None);
+        let claude = Adapter::named("claude", None).unwrap();
+        assert_eq!(
+            claude.resume_launch_args(exe),
+            Some(vec!["--continue".to_string()])
+        );
+        let text = "name: x\ncommand: y\nresume_args: ['{goalie}', resume]\nscreen:\n  busy: [a]\n  idle: [b]\n";
+        let adapter = Adapter::from_yaml(text, &origin()).unwrap();
+        assert_eq!(
+            adapter.resume_launch_args(exe),
+            Some(vec!["/bin/goalie".to_string(), "resume".to_string()])
+        );
     }
 }

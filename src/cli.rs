@@ -6,8 +6,11 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::adapter::Adapter;
+use crate::config_file::ConfigFile;
 use crate::error::Error;
 use crate::exit_code;
+use crate::goal_change::{GoalChange, Status};
+use crate::goal_commands;
 use crate::goal_spec::{self, GoalSpec};
 use crate::ledger;
 use crate::prompts::Prompts;
@@ -41,7 +44,7 @@ pub enum Command {
     Run(RunArgs),
     /// The same loop on goalie's built-in simulated agent: no API key, no network.
     Demo(DemoArgs),
-    /// Show one goal (the latest if none is named).
+    /// Show one goal: the one running here, else the latest, if none is named.
     Status {
         /// A goal id or a unique prefix of one.
         goal: Option<String>,
@@ -54,7 +57,65 @@ pub enum Command {
         /// A goal id or a unique prefix of one (the latest goal if omitted).
         goal: Option<String>,
     },
-    /// List every goal, newest first.
+    /// Pause a goal: its current turn finishes, then goalie types nothing.
+    #[command(after_help = GOAL_HELP)]
+    Pause {
+        /// A goal id or a unique prefix [default: the goal running here].
+        goal: Option<String>,
+    },
+    /// Resume a paused goal; one whose supervisor is gone starts its agent again, here.
+    #[command(after_help = GOAL_HELP)]
+    Resume {
+        /// A goal id or a unique prefix [default: the goal running here].
+        goal: Option<String>,
+        /// Print progress lines instead of showing the agent's screen.
+        #[arg(long)]
+        headless: bool,
+        /// Run this shell command for every event, with the event as JSON on stdin.
+        #[arg(long, value_name = "CMD")]
+        on_event: Option<String>,
+    },
+    /// Clear a goal: stop its agent; the goal ends `cleared` (the ledger keeps it).
+    #[command(after_help = GOAL_HELP)]
+    Clear {
+        /// A goal id or a unique prefix [default: the goal running here].
+        goal: Option<String>,
+    },
+    /// Change a goal's objective ($VISUAL or $EDITOR, or --objective); the next
+    /// prompt tells the agent what changed.
+    #[command(after_help = GOAL_HELP)]
+    Edit {
+        /// A goal id or a unique prefix [default: the goal running here].
+        goal: Option<String>,
+        /// The new objective, instead of opening an editor.
+        #[arg(long, value_name = "TEXT")]
+        objective: Option<String>,
+    },
+    /// Change a goal's limits; raising one re-opens a budget-limited goal.
+    #[command(after_help = BUDGET_HELP)]
+    Budget {
+        /// A goal id or a unique prefix [default: the goal running here].
+        goal: Option<String>,
+        /// The turn limit, or `none`.
+        #[arg(long, value_name = "N|none", value_parser = parse_turn_limit)]
+        max_turns: Option<Limit<u32>>,
+        /// The time limit (e.g. 90m, 4h), or `none`.
+        #[arg(long, value_name = "DURATION|none", value_parser = parse_time_limit)]
+        max_time: Option<Limit<u64>>,
+        /// The token budget (e.g. 200k, 1.5M), or `none`.
+        #[arg(long, value_name = "TOKENS|none", value_parser = parse_token_limit)]
+        budget_tokens: Option<Limit<u64>>,
+    },
+    /// Stream a running goal's events, one line each, until its run ends.
+    #[command(after_help = GOAL_HELP)]
+    Watch {
+        /// A goal id or a unique prefix [default: the goal running here].
+        goal: Option<String>,
+        /// Print each notification as a JSON line (the control protocol's own).
+        #[arg(long)]
+        json: bool,
+    },
+    /// List every goal, newest first, with its state and whether it runs.
     Ls {
         /// Print JSON.
         #[arg(long)]
@@ -87,6 +148,23 @@ pub enum Command {
     },
 }
 
+const GOAL_HELP: &str = "\
+GOAL is a goal id or a unique prefix of one; without it, the one goal whose
+supervisor runs in the current directory. A running goal is changed through its
+supervisor; otherwise the database is changed directly.
+
+Exit codes: 0 done (or nothing to do, e.g. pausing a paused goal), 2 bad usage or
+no such goal, 6 refused by the goal's state (nothing was changed).";
+
+const BUDGET_HELP: &str = "\
+Examples:
+  goalie budget --max-turns 40            # the goal running here
+  goalie budget 7jpe --budget-tokens 500k --max-time none
+
+A limit at or below what the goal has already used is refused (exit 6).
+Raising a limit re-opens a budget-limited goal: a running one continues after its
+wrap-up turn; otherwise `goalie resume GOAL` continues it.";
+
 const RUN_HELP: &str = "\
 Examples:
   goalie run --agent codex \"Migrate src/models to pydantic v2; pytest and mypy pass\"
@@ -117,7 +195,15 @@ pub struct LimitArgs {
     /// The agent's working directory [default: the current directory].
     #[arg(long, value_name = "DIR")]
     pub workdir: Option<PathBuf>,
+    /// Run this shell command for every event, with the event as JSON on stdin
+    /// [default: `on_event` in $GOALIE_CONFIG_DIR/config.yaml].
+    #[arg(long, value_name = "CMD")]
+    pub on_event: Option<String>,
 }
+
+/// A limit given on the command line: a value, or `none` to remove it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit<T>(pub Option<T>);
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -223,7 +309,38 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
             }
             run_goal(adapter, args.objective, None, &args.limits, agent_args, db)
         }
-        Command::Status { goal, json } => status::show(&db, goal.as_deref(), json),
+        Command::Status { goal, json } => goal_commands::status(&db, goal.as_deref(), json),
+        Command::Pause { goal } => {
+            goal_commands::change(&db, goal.as_deref(), GoalChange::status(Status::Paused))
+        }
+        Command::Resume {
+            goal,
+            headless,
+            on_event,
+        } => goal_commands::resume(&db, goal.as_deref(), headless, on_event),
+        Command::Clear { goal } => goal_commands::clear(&db, goal.as_deref()),
+        Command::Edit { goal, objective } => goal_commands::edit(&db, goal.as_deref(), objective),
+        Command::Budget {
+            goal,
+            max_turns,
+            max_time,
+            budget_tokens,
+        } => {
+            if max_turns.is_none() && max_time.is_none() && budget_tokens.is_none() {
+                return Err(Error::Usage(
+                    "give --max-turns, --max-time or --budget-tokens (`none` removes a limit)"
+                        .into(),
+                ));
+            }
+            let change = GoalChange {
+                max_turns: max_turns.map(|limit| limit.0),
+                max_time_ms: max_time.map(|limit| limit.0),
+                budget_tokens: budget_tokens.map(|limit| limit.0),
+                ..GoalChange::default()
+            };
+            goal_commands::change(&db, goal.as_deref(), change)
+        }
+        Command::Watch { goal, json } => goal_commands::watch(&db, goal.as_deref(), json),
         Command::Ls { json } => status::list(&db, json),
         Command::Check { file } => check_spec(&file),
         Command::Report { goal } => crate::report::show(&db, goal.as_deref()),
@@ -305,7 +422,12 @@ fn run_goal(
             workdir.display()
         )));
     }
-    let prompts = Prompts::load(config_dir().map(|dir| dir.join("prompts")).as_deref())?;
+    let config = config_dir();
+    let prompts = Prompts::load(config.as_ref().map(|dir| dir.join("prompts")).as_deref())?;
+    let on_event = match &limits.on_event {
+        Some(command) => Some(command.clone()),
+        None => ConfigFile::load(config.as_deref())?.on_event,
+    };
     let max_time_ms = limits
         .max_time
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
@@ -325,6 +447,8 @@ fn run_goal(
         db,
         user_quiet_ms: 3000,
         wrap_up_grace_ms: 10 * 60 * 1000,
+        resume: None,
+        on_event,
     })
 }
 
@@ -347,6 +471,35 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         return Err("must be more than zero".into());
     }
     Ok(duration)
+}
+
+fn parse_limit<T>(
+    text: &str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<Limit<T>, String> {
+    if text == "none" {
+        Ok(Limit(None))
+    } else {
+        parse(text).map(|value| Limit(Some(value)))
+    }
+}
+
+fn parse_turn_limit(text: &str) -> Result<Limit<u32>, String> {
+    parse_limit(text, |text| match text.parse::<u32>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err("expected a whole number or `none`".into()),
+    })
+}
+
+fn parse_time_limit(text: &str) -> Result<Limit<u64>, String> {
+    parse_limit(text, |text| {
+        parse_duration(text).map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    })
+}
+
+fn parse_token_limit(text: &str) -> Result<Limit<u64>, String> {
+    parse_limit(text, parse_tokens)
 }
 
 fn parse_tokens(text: &str) -> Result<u64, String> {
@@ -393,6 +546,25 @@ mod tests {
     }
 
     #[test]
+    fn budget_limits_take_a_value_or_none() {
+        assert_eq!(parse_turn_limit("5"), Ok(Limit(Some(5))));
+        assert_eq!(parse_turn_limit("none"), Ok(Limit(None)));
+        assert!(parse_turn_limit("0").is_err());
+        assert_eq!(parse_time_limit("2m"), Ok(Limit(Some(120_000))));
+        assert_eq!(parse_token_limit("1.5k"), Ok(Limit(Some(1500))));
+        let cli = Cli::try_parse_from(["goalie", "budget", "ab", "--max-turns", "none"]).unwrap();
+        match cli.command {
+            Command::Budget {
+                goal, max_turns, ..
+            } => {
+                assert_eq!(goal.as_deref(), Some("ab"));
+                assert_eq!(max_turns, Some(Limit(None)));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn run_needs_an_agent() {
         let err = Cli::try_parse_from(["goalie", "run", "fix"]).unwrap_err();
         assert!(err.to_string().contains("--agent"), "{err}");
@@ -403,5 +575,6 @@ mod tests {
         let help = Cli::command().render_long_help().to_string();
         assert!(help.contains("Exit codes:"));
         assert!(help.contains("3        budget-limited"));
+        assert!(help.contains("6        refused"));
     }
 }

@@ -2,7 +2,10 @@
 
 use crate::adapter::AdapterError;
 use crate::agent_process::SpawnError;
+use crate::config_file::ConfigError;
+use crate::control::ControlError;
 use crate::exit_code;
+use crate::goal_change::Refusal;
 use crate::goal_spec::SpecError;
 use crate::ledger::LedgerError;
 use crate::prompts::PromptError;
@@ -24,6 +27,13 @@ pub enum Error {
     Spawn(#[from] SpawnError),
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+    #[error(transparent)]
+    Control(#[from] ControlError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A control command the goal's state does not allow.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -49,13 +59,17 @@ impl Error {
             | Error::Scenario(_)
             | Error::Spec(
                 SpecError::Invalid(_) | SpecError::Read { .. } | SpecError::Exists { .. },
-            ) => exit_code::USAGE,
+            )
+            | Error::Config(_) => exit_code::USAGE,
             Error::Spawn(SpawnError::NotFound { .. }) => exit_code::USAGE,
             Error::Ledger(LedgerError::NotFound(_) | LedgerError::Ambiguous { .. })
             | Error::Ledger(LedgerError::Empty(_)) => exit_code::USAGE,
-            Error::Spawn(_) | Error::Ledger(_) | Error::Io { .. } | Error::Spec(_) => {
-                exit_code::INTERNAL
-            }
+            Error::Refused(_) => exit_code::REFUSED,
+            Error::Spawn(_)
+            | Error::Ledger(_)
+            | Error::Control(_)
+            | Error::Io { .. }
+            | Error::Spec(_) => exit_code::INTERNAL,
         }
     }
 

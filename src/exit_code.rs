@@ -12,8 +12,11 @@ pub const USAGE: i32 = 2;
 pub const BUDGET_LIMITED: i32 = 3;
 /// The goal ended unmet (the agent reported it blocked).
 pub const UNMET: i32 = 4;
-/// The goal is paused: stopped by the user, or the agent exited before the goal ended.
+/// The goal is paused or cleared: stopped by the user, or the agent exited before the goal ended.
 pub const PAUSED: i32 = 5;
+/// A control command (pause, resume, clear, edit, budget, watch) was refused:
+/// the goal's state does not allow it, or a budget is below what is already used.
+pub const REFUSED: i32 = 6;
 
 /// Exit code for a process ended by signal `n`, as shells report it.
 pub fn for_signal(signal: i32) -> i32 {
@@ -26,7 +29,7 @@ pub fn for_state(state: GoalState) -> i32 {
         GoalState::Achieved => ACHIEVED,
         GoalState::BudgetLimited => BUDGET_LIMITED,
         GoalState::Unmet => UNMET,
-        GoalState::Paused | GoalState::Pursuing => PAUSED,
+        GoalState::Paused | GoalState::Pursuing | GoalState::Cleared => PAUSED,
     }
 }
 
@@ -38,5 +41,7 @@ Exit codes:
   2        bad usage or a bad input file (adapter, template, scenario)
   3        budget-limited: a turn, time or token limit was reached
   4        unmet: the agent reported the goal blocked
-  5        paused: stopped by the user, or the agent exited before the goal ended
+  5        paused or cleared: stopped by the user, or the agent exited before the goal ended
+  6        refused: the goal's state does not allow the command (resuming an achieved
+           goal, a budget below what is already used); nothing was changed
   128+n    goalie was stopped by signal n (the goal is left paused)";

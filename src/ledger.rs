@@ -9,6 +9,7 @@ use rusqlite_migration::{M, Migrations};
 use serde::Serialize;
 
 use crate::lifecycle::GoalState;
+use crate::supervisor::Limits;
 
 const MIGRATIONS: &[&str] = &[
     // 1: goals and their events.
@@ -46,6 +47,8 @@ const MIGRATIONS: &[&str] = &[
         BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;",
     // 2: the goal spec (JSON of `goal_spec::GoalSpec`), when the goal was started from one.
     "ALTER TABLE goals ADD COLUMN spec TEXT;",
+    // 3: where a running goal's supervisor listens (its control socket).
+    "ALTER TABLE goals ADD COLUMN control_socket TEXT;",
 ];
 
 /// A problem with the database.
@@ -89,6 +92,8 @@ pub struct Goal {
     pub end_reason: Option<String>,
     pub supervisor_pid: Option<u32>,
     pub agent_pid: Option<u32>,
+    /// The running supervisor's control socket.
+    pub control_socket: Option<String>,
 }
 
 /// What `create_goal` needs.
@@ -104,7 +109,7 @@ pub struct NewGoal {
 }
 
 /// One ledger row.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Entry {
     pub seq: i64,
     pub goal_id: String,
@@ -113,10 +118,15 @@ pub struct Entry {
     pub data: serde_json::Value,
 }
 
+/// Told of every row appended through a [`Ledger`].
+type Observer = Box<dyn Fn(&Entry)>;
+
 /// The open database.
 pub struct Ledger {
     conn: Connection,
     path: PathBuf,
+    /// Told of every row appended through this handle.
+    observer: Option<Observer>,
 }
 
 impl Ledger {
@@ -137,12 +147,21 @@ impl Ledger {
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(|err| fail(Box::new(err)))?;
         let migrations = Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect());
-        migrations
-            .to_latest(&mut conn)
-            .map_err(|err| fail(Box::new(err)))?;
+        // The schema version is read outside the migration's transaction, so two
+        // goalies opening a new database at once can both try to migrate it; the
+        // one that loses finds the other's work done when it looks again.
+        let mut attempts = 0;
+        while let Err(err) = migrations.to_latest(&mut conn) {
+            attempts += 1;
+            if attempts > 3 {
+                return Err(fail(Box::new(err)));
+            }
+            std::thread::sleep(Duration::from_millis(20 * attempts));
+        }
         Ok(Ledger {
             conn,
             path: path.to_path_buf(),
+            observer: None,
         })
     }
 
@@ -192,16 +211,42 @@ impl Ledger {
         self.goal(&id)
     }
 
-    /// Appends a ledger row.
+    /// Appends a ledger row and tells the observer.
     pub fn append(
         &self,
         goal_id: &str,
         kind: &str,
         data: &serde_json::Value,
-    ) -> Result<(), LedgerError> {
+    ) -> Result<Entry, LedgerError> {
+        let at = now();
         self.conn.execute(
             "INSERT INTO events (goal_id, at, kind, data) VALUES (?1, ?2, ?3, ?4)",
-            params![goal_id, now(), kind, data.to_string()],
+            params![goal_id, at, kind, data.to_string()],
+        )?;
+        let entry = Entry {
+            seq: self.conn.last_insert_rowid(),
+            goal_id: goal_id.to_string(),
+            at,
+            kind: kind.to_string(),
+            data: data.clone(),
+        };
+        if let Some(observer) = &self.observer {
+            observer(&entry);
+        }
+        Ok(entry)
+    }
+
+    /// Calls `observer` with every row appended from now on (the control
+    /// socket's `event` notifications, the `--on-event` hook).
+    pub fn set_observer(&mut self, observer: impl Fn(&Entry) + 'static) {
+        self.observer = Some(Box::new(observer));
+    }
+
+    /// Records where the running supervisor listens.
+    pub fn set_control_socket(&self, goal_id: &str, path: &Path) -> Result<(), LedgerError> {
+        self.conn.execute(
+            "UPDATE goals SET control_socket = ?2 WHERE id = ?1",
+            params![goal_id, path.to_string_lossy()],
         )?;
         Ok(())
     }
@@ -248,10 +293,32 @@ impl Ledger {
         Ok(())
     }
 
+    pub fn set_objective(&self, goal_id: &str, objective: &str) -> Result<(), LedgerError> {
+        self.conn.execute(
+            "UPDATE goals SET objective = ?2 WHERE id = ?1",
+            params![goal_id, objective],
+        )?;
+        Ok(())
+    }
+
+    pub fn set_limits(&self, goal_id: &str, limits: &Limits) -> Result<(), LedgerError> {
+        self.conn.execute(
+            "UPDATE goals SET max_turns = ?2, max_time_ms = ?3, budget_tokens = ?4 WHERE id = ?1",
+            params![
+                goal_id,
+                limits.max_turns,
+                limits.max_time_ms.map(clamp_i64),
+                limits.budget_tokens.map(clamp_i64)
+            ],
+        )?;
+        Ok(())
+    }
+
     /// Marks the end of a supervised run.
     pub fn set_ended(&self, goal_id: &str, reason: &str) -> Result<(), LedgerError> {
         self.conn.execute(
-            "UPDATE goals SET ended_at = ?2, end_reason = ?3, supervisor_pid = NULL, agent_pid = NULL
+            "UPDATE goals SET ended_at = ?2, end_reason = ?3, supervisor_pid = NULL, agent_pid = NULL,
+                control_socket = NULL
              WHERE id = ?1",
             params![goal_id, now(), reason],
         )?;
@@ -366,7 +433,7 @@ fn entry_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
 
 const GOAL_COLUMNS: &str = "id, objective, agent, workdir, state, claim_code, max_turns,
     max_time_ms, budget_tokens, turns, tokens_used, time_used_ms, created_at, started_at,
-    ended_at, end_reason, supervisor_pid, agent_pid";
+    ended_at, end_reason, supervisor_pid, agent_pid, control_socket";
 
 fn goal_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Goal> {
     let state: String = row.get(4)?;
@@ -399,6 +466,7 @@ fn goal_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Goal> {
         end_reason: row.get(15)?,
         supervisor_pid: row.get(16)?,
         agent_pid: row.get(17)?,
+        control_socket: row.get(18)?,
     })
 }
 
@@ -463,6 +531,7 @@ mod tests {
         assert!(again.ended_at.is_some());
         let entries = ledger.entries(&goal.id).unwrap();
         assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].kind, "turn_ended");
         assert_eq!(entries[0].data["turn"], 1);
         let update = ledger.conn.execute("UPDATE events SET kind = 'x'", []);
         assert!(update.unwrap_err().to_string().contains("append-only"));
@@ -518,6 +587,52 @@ mod tests {
         ));
         assert_eq!(ledger.goals().unwrap().len(), 2);
         let _ = b;
+    }
+
+    #[test]
+    fn the_observer_sees_every_appended_row_and_the_socket_is_forgotten_at_the_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(&dir.path().join("g.db")).unwrap();
+        let goal = ledger.create_goal(&new_goal()).unwrap();
+        let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let sink = seen.clone();
+        ledger.set_observer(move |entry| sink.borrow_mut().push(entry.clone()));
+        let first = ledger
+            .append(&goal.id, "a", &serde_json::json!({}))
+            .unwrap();
+        ledger
+            .append(&goal.id, "b", &serde_json::json!({"x": 1}))
+            .unwrap();
+        let seen = seen.borrow();
+        assert_eq!(seen.len(), 2);
+        assert_eq!(seen[0], first);
+        assert_eq!(seen[1].seq, first.seq + 1);
+        assert_eq!(ledger.entries(&goal.id).unwrap(), *seen);
+
+        ledger
+            .set_control_socket(&goal.id, Path::new("/run/g.sock"))
+            .unwrap();
+        assert_eq!(
+            ledger.goal(&goal.id).unwrap().control_socket.as_deref(),
+            Some("/run/g.sock")
+        );
+        ledger.set_ended(&goal.id, "done").unwrap();
+        assert_eq!(ledger.goal(&goal.id).unwrap().control_socket, None);
+    }
+
+    #[test]
+    fn many_processes_may_create_the_database_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new.db");
+        let opened: Vec<_> = (0..8)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || Ledger::open(&path).map(|_| ()))
+            })
+            .collect();
+        for handle in opened {
+            handle.join().unwrap().unwrap();
+        }
     }
 
     #[test]

@@ -14,8 +14,14 @@ pub mod claim;
 pub mod claim_block;
 pub mod claim_inbox;
 pub mod cli;
+pub mod config_file;
+pub mod control;
 pub mod error;
+pub mod event_hooks;
 pub mod exit_code;
+pub mod goal_change;
+pub mod goal_commands;
+pub mod goal_selector;
 pub mod goal_spec;
 pub mod ledger;
 pub mod lifecycle;
@@ -33,6 +39,7 @@ pub mod sim;
 pub mod source_location;
 pub mod status;
 pub mod supervisor;
+pub mod takeover;
 pub mod terminal;
 
 /// Parses the command line and runs it; returns the exit code.

@@ -21,6 +21,8 @@ pub enum GoalState {
     Unmet,
     /// A turn, time or token limit was reached. Raising the limit re-opens it.
     BudgetLimited,
+    /// The user cleared it: the agent was stopped and nothing more happens. Final.
+    Cleared,
 }
 
 impl GoalState {
@@ -32,6 +34,7 @@ impl GoalState {
             GoalState::Achieved => "achieved",
             GoalState::Unmet => "unmet",
             GoalState::BudgetLimited => "budget-limited",
+            GoalState::Cleared => "cleared",
         }
     }
 
@@ -43,6 +46,7 @@ impl GoalState {
             GoalState::Achieved,
             GoalState::Unmet,
             GoalState::BudgetLimited,
+            GoalState::Cleared,
         ]
         .into_iter()
         .find(|state| state.as_str() == name)
@@ -50,7 +54,10 @@ impl GoalState {
 
     /// Whether no further work happens in this state without the user.
     pub fn is_final(self) -> bool {
-        matches!(self, GoalState::Achieved | GoalState::Unmet)
+        matches!(
+            self,
+            GoalState::Achieved | GoalState::Unmet | GoalState::Cleared
+        )
     }
 }
 
@@ -99,7 +106,8 @@ pub struct TransitionError {
 /// - the agent can only end a pursued goal, as achieved or unmet (never pause,
 ///   resume or re-open anything);
 /// - the runtime limits a pursued goal, and pauses one whose agent is gone;
-/// - achieved and unmet are final.
+/// - the user clears any goal that has not ended (the ledger keeps it);
+/// - achieved, unmet and cleared are final.
 pub fn check(from: GoalState, to: GoalState, actor: Actor) -> Result<(), TransitionError> {
     use Actor::*;
     use GoalState::*;
@@ -109,6 +117,7 @@ pub fn check(from: GoalState, to: GoalState, actor: Actor) -> Result<(), Transit
         (Pursuing, Achieved) | (Pursuing, Unmet) => actor == Agent,
         (Pursuing, BudgetLimited) => actor == Runtime,
         (BudgetLimited, Pursuing) => actor == User,
+        (Pursuing | Paused | BudgetLimited, Cleared) => actor == User,
         _ => false,
     };
     if allowed {
@@ -124,7 +133,7 @@ mod tests {
     use Actor::*;
     use GoalState::*;
 
-    const STATES: [GoalState; 5] = [Pursuing, Paused, Achieved, Unmet, BudgetLimited];
+    const STATES: [GoalState; 6] = [Pursuing, Paused, Achieved, Unmet, BudgetLimited, Cleared];
     const ACTORS: [Actor; 3] = [User, Agent, Runtime];
 
     #[test]
@@ -137,6 +146,9 @@ mod tests {
             (Pursuing, Unmet, Agent),
             (Pursuing, BudgetLimited, Runtime),
             (BudgetLimited, Pursuing, User),
+            (Pursuing, Cleared, User),
+            (Paused, Cleared, User),
+            (BudgetLimited, Cleared, User),
         ];
         for from in STATES {
             for to in STATES {
@@ -156,7 +168,7 @@ mod tests {
     #[test]
     fn the_agent_can_never_pause_resume_or_reopen() {
         for from in STATES {
-            for to in [Paused, Pursuing, BudgetLimited] {
+            for to in [Paused, Pursuing, BudgetLimited, Cleared] {
                 assert!(check(from, to, Agent).is_err());
             }
         }
@@ -164,7 +176,7 @@ mod tests {
 
     #[test]
     fn final_states_stay_final() {
-        for from in [Achieved, Unmet] {
+        for from in [Achieved, Unmet, Cleared] {
             assert!(from.is_final());
             for to in STATES {
                 for actor in ACTORS {

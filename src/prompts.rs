@@ -22,6 +22,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "budget_limit.md",
         include_str!("../prompts/budget_limit.md"),
     ),
+    (
+        "objective_updated.md",
+        include_str!("../prompts/objective_updated.md"),
+    ),
     ("_objective.md", include_str!("../prompts/_objective.md")),
     ("_budget.md", include_str!("../prompts/_budget.md")),
     ("_audit.md", include_str!("../prompts/_audit.md")),
@@ -43,14 +47,17 @@ pub enum PromptKind {
     BudgetLimit,
     /// After a completion claim failed goalie's audit: why, and go on.
     ClaimRejected,
+    /// The first prompt after the user changed the objective.
+    ObjectiveUpdated,
 }
 
 impl PromptKind {
-    pub const ALL: [PromptKind; 4] = [
+    pub const ALL: [PromptKind; 5] = [
         PromptKind::Start,
         PromptKind::Continuation,
         PromptKind::BudgetLimit,
         PromptKind::ClaimRejected,
+        PromptKind::ObjectiveUpdated,
     ];
 
     /// The template file that renders it.
@@ -60,6 +67,7 @@ impl PromptKind {
             PromptKind::Continuation => "continuation.md",
             PromptKind::BudgetLimit => "budget_limit.md",
             PromptKind::ClaimRejected => "claim_rejected.md",
+            PromptKind::ObjectiveUpdated => "objective_updated.md",
         }
     }
 
@@ -70,6 +78,7 @@ impl PromptKind {
             PromptKind::Continuation => "continuation",
             PromptKind::BudgetLimit => "budget_limit",
             PromptKind::ClaimRejected => "claim_rejected",
+            PromptKind::ObjectiveUpdated => "objective_updated",
         }
     }
 }
@@ -99,6 +108,8 @@ pub struct PromptVars {
     pub rejection_reasons: Vec<String>,
     /// A line for the continuation prompt (e.g. a blocker was noted).
     pub notice: Option<String>,
+    /// For the objective-updated prompt: the objective the agent worked on until now.
+    pub previous_objective: Option<String>,
 }
 
 impl PromptVars {
@@ -123,6 +134,7 @@ impl PromptVars {
             mcp: true,
             rejection_reasons: vec!["`cargo test` exited with status 101".into()],
             notice: Some("goalie noted the blocker (1 of 3 reports).".into()),
+            previous_objective: Some("Make the old tests pass".into()),
         }
     }
 }
@@ -308,6 +320,25 @@ mod tests {
             .unwrap();
         assert!(text.contains("turn limit has been reached"));
         assert!(text.contains("what remains to be done"));
+    }
+
+    #[test]
+    fn the_objective_updated_prompt_says_what_changed_and_to_drop_old_work() {
+        let prompts = Prompts::load(None).unwrap();
+        let mut vars = PromptVars::sample();
+        vars.objective = "Ship the <new> parser".into();
+        let text = prompts.render(PromptKind::ObjectiveUpdated, &vars).unwrap();
+        assert!(text.starts_with("[goalie] The user changed the goal's objective."));
+        assert!(text.contains(
+            "<untrusted_previous_objective>\nMake the old tests pass\n</untrusted_previous_objective>"
+        ));
+        assert!(
+            text.contains(
+                "<untrusted_objective>\nShip the &lt;new> parser\n</untrusted_objective>"
+            )
+        );
+        assert!(text.contains("Drop work that served only the old objective"));
+        assert!(text.contains("This turn's claim nonce: abcd1234ef"));
     }
 
     #[test]

@@ -16,9 +16,14 @@ use crate::audit;
 use crate::auditor::Auditor;
 use crate::claim::{Channel, Claim, new_claim_code};
 use crate::claim_inbox::ClaimInbox;
+use crate::control::protocol::{self as control_protocol, ENDED, REFUSED};
+use crate::control::{ControlServer, GoalSnapshot, Method, Notifier, RpcError, socket_dir};
 use crate::error::Error;
+use crate::event_hooks::EventHook;
+use crate::goal_change::UserCommand;
 use crate::goal_spec::GoalSpec;
-use crate::ledger::{Ledger, NewGoal};
+use crate::ledger::{Goal, Ledger, NewGoal};
+use crate::lifecycle::GoalState;
 use crate::observer::Observer;
 use crate::prompts::{PromptKind, Prompts};
 use crate::screen::Screen;
@@ -26,6 +31,7 @@ use crate::session_tail::{self, SessionTail};
 use crate::supervisor::{
     Action, Config, DialogRule, Event, Limits, Progress, Supervisor, format_duration,
 };
+use crate::takeover::ChordFilter;
 use crate::terminal::{self, RawMode};
 
 /// Size of the agent's screen when no terminal gives one.
@@ -52,6 +58,20 @@ pub struct RunSpec {
     pub db: PathBuf,
     pub user_quiet_ms: u64,
     pub wrap_up_grace_ms: u64,
+    /// Continue this existing goal instead of creating one (`goalie resume`).
+    pub resume: Option<Resumed>,
+    /// `--on-event CMD`: run for every ledger row.
+    pub on_event: Option<String>,
+}
+
+/// How an existing goal continues.
+#[derive(Debug, Clone)]
+pub struct Resumed {
+    pub goal_id: String,
+    /// `Continuation` when the agent resumes its conversation, else `Start`.
+    pub first_prompt: PromptKind,
+    /// The objective the agent last heard, if the user changed it since.
+    pub objective_changed_from: Option<String>,
 }
 
 /// Runs one goal to its end; returns the exit code.
@@ -68,7 +88,13 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
     let exe =
         std::env::current_exe().map_err(|err| Error::io("cannot find goalie's own path", err))?;
     let program = agent_process::resolve(&spec.adapter.program(&exe), &spec.workdir)?;
-    let mut args = spec.adapter.launch_args(&exe);
+    let mut args = match &spec.resume {
+        Some(resumed) if resumed.first_prompt != PromptKind::Start => spec
+            .adapter
+            .resume_launch_args(&exe)
+            .unwrap_or_else(|| spec.adapter.launch_args(&exe)),
+        _ => spec.adapter.launch_args(&exe),
+    };
     let interactive = !spec.headless;
     let (rows, cols) = if interactive {
         terminal::size().unwrap_or((24, 80))
@@ -76,9 +102,107 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
         HEADLESS_SIZE
     };
 
+    let sockets = socket_dir::socket_dir()?;
     // `goalie mcp` runs in the agent's working directory: it needs an absolute path.
     let db = std::path::absolute(&spec.db).unwrap_or_else(|_| spec.db.clone());
-    let ledger = Ledger::open(&db)?;
+    let mut ledger = Ledger::open(&db)?;
+    let goal = match &spec.resume {
+        None => create_goal(&ledger, &spec, interactive)?,
+        Some(resumed) => {
+            let goal = ledger.goal(&resumed.goal_id)?;
+            ledger.append(
+                &goal.id,
+                "resumed",
+                &json!({
+                    "agent": spec.adapter.name,
+                    "agent_args": spec.agent_args,
+                    "conversation": if resumed.first_prompt == PromptKind::Start { "new" } else { "resumed" },
+                    "prior": { "turns": goal.turns, "tokens_used": goal.tokens_used,
+                               "time_used_ms": goal.time_used_ms },
+                    "mode": if interactive { "interactive" } else { "headless" },
+                }),
+            )?;
+            goal
+        }
+    };
+    // The effective spec (a bare one for a plain objective) is stored with the goal
+    // (`goalie mcp` and `goalie report` read it there); a resumed goal keeps its own.
+    let goal_spec = ledger
+        .spec(&goal.id)?
+        .and_then(|stored| serde_json::from_value::<GoalSpec>(stored).ok())
+        .unwrap_or_else(|| GoalSpec::bare(&goal.objective));
+    // The protected paths' state when the goal started, which a completion claim must
+    // leave intact: hashed now for a new goal, read back from the ledger on resume.
+    let baseline = match stored_baseline(&ledger, &goal.id)? {
+        Some(baseline) => baseline,
+        None => {
+            let baseline = audit::baseline(&spec.workdir, &goal_spec.protect);
+            if !baseline.is_empty() {
+                ledger.append(&goal.id, "protect_baseline", &json!({ "paths": baseline }))?;
+            }
+            baseline
+        }
+    };
+    args.extend(spec.adapter.mcp_launch_args(&exe, &goal.id, &db));
+    args.extend(spec.agent_args.iter().cloned());
+    let mut control = match ControlServer::bind(&sockets.join(format!("{}.sock", goal.id))) {
+        Ok(control) => control,
+        Err(err) => {
+            ledger.append(
+                &goal.id,
+                "control_socket_failed",
+                &json!({ "error": err.to_string() }),
+            )?;
+            if ledger.goal(&goal.id)?.state == GoalState::Pursuing {
+                ledger.set_state(&goal.id, GoalState::Paused)?;
+            }
+            ledger.set_ended(&goal.id, &err.to_string())?;
+            return Err(err.into());
+        }
+    };
+    let hook = spec
+        .on_event
+        .clone()
+        .map(|command| EventHook::start(command, spec.workdir.clone()));
+    let notifier = control.notifier();
+    let hook_sender = hook.as_ref().map(EventHook::sender);
+    ledger.set_observer(move |entry| {
+        notifier.send("event", serde_json::to_value(entry).unwrap_or_default());
+        if let Some(hook) = &hook_sender {
+            hook.send(entry);
+        }
+    });
+    ledger.set_control_socket(&goal.id, control.path())?;
+    let outcome = supervise_goal(
+        &spec,
+        ledger,
+        goal,
+        (goal_spec, baseline),
+        &mut control,
+        program,
+        args,
+        interactive,
+        (rows, cols),
+    )
+    .await;
+    control.shutdown().await;
+    if let Some(hook) = hook {
+        hook.finish(Duration::from_secs(5));
+    }
+    outcome
+}
+
+/// The protected paths' fingerprints recorded when the goal started, if any.
+fn stored_baseline(ledger: &Ledger, goal_id: &str) -> Result<Option<audit::Baseline>, Error> {
+    Ok(ledger
+        .entries(goal_id)?
+        .into_iter()
+        .rev()
+        .find(|entry| entry.kind == "protect_baseline")
+        .and_then(|entry| serde_json::from_value(entry.data["paths"].clone()).ok()))
+}
+
+fn create_goal(ledger: &Ledger, spec: &RunSpec, interactive: bool) -> Result<Goal, Error> {
     let claim_code = new_claim_code();
     let goal = ledger.create_goal(&NewGoal {
         objective: spec.objective.clone(),
@@ -89,8 +213,6 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
         max_time_ms: spec.limits.max_time_ms,
         budget_tokens: spec.limits.budget_tokens,
     })?;
-    // The effective spec (a bare one for a plain objective) is stored with the goal:
-    // `goalie mcp` and `goalie report` read it from there.
     let goal_spec = spec
         .spec
         .clone()
@@ -112,17 +234,25 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
                 "max_time_ms": spec.limits.max_time_ms,
                 "budget_tokens": spec.limits.budget_tokens,
             },
+            "agent_args": spec.agent_args,
             "mode": if interactive { "interactive" } else { "headless" },
         }),
     )?;
-    // The protected paths' state at the start, which a completion claim must leave intact.
-    let baseline = audit::baseline(&spec.workdir, &goal_spec.protect);
-    if !baseline.is_empty() {
-        ledger.append(&goal.id, "protect_baseline", &json!({ "paths": baseline }))?;
-    }
-    args.extend(spec.adapter.mcp_launch_args(&exe, &goal.id, &db));
-    args.extend(spec.agent_args.iter().cloned());
+    Ok(goal)
+}
 
+#[allow(clippy::too_many_arguments)]
+async fn supervise_goal(
+    spec: &RunSpec,
+    ledger: Ledger,
+    goal: Goal,
+    (goal_spec, baseline): (GoalSpec, audit::Baseline),
+    control: &mut ControlServer,
+    program: PathBuf,
+    args: Vec<String>,
+    interactive: bool,
+    (rows, cols): (u16, u16),
+) -> Result<i32, Error> {
     let launch = Launch {
         program: program.clone(),
         args: args.clone(),
@@ -170,18 +300,34 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
                  "rows": rows, "cols": cols }),
     )?;
 
-    let progress = Progress::default();
     let core = Supervisor::new(Config {
-        objective: spec.objective.clone(),
-        claim_code: claim_code.clone(),
+        goal_id: goal.id.clone(),
+        objective: goal.objective.clone(),
+        claim_code: goal.claim_code.clone(),
         requirements: goal_spec.requirements(),
         verify: goal_spec.verify.iter().map(|v| v.run.clone()).collect(),
         mcp: !spec.adapter.mcp_args.is_empty(),
         timing: spec.adapter.timing,
         user_quiet_ms: spec.user_quiet_ms,
         wrap_up_grace_ms: spec.wrap_up_grace_ms,
-        limits: spec.limits,
-        prior: progress,
+        limits: Limits {
+            max_turns: goal.max_turns,
+            max_time_ms: goal.max_time_ms,
+            budget_tokens: goal.budget_tokens,
+        },
+        prior: Progress {
+            turns: goal.turns,
+            tokens_used: goal.tokens_used,
+            time_used_ms: goal.time_used_ms,
+        },
+        first_prompt: spec
+            .resume
+            .as_ref()
+            .map_or(PromptKind::Start, |resumed| resumed.first_prompt),
+        objective_changed_from: spec
+            .resume
+            .as_ref()
+            .and_then(|resumed| resumed.objective_changed_from.clone()),
         dialogs: spec
             .adapter
             .dialogs
@@ -199,7 +345,9 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
     let inbox = ClaimInbox::new(&ledger, &goal.id)?;
     let (auditor, audit_reports) = Auditor::new(goal_spec, spec.workdir.clone(), baseline);
     let mut shell = Shell {
-        spec: &spec,
+        spec,
+        notifier: control.notifier(),
+        chords: ChordFilter::default(),
         ledger,
         goal_id: goal.id.clone(),
         core,
@@ -233,7 +381,7 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
     } else {
         None
     };
-    let outcome = shell.event_loop(output, audit_reports).await;
+    let outcome = shell.event_loop(output, control, audit_reports).await;
     let agent_status = shell.agent.terminate(shell.exit.as_mut(), STOP_GRACE).await;
     if raw.is_some() {
         terminal::restore(&shell.screen.restore_sequence());
@@ -265,6 +413,10 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
 
 struct Shell<'a> {
     spec: &'a RunSpec,
+    /// The control socket's subscribers.
+    notifier: Notifier,
+    /// Takes the takeover chord out of the person's keys.
+    chords: ChordFilter,
     ledger: Ledger,
     goal_id: String,
     core: Supervisor,
@@ -293,6 +445,7 @@ impl Shell<'_> {
     async fn event_loop(
         &mut self,
         mut output: agent_process::Output,
+        control: &mut ControlServer,
         mut audit_reports: mpsc::UnboundedReceiver<audit::Report>,
     ) -> Result<(i32, String), Error> {
         let signal_err = |err| Error::io("cannot listen for signals", err);
@@ -347,10 +500,19 @@ impl Shell<'_> {
                 }
                 key = keys.recv(), if keys_open => match key {
                     Some(bytes) => {
-                        let typed = !terminal::is_terminal_reply(&bytes);
-                        self.agent.write(bytes);
-                        if !typed {
+                        if terminal::is_terminal_reply(&bytes) {
+                            self.agent.write(bytes);
                             continue;
+                        }
+                        let (keys, chords) = self.chords.feed(&bytes);
+                        if !keys.is_empty() {
+                            self.agent.write(keys);
+                        }
+                        for _ in 0..chords {
+                            let chord = Event::TakeoverChord { now_ms: self.now_ms() };
+                            if let Some(stopped) = self.dispatch(chord, &done_tx)? {
+                                return Ok(stopped);
+                            }
                         }
                         Event::UserInput { now_ms: self.now_ms() }
                     }
@@ -361,6 +523,41 @@ impl Shell<'_> {
                     }
                 },
                 Some(()) = done.recv() => Event::InjectionDone { now_ms: self.now_ms() },
+                Some(report) = audit_reports.recv() => self.audit_report(report)?,
+                Some(pending) = control.next() => {
+                    let command = match &pending.request.method {
+                        Method::Get => {
+                            pending.answer(Ok(json!({ "goal": self.snapshot() })));
+                            continue;
+                        }
+                        Method::Set(change) => UserCommand::Change(change.clone()),
+                        Method::Clear => UserCommand::Clear,
+                    };
+                    let event = Event::Command { now_ms: self.now_ms(), command };
+                    let mut reply = None;
+                    let mut stopped = None;
+                    for action in self.core.handle(event) {
+                        tracing::debug!(?action, "action");
+                        match action {
+                            Action::Reply(answer) => reply = Some(answer),
+                            action => {
+                                let done = self.perform(action, &done_tx)?;
+                                stopped = stopped.or(done);
+                            }
+                        }
+                    }
+                    pending.answer(match reply {
+                        Some(Ok(messages)) => {
+                            Ok(json!({ "goal": self.snapshot(), "messages": messages }))
+                        }
+                        Some(Err(refusal)) => Err(RpcError::new(REFUSED, refusal.0)),
+                        None => Err(RpcError::new(ENDED, "the goal's run has ended")),
+                    });
+                    if let Some(stopped) = stopped {
+                        return Ok(stopped);
+                    }
+                    continue;
+                }
                 Some(()) = log_wake.recv() => {
                     while log_wake.try_recv().is_ok() {}
                     if let Some(stopped) = self.read_session_log(true, &done_tx)? {
@@ -368,7 +565,6 @@ impl Shell<'_> {
                     }
                     continue;
                 }
-                Some(report) = audit_reports.recv() => self.audit_report(report)?,
                 _ = tick.tick() => {
                     ticks += 1;
                     if self.session_tail.is_some()
@@ -385,17 +581,13 @@ impl Shell<'_> {
                         let seen = self.look();
                         last_look = Instant::now();
                         unseen_output = false;
-                        for action in self.core.handle(seen) {
-                            if let Some(stopped) = self.perform(action, &done_tx)? {
-                                return Ok(stopped);
-                            }
+                        if let Some(stopped) = self.dispatch(seen, &done_tx)? {
+                            return Ok(stopped);
                         }
                     }
                     for event in self.submitted_claims()? {
-                        for action in self.core.handle(event) {
-                            if let Some(stopped) = self.perform(action, &done_tx)? {
-                                return Ok(stopped);
-                            }
+                        if let Some(stopped) = self.dispatch(event, &done_tx)? {
+                            return Ok(stopped);
                         }
                     }
                     Event::Tick { now_ms: self.now_ms() }
@@ -411,13 +603,49 @@ impl Shell<'_> {
                 _ = sigterm.recv() => Event::Interrupted { now_ms: self.now_ms(), signal: libc::SIGTERM },
                 _ = sighup.recv() => Event::Interrupted { now_ms: self.now_ms(), signal: libc::SIGHUP },
             };
-            tracing::trace!(?event, "event");
-            for action in self.core.handle(event) {
-                tracing::debug!(?action, "action");
-                if let Some(stopped) = self.perform(action, &done_tx)? {
-                    return Ok(stopped);
-                }
+            if let Some(stopped) = self.dispatch(event, &done_tx)? {
+                return Ok(stopped);
             }
+        }
+    }
+
+    /// Hands an event to the core and carries out its actions; `Some` when the run is over.
+    fn dispatch(
+        &mut self,
+        event: Event,
+        done_tx: &mpsc::UnboundedSender<()>,
+    ) -> Result<Option<(i32, String)>, Error> {
+        tracing::trace!(?event, "event");
+        let mut stopped = None;
+        // A stop comes last but for the notification of what changed.
+        for action in self.core.handle(event) {
+            tracing::debug!(?action, "action");
+            let done = self.perform(action, done_tx)?;
+            stopped = stopped.or(done);
+        }
+        Ok(stopped)
+    }
+
+    /// The goal as the control socket shows it.
+    fn snapshot(&self) -> GoalSnapshot {
+        let used = self.core.used(self.now_ms());
+        let limits = self.core.limits();
+        GoalSnapshot {
+            id: self.goal_id.clone(),
+            objective: self.core.objective().to_string(),
+            state: self.core.state(),
+            takeover: self.core.takeover(),
+            state_text: control_protocol::state_text(self.core.state(), self.core.takeover()),
+            agent: self.spec.adapter.name.clone(),
+            workdir: self.spec.workdir.display().to_string(),
+            max_turns: limits.max_turns,
+            max_time_ms: limits.max_time_ms,
+            budget_tokens: limits.budget_tokens,
+            turns: used.turns,
+            tokens_used: used.tokens_used,
+            time_used_ms: used.time_used_ms,
+            supervisor_pid: std::process::id(),
+            agent_pid: Some(self.agent.pid()),
         }
     }
 
@@ -441,10 +669,8 @@ impl Shell<'_> {
         }
         for event in events {
             let now_ms = self.now_ms();
-            for action in self.core.handle(Event::SessionLog { now_ms, event }) {
-                if let Some(stopped) = self.perform(action, done_tx)? {
-                    return Ok(Some(stopped));
-                }
+            if let Some(stopped) = self.dispatch(Event::SessionLog { now_ms, event }, done_tx)? {
+                return Ok(Some(stopped));
             }
         }
         Ok(None)
@@ -620,6 +846,20 @@ impl Shell<'_> {
                 self.auditor.start(checklist);
             }
             Action::Stop { exit_code, reason } => return Ok(Some((exit_code, reason))),
+            Action::SetObjective { objective } => {
+                self.ledger.set_objective(&self.goal_id, &objective)?;
+            }
+            Action::SetLimits { limits } => self.ledger.set_limits(&self.goal_id, &limits)?,
+            Action::GoalUpdated => {
+                let goal = self.snapshot();
+                if goal.state == GoalState::Cleared {
+                    self.notifier.send("goal/cleared", json!({ "goal": goal }));
+                } else {
+                    self.notifier.send("goal/updated", json!({ "goal": goal }));
+                }
+            }
+            // Answered where the command came in.
+            Action::Reply(_) => {}
         }
         Ok(None)
     }
@@ -771,6 +1011,7 @@ fn describe(kind: PromptKind) -> &'static str {
         PromptKind::Continuation => "continuation",
         PromptKind::BudgetLimit => "wrap-up",
         PromptKind::ClaimRejected => "claim-rejected",
+        PromptKind::ObjectiveUpdated => "objective-updated",
     }
 }
 

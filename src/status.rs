@@ -1,49 +1,65 @@
-//! `goalie status` and `goalie ls`: read the database, whether or not a supervisor runs.
+//! `goalie status` and `goalie ls`: the database, and, for goals whose
+//! supervisor runs, what the supervisor says (a takeover, the live counters).
 
 use std::io::Write;
 use std::path::Path;
 
 use serde_json::json;
 
+use crate::control::GoalSnapshot;
+use crate::control::protocol::state_text;
 use crate::error::Error;
-use crate::ledger::{Goal, Ledger};
+use crate::goal_selector;
+use crate::ledger::{Goal, Ledger, LedgerError};
 use crate::prompts::thousands;
 use crate::supervisor::format_duration;
 
-/// Whether the goal's supervisor is alive right now.
-fn supervised(goal: &Goal) -> bool {
-    goal.supervisor_pid
-        .is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists())
+/// The stored goal with the running supervisor's view laid over it.
+fn merged(goal: &Goal, live: Option<&GoalSnapshot>) -> (Goal, bool) {
+    let mut goal = goal.clone();
+    let Some(live) = live else {
+        return (goal, false);
+    };
+    goal.objective = live.objective.clone();
+    goal.state = live.state;
+    goal.max_turns = live.max_turns;
+    goal.max_time_ms = live.max_time_ms;
+    goal.budget_tokens = live.budget_tokens;
+    goal.turns = live.turns;
+    goal.tokens_used = live.tokens_used;
+    goal.time_used_ms = live.time_used_ms;
+    (goal, live.takeover)
 }
 
-fn to_json(goal: &Goal) -> serde_json::Value {
+fn to_json(goal: &Goal, running: bool, takeover: bool) -> serde_json::Value {
     let mut value = serde_json::to_value(goal).unwrap_or_default();
-    value["running"] = json!(supervised(goal));
+    value["running"] = json!(running);
+    value["takeover"] = json!(takeover);
+    value["state_text"] = json!(state_text(goal.state, takeover));
     value
 }
 
-pub fn show(db: &Path, id: Option<&str>, as_json: bool) -> Result<i32, Error> {
-    let ledger = Ledger::open_existing(db)?;
-    let goal = match id {
-        Some(id) => ledger.goal(id)?,
-        None => ledger
-            .goals()?
-            .into_iter()
-            .next()
-            .ok_or_else(|| crate::ledger::LedgerError::Empty(db.to_path_buf()))?,
-    };
+/// Prints one goal; `live` is its running supervisor's answer to `goal/get`.
+pub fn show(goal: &Goal, live: Option<&GoalSnapshot>, as_json: bool) {
+    let running = live.is_some();
+    let (goal, takeover) = merged(goal, live);
     let mut out = std::io::stdout().lock();
     if as_json {
         let _ = writeln!(
             out,
             "{}",
-            serde_json::to_string_pretty(&to_json(&goal)).unwrap_or_default()
+            serde_json::to_string_pretty(&to_json(&goal, running, takeover)).unwrap_or_default()
         );
-        return Ok(0);
+        return;
     }
     let limit = |value: Option<String>| value.map(|v| format!(" (limit {v})")).unwrap_or_default();
-    let running = if supervised(&goal) { " (running)" } else { "" };
-    let _ = writeln!(out, "goal {}  {}{running}", goal.id, goal.state);
+    let running_text = if running { " (running)" } else { "" };
+    let _ = writeln!(
+        out,
+        "goal {}  {}{running_text}",
+        goal.id,
+        state_text(goal.state, takeover)
+    );
     let _ = writeln!(out, "  objective  {}", goal.objective);
     let _ = writeln!(out, "  agent      {} in {}", goal.agent, goal.workdir);
     let _ = writeln!(
@@ -77,18 +93,38 @@ pub fn show(db: &Path, id: Option<&str>, as_json: bool) -> Result<i32, Error> {
     if let Some(reason) = &goal.end_reason {
         let _ = writeln!(out, "  why        {reason}");
     }
-    Ok(0)
 }
 
+/// What a running goal's supervisor says, if it answers.
+fn ask(goal: &Goal) -> Option<GoalSnapshot> {
+    let mut client = goal_selector::connect(goal).ok()??;
+    let result = client.call("goal/get", json!({})).ok()?.ok()?;
+    serde_json::from_value(result["goal"].clone()).ok()
+}
+
+/// `goalie ls`: every goal, newest first, with its state and whether it runs.
 pub fn list(db: &Path, as_json: bool) -> Result<i32, Error> {
     let goals = match Ledger::open_existing(db) {
         Ok(ledger) => ledger.goals()?,
-        Err(crate::ledger::LedgerError::Empty(_)) => Vec::new(),
+        Err(LedgerError::Empty(_)) => Vec::new(),
         Err(err) => return Err(err.into()),
     };
+    let rows: Vec<(Goal, bool, bool)> = goals
+        .iter()
+        .map(|goal| {
+            let live = goal_selector::supervisor_alive(goal)
+                .then(|| ask(goal))
+                .flatten();
+            let (merged, takeover) = merged(goal, live.as_ref());
+            (merged, live.is_some(), takeover)
+        })
+        .collect();
     let mut out = std::io::stdout().lock();
     if as_json {
-        let all: Vec<_> = goals.iter().map(to_json).collect();
+        let all: Vec<_> = rows
+            .iter()
+            .map(|(goal, running, takeover)| to_json(goal, *running, *takeover))
+            .collect();
         let _ = writeln!(
             out,
             "{}",
@@ -96,7 +132,7 @@ pub fn list(db: &Path, as_json: bool) -> Result<i32, Error> {
         );
         return Ok(0);
     }
-    if goals.is_empty() {
+    if rows.is_empty() {
         let _ = writeln!(
             out,
             "no goals yet (start one with `goalie run` or `goalie demo`)"
@@ -105,15 +141,10 @@ pub fn list(db: &Path, as_json: bool) -> Result<i32, Error> {
     }
     let _ = writeln!(
         out,
-        "{:<9} {:<16} {:>5} {:>9}  {:<7} {:<20} OBJECTIVE",
-        "ID", "STATE", "TURNS", "TOKENS", "AGENT", "CREATED"
+        "{:<9} {:<18} {:<4} {:>5} {:>9}  {:<7} {:<20} OBJECTIVE",
+        "ID", "STATE", "RUNS", "TURNS", "TOKENS", "AGENT", "CREATED"
     );
-    for goal in &goals {
-        let state = if supervised(goal) {
-            format!("{} *", goal.state)
-        } else {
-            goal.state.to_string()
-        };
+    for (goal, running, takeover) in &rows {
         let objective: String = goal
             .objective
             .lines()
@@ -124,9 +155,10 @@ pub fn list(db: &Path, as_json: bool) -> Result<i32, Error> {
             .collect();
         let _ = writeln!(
             out,
-            "{:<9} {:<16} {:>5} {:>9}  {:<7} {:<20} {}",
+            "{:<9} {:<18} {:<4} {:>5} {:>9}  {:<7} {:<20} {}",
             goal.id,
-            state,
+            state_text(goal.state, *takeover),
+            if *running { "yes" } else { "no" },
             goal.turns,
             thousands(goal.tokens_used),
             goal.agent,

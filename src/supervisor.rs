@@ -10,6 +10,7 @@ use serde_json::json;
 use crate::adapter::{DialogPolicy, Timing};
 use crate::claim::{Channel, Claim, turn_nonce};
 use crate::exit_code;
+use crate::goal_change::{self, Refusal, Standing, UserCommand};
 use crate::goal_spec::Requirement;
 use crate::lifecycle::{self, Actor, GoalState};
 use crate::observer::Observation;
@@ -35,6 +36,8 @@ pub struct Progress {
 /// Everything the core needs to know up front.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The goal's id (user-facing messages name it).
+    pub goal_id: String,
     pub objective: String,
     /// The goal's secret; each turn's claim nonce is derived from it.
     pub claim_code: String,
@@ -51,6 +54,11 @@ pub struct Config {
     pub wrap_up_grace_ms: u64,
     pub limits: Limits,
     pub prior: Progress,
+    /// The first prompt: `Start`, or `Continuation` for a goal resumed in an
+    /// agent that kept its conversation.
+    pub first_prompt: PromptKind,
+    /// The objective the agent last heard, when the user changed it since.
+    pub objective_changed_from: Option<String>,
     /// The adapter's dialogs, in its order (the observer reports them by index).
     pub dialogs: Vec<DialogRule>,
     /// Compactions come from the session log; compaction banners on screen are not counted.
@@ -90,6 +98,10 @@ pub enum Event {
     AgentExited { now_ms: u64, status: String },
     /// goalie was asked to stop by a signal.
     Interrupted { now_ms: u64, signal: i32 },
+    /// The user asked for something (control socket or command line).
+    Command { now_ms: u64, command: UserCommand },
+    /// The person pressed the takeover chord in the mirrored terminal.
+    TakeoverChord { now_ms: u64 },
     /// A claim arrived through MCP (`goalie mcp` wrote it to the ledger).
     Claim {
         now_ms: u64,
@@ -142,6 +154,15 @@ pub enum Action {
     },
     /// Stop the agent and end the run with this exit code.
     Stop { exit_code: i32, reason: String },
+    /// Store the goal's new objective.
+    SetObjective { objective: String },
+    /// Store the goal's new limits.
+    SetLimits { limits: Limits },
+    /// What the goal looks like changed (state, objective, limits or takeover):
+    /// tell the subscribers. At most one per event, after the changes.
+    GoalUpdated,
+    /// The answer to an [`Event::Command`]: what was done, or why nothing was.
+    Reply(Result<Vec<String>, Refusal>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,6 +171,9 @@ enum Phase {
     Starting,
     /// Typing a prompt.
     Injecting { kind: PromptKind },
+    /// The agent is idle and goalie types nothing: the goal is paused (or
+    /// was just resumed, and waits for the screen to settle).
+    Idle,
     /// The agent is on a turn.
     Working {
         kind: PromptKind,
@@ -203,15 +227,31 @@ pub struct Supervisor {
     /// [`SETTLE_MS`] (a TUI redrawing its rows can show a line twice for a moment).
     compaction_candidate: Option<(u32, u64)>,
     usage_limit_shown: bool,
-    /// The claim of the turn under way (the latest, from either channel).
-    claim: Option<(Channel, Claim)>,
-    /// The blocker reported in consecutive turns, and how many.
-    blocked: Option<(String, u32)>,
+    /// A prompt has been typed in this run.
+    started: bool,
+    /// The person has taken over the terminal.
+    takeover: bool,
+    /// Since when goalie has typed nothing while idle; such time is not spent on the goal.
+    idle_since: Option<u64>,
+    idle_total_ms: u64,
+    /// Something the subscribers see changed during the current event.
+    updated: bool,
     /// The dialog on screen (by index), since when, how often answered, and when last.
     dialog: Option<DialogSeen>,
     /// Where the token figure comes from: once the session log gives one, the screen's is ignored.
     tokens_source: &'static str,
+    /// The claim of the turn under way (the latest, from either channel).
+    claim: Option<(Channel, Claim)>,
+    /// The blocker reported in consecutive turns, and how many.
+    blocked: Option<(String, u32)>,
+    /// For the next prompt: why the audit rejected a claim.
+    rejection_reasons: Vec<String>,
+    /// For the next prompt: a line of notice (e.g. a blocker was noted).
+    notice: Option<String>,
 }
+
+/// How many consecutive turns must report the same blocker for the goal to end unmet.
+pub const BLOCKED_TURNS: u32 = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct DialogSeen {
@@ -220,9 +260,6 @@ struct DialogSeen {
     answers: u32,
     last_answer_ms: Option<u64>,
 }
-
-/// How many consecutive turns must report the same blocker for the goal to end unmet.
-pub const BLOCKED_TURNS: u32 = 3;
 
 /// How long a new compaction count must hold before it is believed.
 const SETTLE_MS: u64 = 300;
@@ -241,11 +278,40 @@ impl Supervisor {
             compactions: 0,
             compaction_candidate: None,
             usage_limit_shown: false,
-            claim: None,
-            blocked: None,
+            started: false,
+            takeover: false,
+            idle_since: None,
+            idle_total_ms: 0,
+            updated: false,
             dialog: None,
             tokens_source: "screen",
+            claim: None,
+            blocked: None,
+            rejection_reasons: Vec::new(),
+            notice: None,
             config,
+        }
+    }
+
+    pub fn objective(&self) -> &str {
+        &self.config.objective
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.config.limits
+    }
+
+    /// Whether the person has taken over the terminal.
+    pub fn takeover(&self) -> bool {
+        self.takeover
+    }
+
+    /// Turns, tokens and time used so far, earlier runs included.
+    pub fn used(&self, now_ms: u64) -> Progress {
+        Progress {
+            turns: self.turns,
+            tokens_used: self.tokens_used,
+            time_used_ms: self.time_used(now_ms),
         }
     }
 
@@ -325,6 +391,16 @@ impl Supervisor {
                 }
                 self.stop(now_ms, exit_code::for_signal(signal), reason, &mut actions);
             }
+            Event::Command { now_ms, command } => {
+                let reply = self.on_command(now_ms, command, &mut actions);
+                if self.updated {
+                    actions.push(Action::GoalUpdated);
+                    self.updated = false;
+                }
+                actions.push(Action::Reply(reply));
+                return actions;
+            }
+            Event::TakeoverChord { now_ms } => self.on_takeover_chord(now_ms, &mut actions),
             Event::Claim {
                 now_ms: _,
                 channel,
@@ -336,7 +412,103 @@ impl Supervisor {
                 reasons,
             } => self.audit_finished(now_ms, passed, reasons, &mut actions),
         }
+        if std::mem::take(&mut self.updated) {
+            actions.push(Action::GoalUpdated);
+        }
         actions
+    }
+
+    fn on_command(
+        &mut self,
+        now_ms: u64,
+        command: UserCommand,
+        actions: &mut Vec<Action>,
+    ) -> Result<Vec<String>, Refusal> {
+        let id = self.config.goal_id.clone();
+        let change = match command {
+            UserCommand::Clear => {
+                goal_change::check_clear(&id, self.state)?;
+                let reason = goal_change::reason(self.state, GoalState::Cleared).to_string();
+                self.takeover = false;
+                self.transition(GoalState::Cleared, Actor::User, reason.clone(), actions);
+                self.stop(now_ms, exit_code::PAUSED, reason, actions);
+                return Ok(vec![format!("goal {id} cleared: the agent is stopped")]);
+            }
+            UserCommand::Change(change) => change,
+        };
+        let standing = Standing {
+            id: &id,
+            state: self.state,
+            takeover: self.takeover,
+            objective: &self.config.objective,
+            limits: self.config.limits,
+            used: self.used(now_ms),
+            running: true,
+        };
+        let plan = goal_change::plan(&standing, &change)?;
+        if let Some(objective) = plan.objective {
+            let from = std::mem::replace(&mut self.config.objective, objective.clone());
+            actions.push(record(
+                "objective_updated",
+                json!({ "from": from, "to": objective }),
+            ));
+            // The agent hears what changed from the objective it knew.
+            if self.started || self.config.first_prompt != PromptKind::Start {
+                self.config.objective_changed_from.get_or_insert(from);
+            }
+            actions.push(Action::SetObjective { objective });
+            self.updated = true;
+        }
+        if let Some(limits) = plan.limits {
+            actions.push(record(
+                "limits_updated",
+                json!({ "from": goal_change::limits_json(&self.config.limits),
+                        "to": goal_change::limits_json(&limits) }),
+            ));
+            self.config.limits = limits;
+            actions.push(Action::SetLimits { limits });
+            self.updated = true;
+        }
+        if plan.ends_takeover {
+            self.takeover = false;
+            actions.push(record("takeover_ended", json!({ "by": "command" })));
+        }
+        for to in plan.transitions {
+            let reason = goal_change::reason(self.state, to).to_string();
+            self.transition(to, Actor::User, reason, actions);
+        }
+        Ok(plan.messages)
+    }
+
+    /// Ctrl-] t: the first press hands the agent to the person (the goal
+    /// pauses), the second hands it back (the goal continues at the next idle turn).
+    fn on_takeover_chord(&mut self, now_ms: u64, actions: &mut Vec<Action>) {
+        self.last_user_ms = Some(now_ms);
+        if self.takeover {
+            self.takeover = false;
+            self.updated = true;
+            actions.push(record("takeover_ended", json!({ "by": "chord" })));
+            if self.state == GoalState::Paused {
+                let reason = "the user handed the terminal back".to_string();
+                self.transition(GoalState::Pursuing, Actor::User, reason, actions);
+            }
+            return;
+        }
+        match self.state {
+            GoalState::Pursuing | GoalState::Paused => {
+                self.takeover = true;
+                self.updated = true;
+                actions.push(record("takeover_started", json!({})));
+                if self.state == GoalState::Pursuing {
+                    let reason = "the user took over the terminal".to_string();
+                    self.transition(GoalState::Paused, Actor::User, reason, actions);
+                }
+            }
+            state => actions.push(record(
+                "takeover_refused",
+                json!({ "state": state.as_str() }),
+            )),
+        }
     }
 
     /// A claim through a channel; the last one of a turn is acted on when the turn ends.
@@ -346,7 +518,7 @@ impl Supervisor {
             actions.push(record(
                 "claim_ignored",
                 json!({ "channel": channel.as_str(), "turn": turn, "claim": claim,
-                        "why": "no claim is taken while an audit runs or after the goal ended" }),
+                        "why": format!("no claim is taken while an audit runs or while the goal is {}", self.state) }),
             ));
             return;
         }
@@ -370,7 +542,7 @@ impl Supervisor {
         if self.phase != Phase::Auditing {
             return;
         }
-        if passed {
+        if passed && self.state == GoalState::Pursuing {
             actions.push(record(
                 "claim_accepted",
                 json!({ "turn": self.turns, "why": "every audit step passed" }),
@@ -383,36 +555,23 @@ impl Supervisor {
             self.stop(now_ms, exit_code::ACHIEVED, reason, actions);
             return;
         }
-        actions.push(record(
-            "claim_rejected",
-            json!({ "turn": self.turns, "reasons": reasons }),
-        ));
-        if !self.limit_then_wrap_up(now_ms, actions) {
-            self.inject_with(
-                now_ms,
-                PromptKind::ClaimRejected,
-                format!("the claim of turn {} failed the audit", self.turns),
-                reasons,
-                None,
-                actions,
-            );
+        if passed {
+            actions.push(record(
+                "claim_not_accepted",
+                json!({ "turn": self.turns, "why": format!("the audit passed, but the goal is {} now; the agent may claim again after resume", self.state) }),
+            ));
+        } else {
+            actions.push(record(
+                "claim_rejected",
+                json!({ "turn": self.turns, "reasons": reasons }),
+            ));
+            self.rejection_reasons = reasons;
         }
-    }
-
-    /// When a limit is reached: budget-limited, and the wrap-up prompt. Returns whether it was.
-    fn limit_then_wrap_up(&mut self, now_ms: u64, actions: &mut Vec<Action>) -> bool {
-        let Some(limit) = self.limit_reached(now_ms) else {
-            return false;
-        };
-        let reason = format!("the {} limit was reached", limit.as_str());
-        self.transition(
-            GoalState::BudgetLimited,
-            Actor::Runtime,
-            reason.clone(),
+        self.next_turn(
+            now_ms,
+            format!("the claim of turn {} was audited", self.turns),
             actions,
         );
-        self.inject(now_ms, PromptKind::BudgetLimit, reason, actions);
-        true
     }
 
     fn on_screen(&mut self, now_ms: u64, seen: Observation, actions: &mut Vec<Action>) {
@@ -522,15 +681,17 @@ impl Supervisor {
         }
         match self.phase {
             Phase::Stopped | Phase::Injecting { .. } | Phase::Auditing => {}
+            Phase::Idle => {
+                if self.state == GoalState::Pursuing
+                    && self.screen_settled(now_ms, self.config.timing.quiet_ms)
+                {
+                    self.next_turn(now_ms, "the goal was resumed".into(), actions);
+                }
+            }
             Phase::Starting => {
                 if self.screen_settled(now_ms, self.config.timing.quiet_ms) {
                     actions.push(record("agent_ready", json!({})));
-                    self.inject(
-                        now_ms,
-                        PromptKind::Start,
-                        "the agent is ready".into(),
-                        actions,
-                    );
+                    self.next_turn(now_ms, "the agent is ready".into(), actions);
                 } else if now_ms >= self.config.timing.startup_timeout_ms {
                     let reason = format!(
                         "the agent did not show its input box within {}s",
@@ -567,6 +728,7 @@ impl Supervisor {
                     actions.push(record("wrap_up_timeout", json!({ "waited_ms": waited })));
                     self.stop(now_ms, exit_code::BUDGET_LIMITED, reason, actions);
                 } else if kind != PromptKind::BudgetLimit
+                    && self.state == GoalState::Pursuing
                     && let Some(limit) = self.config.limits.max_time_ms
                     && self.time_used(now_ms) >= limit + self.config.wrap_up_grace_ms
                 {
@@ -694,20 +856,28 @@ impl Supervisor {
         }
         actions.push(self.progress(now_ms));
         if kind == PromptKind::BudgetLimit {
-            if let Some((channel, claim)) = claim {
+            actions.push(record("wrap_up_ended", json!({ "turn": self.turns })));
+            if self.state == GoalState::BudgetLimited {
+                if let Some((channel, claim)) = claim {
+                    actions.push(record(
+                        "claim_ignored",
+                        json!({ "channel": channel.as_str(), "turn": self.turns, "claim": claim,
+                                "why": "the goal was already budget-limited" }),
+                    ));
+                }
+                let reason = "the agent wrapped up after a limit was reached".to_string();
+                self.stop(now_ms, exit_code::BUDGET_LIMITED, reason, actions);
+                return;
+            }
+        }
+        match claim {
+            Some((channel, claim)) if self.state != GoalState::Pursuing => {
                 actions.push(record(
                     "claim_ignored",
                     json!({ "channel": channel.as_str(), "turn": self.turns, "claim": claim,
-                            "why": "the goal was already budget-limited" }),
+                            "why": format!("the goal was {} when the turn ended", self.state) }),
                 ));
             }
-            actions.push(record("wrap_up_ended", json!({ "turn": self.turns })));
-            let reason = "the agent wrapped up after a limit was reached".to_string();
-            self.stop(now_ms, exit_code::BUDGET_LIMITED, reason, actions);
-            return;
-        }
-        let mut notice = None;
-        match claim {
             Some((channel, Claim::Complete { checklist })) => {
                 self.blocked = None;
                 actions.push(record(
@@ -743,61 +913,78 @@ impl Supervisor {
                     self.stop(now_ms, exit_code::UNMET, why, actions);
                     return;
                 }
-                notice = Some(format!(
+                self.notice = Some(format!(
                     "goalie noted the blocker you reported ({count} of {BLOCKED_TURNS} consecutive reports \
                      needed to end the goal unmet). If you can work around it, do."
                 ));
             }
             None => self.blocked = None,
         }
-        if !self.limit_then_wrap_up(now_ms, actions) {
-            self.inject_with(
-                now_ms,
-                PromptKind::Continuation,
-                format!("turn {} ended", self.turns),
-                Vec::new(),
-                notice,
+        self.next_turn(now_ms, format!("turn {} ended", self.turns), actions);
+    }
+
+    /// The agent is idle: type the next prompt, or, while the goal is paused, nothing.
+    fn next_turn(&mut self, now_ms: u64, why: String, actions: &mut Vec<Action>) {
+        if self.state != GoalState::Pursuing {
+            if self.phase != Phase::Idle {
+                self.phase = Phase::Idle;
+                self.idle_since = Some(now_ms);
+            }
+            return;
+        }
+        if let Some(limit) = self.limit_reached(now_ms) {
+            let reason = format!("the {} limit was reached", limit.as_str());
+            self.transition(
+                GoalState::BudgetLimited,
+                Actor::Runtime,
+                reason.clone(),
                 actions,
             );
+            self.inject(now_ms, PromptKind::BudgetLimit, reason, actions);
+            return;
         }
+        let kind = if !self.rejection_reasons.is_empty() {
+            PromptKind::ClaimRejected
+        } else if !self.started && self.config.first_prompt == PromptKind::Start {
+            PromptKind::Start
+        } else if self.config.objective_changed_from.is_some() {
+            PromptKind::ObjectiveUpdated
+        } else if !self.started {
+            self.config.first_prompt
+        } else {
+            PromptKind::Continuation
+        };
+        self.inject(now_ms, kind, why, actions);
     }
 
     fn limit_reached(&self, now_ms: u64) -> Option<LimitReason> {
-        let limits = self.config.limits;
-        if limits.max_turns.is_some_and(|max| self.turns >= max) {
-            Some(LimitReason::Turns)
-        } else if limits
-            .budget_tokens
-            .is_some_and(|max| self.tokens_used >= max)
-        {
-            Some(LimitReason::Tokens)
-        } else if limits
-            .max_time_ms
-            .is_some_and(|max| self.time_used(now_ms) >= max)
-        {
-            Some(LimitReason::Time)
-        } else {
-            None
-        }
+        goal_change::reached(&self.config.limits, &self.used(now_ms))
     }
 
+    /// Time spent on the goal: earlier runs, and this one except while goalie
+    /// waited, idle, for the user (paused, taken over).
     fn time_used(&self, now_ms: u64) -> u64 {
-        self.config.prior.time_used_ms + now_ms
+        let idle = self.idle_total_ms
+            + self
+                .idle_since
+                .map_or(0, |since| now_ms.saturating_sub(since));
+        self.config.prior.time_used_ms + now_ms.saturating_sub(idle)
     }
 
     fn inject(&mut self, now_ms: u64, kind: PromptKind, why: String, actions: &mut Vec<Action>) {
-        self.inject_with(now_ms, kind, why, Vec::new(), None, actions);
-    }
-
-    fn inject_with(
-        &mut self,
-        now_ms: u64,
-        kind: PromptKind,
-        why: String,
-        rejection_reasons: Vec<String>,
-        notice: Option<String>,
-        actions: &mut Vec<Action>,
-    ) {
+        if let Some(since) = self.idle_since.take() {
+            self.idle_total_ms += now_ms.saturating_sub(since);
+        }
+        let previous_objective = match kind {
+            PromptKind::ObjectiveUpdated => self.config.objective_changed_from.take(),
+            PromptKind::Start => {
+                // The start prompt carries the current objective: nothing to update.
+                self.config.objective_changed_from = None;
+                None
+            }
+            _ => None,
+        };
+        self.started = true;
         let limits = self.config.limits;
         let limit_reason = (kind == PromptKind::BudgetLimit)
             .then(|| self.limit_reached(now_ms))
@@ -819,8 +1006,9 @@ impl Supervisor {
             requirements: self.config.requirements.clone(),
             verify: self.config.verify.clone(),
             mcp: self.config.mcp,
-            rejection_reasons,
-            notice,
+            rejection_reasons: std::mem::take(&mut self.rejection_reasons),
+            notice: self.notice.take(),
+            previous_objective,
         };
         self.phase = Phase::Injecting { kind };
         actions.push(Action::Inject {
@@ -841,6 +1029,7 @@ impl Supervisor {
         match lifecycle::check(from, to, actor) {
             Ok(()) => {
                 self.state = to;
+                self.updated = true;
                 actions.push(Action::Transition {
                     from,
                     to,

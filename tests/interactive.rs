@@ -38,6 +38,7 @@ impl Term {
         cmd.args(args);
         cmd.env("GOALIE_DB", sandbox.db());
         cmd.env("GOALIE_CONFIG_DIR", sandbox.dir.path().join("config"));
+        cmd.env("XDG_RUNTIME_DIR", sandbox.runtime_dir());
         cmd.env("TERM", "xterm-256color");
         for (key, value) in env {
             cmd.env(key, value);
@@ -215,6 +216,7 @@ fn sigterm_restores_the_terminal_and_pauses_the_goal() {
         "{}",
         term.screen()
     );
+    assert_eq!(sockets_left(&sandbox), Vec::<String>::new());
     assert!(leftover_processes(sandbox.agent_pid()).is_empty());
 }
 
@@ -235,6 +237,7 @@ fn a_panic_restores_the_terminal_and_ends_the_agent() {
         "{}",
         term.screen()
     );
+    assert_eq!(sockets_left(&sandbox), Vec::<String>::new());
     let agent = sandbox.agent_pid();
     assert!(
         eventually(Duration::from_secs(5), || leftover_processes(agent)
@@ -271,6 +274,91 @@ fn a_window_resize_reaches_the_agent() {
         rows.get(38).is_some_and(|row| row.contains("tokens used"))
     });
     assert!(moved, "{}", term.screen());
+    term.signal(nix::sys::signal::Signal::SIGTERM);
+    assert_eq!(term.wait(), 143);
+    term.assert_restored();
+}
+
+/// Control socket files still in the sandbox's runtime dir.
+fn sockets_left(sandbox: &Sandbox) -> Vec<String> {
+    std::fs::read_dir(sandbox.runtime_dir().join("goalie"))
+        .expect("goalie made its socket directory")
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().to_string())
+        .collect()
+}
+
+/// `goalie status --json` from another process: the goal's `state_text`.
+fn state_text(sandbox: &Sandbox) -> String {
+    let out = sandbox.run(&["status", "--json"], Duration::from_secs(30));
+    let status: serde_json::Value = serde_json::from_str(&out.stdout).unwrap_or_default();
+    status["state_text"].as_str().unwrap_or("").to_string()
+}
+
+#[test]
+fn the_takeover_chord_hands_the_agent_to_the_person_and_back() {
+    let sandbox = Sandbox::new();
+    let scenario = sandbox.file("s.yaml", &scenario(None, "proper", 800));
+    let args = run_args(&scenario);
+    let mut term = Term::start(&sandbox, &as_strs(&args), &[]);
+    let started = eventually(Duration::from_secs(30), || {
+        sandbox.db().exists()
+            && sandbox.ledger().goals().is_ok_and(|g| g.len() == 1)
+            && !sandbox.entries_of("turn_started").is_empty()
+    });
+    assert!(started, "{}", term.screen());
+
+    // Ctrl-] t: goalie pauses and hands the agent over.
+    term.type_keys(b"\x1dt");
+    let taken = eventually(Duration::from_secs(20), || {
+        state_text(&sandbox) == "paused (takeover)"
+    });
+    assert!(taken, "{}", state_text(&sandbox));
+    let ended = eventually(Duration::from_secs(20), || {
+        !sandbox.entries_of("turn_ended").is_empty()
+    });
+    assert!(ended);
+    // The chord's bytes never reached the agent: its input box holds only what
+    // the person typed; a Ctrl-] followed by another key passes through.
+    term.type_keys(b"abc");
+    term.wait_for("› abc");
+    term.type_keys(b"\x1dx");
+    term.wait_for("› abcx");
+    assert!(!term.screen().contains("› tabc"), "{}", term.screen());
+    // The person's own prompt runs; goalie types nothing.
+    term.type_keys(b"\r");
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(sandbox.entries_of("injection").len(), 1);
+
+    // The same chord hands it back: goalie continues at the next idle turn.
+    term.type_keys(b"\x1dt");
+    let back = eventually(Duration::from_secs(20), || {
+        state_text(&sandbox) == "pursuing"
+    });
+    assert!(back, "{}", state_text(&sandbox));
+    let continued = eventually(Duration::from_secs(30), || {
+        sandbox.entries_of("injection").len() >= 2
+    });
+    assert!(continued, "{}", term.screen());
+    assert_eq!(
+        sandbox.entries_of("injection")[1].data["prompt"],
+        "continuation"
+    );
+    assert_eq!(sandbox.entries_of("takeover_started").len(), 1);
+    assert_eq!(sandbox.entries_of("takeover_ended").len(), 1);
+    let actors: Vec<String> = sandbox
+        .entries_of("transition")
+        .iter()
+        .map(|e| {
+            format!(
+                "{}:{}",
+                e.data["to"].as_str().unwrap(),
+                e.data["actor"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(actors, vec!["paused:user", "pursuing:user"]);
+
     term.signal(nix::sys::signal::Signal::SIGTERM);
     assert_eq!(term.wait(), 143);
     term.assert_restored();

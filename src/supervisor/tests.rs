@@ -9,6 +9,7 @@ const NO_BUSY_QUIET: u64 = 5000;
 
 fn config() -> Config {
     Config {
+        goal_id: "goal1234".into(),
         objective: "Make the tests pass".into(),
         claim_code: "code123456".into(),
         requirements: vec![Requirement {
@@ -27,6 +28,8 @@ fn config() -> Config {
         wrap_up_grace_ms: 60_000,
         limits: Limits::default(),
         prior: Progress::default(),
+        first_prompt: PromptKind::Start,
+        objective_changed_from: None,
         log_compactions: false,
         dialogs: vec![
             DialogRule {
@@ -119,6 +122,15 @@ impl Run {
         self.screen(100, idle());
         self.ticks(100 + QUIET);
         assert_eq!(self.injections(), vec![PromptKind::Start]);
+        let now = self.now + 300;
+        self.injected(now);
+    }
+
+    /// Like [`Run::start`], for a first prompt of `kind`.
+    fn start_with(&mut self, kind: PromptKind) {
+        self.screen(100, idle());
+        self.ticks(100 + QUIET);
+        assert_eq!(self.injections(), vec![kind]);
         let now = self.now + 300;
         self.injected(now);
     }
@@ -926,3 +938,5 @@ fn log_compactions_replace_screen_banners() {
     assert_eq!(compacted[0]["source"], "session_log");
     assert_eq!(compacted[0]["context_before"], 170_006);
 }
+
+mod user_commands;

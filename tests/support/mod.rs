@@ -42,6 +42,11 @@ impl Sandbox {
         self.dir.path().join("work")
     }
 
+    /// `XDG_RUNTIME_DIR` for goalie: its control sockets go in `goalie/` there.
+    pub fn runtime_dir(&self) -> PathBuf {
+        self.dir.path().join("run")
+    }
+
     /// Writes a file in the sandbox and returns its path.
     pub fn file(&self, name: &str, text: &str) -> PathBuf {
         let path = self.dir.path().join(name);
@@ -55,6 +60,7 @@ impl Sandbox {
         cmd.args(args)
             .env("GOALIE_DB", self.db())
             .env("GOALIE_CONFIG_DIR", self.dir.path().join("config"))
+            .env("XDG_RUNTIME_DIR", self.runtime_dir())
             .current_dir(self.workdir())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -1,0 +1,285 @@
+//! The supervisor's end of the control socket.
+//!
+//! An accept task hands each connection to a task of its own. A connection
+//! first has its peer's uid checked, then reads request lines and passes them to
+//! the supervisor's loop ([`ControlServer::next`]), and writes the answers and
+//! every notification ([`Notifier`]) back, in the order they were sent.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::task::JoinSet;
+
+use super::ControlError;
+use super::protocol::{self, ENDED, FORBIDDEN, LAGGED, Request, RpcError};
+
+/// Notifications a slow subscriber may fall behind by before it misses some.
+const BACKLOG: usize = 4096;
+/// How long connections get to write their last notifications at shutdown.
+const FLUSH: Duration = Duration::from_secs(1);
+
+/// A request waiting for the supervisor's answer.
+pub struct Pending {
+    pub request: Request,
+    reply: oneshot::Sender<String>,
+}
+
+impl Pending {
+    pub fn answer(self, result: Result<Value, RpcError>) {
+        let line = match result {
+            Ok(result) => protocol::response(&self.request.id, result),
+            Err(err) => protocol::error(&self.request.id, &err),
+        };
+        let _ = self.reply.send(line);
+    }
+}
+
+/// Sends notifications to every connected client.
+#[derive(Clone)]
+pub struct Notifier {
+    tx: broadcast::Sender<Arc<str>>,
+}
+
+impl Notifier {
+    pub fn send(&self, method: &str, params: Value) {
+        // No subscribers is fine.
+        let _ = self.tx.send(protocol::notification(method, params).into());
+    }
+}
+
+/// A listening control socket. Dropping it removes the socket file.
+pub struct ControlServer {
+    path: PathBuf,
+    requests: mpsc::Receiver<Pending>,
+    notifier: Notifier,
+    stop: watch::Sender<bool>,
+    accept: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl ControlServer {
+    /// Listens on `path` (mode 0600), replacing a stale socket file left by a
+    /// supervisor that was killed. Must be called inside the tokio runtime.
+    pub fn bind(path: &Path) -> Result<ControlServer, ControlError> {
+        let fail = |source| ControlError::Bind {
+            path: path.to_path_buf(),
+            source,
+        };
+        match std::fs::remove_file(path) {
+            Ok(()) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(err) => return Err(fail(err)),
+        }
+        let listener = UnixListener::bind(path).map_err(fail)?;
+        // The directory is 0700, so no one else can reach the socket before this.
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(fail)?;
+        let (requests_tx, requests) = mpsc::channel(64);
+        let (tx, _) = broadcast::channel(BACKLOG);
+        let notifier = Notifier { tx };
+        let (stop, stopped) = watch::channel(false);
+        let accept = tokio::spawn(accept_loop(
+            listener,
+            requests_tx,
+            notifier.clone(),
+            stopped,
+        ));
+        Ok(ControlServer {
+            path: path.to_path_buf(),
+            requests,
+            notifier,
+            stop,
+            accept: Some(accept),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn notifier(&self) -> Notifier {
+        self.notifier.clone()
+    }
+
+    /// The next request from any client.
+    pub async fn next(&mut self) -> Option<Pending> {
+        self.requests.recv().await
+    }
+
+    /// Stops listening, removes the socket file, and gives the connections a
+    /// moment to write the notifications already sent; then closes them.
+    pub async fn shutdown(mut self) {
+        let _ = std::fs::remove_file(&self.path);
+        let _ = self.stop.send(true);
+        // Requests that came too late are answered, not dropped.
+        self.requests.close();
+        while let Ok(pending) = self.requests.try_recv() {
+            pending.answer(Err(RpcError::new(
+                ENDED,
+                "the goal's supervisor is stopping",
+            )));
+        }
+        if let Some(accept) = self.accept.take() {
+            let _ = tokio::time::timeout(FLUSH * 2, accept).await;
+        }
+    }
+}
+
+impl Drop for ControlServer {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+        if let Some(accept) = &self.accept {
+            accept.abort();
+        }
+    }
+}
+
+async fn accept_loop(
+    listener: UnixListener,
+    requests: mpsc::Sender<Pending>,
+    notifier: Notifier,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = stop.changed() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let notes = notifier.tx.subscribe();
+                    connections.spawn(serve(stream, requests.clone(), notes, stop.clone()));
+                }
+                Err(err) => {
+                    tracing::warn!(%err, "control socket: accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(FLUSH, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+}
+
+/// Whether a peer with `peer_uid` may talk to a supervisor running as `owner_uid`.
+pub fn peer_allowed(peer_uid: u32, owner_uid: u32) -> bool {
+    peer_uid == owner_uid
+}
+
+async fn serve(
+    stream: UnixStream,
+    requests: mpsc::Sender<Pending>,
+    mut notes: broadcast::Receiver<Arc<str>>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let owner = nix::unistd::geteuid().as_raw();
+    let peer = stream.peer_cred().map(|cred| cred.uid());
+    let (read, mut write) = stream.into_split();
+    match peer {
+        Ok(uid) if peer_allowed(uid, owner) => {}
+        other => {
+            let who = other.map_or_else(|err| format!("unknown ({err})"), |uid| uid.to_string());
+            tracing::warn!(peer = %who, "control socket: refused a peer of another user");
+            let err = RpcError::new(
+                FORBIDDEN,
+                format!("permission denied: uid {who} is not the goal's owner (uid {owner})"),
+            );
+            let _ = write_line(&mut write, &protocol::error(&Value::Null, &err)).await;
+            return;
+        }
+    }
+    let mut lines = BufReader::new(read).lines();
+    loop {
+        tokio::select! {
+            note = notes.recv() => match note {
+                Ok(line) => {
+                    if write_line(&mut write, &line).await.is_err() {
+                        return;
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    let err = RpcError::new(LAGGED, format!("missed {missed} notifications"));
+                    if write_line(&mut write, &protocol::error(&Value::Null, &err)).await.is_err() {
+                        return;
+                    }
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
+            line = lines.next_line() => {
+                let line = match line {
+                    Ok(Some(line)) => line,
+                    Ok(None) | Err(_) => return,
+                };
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let answer = match protocol::parse_request(&line) {
+                    Err((id, err)) => protocol::error(&id, &err),
+                    Ok(request) => {
+                        let id = request.id.clone();
+                        let (reply, answer) = oneshot::channel();
+                        let ended = || protocol::error(
+                            &id,
+                            &RpcError::new(ENDED, "the goal's supervisor is stopping"),
+                        );
+                        if requests.send(Pending { request, reply }).await.is_err() {
+                            ended()
+                        } else {
+                            answer.await.unwrap_or_else(|_| ended())
+                        }
+                    }
+                };
+                // What the request caused is told before its answer.
+                if flush(&mut notes, &mut write).await.is_err()
+                    || write_line(&mut write, &answer).await.is_err()
+                {
+                    return;
+                }
+            }
+            _ = stop.changed() => {
+                let _ = flush(&mut notes, &mut write).await;
+                return;
+            }
+        }
+    }
+}
+
+/// Writes the notifications already sent.
+async fn flush(
+    notes: &mut broadcast::Receiver<Arc<str>>,
+    write: &mut tokio::net::unix::OwnedWriteHalf,
+) -> std::io::Result<()> {
+    while let Ok(line) = notes.try_recv() {
+        write_line(write, &line).await?;
+    }
+    Ok(())
+}
+
+async fn write_line(
+    write: &mut tokio::net::unix::OwnedWriteHalf,
+    line: &str,
+) -> std::io::Result<()> {
+    let mut bytes = Vec::with_capacity(line.len() + 1);
+    bytes.extend_from_slice(line.as_bytes());
+    bytes.push(b'\n');
+    write.write_all(&bytes).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_owner_may_talk() {
+        assert!(peer_allowed(1000, 1000));
+        assert!(!peer_allowed(0, 1000));
+        assert!(!peer_allowed(1001, 1000));
+    }
+}
