@@ -1,0 +1,202 @@
+//! The model-tool layer with the real agent CLIs: the fake model makes Codex
+//! and Claude Code call goalie's own MCP server (`goalie mcp`, registered for
+//! the run only by the adapter); the claim reaches the supervisor, goalie's
+//! audit runs the goal's verify command for real, and the goal is achieved.
+//! What the agent may not do (pause, clear) is refused and recorded.
+
+#[path = "support/fake_model/mod.rs"]
+mod fake_model;
+mod support;
+
+use std::time::Duration;
+
+use fake_model::{BlockingFakeModel, Script, Step};
+use serde_json::json;
+use support::{Sandbox, agents, path_str};
+
+const LIMIT: Duration = Duration::from_secs(180);
+
+const SPEC: &str = r#"objective: |
+  Create the proof file:
+  1. proof.txt holds the word hi
+verify:
+  - test "$(cat proof.txt)" = hi
+stop:
+  turns: 4
+"#;
+
+#[derive(Clone, Copy)]
+enum Agent {
+    Codex,
+    Claude,
+}
+
+fn run(sandbox: &Sandbox, server: &BlockingFakeModel, agent: Agent) -> support::Outcome {
+    let spec = sandbox.file("goal.yaml", SPEC);
+    let spec = path_str(&spec);
+    let name = match agent {
+        Agent::Codex => "codex",
+        Agent::Claude => "claude",
+    };
+    let mut args = vec!["run", "--headless", "--agent", name, "--goal", &spec];
+    if let Agent::Claude = agent {
+        args.extend_from_slice(&[
+            "--",
+            "--model",
+            "claude-sonnet-4-5",
+            "--dangerously-skip-permissions",
+        ]);
+    }
+    let mut cmd = sandbox.command(&args);
+    agents::offline(&mut cmd, &sandbox.workdir());
+    match agent {
+        Agent::Codex => {
+            let home = sandbox.dir.path().join("codex-home");
+            agents::codex(
+                &mut cmd,
+                &home,
+                &format!("{}/v1", server.base_url()),
+                &sandbox.workdir(),
+                true,
+            )
+        }
+        Agent::Claude => {
+            let config = sandbox.dir.path().join("claude-config");
+            agents::claude(&mut cmd, &config, &server.base_url(), &sandbox.workdir())
+        }
+    }
+    support::finish(cmd.spawn().expect("goalie"), LIMIT)
+}
+
+/// First turn: write the file, then claim completion through MCP with a checklist.
+fn claiming_script() -> Script {
+    Script::rule(|ctx| match (ctx.prompt_index, ctx.step) {
+        (1, 0) => Step::shell("echo hi > proof.txt"),
+        (1, 1) => Step::mcp(
+            "goalie",
+            "update_goal",
+            json!({ "status": "complete",
+                    "checklist": [{ "requirement": "R1", "evidence": "proof.txt holds hi (cat proof.txt)" }] }),
+        ),
+        _ => Step::text("I claimed completion through goalie's update_goal tool."),
+    })
+}
+
+/// First turn: try to pause the goal through MCP, then just talk.
+fn pausing_script() -> Script {
+    Script::rule(|ctx| match (ctx.prompt_index, ctx.step) {
+        (1, 0) => Step::mcp("goalie", "update_goal", json!({ "status": "paused" })),
+        _ => Step::text("Working on it."),
+    })
+}
+
+fn claim_through_mcp_is_audited_and_achieved(agent: Agent) {
+    let sandbox = Sandbox::new();
+    let server = BlockingFakeModel::start(claiming_script()).expect("fake model");
+    let out = run(&sandbox, &server, agent);
+    assert_eq!(
+        out.code,
+        0,
+        "{out:?}\n{}",
+        fake_model::summarize(&server.requests())
+    );
+    assert_eq!(sandbox.goal().state.as_str(), "achieved");
+    let claims = sandbox.entries_of("claim");
+    assert_eq!(claims[0].data["channel"], "mcp", "{claims:?}");
+    // The audit ran the verify command for real, in the workspace.
+    let steps = sandbox.entries_of("audit_step");
+    let verify = steps
+        .iter()
+        .find(|s| s.data.to_string().contains("cat proof.txt"))
+        .unwrap_or_else(|| panic!("no verify step: {steps:?}"));
+    assert!(verify.data.to_string().contains("pass"), "{verify:?}");
+    assert_eq!(sandbox.entries_of("claim_accepted").len(), 1);
+}
+
+fn pausing_through_mcp_is_refused(agent: Agent) {
+    let sandbox = Sandbox::new();
+    let server = BlockingFakeModel::start(pausing_script()).expect("fake model");
+    let out = run(&sandbox, &server, agent);
+    assert_eq!(
+        out.code,
+        3,
+        "{out:?}\n{}",
+        fake_model::summarize(&server.requests())
+    );
+    let refused = sandbox.entries_of("mcp_refused");
+    assert!(
+        !refused.is_empty(),
+        "{}",
+        fake_model::summarize(&server.requests())
+    );
+    assert!(
+        sandbox
+            .entries_of("transition")
+            .iter()
+            .all(|t| t.data["to"] != "paused"),
+        "the agent paused the goal"
+    );
+}
+
+#[test]
+fn codex_claims_through_mcp_and_the_audit_passes() {
+    if agents::require("codex").is_some() {
+        claim_through_mcp_is_audited_and_achieved(Agent::Codex);
+    }
+}
+
+#[test]
+fn codex_cannot_pause_through_mcp() {
+    if agents::require("codex").is_some() {
+        pausing_through_mcp_is_refused(Agent::Codex);
+    }
+}
+
+#[test]
+fn claude_claims_through_mcp_and_the_audit_passes() {
+    if agents::require("claude").is_some() {
+        claim_through_mcp_is_audited_and_achieved(Agent::Claude);
+    }
+}
+
+#[test]
+fn claude_cannot_pause_through_mcp() {
+    if agents::require("claude").is_some() {
+        pausing_through_mcp_is_refused(Agent::Claude);
+    }
+}
+
+/// A model that repeats every prompt back verbatim: the prompts describe the
+/// claim block but never contain a valid one, so nothing it says is a claim.
+fn parroting_model_never_achieves(agent: Agent) {
+    let sandbox = Sandbox::new();
+    let server =
+        BlockingFakeModel::start(Script::rule(|ctx| Step::text(ctx.user_text.to_string())))
+            .expect("fake model");
+    let out = run(&sandbox, &server, agent);
+    assert_eq!(out.code, 3, "{out:?}");
+    assert_eq!(sandbox.goal().state.as_str(), "budget-limited");
+    assert!(sandbox.entries_of("claim_seen").is_empty());
+    assert!(sandbox.entries_of("claim").is_empty());
+    // The model really did echo goalie's prompts back.
+    let echoed = server
+        .turn_requests()
+        .iter()
+        .filter(|r| r.reply.contains("claim nonce"))
+        .count();
+    assert!(echoed >= 3, "{}", fake_model::summarize(&server.requests()));
+}
+
+#[test]
+fn codex_with_a_parroting_model_never_achieves() {
+    if agents::require("codex").is_some() {
+        parroting_model_never_achieves(Agent::Codex);
+    }
+}
+
+#[test]
+fn claude_with_a_parroting_model_never_achieves() {
+    if agents::require("claude").is_some() {
+        parroting_model_never_achieves(Agent::Claude);
+    }
+}
