@@ -80,7 +80,7 @@ fn claude_turns_are_detected_continued_and_limited() {
         );
     }
     // Token usage from Claude's transcript is exactly what the model reported.
-    assert_eq!(goal.tokens_used, reported_tokens(&server));
+    assert_eq!(goal.tokens_used, server.turn_tokens());
     assert_eq!(
         sandbox.entries_of("tokens").last().unwrap().data["source"],
         "session_log"
@@ -89,16 +89,6 @@ fn claude_turns_are_detected_continued_and_limited() {
     assert!(support::eventually(Duration::from_secs(5), || {
         leftover_processes(pid).is_empty()
     }));
-}
-
-/// Tokens the model reported for the agent's turns.
-fn reported_tokens(server: &BlockingFakeModel) -> u64 {
-    server
-        .turn_requests()
-        .iter()
-        .filter_map(|r| r.usage.as_ref())
-        .map(|u| u.input_tokens + u.output_tokens)
-        .sum()
 }
 
 #[test]
@@ -118,7 +108,7 @@ fn claude_token_budget_ends_budget_limited() {
         goal.turns, 4,
         "three turns of 4,100 pass 10,000; then the wrap-up"
     );
-    assert_eq!(goal.tokens_used, reported_tokens(&server));
+    assert_eq!(goal.tokens_used, server.turn_tokens());
     let transitions = sandbox.entries_of("transition");
     assert!(
         transitions[0].data["reason"]

@@ -104,7 +104,7 @@ fn codex_turns_are_detected_continued_and_limited() {
     assert_eq!(injections.last().unwrap().data["prompt"], "budget_limit");
 
     // Token usage from Codex's session log is exactly what the model reported.
-    assert_eq!(goal.tokens_used, reported_tokens(&server));
+    assert_eq!(goal.tokens_used, server.turn_tokens());
     let tokens = sandbox.entries_of("tokens");
     assert_eq!(tokens.last().unwrap().data["source"], "session_log");
     assert!(!sandbox.entries_of("session_log").is_empty());
@@ -147,7 +147,7 @@ fn codex_token_budget_from_the_screen_ends_budget_limited() {
         "screen"
     );
     // The status line's rounded figure is within 10 % of what the model reported.
-    let reported = reported_tokens(&server) as f64;
+    let reported = server.turn_tokens() as f64;
     let seen = goal.tokens_used as f64;
     assert!(
         (seen - reported).abs() <= reported * 0.10,
@@ -199,16 +199,6 @@ fn codex_compaction_mid_turn_is_detected_and_recorded() {
         .filter(|r| r.kind == fake_model::RequestKind::Compaction)
         .count();
     assert!(compactions >= 1);
-}
-
-/// Tokens the model reported for the agent's turns (its title requests aside).
-fn reported_tokens(server: &BlockingFakeModel) -> u64 {
-    server
-        .turn_requests()
-        .iter()
-        .filter_map(|r| r.usage.as_ref())
-        .map(|u| u.input_tokens + u.output_tokens)
-        .sum()
 }
 
 /// A git repository Codex was not told to trust: it asks first.

@@ -336,6 +336,16 @@ impl BlockingFakeModel {
     }
 
     /// Blocks until at least `n` turn requests arrived; false on timeout.
+    /// Tokens (input plus output) reported in the answers to the agent's turn
+    /// requests: what the agent's own session log should add up to.
+    pub fn turn_tokens(&self) -> u64 {
+        self.turn_requests()
+            .iter()
+            .filter_map(|r| r.usage.as_ref())
+            .map(|u| u.input_tokens + u.output_tokens)
+            .sum()
+    }
+
     pub fn wait_for_turns(&self, n: usize, timeout: Duration) -> bool {
         self.wait_until(timeout, |r| r.iter().filter(|r| r.is_turn()).count() >= n)
     }
