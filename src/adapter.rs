@@ -402,11 +402,25 @@ impl Adapter {
         expand(&self.args, goalie_exe)
     }
 
-    /// The arguments that resume the agent's last conversation, if it has them.
-    pub fn resume_launch_args(&self, goalie_exe: &Path) -> Option<Vec<String>> {
-        self.resume_args
-            .as_ref()
-            .map(|args| expand(args, goalie_exe))
+    /// The arguments that resume the agent's conversation, if it has them:
+    /// `{session_id}` stands for the id of the session to resume (from its
+    /// session log); a template that needs one cannot resume without it.
+    pub fn resume_launch_args(
+        &self,
+        goalie_exe: &Path,
+        session_id: Option<&str>,
+    ) -> Option<Vec<String>> {
+        let args = self.resume_args.as_ref()?;
+        let needs_id = args.iter().any(|arg| arg.contains("{session_id}"));
+        if needs_id && session_id.is_none() {
+            return None;
+        }
+        let args = expand(args, goalie_exe);
+        Some(
+            args.into_iter()
+                .map(|arg| arg.replace("{session_id}", session_id.unwrap_or_default()))
+                .collect(),
+        )
     }
 }
 
@@ -578,16 +592,33 @@ mod tests {
     fn resume_args_are_optional() {
         let exe = Path::new("/bin/goalie");
         let sim = Adapter::named("sim", None).unwrap();
-        assert_eq!(sim.resume_launch_args(exe), None);
+        assert_eq!(sim.resume_launch_args(exe, Some("x")), None);
         let claude = Adapter::named("claude", None).unwrap();
         assert_eq!(
-            claude.resume_launch_args(exe),
-            Some(vec!["--continue".to_string()])
+            claude.resume_launch_args(exe, None),
+            None,
+            "no session, no resume"
+        );
+        assert_eq!(
+            claude.resume_launch_args(exe, Some("e98f3d61-ac2c-4c1f-87cc-15ac176ec389")),
+            Some(vec![
+                "--resume".to_string(),
+                "e98f3d61-ac2c-4c1f-87cc-15ac176ec389".to_string()
+            ])
+        );
+        let codex = Adapter::named("codex", None).unwrap();
+        assert_eq!(
+            codex.resume_launch_args(exe, Some("01a1fe14")),
+            Some(vec![
+                "resume".into(),
+                "--no-daemon".into(),
+                "01a1fe14".into()
+            ])
         );
         let text = "name: x\ncommand: y\nresume_args: ['{goalie}', resume]\nscreen:\n  busy: [a]\n  idle: [b]\n";
         let adapter = Adapter::from_yaml(text, &origin()).unwrap();
         assert_eq!(
-            adapter.resume_launch_args(exe),
+            adapter.resume_launch_args(exe, None),
             Some(vec!["/bin/goalie".to_string(), "resume".to_string()])
         );
     }

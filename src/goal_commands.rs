@@ -334,7 +334,16 @@ fn resume_spec(
         .rev()
         .find(|e| e.kind == "injection")
         .map(|e| e.seq);
-    let first_prompt = if last_injection.is_some() && adapter.resume_args.is_some() {
+    // The agent's own session, when goalie followed its log: what resume continues.
+    let session_id = entries
+        .iter()
+        .rev()
+        .find(|e| e.kind == "session_log")
+        .and_then(|e| e.data["session_id"].as_str().map(String::from));
+    let can_resume = adapter
+        .resume_launch_args(Path::new("goalie"), session_id.as_deref())
+        .is_some();
+    let first_prompt = if last_injection.is_some() && can_resume {
         PromptKind::Continuation
     } else {
         PromptKind::Start
@@ -375,6 +384,7 @@ fn resume_spec(
             goal_id: goal.id.clone(),
             first_prompt,
             objective_changed_from,
+            session_id,
         }),
         on_event,
     })

@@ -72,6 +72,8 @@ pub struct Resumed {
     pub first_prompt: PromptKind,
     /// The objective the agent last heard, if the user changed it since.
     pub objective_changed_from: Option<String>,
+    /// The agent's session to continue (from the ledger's `session_log` rows).
+    pub session_id: Option<String>,
 }
 
 /// Runs one goal to its end; returns the exit code.
@@ -91,7 +93,7 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
     let mut args = match &spec.resume {
         Some(resumed) if resumed.first_prompt != PromptKind::Start => spec
             .adapter
-            .resume_launch_args(&exe)
+            .resume_launch_args(&exe, resumed.session_id.as_deref())
             .unwrap_or_else(|| spec.adapter.launch_args(&exe)),
         _ => spec.adapter.launch_args(&exe),
     };
@@ -270,12 +272,20 @@ async fn supervise_goal(
                 .or_else(|| std::env::var(name).ok())
         };
         let root = session_tail::resolve_root(&rule.dirs, &env)?;
-        Some(SessionTail::new(
-            rule.format,
-            root,
-            &spec.workdir,
-            std::time::SystemTime::now(),
-        ))
+        let resumed_session = spec
+            .resume
+            .as_ref()
+            .filter(|resumed| resumed.first_prompt != PromptKind::Start)
+            .and_then(|resumed| resumed.session_id.clone());
+        Some(
+            SessionTail::new(
+                rule.format,
+                root,
+                &spec.workdir,
+                std::time::SystemTime::now(),
+            )
+            .resuming(resumed_session),
+        )
     });
     tracing::info!(goal = %goal.id, program = %program.display(), ?args, rows, cols, "starting the agent");
     let (agent, output, exit) = match AgentProcess::spawn(&launch) {
@@ -663,9 +673,13 @@ impl Shell<'_> {
         if let Some(path) = tail.path()
             && before.as_deref() != Some(path)
         {
+            let session_id = crate::session_log::session_id_from_path(path);
             let path = path.display().to_string();
-            self.ledger
-                .append(&self.goal_id, "session_log", &json!({ "path": path }))?;
+            self.ledger.append(
+                &self.goal_id,
+                "session_log",
+                &json!({ "path": path, "session_id": session_id }),
+            )?;
         }
         for event in events {
             let now_ms = self.now_ms();

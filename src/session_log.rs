@@ -108,6 +108,19 @@ pub fn codex_session_cwd(first_line: &str) -> Option<String> {
         .flatten()
 }
 
+/// The session id in a log file's name: Codex `rollout-<time>-<uuid>.jsonl`,
+/// Claude Code `<uuid>.jsonl`. It is what their resume commands take.
+pub fn session_id_from_path(path: &std::path::Path) -> Option<String> {
+    let stem = path.file_stem()?.to_str()?;
+    let id = stem.get(stem.len().checked_sub(36)?..)?;
+    let is_uuid = id.len() == 36
+        && id.chars().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        });
+    is_uuid.then(|| id.to_string())
+}
+
 /// The folder name Claude Code gives a working directory under `projects/`.
 pub fn claude_project_dir(workdir: &str) -> String {
     workdir
@@ -208,6 +221,28 @@ mod tests {
         ] {
             assert_eq!(parser.line(line), None, "{line}");
         }
+    }
+
+    #[test]
+    fn session_ids_come_from_file_names() {
+        use std::path::Path;
+        assert_eq!(
+            session_id_from_path(Path::new(
+                "/s/rollout-2026-11-21T12-28-28-01a1fe14-567b-7b42-8d7b-de516ddd01bd.jsonl"
+            ))
+            .as_deref(),
+            Some("01a1fe14-567b-7b42-8d7b-de516ddd01bd")
+        );
+        assert_eq!(
+            session_id_from_path(Path::new("/p/e98f3d61-ac2c-4c1f-87cc-15ac176ec389.jsonl"))
+                .as_deref(),
+            Some("e98f3d61-ac2c-4c1f-87cc-15ac176ec389")
+        );
+        assert_eq!(session_id_from_path(Path::new("/p/notes.jsonl")), None);
+        assert_eq!(
+            session_id_from_path(Path::new("/p/x-zzzzzzzz-ac2c-4c1f-87cc-15ac176ec389.jsonl")),
+            None
+        );
     }
 
     #[test]

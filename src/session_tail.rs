@@ -9,7 +9,9 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use crate::session_log::{LogEvent, LogFormat, LogParser, claude_project_dir, codex_session_cwd};
+use crate::session_log::{
+    LogEvent, LogFormat, LogParser, claude_project_dir, codex_session_cwd, session_id_from_path,
+};
 
 /// How deep below the log root session files may be (Codex: sessions/Y/M/D/f).
 const MAX_DEPTH: usize = 5;
@@ -22,6 +24,9 @@ pub struct SessionTail {
     root: PathBuf,
     workdir: String,
     started: SystemTime,
+    /// The session this run resumes: its file holds earlier runs' lines, which
+    /// set the baseline but are not reported again.
+    resumed_session: Option<String>,
     current: Option<Followed>,
     /// Tokens counted in files this run followed before the current one.
     earlier_files_total: u64,
@@ -33,6 +38,10 @@ struct Followed {
     offset: u64,
     partial: Vec<u8>,
     parser: LogParser,
+    /// The session's token total when this run attached to it (non-zero on resume).
+    baseline: u64,
+    /// The highest total seen: agents replay or repeat figures, so only growth counts.
+    highest: u64,
 }
 
 impl SessionTail {
@@ -47,10 +56,17 @@ impl SessionTail {
             root,
             workdir: workdir.display().to_string(),
             started,
+            resumed_session: None,
             current: None,
             earlier_files_total: 0,
             last_total: 0,
         }
+    }
+
+    /// This run resumes `session`: its log's earlier lines are a baseline only.
+    pub fn resuming(mut self, session: Option<String>) -> SessionTail {
+        self.resumed_session = session;
+        self
     }
 
     pub fn root(&self) -> &Path {
@@ -71,12 +87,26 @@ impl SessionTail {
         {
             self.earlier_files_total += self.last_total;
             self.last_total = 0;
-            self.current = Some(Followed {
+            let mut followed = Followed {
                 path: newest,
                 offset: 0,
                 partial: Vec::new(),
                 parser: LogParser::new(self.format),
-            });
+                baseline: 0,
+                highest: 0,
+            };
+            if self.resumed_session.is_some()
+                && session_id_from_path(&followed.path) == self.resumed_session
+            {
+                // Read what earlier runs wrote, silently: it is the baseline.
+                for line in read_new_lines(&mut followed) {
+                    if let Some(LogEvent::Tokens { total }) = followed.parser.line(&line) {
+                        followed.baseline = followed.baseline.max(total);
+                    }
+                }
+                followed.highest = followed.baseline;
+            }
+            self.current = Some(followed);
         }
         let Some(followed) = self.current.as_mut() else {
             return Vec::new();
@@ -85,9 +115,13 @@ impl SessionTail {
         for line in read_new_lines(followed) {
             match followed.parser.line(&line) {
                 Some(LogEvent::Tokens { total }) => {
-                    self.last_total = total;
+                    if total <= followed.highest {
+                        continue;
+                    }
+                    followed.highest = total;
+                    self.last_total = total - followed.baseline;
                     events.push(LogEvent::Tokens {
-                        total: self.earlier_files_total + total,
+                        total: self.earlier_files_total + self.last_total,
                     });
                 }
                 Some(event) => events.push(event),
@@ -119,13 +153,12 @@ impl SessionTail {
             let Ok(modified) = meta.modified() else {
                 continue;
             };
-            // A folder not touched since the agent started holds no new file.
-            if modified < since {
-                continue;
-            }
+            // Folders are walked whatever their time: appending to a session file
+            // (a resumed conversation) does not touch its folder.
             if meta.is_dir() && depth < MAX_DEPTH {
                 self.walk(&path, depth + 1, found);
             } else if meta.is_file()
+                && modified >= since
                 && path.extension().is_some_and(|ext| ext == "jsonl")
                 && self.belongs_here(&path)
             {
@@ -237,6 +270,77 @@ mod tests {
             Some("/home/u/.claude/projects".into())
         );
         assert_eq!(t(&["$NOPE/x"]), None);
+    }
+
+    #[test]
+    fn a_resumed_session_counts_only_what_this_run_adds() {
+        let dir = tempfile::tempdir().unwrap();
+        let workdir = "/home/user/project";
+        let project = dir.path().join(claude_project_dir(workdir));
+        std::fs::create_dir_all(&project).unwrap();
+        let id = "e98f3d61-ac2c-4c1f-87cc-15ac176ec389";
+        let path = project.join(format!("{id}.jsonl"));
+        let reply = |n: u32| {
+            format!(
+                r#"{{"type":"assistant","message":{{"id":"m{n}","usage":{{"input_tokens":100,"output_tokens":0}}}}}}"#
+            )
+        };
+        std::fs::write(&path, format!("{}\n{}\n", reply(1), reply(2))).unwrap();
+        let mut tail = SessionTail::new(
+            LogFormat::ClaudeTranscript,
+            dir.path().into(),
+            Path::new(workdir),
+            SystemTime::now(),
+        )
+        .resuming(Some(id.to_string()));
+        assert!(
+            tail.poll(true).is_empty(),
+            "earlier runs' lines are a baseline"
+        );
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        writeln!(file, "{}", reply(3)).unwrap();
+        assert_eq!(tail.poll(false), vec![LogEvent::Tokens { total: 100 }]);
+    }
+
+    #[test]
+    fn totals_that_repeat_or_go_back_are_not_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let day = dir.path().join("2026/11/21");
+        std::fs::create_dir_all(&day).unwrap();
+        let path =
+            day.join("rollout-2026-11-21T12-28-28-01a1fe14-567b-7b42-8d7b-de516ddd01bd.jsonl");
+        let meta = r#"{"type":"session_meta","payload":{"cwd":"/w"}}"#;
+        let count = |n: u64| {
+            format!(
+                r#"{{"type":"event_msg","payload":{{"type":"token_count","info":{{"total_token_usage":{{"total_tokens":{n}}}}}}}}}"#
+            )
+        };
+        let lines = [
+            meta.to_string(),
+            count(1050),
+            count(1050),
+            count(3100),
+            count(2050),
+        ];
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        let mut tail = SessionTail::new(
+            LogFormat::CodexRollout,
+            dir.path().into(),
+            Path::new("/w"),
+            SystemTime::now(),
+        );
+        let totals: Vec<u64> = tail
+            .poll(true)
+            .into_iter()
+            .filter_map(|event| match event {
+                LogEvent::Tokens { total } => Some(total),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(totals, vec![1050, 3100]);
     }
 
     #[test]
