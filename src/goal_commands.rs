@@ -295,6 +295,14 @@ pub fn resume(
     let plan = goal_change::plan(&standing(&goal), &GoalChange::status(Status::Pursuing))?;
     // Everything that can be wrong is found before the goal changes.
     let spec = resume_spec(&ledger, &goal, headless, on_event, db)?;
+    let mut ledger = ledger;
+    if let Err(other) = ledger.claim_supervision(&goal.id, std::process::id())? {
+        return Err(Refusal(format!(
+            "goal {} is already being supervised by goalie (pid {other}); use `goalie status {}`",
+            goal.id, goal.id
+        ))
+        .into());
+    }
     apply(&ledger, &goal, &plan)?;
     drop(ledger);
     if !plan.transitions.is_empty() {

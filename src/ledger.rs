@@ -252,6 +252,33 @@ impl Ledger {
     }
 
     /// Marks the start of a supervised run.
+    /// Makes process `pid` the goal's supervisor, unless another goalie that
+    /// is still alive already is: one atomic step, so two `goalie resume` of
+    /// the same goal cannot both start its agent. Returns the other's pid.
+    pub fn claim_supervision(
+        &mut self,
+        goal_id: &str,
+        pid: u32,
+    ) -> Result<Result<(), u32>, LedgerError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let holder: Option<u32> = tx.query_row(
+            "SELECT supervisor_pid FROM goals WHERE id = ?1",
+            [goal_id],
+            |row| row.get(0),
+        )?;
+        if let Some(other) = holder.filter(|other| *other != pid && is_goalie(*other)) {
+            return Ok(Err(other));
+        }
+        tx.execute(
+            "UPDATE goals SET supervisor_pid = ?2 WHERE id = ?1",
+            params![goal_id, pid],
+        )?;
+        tx.commit()?;
+        Ok(Ok(()))
+    }
+
     pub fn set_running(
         &self,
         goal_id: &str,
@@ -470,6 +497,16 @@ fn goal_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Goal> {
     })
 }
 
+/// Whether `pid` is a running goalie (not a process that reused a dead goalie's pid).
+fn is_goalie(pid: u32) -> bool {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|cmdline| {
+            let program = cmdline.split(|b| *b == 0).next().unwrap_or_default();
+            String::from_utf8_lossy(program).contains("goalie")
+        })
+        .unwrap_or(false)
+}
+
 fn clamp_i64(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
@@ -568,6 +605,35 @@ mod tests {
             .unwrap();
         assert_eq!(new.len(), 1);
         assert_eq!(new[0].data["n"], 2);
+    }
+
+    #[test]
+    fn only_one_live_goalie_supervises_a_goal() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(&dir.path().join("g.db")).unwrap();
+        let goal = ledger.create_goal(&new_goal()).unwrap();
+        // A dead supervisor (no such process) does not hold the goal.
+        ledger
+            .conn
+            .execute("UPDATE goals SET supervisor_pid = 999999999", [])
+            .unwrap();
+        assert_eq!(ledger.claim_supervision(&goal.id, 4242).unwrap(), Ok(()));
+        // A live process that is not goalie (this test binary's parent) does not either.
+        let shell = std::os::unix::process::parent_id();
+        ledger
+            .conn
+            .execute("UPDATE goals SET supervisor_pid = ?1", [shell])
+            .unwrap();
+        let _ = ledger.claim_supervision(&goal.id, 4242).unwrap();
+        assert_eq!(ledger.goal(&goal.id).unwrap().supervisor_pid, Some(4242));
+        // A live goalie (this test binary is one: target/debug/deps/goalie-…) does.
+        let me = std::process::id();
+        ledger
+            .conn
+            .execute("UPDATE goals SET supervisor_pid = ?1", [me])
+            .unwrap();
+        assert_eq!(ledger.claim_supervision(&goal.id, 4242).unwrap(), Err(me));
+        assert_eq!(ledger.claim_supervision(&goal.id, me).unwrap(), Ok(()));
     }
 
     #[test]
