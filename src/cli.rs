@@ -292,7 +292,7 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
             let mut limits = args.limits.clone();
             if let Some(spec) = &spec {
                 limits.max_turns = limits.max_turns.or(spec.stop.turns);
-                limits.budget_tokens = limits.budget_tokens.or(spec.stop.tokens);
+                limits.budget_tokens = limits.budget_tokens.or(spec.stop.token_limit());
                 limits.max_time = limits
                     .max_time
                     .or(spec.stop.time_ms.map(Duration::from_millis));

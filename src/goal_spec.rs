@@ -42,8 +42,28 @@ pub struct Stop {
     pub tokens: Option<u64>,
     pub time_ms: Option<u64>,
     pub turns: Option<u32>,
-    /// In US dollars. Recorded; not enforced yet (no agent's screen shows cost reliably).
+    /// In US dollars; enforced through `usd_per_million_tokens` (no agent shows
+    /// its cost reliably, but every one shows or logs its tokens).
     pub cost: Option<f64>,
+    /// The price that turns `cost` into a token budget.
+    #[serde(default)]
+    pub usd_per_million_tokens: Option<f64>,
+}
+
+impl Stop {
+    /// The token budget `cost` buys at `usd_per_million_tokens`.
+    pub fn cost_tokens(&self) -> Option<u64> {
+        let (cost, price) = (self.cost?, self.usd_per_million_tokens?);
+        (cost > 0.0 && price > 0.0).then(|| (cost / price * 1_000_000.0).floor() as u64)
+    }
+
+    /// The token limit: `tokens`, or what `cost` buys, whichever is lower.
+    pub fn token_limit(&self) -> Option<u64> {
+        match (self.tokens, self.cost_tokens()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
 }
 
 /// One thing the completion checklist must cover.
@@ -172,6 +192,8 @@ struct StopFile {
     turns: Option<u32>,
     #[serde(default)]
     cost: Option<f64>,
+    #[serde(default)]
+    usd_per_million_tokens: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -329,6 +351,7 @@ pub fn check(text: &str, origin: &Path) -> Result<(GoalSpec, Vec<Finding>), Spec
     let mut stop = Stop {
         turns: file.stop.turns,
         cost: file.stop.cost,
+        usd_per_million_tokens: file.stop.usd_per_million_tokens,
         ..Stop::default()
     };
     if stop.turns == Some(0) {
@@ -371,17 +394,33 @@ pub fn check(text: &str, origin: &Path) -> Result<(GoalSpec, Vec<Finding>), Spec
                 &mut findings,
                 at("cost:", "`stop.cost` must be a positive amount".into()),
             );
-        } else {
-            warn(
+        } else if stop.usd_per_million_tokens.is_none() {
+            error(
                 &mut findings,
                 at(
                     "cost:",
-                    "`stop.cost` is recorded but not enforced yet: goalie cannot read cost from the agent's screen".into(),
+                    "`stop.cost` needs `stop.usd_per_million_tokens` (the price of the agent's model): \
+                     goalie enforces a cost as the token budget it buys"
+                        .into(),
                 ),
             );
         }
     }
-    let enforced = stop.tokens.is_some() || stop.time_ms.is_some() || stop.turns.is_some();
+    if let Some(price) = stop.usd_per_million_tokens
+        && !(price.is_finite() && price > 0.0)
+    {
+        error(
+            &mut findings,
+            at(
+                "usd_per_million_tokens:",
+                "`stop.usd_per_million_tokens` must be a positive price".into(),
+            ),
+        );
+    }
+    let enforced = stop.tokens.is_some()
+        || stop.time_ms.is_some()
+        || stop.turns.is_some()
+        || stop.cost_tokens().is_some();
     if !enforced && findings.iter().all(|f| f.severity != Severity::Error) {
         let message =
             "no stop rule: give `stop` a `turns`, `time` or `tokens` limit, so that the goal \
@@ -643,14 +682,34 @@ mod tests {
             err.starts_with("goal.yaml:1:1: error: no stop rule: give `stop` a `turns`, `time` or `tokens` limit"),
             "{err}"
         );
-        // Cost alone is recorded, not enforced: still no stop rule.
+        // A cost without a price cannot be enforced: it is an error of its own.
         let err =
             lint("objective: Make `cargo test` pass\nverify: [cargo test]\nstop:\n  cost: 5\n")
                 .unwrap_err();
         assert!(
-            err.starts_with("goal.yaml:3:1: error: no stop rule"),
+            err.starts_with("goal.yaml:4:3: error: `stop.cost` needs `stop.usd_per_million_tokens`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_priced_cost_is_a_token_budget() {
+        let (spec, _) = lint(
+            "objective: Make `cargo test` pass\nverify: [cargo test]\nstop:\n  cost: 0.5\n  usd_per_million_tokens: 5\n",
+        )
+        .unwrap();
+        assert_eq!(spec.stop.cost_tokens(), Some(100_000));
+        assert_eq!(spec.stop.token_limit(), Some(100_000));
+        let (spec, _) = lint(
+            "objective: Make `cargo test` pass\nverify: [cargo test]\nstop:\n  cost: 0.5\n  usd_per_million_tokens: 5\n  tokens: 20k\n",
+        )
+        .unwrap();
+        assert_eq!(spec.stop.token_limit(), Some(20_000), "the lower of the two");
+        let err = lint(
+            "objective: Make `cargo test` pass\nverify: [cargo test]\nstop:\n  turns: 3\n  usd_per_million_tokens: -1\n",
+        )
+        .unwrap_err();
+        assert!(err.starts_with("goal.yaml:5:3: error: `stop.usd_per_million_tokens` must be a positive price"), "{err}");
     }
 
     #[test]
@@ -718,10 +777,7 @@ mod tests {
     #[test]
     fn the_template_passes_check() {
         let (spec, warnings) = lint(TEMPLATE).unwrap();
-        assert!(
-            warnings.iter().all(|w| w.to_string().contains("stop.cost")),
-            "{warnings:?}"
-        );
+        assert!(warnings.is_empty(), "{warnings:?}");
         assert!(!spec.verify.is_empty());
         assert!(
             TEMPLATE
