@@ -230,3 +230,23 @@ fn the_demo_ends_achieved_and_with_max_turns_1_budget_limited() {
     assert_eq!(out.code, 3, "{out:?}");
     assert_eq!(sandbox.goal().state.as_str(), "budget-limited");
 }
+
+#[test]
+fn a_priced_cost_limit_ends_budget_limited() {
+    let sandbox = Sandbox::new();
+    // $0.01 at $5 per million tokens buys 2,000 tokens: two sim turns of 1,000.
+    let spec = sandbox.file(
+        "goal.yaml",
+        "objective: Make the tests pass\nverify: ['false']\nstop:\n  cost: 0.01\n  usd_per_million_tokens: 5\n",
+    );
+    let scenario = sandbox.file("scenario.yaml", &scenario(None, "proper", 300));
+    let (spec, scenario) = (support::path_str(&spec), support::path_str(&scenario));
+    let out = sandbox.run(
+        &["run", "--agent", "sim", "--goal", &spec, "--", "--scenario", &scenario],
+        LIMIT,
+    );
+    assert_eq!(out.code, 3, "{out:?}");
+    let goal = sandbox.goal();
+    assert_eq!(goal.budget_tokens, Some(2000));
+    assert_eq!(goal.turns, 3, "two turns reach 2,000 tokens, then the wrap-up");
+}
