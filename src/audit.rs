@@ -85,6 +85,8 @@ pub struct Request {
     pub workdir: PathBuf,
     pub baseline: Baseline,
     pub checklist: Vec<ChecklistItem>,
+    /// The shell commands the agent ran in this goal (its session log), if known.
+    pub commands: Option<Vec<String>>,
 }
 
 /// Runs the whole audit (blocking: commands run, files are read).
@@ -115,6 +117,10 @@ pub fn run(request: &Request) -> Report {
         &request.checklist,
     ));
     steps.extend(evidence_steps(&request.workdir, &request.checklist));
+    if let Some(commands) = &request.commands {
+        let verify: Vec<String> = request.spec.verify.iter().map(|v| v.run.clone()).collect();
+        steps.extend(command_steps(&request.checklist, commands, &verify));
+    }
     for command in &request.spec.verify {
         steps.push(verify(
             &request.workdir,
@@ -280,6 +286,69 @@ pub fn evidence_steps(workdir: &Path, checklist: &[ChecklistItem]) -> Vec<Step> 
         }
     }
     steps
+}
+
+/// Was every command the evidence cites really run? A backticked span whose
+/// first word is a program on PATH (`cargo test -q`) cites a command; it must
+/// match a command the agent ran in this goal (its session log), or be one of
+/// the goal's verify commands, which the audit runs itself.
+pub fn command_steps(checklist: &[ChecklistItem], ran: &[String], verify: &[String]) -> Vec<Step> {
+    let ran: Vec<String> = ran.iter().map(|c| squash(c)).collect();
+    let verify: Vec<String> = verify.iter().map(|c| squash(c)).collect();
+    let mut steps = Vec::new();
+    for item in checklist {
+        for cited in cited_commands(&item.evidence) {
+            let passed = verify.contains(&cited)
+                || ran
+                    .iter()
+                    .any(|command| command.contains(&cited) || cited.contains(command.as_str()));
+            steps.push(Step {
+                check: "evidence",
+                subject: cited.clone(),
+                passed,
+                detail: if passed {
+                    format!("`{cited}` was run")
+                } else {
+                    format!(
+                        "the evidence for `{}` cites `{cited}`, which the agent never ran in this goal; run it and cite its real output",
+                        item.requirement
+                    )
+                },
+                output: None,
+                exit_code: None,
+                duration_ms: 0,
+            });
+        }
+    }
+    steps
+}
+
+/// The commands an evidence text cites (see [`command_steps`]).
+pub fn cited_commands(evidence: &str) -> Vec<String> {
+    static SPAN: std::sync::LazyLock<Regex> =
+        std::sync::LazyLock::new(|| Regex::new(r"`([^`]+)`").expect("span pattern is valid"));
+    let mut found = Vec::new();
+    for caps in SPAN.captures_iter(evidence) {
+        let span = squash(caps[1].trim().trim_start_matches("$ "));
+        let Some(program) = span.split_whitespace().next() else {
+            continue;
+        };
+        if !program.contains('/') && on_path(program) && !found.contains(&span) {
+            found.push(span);
+        }
+    }
+    found
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .any(|dir| dir.join(program).is_file())
+}
+
+fn squash(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The file paths an evidence text names (see [`evidence_steps`]).

@@ -39,12 +39,13 @@ impl Auditor {
     }
 
     /// Audits a completion claim on a blocking thread (needs a tokio runtime).
-    pub fn start(&self, checklist: Vec<ChecklistItem>) {
+    pub fn start(&self, checklist: Vec<ChecklistItem>, commands: Option<Vec<String>>) {
         let request = audit::Request {
             spec: self.spec.clone(),
             workdir: self.workdir.clone(),
             baseline: self.baseline.clone(),
             checklist,
+            commands,
         };
         let reports = self.reports.clone();
         tokio::task::spawn_blocking(move || {
@@ -68,10 +69,13 @@ mod tests {
         }];
         let (auditor, mut reports) = Auditor::new(spec, dir.path().to_path_buf(), Baseline::new());
         let started = std::time::Instant::now();
-        auditor.start(vec![ChecklistItem {
-            requirement: "done".into(),
-            evidence: "ran it".into(),
-        }]);
+        auditor.start(
+            vec![ChecklistItem {
+                requirement: "done".into(),
+                evidence: "ran it".into(),
+            }],
+            None,
+        );
         assert!(started.elapsed() < std::time::Duration::from_millis(200));
         let report = reports.recv().await.unwrap();
         assert!(report.passed(), "{report:?}");

@@ -687,7 +687,9 @@ mod tests {
             lint("objective: Make `cargo test` pass\nverify: [cargo test]\nstop:\n  cost: 5\n")
                 .unwrap_err();
         assert!(
-            err.starts_with("goal.yaml:4:3: error: `stop.cost` needs `stop.usd_per_million_tokens`"),
+            err.starts_with(
+                "goal.yaml:4:3: error: `stop.cost` needs `stop.usd_per_million_tokens`"
+            ),
             "{err}"
         );
     }
@@ -704,12 +706,21 @@ mod tests {
             "objective: Make `cargo test` pass\nverify: [cargo test]\nstop:\n  cost: 0.5\n  usd_per_million_tokens: 5\n  tokens: 20k\n",
         )
         .unwrap();
-        assert_eq!(spec.stop.token_limit(), Some(20_000), "the lower of the two");
+        assert_eq!(
+            spec.stop.token_limit(),
+            Some(20_000),
+            "the lower of the two"
+        );
         let err = lint(
             "objective: Make `cargo test` pass\nverify: [cargo test]\nstop:\n  turns: 3\n  usd_per_million_tokens: -1\n",
         )
         .unwrap_err();
-        assert!(err.starts_with("goal.yaml:5:3: error: `stop.usd_per_million_tokens` must be a positive price"), "{err}");
+        assert!(
+            err.starts_with(
+                "goal.yaml:5:3: error: `stop.usd_per_million_tokens` must be a positive price"
+            ),
+            "{err}"
+        );
     }
 
     #[test]

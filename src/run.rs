@@ -844,6 +844,7 @@ impl Shell<'_> {
                 turn,
                 channel,
                 claim,
+                commands,
             } => {
                 let checklist = match claim {
                     Claim::Complete { checklist } => checklist,
@@ -857,7 +858,7 @@ impl Shell<'_> {
                 if !self.interactive {
                     self.say(&format!("auditing the completion claim of turn {turn}"));
                 }
-                self.auditor.start(checklist);
+                self.auditor.start(checklist, commands);
             }
             Action::Stop { exit_code, reason } => return Ok(Some((exit_code, reason))),
             Action::SetObjective { objective } => {

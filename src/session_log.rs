@@ -27,6 +27,8 @@ pub enum LogEvent {
     Compacted { before: Option<u64> },
     /// The agent finished a turn.
     TurnComplete,
+    /// The agent ran a shell command (its own tool call).
+    CommandRun { command: String },
 }
 
 /// Reads one session log, line by line.
@@ -48,37 +50,50 @@ impl LogParser {
     }
 
     /// What one line says (usually nothing).
-    pub fn line(&mut self, line: &str) -> Option<LogEvent> {
-        let record: Value = serde_json::from_str(line.trim()).ok()?;
+    pub fn line(&mut self, line: &str) -> Vec<LogEvent> {
+        let Ok(record) = serde_json::from_str::<Value>(line.trim()) else {
+            return Vec::new();
+        };
         match self.format {
-            LogFormat::CodexRollout => codex(&record),
+            LogFormat::CodexRollout => codex(&record).into_iter().collect(),
             LogFormat::ClaudeTranscript => self.claude(&record),
         }
     }
 
-    fn claude(&mut self, record: &Value) -> Option<LogEvent> {
-        match (record["type"].as_str()?, record["subtype"].as_str()) {
-            ("system", Some("turn_duration")) => Some(LogEvent::TurnComplete),
-            ("system", Some("compact_boundary")) => Some(LogEvent::Compacted {
+    fn claude(&mut self, record: &Value) -> Vec<LogEvent> {
+        match (record["type"].as_str(), record["subtype"].as_str()) {
+            (Some("system"), Some("turn_duration")) => vec![LogEvent::TurnComplete],
+            (Some("system"), Some("compact_boundary")) => vec![LogEvent::Compacted {
                 before: record["compactMetadata"]["preTokens"].as_u64(),
-            }),
-            ("assistant", _) => {
+            }],
+            (Some("assistant"), _) => {
                 let message = &record["message"];
-                let usage = message.get("usage")?;
-                let id = message["id"].as_str()?;
-                if !self.counted_messages.insert(id.to_string()) {
-                    return None;
+                let mut events = Vec::new();
+                if let (Some(usage), Some(id)) = (message.get("usage"), message["id"].as_str())
+                    && self.counted_messages.insert(id.to_string())
+                {
+                    let field = |name: &str| usage[name].as_u64().unwrap_or(0);
+                    self.claude_total += field("input_tokens")
+                        + field("cache_creation_input_tokens")
+                        + field("cache_read_input_tokens")
+                        + field("output_tokens");
+                    events.push(LogEvent::Tokens {
+                        total: self.claude_total,
+                    });
                 }
-                let field = |name: &str| usage[name].as_u64().unwrap_or(0);
-                self.claude_total += field("input_tokens")
-                    + field("cache_creation_input_tokens")
-                    + field("cache_read_input_tokens")
-                    + field("output_tokens");
-                Some(LogEvent::Tokens {
-                    total: self.claude_total,
-                })
+                for block in message["content"].as_array().into_iter().flatten() {
+                    if block["type"] == "tool_use"
+                        && block["name"] == "Bash"
+                        && let Some(command) = block["input"]["command"].as_str()
+                    {
+                        events.push(LogEvent::CommandRun {
+                            command: command.to_string(),
+                        });
+                    }
+                }
+                events
             }
-            _ => None,
+            _ => Vec::new(),
         }
     }
 }
@@ -95,6 +110,27 @@ fn codex(record: &Value) -> Option<LogEvent> {
                 "task_complete" => Some(LogEvent::TurnComplete),
                 _ => None,
             }
+        }
+        "response_item" => {
+            let payload = &record["payload"];
+            if payload["type"] != "function_call" {
+                return None;
+            }
+            let arguments: Value = serde_json::from_str(payload["arguments"].as_str()?).ok()?;
+            // `exec_command {"cmd": "…"}`; older versions: `shell {"command": ["bash", "-lc", "…"]}`.
+            let command = match payload["name"].as_str()? {
+                "exec_command" => arguments["cmd"].as_str()?.to_string(),
+                "shell" => {
+                    let parts: Vec<&str> = arguments["command"]
+                        .as_array()?
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .collect();
+                    parts.last()?.to_string()
+                }
+                _ => return None,
+            };
+            Some(LogEvent::CommandRun { command })
         }
         _ => None,
     }
@@ -143,7 +179,7 @@ mod tests {
 
     fn events(format: LogFormat, text: &str) -> Vec<LogEvent> {
         let mut parser = LogParser::new(format);
-        text.lines().filter_map(|line| parser.line(line)).collect()
+        text.lines().flat_map(|line| parser.line(line)).collect()
     }
 
     #[test]
@@ -190,6 +226,35 @@ mod tests {
             _ => None,
         });
         assert_eq!(last, Some(21_000 + 3 * 20 + 3 * 50));
+        let commands: Vec<_> = events
+            .iter()
+            .filter_map(|e| match e {
+                LogEvent::CommandRun { command } => Some(command.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(commands, vec!["echo hi > proof.txt"; 3]);
+    }
+
+    #[test]
+    fn codex_shell_calls_are_commands() {
+        let mut parser = LogParser::new(LogFormat::CodexRollout);
+        let call = r#"{"type":"response_item","payload":{"type":"function_call","name":"exec_command","arguments":"{\"cmd\":\"cargo test -q\"}","call_id":"c1"}}"#;
+        assert_eq!(
+            parser.line(call),
+            vec![LogEvent::CommandRun {
+                command: "cargo test -q".into()
+            }]
+        );
+        let old = r#"{"type":"response_item","payload":{"type":"function_call","name":"shell","arguments":"{\"command\":[\"bash\",\"-lc\",\"ls\"]}"}}"#;
+        assert_eq!(
+            parser.line(old),
+            vec![LogEvent::CommandRun {
+                command: "ls".into()
+            }]
+        );
+        let mcp = r#"{"type":"response_item","payload":{"type":"function_call","name":"update_goal","arguments":"{}"}}"#;
+        assert!(parser.line(mcp).is_empty());
     }
 
     #[test]
@@ -212,14 +277,15 @@ mod tests {
             r#"{"type":"assistant"}"#,
             r#"{"type":"assistant","message":{"usage":{}}}"#,
         ] {
-            assert_eq!(parser.line(line), None, "{line}");
+            assert!(parser.line(line).is_empty(), "{line}");
         }
         let mut parser = LogParser::new(LogFormat::CodexRollout);
         for line in [
             "x",
             r#"{"type":"event_msg","payload":{"type":"token_count","info":null}}"#,
+            r#"{"type":"response_item","payload":{"type":"function_call","name":"exec_command","arguments":"not json"}}"#,
         ] {
-            assert_eq!(parser.line(line), None, "{line}");
+            assert!(parser.line(line).is_empty(), "{line}");
         }
     }
 

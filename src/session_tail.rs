@@ -100,8 +100,10 @@ impl SessionTail {
             {
                 // Read what earlier runs wrote, silently: it is the baseline.
                 for line in read_new_lines(&mut followed) {
-                    if let Some(LogEvent::Tokens { total }) = followed.parser.line(&line) {
-                        followed.baseline = followed.baseline.max(total);
+                    for event in followed.parser.line(&line) {
+                        if let LogEvent::Tokens { total } = event {
+                            followed.baseline = followed.baseline.max(total);
+                        }
                     }
                 }
                 followed.highest = followed.baseline;
@@ -113,19 +115,20 @@ impl SessionTail {
         };
         let mut events = Vec::new();
         for line in read_new_lines(followed) {
-            match followed.parser.line(&line) {
-                Some(LogEvent::Tokens { total }) => {
-                    if total <= followed.highest {
-                        continue;
+            for event in followed.parser.line(&line) {
+                match event {
+                    LogEvent::Tokens { total } => {
+                        if total <= followed.highest {
+                            continue;
+                        }
+                        followed.highest = total;
+                        self.last_total = total - followed.baseline;
+                        events.push(LogEvent::Tokens {
+                            total: self.earlier_files_total + self.last_total,
+                        });
                     }
-                    followed.highest = total;
-                    self.last_total = total - followed.baseline;
-                    events.push(LogEvent::Tokens {
-                        total: self.earlier_files_total + self.last_total,
-                    });
+                    event => events.push(event),
                 }
-                Some(event) => events.push(event),
-                None => {}
             }
         }
         events

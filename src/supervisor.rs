@@ -151,6 +151,9 @@ pub enum Action {
         turn: u32,
         channel: Channel,
         claim: Claim,
+        /// The shell commands the agent ran in this goal, from its session log;
+        /// `None` when the agent has none (evidence citing commands is then not checked).
+        commands: Option<Vec<String>>,
     },
     /// Stop the agent and end the run with this exit code.
     Stop { exit_code: i32, reason: String },
@@ -248,7 +251,12 @@ pub struct Supervisor {
     rejection_reasons: Vec<String>,
     /// For the next prompt: a line of notice (e.g. a blocker was noted).
     notice: Option<String>,
+    /// Shell commands the agent ran in this run (session log), newest last.
+    commands: Vec<String>,
 }
+
+/// How many of the agent's commands are kept for the audit.
+const COMMANDS_KEPT: usize = 2000;
 
 /// How many consecutive turns must report the same blocker for the goal to end unmet.
 pub const BLOCKED_TURNS: u32 = 3;
@@ -289,6 +297,7 @@ impl Supervisor {
             blocked: None,
             rejection_reasons: Vec::new(),
             notice: None,
+            commands: Vec::new(),
             config,
         }
     }
@@ -638,6 +647,12 @@ impl Supervisor {
                 ));
                 self.compactions += 1;
             }
+            LogEvent::CommandRun { command } => {
+                if self.commands.len() == COMMANDS_KEPT {
+                    self.commands.remove(0);
+                }
+                self.commands.push(command);
+            }
             LogEvent::TurnComplete => {
                 if let Phase::Working { signalled, .. } = &mut self.phase {
                     *signalled = true;
@@ -890,6 +905,7 @@ impl Supervisor {
                     turn: self.turns,
                     channel,
                     claim: Claim::Complete { checklist },
+                    commands: self.config.log_compactions.then(|| self.commands.clone()),
                 });
                 return;
             }

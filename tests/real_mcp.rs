@@ -200,3 +200,63 @@ fn claude_with_a_parroting_model_never_achieves() {
         parroting_model_never_achieves(Agent::Claude);
     }
 }
+
+/// Evidence that cites a command the agent never ran is rejected; citing the
+/// command it did run (its session log says so) passes.
+fn evidence_must_cite_commands_really_run(agent: Agent) {
+    let sandbox = Sandbox::new();
+    let claim = |evidence: &str| {
+        Step::mcp(
+            "goalie",
+            "update_goal",
+            json!({ "status": "complete", "checklist": [{ "requirement": "R1", "evidence": evidence }] }),
+        )
+    };
+    let first = claim("`ls -la proof.txt` lists it with the word hi");
+    let second = claim("`echo hi > proof.txt` wrote it");
+    let server = BlockingFakeModel::start(Script::rule(move |ctx| {
+        match (ctx.prompt_index, ctx.step) {
+            (1, 0) => Step::shell("echo hi > proof.txt"),
+            (1, 1) => first.clone(),
+            (2, 0) => second.clone(),
+            _ => Step::text("Claimed."),
+        }
+    }))
+    .expect("fake model");
+    let out = run(&sandbox, &server, agent);
+    assert_eq!(
+        out.code,
+        0,
+        "{out:?}\n{}",
+        fake_model::summarize(&server.requests())
+    );
+    let rejected = sandbox.entries_of("claim_rejected");
+    assert_eq!(rejected.len(), 1, "{rejected:?}");
+    assert!(
+        rejected[0]
+            .data
+            .to_string()
+            .contains("cites `ls -la proof.txt`, which the agent never ran")
+    );
+    // The agent was told why, in the next prompt.
+    let told = server
+        .turn_requests()
+        .iter()
+        .any(|r| r.latest_user_text().contains("never ran in this goal"));
+    assert!(told, "{}", fake_model::summarize(&server.requests()));
+    assert_eq!(sandbox.goal().state.as_str(), "achieved");
+}
+
+#[test]
+fn codex_evidence_must_cite_commands_really_run() {
+    if agents::require("codex").is_some() {
+        evidence_must_cite_commands_really_run(Agent::Codex);
+    }
+}
+
+#[test]
+fn claude_evidence_must_cite_commands_really_run() {
+    if agents::require("claude").is_some() {
+        evidence_must_cite_commands_really_run(Agent::Claude);
+    }
+}

@@ -242,11 +242,23 @@ fn a_priced_cost_limit_ends_budget_limited() {
     let scenario = sandbox.file("scenario.yaml", &scenario(None, "proper", 300));
     let (spec, scenario) = (support::path_str(&spec), support::path_str(&scenario));
     let out = sandbox.run(
-        &["run", "--agent", "sim", "--goal", &spec, "--", "--scenario", &scenario],
+        &[
+            "run",
+            "--agent",
+            "sim",
+            "--goal",
+            &spec,
+            "--",
+            "--scenario",
+            &scenario,
+        ],
         LIMIT,
     );
     assert_eq!(out.code, 3, "{out:?}");
     let goal = sandbox.goal();
     assert_eq!(goal.budget_tokens, Some(2000));
-    assert_eq!(goal.turns, 3, "two turns reach 2,000 tokens, then the wrap-up");
+    assert_eq!(
+        goal.turns, 3,
+        "two turns reach 2,000 tokens, then the wrap-up"
+    );
 }

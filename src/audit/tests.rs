@@ -194,6 +194,7 @@ fn a_whole_audit_lists_every_failure() {
         workdir: w.to_path_buf(),
         baseline: base.clone(),
         checklist: vec![item("R1", "see missing/file.rs")],
+        commands: None,
     };
     let report = run(&request);
     assert!(!report.passed());
@@ -223,5 +224,37 @@ fn a_whole_audit_lists_every_failure() {
     assert_eq!(
         report.steps.iter().filter(|s| s.check == "verify").count(),
         2
+    );
+}
+
+#[test]
+fn evidence_citing_a_command_needs_the_command_to_have_run() {
+    let checklist = vec![
+        item(
+            "R1",
+            "`echo hi > proof.txt` wrote it; `cat proof.txt` shows hi",
+        ),
+        item("R2", "`cargo test -q` passes (see `src/lib.rs`)"),
+    ];
+    assert_eq!(
+        cited_commands(&checklist[0].evidence),
+        vec!["echo hi > proof.txt", "cat proof.txt"]
+    );
+    assert!(
+        cited_commands("see `src/lib.rs` and `R1`").is_empty(),
+        "paths and ids are not commands"
+    );
+    let ran = vec![
+        "echo hi  > proof.txt".to_string(),
+        "bash -lc 'cat proof.txt'".to_string(),
+    ];
+    let steps = command_steps(&checklist, &ran, &["cargo test -q".to_string()]);
+    assert!(steps.iter().all(|s| s.passed), "{steps:?}");
+    let steps = command_steps(&checklist, &ran[..1], &[]);
+    let failed: Vec<_> = steps.iter().filter(|s| !s.passed).collect();
+    assert_eq!(failed.len(), 2, "{steps:?}");
+    assert_eq!(
+        failed[0].detail,
+        "the evidence for `R1` cites `cat proof.txt`, which the agent never ran in this goal; run it and cite its real output"
     );
 }
