@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use fake_model::{BlockingFakeModel, Script, Step};
 use serde_json::json;
-use support::{Sandbox, agents, path_str};
+use support::agents::{self, Agent};
+use support::{Sandbox, path_str};
 
 const LIMIT: Duration = Duration::from_secs(180);
 
@@ -25,46 +26,20 @@ stop:
   turns: 4
 "#;
 
-#[derive(Clone, Copy)]
-enum Agent {
-    Codex,
-    Claude,
-}
-
 fn run(sandbox: &Sandbox, server: &BlockingFakeModel, agent: Agent) -> support::Outcome {
     let spec = sandbox.file("goal.yaml", SPEC);
     let spec = path_str(&spec);
-    let name = match agent {
-        Agent::Codex => "codex",
-        Agent::Claude => "claude",
-    };
-    let mut args = vec!["run", "--headless", "--agent", name, "--goal", &spec];
-    if let Agent::Claude = agent {
-        args.extend_from_slice(&[
-            "--",
-            "--model",
-            "claude-sonnet-4-5",
-            "--dangerously-skip-permissions",
-        ]);
-    }
-    let mut cmd = sandbox.command(&args);
-    agents::offline(&mut cmd, &sandbox.workdir());
-    match agent {
-        Agent::Codex => {
-            let home = sandbox.dir.path().join("codex-home");
-            agents::codex(
-                &mut cmd,
-                &home,
-                &format!("{}/v1", server.base_url()),
-                &sandbox.workdir(),
-                true,
-            )
-        }
-        Agent::Claude => {
-            let config = sandbox.dir.path().join("claude-config");
-            agents::claude(&mut cmd, &config, &server.base_url(), &sandbox.workdir())
-        }
-    }
+    let mut args = vec![
+        "run",
+        "--headless",
+        "--agent",
+        agent.name(),
+        "--goal",
+        &spec,
+        "--",
+    ];
+    args.extend_from_slice(agent.args());
+    let mut cmd = agent.command(sandbox, &server.base_url(), &args);
     support::finish(cmd.spawn().expect("goalie"), LIMIT)
 }
 

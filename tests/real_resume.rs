@@ -7,51 +7,14 @@
 mod fake_model;
 mod support;
 
-use std::process::Command;
 use std::time::Duration;
 
 use fake_model::{BlockingFakeModel, Script, Step};
-use support::{Sandbox, agents};
+use support::Sandbox;
+use support::agents::{self, Agent};
 
 const LIMIT: Duration = Duration::from_secs(180);
 const OBJECTIVE: &str = "Keep a tidy log of the steps in steps.txt.";
-
-#[derive(Clone, Copy)]
-enum Agent {
-    Codex,
-    Claude,
-}
-
-impl Agent {
-    fn name(self) -> &'static str {
-        match self {
-            Agent::Codex => "codex",
-            Agent::Claude => "claude",
-        }
-    }
-
-    /// A goalie command with this agent's offline setup.
-    fn command(self, sandbox: &Sandbox, server: &BlockingFakeModel, args: &[&str]) -> Command {
-        let mut cmd = sandbox.command(args);
-        agents::offline(&mut cmd, &sandbox.workdir());
-        match self {
-            Agent::Codex => agents::codex(
-                &mut cmd,
-                &sandbox.dir.path().join("codex-home"),
-                &format!("{}/v1", server.base_url()),
-                &sandbox.workdir(),
-                true,
-            ),
-            Agent::Claude => agents::claude(
-                &mut cmd,
-                &sandbox.dir.path().join("claude-config"),
-                &server.base_url(),
-                &sandbox.workdir(),
-            ),
-        }
-        cmd
-    }
-}
 
 fn resume_continues_the_agents_own_conversation(agent: Agent) {
     let sandbox = Sandbox::new();
@@ -68,16 +31,13 @@ fn resume_continues_the_agents_own_conversation(agent: Agent) {
         "1",
         OBJECTIVE,
     ];
-    if let Agent::Claude = agent {
-        args.extend_from_slice(&[
-            "--",
-            "--model",
-            "claude-sonnet-4-5",
-            "--dangerously-skip-permissions",
-        ]);
-    }
+    args.push("--");
+    args.extend_from_slice(agent.args());
     let first = support::finish(
-        agent.command(&sandbox, &server, &args).spawn().unwrap(),
+        agent
+            .command(&sandbox, &server.base_url(), &args)
+            .spawn()
+            .unwrap(),
         LIMIT,
     );
     assert_eq!(first.code, 3, "{first:?}");
@@ -93,7 +53,11 @@ fn resume_continues_the_agents_own_conversation(agent: Agent) {
     // From another shell: more turns (no supervisor runs: the database is updated).
     let raised = support::finish(
         agent
-            .command(&sandbox, &server, &["budget", &goal.id, "--max-turns", "4"])
+            .command(
+                &sandbox,
+                &server.base_url(),
+                &["budget", &goal.id, "--max-turns", "4"],
+            )
             .spawn()
             .unwrap(),
         LIMIT,
@@ -102,7 +66,11 @@ fn resume_continues_the_agents_own_conversation(agent: Agent) {
 
     let resumed = support::finish(
         agent
-            .command(&sandbox, &server, &["resume", &goal.id, "--headless"])
+            .command(
+                &sandbox,
+                &server.base_url(),
+                &["resume", &goal.id, "--headless"],
+            )
             .spawn()
             .unwrap(),
         LIMIT,

@@ -157,3 +157,54 @@ pub fn claude(cmd: &mut Command, config_dir: &Path, base_url: &str, workdir: &Pa
         // Root may bypass permissions only inside a declared sandbox.
         .env("IS_SANDBOX", "1");
 }
+
+/// A real agent CLI a test drives, with its offline setup in a sandbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Agent {
+    Codex,
+    Claude,
+}
+
+impl Agent {
+    pub fn name(self) -> &'static str {
+        match self {
+            Agent::Codex => "codex",
+            Agent::Claude => "claude",
+        }
+    }
+
+    /// Arguments for the agent CLI itself (after `--`) that every test passes.
+    pub fn args(self) -> &'static [&'static str] {
+        match self {
+            Agent::Codex => &[],
+            Agent::Claude => &[
+                "--model",
+                "claude-sonnet-4-5",
+                "--dangerously-skip-permissions",
+            ],
+        }
+    }
+
+    /// A goalie command in `sandbox` whose agent talks only to the fake model at
+    /// `base_url` (`http://127.0.0.1:PORT`), with a private, trusted configuration.
+    pub fn command(self, sandbox: &super::Sandbox, base_url: &str, args: &[&str]) -> Command {
+        let mut cmd = sandbox.command(args);
+        offline(&mut cmd, &sandbox.workdir());
+        match self {
+            Agent::Codex => codex(
+                &mut cmd,
+                &sandbox.dir.path().join("codex-home"),
+                &format!("{base_url}/v1"),
+                &sandbox.workdir(),
+                true,
+            ),
+            Agent::Claude => claude(
+                &mut cmd,
+                &sandbox.dir.path().join("claude-config"),
+                base_url,
+                &sandbox.workdir(),
+            ),
+        }
+        cmd
+    }
+}
