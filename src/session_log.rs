@@ -27,6 +27,10 @@ pub enum LogEvent {
     Compacted { before: Option<u64> },
     /// The agent finished a turn.
     TurnComplete,
+    /// How full the context is: the tokens of the last request, and the window when the log says.
+    Context { tokens: u64, window: Option<u64> },
+    /// The agent's reply text (its last message of a turn, or one message).
+    Reply { text: String },
 }
 
 /// Reads one session log, line by line.
@@ -48,55 +52,100 @@ impl LogParser {
     }
 
     /// What one line says (usually nothing).
-    pub fn line(&mut self, line: &str) -> Option<LogEvent> {
-        let record: Value = serde_json::from_str(line.trim()).ok()?;
+    pub fn line(&mut self, line: &str) -> Vec<LogEvent> {
+        let Ok(record) = serde_json::from_str::<Value>(line.trim()) else {
+            return Vec::new();
+        };
         match self.format {
             LogFormat::CodexRollout => codex(&record),
             LogFormat::ClaudeTranscript => self.claude(&record),
         }
     }
 
-    fn claude(&mut self, record: &Value) -> Option<LogEvent> {
-        match (record["type"].as_str()?, record["subtype"].as_str()) {
-            ("system", Some("turn_duration")) => Some(LogEvent::TurnComplete),
-            ("system", Some("compact_boundary")) => Some(LogEvent::Compacted {
+    fn claude(&mut self, record: &Value) -> Vec<LogEvent> {
+        let Some(kind) = record["type"].as_str() else {
+            return Vec::new();
+        };
+        match (kind, record["subtype"].as_str()) {
+            ("system", Some("turn_duration")) => vec![LogEvent::TurnComplete],
+            ("system", Some("compact_boundary")) => vec![LogEvent::Compacted {
                 before: record["compactMetadata"]["preTokens"].as_u64(),
-            }),
+            }],
             ("assistant", _) => {
                 let message = &record["message"];
-                let usage = message.get("usage")?;
-                let id = message["id"].as_str()?;
+                let mut events = Vec::new();
+                let text: Vec<&str> = message["content"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|part| part["type"] == "text")
+                    .filter_map(|part| part["text"].as_str())
+                    .collect();
+                if !text.is_empty() {
+                    events.push(LogEvent::Reply {
+                        text: text.join("\n"),
+                    });
+                }
+                let (Some(usage), Some(id)) = (message.get("usage"), message["id"].as_str()) else {
+                    return events;
+                };
                 if !self.counted_messages.insert(id.to_string()) {
-                    return None;
+                    return events;
                 }
                 let field = |name: &str| usage[name].as_u64().unwrap_or(0);
-                self.claude_total += field("input_tokens")
+                let context = field("input_tokens")
                     + field("cache_creation_input_tokens")
-                    + field("cache_read_input_tokens")
-                    + field("output_tokens");
-                Some(LogEvent::Tokens {
+                    + field("cache_read_input_tokens");
+                self.claude_total += context + field("output_tokens");
+                events.push(LogEvent::Tokens {
                     total: self.claude_total,
-                })
+                });
+                // The transcript does not say the model's window.
+                events.push(LogEvent::Context {
+                    tokens: context,
+                    window: None,
+                });
+                events
             }
-            _ => None,
+            _ => Vec::new(),
         }
     }
 }
 
-fn codex(record: &Value) -> Option<LogEvent> {
-    match record["type"].as_str()? {
-        "compacted" => Some(LogEvent::Compacted { before: None }),
-        "event_msg" => {
+fn codex(record: &Value) -> Vec<LogEvent> {
+    match record["type"].as_str() {
+        Some("compacted") => vec![LogEvent::Compacted { before: None }],
+        Some("event_msg") => {
             let payload = &record["payload"];
-            match payload["type"].as_str()? {
-                "token_count" => Some(LogEvent::Tokens {
-                    total: payload["info"]["total_token_usage"]["total_tokens"].as_u64()?,
-                }),
-                "task_complete" => Some(LogEvent::TurnComplete),
-                _ => None,
+            match payload["type"].as_str() {
+                Some("token_count") => {
+                    let info = &payload["info"];
+                    let mut events = Vec::new();
+                    if let Some(total) = info["total_token_usage"]["total_tokens"].as_u64() {
+                        events.push(LogEvent::Tokens { total });
+                    }
+                    if let Some(tokens) = info["last_token_usage"]["input_tokens"].as_u64() {
+                        events.push(LogEvent::Context {
+                            tokens,
+                            window: info["model_context_window"].as_u64(),
+                        });
+                    }
+                    events
+                }
+                Some("task_complete") => {
+                    let mut events = Vec::new();
+                    if let Some(text) = payload["last_agent_message"].as_str() {
+                        events.push(LogEvent::Reply {
+                            text: text.to_string(),
+                        });
+                    }
+                    events.push(LogEvent::TurnComplete);
+                    events
+                }
+                _ => Vec::new(),
             }
         }
-        _ => None,
+        _ => Vec::new(),
     }
 }
 
@@ -130,7 +179,7 @@ mod tests {
 
     fn events(format: LogFormat, text: &str) -> Vec<LogEvent> {
         let mut parser = LogParser::new(format);
-        text.lines().filter_map(|line| parser.line(line)).collect()
+        text.lines().flat_map(|line| parser.line(line)).collect()
     }
 
     #[test]
@@ -154,6 +203,13 @@ mod tests {
             _ => None,
         });
         assert_eq!(last_tokens, Some(609_530));
+        assert!(events.contains(&LogEvent::Context {
+            tokens: 60_000,
+            window: Some(258_400)
+        }));
+        assert!(events.contains(&LogEvent::Reply {
+            text: "ECHO-SAFE reply #5 [after 4 tool call(s)]".into()
+        }));
         assert_eq!(
             codex_session_cwd(text.lines().next().unwrap()).as_deref(),
             Some("/home/user/project")
@@ -199,14 +255,14 @@ mod tests {
             r#"{"type":"assistant"}"#,
             r#"{"type":"assistant","message":{"usage":{}}}"#,
         ] {
-            assert_eq!(parser.line(line), None, "{line}");
+            assert!(parser.line(line).is_empty(), "{line}");
         }
         let mut parser = LogParser::new(LogFormat::CodexRollout);
         for line in [
             "x",
             r#"{"type":"event_msg","payload":{"type":"token_count","info":null}}"#,
         ] {
-            assert_eq!(parser.line(line), None, "{line}");
+            assert!(parser.line(line).is_empty(), "{line}");
         }
     }
 

@@ -83,15 +83,16 @@ impl SessionTail {
         };
         let mut events = Vec::new();
         for line in read_new_lines(followed) {
-            match followed.parser.line(&line) {
-                Some(LogEvent::Tokens { total }) => {
-                    self.last_total = total;
-                    events.push(LogEvent::Tokens {
-                        total: self.earlier_files_total + total,
-                    });
+            for event in followed.parser.line(&line) {
+                match event {
+                    LogEvent::Tokens { total } => {
+                        self.last_total = total;
+                        events.push(LogEvent::Tokens {
+                            total: self.earlier_files_total + total,
+                        });
+                    }
+                    event => events.push(event),
                 }
-                Some(event) => events.push(event),
-                None => {}
             }
         }
         events
@@ -263,7 +264,16 @@ mod tests {
         let reply = r#"{"type":"assistant","message":{"id":"m1","usage":{"input_tokens":100,"output_tokens":5}}}"#;
         write!(file, "{reply}\n{}", &reply[..20]).unwrap();
         file.flush().unwrap();
-        assert_eq!(tail.poll(true), vec![LogEvent::Tokens { total: 105 }]);
+        assert_eq!(
+            tail.poll(true),
+            vec![
+                LogEvent::Tokens { total: 105 },
+                LogEvent::Context {
+                    tokens: 100,
+                    window: None
+                }
+            ]
+        );
         assert_eq!(tail.path(), Some(path.as_path()));
         // The rest of the half-written line, and a turn end.
         let turn_end = r#"{"type":"system","subtype":"turn_duration"}"#;
@@ -272,7 +282,14 @@ mod tests {
         let events = tail.poll(false);
         assert_eq!(
             events,
-            vec![LogEvent::Tokens { total: 210 }, LogEvent::TurnComplete]
+            vec![
+                LogEvent::Tokens { total: 210 },
+                LogEvent::Context {
+                    tokens: 100,
+                    window: None
+                },
+                LogEvent::TurnComplete
+            ]
         );
     }
 }
