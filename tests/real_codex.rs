@@ -289,3 +289,114 @@ fn no_codex_left(sandbox: &Sandbox) -> bool {
             })
     })
 }
+
+/// The first user prompt of `requests` after index `after` that differs from
+/// `in_flight` (the prompt the agent was on when it compacted), if any.
+fn next_new_prompt(
+    requests: &[fake_model::Recorded],
+    after: usize,
+    in_flight: &str,
+) -> Option<String> {
+    requests
+        .iter()
+        .filter(|r| r.is_turn() && r.index > after)
+        .map(|r| r.latest_user_text().to_string())
+        .find(|text| text != in_flight)
+}
+
+const RESTORED: &str = "[goalie] Your context was just summarised";
+
+#[test]
+fn codex_compactions_each_get_the_goal_restored_in_the_next_prompt() {
+    if agents::require("codex").is_none() {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    // Every step reports 60k tokens against a 50k auto-compaction limit: Codex
+    // compacts in the middle of the first prompt's four tool calls, and again
+    // in later turns.
+    let server = BlockingFakeModel::start(Script::rule(|ctx| {
+        if ctx.prompt_index == 1 && ctx.step < 4 {
+            Step::shell(format!("echo step {}", ctx.step)).with_usage(60_000, 40)
+        } else {
+            Step::text(format!("Did step {}.", ctx.turn)).with_usage(60_000, 40)
+        }
+    }))
+    .expect("fake model");
+    let out = run_codex(
+        &sandbox,
+        &server,
+        &["--max-turns", "3"],
+        &["-c", "model_auto_compact_token_limit=50000"],
+    );
+    let requests = server.requests();
+    let summary = fake_model::summarize(&requests);
+    assert_eq!(out.code, 3, "{out:?}\n{summary}");
+
+    let compactions: Vec<&fake_model::Recorded> = requests
+        .iter()
+        .filter(|r| r.kind == fake_model::RequestKind::Compaction)
+        .collect();
+    assert!(compactions.len() >= 2, "{summary}");
+    // One ledger row per compaction the model was asked for: none missed, none twice.
+    let compacted = sandbox.entries_of("compacted");
+    assert_eq!(
+        compacted.len(),
+        compactions.len(),
+        "{compacted:#?}\n{summary}"
+    );
+    assert!(compacted.iter().all(|row| {
+        row.data["sources"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("session_log"))
+    }));
+
+    // At least one compaction fell between tool calls of the first prompt.
+    let first_prompt = server.turn_requests()[0].latest_user_text().to_string();
+    assert!(first_prompt.contains(OBJECTIVE));
+    let mid_turn = compactions.iter().any(|c| {
+        let before = requests
+            .iter()
+            .rev()
+            .find(|r| r.is_turn() && r.index < c.index);
+        let after = requests.iter().find(|r| r.is_turn() && r.index > c.index);
+        match (before, after) {
+            (Some(before), Some(after)) => {
+                before.latest_user_text() == first_prompt
+                    && after.latest_user_text() == first_prompt
+                    && after.step.unwrap_or(0) >= 1
+            }
+            _ => false,
+        }
+    });
+    assert!(mid_turn, "{summary}");
+
+    // After each compaction, the next prompt goalie typed carries the objective:
+    // the restoring prompt, or, once the turn limit is reached, the wrap-up.
+    let mut answered = 0;
+    for compaction in &compactions {
+        let in_flight = requests
+            .iter()
+            .rev()
+            .find(|r| r.is_turn() && r.index < compaction.index)
+            .map(|r| r.latest_user_text().to_string())
+            .unwrap_or_default();
+        let next = next_new_prompt(&requests, compaction.index, &in_flight)
+            .unwrap_or_else(|| panic!("#{} unanswered\n{summary}", compaction.index));
+        assert!(next.contains(OBJECTIVE), "#{}: {next}", compaction.index);
+        if next.starts_with(RESTORED) {
+            answered += 1;
+        } else {
+            assert!(
+                next.contains("turn limit has been reached"),
+                "#{}: {next}\n{summary}",
+                compaction.index
+            );
+        }
+    }
+    assert!(answered >= 2, "{summary}");
+    let restored = sandbox.entries_of("goal_restored");
+    assert!(restored.len() >= 2, "{restored:#?}");
+    assert!(no_codex_left(&sandbox));
+}
