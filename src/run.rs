@@ -799,7 +799,11 @@ impl Shell<'_> {
         }
         self.screen = Screen::new(self.launch.rows, self.launch.cols, !self.interactive);
         self.observer = Observer::for_adapter(&self.spec.adapter);
-        self.session_tail = new_session_tail(self.spec);
+        // The new process writes a new log; the old one's, written moments ago, is not it.
+        self.session_tail = match &self.session_tail {
+            Some(tail) => Some(tail.successor(std::time::SystemTime::now())),
+            None => new_session_tail(self.spec),
+        };
         let (agent, new_output, exit) = match AgentProcess::spawn(&self.launch) {
             Ok(spawned) => spawned,
             Err(err) => {

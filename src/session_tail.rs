@@ -22,10 +22,17 @@ pub struct SessionTail {
     root: PathBuf,
     workdir: String,
     started: SystemTime,
+    /// Folders not touched since this time hold no file of this run (the
+    /// first agent process's start: later ones write into folders it made).
+    folders_since: SystemTime,
     current: Option<Followed>,
     /// Tokens counted in files this run followed before the current one.
     earlier_files_total: u64,
     last_total: u64,
+    /// Files of earlier agent processes of the goal: never this process's.
+    excluded: Vec<PathBuf>,
+    /// Every file this tail followed.
+    followed: Vec<PathBuf>,
 }
 
 struct Followed {
@@ -47,9 +54,32 @@ impl SessionTail {
             root,
             workdir: workdir.display().to_string(),
             started,
+            folders_since: started,
             current: None,
             earlier_files_total: 0,
             last_total: 0,
+            excluded: Vec::new(),
+            followed: Vec::new(),
+        }
+    }
+
+    /// The tail of the next agent process of the same run, started at
+    /// `started`: it never follows a file this one followed (written moments
+    /// ago, such a file looks like the new process's).
+    pub fn successor(&self, started: SystemTime) -> SessionTail {
+        let mut excluded = self.excluded.clone();
+        excluded.extend(self.followed.iter().cloned());
+        SessionTail {
+            format: self.format,
+            root: self.root.clone(),
+            workdir: self.workdir.clone(),
+            started,
+            folders_since: self.folders_since,
+            current: None,
+            earlier_files_total: 0,
+            last_total: 0,
+            excluded,
+            followed: Vec::new(),
         }
     }
 
@@ -71,6 +101,7 @@ impl SessionTail {
         {
             self.earlier_files_total += self.last_total;
             self.last_total = 0;
+            self.followed.push(newest.clone());
             self.current = Some(Followed {
                 path: newest,
                 offset: 0,
@@ -110,24 +141,24 @@ impl SessionTail {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;
         };
-        let since = self
-            .started
-            .checked_sub(CLOCK_SLACK)
-            .unwrap_or(self.started);
+        let slack = |t: SystemTime| t.checked_sub(CLOCK_SLACK).unwrap_or(t);
+        let files_since = slack(self.started);
+        let folders_since = slack(self.folders_since);
         for entry in entries.flatten() {
             let path = entry.path();
             let Ok(meta) = entry.metadata() else { continue };
             let Ok(modified) = meta.modified() else {
                 continue;
             };
-            // A folder not touched since the agent started holds no new file.
-            if modified < since {
-                continue;
-            }
-            if meta.is_dir() && depth < MAX_DEPTH {
-                self.walk(&path, depth + 1, found);
+            // A folder not touched since the run started holds no new file.
+            if meta.is_dir() {
+                if modified >= folders_since && depth < MAX_DEPTH {
+                    self.walk(&path, depth + 1, found);
+                }
             } else if meta.is_file()
+                && modified >= files_since
                 && path.extension().is_some_and(|ext| ext == "jsonl")
+                && !self.excluded.contains(&path)
                 && self.belongs_here(&path)
             {
                 found.push((modified, path));
@@ -291,5 +322,14 @@ mod tests {
                 LogEvent::TurnComplete
             ]
         );
+
+        // The next agent process's tail never takes this file for its own.
+        let mut next = tail.successor(SystemTime::now());
+        assert!(next.poll(true).is_empty());
+        assert_eq!(next.path(), None);
+        let newer = project.join("t.jsonl");
+        std::fs::write(&newer, format!("{reply}\n")).unwrap();
+        assert_eq!(next.poll(true)[0], LogEvent::Tokens { total: 105 });
+        assert_eq!(next.path(), Some(newer.as_path()));
     }
 }
