@@ -117,6 +117,9 @@ pub struct ScreenRules {
     pub usage_limit: RegexSet,
     /// A pattern whose `tokens` group is the token figure (`12,345`, `443K`, `1.2M`).
     pub tokens: Option<Regex>,
+    /// The context gauge: a pattern whose `left` or `used` group is the percentage
+    /// of the context window left or used (`Context 32% left`).
+    pub context: Option<Regex>,
     /// A row that starts command or file output the agent displays (Codex `└`,
     /// Claude Code `⎿`). A claim block in such output is not the agent's own
     /// (see [`crate::claim_block`]).
@@ -229,6 +232,8 @@ struct ScreenFile {
     #[serde(default)]
     tokens: Option<String>,
     #[serde(default)]
+    context: Option<String>,
+    #[serde(default)]
     tool_output: Vec<String>,
 }
 
@@ -299,6 +304,24 @@ impl Adapter {
                 Some(re)
             }
         };
+        let context = match &file.screen.context {
+            None => None,
+            Some(pattern) => {
+                let re = Regex::new(pattern)
+                    .map_err(|err| invalid(pattern, format!("bad pattern: {}", one_line(&err))))?;
+                if !re
+                    .capture_names()
+                    .any(|name| matches!(name, Some("left" | "used")))
+                {
+                    return Err(invalid(
+                        pattern,
+                        "`screen.context` needs a named group `(?P<left>…)` or `(?P<used>…)` (percent)"
+                            .into(),
+                    ));
+                }
+                Some(re)
+            }
+        };
         let mut dialogs = Vec::new();
         for dialog in &file.dialogs {
             if dialog.detect.is_empty() {
@@ -333,6 +356,7 @@ impl Adapter {
                 compaction: set(&file.screen.compaction)?,
                 usage_limit: set(&file.screen.usage_limit)?,
                 tokens,
+                context,
                 tool_output: set(&file.screen.tool_output)?,
             },
             name: file.name,

@@ -15,7 +15,7 @@ use crate::goal_spec::{self, GoalSpec};
 use crate::ledger;
 use crate::prompts::Prompts;
 use crate::run::{self, RunSpec};
-use crate::supervisor::Limits;
+use crate::supervisor::{Limits, Rotation};
 use crate::{status, terminal};
 
 /// Keeps an interactive coding-agent CLI working on one goal until it is
@@ -199,6 +199,35 @@ pub struct LimitArgs {
     /// [default: `on_event` in $GOALIE_CONFIG_DIR/config.yaml].
     #[arg(long, value_name = "CMD")]
     pub on_event: Option<String>,
+    /// Fresh context: a new agent process for every turn (goalie's ledger links them).
+    #[arg(long, conflicts_with = "rotate_at")]
+    pub fresh: bool,
+    /// Rotate the context when the agent's context gauge reaches this share, e.g.
+    /// 80%: the agent writes a handoff note, and a new agent process continues from it.
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
+    pub rotate_at: Option<u8>,
+}
+
+impl LimitArgs {
+    /// The context rotation the flags ask for.
+    pub fn rotation(&self) -> Rotation {
+        match (self.fresh, self.rotate_at) {
+            (true, _) => Rotation::EveryTurn,
+            (false, Some(pct)) => Rotation::At(pct),
+            (false, None) => Rotation::Never,
+        }
+    }
+}
+
+/// `80%` or `80` → 80 (1 to 100).
+fn parse_percent(text: &str) -> Result<u8, String> {
+    let number = text.trim().trim_end_matches('%');
+    match number.parse::<u8>() {
+        Ok(pct) if (1..=100).contains(&pct) => Ok(pct),
+        _ => Err(format!(
+            "`{text}` is not a percentage from 1% to 100% (e.g. 80%)"
+        )),
+    }
 }
 
 /// A limit given on the command line: a value, or `none` to remove it.
@@ -449,6 +478,7 @@ fn run_goal(
         wrap_up_grace_ms: 10 * 60 * 1000,
         resume: None,
         on_event,
+        rotation: limits.rotation(),
     })
 }
 

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use crate::adapter::Adapter;
 use crate::cli::config_dir;
 use crate::config_file::ConfigFile;
+use crate::context_counts::ContextCounts;
 use crate::control::protocol::{self, REFUSED};
 use crate::control::{Client, ControlError, GoalSnapshot, RpcError};
 use crate::error::Error;
@@ -68,12 +69,13 @@ fn snapshot_of(result: &Value) -> Result<GoalSnapshot, Error> {
 
 /// `goalie status [GOAL] [--json]`.
 pub fn status(db: &Path, arg: Option<&str>, as_json: bool) -> Result<i32, Error> {
-    let (_, goal) = open(db, arg, Fallback::Latest)?;
+    let (ledger, goal) = open(db, arg, Fallback::Latest)?;
     let live = match goal_selector::connect(&goal)? {
         Some(mut client) => Some(snapshot_of(&call(&mut client, "goal/get", json!({}))?)?),
         None => None,
     };
-    status::show(&goal, live.as_ref(), as_json);
+    let counts = ContextCounts::from_entries(&ledger.entries(&goal.id)?);
+    status::show(&goal, live.as_ref(), &counts, as_json);
     Ok(0)
 }
 
@@ -395,5 +397,11 @@ fn resume_spec(
             session_id,
         }),
         on_event,
+        // The rotation the goal was started with.
+        rotation: entries
+            .iter()
+            .find(|e| e.kind == "goal_created")
+            .map(|e| crate::supervisor::Rotation::from_json(&e.data["rotation"]))
+            .unwrap_or_default(),
     })
 }

@@ -22,6 +22,8 @@ pub struct Observation {
     pub usage_limit: bool,
     /// The token figure shown, if any.
     pub tokens: Option<u64>,
+    /// The share of the context window in use, in percent, if the gauge shows it.
+    pub context_used_pct: Option<u8>,
     /// Finished-turn lines seen so far (on screen now plus scrolled away).
     pub turns_done: u32,
     /// Compaction banners seen so far (on screen now plus scrolled away).
@@ -101,6 +103,9 @@ impl Observer {
             if observation.tokens.is_none() {
                 observation.tokens = self.tokens_in(row);
             }
+            if observation.context_used_pct.is_none() {
+                observation.context_used_pct = self.context_in(row);
+            }
         }
         observation.dialog = self
             .dialogs
@@ -114,6 +119,16 @@ impl Observer {
             self.previous.extend_from_slice(rows);
         }
         observation
+    }
+
+    /// The context gauge's reading as percent used (`Context 32% left` → 68).
+    fn context_in(&self, row: &str) -> Option<u8> {
+        let captures = self.rules.context.as_ref()?.captures(row)?;
+        let percent = |name: &str| -> Option<u8> {
+            let value: u8 = captures.name(name)?.as_str().parse().ok()?;
+            (value <= 100).then_some(value)
+        };
+        percent("used").or_else(|| percent("left").map(|left| 100 - left))
     }
 
     fn tokens_in(&self, row: &str) -> Option<u64> {
@@ -173,6 +188,7 @@ mod tests {
         let seen = o.observe(&working, &[]);
         assert!(seen.busy && seen.idle && seen.changed);
         assert_eq!(seen.tokens, Some(1_800));
+        assert_eq!(seen.context_used_pct, Some(1));
         let again = o.observe(&working, &[]);
         assert!(!again.changed);
         let idle = rows(

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use crate::context_counts::ContextCounts;
 use crate::error::Error;
 use crate::ledger::{Entry, Ledger, LedgerError};
 use crate::supervisor::format_duration;
@@ -26,6 +27,11 @@ pub fn show(db: &Path, id: Option<&str>) -> Result<i32, Error> {
     let _ = writeln!(out, "goal {}  {}", goal.id, goal.state);
     let _ = writeln!(out, "  objective  {}", one_line(&goal.objective));
     let _ = writeln!(out, "  agent      {} in {}", goal.agent, goal.workdir);
+    let _ = writeln!(
+        out,
+        "  context    {}",
+        ContextCounts::from_entries(&entries).line()
+    );
     if let Some(reason) = &goal.end_reason {
         let _ = writeln!(out, "  ended      {reason}");
     }
@@ -148,6 +154,51 @@ pub fn render(entry: &Entry) -> Vec<String> {
                 s("to"),
                 s("actor"),
                 s("reason")
+            ),
+        )],
+        "compacted" => vec![head(
+            "compacted",
+            format!(
+                "#{} in turn {} ({}), seen by {}{}",
+                d["compaction"],
+                d["turn"],
+                if d["during"] == "between_turns" {
+                    "between turns"
+                } else {
+                    "mid-turn"
+                },
+                d["sources"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                match (d["context_before"].as_u64(), d["context_after"].as_u64()) {
+                    (Some(before), Some(after)) => format!("; context {before} -> {after} tokens"),
+                    (Some(before), None) => format!("; context {before} tokens before"),
+                    _ => String::new(),
+                }
+            ),
+        )],
+        "goal_restored" => vec![head(
+            "restored",
+            format!(
+                "the goal, in the {} prompt of turn {}",
+                s("prompt"),
+                d["turn"]
+            ),
+        )],
+        "rotated" => vec![head(
+            "rotated",
+            format!(
+                "agent process {}{}",
+                d["process"],
+                if d["handoff"] == true {
+                    ", with the handoff note"
+                } else {
+                    ""
+                }
             ),
         )],
         "stopped" => vec![head(

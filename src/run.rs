@@ -16,8 +16,10 @@ use crate::audit;
 use crate::auditor::Auditor;
 use crate::claim::{Channel, Claim, new_claim_code};
 use crate::claim_inbox::ClaimInbox;
+use crate::compaction::Source;
 use crate::control::protocol::{self as control_protocol, ENDED, REFUSED};
 use crate::control::{ControlServer, GoalSnapshot, Method, Notifier, RpcError, socket_dir};
+use crate::digest::Digest;
 use crate::error::Error;
 use crate::event_hooks::EventHook;
 use crate::goal_change::UserCommand;
@@ -29,7 +31,7 @@ use crate::prompts::{PromptKind, Prompts};
 use crate::screen::Screen;
 use crate::session_tail::{self, SessionTail};
 use crate::supervisor::{
-    Action, Config, DialogRule, Event, Limits, Progress, Supervisor, format_duration,
+    Action, Config, DialogRule, Event, Limits, Progress, Rotation, Supervisor, format_duration,
 };
 use crate::takeover::ChordFilter;
 use crate::terminal::{self, RawMode};
@@ -43,6 +45,10 @@ const TICK: Duration = Duration::from_millis(100);
 const LOOK_EVERY: Duration = Duration::from_millis(20);
 /// How long the agent's processes get to end after SIGTERM.
 const STOP_GRACE: Duration = Duration::from_secs(3);
+/// At most this many characters of a handoff note go to the next process.
+const HANDOFF_CHARS: usize = 8000;
+/// How many transcript rows make a reply read from the screen.
+const SCREEN_REPLY_ROWS: usize = 6;
 
 /// Everything a run needs, validated.
 pub struct RunSpec {
@@ -62,6 +68,8 @@ pub struct RunSpec {
     pub resume: Option<Resumed>,
     /// `--on-event CMD`: run for every ledger row.
     pub on_event: Option<String>,
+    /// `--fresh` / `--rotate-at`: when goalie starts a new agent process.
+    pub rotation: Rotation,
 }
 
 /// How an existing goal continues.
@@ -238,6 +246,7 @@ fn create_goal(ledger: &Ledger, spec: &RunSpec, interactive: bool) -> Result<Goa
             },
             "agent_args": spec.agent_args,
             "mode": if interactive { "interactive" } else { "headless" },
+            "rotation": spec.rotation.to_json(),
         }),
     )?;
     Ok(goal)
@@ -263,30 +272,7 @@ async fn supervise_goal(
         rows,
         cols,
     };
-    let session_tail = spec.adapter.session_log.as_ref().and_then(|rule| {
-        let env = |name: &str| {
-            spec.adapter
-                .env
-                .get(name)
-                .cloned()
-                .or_else(|| std::env::var(name).ok())
-        };
-        let root = session_tail::resolve_root(&rule.dirs, &env)?;
-        let resumed_session = spec
-            .resume
-            .as_ref()
-            .filter(|resumed| resumed.first_prompt != PromptKind::Start)
-            .and_then(|resumed| resumed.session_id.clone());
-        Some(
-            SessionTail::new(
-                rule.format,
-                root,
-                &spec.workdir,
-                std::time::SystemTime::now(),
-            )
-            .resuming(resumed_session),
-        )
-    });
+    let session_tail = new_session_tail(spec);
     tracing::info!(goal = %goal.id, program = %program.display(), ?args, rows, cols, "starting the agent");
     let (agent, output, exit) = match AgentProcess::spawn(&launch) {
         Ok(spawned) => spawned,
@@ -307,8 +293,26 @@ async fn supervise_goal(
         &goal.id,
         "agent_started",
         &json!({ "pid": agent.pid(), "program": program.display().to_string(), "args": args,
-                 "rows": rows, "cols": cols }),
+                 "rows": rows, "cols": cols, "process": 1 }),
     )?;
+    let entries = ledger.entries(&goal.id)?;
+    let prior_compactions = entries.iter().filter(|e| e.kind == "compacted").count();
+    let mut compaction_sources = Vec::new();
+    if spec.adapter.session_log.is_some() {
+        compaction_sources.push(Source::SessionLog);
+    }
+    if !spec.adapter.screen.compaction.is_empty() {
+        compaction_sources.push(Source::Screen);
+    }
+    if spec.adapter.screen.context.is_some()
+        || spec
+            .adapter
+            .session_log
+            .as_ref()
+            .is_some_and(|log| log.format == crate::session_log::LogFormat::CodexRollout)
+    {
+        compaction_sources.push(Source::Gauge);
+    }
 
     let core = Supervisor::new(Config {
         goal_id: goal.id.clone(),
@@ -349,7 +353,9 @@ async fn supervise_goal(
                 deny: d.deny.clone(),
             })
             .collect(),
-        log_compactions: spec.adapter.session_log.is_some(),
+        compaction_sources,
+        prior_compactions: u32::try_from(prior_compactions).unwrap_or(u32::MAX),
+        rotation: spec.rotation,
     });
     let observer = Observer::for_adapter(&spec.adapter);
     let inbox = ClaimInbox::new(&ledger, &goal.id)?;
@@ -371,6 +377,9 @@ async fn supervise_goal(
         interactive,
         tokens_seen: false,
         session_tail,
+        launch,
+        restart: None,
+        process: 1,
         panic_for_test: std::env::var_os("GOALIE_TEST_PANIC").is_some(),
     };
     if !interactive {
@@ -441,6 +450,12 @@ struct Shell<'a> {
     tokens_seen: bool,
     /// The agent's session log, when its adapter names one.
     session_tail: Option<SessionTail>,
+    /// How the agent is started (again, for a context rotation).
+    launch: Launch,
+    /// The core asked for a new agent process: (why, the handoff file to read).
+    restart: Option<(String, Option<String>)>,
+    /// The agent process, from 1.
+    process: u32,
     /// Test hook: `GOALIE_TEST_PANIC=1` panics at the first end of turn, so
     /// tests can check that a panic still restores the terminal and ends the agent.
     panic_for_test: bool,
@@ -483,6 +498,16 @@ impl Shell<'_> {
         let mut ticks: u64 = 0;
 
         loop {
+            if let Some((reason, handoff_file)) = self.restart.take() {
+                let event = self
+                    .restart_agent(&mut output, reason, handoff_file)
+                    .await?;
+                output_open = true;
+                if let Some(stopped) = self.dispatch(event, &done_tx)? {
+                    return Ok(stopped);
+                }
+                continue;
+            }
             let event = tokio::select! {
                 chunk = output.recv(), if output_open => match chunk {
                     Some(chunk) => {
@@ -749,6 +774,143 @@ impl Shell<'_> {
         })
     }
 
+    /// Ends the agent's process and starts a new one for the same goal (a
+    /// context rotation); the handoff note the old one wrote goes to the new one.
+    async fn restart_agent(
+        &mut self,
+        output: &mut agent_process::Output,
+        reason: String,
+        handoff_file: Option<String>,
+    ) -> Result<Event, Error> {
+        let handoff = match &handoff_file {
+            Some(file) => self.take_handoff(file)?,
+            None => None,
+        };
+        let status = self.agent.terminate(self.exit.as_mut(), STOP_GRACE).await;
+        self.exit = None;
+        self.ledger.append(
+            &self.goal_id,
+            "agent_ended",
+            &json!({ "process": self.process, "status": status, "reason": reason }),
+        )?;
+        if self.interactive {
+            // The new agent draws on a clean screen.
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(b"\x1b[H\x1b[2J");
+            let _ = out.flush();
+            if let Some((rows, cols)) = terminal::size() {
+                self.launch.rows = rows;
+                self.launch.cols = cols;
+            }
+        }
+        self.screen = Screen::new(self.launch.rows, self.launch.cols, !self.interactive);
+        self.observer = Observer::for_adapter(&self.spec.adapter);
+        // The new process writes a new log; the old one's, written moments ago, is not it.
+        self.session_tail = match &self.session_tail {
+            Some(tail) => Some(tail.successor(std::time::SystemTime::now())),
+            None => new_session_tail(self.spec),
+        };
+        let (agent, new_output, exit) = match AgentProcess::spawn(&self.launch) {
+            Ok(spawned) => spawned,
+            Err(err) => {
+                self.ledger.append(
+                    &self.goal_id,
+                    "agent_failed_to_start",
+                    &json!({ "error": err.to_string(), "process": self.process + 1 }),
+                )?;
+                return Ok(Event::AgentExited {
+                    now_ms: self.now_ms(),
+                    status: format!("a new agent process could not start: {err}"),
+                });
+            }
+        };
+        self.agent = agent;
+        *output = new_output;
+        self.exit = Some(exit);
+        self.process += 1;
+        self.ledger
+            .set_running(&self.goal_id, std::process::id(), Some(self.agent.pid()))?;
+        self.ledger.append(
+            &self.goal_id,
+            "agent_started",
+            &json!({ "pid": self.agent.pid(), "program": self.launch.program.display().to_string(),
+                     "args": self.launch.args, "rows": self.launch.rows, "cols": self.launch.cols,
+                     "process": self.process, "reason": reason }),
+        )?;
+        if !self.interactive {
+            self.say(&format!(
+                "agent process {} started (pid {}): {reason}",
+                self.process,
+                self.agent.pid()
+            ));
+        }
+        Ok(Event::AgentRestarted {
+            now_ms: self.now_ms(),
+            handoff,
+        })
+    }
+
+    /// The handoff note the agent wrote to `file` (then removed), else its last
+    /// reply; recorded in the ledger either way.
+    fn take_handoff(&mut self, file: &str) -> Result<Option<String>, Error> {
+        let path = self.spec.workdir.join(file);
+        let written = std::fs::read_to_string(&path)
+            .ok()
+            .map(|text| text.trim().to_string())
+            .filter(|text| !text.is_empty());
+        if written.is_some() {
+            let _ = std::fs::remove_file(&path);
+            if let Some(dir) = path.parent() {
+                // Only when empty: the folder may hold the user's own files.
+                let _ = std::fs::remove_dir(dir);
+            }
+        }
+        let (source, text) = match written {
+            Some(text) => ("file", Some(text)),
+            None => {
+                let reply = self
+                    .ledger
+                    .entries(&self.goal_id)?
+                    .into_iter()
+                    .rev()
+                    .find(|e| e.kind == "turn_ended")
+                    .and_then(|e| e.data["reply"].as_str().map(str::to_string))
+                    .filter(|text| !text.trim().is_empty());
+                (if reply.is_some() { "reply" } else { "none" }, reply)
+            }
+        };
+        let text = text.map(|text| {
+            if text.chars().count() > HANDOFF_CHARS {
+                let kept: String = text.chars().take(HANDOFF_CHARS).collect();
+                format!("{kept}\n[… the rest of the note was cut]")
+            } else {
+                text
+            }
+        });
+        self.ledger.append(
+            &self.goal_id,
+            "handoff",
+            &json!({ "process": self.process, "file": file, "source": source, "text": text }),
+        )?;
+        Ok(text)
+    }
+
+    /// The agent's last reply as its screen shows it: the last rows of its
+    /// transcript above the input box.
+    fn screen_reply(&self) -> Option<String> {
+        let rows = self.screen.rows();
+        let rules = &self.spec.adapter.screen;
+        let input = rows.iter().rposition(|row| rules.idle.is_match(row))?;
+        let lines: Vec<&str> = rows[..input]
+            .iter()
+            .map(|row| row.trim_end())
+            .filter(|row| !row.trim().is_empty() && !rules.busy.is_match(row))
+            .collect();
+        let start = lines.len().saturating_sub(SCREEN_REPLY_ROWS);
+        let text = lines[start..].join("\n");
+        (!text.is_empty()).then(|| crate::supervisor::excerpt(&text))
+    }
+
     /// Reads the screen with the adapter's rules.
     fn look(&mut self) -> Event {
         let rows = self.screen.rows();
@@ -780,7 +942,17 @@ impl Shell<'_> {
         done_tx: &mpsc::UnboundedSender<()>,
     ) -> Result<Option<(i32, String)>, Error> {
         match action {
-            Action::Inject { kind, vars, why } => {
+            Action::Inject {
+                kind,
+                mut vars,
+                why,
+            } => {
+                if matches!(
+                    kind,
+                    PromptKind::AfterCompaction | PromptKind::AfterRotation
+                ) {
+                    vars.digest = Some(Digest::from_entries(&self.ledger.entries(&self.goal_id)?));
+                }
                 let text = self
                     .spec
                     .prompts
@@ -809,6 +981,10 @@ impl Shell<'_> {
                 // What the person will want to see when goalie gave up on a screen.
                 if matches!(kind, "dialog_escalated" | "unknown_screen") {
                     data["screen"] = json!(self.screen.text());
+                }
+                // Without a session log, the agent's reply is what its screen shows last.
+                if kind == "turn_ended" && data["reply"].is_null() {
+                    data["reply"] = json!(self.screen_reply());
                 }
                 if !self.interactive {
                     self.narrate(kind, &data);
@@ -861,6 +1037,10 @@ impl Shell<'_> {
                 self.auditor.start(checklist, commands);
             }
             Action::Stop { exit_code, reason } => return Ok(Some((exit_code, reason))),
+            Action::RestartAgent {
+                reason,
+                handoff_file,
+            } => self.restart = Some((reason, handoff_file)),
             Action::SetObjective { objective } => {
                 self.ledger.set_objective(&self.goal_id, &objective)?;
             }
@@ -925,7 +1105,21 @@ impl Shell<'_> {
                 data["channel"].as_str().unwrap_or("?")
             ),
             "claim_rejected" => format!("the claim of turn {} was rejected", data["turn"]),
-            "compacted" => "the agent compacted its context".to_string(),
+            "compacted" => format!(
+                "the agent compacted its context (compaction {}, seen by {})",
+                data["compaction"],
+                data["sources"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            ),
+            "rotation_started" => format!(
+                "the context is {}% full: asking the agent for a handoff note",
+                data["context_used_pct"]
+            ),
             "usage_limit_shown" => "the agent shows a usage limit".to_string(),
             "agent_exited" => format!(
                 "the agent exited ({})",
@@ -979,6 +1173,34 @@ impl Shell<'_> {
     }
 }
 
+/// The session log of an agent process started now, when the adapter names one.
+fn new_session_tail(spec: &RunSpec) -> Option<SessionTail> {
+    let rule = spec.adapter.session_log.as_ref()?;
+    let env = |name: &str| {
+        spec.adapter
+            .env
+            .get(name)
+            .cloned()
+            .or_else(|| std::env::var(name).ok())
+    };
+    let root = session_tail::resolve_root(&rule.dirs, &env)?;
+    // A resumed conversation appends to its old log: those lines are a baseline.
+    let resumed_session = spec
+        .resume
+        .as_ref()
+        .filter(|resumed| resumed.first_prompt != PromptKind::Start)
+        .and_then(|resumed| resumed.session_id.clone());
+    Some(
+        SessionTail::new(
+            rule.format,
+            root,
+            &spec.workdir,
+            std::time::SystemTime::now(),
+        )
+        .resuming(resumed_session),
+    )
+}
+
 /// Wakes the loop when anything under `root` changes. `None` when the folder
 /// does not exist yet or cannot be watched: the tick's look covers that.
 fn watch(root: &Path, wake: mpsc::UnboundedSender<()>) -> Option<notify::RecommendedWatcher> {
@@ -1027,6 +1249,9 @@ fn describe(kind: PromptKind) -> &'static str {
         PromptKind::BudgetLimit => "wrap-up",
         PromptKind::ClaimRejected => "claim-rejected",
         PromptKind::ObjectiveUpdated => "objective-updated",
+        PromptKind::AfterCompaction => "after-compaction",
+        PromptKind::Handoff => "handoff",
+        PromptKind::AfterRotation => "after-rotation",
     }
 }
 

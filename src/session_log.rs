@@ -27,6 +27,10 @@ pub enum LogEvent {
     Compacted { before: Option<u64> },
     /// The agent finished a turn.
     TurnComplete,
+    /// How full the context is: the tokens of the last request, and the window when the log says.
+    Context { tokens: u64, window: Option<u64> },
+    /// The agent's reply text (its last message of a turn, or one message).
+    Reply { text: String },
     /// The agent ran a shell command (its own tool call).
     CommandRun { command: String },
 }
@@ -55,30 +59,33 @@ impl LogParser {
             return Vec::new();
         };
         match self.format {
-            LogFormat::CodexRollout => codex(&record).into_iter().collect(),
+            LogFormat::CodexRollout => codex(&record),
             LogFormat::ClaudeTranscript => self.claude(&record),
         }
     }
 
     fn claude(&mut self, record: &Value) -> Vec<LogEvent> {
-        match (record["type"].as_str(), record["subtype"].as_str()) {
-            (Some("system"), Some("turn_duration")) => vec![LogEvent::TurnComplete],
-            (Some("system"), Some("compact_boundary")) => vec![LogEvent::Compacted {
+        let Some(kind) = record["type"].as_str() else {
+            return Vec::new();
+        };
+        match (kind, record["subtype"].as_str()) {
+            ("system", Some("turn_duration")) => vec![LogEvent::TurnComplete],
+            ("system", Some("compact_boundary")) => vec![LogEvent::Compacted {
                 before: record["compactMetadata"]["preTokens"].as_u64(),
             }],
-            (Some("assistant"), _) => {
+            ("assistant", _) => {
                 let message = &record["message"];
                 let mut events = Vec::new();
-                if let (Some(usage), Some(id)) = (message.get("usage"), message["id"].as_str())
-                    && self.counted_messages.insert(id.to_string())
-                {
-                    let field = |name: &str| usage[name].as_u64().unwrap_or(0);
-                    self.claude_total += field("input_tokens")
-                        + field("cache_creation_input_tokens")
-                        + field("cache_read_input_tokens")
-                        + field("output_tokens");
-                    events.push(LogEvent::Tokens {
-                        total: self.claude_total,
+                let text: Vec<&str> = message["content"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|part| part["type"] == "text")
+                    .filter_map(|part| part["text"].as_str())
+                    .collect();
+                if !text.is_empty() {
+                    events.push(LogEvent::Reply {
+                        text: text.join("\n"),
                     });
                 }
                 for block in message["content"].as_array().into_iter().flatten() {
@@ -91,6 +98,25 @@ impl LogParser {
                         });
                     }
                 }
+                let (Some(usage), Some(id)) = (message.get("usage"), message["id"].as_str()) else {
+                    return events;
+                };
+                if !self.counted_messages.insert(id.to_string()) {
+                    return events;
+                }
+                let field = |name: &str| usage[name].as_u64().unwrap_or(0);
+                let context = field("input_tokens")
+                    + field("cache_creation_input_tokens")
+                    + field("cache_read_input_tokens");
+                self.claude_total += context + field("output_tokens");
+                events.push(LogEvent::Tokens {
+                    total: self.claude_total,
+                });
+                // The transcript does not say the model's window.
+                events.push(LogEvent::Context {
+                    tokens: context,
+                    window: None,
+                });
                 events
             }
             _ => Vec::new(),
@@ -98,42 +124,62 @@ impl LogParser {
     }
 }
 
-fn codex(record: &Value) -> Option<LogEvent> {
-    match record["type"].as_str()? {
-        "compacted" => Some(LogEvent::Compacted { before: None }),
-        "event_msg" => {
+fn codex(record: &Value) -> Vec<LogEvent> {
+    match record["type"].as_str() {
+        Some("compacted") => vec![LogEvent::Compacted { before: None }],
+        Some("event_msg") => {
             let payload = &record["payload"];
-            match payload["type"].as_str()? {
-                "token_count" => Some(LogEvent::Tokens {
-                    total: payload["info"]["total_token_usage"]["total_tokens"].as_u64()?,
-                }),
-                "task_complete" => Some(LogEvent::TurnComplete),
-                _ => None,
-            }
-        }
-        "response_item" => {
-            let payload = &record["payload"];
-            if payload["type"] != "function_call" {
-                return None;
-            }
-            let arguments: Value = serde_json::from_str(payload["arguments"].as_str()?).ok()?;
-            // `exec_command {"cmd": "…"}`; older versions: `shell {"command": ["bash", "-lc", "…"]}`.
-            let command = match payload["name"].as_str()? {
-                "exec_command" => arguments["cmd"].as_str()?.to_string(),
-                "shell" => {
-                    let parts: Vec<&str> = arguments["command"]
-                        .as_array()?
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .collect();
-                    parts.last()?.to_string()
+            match payload["type"].as_str() {
+                Some("token_count") => {
+                    let info = &payload["info"];
+                    let mut events = Vec::new();
+                    if let Some(total) = info["total_token_usage"]["total_tokens"].as_u64() {
+                        events.push(LogEvent::Tokens { total });
+                    }
+                    if let Some(tokens) = info["last_token_usage"]["input_tokens"].as_u64() {
+                        events.push(LogEvent::Context {
+                            tokens,
+                            window: info["model_context_window"].as_u64(),
+                        });
+                    }
+                    events
                 }
-                _ => return None,
-            };
-            Some(LogEvent::CommandRun { command })
+                Some("task_complete") => {
+                    let mut events = Vec::new();
+                    if let Some(text) = payload["last_agent_message"].as_str() {
+                        events.push(LogEvent::Reply {
+                            text: text.to_string(),
+                        });
+                    }
+                    events.push(LogEvent::TurnComplete);
+                    events
+                }
+                _ => Vec::new(),
+            }
         }
-        _ => None,
+        Some("response_item") => codex_command(&record["payload"]).into_iter().collect(),
+        _ => Vec::new(),
     }
+}
+
+/// A shell command the agent ran: `exec_command {"cmd": "…"}`, or in older
+/// versions `shell {"command": ["bash", "-lc", "…"]}`.
+fn codex_command(payload: &Value) -> Option<LogEvent> {
+    if payload["type"] != "function_call" {
+        return None;
+    }
+    let arguments: Value = serde_json::from_str(payload["arguments"].as_str()?).ok()?;
+    let command = match payload["name"].as_str()? {
+        "exec_command" => arguments["cmd"].as_str()?.to_string(),
+        "shell" => arguments["command"]
+            .as_array()?
+            .iter()
+            .filter_map(Value::as_str)
+            .next_back()?
+            .to_string(),
+        _ => return None,
+    };
+    Some(LogEvent::CommandRun { command })
 }
 
 /// The working directory a Codex rollout belongs to (its `session_meta` line).
@@ -203,6 +249,13 @@ mod tests {
             _ => None,
         });
         assert_eq!(last_tokens, Some(609_530));
+        assert!(events.contains(&LogEvent::Context {
+            tokens: 60_000,
+            window: Some(258_400)
+        }));
+        assert!(events.contains(&LogEvent::Reply {
+            text: "ECHO-SAFE reply #5 [after 4 tool call(s)]".into()
+        }));
         assert_eq!(
             codex_session_cwd(text.lines().next().unwrap()).as_deref(),
             Some("/home/user/project")
@@ -258,6 +311,28 @@ mod tests {
     }
 
     #[test]
+    fn session_ids_come_from_file_names() {
+        use std::path::Path;
+        assert_eq!(
+            session_id_from_path(Path::new(
+                "/s/rollout-2026-11-21T12-28-28-01a1fe14-567b-7b42-8d7b-de516ddd01bd.jsonl"
+            ))
+            .as_deref(),
+            Some("01a1fe14-567b-7b42-8d7b-de516ddd01bd")
+        );
+        assert_eq!(
+            session_id_from_path(Path::new("/p/e98f3d61-ac2c-4c1f-87cc-15ac176ec389.jsonl"))
+                .as_deref(),
+            Some("e98f3d61-ac2c-4c1f-87cc-15ac176ec389")
+        );
+        assert_eq!(session_id_from_path(Path::new("/p/notes.jsonl")), None);
+        assert_eq!(
+            session_id_from_path(Path::new("/p/x-zzzzzzzz-ac2c-4c1f-87cc-15ac176ec389.jsonl")),
+            None
+        );
+    }
+
+    #[test]
     fn claude_transcript_compaction() {
         let text = fixture("claude-2.1.197-transcript-compacting.jsonl");
         let events = events(LogFormat::ClaudeTranscript, &text);
@@ -287,28 +362,6 @@ mod tests {
         ] {
             assert!(parser.line(line).is_empty(), "{line}");
         }
-    }
-
-    #[test]
-    fn session_ids_come_from_file_names() {
-        use std::path::Path;
-        assert_eq!(
-            session_id_from_path(Path::new(
-                "/s/rollout-2026-11-21T12-28-28-01a1fe14-567b-7b42-8d7b-de516ddd01bd.jsonl"
-            ))
-            .as_deref(),
-            Some("01a1fe14-567b-7b42-8d7b-de516ddd01bd")
-        );
-        assert_eq!(
-            session_id_from_path(Path::new("/p/e98f3d61-ac2c-4c1f-87cc-15ac176ec389.jsonl"))
-                .as_deref(),
-            Some("e98f3d61-ac2c-4c1f-87cc-15ac176ec389")
-        );
-        assert_eq!(session_id_from_path(Path::new("/p/notes.jsonl")), None);
-        assert_eq!(
-            session_id_from_path(Path::new("/p/x-zzzzzzzz-ac2c-4c1f-87cc-15ac176ec389.jsonl")),
-            None
-        );
     }
 
     #[test]

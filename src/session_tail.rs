@@ -31,6 +31,10 @@ pub struct SessionTail {
     /// Tokens counted in files this run followed before the current one.
     earlier_files_total: u64,
     last_total: u64,
+    /// Files of earlier agent processes of the goal: never this process's.
+    excluded: Vec<PathBuf>,
+    /// Every file this tail followed.
+    followed: Vec<PathBuf>,
 }
 
 struct Followed {
@@ -60,6 +64,28 @@ impl SessionTail {
             current: None,
             earlier_files_total: 0,
             last_total: 0,
+            excluded: Vec::new(),
+            followed: Vec::new(),
+        }
+    }
+
+    /// The tail of the next agent process of the same run, started at
+    /// `started`: it never follows a file this one followed (written moments
+    /// ago, such a file looks like the new process's).
+    pub fn successor(&self, started: SystemTime) -> SessionTail {
+        let mut excluded = self.excluded.clone();
+        excluded.extend(self.followed.iter().cloned());
+        SessionTail {
+            format: self.format,
+            root: self.root.clone(),
+            workdir: self.workdir.clone(),
+            started,
+            resumed_session: None,
+            current: None,
+            earlier_files_total: 0,
+            last_total: 0,
+            excluded,
+            followed: Vec::new(),
         }
     }
 
@@ -87,6 +113,7 @@ impl SessionTail {
         {
             self.earlier_files_total += self.last_total;
             self.last_total = 0;
+            self.followed.push(newest.clone());
             let mut followed = Followed {
                 path: newest,
                 offset: 0,
@@ -146,7 +173,7 @@ impl SessionTail {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;
         };
-        let since = self
+        let files_since = self
             .started
             .checked_sub(CLOCK_SLACK)
             .unwrap_or(self.started);
@@ -158,11 +185,14 @@ impl SessionTail {
             };
             // Folders are walked whatever their time: appending to a session file
             // (a resumed conversation) does not touch its folder.
-            if meta.is_dir() && depth < MAX_DEPTH {
-                self.walk(&path, depth + 1, found);
+            if meta.is_dir() {
+                if depth < MAX_DEPTH {
+                    self.walk(&path, depth + 1, found);
+                }
             } else if meta.is_file()
-                && modified >= since
+                && modified >= files_since
                 && path.extension().is_some_and(|ext| ext == "jsonl")
+                && !self.excluded.contains(&path)
                 && self.belongs_here(&path)
             {
                 found.push((modified, path));
@@ -297,7 +327,9 @@ mod tests {
         )
         .resuming(Some(id.to_string()));
         assert!(
-            tail.poll(true).is_empty(),
+            tail.poll(true)
+                .iter()
+                .all(|e| !matches!(e, LogEvent::Tokens { .. })),
             "earlier runs' lines are a baseline"
         );
         let mut file = std::fs::OpenOptions::new()
@@ -305,7 +337,12 @@ mod tests {
             .open(&path)
             .unwrap();
         writeln!(file, "{}", reply(3)).unwrap();
-        assert_eq!(tail.poll(false), vec![LogEvent::Tokens { total: 100 }]);
+        let tokens: Vec<_> = tail
+            .poll(false)
+            .into_iter()
+            .filter(|e| matches!(e, LogEvent::Tokens { .. }))
+            .collect();
+        assert_eq!(tokens, vec![LogEvent::Tokens { total: 100 }]);
     }
 
     #[test]
@@ -370,7 +407,16 @@ mod tests {
         let reply = r#"{"type":"assistant","message":{"id":"m1","usage":{"input_tokens":100,"output_tokens":5}}}"#;
         write!(file, "{reply}\n{}", &reply[..20]).unwrap();
         file.flush().unwrap();
-        assert_eq!(tail.poll(true), vec![LogEvent::Tokens { total: 105 }]);
+        assert_eq!(
+            tail.poll(true),
+            vec![
+                LogEvent::Tokens { total: 105 },
+                LogEvent::Context {
+                    tokens: 100,
+                    window: None
+                }
+            ]
+        );
         assert_eq!(tail.path(), Some(path.as_path()));
         // The rest of the half-written line, and a turn end.
         let turn_end = r#"{"type":"system","subtype":"turn_duration"}"#;
@@ -379,7 +425,23 @@ mod tests {
         let events = tail.poll(false);
         assert_eq!(
             events,
-            vec![LogEvent::Tokens { total: 210 }, LogEvent::TurnComplete]
+            vec![
+                LogEvent::Tokens { total: 210 },
+                LogEvent::Context {
+                    tokens: 100,
+                    window: None
+                },
+                LogEvent::TurnComplete
+            ]
         );
+
+        // The next agent process's tail never takes this file for its own.
+        let mut next = tail.successor(SystemTime::now());
+        assert!(next.poll(true).is_empty());
+        assert_eq!(next.path(), None);
+        let newer = project.join("t.jsonl");
+        std::fs::write(&newer, format!("{reply}\n")).unwrap();
+        assert_eq!(next.poll(true)[0], LogEvent::Tokens { total: 105 });
+        assert_eq!(next.path(), Some(newer.as_path()));
     }
 }

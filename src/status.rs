@@ -6,6 +6,7 @@ use std::path::Path;
 
 use serde_json::json;
 
+use crate::context_counts::ContextCounts;
 use crate::control::GoalSnapshot;
 use crate::control::protocol::state_text;
 use crate::error::Error;
@@ -40,15 +41,21 @@ fn to_json(goal: &Goal, running: bool, takeover: bool) -> serde_json::Value {
 }
 
 /// Prints one goal; `live` is its running supervisor's answer to `goal/get`.
-pub fn show(goal: &Goal, live: Option<&GoalSnapshot>, as_json: bool) {
+pub fn show(goal: &Goal, live: Option<&GoalSnapshot>, counts: &ContextCounts, as_json: bool) {
     let running = live.is_some();
     let (goal, takeover) = merged(goal, live);
     let mut out = std::io::stdout().lock();
     if as_json {
+        let mut value = to_json(&goal, running, takeover);
+        if let (Some(map), Ok(serde_json::Value::Object(extra))) =
+            (value.as_object_mut(), serde_json::to_value(counts))
+        {
+            map.extend(extra);
+        }
         let _ = writeln!(
             out,
             "{}",
-            serde_json::to_string_pretty(&to_json(&goal, running, takeover)).unwrap_or_default()
+            serde_json::to_string_pretty(&value).unwrap_or_default()
         );
         return;
     }
@@ -90,6 +97,7 @@ pub fn show(goal: &Goal, live: Option<&GoalSnapshot>, as_json: bool) {
         "  ended      {}",
         goal.ended_at.as_deref().unwrap_or("-")
     );
+    let _ = writeln!(out, "  context    {}", counts.line());
     if let Some(reason) = &goal.end_reason {
         let _ = writeln!(out, "  why        {reason}");
     }

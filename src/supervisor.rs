@@ -9,6 +9,7 @@ use serde_json::json;
 
 use crate::adapter::{DialogPolicy, Timing};
 use crate::claim::{Channel, Claim, turn_nonce};
+use crate::compaction::{Compactions, Moment, Reading, Source};
 use crate::exit_code;
 use crate::goal_change::{self, Refusal, Standing, UserCommand};
 use crate::goal_spec::Requirement;
@@ -61,8 +62,51 @@ pub struct Config {
     pub objective_changed_from: Option<String>,
     /// The adapter's dialogs, in its order (the observer reports them by index).
     pub dialogs: Vec<DialogRule>,
-    /// Compactions come from the session log; compaction banners on screen are not counted.
-    pub log_compactions: bool,
+    /// Where the adapter reports compactions (merged into one row each; see [`crate::compaction`]).
+    pub compaction_sources: Vec<Source>,
+    /// Compactions recorded in earlier runs of the goal.
+    pub prior_compactions: u32,
+    /// Whether and when goalie starts a new agent process.
+    pub rotation: Rotation,
+}
+
+/// When goalie ends the agent's process and starts a new one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Rotation {
+    /// One agent process for the whole run.
+    #[default]
+    Never,
+    /// `--fresh`: a new process for every turn.
+    EveryTurn,
+    /// `--rotate-at N%`: once the context gauge reaches N percent at the end of
+    /// a turn, ask for a handoff note, then a new process continues from it.
+    At(u8),
+}
+
+impl Rotation {
+    /// As the ledger keeps it: `"fresh"`, `{"at_pct": 80}` or null.
+    pub fn to_json(self) -> serde_json::Value {
+        match self {
+            Rotation::Never => serde_json::Value::Null,
+            Rotation::EveryTurn => json!("fresh"),
+            Rotation::At(pct) => json!({ "at_pct": pct }),
+        }
+    }
+
+    pub fn from_json(value: &serde_json::Value) -> Rotation {
+        if value == "fresh" {
+            return Rotation::EveryTurn;
+        }
+        match value["at_pct"].as_u64() {
+            Some(pct) => Rotation::At(pct.clamp(1, 100) as u8),
+            None => Rotation::Never,
+        }
+    }
+}
+
+/// The file the agent writes its handoff note to, relative to its working directory.
+pub fn handoff_file(goal_id: &str, process: u32) -> String {
+    format!(".goalie/handoff-{goal_id}-{process}.md")
 }
 
 /// A dialog as the core needs it: its name, the policy, the keys to answer.
@@ -98,6 +142,12 @@ pub enum Event {
     AgentExited { now_ms: u64, status: String },
     /// goalie was asked to stop by a signal.
     Interrupted { now_ms: u64, signal: i32 },
+    /// The shell started a new agent process (after [`Action::RestartAgent`]);
+    /// `handoff` is the note the previous one left, if any.
+    AgentRestarted {
+        now_ms: u64,
+        handoff: Option<String>,
+    },
     /// The user asked for something (control socket or command line).
     Command { now_ms: u64, command: UserCommand },
     /// The person pressed the takeover chord in the mirrored terminal.
@@ -157,6 +207,12 @@ pub enum Action {
     },
     /// Stop the agent and end the run with this exit code.
     Stop { exit_code: i32, reason: String },
+    /// End the agent's process and start a new one for the same goal, then
+    /// report [`Event::AgentRestarted`] (with the note from `handoff_file`, if named).
+    RestartAgent {
+        reason: String,
+        handoff_file: Option<String>,
+    },
     /// Store the goal's new objective.
     SetObjective { objective: String },
     /// Store the goal's new limits.
@@ -170,8 +226,10 @@ pub enum Action {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
-    /// Waiting for the agent to show its input box.
-    Starting,
+    /// Waiting for the agent (started at `since_ms`) to show its input box.
+    Starting { since_ms: u64 },
+    /// The shell is ending the agent's process and starting a new one.
+    Restarting,
     /// Typing a prompt.
     Injecting { kind: PromptKind },
     /// The agent is idle and goalie types nothing: the goal is paused (or
@@ -225,10 +283,30 @@ pub struct Supervisor {
     seen: Observation,
     last_change_ms: u64,
     last_user_ms: Option<u64>,
-    compactions: u32,
+    compactions: Compactions,
+    /// Compaction banners of this agent process counted so far.
+    banners: u32,
     /// A higher banner count, and since when: it counts once it has held for
     /// [`SETTLE_MS`] (a TUI redrawing its rows can show a line twice for a moment).
     compaction_candidate: Option<(u32, u64)>,
+    /// A compaction happened since the last prompt: the next one restores the goal.
+    compaction_pending: bool,
+    /// The session log gives the context gauge (with the window): the screen's is ignored.
+    gauge_from_log: bool,
+    /// The latest gauge reading, percent of the window in use.
+    gauge_pct: Option<u8>,
+    /// The agent's reply this turn, as its session log said it.
+    reply: Option<String>,
+    /// Tokens used when this agent process started (its figures count from zero).
+    token_base: u64,
+    /// The agent process, from 1.
+    process: u32,
+    /// Turns that ended in this agent process.
+    process_turns: u32,
+    /// This process was asked for its handoff note.
+    handoff_asked: bool,
+    /// The first prompt to a new process is still to come, with this note if any.
+    rotated: Option<Option<String>>,
     usage_limit_shown: bool,
     /// A prompt has been typed in this run.
     started: bool,
@@ -276,15 +354,28 @@ impl Supervisor {
     pub fn new(config: Config) -> Supervisor {
         Supervisor {
             state: GoalState::Pursuing,
-            phase: Phase::Starting,
+            phase: Phase::Starting { since_ms: 0 },
             turns: config.prior.turns,
             tokens_used: config.prior.tokens_used,
             tokens_recorded: config.prior.tokens_used,
             seen: Observation::default(),
             last_change_ms: 0,
             last_user_ms: None,
-            compactions: 0,
+            compactions: Compactions::new(
+                config.compaction_sources.clone(),
+                config.prior_compactions,
+            ),
+            banners: 0,
             compaction_candidate: None,
+            compaction_pending: false,
+            gauge_from_log: false,
+            gauge_pct: None,
+            reply: None,
+            token_base: config.prior.tokens_used,
+            process: 1,
+            process_turns: 0,
+            handoff_asked: false,
+            rotated: None,
             usage_limit_shown: false,
             started: false,
             takeover: false,
@@ -334,6 +425,11 @@ impl Supervisor {
 
     pub fn tokens_used(&self) -> u64 {
         self.tokens_used
+    }
+
+    /// Compactions of the goal so far, earlier runs included.
+    pub fn compactions(&self) -> u32 {
+        self.compactions.total()
     }
 
     /// Whether the run has ended.
@@ -410,6 +506,10 @@ impl Supervisor {
                 return actions;
             }
             Event::TakeoverChord { now_ms } => self.on_takeover_chord(now_ms, &mut actions),
+            Event::AgentRestarted { now_ms, handoff } => {
+                self.on_restarted(now_ms, handoff, &mut actions);
+                self.advance(now_ms, &mut actions);
+            }
             Event::Claim {
                 now_ms: _,
                 channel,
@@ -591,11 +691,24 @@ impl Supervisor {
             && self.tokens_source == "screen"
         {
             // The screen shows the agent process's running total.
-            self.tokens_used = self.config.prior.tokens_used + tokens;
+            self.tokens_used = self.token_base + tokens;
         }
-        if self.config.log_compactions {
-            // The session log reports them exactly; banners would count twice.
-        } else if seen.compactions > self.compactions {
+        if let Some(used_pct) = seen.context_used_pct
+            && !self.gauge_from_log
+        {
+            let reading = Reading {
+                used_pct: Some(used_pct),
+                tokens: None,
+            };
+            self.gauge(now_ms, reading);
+        }
+        // A higher banner count counts once it has held: a compaction per new
+        // banner. A lower one (a TUI redrawing its transcript without scrolling
+        // drops old banners from the screen) lowers the baseline at once.
+        if seen.compactions < self.banners {
+            self.banners = seen.compactions;
+            self.compaction_candidate = None;
+        } else if seen.compactions > self.banners {
             if self.compaction_candidate.map(|(count, _)| count) != Some(seen.compactions) {
                 self.compaction_candidate = Some((seen.compactions, now_ms));
             }
@@ -634,18 +747,32 @@ impl Supervisor {
         self.seen = seen;
     }
 
-    fn on_session_log(&mut self, _now_ms: u64, event: LogEvent, actions: &mut Vec<Action>) {
+    fn on_session_log(&mut self, now_ms: u64, event: LogEvent, _actions: &mut [Action]) {
+        self.compactions.log_active();
         match event {
             LogEvent::Tokens { total } => {
                 self.tokens_source = "session_log";
-                self.tokens_used = self.config.prior.tokens_used + total;
+                self.tokens_used = self.token_base + total;
             }
             LogEvent::Compacted { before } => {
-                actions.push(record(
-                    "compacted",
-                    json!({ "source": "session_log", "count": 1, "context_before": before }),
-                ));
-                self.compactions += 1;
+                self.compaction_seen(now_ms, Source::SessionLog, before);
+            }
+            LogEvent::Context { tokens, window } => {
+                // Without the window the screen's gauge gives the share.
+                if let Some(window) = window.filter(|w| *w > 0) {
+                    self.gauge_from_log = true;
+                    let used_pct = (tokens.saturating_mul(100) / window).min(100) as u8;
+                    let reading = Reading {
+                        used_pct: Some(used_pct),
+                        tokens: Some(tokens),
+                    };
+                    self.gauge(now_ms, reading);
+                }
+            }
+            LogEvent::Reply { text } => {
+                if matches!(self.phase, Phase::Working { .. }) {
+                    self.reply = Some(text);
+                }
             }
             LogEvent::CommandRun { command } => {
                 if self.commands.len() == COMMANDS_KEPT {
@@ -666,14 +793,16 @@ impl Supervisor {
         if let Some((count, since)) = self.compaction_candidate
             && now_ms.saturating_sub(since) >= SETTLE_MS
         {
-            actions.push(record(
-                "compacted",
-                json!({ "source": "screen", "count": count - self.compactions }),
-            ));
-            self.compactions = count;
+            for _ in self.banners..count {
+                self.compaction_seen(now_ms, Source::Screen, None);
+            }
+            self.banners = count;
             self.compaction_candidate = None;
         }
-        if matches!(self.phase, Phase::Starting | Phase::Working { .. }) {
+        for row in self.compactions.close_due(now_ms) {
+            actions.push(record("compacted", row));
+        }
+        if matches!(self.phase, Phase::Starting { .. } | Phase::Working { .. }) {
             if self.dialog.is_some() {
                 self.on_dialog(now_ms, actions);
                 return;
@@ -695,7 +824,7 @@ impl Supervisor {
             }
         }
         match self.phase {
-            Phase::Stopped | Phase::Injecting { .. } | Phase::Auditing => {}
+            Phase::Stopped | Phase::Injecting { .. } | Phase::Auditing | Phase::Restarting => {}
             Phase::Idle => {
                 if self.state == GoalState::Pursuing
                     && self.screen_settled(now_ms, self.config.timing.quiet_ms)
@@ -703,11 +832,11 @@ impl Supervisor {
                     self.next_turn(now_ms, "the goal was resumed".into(), actions);
                 }
             }
-            Phase::Starting => {
+            Phase::Starting { since_ms } => {
                 if self.screen_settled(now_ms, self.config.timing.quiet_ms) {
-                    actions.push(record("agent_ready", json!({})));
+                    actions.push(record("agent_ready", json!({ "process": self.process })));
                     self.next_turn(now_ms, "the agent is ready".into(), actions);
-                } else if now_ms >= self.config.timing.startup_timeout_ms {
+                } else if now_ms.saturating_sub(since_ms) >= self.config.timing.startup_timeout_ms {
                     let reason = format!(
                         "the agent did not show its input box within {}s",
                         self.config.timing.startup_timeout_ms / 1000
@@ -850,6 +979,7 @@ impl Supervisor {
         };
         let claim = self.claim.take();
         self.turns += 1;
+        self.process_turns += 1;
         actions.push(record(
             "turn_ended",
             json!({
@@ -860,6 +990,9 @@ impl Supervisor {
                 "done_seen": saw_done,
                 "signalled": signalled,
                 "tokens_used": self.tokens_used,
+                "context_used_pct": self.gauge_pct,
+                // The agent's reply (the shell fills it from the screen when the log has none).
+                "reply": self.reply.take().map(|text| excerpt(&text)),
             }),
         ));
         if self.tokens_used != self.tokens_recorded {
@@ -905,7 +1038,11 @@ impl Supervisor {
                     turn: self.turns,
                     channel,
                     claim: Claim::Complete { checklist },
-                    commands: self.config.log_compactions.then(|| self.commands.clone()),
+                    commands: self
+                        .config
+                        .compaction_sources
+                        .contains(&Source::SessionLog)
+                        .then(|| self.commands.clone()),
                 });
                 return;
             }
@@ -959,10 +1096,45 @@ impl Supervisor {
             self.inject(now_ms, PromptKind::BudgetLimit, reason, actions);
             return;
         }
-        let kind = if !self.rejection_reasons.is_empty() {
-            PromptKind::ClaimRejected
+        if self.process_turns > 0 {
+            match self.config.rotation {
+                Rotation::Never => {}
+                Rotation::EveryTurn => {
+                    let reason = "fresh context: a new agent process for every turn".to_string();
+                    self.restart(now_ms, reason, false, actions);
+                    return;
+                }
+                Rotation::At(_) if self.handoff_asked => {
+                    let reason = "context rotation: the agent wrote its handoff note".to_string();
+                    self.restart(now_ms, reason, true, actions);
+                    return;
+                }
+                Rotation::At(threshold) => {
+                    if self.gauge_pct.is_some_and(|used| used >= threshold) {
+                        self.handoff_asked = true;
+                        let why = format!(
+                            "the context is {}% full (rotation at {threshold}%)",
+                            self.gauge_pct.unwrap_or(0)
+                        );
+                        actions.push(record(
+                            "rotation_started",
+                            json!({ "process": self.process, "context_used_pct": self.gauge_pct,
+                                    "threshold_pct": threshold }),
+                        ));
+                        self.inject(now_ms, PromptKind::Handoff, why, actions);
+                        return;
+                    }
+                }
+            }
+        }
+        let kind = if self.rotated.is_some() {
+            PromptKind::AfterRotation
         } else if !self.started && self.config.first_prompt == PromptKind::Start {
             PromptKind::Start
+        } else if self.compaction_pending {
+            PromptKind::AfterCompaction
+        } else if !self.rejection_reasons.is_empty() {
+            PromptKind::ClaimRejected
         } else if self.config.objective_changed_from.is_some() {
             PromptKind::ObjectiveUpdated
         } else if !self.started {
@@ -992,7 +1164,9 @@ impl Supervisor {
             self.idle_total_ms += now_ms.saturating_sub(since);
         }
         let previous_objective = match kind {
-            PromptKind::ObjectiveUpdated => self.config.objective_changed_from.take(),
+            PromptKind::ObjectiveUpdated
+            | PromptKind::AfterCompaction
+            | PromptKind::AfterRotation => self.config.objective_changed_from.take(),
             PromptKind::Start => {
                 // The start prompt carries the current objective: nothing to update.
                 self.config.objective_changed_from = None;
@@ -1000,6 +1174,20 @@ impl Supervisor {
             }
             _ => None,
         };
+        // Every prompt carries the objective: a compaction before it is answered.
+        if self.compaction_pending {
+            self.compaction_pending = false;
+            actions.push(record(
+                "goal_restored",
+                json!({ "prompt": kind.as_str(), "turn": self.turns + 1,
+                        "compactions": self.compactions.total() }),
+            ));
+        }
+        let handoff = match kind {
+            PromptKind::AfterRotation => self.rotated.take().flatten(),
+            _ => None,
+        };
+        self.rotated = None;
         self.started = true;
         let limits = self.config.limits;
         let limit_reason = (kind == PromptKind::BudgetLimit)
@@ -1025,6 +1213,12 @@ impl Supervisor {
             rejection_reasons: std::mem::take(&mut self.rejection_reasons),
             notice: self.notice.take(),
             previous_objective,
+            compactions: self.compactions.total(),
+            process: self.process,
+            handoff,
+            handoff_file: (kind == PromptKind::Handoff)
+                .then(|| handoff_file(&self.config.goal_id, self.process)),
+            digest: None,
         };
         self.phase = Phase::Injecting { kind };
         actions.push(Action::Inject {
@@ -1068,7 +1262,79 @@ impl Supervisor {
         }
     }
 
+    /// A source reports a compaction: a new one is answered by the next prompt.
+    fn compaction_seen(&mut self, now_ms: u64, source: Source, before: Option<u64>) {
+        let at = self.moment(now_ms);
+        if self.compactions.report(at, source, before) {
+            self.compaction_pending = true;
+        }
+    }
+
+    /// A reading of the context gauge (a sudden fall is a compaction).
+    fn gauge(&mut self, now_ms: u64, reading: Reading) {
+        self.gauge_pct = reading.used_pct.or(self.gauge_pct);
+        let at = self.moment(now_ms);
+        if self.compactions.reading(at, reading) {
+            self.compaction_pending = true;
+        }
+    }
+
+    fn moment(&self, now_ms: u64) -> Moment {
+        Moment {
+            now_ms,
+            turn: self.turns + 1,
+            mid_turn: matches!(self.phase, Phase::Working { .. } | Phase::Injecting { .. }),
+        }
+    }
+
+    /// Ends this agent process; the shell starts the next one.
+    fn restart(&mut self, now_ms: u64, reason: String, handoff: bool, actions: &mut Vec<Action>) {
+        for row in self.compactions.close_all() {
+            actions.push(record("compacted", row));
+        }
+        if let Some(since) = self.idle_since.take() {
+            self.idle_total_ms += now_ms.saturating_sub(since);
+        }
+        actions.push(Action::RestartAgent {
+            reason,
+            handoff_file: handoff.then(|| handoff_file(&self.config.goal_id, self.process)),
+        });
+        self.phase = Phase::Restarting;
+    }
+
+    /// A new agent process runs: it starts from nothing but its first prompt.
+    fn on_restarted(&mut self, now_ms: u64, handoff: Option<String>, actions: &mut Vec<Action>) {
+        if self.phase != Phase::Restarting {
+            return;
+        }
+        self.process += 1;
+        actions.push(record(
+            "rotated",
+            json!({ "process": self.process, "handoff": handoff.is_some() }),
+        ));
+        self.phase = Phase::Starting { since_ms: now_ms };
+        self.seen = Observation::default();
+        self.last_change_ms = now_ms;
+        self.dialog = None;
+        self.banners = 0;
+        self.compaction_candidate = None;
+        // The new process knows nothing of the old one's compactions.
+        self.compaction_pending = false;
+        self.compactions.new_process();
+        self.gauge_from_log = false;
+        self.gauge_pct = None;
+        self.reply = None;
+        self.token_base = self.tokens_used;
+        self.usage_limit_shown = false;
+        self.process_turns = 0;
+        self.handoff_asked = false;
+        self.rotated = Some(handoff);
+    }
+
     fn stop(&mut self, now_ms: u64, exit_code: i32, reason: String, actions: &mut Vec<Action>) {
+        for row in self.compactions.close_all() {
+            actions.push(record("compacted", row));
+        }
         actions.push(self.progress(now_ms));
         actions.push(Action::Stop { exit_code, reason });
         self.phase = Phase::Stopped;
@@ -1083,6 +1349,21 @@ fn blocker_key(reason: &str) -> String {
         .filter(|word| !word.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// At most this many characters of a reply are kept.
+const REPLY_CHARS: usize = 600;
+
+/// A reply shortened for the ledger and the digest: its last lines, at most
+/// [`REPLY_CHARS`] characters.
+pub fn excerpt(text: &str) -> String {
+    let text = text.trim();
+    let count = text.chars().count();
+    if count <= REPLY_CHARS {
+        return text.to_string();
+    }
+    let tail: String = text.chars().skip(count - REPLY_CHARS).collect();
+    format!("…{}", tail.trim_start())
 }
 
 fn record(kind: &'static str, data: serde_json::Value) -> Action {

@@ -154,3 +154,81 @@ fn claude_compaction_is_detected_and_recorded() {
     assert_eq!(compacted[0].data["source"], "session_log");
     assert!(compacted[0].data["context_before"].as_u64().unwrap() >= 150_000);
 }
+
+#[test]
+fn claude_compactions_each_get_the_goal_restored_in_the_next_prompt() {
+    if agents::require("claude").is_none() {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    // Twice, in two turns: three tool round trips, then "prompt is too long":
+    // Claude compacts in the middle of the turn and carries on.
+    let round = |n: u32| {
+        [
+            Step::shell(format!("echo {n}-one")).with_usage(150_000, 5),
+            Step::shell(format!("echo {n}-two")).with_usage(160_000, 5),
+            Step::shell(format!("echo {n}-three")).with_usage(170_000, 5),
+            Step::PromptTooLong,
+            Step::text(format!("Carried on after compaction {n}.")).with_usage(3000, 10),
+        ]
+    };
+    let mut steps: Vec<Step> = round(1).into();
+    steps.extend(round(2));
+    let server = BlockingFakeModel::start(
+        Script::queue(steps).with_compaction_summary("FAKE-SUMMARY of the conversation"),
+    )
+    .expect("fake model");
+    let out = run_claude(&sandbox, &server, &["--max-turns", "3"]);
+    let requests = server.requests();
+    let summary = fake_model::summarize(&requests);
+    assert_eq!(out.code, 3, "{out:?}\n{summary}");
+
+    let compactions: Vec<&fake_model::Recorded> = requests
+        .iter()
+        .filter(|r| r.kind == fake_model::RequestKind::Compaction)
+        .collect();
+    assert_eq!(compactions.len(), 2, "{summary}");
+    let compacted = sandbox.entries_of("compacted");
+    assert_eq!(compacted.len(), 2, "{compacted:#?}\n{summary}");
+    for row in &compacted {
+        assert_eq!(row.data["source"], "session_log");
+        assert_eq!(row.data["during"], "turn");
+        assert!(row.data["context_before"].as_u64().unwrap() >= 150_000);
+    }
+    // The prompt goalie typed after each compaction restores the objective.
+    for compaction in &compactions {
+        let in_flight = requests
+            .iter()
+            .rev()
+            .find(|r| r.is_turn() && r.index < compaction.index)
+            .map(|r| r.latest_user_text().to_string())
+            .unwrap_or_default();
+        let next = requests
+            .iter()
+            .filter(|r| r.is_turn() && r.index > compaction.index)
+            .map(|r| r.latest_user_text().to_string())
+            .find(|text| *text != in_flight && text.starts_with("[goalie]"))
+            .unwrap_or_else(|| panic!("#{} unanswered\n{summary}", compaction.index));
+        assert!(
+            next.starts_with("[goalie] Your context was just summarised"),
+            "#{}: {next}\n{summary}",
+            compaction.index
+        );
+        assert!(next.contains(OBJECTIVE));
+    }
+    let injections: Vec<String> = sandbox
+        .entries_of("injection")
+        .iter()
+        .map(|row| row.data["prompt"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        injections,
+        [
+            "start",
+            "after_compaction",
+            "after_compaction",
+            "budget_limit"
+        ],
+        "{summary}"
+    );
+}

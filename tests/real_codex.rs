@@ -289,3 +289,264 @@ fn no_codex_left(sandbox: &Sandbox) -> bool {
             })
     })
 }
+
+/// The first user prompt of `requests` after index `after` that differs from
+/// `in_flight` (the prompt the agent was on when it compacted), if any.
+fn next_new_prompt(
+    requests: &[fake_model::Recorded],
+    after: usize,
+    in_flight: &str,
+) -> Option<String> {
+    requests
+        .iter()
+        .filter(|r| r.is_turn() && r.index > after)
+        .map(|r| r.latest_user_text().to_string())
+        .find(|text| text != in_flight)
+}
+
+const RESTORED: &str = "[goalie] Your context was just summarised";
+
+#[test]
+fn codex_compactions_each_get_the_goal_restored_in_the_next_prompt() {
+    if agents::require("codex").is_none() {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    // Every step reports 60k tokens against a 50k auto-compaction limit: Codex
+    // compacts in the middle of the first prompt's four tool calls, and again
+    // in later turns.
+    let server = BlockingFakeModel::start(Script::rule(|ctx| {
+        if ctx.prompt_index == 1 && ctx.step < 4 {
+            Step::shell(format!("echo step {}", ctx.step)).with_usage(60_000, 40)
+        } else {
+            Step::text(format!("Did step {}.", ctx.turn)).with_usage(60_000, 40)
+        }
+    }))
+    .expect("fake model");
+    let out = run_codex(
+        &sandbox,
+        &server,
+        &["--max-turns", "3"],
+        &["-c", "model_auto_compact_token_limit=50000"],
+    );
+    let requests = server.requests();
+    let summary = fake_model::summarize(&requests);
+    assert_eq!(out.code, 3, "{out:?}\n{summary}");
+
+    let compactions: Vec<&fake_model::Recorded> = requests
+        .iter()
+        .filter(|r| r.kind == fake_model::RequestKind::Compaction)
+        .collect();
+    assert!(compactions.len() >= 2, "{summary}");
+    // One ledger row per compaction the model was asked for: none missed, none twice.
+    let compacted = sandbox.entries_of("compacted");
+    assert_eq!(
+        compacted.len(),
+        compactions.len(),
+        "{compacted:#?}\n{summary}"
+    );
+    assert!(compacted.iter().all(|row| {
+        row.data["sources"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("session_log"))
+    }));
+
+    // At least one compaction fell between tool calls of the first prompt.
+    let first_prompt = server.turn_requests()[0].latest_user_text().to_string();
+    assert!(first_prompt.contains(OBJECTIVE));
+    let mid_turn = compactions.iter().any(|c| {
+        let before = requests
+            .iter()
+            .rev()
+            .find(|r| r.is_turn() && r.index < c.index);
+        let after = requests.iter().find(|r| r.is_turn() && r.index > c.index);
+        match (before, after) {
+            (Some(before), Some(after)) => {
+                before.latest_user_text() == first_prompt
+                    && after.latest_user_text() == first_prompt
+                    && after.step.unwrap_or(0) >= 1
+            }
+            _ => false,
+        }
+    });
+    assert!(mid_turn, "{summary}");
+
+    // After each compaction, the next prompt goalie typed carries the objective:
+    // the restoring prompt, or, once the turn limit is reached, the wrap-up.
+    let mut answered = 0;
+    for compaction in &compactions {
+        let in_flight = requests
+            .iter()
+            .rev()
+            .find(|r| r.is_turn() && r.index < compaction.index)
+            .map(|r| r.latest_user_text().to_string())
+            .unwrap_or_default();
+        let next = next_new_prompt(&requests, compaction.index, &in_flight)
+            .unwrap_or_else(|| panic!("#{} unanswered\n{summary}", compaction.index));
+        assert!(next.contains(OBJECTIVE), "#{}: {next}", compaction.index);
+        if next.starts_with(RESTORED) {
+            answered += 1;
+        } else {
+            assert!(
+                next.contains("turn limit has been reached"),
+                "#{}: {next}\n{summary}",
+                compaction.index
+            );
+        }
+    }
+    assert!(answered >= 2, "{summary}");
+    let restored = sandbox.entries_of("goal_restored");
+    assert!(restored.len() >= 2, "{restored:#?}");
+    assert!(no_codex_left(&sandbox));
+}
+
+/// The prompts goalie typed, grouped by the agent process they went to (from the ledger).
+fn prompts_per_process(sandbox: &Sandbox) -> Vec<Vec<(String, String)>> {
+    let mut processes: Vec<Vec<(String, String)>> = Vec::new();
+    for row in sandbox.entries() {
+        match row.kind.as_str() {
+            "agent_started" => processes.push(Vec::new()),
+            "injection" => processes.last_mut().expect("a process").push((
+                row.data["prompt"].as_str().unwrap().to_string(),
+                row.data["text"].as_str().unwrap().to_string(),
+            )),
+            _ => {}
+        }
+    }
+    processes
+}
+
+const NEW_SESSION: &str = "[goalie] You are continuing work on one goal in a new session";
+
+#[test]
+fn codex_fresh_context_runs_every_turn_in_a_new_codex() {
+    if agents::require("codex").is_none() {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let server = BlockingFakeModel::start(Script::rule(|ctx| {
+        Step::text(format!("Did step {}.", ctx.turn)).with_usage(1000 * ctx.turn as u64, 50)
+    }))
+    .expect("fake model");
+    let out = run_codex(&sandbox, &server, &["--fresh", "--max-turns", "3"], &[]);
+    let summary = fake_model::summarize(&server.requests());
+    assert_eq!(out.code, 3, "{out:?}\n{summary}");
+    assert_eq!(sandbox.ledger().goals().unwrap().len(), 1);
+    let started = sandbox.entries_of("agent_started");
+    assert_eq!(started.len(), 3, "{summary}");
+    let pids: std::collections::BTreeSet<u64> = started
+        .iter()
+        .map(|row| row.data["pid"].as_u64().unwrap())
+        .collect();
+    assert_eq!(pids.len(), 3);
+    let kinds: Vec<Vec<String>> = prompts_per_process(&sandbox)
+        .into_iter()
+        .map(|p| p.into_iter().map(|(kind, _)| kind).collect())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            vec!["start"],
+            vec!["after_rotation"],
+            vec!["after_rotation", "budget_limit"]
+        ]
+    );
+    // Each new Codex starts a new conversation whose first prompt carries the objective.
+    let fresh: Vec<_> = server
+        .turn_requests()
+        .into_iter()
+        .filter(|r| r.latest_user_text().starts_with(NEW_SESSION))
+        .collect();
+    assert_eq!(fresh.len(), 2, "{summary}");
+    for request in &fresh {
+        assert!(request.latest_user_text().contains(OBJECTIVE));
+        assert_eq!(request.user_texts.len(), 1, "a new conversation: {summary}");
+    }
+    // Tokens add up across the three processes' session logs, exactly.
+    let rows: Vec<String> = sandbox
+        .entries()
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.kind.as_str(),
+                "tokens" | "turn_ended" | "session_log" | "agent_started" | "rotated"
+            )
+        })
+        .map(|e| format!("{} {}", e.kind, e.data))
+        .collect();
+    assert_eq!(
+        sandbox.goal().tokens_used,
+        server.turn_tokens(),
+        "{rows:#?}\n{summary}"
+    );
+    assert!(no_codex_left(&sandbox));
+}
+
+#[test]
+fn codex_rotation_hands_off_to_a_new_codex_with_the_note() {
+    if agents::require("codex").is_none() {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    // Turn 2 fills 200k of the context window: past 70 %, goalie asks for the
+    // handoff note; the model writes it where the prompt says.
+    let server = BlockingFakeModel::start(Script::rule(|ctx| {
+        let asked = ctx
+            .user_text
+            .split("Write your handoff note to the file `")
+            .nth(1)
+            .and_then(|rest| rest.split('`').next());
+        match asked {
+            Some(file) if ctx.step == 0 => Step::shell(format!(
+                "mkdir -p .goalie && printf 'FAKE-HANDOFF: proof.txt is next.\\n' > {file}"
+            ))
+            .with_usage(1000, 20),
+            Some(_) => Step::text("Wrote the note.").with_usage(1000, 20),
+            None if ctx.prompt_index == 2 => Step::text("Read a lot.").with_usage(200_000, 20),
+            None => Step::text(format!("Did step {}.", ctx.turn)).with_usage(1000, 20),
+        }
+    }))
+    .expect("fake model");
+    let out = run_codex(
+        &sandbox,
+        &server,
+        &["--rotate-at", "70%", "--max-turns", "4"],
+        &[],
+    );
+    let summary = fake_model::summarize(&server.requests());
+    assert_eq!(out.code, 3, "{out:?}\n{summary}");
+    assert_eq!(sandbox.ledger().goals().unwrap().len(), 1);
+    assert_eq!(sandbox.entries_of("agent_started").len(), 2, "{summary}");
+    let handoff = sandbox.entries_of("handoff");
+    assert_eq!(handoff.len(), 1);
+    assert_eq!(handoff[0].data["source"], "file", "{summary}");
+    assert_eq!(handoff[0].data["text"], "FAKE-HANDOFF: proof.txt is next.");
+    let kinds: Vec<Vec<String>> = prompts_per_process(&sandbox)
+        .into_iter()
+        .map(|p| p.into_iter().map(|(kind, _)| kind).collect())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            vec!["start", "continuation", "handoff"],
+            vec!["after_rotation", "budget_limit"]
+        ]
+    );
+    // The new Codex's first request: a new conversation, the objective and the note.
+    let first = server
+        .turn_requests()
+        .into_iter()
+        .find(|r| r.latest_user_text().starts_with(NEW_SESSION))
+        .expect("the new process's first prompt");
+    let text = first.latest_user_text();
+    assert!(text.contains(OBJECTIVE));
+    assert!(
+        text.contains(
+            "<untrusted_handoff>\nFAKE-HANDOFF: proof.txt is next.\n</untrusted_handoff>"
+        ),
+        "{text}"
+    );
+    assert_eq!(first.user_texts.len(), 1, "{summary}");
+    assert!(no_codex_left(&sandbox));
+}

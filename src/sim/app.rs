@@ -3,6 +3,7 @@
 //! Time is passed in, so every behaviour can be tested without a terminal.
 
 use crate::sim::claim;
+use crate::sim::handoff;
 use crate::sim::input::Key;
 use crate::sim::prompt::InputBox;
 use crate::sim::scenario::Scenario;
@@ -231,7 +232,7 @@ impl App {
         self.push_entry(claim::entry("› ", &prompt));
         self.phase = Phase::Working(ActiveTurn {
             number,
-            timeline: Timeline::new(&self.scenario.turn(number)),
+            timeline: Timeline::new(&self.scenario.turn_with_compactions(number)),
             prompt,
             started: now,
             compacted: false,
@@ -274,6 +275,14 @@ impl App {
             &turn.prompt,
             self.previous_prompt.as_deref(),
         );
+        if let Some(file) = handoff::requested_file(&turn.prompt) {
+            let reply = self.scenario.turn(turn.number).reply;
+            if let Err(err) = handoff::write(file, &handoff::note(turn.number, &reply)) {
+                lines.push(format!("! cannot write the handoff note {file}: {err}"));
+            } else {
+                lines.push(format!("• Wrote the handoff note to {file}"));
+            }
+        }
         self.previous_prompt = Some(turn.prompt.clone());
         let worked = now.saturating_duration_since(turn.started).as_secs();
         lines.push(format!("  Worked for {worked}s"));

@@ -29,6 +29,7 @@
 mod app;
 mod builtin;
 mod claim;
+mod handoff;
 mod input;
 mod prompt;
 mod runner;
@@ -40,7 +41,7 @@ mod text;
 mod turn;
 mod ui;
 
-pub use scenario::{ClaimMode, Scenario, ScenarioError, Turn};
+pub use scenario::{ClaimMode, RandomCompactions, Scenario, ScenarioError, Turn};
 
 /// Runs the simulated agent on the process's controlling terminal (stdin/stdout are a PTY).
 /// Returns the exit code.

@@ -15,11 +15,18 @@
 //! blocked_reason: "the test database is not reachable"
 //! exit_after_turns: null        # exit 1 after this turn; turns count submissions,
 //!                               # interrupted ones included
+//! random_compactions: null      # or {count: 20, turns: 30, seed: 7}: one compaction in
+//!                               # each of `count` distinct turns drawn from 1..=turns,
+//!                               # at the turn's start (before any work, as agents
+//!                               # auto-compact when a new prompt arrives), at its end
+//!                               # (after the work, before the reply) or at a random
+//!                               # point in between; the same seed, the same placement
 //! turns:                        # at least one; turn n uses entry n-1, the last repeats
 //!   - work_ms: 1500
 //!     silent_at_ms: 0
 //!     silent_ms: 0              # a silence reaching past work_ms lengthens the turn
 //!     compact: false            # compaction starts at work_ms/2 and adds compact_ms
+//!     compact_at_ms: null       # or where it starts, from the start of the turn
 //!     compact_ms: 1000
 //!     tokens: 1800
 //!     reply: "Read the code and listed what the objective needs."
@@ -68,6 +75,8 @@ pub struct Scenario {
     pub blocked_reason: String,
     /// Exit with code 1 after this turn completes (absent = never).
     pub exit_after_turns: Option<u32>,
+    /// Compactions at seeded random points (absent = none).
+    pub random_compactions: Option<RandomCompactions>,
     /// Turn n uses entry n-1; past the end the last entry repeats.
     #[serde(deserialize_with = "non_empty")]
     pub turns: Vec<Turn>,
@@ -85,6 +94,8 @@ pub struct Turn {
     pub silent_ms: u64,
     /// Compact the context in the middle of the turn.
     pub compact: bool,
+    /// Where the compaction starts, from the start of the turn (absent: `work_ms / 2`).
+    pub compact_at_ms: Option<u64>,
     /// How long the compaction shows.
     pub compact_ms: u64,
     /// Tokens the turn uses.
@@ -94,6 +105,52 @@ pub struct Turn {
     /// A shell command run (`sh -c`, in the working directory) at the end of
     /// the turn, before the reply is written.
     pub run: Option<String>,
+}
+
+/// Compactions at seeded random points: one in each of `count` distinct turns.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RandomCompactions {
+    pub count: u32,
+    /// The turns to draw from: 1..=turns (at least `count`).
+    pub turns: u32,
+    #[serde(default)]
+    pub seed: u64,
+}
+
+impl RandomCompactions {
+    /// Where each compaction goes: turn number → its start as a share of the
+    /// turn's work, in thousandths (0: at the start, 1000: at the end).
+    pub fn placement(&self) -> std::collections::BTreeMap<u32, u64> {
+        let mut rng = SplitMix(self.seed);
+        let mut turns: Vec<u32> = (1..=self.turns).collect();
+        let count = self.count.min(self.turns) as usize;
+        let mut placed = std::collections::BTreeMap::new();
+        for i in 0..count {
+            let pick = i + (rng.next() % (turns.len() - i) as u64) as usize;
+            turns.swap(i, pick);
+            let at = match rng.next() % 3 {
+                0 => 0,
+                1 => 1000,
+                _ => 1 + rng.next() % 999,
+            };
+            placed.insert(turns[i], at);
+        }
+        placed
+    }
+}
+
+/// A small, seeded pseudo-random sequence (SplitMix64).
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
 }
 
 /// How the agent claims that the work is complete.
@@ -157,6 +214,7 @@ impl Default for Scenario {
             evidence: "ran the verify commands; they pass".to_string(),
             blocked_reason: "the test database is not reachable".to_string(),
             exit_after_turns: None,
+            random_compactions: None,
             turns: vec![Turn::default()],
         }
     }
@@ -169,6 +227,7 @@ impl Default for Turn {
             silent_at_ms: 0,
             silent_ms: 0,
             compact: false,
+            compact_at_ms: None,
             compact_ms: 1000,
             tokens: 1800,
             reply: "Read the code and listed what the objective needs.".to_string(),
@@ -208,6 +267,20 @@ impl Scenario {
             .or_else(|| self.turns.last())
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// Turn `n` with its random compaction, if the placement gives it one.
+    pub(crate) fn turn_with_compactions(&self, n: u32) -> Turn {
+        let mut turn = self.turn(n);
+        if let Some(at) = self
+            .random_compactions
+            .as_ref()
+            .and_then(|random| random.placement().get(&n).copied())
+        {
+            turn.compact = true;
+            turn.compact_at_ms = Some(turn.work_ms.saturating_mul(at) / 1000);
+        }
+        turn
     }
 }
 
@@ -416,6 +489,28 @@ mod tests {
             err.to_string().starts_with("/nonexistent/x.yaml: "),
             "{err}"
         );
+    }
+
+    #[test]
+    fn random_compactions_are_placed_in_distinct_turns_the_same_way_every_time() {
+        let s = parse(
+            "random_compactions: {count: 20, turns: 30, seed: 7}\nturns:\n  - work_ms: 1000\n",
+        )
+        .expect("scenario parses");
+        let random = s.random_compactions.clone().unwrap();
+        let placed = random.placement();
+        assert_eq!(placed.len(), 20);
+        assert!(placed.keys().all(|turn| (1..=30).contains(turn)));
+        assert_eq!(placed, random.placement(), "seeded");
+        let starts = placed.values().filter(|at| **at == 0).count();
+        let ends = placed.values().filter(|at| **at == 1000).count();
+        assert!(starts > 0 && ends > 0 && starts + ends < 20, "{placed:?}");
+        let (turn, at) = placed.iter().next().map(|(t, a)| (*t, *a)).unwrap();
+        let planned = s.turn_with_compactions(turn);
+        assert!(planned.compact);
+        assert_eq!(planned.compact_at_ms, Some(at));
+        let other = (1..=30).find(|t| !placed.contains_key(t)).unwrap();
+        assert!(!s.turn_with_compactions(other).compact);
     }
 
     #[test]

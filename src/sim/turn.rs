@@ -22,13 +22,13 @@ pub(crate) struct Timeline {
 }
 
 impl Timeline {
-    /// The compaction starts in the middle of `work_ms` and adds `compact_ms`
+    /// The compaction starts at `compact_at_ms` (else in the middle of `work_ms`) and adds `compact_ms`
     /// to the turn; a silent stretch reaching past the work lengthens the turn.
     pub(crate) fn new(turn: &Turn) -> Self {
         let ms = Duration::from_millis;
         let work = ms(turn.work_ms);
         let compaction = turn.compact.then(|| {
-            let start = work / 2;
+            let start = turn.compact_at_ms.map_or(work / 2, ms).min(work);
             (start, start + ms(turn.compact_ms))
         });
         let busy = work + compaction.map_or(Duration::ZERO, |(s, e)| e - s);

@@ -30,7 +30,9 @@ fn config() -> Config {
         prior: Progress::default(),
         first_prompt: PromptKind::Start,
         objective_changed_from: None,
-        log_compactions: false,
+        compaction_sources: vec![Source::Screen],
+        prior_compactions: 0,
+        rotation: Rotation::Never,
         dialogs: vec![
             DialogRule {
                 name: "trust".into(),
@@ -760,12 +762,13 @@ fn each_new_compaction_banner_is_recorded_once_it_holds() {
         },
     );
     run.tick(t + 1500);
-    let counts: Vec<_> = run
+    let numbers: Vec<u64> = run
         .records("compacted")
         .iter()
-        .map(|r| r["count"].clone())
+        .map(|r| r["compaction"].as_u64().unwrap())
         .collect();
-    assert_eq!(counts, vec![serde_json::json!(1), serde_json::json!(2)]);
+    // One row per compaction: the jump from 1 to 3 banners is two of them.
+    assert_eq!(numbers, vec![1, 2, 3]);
 }
 
 #[test]
@@ -909,9 +912,9 @@ fn the_logs_turn_complete_never_beats_a_busy_screen() {
 }
 
 #[test]
-fn log_compactions_replace_screen_banners() {
+fn the_log_and_the_banner_of_one_compaction_make_one_row() {
     let mut cfg = config();
-    cfg.log_compactions = true;
+    cfg.compaction_sources = vec![Source::SessionLog, Source::Screen];
     let mut run = Run::new(cfg);
     run.start();
     let t = run.now;
@@ -925,7 +928,7 @@ fn log_compactions_replace_screen_banners() {
     run.ticks(t + 1000);
     assert!(
         run.records("compacted").is_empty(),
-        "the banner is not counted"
+        "the log may still report it"
     );
     run.at(t + 1100, |now_ms| Event::SessionLog {
         now_ms,
@@ -936,7 +939,13 @@ fn log_compactions_replace_screen_banners() {
     let compacted = run.records("compacted");
     assert_eq!(compacted.len(), 1);
     assert_eq!(compacted[0]["source"], "session_log");
+    assert_eq!(
+        compacted[0]["sources"],
+        serde_json::json!(["session_log", "screen"])
+    );
     assert_eq!(compacted[0]["context_before"], 170_006);
 }
 
+mod compactions;
+mod rotation;
 mod user_commands;
