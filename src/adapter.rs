@@ -17,6 +17,9 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("sim", include_str!("../adapters/sim.yaml")),
     ("codex", include_str!("../adapters/codex.yaml")),
     ("claude", include_str!("../adapters/claude.yaml")),
+    ("gemini", include_str!("../adapters/gemini.yaml")),
+    ("opencode", include_str!("../adapters/opencode.yaml")),
+    ("aider", include_str!("../adapters/aider.yaml")),
 ];
 
 /// A loaded, validated adapter.
@@ -115,8 +118,12 @@ pub struct ScreenRules {
     pub compaction: RegexSet,
     /// A row announcing a usage limit.
     pub usage_limit: RegexSet,
-    /// A pattern whose `tokens` group is the token figure (`12,345`, `443K`, `1.2M`).
+    /// A pattern whose `tokens` group is the token figure (`12,345`, `443K`, `1.2M`);
+    /// groups named `tokens_…` (e.g. `tokens_sent`, `tokens_received`) are added up.
     pub tokens: Option<Regex>,
+    /// The figure is each reply's own (aider's `Tokens: 2.1k sent, 50 received.`),
+    /// not a running total: every such row, on screen or scrolled off, adds up.
+    pub tokens_per_reply: bool,
     /// A row that starts command or file output the agent displays (Codex `└`,
     /// Claude Code `⎿`). A claim block in such output is not the agent's own
     /// (see [`crate::claim_block`]).
@@ -229,6 +236,8 @@ struct ScreenFile {
     #[serde(default)]
     tokens: Option<String>,
     #[serde(default)]
+    tokens_per_reply: bool,
+    #[serde(default)]
     tool_output: Vec<String>,
 }
 
@@ -290,10 +299,11 @@ impl Adapter {
             Some(pattern) => {
                 let re = Regex::new(pattern)
                     .map_err(|err| invalid(pattern, format!("bad pattern: {}", one_line(&err))))?;
-                if !re.capture_names().any(|name| name == Some("tokens")) {
+                if !re.capture_names().flatten().any(is_token_group) {
                     return Err(invalid(
                         pattern,
-                        "`screen.tokens` needs a named group `(?P<tokens>…)`".into(),
+                        "`screen.tokens` needs a named group `(?P<tokens>…)` (or `tokens_…`)"
+                            .into(),
                     ));
                 }
                 Some(re)
@@ -333,6 +343,7 @@ impl Adapter {
                 compaction: set(&file.screen.compaction)?,
                 usage_limit: set(&file.screen.usage_limit)?,
                 tokens,
+                tokens_per_reply: file.screen.tokens_per_reply,
                 tool_output: set(&file.screen.tool_output)?,
             },
             name: file.name,
@@ -410,6 +421,11 @@ impl Adapter {
     }
 }
 
+/// A group of the `screen.tokens` pattern whose figure counts: `tokens`, `tokens_…`.
+pub fn is_token_group(name: &str) -> bool {
+    name == "tokens" || name.starts_with("tokens_")
+}
+
 fn expand(args: &[String], goalie_exe: &Path) -> Vec<String> {
     let exe = goalie_exe.to_string_lossy();
     args.iter()
@@ -468,7 +484,7 @@ mod tests {
         let err = Adapter::named("nope", None).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "no adapter named `nope` (built in: sim, codex, claude; or give one with --adapter FILE)"
+            "no adapter named `nope` (built in: sim, codex, claude, gemini, opencode, aider; or give one with --adapter FILE)"
         );
     }
 
