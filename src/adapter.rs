@@ -17,6 +17,9 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("sim", include_str!("../adapters/sim.yaml")),
     ("codex", include_str!("../adapters/codex.yaml")),
     ("claude", include_str!("../adapters/claude.yaml")),
+    ("gemini", include_str!("../adapters/gemini.yaml")),
+    ("opencode", include_str!("../adapters/opencode.yaml")),
+    ("aider", include_str!("../adapters/aider.yaml")),
 ];
 
 /// A loaded, validated adapter.
@@ -34,6 +37,12 @@ pub struct Adapter {
     /// stand for goalie's executable, the goal's id and the database path.
     /// Empty: the agent has no MCP, and claims come through the text channel only.
     pub mcp_args: Vec<String>,
+    /// Arguments that register the agent's turn-complete hook for this run only
+    /// (Codex `notify`, Claude Code's `Stop` hook), which runs `goalie hook
+    /// turn-complete`. The same placeholders as `mcp_args`, plus `{goalie:sh}`,
+    /// `{goal:sh}` and `{db:sh}`: the value as one shell word (for a hook that
+    /// is a shell command line).
+    pub hook_args: Vec<String>,
     /// The arguments that start the agent again in its last conversation in the
     /// working directory (`goalie resume`), instead of `args`; none if it cannot.
     pub resume_args: Option<Vec<String>>,
@@ -115,11 +124,15 @@ pub struct ScreenRules {
     pub compaction: RegexSet,
     /// A row announcing a usage limit.
     pub usage_limit: RegexSet,
-    /// A pattern whose `tokens` group is the token figure (`12,345`, `443K`, `1.2M`).
+    /// A pattern whose `tokens` group is the token figure (`12,345`, `443K`, `1.2M`);
+    /// groups named `tokens_…` (e.g. `tokens_sent`, `tokens_received`) are added up.
     pub tokens: Option<Regex>,
     /// The context gauge: a pattern whose `left` or `used` group is the percentage
     /// of the context window left or used (`Context 32% left`).
     pub context: Option<Regex>,
+    /// The figure is each reply's own (aider's `Tokens: 2.1k sent, 50 received.`),
+    /// not a running total: every such row, on screen or scrolled off, adds up.
+    pub tokens_per_reply: bool,
     /// A row that starts command or file output the agent displays (Codex `└`,
     /// Claude Code `⎿`). A claim block in such output is not the agent's own
     /// (see [`crate::claim_block`]).
@@ -166,6 +179,8 @@ struct AdapterFile {
     args: Vec<String>,
     #[serde(default)]
     mcp_args: Vec<String>,
+    #[serde(default)]
+    hook_args: Vec<String>,
     resume_args: Option<Vec<String>>,
     #[serde(default)]
     env: BTreeMap<String, String>,
@@ -234,6 +249,8 @@ struct ScreenFile {
     #[serde(default)]
     context: Option<String>,
     #[serde(default)]
+    tokens_per_reply: bool,
+    #[serde(default)]
     tool_output: Vec<String>,
 }
 
@@ -295,10 +312,11 @@ impl Adapter {
             Some(pattern) => {
                 let re = Regex::new(pattern)
                     .map_err(|err| invalid(pattern, format!("bad pattern: {}", one_line(&err))))?;
-                if !re.capture_names().any(|name| name == Some("tokens")) {
+                if !re.capture_names().flatten().any(is_token_group) {
                     return Err(invalid(
                         pattern,
-                        "`screen.tokens` needs a named group `(?P<tokens>…)`".into(),
+                        "`screen.tokens` needs a named group `(?P<tokens>…)` (or `tokens_…`)"
+                            .into(),
                     ));
                 }
                 Some(re)
@@ -357,6 +375,7 @@ impl Adapter {
                 usage_limit: set(&file.screen.usage_limit)?,
                 tokens,
                 context,
+                tokens_per_reply: file.screen.tokens_per_reply,
                 tool_output: set(&file.screen.tool_output)?,
             },
             name: file.name,
@@ -365,6 +384,7 @@ impl Adapter {
             command: file.command,
             args: file.args,
             mcp_args: file.mcp_args,
+            hook_args: file.hook_args,
             resume_args: file.resume_args,
             env: file.env,
             submit: Submit {
@@ -448,6 +468,11 @@ impl Adapter {
     }
 }
 
+/// A group of the `screen.tokens` pattern whose figure counts: `tokens`, `tokens_…`.
+pub fn is_token_group(name: &str) -> bool {
+    name == "tokens" || name.starts_with("tokens_")
+}
+
 fn expand(args: &[String], goalie_exe: &Path) -> Vec<String> {
     let exe = goalie_exe.to_string_lossy();
     args.iter()
@@ -460,19 +485,33 @@ impl Adapter {
     /// Values are escaped for a JSON or TOML string (`\\` and `"`), since the
     /// templates put them inside one.
     pub fn mcp_launch_args(&self, goalie_exe: &Path, goal: &str, db: &Path) -> Vec<String> {
-        let escape = |text: &str| text.replace('\\', "\\\\").replace('"', "\\\"");
-        let exe = escape(&goalie_exe.to_string_lossy());
-        let goal = escape(goal);
-        let db = escape(&db.to_string_lossy());
-        self.mcp_args
-            .iter()
-            .map(|arg| {
-                arg.replace("{goalie}", &exe)
-                    .replace("{goal}", &goal)
-                    .replace("{db}", &db)
-            })
-            .collect()
+        registration(&self.mcp_args, goalie_exe, goal, db)
     }
+
+    /// The arguments that register the turn-complete hook for goal `goal` in
+    /// database `db` (escaped as for [`Adapter::mcp_launch_args`]).
+    pub fn hook_launch_args(&self, goalie_exe: &Path, goal: &str, db: &Path) -> Vec<String> {
+        registration(&self.hook_args, goalie_exe, goal, db)
+    }
+}
+
+/// `{goalie}`, `{goal}`, `{db}` (and their `:sh` forms, one shell word each)
+/// filled in, escaped for a JSON or TOML string.
+fn registration(args: &[String], goalie_exe: &Path, goal: &str, db: &Path) -> Vec<String> {
+    let escape = |text: &str| text.replace('\\', "\\\\").replace('"', "\\\"");
+    let shell = |text: &str| escape(&format!("'{}'", text.replace('\'', "'\\''")));
+    let exe = goalie_exe.to_string_lossy();
+    let db = db.to_string_lossy();
+    args.iter()
+        .map(|arg| {
+            arg.replace("{goalie:sh}", &shell(&exe))
+                .replace("{goal:sh}", &shell(goal))
+                .replace("{db:sh}", &shell(&db))
+                .replace("{goalie}", &escape(&exe))
+                .replace("{goal}", &escape(goal))
+                .replace("{db}", &escape(&db))
+        })
+        .collect()
 }
 
 fn one_line(err: &dyn std::fmt::Display) -> String {
@@ -506,7 +545,7 @@ mod tests {
         let err = Adapter::named("nope", None).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "no adapter named `nope` (built in: sim, codex, claude; or give one with --adapter FILE)"
+            "no adapter named `nope` (built in: sim, codex, claude, gemini, opencode, aider; or give one with --adapter FILE)"
         );
     }
 
@@ -596,6 +635,40 @@ mod tests {
             serde_json::json!(["mcp", "--goal", "ab12cd34", "--db", "/data/g.db"])
         );
         assert!(Adapter::named("sim", None).unwrap().mcp_args.is_empty());
+    }
+
+    #[test]
+    fn codex_and_claude_register_their_turn_hook_for_the_run_only() {
+        let exe = Path::new("/opt/my goalie/goalie");
+        let db = Path::new("/data/it's.db");
+        let codex = Adapter::named("codex", None).unwrap();
+        let args = codex.hook_launch_args(exe, "ab12cd34", db);
+        assert_eq!(args[0], "-c");
+        let notify = args[1].strip_prefix("notify=").unwrap();
+        let notify: Vec<String> = serde_json::from_str(notify).unwrap();
+        assert_eq!(
+            notify,
+            [
+                "/opt/my goalie/goalie",
+                "hook",
+                "turn-complete",
+                "--goal",
+                "ab12cd34",
+                "--db",
+                "/data/it's.db",
+                "--source",
+                "codex-notify"
+            ]
+        );
+        let claude = Adapter::named("claude", None).unwrap();
+        let args = claude.hook_launch_args(exe, "ab12cd34", db);
+        assert_eq!(args[0], "--settings");
+        let settings: serde_json::Value = serde_json::from_str(&args[1]).unwrap();
+        assert_eq!(
+            settings["hooks"]["Stop"][0]["hooks"][0]["command"],
+            "'/opt/my goalie/goalie' hook turn-complete --goal 'ab12cd34' --db '/data/it'\\''s.db' --source claude-stop"
+        );
+        assert!(Adapter::named("sim", None).unwrap().hook_args.is_empty());
     }
 
     #[test]

@@ -139,6 +139,23 @@ pub enum Command {
         #[arg(long, value_name = "ID")]
         goal: String,
     },
+    /// What an agent's turn-complete hook runs (Codex `notify`, Claude Code's
+    /// `Stop` hook; an adapter's `hook_args` register it): tells the goal's
+    /// running supervisor that the agent's turn is complete.
+    #[command(hide = true)]
+    Hook {
+        /// The signal: `turn-complete`.
+        #[arg(value_parser = ["turn-complete"])]
+        signal: String,
+        /// The goal whose supervisor is told.
+        #[arg(long, value_name = "ID")]
+        goal: String,
+        /// Which hook this is, for the ledger (`codex-notify`, `claude-stop`).
+        #[arg(long, default_value = "hook")]
+        source: String,
+        /// The agent's JSON, when it passes it as an argument (Codex); else stdin is read.
+        payload: Option<String>,
+    },
     /// The simulated agent itself (what `goalie demo` runs inside its PTY).
     #[command(hide = true)]
     Sim {
@@ -374,6 +391,12 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Check { file } => check_spec(&file),
         Command::Report { goal } => crate::report::show(&db, goal.as_deref()),
         Command::Mcp { goal } => crate::mcp_server::serve(db, &goal),
+        Command::Hook {
+            signal: _,
+            goal,
+            source,
+            payload,
+        } => crate::turn_hook::turn_complete(&db, &goal, &source, payload),
         Command::Init { file } => {
             goal_spec::init(&file)?;
             println!(

@@ -44,6 +44,7 @@ pub mod status;
 pub mod supervisor;
 pub mod takeover;
 pub mod terminal;
+pub mod turn_hook;
 
 /// Parses the command line and runs it; returns the exit code.
 pub fn run() -> Result<i32, error::Error> {

@@ -41,6 +41,8 @@ pub struct Observer {
     previous: Vec<String>,
     scrolled_done: u32,
     scrolled_compactions: u32,
+    /// Per-reply token figures (`tokens_per_reply`) on rows that scrolled away.
+    scrolled_tokens: Option<u64>,
 }
 
 impl Observer {
@@ -52,6 +54,7 @@ impl Observer {
             previous: Vec::new(),
             scrolled_done: 0,
             scrolled_compactions: 0,
+            scrolled_tokens: None,
         }
     }
 
@@ -79,6 +82,11 @@ impl Observer {
             if self.rules.compaction.is_match(row) {
                 self.scrolled_compactions += 1;
             }
+            if self.rules.tokens_per_reply
+                && let Some(tokens) = self.tokens_in(row)
+            {
+                *self.scrolled_tokens.get_or_insert(0) += tokens;
+            }
         }
         let mut observation = Observation {
             changed: rows != self.previous.as_slice() || !scrolled.is_empty(),
@@ -100,12 +108,21 @@ impl Observer {
             if self.rules.compaction.is_match(row) {
                 observation.compactions += 1;
             }
-            if observation.tokens.is_none() {
+            if self.rules.tokens_per_reply {
+                if let Some(tokens) = self.tokens_in(row) {
+                    *observation.tokens.get_or_insert(0) += tokens;
+                }
+            } else if observation.tokens.is_none() {
                 observation.tokens = self.tokens_in(row);
             }
             if observation.context_used_pct.is_none() {
                 observation.context_used_pct = self.context_in(row);
             }
+        }
+        if self.rules.tokens_per_reply
+            && let Some(scrolled) = self.scrolled_tokens
+        {
+            *observation.tokens.get_or_insert(0) += scrolled;
         }
         observation.dialog = self
             .dialogs
@@ -131,9 +148,19 @@ impl Observer {
         percent("used").or_else(|| percent("left").map(|left| 100 - left))
     }
 
+    /// The token figure on `row`: the sum of its `tokens` and `tokens_…` groups.
     fn tokens_in(&self, row: &str) -> Option<u64> {
-        let captures = self.rules.tokens.as_ref()?.captures(row)?;
-        parse_token_figure(captures.name("tokens")?.as_str())
+        let pattern = self.rules.tokens.as_ref()?;
+        let captures = pattern.captures(row)?;
+        let mut total = None;
+        for name in pattern.capture_names().flatten() {
+            if crate::adapter::is_token_group(name)
+                && let Some(figure) = captures.name(name)
+            {
+                *total.get_or_insert(0) += parse_token_figure(figure.as_str())?;
+            }
+        }
+        total
     }
 }
 
@@ -247,6 +274,22 @@ mod tests {
         let seen = o.observe(&rows("› Ask Codex to do anything"), &[]);
         assert_eq!(seen.dialog, None);
         assert!(seen.idle);
+    }
+
+    #[test]
+    fn per_reply_figures_add_up_across_the_screen_and_scrolled_rows() {
+        let text = "name: x\ncommand: y\nscreen:\n  busy: [busy]\n  idle: ['^> ']\n  tokens: 'Tokens: (?P<tokens_sent>[\\d.]+k?) sent, (?P<tokens_received>[\\d.]+k?) received'\n  tokens_per_reply: true\n";
+        let adapter = Adapter::from_yaml(text, std::path::Path::new("x.yaml")).unwrap();
+        let mut o = Observer::for_adapter(&adapter);
+        let seen = o.observe(&rows("> hi\nTokens: 1.5k sent, 50 received.\n> "), &[]);
+        assert_eq!(seen.tokens, Some(1_550));
+        let seen = o.observe(
+            &rows("Tokens: 2k sent, 7 received.\n> "),
+            &rows("> hi\nTokens: 1.5k sent, 50 received."),
+        );
+        assert_eq!(seen.tokens, Some(3_557));
+        let seen = o.observe(&rows("> "), &rows("Tokens: 2k sent, 7 received."));
+        assert_eq!(seen.tokens, Some(3_557));
     }
 
     #[test]

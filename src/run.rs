@@ -154,6 +154,7 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
         }
     };
     args.extend(spec.adapter.mcp_launch_args(&exe, &goal.id, &db));
+    args.extend(spec.adapter.hook_launch_args(&exe, &goal.id, &db));
     args.extend(spec.agent_args.iter().cloned());
     let mut control = match ControlServer::bind(&sockets.join(format!("{}.sock", goal.id))) {
         Ok(control) => control,
@@ -567,6 +568,19 @@ impl Shell<'_> {
                         }
                         Method::Set(change) => UserCommand::Change(change.clone()),
                         Method::Clear => UserCommand::Clear,
+                        Method::TurnComplete { source, data } => {
+                            let signal = Event::TurnSignal {
+                                now_ms: self.now_ms(),
+                                source: source.clone(),
+                                data: data.clone(),
+                            };
+                            let stopped = self.dispatch(signal, &done_tx)?;
+                            pending.answer(Ok(json!({ "goal": self.snapshot() })));
+                            if let Some(stopped) = stopped {
+                                return Ok(stopped);
+                            }
+                            continue;
+                        }
                     };
                     let event = Event::Command { now_ms: self.now_ms(), command };
                     let mut reply = None;

@@ -1,9 +1,10 @@
 //! Agents' session logs, the exact source of token usage, compactions and turn
-//! ends: Codex's rollout JSONL and Claude Code's transcript JSONL. Pure: one
+//! ends: Codex's rollout JSONL, Claude Code's transcript JSONL and gemini-cli's
+//! chat JSONL (opencode's SQLite database is read in `session_tail`). Pure: one
 //! line of text in, what it says out. Lines goalie does not understand (a newer
 //! CLI, garbage) are skipped, never an error.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -16,6 +17,10 @@ pub enum LogFormat {
     CodexRollout,
     /// `$CLAUDE_CONFIG_DIR/projects/<dir>/<session>.jsonl`.
     ClaudeTranscript,
+    /// `$GEMINI_CLI_HOME/.gemini/tmp/<project>/chats/session-*.jsonl` (tokens only).
+    GeminiChat,
+    /// opencode's `~/.local/share/opencode/opencode.db` (SQLite; tokens and turn ends).
+    OpencodeDb,
 }
 
 /// What a session log line says.
@@ -42,6 +47,8 @@ pub struct LogParser {
     /// Claude writes one API reply as several lines with the same message id.
     counted_messages: HashSet<String>,
     claude_total: u64,
+    /// gemini-cli writes a reply again (with its tool calls): its latest total by id.
+    gemini_totals: HashMap<String, u64>,
 }
 
 impl LogParser {
@@ -50,6 +57,7 @@ impl LogParser {
             format,
             counted_messages: HashSet::new(),
             claude_total: 0,
+            gemini_totals: HashMap::new(),
         }
     }
 
@@ -61,7 +69,32 @@ impl LogParser {
         match self.format {
             LogFormat::CodexRollout => codex(&record),
             LogFormat::ClaudeTranscript => self.claude(&record),
+            LogFormat::GeminiChat => self.gemini(&record).into_iter().collect(),
+            LogFormat::OpencodeDb => Vec::new(),
         }
+    }
+
+    /// A reply is `{"id", "type": "gemini", "tokens": {"total", …}}`, alone on
+    /// its line or among the `messages` of a `{"$set": …}` line.
+    fn gemini(&mut self, record: &Value) -> Option<LogEvent> {
+        let mut changed = false;
+        let messages = record["$set"]["messages"].as_array();
+        for message in std::iter::once(record).chain(messages.into_iter().flatten()) {
+            if message["type"] != "gemini" {
+                continue;
+            }
+            let (Some(id), Some(total)) =
+                (message["id"].as_str(), message["tokens"]["total"].as_u64())
+            else {
+                continue;
+            };
+            if self.gemini_totals.insert(id.to_string(), total) != Some(total) {
+                changed = true;
+            }
+        }
+        changed.then(|| LogEvent::Tokens {
+            total: self.gemini_totals.values().sum(),
+        })
     }
 
     fn claude(&mut self, record: &Value) -> Vec<LogEvent> {
@@ -188,6 +221,22 @@ pub fn codex_session_cwd(first_line: &str) -> Option<String> {
     (record["type"] == "session_meta")
         .then(|| record["payload"]["cwd"].as_str().map(str::to_string))
         .flatten()
+}
+
+/// The project a gemini-cli chat log belongs to: its first line's `projectHash`,
+/// the SHA-256 of the working directory (hex).
+pub fn gemini_project_hash(first_line: &str) -> Option<String> {
+    let record: Value = serde_json::from_str(first_line.trim()).ok()?;
+    record["projectHash"].as_str().map(str::to_string)
+}
+
+/// The `projectHash` gemini-cli gives a working directory.
+pub fn gemini_hash_of(workdir: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(workdir.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The session id in a log file's name: Codex `rollout-<time>-<uuid>.jsonl`,
@@ -339,6 +388,24 @@ mod tests {
         assert!(events.contains(&LogEvent::Compacted {
             before: Some(170_006)
         }));
+    }
+
+    #[test]
+    fn gemini_chat_counts_each_reply_once() {
+        let text = fixture("gemini-0.61.0-chat-turns.jsonl");
+        let events = events(LogFormat::GeminiChat, &text);
+        // Two replies (1000 + 20, 2000 + 50); the first is written twice.
+        assert_eq!(
+            events,
+            vec![
+                LogEvent::Tokens { total: 1020 },
+                LogEvent::Tokens { total: 3070 }
+            ]
+        );
+        assert_eq!(
+            gemini_project_hash(text.lines().next().unwrap()),
+            Some(gemini_hash_of("/home/user/project"))
+        );
     }
 
     #[test]

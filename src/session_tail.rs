@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use crate::session_log::{
-    LogEvent, LogFormat, LogParser, claude_project_dir, codex_session_cwd, session_id_from_path,
+    LogEvent, LogFormat, LogParser, claude_project_dir, codex_session_cwd, gemini_hash_of,
+    gemini_project_hash, session_id_from_path,
 };
 
 /// How deep below the log root session files may be (Codex: sessions/Y/M/D/f).
@@ -35,6 +36,8 @@ pub struct SessionTail {
     excluded: Vec<PathBuf>,
     /// Every file this tail followed.
     followed: Vec<PathBuf>,
+    /// opencode: the replies already seen complete (their turn ends were reported).
+    finished_replies: std::collections::HashSet<String>,
 }
 
 struct Followed {
@@ -66,6 +69,7 @@ impl SessionTail {
             last_total: 0,
             excluded: Vec::new(),
             followed: Vec::new(),
+            finished_replies: std::collections::HashSet::new(),
         }
     }
 
@@ -86,6 +90,7 @@ impl SessionTail {
             last_total: 0,
             excluded,
             followed: Vec::new(),
+            finished_replies: std::collections::HashSet::new(),
         }
     }
 
@@ -107,6 +112,9 @@ impl SessionTail {
     /// Reads what was appended since the last call. `rescan` also looks for a
     /// newer session file (the agent may start a new one, e.g. after /clear).
     pub fn poll(&mut self, rescan: bool) -> Vec<LogEvent> {
+        if self.format == LogFormat::OpencodeDb {
+            return self.poll_opencode();
+        }
         if (rescan || self.current.is_none())
             && let Some(newest) = self.find()
             && self.current.as_ref().is_none_or(|f| f.path != newest)
@@ -209,7 +217,79 @@ impl SessionTail {
                 .parent()
                 .and_then(Path::file_name)
                 .is_some_and(|name| name.to_string_lossy() == claude_project_dir(&self.workdir)),
+            LogFormat::GeminiChat => first_line(path)
+                .and_then(|line| gemini_project_hash(&line))
+                .is_some_and(|hash| hash == gemini_hash_of(&self.workdir)),
+            LogFormat::OpencodeDb => false,
         }
+    }
+
+    /// opencode keeps its sessions in a SQLite database (`ROOT/opencode.db`):
+    /// the replies of this working directory's sessions since the agent
+    /// started. Their tokens add up; a reply that finished with `stop` ends a turn.
+    fn poll_opencode(&mut self) -> Vec<LogEvent> {
+        use rusqlite::{OpenFlags, params};
+        let path = self.root.join("opencode.db");
+        if !path.is_file() {
+            return Vec::new();
+        }
+        if self.current.is_none() {
+            self.current = Some(Followed {
+                path: path.clone(),
+                offset: 0,
+                partial: Vec::new(),
+                parser: LogParser::new(self.format),
+                baseline: 0,
+                highest: 0,
+            });
+        }
+        let since_ms = self
+            .started
+            .checked_sub(CLOCK_SLACK)
+            .unwrap_or(self.started)
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let replies = (|| -> rusqlite::Result<Vec<(String, String)>> {
+            let db = rusqlite::Connection::open_with_flags(
+                &path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            db.busy_timeout(Duration::from_millis(200))?;
+            let mut query = db.prepare(
+                "SELECT m.id, m.data FROM message m JOIN session s ON s.id = m.session_id
+                 WHERE s.directory = ?1 AND m.time_created >= ?2
+                 ORDER BY m.time_created, m.id",
+            )?;
+            query
+                .query_map(params![self.workdir, since_ms], |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })?
+                .collect()
+        })();
+        let Ok(replies) = replies else {
+            // Locked or mid-migration: the next look reads it.
+            return Vec::new();
+        };
+        let mut events = Vec::new();
+        let mut total = 0;
+        for (id, data) in replies {
+            let Ok(message) = serde_json::from_str::<serde_json::Value>(&data) else {
+                continue;
+            };
+            if message["role"] != "assistant" {
+                continue;
+            }
+            total += message["tokens"]["total"].as_u64().unwrap_or(0);
+            let finished = message["finish"] == "stop" && message["time"]["completed"].is_u64();
+            if finished && self.finished_replies.insert(id) {
+                events.push(LogEvent::TurnComplete);
+            }
+        }
+        if total != self.last_total {
+            self.last_total = total;
+            events.insert(0, LogEvent::Tokens { total });
+        }
+        events
     }
 }
 
@@ -381,6 +461,68 @@ mod tests {
             })
             .collect();
         assert_eq!(totals, vec![1050, 3100]);
+    }
+
+    #[test]
+    fn opencode_replies_of_this_directory_add_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = rusqlite::Connection::open(dir.path().join("opencode.db")).unwrap();
+        db.execute_batch(
+            "CREATE TABLE session (id TEXT PRIMARY KEY, directory TEXT NOT NULL);
+             CREATE TABLE message (id TEXT PRIMARY KEY, session_id TEXT NOT NULL,
+                                   time_created INTEGER NOT NULL, data TEXT NOT NULL);
+             INSERT INTO session VALUES ('s1', '/home/user/project'), ('s2', '/elsewhere');",
+        )
+        .unwrap();
+        let started = SystemTime::now();
+        let now = started
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64;
+        let add = |id: &str, session: &str, at: i64, data: &str| {
+            db.execute(
+                "INSERT INTO message VALUES (?1, ?2, ?3, ?4)",
+                rusqlite::params![id, session, at, data],
+            )
+            .unwrap();
+        };
+        add(
+            "m0",
+            "s1",
+            now - 60_000,
+            r#"{"role":"assistant","tokens":{"total":999}}"#,
+        );
+        add("m1", "s1", now, r#"{"role":"user"}"#);
+        add(
+            "m2",
+            "s1",
+            now + 1,
+            r#"{"role":"assistant","tokens":{"total":6020},"finish":"tool-calls","time":{"completed":1}}"#,
+        );
+        add(
+            "m3",
+            "s2",
+            now + 2,
+            r#"{"role":"assistant","tokens":{"total":5}}"#,
+        );
+        let mut tail = SessionTail::new(
+            LogFormat::OpencodeDb,
+            dir.path().into(),
+            Path::new("/home/user/project"),
+            started,
+        );
+        assert_eq!(tail.poll(true), vec![LogEvent::Tokens { total: 6020 }]);
+        add(
+            "m4",
+            "s1",
+            now + 3,
+            r#"{"role":"assistant","tokens":{"total":7050},"finish":"stop","time":{"completed":2}}"#,
+        );
+        assert_eq!(
+            tail.poll(false),
+            vec![LogEvent::Tokens { total: 13_070 }, LogEvent::TurnComplete]
+        );
+        assert_eq!(tail.poll(false), vec![]);
     }
 
     #[test]

@@ -158,6 +158,15 @@ pub enum Event {
         channel: Channel,
         claim: Claim,
     },
+    /// The agent's own turn-complete hook fired (`goalie hook turn-complete`
+    /// through the control socket): like the session log's turn end.
+    TurnSignal {
+        now_ms: u64,
+        /// Which hook (`codex-notify`, `claude-stop`).
+        source: String,
+        /// What the agent handed its hook, shortened.
+        data: serde_json::Value,
+    },
     /// The audit of a completion claim finished.
     AuditFinished {
         now_ms: u64,
@@ -244,8 +253,8 @@ enum Phase {
         done_before: u32,
         /// A new finished-turn line appeared since.
         saw_done: bool,
-        /// The session log says the turn is complete.
-        signalled: bool,
+        /// The agent said the turn is complete: `session_log` or `hook`, the first to.
+        signalled_by: Option<&'static str>,
     },
     /// goalie is auditing a completion claim; nothing is typed meanwhile.
     Auditing,
@@ -466,7 +475,7 @@ impl Supervisor {
                         saw_busy: self.seen.busy,
                         done_before: self.seen.turns_done,
                         saw_done: false,
-                        signalled: false,
+                        signalled_by: None,
                     };
                     self.last_change_ms = now_ms;
                 }
@@ -508,6 +517,19 @@ impl Supervisor {
             Event::TakeoverChord { now_ms } => self.on_takeover_chord(now_ms, &mut actions),
             Event::AgentRestarted { now_ms, handoff } => {
                 self.on_restarted(now_ms, handoff, &mut actions);
+                self.advance(now_ms, &mut actions);
+            }
+            Event::TurnSignal {
+                now_ms,
+                source,
+                data,
+            } => {
+                let counted = self.signal_turn("hook");
+                actions.push(record(
+                    "turn_signal",
+                    json!({ "source": source, "turn": self.turns + 1, "counted": counted,
+                            "data": data }),
+                ));
                 self.advance(now_ms, &mut actions);
             }
             Event::Claim {
@@ -781,10 +803,19 @@ impl Supervisor {
                 self.commands.push(command);
             }
             LogEvent::TurnComplete => {
-                if let Phase::Working { signalled, .. } = &mut self.phase {
-                    *signalled = true;
-                }
+                self.signal_turn("session_log");
             }
+        }
+    }
+
+    /// The agent says its turn is complete. Whether a turn was under way to take it.
+    fn signal_turn(&mut self, by: &'static str) -> bool {
+        match &mut self.phase {
+            Phase::Working { signalled_by, .. } => {
+                signalled_by.get_or_insert(by);
+                true
+            }
+            _ => false,
         }
     }
 
@@ -850,9 +881,10 @@ impl Supervisor {
                 submitted_ms,
                 saw_busy,
                 saw_done,
-                signalled,
+                signalled_by,
                 ..
             } => {
+                let signalled = signalled_by.is_some();
                 // The agent's own word that the turn is complete needs only a
                 // short settle; a busy sign or a new finished-turn line shows
                 // the turn ran; without any, only a much longer stillness ends it.
@@ -971,7 +1003,7 @@ impl Supervisor {
             submitted_ms,
             saw_busy,
             saw_done,
-            signalled,
+            signalled_by,
             ..
         } = self.phase
         else {
@@ -988,7 +1020,8 @@ impl Supervisor {
                 "duration_ms": now_ms.saturating_sub(submitted_ms),
                 "busy_seen": saw_busy,
                 "done_seen": saw_done,
-                "signalled": signalled,
+                "signalled": signalled_by.is_some(),
+                "signalled_by": signalled_by,
                 "tokens_used": self.tokens_used,
                 "context_used_pct": self.gauge_pct,
                 // The agent's reply (the shell fills it from the screen when the log has none).

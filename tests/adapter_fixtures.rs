@@ -76,6 +76,62 @@ fn claude_2_1_197() {
 }
 
 #[test]
+fn gemini_0_61_0() {
+    let idle = look("gemini", "gemini-0.61.0-idle-after-turn");
+    assert!(!idle.busy && idle.idle, "idle after a turn: {idle:?}");
+    assert_eq!(idle.dialog, None);
+
+    let working = look("gemini", "gemini-0.61.0-working");
+    assert!(
+        working.busy && working.idle,
+        "`⠇ Thinking... (esc to cancel, 3s)` above the input box: {working:?}"
+    );
+
+    let trust = look("gemini", "gemini-0.61.0-trust-dialog");
+    assert_eq!(trust.dialog, Some(0), "{trust:?}");
+    assert!(!trust.idle && !trust.busy);
+
+    let permission = look("gemini", "gemini-0.61.0-shell-permission-dialog");
+    assert_eq!(permission.dialog, Some(1), "{permission:?}");
+    assert!(!permission.idle && !permission.busy);
+}
+
+#[test]
+fn opencode_1_18_33() {
+    let start = look("opencode", "opencode-1.18.33-idle-start");
+    assert!(!start.busy && start.idle, "{start:?}");
+    assert_eq!(start.turns_done, 0);
+
+    let working = look("opencode", "opencode-1.18.33-working");
+    assert!(working.busy && working.idle, "{working:?}");
+    assert_eq!(
+        working.turns_done, 0,
+        "`▣  Build · fake-model` has no time yet"
+    );
+
+    let idle = look("opencode", "opencode-1.18.33-idle-after-turn");
+    assert!(!idle.busy && idle.idle, "{idle:?}");
+    assert_eq!(idle.turns_done, 1, "`▣  Build · fake-model · 4.0s`");
+    assert_eq!(idle.tokens, None, "the sidebar's context size is not usage");
+}
+
+#[test]
+fn aider_0_86_2() {
+    let idle = look("aider", "aider-0.86.2-idle-after-turn");
+    assert!(!idle.busy && idle.idle, "{idle:?}");
+    assert_eq!(idle.turns_done, 1);
+    assert_eq!(
+        idle.tokens,
+        Some(10_050),
+        "`Tokens: 10k sent, 50 received.`"
+    );
+
+    let working = look("aider", "aider-0.86.2-working-waiting");
+    assert!(working.busy, "`Waiting for openai/fake-model`: {working:?}");
+    assert_eq!(working.turns_done, 0);
+}
+
+#[test]
 fn every_fixture_is_checked_by_a_test() {
     let dir = format!("{}/tests/fixtures/screens", env!("CARGO_MANIFEST_DIR"));
     let this = include_str!("adapter_fixtures.rs");

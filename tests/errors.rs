@@ -57,7 +57,7 @@ fn an_unknown_agent_lists_the_known_ones() {
     assert_eq!(out.code, 2);
     assert_eq!(
         out.stderr,
-        "error: no adapter named `nope` (built in: sim, codex, claude; or give one with --adapter FILE)\n"
+        "error: no adapter named `nope` (built in: sim, codex, claude, gemini, opencode, aider; or give one with --adapter FILE)\n"
     );
     assert!(!sandbox.db().exists());
 }

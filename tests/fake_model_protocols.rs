@@ -734,3 +734,24 @@ async fn async_api_serves_and_records() {
         .await
         .expect("shutdown in time");
 }
+
+/// Not a test: serves the directive script on `FAKE_MODEL_PORT` (default 8765)
+/// for `FAKE_MODEL_SECONDS` (default 600), logging each request, so that a
+/// person can drive a real agent CLI by hand (e.g. in tmux) to record screens:
+/// `FAKE_MODEL_LOG=1 cargo test --test fake_model_protocols -- --ignored --nocapture serve_by_hand`.
+#[test]
+#[ignore]
+fn serve_by_hand() {
+    let port = std::env::var("FAKE_MODEL_PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(8765);
+    let seconds = std::env::var("FAKE_MODEL_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(600);
+    let options = fake_model::Options { port, log: true };
+    let server = BlockingFakeModel::start_with(Script::directives(), options).expect("serve");
+    eprintln!("fake model on {}", server.base_url());
+    std::thread::sleep(Duration::from_secs(seconds));
+}

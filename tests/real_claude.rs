@@ -232,3 +232,41 @@ fn claude_compactions_each_get_the_goal_restored_in_the_next_prompt() {
         "{summary}"
     );
 }
+
+#[test]
+fn claude_stop_hook_signals_each_turn_through_goalie_hook() {
+    if agents::require("claude").is_none() {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    // The user's adapter without the session log: only the hook says a turn is complete.
+    let adapters = sandbox.dir.path().join("config/adapters");
+    std::fs::create_dir_all(&adapters).unwrap();
+    let builtin = include_str!("../adapters/claude.yaml");
+    let cut = builtin
+        .find("# The exact source of token usage")
+        .expect("session_log section");
+    let end = builtin[cut..].find("timing:").unwrap() + cut;
+    std::fs::write(
+        adapters.join("claude.yaml"),
+        format!("{}{}", &builtin[..cut], &builtin[end..]),
+    )
+    .unwrap();
+    let server = BlockingFakeModel::start(Script::rule(|ctx| {
+        Step::text(format!("Step {} done.", ctx.turn)).with_usage(1000, 20)
+    }))
+    .expect("fake model");
+    let out = run_claude(&sandbox, &server, &["--max-turns", "2"]);
+    assert_eq!(out.code, 3, "{out:?}");
+    let signals = sandbox.entries_of("turn_signal");
+    assert!(signals.len() >= 3, "{signals:?}");
+    for signal in &signals {
+        assert_eq!(signal.data["source"], "claude-stop");
+        assert_eq!(signal.data["data"]["hook_event_name"], "Stop");
+    }
+    let turns = sandbox.entries_of("turn_ended");
+    assert_eq!(turns.len(), 3);
+    for turn in turns {
+        assert_eq!(turn.data["signalled_by"], "hook", "{turn:?}");
+    }
+}

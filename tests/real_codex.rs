@@ -550,3 +550,38 @@ fn codex_rotation_hands_off_to_a_new_codex_with_the_note() {
     assert_eq!(first.user_texts.len(), 1, "{summary}");
     assert!(no_codex_left(&sandbox));
 }
+
+#[test]
+fn codex_notify_signals_each_turn_through_goalie_hook() {
+    if agents::require("codex").is_none() {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    // The user's adapter without the session log: only the hook says a turn is complete.
+    let adapters = sandbox.dir.path().join("config/adapters");
+    std::fs::create_dir_all(&adapters).unwrap();
+    let builtin = include_str!("../adapters/codex.yaml");
+    let cut = builtin
+        .find("# The exact source of token usage")
+        .expect("session_log section");
+    let end = builtin[cut..].find("timing:").unwrap() + cut;
+    std::fs::write(
+        adapters.join("codex.yaml"),
+        format!("{}{}", &builtin[..cut], &builtin[end..]),
+    )
+    .unwrap();
+    let server = BlockingFakeModel::start(script()).expect("fake model");
+    let out = run_codex(&sandbox, &server, &["--max-turns", "2"], &[]);
+    assert_eq!(out.code, 3, "{out:?}");
+    let signals = sandbox.entries_of("turn_signal");
+    assert!(signals.len() >= 3, "{signals:?}");
+    for signal in &signals {
+        assert_eq!(signal.data["source"], "codex-notify");
+        assert_eq!(signal.data["data"]["type"], "agent-turn-complete");
+    }
+    let turns = sandbox.entries_of("turn_ended");
+    assert_eq!(turns.len(), 3);
+    for turn in turns {
+        assert_eq!(turn.data["signalled_by"], "hook", "{turn:?}");
+    }
+}

@@ -34,6 +34,14 @@ pub enum Method {
     Set(GoalChange),
     /// `goal/clear`: stop the agent; the goal ends `cleared`.
     Clear,
+    /// `goal/turn_complete`: the agent's own turn-complete signal (Codex
+    /// `notify`, Claude Code's `Stop` hook), relayed by `goalie hook`.
+    TurnComplete {
+        /// Which hook sent it (`codex-notify`, `claude-stop`).
+        source: String,
+        /// What the agent handed its hook, shortened; `null` if nothing.
+        data: Value,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,10 +160,32 @@ pub fn parse_request(line: &str) -> Result<Request, (Value, RpcError)> {
             Ok(change) => Method::Set(change),
             Err(message) => return fail(INVALID_PARAMS, message),
         },
+        "goal/turn_complete" => {
+            let mut params = params;
+            let source = match params.remove("source") {
+                Some(Value::String(source)) if !source.is_empty() => source,
+                _ => {
+                    return fail(
+                        INVALID_PARAMS,
+                        "goal/turn_complete needs a `source` (a non-empty string)".into(),
+                    );
+                }
+            };
+            let data = params.remove("data").unwrap_or(Value::Null);
+            if let Some(key) = params.keys().next() {
+                return fail(
+                    INVALID_PARAMS,
+                    format!("unknown parameter `{key}` (known: source, data)"),
+                );
+            }
+            Method::TurnComplete { source, data }
+        }
         other => {
             return fail(
                 METHOD_NOT_FOUND,
-                format!("unknown method `{other}` (known: goal/get, goal/set, goal/clear)"),
+                format!(
+                    "unknown method `{other}` (known: goal/get, goal/set, goal/clear, goal/turn_complete)"
+                ),
             );
         }
     };
@@ -284,6 +314,33 @@ mod tests {
     }
 
     #[test]
+    fn turn_complete_carries_its_source() {
+        let signal = parse_request(
+            r#"{"id":1,"method":"goal/turn_complete","params":{"source":"codex-notify","data":{"type":"agent-turn-complete"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            signal.method,
+            Method::TurnComplete {
+                source: "codex-notify".into(),
+                data: json!({"type": "agent-turn-complete"}),
+            }
+        );
+        assert_eq!(
+            err(r#"{"id":1,"method":"goal/turn_complete","params":{}}"#)
+                .1
+                .code,
+            INVALID_PARAMS
+        );
+        assert_eq!(
+            err(r#"{"id":1,"method":"goal/turn_complete","params":{"source":"x","turn":2}}"#)
+                .1
+                .message,
+            "unknown parameter `turn` (known: source, data)"
+        );
+    }
+
+    #[test]
     fn params_round_trip() {
         let change = GoalChange {
             status: Some(Status::Pursuing),
@@ -308,7 +365,7 @@ mod tests {
         assert_eq!(id, json!(7));
         assert_eq!(
             e.message,
-            "unknown method `goal/delete` (known: goal/get, goal/set, goal/clear)"
+            "unknown method `goal/delete` (known: goal/get, goal/set, goal/clear, goal/turn_complete)"
         );
         assert_eq!(
             err(r#"{"id":1,"method":"goal/set","params":{"status":"done"}}"#).1,

@@ -192,6 +192,16 @@ async fn serve(
                 format!("permission denied: uid {who} is not the goal's owner (uid {owner})"),
             );
             let _ = write_line(&mut write, &protocol::error(&Value::Null, &err)).await;
+            // Close gently: with the peer's request still unread, closing at once
+            // would reset the connection and the peer could lose the refusal.
+            let _ = write.shutdown().await;
+            let mut read = read;
+            let mut sink = Vec::new();
+            let _ = tokio::time::timeout(
+                std::time::Duration::from_millis(500),
+                tokio::io::AsyncReadExt::read_to_end(&mut read, &mut sink),
+            )
+            .await;
             return;
         }
     }

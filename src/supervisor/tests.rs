@@ -949,3 +949,34 @@ fn the_log_and_the_banner_of_one_compaction_make_one_row() {
 mod compactions;
 mod rotation;
 mod user_commands;
+
+#[test]
+fn a_hooks_turn_signal_ends_the_turn_and_is_recorded() {
+    let mut run = Run::new(config());
+    // Before any turn: recorded, not counted.
+    run.at(10, |now_ms| Event::TurnSignal {
+        now_ms,
+        source: "codex-notify".into(),
+        data: serde_json::json!({"type": "agent-turn-complete"}),
+    });
+    run.start();
+    let t = run.now;
+    run.screen(t + 100, busy());
+    run.screen(t + 600, idle());
+    run.at(t + 650, |now_ms| Event::TurnSignal {
+        now_ms,
+        source: "codex-notify".into(),
+        data: serde_json::Value::Null,
+    });
+    run.ticks(t + 600 + 600);
+    assert_eq!(run.injections().len(), 2, "ended before the quiet window");
+    let signals = run.records("turn_signal");
+    assert_eq!(signals.len(), 2);
+    assert_eq!(signals[0]["counted"], false);
+    assert_eq!(signals[0]["data"]["type"], "agent-turn-complete");
+    assert_eq!(signals[1]["counted"], true);
+    assert_eq!(signals[1]["source"], "codex-notify");
+    let ended = &run.records("turn_ended")[0];
+    assert_eq!(ended["signalled"], true);
+    assert_eq!(ended["signalled_by"], "hook");
+}

@@ -46,6 +46,16 @@ const SCRUBBED: &[&str] = &[
     "CODEX_API_KEY",
     "GEMINI_API_KEY",
     "GOOGLE_API_KEY",
+    "GOOGLE_GEMINI_BASE_URL",
+    "GOOGLE_CLOUD_PROJECT",
+    "GOOGLE_GENAI_USE_VERTEXAI",
+    "GEMINI_CLI_HOME",
+    "OPENCODE_CONFIG",
+    "OPENCODE_CONFIG_DIR",
+    "XDG_CONFIG_HOME",
+    "XDG_DATA_HOME",
+    "XDG_STATE_HOME",
+    "XDG_CACHE_HOME",
 ];
 
 /// A loopback port nothing listens on: every request an agent makes on its own
@@ -156,6 +166,59 @@ pub fn claude(cmd: &mut Command, config_dir: &Path, base_url: &str, workdir: &Pa
         .env("CLAUDE_CODE_DISABLE_OFFICIAL_MARKETPLACE_AUTOINSTALL", "1")
         // Root may bypass permissions only inside a declared sandbox.
         .env("IS_SANDBOX", "1");
+}
+
+/// gemini-cli: a private HOME whose settings select API-key auth and turn off
+/// folder trust, update checks and telemetry; the fake model at `base_url`.
+pub fn gemini(cmd: &mut Command, home: &Path, base_url: &str) {
+    std::fs::create_dir_all(home.join(".gemini")).expect("gemini home");
+    std::fs::write(
+        home.join(".gemini/settings.json"),
+        r#"{"security":{"auth":{"selectedType":"gemini-api-key"},"folderTrust":{"enabled":false}},"general":{"disableAutoUpdate":true,"disableUpdateNag":true},"privacy":{"usageStatisticsEnabled":false},"telemetry":{"enabled":false}}"#,
+    )
+    .expect("settings.json");
+    cmd.env("HOME", home)
+        .env("GOOGLE_GEMINI_BASE_URL", base_url)
+        .env("GEMINI_API_KEY", "fake-key");
+}
+
+/// opencode: `opencode.json` in `workdir` with the fake model (at `base_url`,
+/// ending in /v1) as its only provider and bash and edits allowed; a private
+/// HOME (its database goes in `~/.local/share/opencode`); no downloads.
+pub fn opencode(cmd: &mut Command, home: &Path, base_url: &str, workdir: &Path) {
+    std::fs::create_dir_all(home).expect("opencode home");
+    let config = serde_json::json!({
+        "$schema": "https://opencode.ai/config.json",
+        "provider": { "fake": {
+            "npm": "@ai-sdk/openai-compatible",
+            "name": "fake",
+            "options": { "baseURL": base_url, "apiKey": "fake-key" },
+            "models": { "fake-model": { "name": "fake-model" } },
+        }},
+        "model": "fake/fake-model",
+        "small_model": "fake/fake-model",
+        "enabled_providers": ["fake"],
+        "permission": { "bash": "allow", "edit": "allow" },
+        "autoupdate": false,
+        "share": "disabled",
+    });
+    std::fs::write(workdir.join("opencode.json"), config.to_string()).expect("opencode.json");
+    cmd.env("HOME", home)
+        .env("OPENCODE_DISABLE_MODELS_FETCH", "1")
+        .env("OPENCODE_DISABLE_AUTOUPDATE", "1")
+        .env("OPENCODE_DISABLE_DEFAULT_PLUGINS", "1")
+        .env("OPENCODE_DISABLE_LSP_DOWNLOAD", "1");
+}
+
+/// aider: the fake model (at `base_url`, ending in /v1) as an OpenAI-compatible
+/// endpoint, the bundled model-cost map, a private HOME. Pass
+/// `--model openai/fake-model` to it.
+pub fn aider(cmd: &mut Command, home: &Path, base_url: &str) {
+    std::fs::create_dir_all(home).expect("aider home");
+    cmd.env("HOME", home)
+        .env("OPENAI_API_BASE", base_url)
+        .env("OPENAI_API_KEY", "fake-key")
+        .env("LITELLM_LOCAL_MODEL_COST_MAP", "True");
 }
 
 /// A real agent CLI a test drives, with its offline setup in a sandbox.

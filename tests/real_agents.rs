@@ -1,0 +1,168 @@
+//! goalie driving the real, unmodified gemini-cli, opencode and aider
+//! (installed by `scripts/install-agents`) in a PTY, against the fake model
+//! server: each types the objective, has each end of turn detected, gets the
+//! continuation, does real work from a scripted reply, is limited by
+//! `--max-turns` after one wrap-up turn, and leaves no process behind.
+
+#[path = "support/fake_model/mod.rs"]
+mod fake_model;
+mod support;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use fake_model::{BlockingFakeModel, Script, Step};
+use support::{Sandbox, agents, leftover_processes};
+
+const LIMIT: Duration = Duration::from_secs(240);
+const OBJECTIVE: &str = "Create proof.txt containing hi, then keep the project tidy.";
+
+/// `goalie run --agent AGENT --headless --max-turns 3 OBJECTIVE -- AGENT_ARGS…`,
+/// with `setup` preparing the agent's offline configuration.
+fn run(
+    sandbox: &Sandbox,
+    agent: &str,
+    agent_args: &[&str],
+    setup: impl FnOnce(&mut std::process::Command),
+) -> support::Outcome {
+    let mut args = vec!["run", "--agent", agent, "--headless", "--max-turns", "3"];
+    args.push(OBJECTIVE);
+    if !agent_args.is_empty() {
+        args.push("--");
+        args.extend_from_slice(agent_args);
+    }
+    let mut cmd = sandbox.command(&args);
+    agents::offline(&mut cmd, &sandbox.workdir());
+    setup(&mut cmd);
+    support::finish(cmd.spawn().expect("goalie"), LIMIT)
+}
+
+/// What every agent's run must show: exit 3 after 3 turns and the wrap-up,
+/// the objective in the latest user input of at least 3 distinct turns, the
+/// scripted file written, and no process left.
+fn check_run(sandbox: &Sandbox, server: &BlockingFakeModel, out: &support::Outcome) {
+    let requests = || fake_model::summarize(&server.requests());
+    assert_eq!(out.code, 3, "{out:?}\n{}", requests());
+    let proof = std::fs::read_to_string(sandbox.workdir().join("proof.txt"))
+        .unwrap_or_else(|err| panic!("proof.txt: {err}\n{}", requests()));
+    assert_eq!(proof.trim(), "hi");
+    let prompts: BTreeSet<String> = server
+        .turn_requests()
+        .into_iter()
+        .map(|r| r.latest_user_text().to_string())
+        .filter(|text| text.contains(OBJECTIVE))
+        .collect();
+    assert!(prompts.len() >= 3, "{}", requests());
+
+    let goal = sandbox.goal();
+    assert_eq!(goal.state.as_str(), "budget-limited");
+    assert_eq!(goal.turns, 4, "3 turns and the wrap-up");
+    let injections = sandbox.entries_of("injection");
+    assert_eq!(injections.len(), 4);
+    assert_eq!(injections.last().unwrap().data["prompt"], "budget_limit");
+
+    let pid = sandbox.agent_pid();
+    assert!(
+        support::eventually(Duration::from_secs(5), || leftover_processes(pid)
+            .is_empty()),
+        "{:?}",
+        leftover_processes(pid)
+    );
+}
+
+/// The first prompt's first reply runs a shell command; every other reply is text.
+fn shell_script() -> Script {
+    Script::rule(|ctx| {
+        if ctx.prompt_index == 1 && ctx.step == 0 {
+            Step::shell("echo hi > proof.txt")
+        } else {
+            Step::text(format!("Step {} done; more to do.", ctx.turn))
+                .with_usage(1000 * ctx.turn as u64, 50)
+        }
+    })
+}
+
+#[test]
+fn gemini_turns_are_detected_continued_and_limited() {
+    if agents::require("gemini").is_none() {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let server = BlockingFakeModel::start(shell_script()).expect("fake model");
+    let home = sandbox.dir.path().join("gemini-home");
+    // --yolo: its shell tool runs without asking (else goalie escalates the dialog).
+    let out = run(&sandbox, "gemini", &["--yolo"], |cmd| {
+        agents::gemini(cmd, &home, &server.base_url())
+    });
+    check_run(&sandbox, &server, &out);
+    // Token usage from its chat log is exactly what the model reported.
+    assert_eq!(sandbox.goal().tokens_used, server.turn_tokens());
+    assert_eq!(
+        sandbox.entries_of("tokens").last().unwrap().data["source"],
+        "session_log"
+    );
+}
+
+#[test]
+fn opencode_turns_are_detected_continued_and_limited() {
+    if agents::require("opencode").is_none() {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let server = BlockingFakeModel::start(shell_script()).expect("fake model");
+    let home = sandbox.dir.path().join("opencode-home");
+    let base_url = format!("{}/v1", server.base_url());
+    let out = run(&sandbox, "opencode", &[], |cmd| {
+        agents::opencode(cmd, &home, &base_url, &sandbox.workdir())
+    });
+    check_run(&sandbox, &server, &out);
+    // Token usage from its database is exactly what the model reported, and
+    // the database said when each turn was complete.
+    assert_eq!(sandbox.goal().tokens_used, server.turn_tokens());
+    assert_eq!(
+        sandbox.entries_of("tokens").last().unwrap().data["source"],
+        "session_log"
+    );
+    for turn in sandbox.entries_of("turn_ended") {
+        assert_eq!(turn.data["signalled"], true, "{turn:?}");
+    }
+}
+
+#[test]
+fn aider_turns_are_detected_continued_and_limited() {
+    if agents::require("aider").is_none() {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    // aider has no shell tool: the first reply is a whole-file edit, which it applies.
+    let server = BlockingFakeModel::start(Script::rule(|ctx| {
+        let reply = if ctx.prompt_index == 1 {
+            "I will create the file.\n\nproof.txt\n```\nhi\n```\n".to_string()
+        } else {
+            format!("Step {} done; more to do.", ctx.turn)
+        };
+        Step::text(reply).with_usage(1000 * ctx.turn as u64, 50)
+    }))
+    .expect("fake model");
+    let home = sandbox.dir.path().join("aider-home");
+    let base_url = format!("{}/v1", server.base_url());
+    let out = run(
+        &sandbox,
+        "aider",
+        &["--model", "openai/fake-model", "--no-git"],
+        |cmd| agents::aider(cmd, &home, &base_url),
+    );
+    check_run(&sandbox, &server, &out);
+    // Token usage from its `Tokens: 2k sent, 50 received.` lines (rounded) is
+    // within 10 % of what the model reported.
+    let reported = server.turn_tokens() as f64;
+    let seen = sandbox.goal().tokens_used as f64;
+    assert!(
+        (seen - reported).abs() <= reported * 0.10,
+        "screen {seen} vs model {reported}"
+    );
+    assert_eq!(
+        sandbox.entries_of("tokens").last().unwrap().data["source"],
+        "screen"
+    );
+}
