@@ -47,6 +47,9 @@ pub struct Adapter {
     /// working directory (`goalie resume`), instead of `args`; none if it cannot.
     pub resume_args: Option<Vec<String>>,
     pub env: BTreeMap<String, String>,
+    /// Variables removed from the agent's environment: the agent runs in
+    /// goalie's terminal, so a `CI=true` that makes it headless must not reach it.
+    pub env_remove: Vec<String>,
     pub submit: Submit,
     pub screen: ScreenRules,
     pub dialogs: Vec<Dialog>,
@@ -184,6 +187,8 @@ struct AdapterFile {
     resume_args: Option<Vec<String>>,
     #[serde(default)]
     env: BTreeMap<String, String>,
+    #[serde(default)]
+    env_remove: Vec<String>,
     #[serde(default)]
     submit: SubmitFile,
     screen: ScreenFile,
@@ -387,6 +392,7 @@ impl Adapter {
             hook_args: file.hook_args,
             resume_args: file.resume_args,
             env: file.env,
+            env_remove: file.env_remove,
             submit: Submit {
                 bracketed_paste: file.submit.bracketed_paste,
                 pause_ms: file.submit.pause_ms,

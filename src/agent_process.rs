@@ -26,6 +26,8 @@ pub struct Launch {
     pub program: PathBuf,
     pub args: Vec<String>,
     pub env: BTreeMap<String, String>,
+    /// Variables of goalie's environment the agent must not see.
+    pub env_remove: Vec<String>,
     pub workdir: PathBuf,
     pub rows: u16,
     pub cols: u16,
@@ -103,6 +105,9 @@ impl AgentProcess {
         let term = std::env::var("TERM").unwrap_or_default();
         if term.is_empty() || term == "dumb" {
             command.env("TERM", "xterm-256color");
+        }
+        for key in &launch.env_remove {
+            command.env_remove(key);
         }
         for (key, value) in &launch.env {
             command.env(key, value);

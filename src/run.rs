@@ -269,6 +269,7 @@ async fn supervise_goal(
         program: program.clone(),
         args: args.clone(),
         env: spec.adapter.env.clone(),
+        env_remove: spec.adapter.env_remove.clone(),
         workdir: spec.workdir.clone(),
         rows,
         cols,

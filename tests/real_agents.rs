@@ -91,8 +91,11 @@ fn gemini_turns_are_detected_continued_and_limited() {
     let server = BlockingFakeModel::start(shell_script()).expect("fake model");
     let home = sandbox.dir.path().join("gemini-home");
     // --yolo: its shell tool runs without asking (else goalie escalates the dialog).
+    // As in CI: gemini-cli runs headless (and exits) when it sees CI=true; its
+    // adapter keeps that variable from it, since it runs in goalie's terminal.
     let out = run(&sandbox, "gemini", &["--yolo"], |cmd| {
-        agents::gemini(cmd, &home, &server.base_url())
+        agents::gemini(cmd, &home, &server.base_url());
+        cmd.env("CI", "true").env("GITHUB_ACTIONS", "true");
     });
     check_run(&sandbox, &server, &out);
     // Token usage from its chat log is exactly what the model reported.
