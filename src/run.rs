@@ -404,6 +404,11 @@ async fn supervise_goal(
     };
     let outcome = shell.event_loop(output, control, audit_reports).await;
     let agent_status = shell.agent.terminate(shell.exit.as_mut(), STOP_GRACE).await;
+    // The agent's session log may hold the last reply's figures only now.
+    let (late_tx, _late) = mpsc::unbounded_channel();
+    if let Err(err) = shell.read_session_log(true, &late_tx) {
+        tracing::warn!(%err, "could not read the session log after the agent ended");
+    }
     if raw.is_some() {
         terminal::restore(&shell.screen.restore_sequence());
     }

@@ -330,6 +330,8 @@ pub struct Supervisor {
     dialog: Option<DialogSeen>,
     /// Where the token figure comes from: once the session log gives one, the screen's is ignored.
     tokens_source: &'static str,
+    /// When the run stopped (the time late token figures are booked at).
+    stopped_at_ms: u64,
     /// The claim of the turn under way (the latest, from either channel).
     claim: Option<(Channel, Claim)>,
     /// The blocker reported in consecutive turns, and how many.
@@ -393,6 +395,7 @@ impl Supervisor {
             updated: false,
             dialog: None,
             tokens_source: "screen",
+            stopped_at_ms: 0,
             claim: None,
             blocked: None,
             rejection_reasons: Vec::new(),
@@ -450,6 +453,14 @@ impl Supervisor {
     pub fn handle(&mut self, event: Event) -> Vec<Action> {
         let mut actions = Vec::new();
         if self.phase == Phase::Stopped {
+            // The agent's log may still be catching up with its last reply.
+            if let Event::SessionLog {
+                event: LogEvent::Tokens { total },
+                ..
+            } = event
+            {
+                self.late_tokens(total, &mut actions);
+            }
             return actions;
         }
         match event {
@@ -1364,7 +1375,25 @@ impl Supervisor {
         self.rotated = Some(handoff);
     }
 
+    /// Tokens the session log reports after the run stopped (its last lines
+    /// are often written as the agent ends): counted, and the goal's counters updated.
+    fn late_tokens(&mut self, total: u64, actions: &mut Vec<Action>) {
+        let used = self.token_base + total;
+        if used <= self.tokens_used {
+            return;
+        }
+        self.tokens_used = used;
+        self.tokens_source = "session_log";
+        self.tokens_recorded = used;
+        actions.push(record(
+            "tokens",
+            json!({ "used": used, "source": "session_log", "after_stop": true }),
+        ));
+        actions.push(self.progress(self.stopped_at_ms));
+    }
+
     fn stop(&mut self, now_ms: u64, exit_code: i32, reason: String, actions: &mut Vec<Action>) {
+        self.stopped_at_ms = now_ms;
         for row in self.compactions.close_all() {
             actions.push(record("compacted", row));
         }

@@ -980,3 +980,41 @@ fn a_hooks_turn_signal_ends_the_turn_and_is_recorded() {
     assert_eq!(ended["signalled"], true);
     assert_eq!(ended["signalled_by"], "hook");
 }
+
+#[test]
+fn tokens_the_log_reports_after_the_stop_still_count() {
+    let mut cfg = config();
+    cfg.limits.max_turns = Some(1);
+    let mut run = Run::new(cfg);
+    run.start();
+    run.at(run.now + 50, |now_ms| Event::SessionLog {
+        now_ms,
+        event: LogEvent::Tokens { total: 1000 },
+    });
+    run.turn(1000, idle());
+    run.turn(1000, idle());
+    assert_eq!(run.stop_code(), Some(3));
+    // The wrap-up reply's figures reach the log as the agent ends.
+    let late = run.at(run.now + 100, |now_ms| Event::SessionLog {
+        now_ms,
+        event: LogEvent::Tokens { total: 2500 },
+    });
+    assert_eq!(run.sup.tokens_used(), 2500);
+    assert!(late.iter().any(|a| matches!(
+        a,
+        Action::Progress {
+            tokens_used: 2500,
+            ..
+        }
+    )));
+    assert_eq!(run.records("tokens").last().unwrap()["after_stop"], true);
+    // Nothing else happens after the stop.
+    assert!(run.tick(run.now + 5000).is_empty());
+    assert!(
+        run.at(run.now + 10, |now_ms| Event::SessionLog {
+            now_ms,
+            event: LogEvent::Tokens { total: 100 }
+        })
+        .is_empty()
+    );
+}
