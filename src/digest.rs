@@ -9,6 +9,7 @@
 //! the adapter has one (exact), else the last rows of the agent's transcript on
 //! screen. It is the agent's text, so the templates quote it as untrusted data.
 
+use crate::claim_block;
 use serde::Serialize;
 
 use crate::ledger::Entry;
@@ -109,7 +110,7 @@ impl Digest {
 /// The reply without the marker lines of a claim block (a claim is made once, in its own turn).
 fn without_claim_lines(text: &str) -> String {
     text.lines()
-        .filter(|line| !line.contains("GOALIE-CLAIM") && !line.contains("GOALIE-END"))
+        .filter(|line| !line.contains(claim_block::OPEN) && !line.contains(claim_block::CLOSE))
         .collect::<Vec<_>>()
         .join("\n")
 }

@@ -240,18 +240,10 @@ fn claude_stop_hook_signals_each_turn_through_goalie_hook() {
     }
     let sandbox = Sandbox::new();
     // The user's adapter without the session log: only the hook says a turn is complete.
-    let adapters = sandbox.dir.path().join("config/adapters");
-    std::fs::create_dir_all(&adapters).unwrap();
-    let builtin = include_str!("../adapters/claude.yaml");
-    let cut = builtin
-        .find("# The exact source of token usage")
-        .expect("session_log section");
-    let end = builtin[cut..].find("timing:").unwrap() + cut;
-    std::fs::write(
-        adapters.join("claude.yaml"),
-        format!("{}{}", &builtin[..cut], &builtin[end..]),
-    )
-    .unwrap();
+    sandbox.user_adapter(
+        "claude",
+        &support::without_session_log(include_str!("../adapters/claude.yaml")),
+    );
     let server = BlockingFakeModel::start(Script::rule(|ctx| {
         Step::text(format!("Step {} done.", ctx.turn)).with_usage(1000, 20)
     }))

@@ -124,18 +124,10 @@ fn codex_token_budget_from_the_screen_ends_budget_limited() {
     }
     let sandbox = Sandbox::new();
     // The user's adapter without the session log: tokens come from the status line.
-    let adapters = sandbox.dir.path().join("config/adapters");
-    std::fs::create_dir_all(&adapters).unwrap();
-    let builtin = include_str!("../adapters/codex.yaml");
-    let cut = builtin
-        .find("# The exact source of token usage")
-        .expect("session_log section");
-    let end = builtin[cut..].find("timing:").unwrap() + cut;
-    std::fs::write(
-        adapters.join("codex.yaml"),
-        format!("{}{}", &builtin[..cut], &builtin[end..]),
-    )
-    .unwrap();
+    sandbox.user_adapter(
+        "codex",
+        &support::without_session_log(include_str!("../adapters/codex.yaml")),
+    );
 
     let server = BlockingFakeModel::start(script()).expect("fake model");
     let out = run_codex(&sandbox, &server, &["--budget-tokens", "5k"], &[]);
@@ -238,15 +230,12 @@ fn codex_trust_dialog_escalates_when_the_policy_says_so() {
     let sandbox = Sandbox::new();
     untrusted_repo(&sandbox);
     // The user's own adapter: the same Codex, but trust is theirs to give.
-    let adapters = sandbox.dir.path().join("config/adapters");
-    std::fs::create_dir_all(&adapters).unwrap();
     let builtin = include_str!("../adapters/codex.yaml");
     assert!(builtin.contains("policy: accept"));
-    std::fs::write(
-        adapters.join("codex.yaml"),
-        builtin.replace("policy: accept", "policy: escalate"),
-    )
-    .unwrap();
+    sandbox.user_adapter(
+        "codex",
+        &builtin.replace("policy: accept", "policy: escalate"),
+    );
     let server = BlockingFakeModel::start(script()).expect("fake model");
     let out = run_codex_in(&sandbox, &server, &[], &[], false);
     assert_eq!(out.code, 5, "{out:?}");
@@ -558,18 +547,10 @@ fn codex_notify_signals_each_turn_through_goalie_hook() {
     }
     let sandbox = Sandbox::new();
     // The user's adapter without the session log: only the hook says a turn is complete.
-    let adapters = sandbox.dir.path().join("config/adapters");
-    std::fs::create_dir_all(&adapters).unwrap();
-    let builtin = include_str!("../adapters/codex.yaml");
-    let cut = builtin
-        .find("# The exact source of token usage")
-        .expect("session_log section");
-    let end = builtin[cut..].find("timing:").unwrap() + cut;
-    std::fs::write(
-        adapters.join("codex.yaml"),
-        format!("{}{}", &builtin[..cut], &builtin[end..]),
-    )
-    .unwrap();
+    sandbox.user_adapter(
+        "codex",
+        &support::without_session_log(include_str!("../adapters/codex.yaml")),
+    );
     let server = BlockingFakeModel::start(script()).expect("fake model");
     let out = run_codex(&sandbox, &server, &["--max-turns", "2"], &[]);
     assert_eq!(out.code, 3, "{out:?}");

@@ -198,3 +198,22 @@ pub fn scenario(claim: Option<u32>, mode: &str, work_ms: u64) -> String {
 pub fn path_str(path: &Path) -> String {
     path.to_string_lossy().to_string()
 }
+
+impl Sandbox {
+    /// Installs `text` as the user's own adapter `name` (it overrides the built-in one).
+    pub fn user_adapter(&self, name: &str, text: &str) {
+        let adapters = self.dir.path().join("config/adapters");
+        std::fs::create_dir_all(&adapters).expect("adapters dir");
+        std::fs::write(adapters.join(format!("{name}.yaml")), text).expect("adapter file");
+    }
+}
+
+/// An adapter's YAML without its `session_log` section (from its comment to `timing:`):
+/// the agent's screen and hooks are then goalie's only sources.
+pub fn without_session_log(adapter: &str) -> String {
+    let cut = adapter
+        .find("# The exact source of token usage")
+        .expect("session_log section");
+    let end = adapter[cut..].find("timing:").expect("timing section") + cut;
+    format!("{}{}", &adapter[..cut], &adapter[end..])
+}
