@@ -100,6 +100,16 @@ impl DialogPolicy {
             DialogPolicy::Escalate => "escalate",
         }
     }
+
+    /// `accept`, `deny` or `escalate`.
+    pub fn parse(text: &str) -> Option<DialogPolicy> {
+        match text {
+            "accept" => Some(DialogPolicy::Accept),
+            "deny" => Some(DialogPolicy::Deny),
+            "escalate" => Some(DialogPolicy::Escalate),
+            _ => None,
+        }
+    }
 }
 
 /// How text is typed into the agent.
@@ -487,6 +497,30 @@ fn expand(args: &[String], goalie_exe: &Path) -> Vec<String> {
 }
 
 impl Adapter {
+    /// Answers the dialog named `name` by `policy` for this run (`--dialog
+    /// NAME=POLICY`). An unknown name is an error listing the adapter's dialogs.
+    pub fn set_dialog_policy(&mut self, name: &str, policy: DialogPolicy) -> Result<(), String> {
+        if let Some(dialog) = self.dialogs.iter_mut().find(|d| d.name == name) {
+            dialog.policy = policy;
+            return Ok(());
+        }
+        match self.dialogs.is_empty() {
+            true => Err(format!(
+                "the {} adapter has no dialogs, so there is no dialog `{name}`",
+                self.name
+            )),
+            false => Err(format!(
+                "the {} adapter has no dialog `{name}` (its dialogs: {})",
+                self.name,
+                self.dialogs
+                    .iter()
+                    .map(|d| d.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+    }
+
     /// The arguments that register `goalie mcp` for goal `goal` in database `db`.
     /// Values are escaped for a JSON or TOML string (`\\` and `"`), since the
     /// templates put them inside one.
@@ -596,6 +630,29 @@ mod tests {
         let text = "name: x\ncommand: y\nscreen:\n  busy: []\n  idle: [b]\n";
         let err = Adapter::from_yaml(text, &origin()).unwrap_err().to_string();
         assert!(err.starts_with("my.yaml:3:1:"), "{err}");
+    }
+
+    #[test]
+    fn a_dialog_policy_can_be_changed_for_a_run() {
+        let mut gemini = Adapter::named("gemini", None).unwrap();
+        gemini
+            .set_dialog_policy("tool-permission", DialogPolicy::Accept)
+            .unwrap();
+        let dialog = gemini.dialogs.iter().find(|d| d.name == "tool-permission");
+        assert_eq!(dialog.unwrap().policy, DialogPolicy::Accept);
+        assert_eq!(
+            gemini
+                .set_dialog_policy("nope", DialogPolicy::Deny)
+                .unwrap_err(),
+            "the gemini adapter has no dialog `nope` (its dialogs: trust-folder, tool-permission)"
+        );
+        let mut sim = Adapter::named("sim", None).unwrap();
+        assert_eq!(
+            sim.set_dialog_policy("x", DialogPolicy::Deny).unwrap_err(),
+            "the sim adapter has no dialogs, so there is no dialog `x`"
+        );
+        assert_eq!(DialogPolicy::parse("deny"), Some(DialogPolicy::Deny));
+        assert_eq!(DialogPolicy::parse("Deny"), None);
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::adapter::Adapter;
+use crate::adapter::{Adapter, DialogPolicy};
 use crate::config_file::ConfigFile;
 use crate::error::Error;
 use crate::exit_code;
@@ -268,9 +268,24 @@ pub struct RunArgs {
     pub adapter: Option<PathBuf>,
     #[command(flatten)]
     pub limits: LimitArgs,
+    /// Answer the adapter's dialog NAME by POLICY (accept, deny or escalate) for
+    /// this goal, e.g. `--dialog run-shell-command=accept` for aider. Repeatable.
+    #[arg(long = "dialog", value_name = "NAME=POLICY", value_parser = parse_dialog)]
+    pub dialogs: Vec<(String, DialogPolicy)>,
     /// Arguments passed to the agent CLI.
     #[arg(last = true, value_name = "AGENT_ARGS")]
     pub agent_args: Vec<String>,
+}
+
+/// `NAME=POLICY` → the dialog's name and its policy for this run.
+fn parse_dialog(text: &str) -> Result<(String, DialogPolicy), String> {
+    let (name, policy) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is not NAME=POLICY, e.g. tool-permission=accept"))?;
+    let policy = DialogPolicy::parse(policy.trim()).ok_or_else(|| {
+        format!("`{policy}` is not a dialog policy: use accept, deny or escalate")
+    })?;
+    Ok((name.trim().to_string(), policy))
 }
 
 #[derive(Debug, Args)]
@@ -319,7 +334,7 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
                 .agent
                 .clone()
                 .or_else(|| spec.as_ref().and_then(|spec| spec.agent.clone()));
-            let adapter = match (&args.adapter, &agent) {
+            let mut adapter = match (&args.adapter, &agent) {
                 (Some(file), _) => Adapter::from_file(file)?,
                 (None, Some(name)) => Adapter::named(name, config.as_deref())?,
                 (None, None) => {
@@ -328,6 +343,11 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
                     ));
                 }
             };
+            for (name, policy) in &args.dialogs {
+                adapter
+                    .set_dialog_policy(name, *policy)
+                    .map_err(Error::Usage)?;
+            }
             let objective = match (&spec, args.objective) {
                 (Some(spec), _) => spec.objective.clone(),
                 (None, Some(objective)) => objective,
@@ -343,7 +363,14 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
                     .max_time
                     .or(spec.stop.time_ms.map(Duration::from_millis));
             }
-            run_goal(adapter, objective, spec, &limits, args.agent_args, db)
+            let run = GoalRun {
+                adapter,
+                objective,
+                spec,
+                agent_args: args.agent_args,
+                dialog_policies: args.dialogs,
+            };
+            run_goal(run, &limits, db)
         }
         Command::Demo(args) => {
             let adapter = Adapter::named("sim", None)?;
@@ -353,7 +380,14 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
                 let scenario = absolute(scenario)?;
                 agent_args = vec!["--scenario".into(), scenario.display().to_string()];
             }
-            run_goal(adapter, args.objective, None, &args.limits, agent_args, db)
+            let run = GoalRun {
+                adapter,
+                objective: args.objective,
+                spec: None,
+                agent_args,
+                dialog_policies: Vec::new(),
+            };
+            run_goal(run, &args.limits, db)
         }
         Command::Status { goal, json } => goal_commands::status(&db, goal.as_deref(), json),
         Command::Pause { goal } => {
@@ -447,14 +481,23 @@ fn check_spec(file: &Path) -> Result<i32, Error> {
     }
 }
 
-fn run_goal(
+/// What `run` and `demo` start: the agent, the goal, and how the agent is run.
+struct GoalRun {
     adapter: Adapter,
     objective: String,
     spec: Option<GoalSpec>,
-    limits: &LimitArgs,
     agent_args: Vec<String>,
-    db: PathBuf,
-) -> Result<i32, Error> {
+    dialog_policies: Vec<(String, DialogPolicy)>,
+}
+
+fn run_goal(run: GoalRun, limits: &LimitArgs, db: PathBuf) -> Result<i32, Error> {
+    let GoalRun {
+        adapter,
+        objective,
+        spec,
+        agent_args,
+        dialog_policies,
+    } = run;
     if objective.trim().is_empty() {
         return Err(Error::Usage(
             "the objective is empty: say what the agent should achieve".into(),
@@ -502,6 +545,7 @@ fn run_goal(
         resume: None,
         on_event,
         rotation: limits.rotation(),
+        dialog_policies,
     })
 }
 

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use crate::adapter::Adapter;
+use crate::adapter::{Adapter, DialogPolicy};
 use crate::cli::config_dir;
 use crate::config_file::ConfigFile;
 use crate::context_counts::ContextCounts;
@@ -327,10 +327,23 @@ fn resume_spec(
         .and_then(|e| e.data["adapter"].as_str())
         .map(PathBuf::from)
         .filter(|path| path.is_file());
-    let adapter = match adapter_file {
+    let mut adapter = match adapter_file {
         Some(file) => Adapter::from_file(&file)?,
         None => Adapter::named(&goal.agent, config.as_deref())?,
     };
+    // `--dialog NAME=POLICY` given when the goal started still holds.
+    let mut dialog_policies = Vec::new();
+    if let Some(policies) = created.and_then(|e| e.data["dialog_policies"].as_object()) {
+        for (name, policy) in policies {
+            let Some(policy) = policy.as_str().and_then(DialogPolicy::parse) else {
+                continue;
+            };
+            adapter
+                .set_dialog_policy(name, policy)
+                .map_err(Error::Usage)?;
+            dialog_policies.push((name.clone(), policy));
+        }
+    }
     let agent_args: Vec<String> = created
         .and_then(|e| e.data["agent_args"].as_array())
         .map(|args| {
@@ -403,5 +416,6 @@ fn resume_spec(
             .find(|e| e.kind == "goal_created")
             .map(|e| crate::supervisor::Rotation::from_json(&e.data["rotation"]))
             .unwrap_or_default(),
+        dialog_policies,
     })
 }

@@ -10,7 +10,7 @@ use serde_json::json;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
-use crate::adapter::Adapter;
+use crate::adapter::{Adapter, DialogPolicy};
 use crate::agent_process::{self, AgentProcess, Exit, Launch};
 use crate::audit;
 use crate::auditor::Auditor;
@@ -70,6 +70,9 @@ pub struct RunSpec {
     pub on_event: Option<String>,
     /// `--fresh` / `--rotate-at`: when goalie starts a new agent process.
     pub rotation: Rotation,
+    /// `--dialog NAME=POLICY`: the adapter's dialogs answered otherwise for this
+    /// goal (already applied to `adapter`; kept with the goal for `goalie resume`).
+    pub dialog_policies: Vec<(String, DialogPolicy)>,
 }
 
 /// How an existing goal continues.
@@ -126,6 +129,7 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
                 &json!({
                     "agent": spec.adapter.name,
                     "agent_args": spec.agent_args,
+                    "dialog_policies": dialog_policies_json(&spec.dialog_policies),
                     "conversation": if resumed.first_prompt == PromptKind::Start { "new" } else { "resumed" },
                     "prior": { "turns": goal.turns, "tokens_used": goal.tokens_used,
                                "time_used_ms": goal.time_used_ms },
@@ -246,11 +250,21 @@ fn create_goal(ledger: &Ledger, spec: &RunSpec, interactive: bool) -> Result<Goa
                 "budget_tokens": spec.limits.budget_tokens,
             },
             "agent_args": spec.agent_args,
+            "dialog_policies": dialog_policies_json(&spec.dialog_policies),
             "mode": if interactive { "interactive" } else { "headless" },
             "rotation": spec.rotation.to_json(),
         }),
     )?;
     Ok(goal)
+}
+
+/// `--dialog NAME=POLICY` as the ledger keeps it: `{"NAME": "POLICY"}`.
+fn dialog_policies_json(policies: &[(String, DialogPolicy)]) -> serde_json::Value {
+    policies
+        .iter()
+        .map(|(name, policy)| (name.clone(), json!(policy.as_str())))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -129,6 +129,24 @@ fn aider_0_86_2() {
     let working = look("aider", "aider-0.86.2-working-waiting");
     assert!(working.busy, "`Waiting for openai/fake-model`: {working:?}");
     assert_eq!(working.turns_done, 0);
+
+    // Without --yes-always its questions are dialogs; the first that matches is answered.
+    let dialog = |name: &str| {
+        let adapter = goalie::adapter::Adapter::named("aider", None).unwrap();
+        adapter.dialogs.iter().position(|d| d.name == name)
+    };
+    let shell = look("aider", "aider-0.86.2-shell-command-dialog");
+    assert_eq!(shell.dialog, dialog("run-shell-command"), "{shell:?}");
+    assert!(!shell.idle && !shell.busy, "{shell:?}");
+    assert_eq!(shell.turns_done, 1, "the reply ended before the question");
+
+    let url = look("aider", "aider-0.86.2-open-url-dialog");
+    assert_eq!(url.dialog, dialog("open-url-or-install"), "{url:?}");
+
+    // Once answered, the question's row ends with the answer: no dialog any more.
+    let after = look("aider", "aider-0.86.2-idle-after-shell-command");
+    assert_eq!(after.dialog, None, "{after:?}");
+    assert!(after.idle && !after.busy, "{after:?}");
 }
 
 #[test]

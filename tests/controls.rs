@@ -794,3 +794,45 @@ fn on_event_runs_the_hook_with_every_row_as_json_from_the_flag_or_the_config_fil
         "the config's hook did not run for the second goal"
     );
 }
+
+#[test]
+fn dialog_policies_given_at_the_start_hold_after_resume() {
+    let sandbox = Sandbox::new();
+    let sim = include_str!("../adapters/sim.yaml").replace("name: sim", "name: simd");
+    sandbox.user_adapter(
+        "simd",
+        &format!(
+            "{sim}dialogs:\n  - name: never-shown\n    detect: ['^A dialog this sim never shows$']\n    policy: escalate\n"
+        ),
+    );
+    let scenario = sandbox.file("scenario.yaml", &turns(&[200]));
+    let scenario = path_str(&scenario);
+    let args = [
+        "run",
+        "--agent",
+        "simd",
+        "--max-turns",
+        "1",
+        "--dialog",
+        "never-shown=deny",
+        "Make the tests pass",
+        "--",
+        "--scenario",
+        &scenario,
+    ];
+    let out = sandbox.run(&args, LIMIT);
+    assert_eq!(out.code, 3, "{out:?}");
+    let goal = sandbox.goal();
+    let created = entries(&sandbox, &goal, "goal_created");
+    assert_eq!(created[0].data["dialog_policies"]["never-shown"], "deny");
+
+    let id = goal.id.as_str();
+    assert_eq!(
+        goalie(&sandbox, &["budget", id, "--max-turns", "3"]).code,
+        0
+    );
+    let resumed = goalie(&sandbox, &["resume", id]);
+    assert_eq!(resumed.code, 3, "{resumed:?}");
+    let resumed = entries(&sandbox, &goal, "resumed");
+    assert_eq!(resumed[0].data["dialog_policies"]["never-shown"], "deny");
+}

@@ -216,3 +216,46 @@ fn status_and_ls_read_the_database() {
         "error: no goal matches `zzzz` (see `goalie ls`)\n"
     );
 }
+
+#[test]
+fn a_dialog_policy_for_an_unknown_dialog_names_the_known_ones() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.run(
+        &[
+            "run",
+            "--agent",
+            "gemini",
+            "--dialog",
+            "nope=accept",
+            "objective",
+        ],
+        LIMIT,
+    );
+    assert_eq!(out.code, 2);
+    assert_eq!(
+        out.stderr,
+        "error: the gemini adapter has no dialog `nope` (its dialogs: trust-folder, tool-permission)\n"
+    );
+    assert!(!sandbox.db().exists(), "the ledger was touched");
+
+    let out = sandbox.run(
+        &[
+            "run",
+            "--agent",
+            "gemini",
+            "--dialog",
+            "tool-permission=maybe",
+            "objective",
+        ],
+        LIMIT,
+    );
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains(
+            "invalid value 'tool-permission=maybe' for '--dialog <NAME=POLICY>': `maybe` is not a dialog policy: use accept, deny or escalate"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(!sandbox.db().exists(), "the ledger was touched");
+}

@@ -2,7 +2,8 @@
 //! (installed by `scripts/install-agents`) in a PTY, against the fake model
 //! server: each types the objective, has each end of turn detected, gets the
 //! continuation, does real work from a scripted reply, is limited by
-//! `--max-turns` after one wrap-up turn, and leaves no process behind.
+//! `--max-turns` and by `--budget-tokens` after one wrap-up turn, and leaves
+//! no process behind.
 
 #[path = "support/fake_model/mod.rs"]
 mod fake_model;
@@ -17,15 +18,17 @@ use support::{Sandbox, agents, leftover_processes};
 const LIMIT: Duration = Duration::from_secs(240);
 const OBJECTIVE: &str = "Create proof.txt containing hi, then keep the project tidy.";
 
-/// `goalie run --agent AGENT --headless --max-turns 3 OBJECTIVE -- AGENT_ARGS…`,
+/// `goalie run --agent AGENT --headless GOALIE_ARGS… OBJECTIVE -- AGENT_ARGS…`,
 /// with `setup` preparing the agent's offline configuration.
 fn run(
     sandbox: &Sandbox,
     agent: &str,
+    goalie_args: &[&str],
     agent_args: &[&str],
     setup: impl FnOnce(&mut std::process::Command),
 ) -> support::Outcome {
-    let mut args = vec!["run", "--agent", agent, "--headless", "--max-turns", "3"];
+    let mut args = vec!["run", "--agent", agent, "--headless"];
+    args.extend_from_slice(goalie_args);
     args.push(OBJECTIVE);
     if !agent_args.is_empty() {
         args.push("--");
@@ -53,12 +56,17 @@ fn check_run(sandbox: &Sandbox, server: &BlockingFakeModel, out: &support::Outco
         .filter(|text| text.contains(OBJECTIVE))
         .collect();
     assert!(prompts.len() >= 3, "{}", requests());
+    limited_after_wrap_up(sandbox, 4);
+}
 
+/// The goal ended budget-limited after `turns` turns, the last the wrap-up,
+/// and no process of the agent is left.
+fn limited_after_wrap_up(sandbox: &Sandbox, turns: u32) {
     let goal = sandbox.goal();
     assert_eq!(goal.state.as_str(), "budget-limited");
-    assert_eq!(goal.turns, 4, "3 turns and the wrap-up");
+    assert_eq!(goal.turns, turns, "the turns and the wrap-up");
     let injections = sandbox.entries_of("injection");
-    assert_eq!(injections.len(), 4);
+    assert_eq!(injections.len(), turns as usize);
     assert_eq!(injections.last().unwrap().data["prompt"], "budget_limit");
 
     let pid = sandbox.agent_pid();
@@ -68,6 +76,39 @@ fn check_run(sandbox: &Sandbox, server: &BlockingFakeModel, out: &support::Outco
         "{:?}",
         leftover_processes(pid)
     );
+}
+
+/// The token budget every `…_budget_tokens_…` test sets: the first two replies
+/// (1,050 and 2,050 tokens) cross it, so the third turn is the wrap-up.
+const BUDGET: &str = "2500";
+
+/// What a `--budget-tokens 2500` run must show: exit 3, the budget crossed
+/// after two turns (no sooner), then the wrap-up, and no process left.
+fn check_budget_run(sandbox: &Sandbox, server: &BlockingFakeModel, out: &support::Outcome) {
+    assert_eq!(
+        out.code,
+        3,
+        "{out:?}\n{}",
+        fake_model::summarize(&server.requests())
+    );
+    let budget: u64 = BUDGET.parse().unwrap();
+    let transitions = sandbox.entries_of("transition");
+    assert!(
+        transitions[0].data["reason"]
+            .as_str()
+            .is_some_and(|reason| reason.contains("token limit")),
+        "{transitions:?}"
+    );
+    assert!(sandbox.goal().tokens_used >= budget);
+    limited_after_wrap_up(sandbox, 3);
+}
+
+/// Every reply is text using 1,000 × turn input and 50 output tokens.
+fn costly_script() -> Script {
+    Script::rule(|ctx| {
+        Step::text(format!("Step {} done; more to do.", ctx.turn))
+            .with_usage(1000 * ctx.turn as u64, 50)
+    })
 }
 
 /// The first prompt's first reply runs a shell command; every other reply is text.
@@ -90,14 +131,28 @@ fn gemini_turns_are_detected_continued_and_limited() {
     let sandbox = Sandbox::new();
     let server = BlockingFakeModel::start(shell_script()).expect("fake model");
     let home = sandbox.dir.path().join("gemini-home");
-    // --yolo: its shell tool runs without asking (else goalie escalates the dialog).
+    // Its shell tool asks first; goalie answers that dialog (by default it
+    // would escalate) because the person said so for this goal.
     // As in CI: gemini-cli runs headless (and exits) when it sees CI=true; its
     // adapter keeps that variable from it, since it runs in goalie's terminal.
-    let out = run(&sandbox, "gemini", &["--yolo"], |cmd| {
-        agents::gemini(cmd, &home, &server.base_url());
-        cmd.env("CI", "true").env("GITHUB_ACTIONS", "true");
-    });
+    let out = run(
+        &sandbox,
+        "gemini",
+        &["--max-turns", "3", "--dialog", "tool-permission=accept"],
+        &[],
+        |cmd| {
+            agents::gemini(cmd, &home, &server.base_url());
+            cmd.env("CI", "true").env("GITHUB_ACTIONS", "true");
+        },
+    );
     check_run(&sandbox, &server, &out);
+    let answers = sandbox.entries_of("dialog_answered");
+    assert!(
+        answers
+            .iter()
+            .any(|a| a.data["dialog"] == "tool-permission" && a.data["answer"] == "accept"),
+        "{answers:?}"
+    );
     // Token usage from its chat log is exactly what the model reported.
     assert_eq!(sandbox.goal().tokens_used, server.turn_tokens());
     assert_eq!(
@@ -115,7 +170,7 @@ fn opencode_turns_are_detected_continued_and_limited() {
     let server = BlockingFakeModel::start(shell_script()).expect("fake model");
     let home = sandbox.dir.path().join("opencode-home");
     let base_url = format!("{}/v1", server.base_url());
-    let out = run(&sandbox, "opencode", &[], |cmd| {
+    let out = run(&sandbox, "opencode", &["--max-turns", "3"], &[], |cmd| {
         agents::opencode(cmd, &home, &base_url, &sandbox.workdir())
     });
     check_run(&sandbox, &server, &out);
@@ -131,31 +186,61 @@ fn opencode_turns_are_detected_continued_and_limited() {
     }
 }
 
+/// aider's first reply suggests a shell command (a ```bash block, in its diff
+/// edit format); every other reply is text.
+fn aider_script() -> Script {
+    Script::rule(|ctx| {
+        let reply = if ctx.prompt_index == 1 {
+            "I will create the file with a shell command.\n\n```bash\necho hi > proof.txt\n```\n"
+                .to_string()
+        } else {
+            format!("Step {} done; more to do.", ctx.turn)
+        };
+        Step::text(reply).with_usage(1000 * ctx.turn as u64, 50)
+    })
+}
+
+const AIDER_ARGS: &[&str] = &[
+    "--model",
+    "openai/fake-model",
+    "--no-git",
+    "--edit-format",
+    "diff",
+];
+
 #[test]
 fn aider_turns_are_detected_continued_and_limited() {
     if agents::require("aider").is_none() {
         return;
     }
     let sandbox = Sandbox::new();
-    // aider has no shell tool: the first reply is a whole-file edit, which it applies.
-    let server = BlockingFakeModel::start(Script::rule(|ctx| {
-        let reply = if ctx.prompt_index == 1 {
-            "I will create the file.\n\nproof.txt\n```\nhi\n```\n".to_string()
-        } else {
-            format!("Step {} done; more to do.", ctx.turn)
-        };
-        Step::text(reply).with_usage(1000 * ctx.turn as u64, 50)
-    }))
-    .expect("fake model");
+    let server = BlockingFakeModel::start(aider_script()).expect("fake model");
     let home = sandbox.dir.path().join("aider-home");
     let base_url = format!("{}/v1", server.base_url());
+    // aider asks before it runs a command the model suggested; the person lets
+    // goalie say yes for this goal.
     let out = run(
         &sandbox,
         "aider",
-        &["--model", "openai/fake-model", "--no-git"],
+        &["--max-turns", "3", "--dialog", "run-shell-command=accept"],
+        AIDER_ARGS,
         |cmd| agents::aider(cmd, &home, &base_url),
     );
     check_run(&sandbox, &server, &out);
+    let answers = sandbox.entries_of("dialog_answered");
+    assert!(
+        answers
+            .iter()
+            .any(|a| a.data["dialog"] == "run-shell-command" && a.data["answer"] == "accept"),
+        "{answers:?}"
+    );
+    // Its offer to open a web page (the unknown model's warning) is declined.
+    assert!(
+        answers
+            .iter()
+            .all(|a| a.data["dialog"] != "open-url-or-install" || a.data["answer"] == "deny"),
+        "{answers:?}"
+    );
     // Token usage from its `Tokens: 2k sent, 50 received.` lines (rounded) is
     // within 10 % of what the model reported.
     let reported = server.turn_tokens() as f64;
@@ -168,4 +253,62 @@ fn aider_turns_are_detected_continued_and_limited() {
         sandbox.entries_of("tokens").last().unwrap().data["source"],
         "screen"
     );
+}
+
+#[test]
+fn gemini_budget_tokens_ends_the_goal_after_a_wrap_up() {
+    if agents::require("gemini").is_none() {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let server = BlockingFakeModel::start(costly_script()).expect("fake model");
+    let home = sandbox.dir.path().join("gemini-home");
+    let out = run(
+        &sandbox,
+        "gemini",
+        &["--budget-tokens", BUDGET],
+        &[],
+        |cmd| agents::gemini(cmd, &home, &server.base_url()),
+    );
+    check_budget_run(&sandbox, &server, &out);
+    assert_eq!(sandbox.goal().tokens_used, server.turn_tokens());
+}
+
+#[test]
+fn opencode_budget_tokens_ends_the_goal_after_a_wrap_up() {
+    if agents::require("opencode").is_none() {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let server = BlockingFakeModel::start(costly_script()).expect("fake model");
+    let home = sandbox.dir.path().join("opencode-home");
+    let base_url = format!("{}/v1", server.base_url());
+    let out = run(
+        &sandbox,
+        "opencode",
+        &["--budget-tokens", BUDGET],
+        &[],
+        |cmd| agents::opencode(cmd, &home, &base_url, &sandbox.workdir()),
+    );
+    check_budget_run(&sandbox, &server, &out);
+    assert_eq!(sandbox.goal().tokens_used, server.turn_tokens());
+}
+
+#[test]
+fn aider_budget_tokens_ends_the_goal_after_a_wrap_up() {
+    if agents::require("aider").is_none() {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let server = BlockingFakeModel::start(costly_script()).expect("fake model");
+    let home = sandbox.dir.path().join("aider-home");
+    let base_url = format!("{}/v1", server.base_url());
+    let out = run(
+        &sandbox,
+        "aider",
+        &["--budget-tokens", BUDGET],
+        AIDER_ARGS,
+        |cmd| agents::aider(cmd, &home, &base_url),
+    );
+    check_budget_run(&sandbox, &server, &out);
 }
