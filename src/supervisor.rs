@@ -317,6 +317,14 @@ pub struct Supervisor {
     /// The first prompt to a new process is still to come, with this note if any.
     rotated: Option<Option<String>>,
     usage_limit_shown: bool,
+    /// Where turn-complete signals have come from in this run (`hook`, `session_log`).
+    signal_sources: Vec<&'static str>,
+    /// The sources that have signalled the turn under way.
+    turn_signals: Vec<&'static str>,
+    /// Sources that signal every turn but did not signal the last one before it
+    /// ended: their next signal is that turn's, late, and must not end this one
+    /// (should it be lost instead, this turn ends by the screen alone).
+    owed_signals: Vec<&'static str>,
     /// A prompt has been typed in this run.
     started: bool,
     /// The person has taken over the terminal.
@@ -388,6 +396,9 @@ impl Supervisor {
             handoff_asked: false,
             rotated: None,
             usage_limit_shown: false,
+            signal_sources: Vec::new(),
+            turn_signals: Vec::new(),
+            owed_signals: Vec::new(),
             started: false,
             takeover: false,
             idle_since: None,
@@ -819,11 +830,28 @@ impl Supervisor {
         }
     }
 
-    /// The agent says its turn is complete. Whether a turn was under way to take it.
+    /// The agent says its turn is complete. Whether it counts for the turn
+    /// under way: not when none is, nor when it is the previous turn's, late.
     fn signal_turn(&mut self, by: &'static str) -> bool {
+        let owed = match self.owed_signals.iter().position(|source| *source == by) {
+            Some(index) => {
+                self.owed_signals.remove(index);
+                true
+            }
+            None => false,
+        };
         match &mut self.phase {
             Phase::Working { signalled_by, .. } => {
+                if owed {
+                    return false;
+                }
                 signalled_by.get_or_insert(by);
+                if !self.turn_signals.contains(&by) {
+                    self.turn_signals.push(by);
+                }
+                if !self.signal_sources.contains(&by) {
+                    self.signal_sources.push(by);
+                }
                 true
             }
             _ => false,
@@ -1023,6 +1051,13 @@ impl Supervisor {
         let claim = self.claim.take();
         self.turns += 1;
         self.process_turns += 1;
+        let signalled = std::mem::take(&mut self.turn_signals);
+        self.owed_signals = self
+            .signal_sources
+            .iter()
+            .filter(|source| !signalled.contains(source))
+            .copied()
+            .collect();
         actions.push(record(
             "turn_ended",
             json!({

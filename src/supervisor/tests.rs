@@ -1018,3 +1018,44 @@ fn tokens_the_log_reports_after_the_stop_still_count() {
         .is_empty()
     );
 }
+
+#[test]
+fn a_turn_signal_that_comes_late_does_not_end_the_next_turn() {
+    let signal = |run: &mut Run, at: u64| {
+        run.at(at, |now_ms| Event::TurnSignal {
+            now_ms,
+            source: "codex-notify".into(),
+            data: serde_json::Value::Null,
+        })
+    };
+    let mut run = Run::new(config());
+    run.start();
+    // Turn 1: the hook signals it.
+    let t = run.now;
+    run.screen(t + 100, busy());
+    run.screen(t + 600, idle());
+    signal(&mut run, t + 650);
+    run.ticks(t + 1300);
+    assert_eq!(run.injections().len(), 2);
+    run.injected(run.now + 300);
+    // Turn 2 ends on the screen alone: its signal is late.
+    run.turn(1000, idle());
+    assert_eq!(run.injections().len(), 3);
+    // It arrives while turn 3 runs: not this turn's end.
+    let t = run.now;
+    run.screen(t + 50, busy());
+    signal(&mut run, t + 100);
+    run.screen(t + 150, idle());
+    run.ticks(t + 150 + 600);
+    assert_eq!(run.injections().len(), 3, "turn 3 ended on turn 2's signal");
+    let signals = run.records("turn_signal");
+    assert_eq!(signals.last().unwrap()["counted"], false);
+    // Turn 3's own signal ends it.
+    run.screen(t + 800, busy());
+    run.screen(t + 1200, idle());
+    signal(&mut run, t + 1250);
+    run.ticks(t + 1250 + 600);
+    assert_eq!(run.injections().len(), 4);
+    assert_eq!(run.records("turn_signal").last().unwrap()["counted"], true);
+    assert_eq!(run.records("turn_ended")[2]["signalled"], true);
+}
