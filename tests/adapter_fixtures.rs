@@ -73,6 +73,16 @@ fn claude_2_1_197() {
         working.busy && working.idle,
         "`✢ Bunning… (4s · ↓ 71 tokens)`: {working:?}"
     );
+    assert_eq!(working.compactions, 0);
+
+    // After a "prompt is too long" error it compacts on its own and answers.
+    let reactive = look("claude", "claude-2.1.197-compacted-reactive");
+    assert_eq!(reactive.compactions, 1, "{reactive:?}");
+    assert!(!reactive.busy && reactive.idle, "{reactive:?}");
+    // `/compact` prints its own line under the header: still one compaction.
+    let command = look("claude", "claude-2.1.197-compacted-by-command");
+    assert_eq!(command.compactions, 1, "{command:?}");
+    assert!(!command.busy && command.idle, "{command:?}");
 }
 
 #[test]
@@ -94,6 +104,14 @@ fn gemini_0_61_0() {
     let permission = look("gemini", "gemini-0.61.0-shell-permission-dialog");
     assert_eq!(permission.dialog, Some(1), "{permission:?}");
     assert!(!permission.idle && !permission.busy);
+    assert_eq!(idle.compactions, 0);
+
+    let compressed = look("gemini", "gemini-0.61.0-compressed");
+    assert_eq!(
+        compressed.compactions, 1,
+        "`Chat history compressed from 9000 to 152 tokens.`: {compressed:?}"
+    );
+    assert!(!compressed.busy && compressed.idle, "{compressed:?}");
 }
 
 #[test]
@@ -113,6 +131,22 @@ fn opencode_1_18_33() {
     assert!(!idle.busy && idle.idle, "{idle:?}");
     assert_eq!(idle.turns_done, 1, "`▣  Build · fake-model · 4.0s`");
     assert_eq!(idle.tokens, None, "the sidebar's context size is not usage");
+    assert_eq!(idle.compactions, 0);
+
+    let compacted = look("opencode", "opencode-1.18.33-compacted");
+    assert_eq!(
+        compacted.compactions, 1,
+        "the `Compaction` divider: {compacted:?}"
+    );
+    assert!(!compacted.busy && compacted.idle, "{compacted:?}");
+    assert_eq!(
+        compacted.turns_done, 2,
+        "the reply before it, and the summary's own `▣  Compaction · fake-model · 59ms`"
+    );
+
+    let permission = look("opencode", "opencode-1.18.33-permission-dialog");
+    assert_eq!(permission.dialog, Some(0), "{permission:?}");
+    assert!(!permission.idle, "{permission:?}");
 }
 
 #[test]
