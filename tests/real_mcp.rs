@@ -1,7 +1,8 @@
 //! The model-tool layer with the real agent CLIs: the fake model makes Codex,
 //! Claude Code and opencode call goalie's own MCP server (`goalie mcp`,
-//! registered for the run only by the adapter); the claim reaches the supervisor, goalie's
-//! audit runs the goal's verify command for real, and the goal is achieved.
+//! registered for the run only by the adapter); the claim reaches the
+//! supervisor, goalie's audit runs the goal's verify command for real, and the
+//! goal is achieved.
 //! What the agent may not do (pause, clear) is refused and recorded.
 
 #[path = "support/fake_model/mod.rs"]
