@@ -5,6 +5,8 @@
 //! overrides them. A malformed adapter is an error that names file, line and column.
 
 use std::collections::BTreeMap;
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use regex::{Regex, RegexSet};
@@ -35,8 +37,18 @@ pub struct Adapter {
     /// Arguments that register `goalie mcp` with the agent for this run only
     /// (never by editing the user's config). `{goalie}`, `{goal}` and `{db}`
     /// stand for goalie's executable, the goal's id and the database path.
-    /// Empty: the agent has no MCP, and claims come through the text channel only.
+    /// Empty (and no `mcp_env`): the agent has no MCP, and claims come through
+    /// the text channel only.
     pub mcp_args: Vec<String>,
+    /// Variables that register `goalie mcp` for this run only (gemini-cli's
+    /// `GEMINI_CLI_SYSTEM_DEFAULTS_PATH`, opencode's `OPENCODE_CONFIG_CONTENT`),
+    /// with the placeholders of `mcp_args`.
+    pub mcp_env: BTreeMap<String, String>,
+    /// Files goalie writes for the run, by name, into a private directory that
+    /// is removed when the run ends: `{file:NAME}` in `mcp_args`, `mcp_env` or
+    /// another file stands for that file's path. Their text has the placeholders
+    /// of `mcp_args` too.
+    pub mcp_files: BTreeMap<String, String>,
     /// Arguments that register the agent's turn-complete hook for this run only
     /// (Codex `notify`, Claude Code's `Stop` hook), which runs `goalie hook
     /// turn-complete`. The same placeholders as `mcp_args`, plus `{goalie:sh}`,
@@ -192,6 +204,10 @@ struct AdapterFile {
     args: Vec<String>,
     #[serde(default)]
     mcp_args: Vec<String>,
+    #[serde(default)]
+    mcp_env: BTreeMap<String, String>,
+    #[serde(default)]
+    mcp_files: BTreeMap<String, String>,
     #[serde(default)]
     hook_args: Vec<String>,
     resume_args: Option<Vec<String>>,
@@ -371,6 +387,29 @@ impl Adapter {
                 deny: dialog.deny.clone(),
             });
         }
+        for name in file.mcp_files.keys() {
+            if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\0']) {
+                return Err(invalid(
+                    &format!("{name}:"),
+                    format!("`mcp_files`: `{name}` must be a plain file name"),
+                ));
+            }
+        }
+        let templates = file
+            .mcp_args
+            .iter()
+            .chain(file.mcp_env.values())
+            .chain(file.mcp_files.values());
+        for template in templates {
+            for name in file_references(template) {
+                if !file.mcp_files.contains_key(name) {
+                    return Err(invalid(
+                        &format!("{{file:{name}}}"),
+                        format!("`{{file:{name}}}` names no file in `mcp_files`"),
+                    ));
+                }
+            }
+        }
         if let Some(log) = &file.session_log
             && log.dirs.is_empty()
         {
@@ -399,6 +438,8 @@ impl Adapter {
             command: file.command,
             args: file.args,
             mcp_args: file.mcp_args,
+            mcp_env: file.mcp_env,
+            mcp_files: file.mcp_files,
             hook_args: file.hook_args,
             resume_args: file.resume_args,
             env: file.env,
@@ -521,37 +562,186 @@ impl Adapter {
         }
     }
 
-    /// The arguments that register `goalie mcp` for goal `goal` in database `db`.
-    /// Values are escaped for a JSON or TOML string (`\\` and `"`), since the
-    /// templates put them inside one.
-    pub fn mcp_launch_args(&self, goalie_exe: &Path, goal: &str, db: &Path) -> Vec<String> {
-        registration(&self.mcp_args, goalie_exe, goal, db)
+    /// Whether the agent gets `goalie mcp` (its claims can come through MCP).
+    pub fn has_mcp(&self) -> bool {
+        !self.mcp_args.is_empty() || !self.mcp_env.is_empty()
+    }
+
+    /// Registers `goalie mcp` for goal `goal` in database `db`, for one run:
+    /// writes the `mcp_files` into a new private directory in `parent` (mode
+    /// 0700, files 0600) and fills in the arguments and variables. The
+    /// directory is removed when the registration is dropped.
+    pub fn register_mcp(
+        &self,
+        goalie_exe: &Path,
+        goal: &str,
+        db: &Path,
+        parent: &Path,
+    ) -> std::io::Result<McpRegistration> {
+        let mut dir = None;
+        let mut files = BTreeMap::new();
+        if !self.mcp_files.is_empty() {
+            let made = tempfile::Builder::new()
+                .prefix(&format!("{goal}-mcp-"))
+                .tempdir_in(parent)?;
+            std::fs::set_permissions(made.path(), std::fs::Permissions::from_mode(0o700))?;
+            for name in self.mcp_files.keys() {
+                files.insert(name.clone(), made.path().join(name));
+            }
+            dir = Some(made);
+        }
+        let values = RunValues {
+            goalie_exe,
+            goal,
+            db,
+            files: &files,
+        };
+        for (name, text) in &self.mcp_files {
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&files[name])?;
+            file.write_all(fill(text, &values).as_bytes())?;
+        }
+        Ok(McpRegistration {
+            args: self.mcp_args.iter().map(|arg| fill(arg, &values)).collect(),
+            env: self
+                .mcp_env
+                .iter()
+                .map(|(name, value)| (name.clone(), fill(value, &values)))
+                .collect(),
+            dir,
+        })
     }
 
     /// The arguments that register the turn-complete hook for goal `goal` in
-    /// database `db` (escaped as for [`Adapter::mcp_launch_args`]).
+    /// database `db` (escaped as for `mcp_args`).
     pub fn hook_launch_args(&self, goalie_exe: &Path, goal: &str, db: &Path) -> Vec<String> {
-        registration(&self.hook_args, goalie_exe, goal, db)
+        let values = RunValues {
+            goalie_exe,
+            goal,
+            db,
+            files: &BTreeMap::new(),
+        };
+        self.hook_args
+            .iter()
+            .map(|arg| fill(arg, &values))
+            .collect()
     }
 }
 
-/// `{goalie}`, `{goal}`, `{db}` (and their `:sh` forms, one shell word each)
-/// filled in, escaped for a JSON or TOML string.
-fn registration(args: &[String], goalie_exe: &Path, goal: &str, db: &Path) -> Vec<String> {
-    let escape = |text: &str| text.replace('\\', "\\\\").replace('"', "\\\"");
-    let shell = |text: &str| escape(&format!("'{}'", text.replace('\'', "'\\''")));
-    let exe = goalie_exe.to_string_lossy();
-    let db = db.to_string_lossy();
-    args.iter()
-        .map(|arg| {
-            arg.replace("{goalie:sh}", &shell(&exe))
-                .replace("{goal:sh}", &shell(goal))
-                .replace("{db:sh}", &shell(&db))
-                .replace("{goalie}", &escape(&exe))
-                .replace("{goal}", &escape(goal))
-                .replace("{db}", &escape(&db))
+/// `goalie mcp` registered with the agent for one run (see
+/// [`Adapter::register_mcp`]).
+#[derive(Debug)]
+pub struct McpRegistration {
+    /// Arguments for the agent's command line.
+    pub args: Vec<String>,
+    /// Variables for the agent's environment.
+    pub env: BTreeMap<String, String>,
+    /// The private directory of the registration's files; removed on drop.
+    dir: Option<tempfile::TempDir>,
+}
+
+impl McpRegistration {
+    /// The private directory holding the registration's files, if it has any.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_ref().map(tempfile::TempDir::path)
+    }
+}
+
+/// What the placeholders stand for in one run.
+struct RunValues<'a> {
+    goalie_exe: &'a Path,
+    goal: &'a str,
+    db: &'a Path,
+    /// The paths of the `mcp_files`, by name.
+    files: &'a BTreeMap<String, PathBuf>,
+}
+
+impl RunValues<'_> {
+    /// The text for the placeholder `{name}`, if `name` is one: `goalie`,
+    /// `goal`, `db` and `file:NAME` escaped for a JSON or TOML string; `goalie:sh`,
+    /// `goal:sh`, `db:sh` as one shell word, then escaped the same way.
+    fn value(&self, name: &str) -> Option<String> {
+        let exe = self.goalie_exe.to_string_lossy();
+        let db = self.db.to_string_lossy();
+        let shell = |text: &str| escape(&format!("'{}'", text.replace('\'', "'\\''")));
+        Some(match name {
+            "goalie" => escape(&exe),
+            "goal" => escape(self.goal),
+            "db" => escape(&db),
+            "goalie:sh" => shell(&exe),
+            "goal:sh" => shell(self.goal),
+            "db:sh" => shell(&db),
+            _ => escape(
+                &self
+                    .files
+                    .get(name.strip_prefix("file:")?)?
+                    .to_string_lossy(),
+            ),
         })
-        .collect()
+    }
+}
+
+/// `template` with its placeholders filled in, in one pass (a value that
+/// happens to contain `{goal}` stays as it is); other braces are kept.
+fn fill(template: &str, values: &RunValues) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let filled = after
+            .find('}')
+            .and_then(|close| Some((close, values.value(&after[..close])?)));
+        match filled {
+            Some((close, value)) => {
+                out.push_str(&value);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `text` escaped for the inside of a JSON or TOML string: backslash, quote,
+/// and control characters as `\uXXXX`.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            c if c.is_control() && (c as u32) < 0x80 => {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The names `NAME` of the `{file:NAME}` placeholders in `template`.
+fn file_references(template: &str) -> Vec<&str> {
+    let mut names = Vec::new();
+    let mut rest = template;
+    while let Some(at) = rest.find("{file:") {
+        let after = &rest[at + "{file:".len()..];
+        match after.find('}') {
+            Some(close) => {
+                names.push(&after[..close]);
+                rest = &after[close + 1..];
+            }
+            None => break,
+        }
+    }
+    names
 }
 
 fn one_line(err: &dyn std::fmt::Display) -> String {
@@ -671,10 +861,14 @@ mod tests {
     fn codex_and_claude_register_goalie_mcp_for_the_run_only() {
         let exe = Path::new("/opt/goalie");
         let db = Path::new("/data/go\"al.db");
+        let parent = tempfile::tempdir().unwrap();
         let codex = Adapter::named("codex", None).unwrap();
-        let args = codex.mcp_launch_args(exe, "ab12cd34", db);
+        assert!(codex.has_mcp());
+        let mcp = codex
+            .register_mcp(exe, "ab12cd34", db, parent.path())
+            .unwrap();
         assert_eq!(
-            args,
+            mcp.args,
             vec![
                 "-c",
                 "mcp_servers.goalie.command=\"/opt/goalie\"",
@@ -684,8 +878,12 @@ mod tests {
                 "mcp_servers.goalie.default_tools_approval_mode=\"approve\"",
             ]
         );
+        assert!(mcp.env.is_empty() && mcp.dir().is_none());
         let claude = Adapter::named("claude", None).unwrap();
-        let args = claude.mcp_launch_args(exe, "ab12cd34", Path::new("/data/g.db"));
+        let mcp = claude
+            .register_mcp(exe, "ab12cd34", Path::new("/data/g.db"), parent.path())
+            .unwrap();
+        let args = mcp.args;
         let config = args
             .iter()
             .position(|a| a == "--mcp-config")
@@ -697,7 +895,100 @@ mod tests {
             json["mcpServers"]["goalie"]["args"],
             serde_json::json!(["mcp", "--goal", "ab12cd34", "--db", "/data/g.db"])
         );
-        assert!(Adapter::named("sim", None).unwrap().mcp_args.is_empty());
+        let sim = Adapter::named("sim", None).unwrap();
+        assert!(!sim.has_mcp());
+        assert_eq!(std::fs::read_dir(parent.path()).unwrap().count(), 0);
+    }
+
+    /// The goalie, goal and database of a run whose paths hold quotes,
+    /// backslashes, a newline and a brace placeholder's look-alike.
+    fn awkward_run() -> (PathBuf, &'static str, PathBuf) {
+        (
+            PathBuf::from("/opt/my \"goalie\"\\{goal}/goalie"),
+            "ab12cd34",
+            PathBuf::from("/data/it's\\a\n\"db\".db"),
+        )
+    }
+
+    #[test]
+    fn mcp_env_and_files_are_filled_escaped_and_private() {
+        use std::os::unix::fs::MetadataExt;
+        let text = r#"name: x
+command: y
+mcp_args: [--settings, '{file:settings.json}']
+mcp_env:
+  AGENT_CONFIG: '{"servers":{"goalie":{"command":"{goalie}","args":["mcp","--goal","{goal}","--db","{db}"]}}}'
+  AGENT_SETTINGS: '{file:settings.json}'
+mcp_files:
+  settings.json: '{"goalie":{"command":"{goalie}","db":"{db}","self":"{file:settings.json}","sh":"{db:sh}"}}'
+screen:
+  busy: [a]
+  idle: [b]
+"#;
+        let adapter = Adapter::from_yaml(text, &origin()).unwrap();
+        assert!(adapter.has_mcp());
+        let (exe, goal, db) = awkward_run();
+        // A parent whose own name needs escaping too.
+        let tmp = tempfile::tempdir().unwrap();
+        let parent = tmp.path().join("run \"x\"\\y");
+        std::fs::create_dir(&parent).unwrap();
+        let mcp = adapter.register_mcp(&exe, goal, &db, &parent).unwrap();
+        let dir = mcp.dir().unwrap().to_path_buf();
+        assert!(dir.starts_with(&parent));
+        assert_eq!(std::fs::metadata(&dir).unwrap().mode() & 0o777, 0o700);
+        let file = dir.join("settings.json");
+        assert_eq!(std::fs::metadata(&file).unwrap().mode() & 0o777, 0o600);
+
+        // The path placeholder is the plain path in an argument and a variable
+        // as far as JSON goes: each parses back to the path.
+        let as_json =
+            |text: &str| -> String { serde_json::from_str(&format!("\"{text}\"")).unwrap() };
+        assert_eq!(mcp.args[0], "--settings");
+        assert_eq!(as_json(&mcp.args[1]), file.to_string_lossy());
+        assert_eq!(as_json(&mcp.env["AGENT_SETTINGS"]), file.to_string_lossy());
+
+        let config: serde_json::Value = serde_json::from_str(&mcp.env["AGENT_CONFIG"]).unwrap();
+        let server = &config["servers"]["goalie"];
+        assert_eq!(server["command"], exe.to_string_lossy().as_ref());
+        assert_eq!(
+            server["args"],
+            serde_json::json!(["mcp", "--goal", goal, "--db", db.to_string_lossy()])
+        );
+
+        let written: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        assert_eq!(written["goalie"]["command"], exe.to_string_lossy().as_ref());
+        assert_eq!(written["goalie"]["db"], db.to_string_lossy().as_ref());
+        assert_eq!(written["goalie"]["self"], file.to_string_lossy().as_ref());
+        assert_eq!(
+            written["goalie"]["sh"], "'/data/it'\\''s\\a\n\"db\".db'",
+            "one shell word"
+        );
+
+        drop(mcp);
+        assert!(!dir.exists(), "the private directory goes with the run");
+        assert_eq!(std::fs::read_dir(&parent).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_file_placeholder_must_name_a_file() {
+        let text = "name: x\ncommand: y\nmcp_env:\n  CONF: '{file:conf.json}'\nmcp_files:\n  other.json: '{}'\nscreen:\n  busy: [a]\n  idle: [b]\n";
+        let err = Adapter::from_yaml(text, &origin()).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "my.yaml:4:9: `{file:conf.json}` names no file in `mcp_files`"
+        );
+        let args = "name: x\ncommand: y\nmcp_args: [--config, '{file:c.json}']\nscreen:\n  busy: [a]\n  idle: [b]\n";
+        let err = Adapter::from_yaml(args, &origin()).unwrap_err().to_string();
+        assert!(err.starts_with("my.yaml:3:22: "), "{err}");
+        let bad_name = "name: x\ncommand: y\nmcp_files:\n  ../escape.json: '{}'\nscreen:\n  busy: [a]\n  idle: [b]\n";
+        let err = Adapter::from_yaml(bad_name, &origin())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "my.yaml:4:3: `mcp_files`: `../escape.json` must be a plain file name"
+        );
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! `goalie mcp`: the model's tools, as an MCP server over stdio (rmcp).
 //!
 //! The agent CLI starts it (its adapter registers it for the run only, see
-//! `mcp_args` in `adapters/*.yaml`) as `goalie mcp --goal ID --db PATH`. Two
-//! tools, and nothing else:
+//! `mcp_args`, `mcp_env` and `mcp_files` in `adapters/*.yaml`) as
+//! `goalie mcp --goal ID --db PATH`. Two tools, and nothing else:
 //!
 //! - `get_goal`: the objective, state, requirements, verify commands, budgets,
 //!   what is used and what remains, and the last audit's result;

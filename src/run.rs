@@ -157,22 +157,25 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
             baseline
         }
     };
-    args.extend(spec.adapter.mcp_launch_args(&exe, &goal.id, &db));
+    // `goalie mcp` for this run only; its files (if any) live in a private
+    // directory next to the control sockets until `mcp` is dropped, when this
+    // function returns (on every path).
+    let mcp = match spec.adapter.register_mcp(&exe, &goal.id, &db, &sockets) {
+        Ok(mcp) => mcp,
+        Err(err) => {
+            let err = Error::io("cannot write the agent's MCP registration", err);
+            return fail_before_start(&ledger, &goal.id, "mcp_registration_failed", err);
+        }
+    };
+    args.extend(mcp.args.iter().cloned());
     args.extend(spec.adapter.hook_launch_args(&exe, &goal.id, &db));
     args.extend(spec.agent_args.iter().cloned());
+    let mut env = spec.adapter.env.clone();
+    env.extend(mcp.env.clone());
     let mut control = match ControlServer::bind(&sockets.join(format!("{}.sock", goal.id))) {
         Ok(control) => control,
         Err(err) => {
-            ledger.append(
-                &goal.id,
-                "control_socket_failed",
-                &json!({ "error": err.to_string() }),
-            )?;
-            if ledger.goal(&goal.id)?.state == GoalState::Pursuing {
-                ledger.set_state(&goal.id, GoalState::Paused)?;
-            }
-            ledger.set_ended(&goal.id, &err.to_string())?;
-            return Err(err.into());
+            return fail_before_start(&ledger, &goal.id, "control_socket_failed", err.into());
         }
     };
     let hook = spec
@@ -195,7 +198,7 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
         (goal_spec, baseline),
         &mut control,
         program,
-        args,
+        (args, env),
         interactive,
         (rows, cols),
     )
@@ -204,7 +207,19 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
     if let Some(hook) = hook {
         hook.finish(Duration::from_secs(5));
     }
+    drop(mcp);
     outcome
+}
+
+/// Records why the agent could not be started for goal `goal_id` (a `kind`
+/// row), leaves the goal paused and ended, and returns `err`.
+fn fail_before_start(ledger: &Ledger, goal_id: &str, kind: &str, err: Error) -> Result<i32, Error> {
+    ledger.append(goal_id, kind, &json!({ "error": err.to_string() }))?;
+    if ledger.goal(goal_id)?.state == GoalState::Pursuing {
+        ledger.set_state(goal_id, GoalState::Paused)?;
+    }
+    ledger.set_ended(goal_id, &err.to_string())?;
+    Err(err)
 }
 
 /// The protected paths' fingerprints recorded when the goal started, if any.
@@ -275,14 +290,14 @@ async fn supervise_goal(
     (goal_spec, baseline): (GoalSpec, audit::Baseline),
     control: &mut ControlServer,
     program: PathBuf,
-    args: Vec<String>,
+    (args, env): (Vec<String>, std::collections::BTreeMap<String, String>),
     interactive: bool,
     (rows, cols): (u16, u16),
 ) -> Result<i32, Error> {
     let launch = Launch {
         program: program.clone(),
         args: args.clone(),
-        env: spec.adapter.env.clone(),
+        env,
         env_remove: spec.adapter.env_remove.clone(),
         workdir: spec.workdir.clone(),
         rows,
@@ -336,7 +351,7 @@ async fn supervise_goal(
         claim_code: goal.claim_code.clone(),
         requirements: goal_spec.requirements(),
         verify: goal_spec.verify.iter().map(|v| v.run.clone()).collect(),
-        mcp: !spec.adapter.mcp_args.is_empty(),
+        mcp: spec.adapter.has_mcp(),
         timing: spec.adapter.timing,
         user_quiet_ms: spec.user_quiet_ms,
         wrap_up_grace_ms: spec.wrap_up_grace_ms,

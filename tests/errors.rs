@@ -30,6 +30,28 @@ fn a_malformed_adapter_names_file_line_and_column_and_touches_nothing() {
 }
 
 #[test]
+fn a_file_placeholder_naming_no_file_is_an_adapter_error() {
+    let sandbox = Sandbox::new();
+    let adapter = sandbox.file(
+        "bad.yaml",
+        "name: bad\ncommand: sh\nmcp_env:\n  AGENT_SETTINGS: '{file:settings.json}'\nscreen:\n  busy: [a]\n  idle: [b]\n",
+    );
+    let out = sandbox.run(
+        &["run", "--adapter", &path_str(&adapter), "objective"],
+        LIMIT,
+    );
+    assert_eq!(out.code, 2);
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: {}:4:19: `{{file:settings.json}}` names no file in `mcp_files`\n",
+            adapter.display()
+        )
+    );
+    assert!(!sandbox.db().exists(), "the ledger was touched");
+}
+
+#[test]
 fn an_adapter_with_a_yaml_error_names_its_position() {
     let sandbox = Sandbox::new();
     let adapter = sandbox.file(

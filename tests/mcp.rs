@@ -264,3 +264,43 @@ async fn a_claim_through_mcp_reaches_the_running_supervisor_and_is_audited() {
         out.stdout
     );
 }
+
+/// An adapter that registers `goalie mcp` through a variable naming a private
+/// file: the agent (the sim, behind a shell that keeps what it was given)
+/// finds the file with the run's goal and database in it, in a directory only
+/// its user may enter, and the directory is gone when the run ends.
+#[test]
+fn registration_files_are_private_to_the_run() {
+    let sandbox = Sandbox::new();
+    let keep = r#"cp "$AGENT_SETTINGS" seen.json && stat -c %a "$(dirname "$AGENT_SETTINGS")" "$AGENT_SETTINGS" > modes.txt && printf %s "$AGENT_SETTINGS" > path.txt && exec "$0" sim "$@""#;
+    let adapter = include_str!("../adapters/sim.yaml").replace(
+        "command: \"{goalie}\"\nargs: [sim]\n",
+        &format!(
+            "command: sh\nargs: ['-c', '{}', '{{goalie}}']\nmcp_env:\n  AGENT_SETTINGS: '{{file:settings.json}}'\nmcp_files:\n  settings.json: '{{\"goalie\":{{\"command\":\"{{goalie}}\",\"args\":[\"mcp\",\"--goal\",\"{{goal}}\",\"--db\",\"{{db}}\"]}}}}'\n",
+            keep.replace('\'', "''")
+        ),
+    );
+    assert!(adapter.contains("mcp_files"), "the sim adapter changed");
+    sandbox.user_adapter("sim", &adapter);
+    let out = sandbox.run_sim(&support::scenario(Some(1), "proper", 300), &[], LIMIT);
+    assert_eq!(out.code, 0, "{out:?}");
+
+    let goal = sandbox.goal();
+    let seen: Value = serde_json::from_str(
+        &std::fs::read_to_string(sandbox.workdir().join("seen.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(seen["goalie"]["command"], GOALIE);
+    assert_eq!(
+        seen["goalie"]["args"],
+        json!(["mcp", "--goal", goal.id, "--db", path_str(&sandbox.db())])
+    );
+    let modes = std::fs::read_to_string(sandbox.workdir().join("modes.txt")).unwrap();
+    assert_eq!(modes, "700\n600\n");
+    let path = std::path::PathBuf::from(
+        std::fs::read_to_string(sandbox.workdir().join("path.txt")).unwrap(),
+    );
+    let sockets = sandbox.runtime_dir().join("goalie");
+    assert_eq!(path.parent().unwrap().parent().unwrap(), sockets);
+    assert!(!path.parent().unwrap().exists(), "left behind: {path:?}");
+}

@@ -1,7 +1,8 @@
-//! The model-tool layer with the real agent CLIs: the fake model makes Codex
-//! and Claude Code call goalie's own MCP server (`goalie mcp`, registered for
-//! the run only by the adapter); the claim reaches the supervisor, goalie's
-//! audit runs the goal's verify command for real, and the goal is achieved.
+//! The model-tool layer with the real agent CLIs: the fake model makes Codex,
+//! Claude Code and opencode call goalie's own MCP server (`goalie mcp`,
+//! registered for the run only by the adapter); the claim reaches the
+//! supervisor, goalie's audit runs the goal's verify command for real, and the
+//! goal is achieved.
 //! What the agent may not do (pause, clear) is refused and recorded.
 
 #[path = "support/fake_model/mod.rs"]
@@ -138,6 +139,20 @@ fn claude_claims_through_mcp_and_the_audit_passes() {
 fn claude_cannot_pause_through_mcp() {
     if agents::require("claude").is_some() {
         pausing_through_mcp_is_refused(Agent::Claude);
+    }
+}
+
+#[test]
+fn opencode_claims_through_mcp_and_the_audit_passes() {
+    if agents::require("opencode").is_some() {
+        claim_through_mcp_is_audited_and_achieved(Agent::Opencode);
+    }
+}
+
+#[test]
+fn opencode_cannot_pause_through_mcp() {
+    if agents::require("opencode").is_some() {
+        pausing_through_mcp_is_refused(Agent::Opencode);
     }
 }
 

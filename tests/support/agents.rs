@@ -226,6 +226,7 @@ pub fn aider(cmd: &mut Command, home: &Path, base_url: &str) {
 pub enum Agent {
     Codex,
     Claude,
+    Opencode,
 }
 
 impl Agent {
@@ -233,13 +234,14 @@ impl Agent {
         match self {
             Agent::Codex => "codex",
             Agent::Claude => "claude",
+            Agent::Opencode => "opencode",
         }
     }
 
     /// Arguments for the agent CLI itself (after `--`) that every test passes.
     pub fn args(self) -> &'static [&'static str] {
         match self {
-            Agent::Codex => &[],
+            Agent::Codex | Agent::Opencode => &[],
             Agent::Claude => &[
                 "--model",
                 "claude-sonnet-4-5",
@@ -267,6 +269,24 @@ impl Agent {
                 base_url,
                 &sandbox.workdir(),
             ),
+            Agent::Opencode => {
+                opencode(
+                    &mut cmd,
+                    &sandbox.dir.path().join("opencode-home"),
+                    &format!("{base_url}/v1"),
+                    &sandbox.workdir(),
+                );
+                // As a cautious user has it: every tool asks but the shell and
+                // edits, so goalie's own tools run unasked only because its
+                // registration allows them.
+                let path = sandbox.workdir().join("opencode.json");
+                let mut config: serde_json::Value =
+                    serde_json::from_str(&std::fs::read_to_string(&path).expect("opencode.json"))
+                        .expect("opencode.json");
+                config["permission"] =
+                    serde_json::json!({ "*": "ask", "bash": "allow", "edit": "allow" });
+                std::fs::write(&path, config.to_string()).expect("opencode.json");
+            }
         }
         cmd
     }
