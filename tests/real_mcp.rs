@@ -4,6 +4,9 @@
 //! supervisor, goalie's audit runs the goal's verify command for real, and the
 //! goal is achieved.
 //! What the agent may not do (pause, clear) is refused and recorded.
+//! gemini-cli and aider have no MCP registration for one run: they claim with a
+//! claim block carrying the turn's nonce, read from their screen, and the same
+//! audit decides.
 
 #[path = "support/fake_model/mod.rs"]
 mod fake_model;
@@ -185,6 +188,14 @@ fn codex_with_a_parroting_model_never_achieves() {
 }
 
 #[test]
+fn gemini_with_a_parroting_model_never_achieves() {
+    // Its only claim channel is the screen, where the echo is shown.
+    if agents::require("gemini").is_some() {
+        parroting_model_never_achieves(Agent::Gemini);
+    }
+}
+
+#[test]
 fn claude_with_a_parroting_model_never_achieves() {
     if agents::require("claude").is_some() {
         parroting_model_never_achieves(Agent::Claude);
@@ -248,5 +259,69 @@ fn codex_evidence_must_cite_commands_really_run() {
 fn claude_evidence_must_cite_commands_really_run() {
     if agents::require("claude").is_some() {
         evidence_must_cite_commands_really_run(Agent::Claude);
+    }
+}
+
+/// This turn's claim nonce, as the prompt states it.
+fn nonce_in(prompt: &str) -> Option<String> {
+    let at = prompt.find("This turn's claim nonce: ")? + "This turn's claim nonce: ".len();
+    prompt[at..].split_whitespace().next().map(str::to_string)
+}
+
+/// The first prompt's reply does the work (`work`); the next one ends with a
+/// claim block carrying that turn's nonce.
+fn claim_block_script(work: Step) -> Script {
+    Script::rule(move |ctx| match (ctx.prompt_index, ctx.step) {
+        (1, 0) => work.clone(),
+        (1, _) => Step::text("The file is written."),
+        _ => match nonce_in(ctx.user_text) {
+            Some(nonce) => Step::text(format!(
+                "All done.\n\nGOALIE-CLAIM {nonce} complete\nR1: proof.txt holds hi (cat proof.txt)\nGOALIE-END {nonce}\n"
+            )),
+            None => Step::text("No nonce in this prompt."),
+        },
+    })
+}
+
+fn claim_block_is_audited_and_achieved(agent: Agent, work: Step) {
+    let sandbox = Sandbox::new();
+    let server = BlockingFakeModel::start(claim_block_script(work)).expect("fake model");
+    let out = run(&sandbox, &server, agent);
+    assert_eq!(
+        out.code,
+        0,
+        "{out:?}\n{}",
+        fake_model::summarize(&server.requests())
+    );
+    assert_eq!(sandbox.goal().state.as_str(), "achieved");
+    let claims = sandbox.entries_of("claim");
+    assert_eq!(claims.len(), 1, "{claims:?}");
+    assert_eq!(claims[0].data["channel"], "screen", "{claims:?}");
+    let steps = sandbox.entries_of("audit_step");
+    assert!(
+        steps
+            .iter()
+            .any(|s| s.data.to_string().contains("cat proof.txt")
+                && s.data.to_string().contains("pass")),
+        "{steps:?}"
+    );
+    // The prompts offered no MCP tool: the agent has none.
+    let first = &server.turn_requests()[0];
+    assert!(!first.latest_user_text().contains("update_goal"));
+}
+
+#[test]
+fn gemini_claims_with_a_claim_block_and_the_audit_passes() {
+    if agents::require("gemini").is_some() {
+        claim_block_is_audited_and_achieved(Agent::Gemini, Step::shell("echo hi > proof.txt"));
+    }
+}
+
+#[test]
+fn aider_claims_with_a_claim_block_and_the_audit_passes() {
+    if agents::require("aider").is_some() {
+        // A whole-file edit, which aider applies.
+        let edit = Step::text("I will create the file.\n\nproof.txt\n```\nhi\n```\n");
+        claim_block_is_audited_and_achieved(Agent::Aider, edit);
     }
 }

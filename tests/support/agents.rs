@@ -227,6 +227,8 @@ pub enum Agent {
     Codex,
     Claude,
     Opencode,
+    Gemini,
+    Aider,
 }
 
 impl Agent {
@@ -235,6 +237,8 @@ impl Agent {
             Agent::Codex => "codex",
             Agent::Claude => "claude",
             Agent::Opencode => "opencode",
+            Agent::Gemini => "gemini",
+            Agent::Aider => "aider",
         }
     }
 
@@ -247,6 +251,9 @@ impl Agent {
                 "claude-sonnet-4-5",
                 "--dangerously-skip-permissions",
             ],
+            // Its shell tool runs without asking.
+            Agent::Gemini => &["--yolo"],
+            Agent::Aider => &["--model", "openai/fake-model", "--no-git"],
         }
     }
 
@@ -287,6 +294,12 @@ impl Agent {
                     serde_json::json!({ "*": "ask", "bash": "allow", "edit": "allow" });
                 std::fs::write(&path, config.to_string()).expect("opencode.json");
             }
+            Agent::Gemini => gemini(&mut cmd, &sandbox.dir.path().join("gemini-home"), base_url),
+            Agent::Aider => aider(
+                &mut cmd,
+                &sandbox.dir.path().join("aider-home"),
+                &format!("{base_url}/v1"),
+            ),
         }
         cmd
     }
