@@ -255,8 +255,9 @@ enum Phase {
         saw_done: bool,
         /// The agent said the turn is complete: `session_log` or `hook`, the first to.
         signalled_by: Option<&'static str>,
-        /// A usage limit or an API error appeared on screen during the turn.
-        error: Option<TurnError>,
+        /// Usage limits and API errors that appeared on screen during the turn
+        /// (`[usage limit, API error]`, each at most once).
+        error: [Option<TurnError>; 2],
     },
     /// The last turn ended with an API error or a usage limit: goalie types
     /// the next prompt once `until_ms` has passed (see [`error_backoff_ms`]).
@@ -526,7 +527,7 @@ impl Supervisor {
                         done_before: self.seen.turns_done,
                         saw_done: false,
                         signalled_by: None,
-                        error: None,
+                        error: [None; 2],
                     };
                     self.last_change_ms = now_ms;
                 }
@@ -788,18 +789,25 @@ impl Supervisor {
         } else {
             self.compaction_candidate = None;
         }
-        // A new message row (more of them than at the last look) is a new appearance.
+        // A new message row (more of them than at the last look) is a new
+        // appearance; in a turn, the first of each kind is recorded (an agent
+        // that retries may print one per attempt).
         let usage_limit = seen.usage_limit > self.seen.usage_limit;
         let api_error = seen.api_error > self.seen.api_error;
-        let during_turn = matches!(self.phase, Phase::Working { .. });
-        for (kind, shown) in [
-            ("usage_limit_shown", usage_limit),
-            ("api_error_shown", api_error),
+        let turn_error = match self.phase {
+            Phase::Working { error, .. } => Some(error),
+            _ => None,
+        };
+        for (kind, shown, error) in [
+            ("usage_limit_shown", usage_limit, TurnError::UsageLimit),
+            ("api_error_shown", api_error, TurnError::ApiError),
         ] {
-            if shown {
+            let seen_this_turn = turn_error.is_some_and(|errors| errors.contains(&Some(error)));
+            if shown && !seen_this_turn {
                 actions.push(record(
                     kind,
-                    json!({ "source": "screen", "turn": self.turns + 1, "during_turn": during_turn }),
+                    json!({ "source": "screen", "turn": self.turns + 1,
+                            "during_turn": turn_error.is_some() }),
                 ));
             }
         }
@@ -824,9 +832,10 @@ impl Supervisor {
             *saw_busy |= seen.busy;
             *saw_done |= seen.turns_done > *done_before;
             if usage_limit {
-                *error = Some(TurnError::UsageLimit);
-            } else if api_error && error.is_none() {
-                *error = Some(TurnError::ApiError);
+                error[0] = Some(TurnError::UsageLimit);
+            }
+            if api_error {
+                error[1] = Some(TurnError::ApiError);
             }
             if let Some(claim) = &seen.claim
                 && seen.claim != self.seen.claim
@@ -1089,6 +1098,8 @@ impl Supervisor {
         else {
             return;
         };
+        // A usage limit is the turn's error when both showed.
+        let error = error[0].or(error[1]);
         let claim = self.claim.take();
         self.turns += 1;
         self.process_turns += 1;

@@ -49,16 +49,23 @@ fn each_new_message_row_is_recorded_once() {
     run.screen(run.now + 100, shown(0, 1, true));
     assert_eq!(run.records("api_error_shown").len(), 1);
     assert_eq!(run.records("api_error_shown")[0]["during_turn"], true);
-    // A second error row under the first: a second appearance.
+    // A second error row under the first (an agent that prints one per
+    // attempt), and a row scrolling away: the turn had its API error.
     run.screen(run.now + 100, shown(0, 2, true));
-    // A row scrolls away: nothing new.
     run.screen(run.now + 100, shown(0, 1, true));
-    assert_eq!(run.records("api_error_shown").len(), 2);
+    assert_eq!(run.records("api_error_shown").len(), 1);
     run.screen(run.now + 100, shown(1, 1, true));
     let limits = run.records("usage_limit_shown");
     assert_eq!(limits.len(), 1);
     assert_eq!(limits[0]["turn"], 1);
-    assert_eq!(run.records("api_error_shown").len(), 2);
+    // Outside a turn every new row is recorded.
+    run.screen(run.now + 100, shown(1, 1, false));
+    run.ticks(run.now + QUIET + 200);
+    assert_eq!(run.records("turn_ended").len(), 1);
+    run.screen(run.now + 100, shown(1, 2, false));
+    let errors = run.records("api_error_shown");
+    assert_eq!(errors.len(), 2);
+    assert_eq!(errors[1]["during_turn"], false);
 }
 
 #[test]
