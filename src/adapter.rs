@@ -149,6 +149,9 @@ pub struct ScreenRules {
     pub compaction: RegexSet,
     /// A row announcing a usage limit.
     pub usage_limit: RegexSet,
+    /// A row announcing an error of the model's API (a server error, a refused
+    /// request) that ended the agent's attempt, after any retries of its own.
+    pub api_error: RegexSet,
     /// A pattern whose `tokens` group is the token figure (`12,345`, `443K`, `1.2M`);
     /// groups named `tokens_…` (e.g. `tokens_sent`, `tokens_received`) are added up.
     pub tokens: Option<Regex>,
@@ -275,6 +278,8 @@ struct ScreenFile {
     compaction: Vec<String>,
     #[serde(default)]
     usage_limit: Vec<String>,
+    #[serde(default)]
+    api_error: Vec<String>,
     #[serde(default)]
     tokens: Option<String>,
     #[serde(default)]
@@ -427,6 +432,7 @@ impl Adapter {
                 done: set(&file.screen.done)?,
                 compaction: set(&file.screen.compaction)?,
                 usage_limit: set(&file.screen.usage_limit)?,
+                api_error: set(&file.screen.api_error)?,
                 tokens,
                 context,
                 tokens_per_reply: file.screen.tokens_per_reply,
@@ -834,7 +840,7 @@ mod tests {
             gemini
                 .set_dialog_policy("nope", DialogPolicy::Deny)
                 .unwrap_err(),
-            "the gemini adapter has no dialog `nope` (its dialogs: trust-folder, tool-permission)"
+            "the gemini adapter has no dialog `nope` (its dialogs: trust-folder, tool-permission, usage-limit)"
         );
         let mut sim = Adapter::named("sim", None).unwrap();
         assert_eq!(

@@ -18,8 +18,10 @@ pub struct Observation {
     pub idle: bool,
     /// The first of the adapter's dialogs shown, by its index.
     pub dialog: Option<usize>,
-    /// A usage-limit message is shown.
-    pub usage_limit: bool,
+    /// Rows showing a usage-limit message.
+    pub usage_limit: u32,
+    /// Rows showing an API error (other than a usage limit).
+    pub api_error: u32,
     /// The token figure shown, if any.
     pub tokens: Option<u64>,
     /// The share of the context window in use, in percent, if the gauge shows it.
@@ -101,7 +103,12 @@ impl Observer {
             }
             observation.busy |= self.rules.busy.is_match(row);
             observation.idle |= self.rules.idle.is_match(row);
-            observation.usage_limit |= self.rules.usage_limit.is_match(row);
+            // A usage limit is an API error of its own kind: a row counts as one or the other.
+            if self.rules.usage_limit.is_match(row) {
+                observation.usage_limit += 1;
+            } else if self.rules.api_error.is_match(row) {
+                observation.api_error += 1;
+            }
             if self.rules.done.is_match(row) {
                 observation.turns_done += 1;
             }
@@ -290,6 +297,26 @@ mod tests {
         assert_eq!(seen.tokens, Some(3_557));
         let seen = o.observe(&rows("> "), &rows("Tokens: 2k sent, 7 received."));
         assert_eq!(seen.tokens, Some(3_557));
+    }
+
+    #[test]
+    fn usage_limits_and_api_errors_are_counted_row_by_row() {
+        let text = "name: x\ncommand: y\nscreen:\n  busy: [busy]\n  idle: ['^> ']\n  usage_limit: ['Error: 429']\n  api_error: ['^Error: ']\n";
+        let adapter = Adapter::from_yaml(text, std::path::Path::new("x.yaml")).unwrap();
+        let mut o = Observer::for_adapter(&adapter);
+        let seen = o.observe(&rows("> hi\nError: 500 busy\n> "), &[]);
+        assert_eq!((seen.usage_limit, seen.api_error), (0, 1));
+        let seen = o.observe(
+            &rows("> hi\nError: 500 busy\n> again\nError: 429 quota\nError: 503\n> "),
+            &[],
+        );
+        assert_eq!(
+            (seen.usage_limit, seen.api_error),
+            (1, 2),
+            "the usage-limit row is not an API error too"
+        );
+        let seen = o.observe(&rows("> "), &[]);
+        assert_eq!((seen.usage_limit, seen.api_error), (0, 0));
     }
 
     #[test]

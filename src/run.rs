@@ -1170,6 +1170,17 @@ impl Shell<'_> {
                 data["context_used_pct"]
             ),
             "usage_limit_shown" => "the agent shows a usage limit".to_string(),
+            "api_error_shown" => "the agent shows an API error".to_string(),
+            "error_backoff" => format!(
+                "turn {} ended with {} ({} in a row): the next prompt in {}",
+                data["turn"],
+                match data["error"].as_str() {
+                    Some("usage_limit") => "a usage limit",
+                    _ => "an API error",
+                },
+                data["consecutive"],
+                format_duration(data["wait_ms"].as_u64().unwrap_or(0))
+            ),
             "agent_exited" => format!(
                 "the agent exited ({})",
                 data["status"].as_str().unwrap_or("?")

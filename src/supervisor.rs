@@ -255,11 +255,50 @@ enum Phase {
         saw_done: bool,
         /// The agent said the turn is complete: `session_log` or `hook`, the first to.
         signalled_by: Option<&'static str>,
+        /// Usage limits and API errors that appeared on screen during the turn
+        /// (`[usage limit, API error]`, each at most once).
+        error: [Option<TurnError>; 2],
     },
+    /// The last turn ended with an API error or a usage limit: goalie types
+    /// the next prompt once `until_ms` has passed (see [`error_backoff_ms`]).
+    Backoff { until_ms: u64, error: TurnError },
     /// goalie is auditing a completion claim; nothing is typed meanwhile.
     Auditing,
     /// The run is over; nothing more happens.
     Stopped,
+}
+
+/// What ended a turn instead of the model's reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TurnError {
+    UsageLimit,
+    ApiError,
+}
+
+impl TurnError {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TurnError::UsageLimit => "usage_limit",
+            TurnError::ApiError => "api_error",
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            TurnError::UsageLimit => "a usage limit",
+            TurnError::ApiError => "an API error",
+        }
+    }
+}
+
+/// After this many consecutive turns ending with an API error or a usage
+/// limit, goalie pauses the goal instead of typing another prompt.
+pub const ERROR_TURNS: u32 = 5;
+
+/// The wait before the next prompt after the `n`-th consecutive turn that
+/// ended with an API error or a usage limit: 1 minute, doubling each time.
+pub fn error_backoff_ms(n: u32) -> u64 {
+    60_000u64 << n.saturating_sub(1).min(10)
 }
 
 /// Why a limit stopped the goal.
@@ -316,7 +355,6 @@ pub struct Supervisor {
     handoff_asked: bool,
     /// The first prompt to a new process is still to come, with this note if any.
     rotated: Option<Option<String>>,
-    usage_limit_shown: bool,
     /// Where turn-complete signals have come from in this run (`hook`, `session_log`).
     signal_sources: Vec<&'static str>,
     /// The sources that have signalled the turn under way.
@@ -325,6 +363,8 @@ pub struct Supervisor {
     /// ended: their next signal is that turn's, late, and must not end this one
     /// (should it be lost instead, this turn ends by the screen alone).
     owed_signals: Vec<&'static str>,
+    /// Consecutive turns that ended with an API error or a usage limit.
+    error_turns: u32,
     /// A prompt has been typed in this run.
     started: bool,
     /// The person has taken over the terminal.
@@ -395,10 +435,10 @@ impl Supervisor {
             process_turns: 0,
             handoff_asked: false,
             rotated: None,
-            usage_limit_shown: false,
             signal_sources: Vec::new(),
             turn_signals: Vec::new(),
             owed_signals: Vec::new(),
+            error_turns: 0,
             started: false,
             takeover: false,
             idle_since: None,
@@ -498,6 +538,7 @@ impl Supervisor {
                         done_before: self.seen.turns_done,
                         saw_done: false,
                         signalled_by: None,
+                        error: [None; 2],
                     };
                     self.last_change_ms = now_ms;
                 }
@@ -759,10 +800,28 @@ impl Supervisor {
         } else {
             self.compaction_candidate = None;
         }
-        if seen.usage_limit && !self.usage_limit_shown {
-            actions.push(record("usage_limit_shown", json!({ "source": "screen" })));
+        // A new message row (more of them than at the last look) is a new
+        // appearance; in a turn, the first of each kind is recorded (an agent
+        // that retries may print one per attempt).
+        let usage_limit = seen.usage_limit > self.seen.usage_limit;
+        let api_error = seen.api_error > self.seen.api_error;
+        let turn_error = match self.phase {
+            Phase::Working { error, .. } => Some(error),
+            _ => None,
+        };
+        for (kind, shown, error) in [
+            ("usage_limit_shown", usage_limit, TurnError::UsageLimit),
+            ("api_error_shown", api_error, TurnError::ApiError),
+        ] {
+            let seen_this_turn = turn_error.is_some_and(|errors| errors.contains(&Some(error)));
+            if shown && !seen_this_turn {
+                actions.push(record(
+                    kind,
+                    json!({ "source": "screen", "turn": self.turns + 1,
+                            "during_turn": turn_error.is_some() }),
+                ));
+            }
         }
-        self.usage_limit_shown = seen.usage_limit;
         self.dialog = match (seen.dialog, self.dialog) {
             (Some(index), Some(dialog)) if dialog.index == index => Some(dialog),
             (Some(index), _) => Some(DialogSeen {
@@ -777,11 +836,18 @@ impl Supervisor {
             saw_busy,
             done_before,
             saw_done,
+            error,
             ..
         } = &mut self.phase
         {
             *saw_busy |= seen.busy;
             *saw_done |= seen.turns_done > *done_before;
+            if usage_limit {
+                error[0] = Some(TurnError::UsageLimit);
+            }
+            if api_error {
+                error[1] = Some(TurnError::ApiError);
+            }
             if let Some(claim) = &seen.claim
                 && seen.claim != self.seen.claim
             {
@@ -895,6 +961,17 @@ impl Supervisor {
         }
         match self.phase {
             Phase::Stopped | Phase::Injecting { .. } | Phase::Auditing | Phase::Restarting => {}
+            Phase::Backoff { until_ms, error } => {
+                if now_ms >= until_ms && self.screen_settled(now_ms, self.config.timing.quiet_ms) {
+                    let why = format!(
+                        "goalie waited {} after {} ended turn {}",
+                        format_duration(error_backoff_ms(self.error_turns)),
+                        error.describe(),
+                        self.turns
+                    );
+                    self.next_turn(now_ms, why, actions);
+                }
+            }
             Phase::Idle => {
                 if self.state == GoalState::Pursuing
                     && self.screen_settled(now_ms, self.config.timing.quiet_ms)
@@ -1043,11 +1120,14 @@ impl Supervisor {
             saw_busy,
             saw_done,
             signalled_by,
+            error,
             ..
         } = self.phase
         else {
             return;
         };
+        // A usage limit is the turn's error when both showed.
+        let error = error[0].or(error[1]);
         let claim = self.claim.take();
         self.turns += 1;
         self.process_turns += 1;
@@ -1068,6 +1148,7 @@ impl Supervisor {
                 "done_seen": saw_done,
                 "signalled": signalled_by.is_some(),
                 "signalled_by": signalled_by,
+                "error": error.map(TurnError::as_str),
                 "tokens_used": self.tokens_used,
                 "context_used_pct": self.gauge_pct,
                 // The agent's reply (the shell fills it from the screen when the log has none).
@@ -1107,6 +1188,7 @@ impl Supervisor {
             }
             Some((channel, Claim::Complete { checklist })) => {
                 self.blocked = None;
+                self.error_turns = 0;
                 actions.push(record(
                     "claim",
                     json!({ "channel": channel.as_str(), "turn": self.turns,
@@ -1152,7 +1234,44 @@ impl Supervisor {
             }
             None => self.blocked = None,
         }
+        if let Some(error) = error {
+            self.after_error(now_ms, error, actions);
+            return;
+        }
+        self.error_turns = 0;
         self.next_turn(now_ms, format!("turn {} ended", self.turns), actions);
+    }
+
+    /// The turn ended with an API error or a usage limit: wait longer after
+    /// each such turn in a row before the next prompt, and after
+    /// [`ERROR_TURNS`] of them pause the goal, so that an agent that cannot
+    /// reach its model does not spend the turn budget in seconds.
+    fn after_error(&mut self, now_ms: u64, error: TurnError, actions: &mut Vec<Action>) {
+        self.error_turns += 1;
+        let count = self.error_turns;
+        if count >= ERROR_TURNS {
+            actions.push(record(
+                "error_turns_paused",
+                json!({ "turn": self.turns, "error": error.as_str(), "consecutive": count }),
+            ));
+            let reason = format!(
+                "the agent's last {count} turns each ended with an API error or a usage limit \
+                 (the last: {}); goalie typed nothing more (`goalie resume` continues the goal)",
+                error.describe()
+            );
+            self.escalate(now_ms, reason, actions);
+            return;
+        }
+        let wait_ms = error_backoff_ms(count);
+        actions.push(record(
+            "error_backoff",
+            json!({ "turn": self.turns, "error": error.as_str(), "consecutive": count,
+                    "wait_ms": wait_ms }),
+        ));
+        self.phase = Phase::Backoff {
+            until_ms: now_ms + wait_ms,
+            error,
+        };
     }
 
     /// The agent is idle: type the next prompt, or, while the goal is paused, nothing.
@@ -1404,7 +1523,6 @@ impl Supervisor {
         self.gauge_pct = None;
         self.reply = None;
         self.token_base = self.tokens_used;
-        self.usage_limit_shown = false;
         self.process_turns = 0;
         self.handoff_asked = false;
         self.rotated = Some(handoff);

@@ -50,6 +50,28 @@ fn codex_0_169_0() {
     );
     assert_eq!(compacted.compactions, 1);
     assert_eq!(compacted.tokens, Some(225_000));
+
+    let limit = look("codex", "codex-0.169.0-usage-limit");
+    assert_eq!(
+        (limit.usage_limit, limit.api_error),
+        (1, 0),
+        "`■ You’ve hit your usage limit.`: {limit:?}"
+    );
+    assert!(!limit.busy && limit.idle);
+    let error = look("codex", "codex-0.169.0-api-error-500");
+    assert_eq!(
+        (error.usage_limit, error.api_error),
+        (0, 1),
+        "`■ We’re currently experiencing high demand` once its retries are spent: {error:?}"
+    );
+    assert!(!error.busy && error.idle);
+    let retrying = look("codex", "codex-0.169.0-api-error-retrying");
+    assert_eq!(
+        (retrying.usage_limit, retrying.api_error),
+        (0, 0),
+        "`Reconnecting... 3/5` is not the error yet: {retrying:?}"
+    );
+    assert!(retrying.busy);
 }
 
 #[test]
@@ -83,6 +105,29 @@ fn claude_2_1_197() {
     let command = look("claude", "claude-2.1.197-compacted-by-command");
     assert_eq!(command.compactions, 1, "{command:?}");
     assert!(!command.busy && command.idle, "{command:?}");
+
+    let limit = look("claude", "claude-2.1.197-usage-limit-429");
+    assert_eq!(
+        (limit.usage_limit, limit.api_error),
+        (1, 0),
+        "`● API Error: Request rejected (429)` is the usage limit, not another API error: {limit:?}"
+    );
+    assert!(!limit.busy && limit.idle);
+    let error = look("claude", "claude-2.1.197-api-error-500");
+    assert_eq!(
+        (error.usage_limit, error.api_error),
+        (0, 1),
+        "`● API Error: 500 …` after 10 attempts: {error:?}"
+    );
+    assert!(!error.busy && error.idle);
+    assert_eq!(error.turns_done, 1, "`✻ Churned for 3m 5s` ends the turn");
+    let retrying = look("claude", "claude-2.1.197-api-error-retrying");
+    assert_eq!(
+        (retrying.usage_limit, retrying.api_error),
+        (0, 0),
+        "`✻ API error · Retrying in 21s · attempt 7/10`: {retrying:?}"
+    );
+    assert!(retrying.busy);
 }
 
 #[test]
@@ -112,6 +157,33 @@ fn gemini_0_61_0() {
         "`Chat history compressed from 9000 to 152 tokens.`: {compressed:?}"
     );
     assert!(!compressed.busy && compressed.idle, "{compressed:?}");
+
+    let quota = look("gemini", "gemini-0.61.0-quota-dialog");
+    assert_eq!(
+        quota.dialog,
+        Some(2),
+        "`Usage limit reached for gemini-3.8-flash.`, answered `2. Stop`: {quota:?}"
+    );
+    assert!(!quota.idle && !quota.busy);
+    assert_eq!(
+        (quota.usage_limit, quota.api_error),
+        (0, 0),
+        "the dialog is not the message"
+    );
+    let limit = look("gemini", "gemini-0.61.0-usage-limit");
+    assert_eq!(
+        (limit.usage_limit, limit.api_error),
+        (1, 0),
+        "`✕ [API Error: You have exhausted your daily quota on this model.]`: {limit:?}"
+    );
+    assert!(!limit.busy && limit.idle);
+    let error = look("gemini", "gemini-0.61.0-api-error-400");
+    assert_eq!(
+        (error.usage_limit, error.api_error),
+        (0, 1),
+        "`✕ [API Error: {{\"error\":{{\"code\":400,…` at once (a 500 is retried for minutes): {error:?}"
+    );
+    assert!(!error.busy && error.idle);
 }
 
 #[test]
@@ -147,6 +219,31 @@ fn opencode_1_18_33() {
     let permission = look("opencode", "opencode-1.18.33-permission-dialog");
     assert_eq!(permission.dialog, Some(0), "{permission:?}");
     assert!(!permission.idle, "{permission:?}");
+
+    let retrying = look("opencode", "opencode-1.18.33-usage-limit-retrying");
+    assert!(
+        retrying.busy,
+        "`[retrying in 29s attempt #5]` in place of `esc interrupt`: {retrying:?}"
+    );
+    assert_eq!((retrying.usage_limit, retrying.api_error), (0, 0));
+    let limit = look("opencode", "opencode-1.18.33-usage-limit");
+    assert_eq!(
+        (limit.usage_limit, limit.api_error),
+        (1, 0),
+        "`┃  You exceeded your current quota, …` after 6 attempts: {limit:?}"
+    );
+    assert!(!limit.busy && limit.idle);
+    let server = look("opencode", "opencode-1.18.33-server-error-500");
+    assert!(!server.busy && server.idle, "{server:?}");
+    assert_eq!(
+        (server.usage_limit, server.api_error),
+        (0, 0),
+        "`┃  fake model: scripted HTTP 500` reads like a prompt: not detected"
+    );
+    assert_eq!(
+        server.turns_done, 0,
+        "`▣  Build · fake-model` without a time"
+    );
 }
 
 #[test]
@@ -181,6 +278,49 @@ fn aider_0_86_2() {
     let after = look("aider", "aider-0.86.2-idle-after-shell-command");
     assert_eq!(after.dialog, None, "{after:?}");
     assert!(after.idle && !after.busy, "{after:?}");
+    let limit = look("aider", "aider-0.86.2-usage-limit");
+    assert_eq!(
+        (limit.usage_limit, limit.api_error),
+        (9, 0),
+        "`litellm.RateLimitError: …` once per attempt, none an API error too: {limit:?}"
+    );
+    assert!(!limit.busy && limit.idle);
+    let error = look("aider", "aider-0.86.2-api-error-500");
+    assert_eq!(
+        (error.usage_limit, error.api_error),
+        (0, 9),
+        "`litellm.InternalServerError: …` once per attempt: {error:?}"
+    );
+    assert!(!error.busy && error.idle);
+}
+
+/// No screen but a usage limit's or an API error's shows one: idle, working
+/// and dialog screens, and an agent still retrying, show neither.
+#[test]
+fn only_error_screens_show_errors() {
+    let dir = format!("{}/tests/fixtures/screens", env!("CARGO_MANIFEST_DIR"));
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        let Some(name) = name.strip_suffix(".txt") else {
+            continue;
+        };
+        let agent = name.split('-').next().unwrap();
+        let seen = look(agent, name);
+        let expected = if name.ends_with("-retrying") {
+            (0, 0)
+        } else if name.contains("-usage-limit") {
+            (1, 0)
+        } else if name.contains("-api-error-") {
+            (0, 1)
+        } else {
+            (0, 0)
+        };
+        assert_eq!(
+            (seen.usage_limit.min(1), seen.api_error.min(1)),
+            expected,
+            "{name}: (usage limit, API error) rows"
+        );
+    }
 }
 
 #[test]

@@ -256,7 +256,7 @@ fn a_dialog_policy_for_an_unknown_dialog_names_the_known_ones() {
     assert_eq!(out.code, 2);
     assert_eq!(
         out.stderr,
-        "error: the gemini adapter has no dialog `nope` (its dialogs: trust-folder, tool-permission)\n"
+        "error: the gemini adapter has no dialog `nope` (its dialogs: trust-folder, tool-permission, usage-limit)\n"
     );
     assert!(!sandbox.db().exists(), "the ledger was touched");
 

@@ -255,14 +255,25 @@ pub(crate) fn render(step: &Step, usage: Usage, ctx: &RenderCtx<'_>) -> Outcome 
             });
             Outcome::json(*status, body)
         }
-        Step::UsageLimit => Outcome::json(
-            429,
-            error(
+        // A daily quota used up, as the Gemini API reports it: a QuotaFailure
+        // naming a per-day quota (gemini-cli does not retry that) and a RetryInfo.
+        Step::UsageLimit => {
+            let mut body = error(
                 429,
                 "RESOURCE_EXHAUSTED",
-                "Resource has been exhausted (e.g. check quota).",
-            ),
-        ),
+                "You exceeded your current quota, please check your plan and billing details.",
+            );
+            body["error"]["details"] = json!([
+                {"@type": "type.googleapis.com/google.rpc.QuotaFailure",
+                 "violations": [{
+                     "quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+                     "quotaId": "GenerateRequestsPerDayPerProjectPerModel-FreeTier",
+                     "quotaDimensions": {"location": "global", "model": ctx.model},
+                     "quotaValue": "250"}]},
+                {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "3600s"}
+            ]);
+            Outcome::json(429, body)
+        }
         Step::PromptTooLong => Outcome::json(
             400,
             error(

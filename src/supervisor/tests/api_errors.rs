@@ -1,0 +1,178 @@
+//! API errors and usage limits on screen: a ledger row per appearance, and
+//! turns that end with one wait longer each time, then pause the goal.
+
+use super::*;
+use crate::goal_change::{GoalChange, Status, UserCommand};
+
+fn shown(usage_limit: u32, api_error: u32, busy: bool) -> Observation {
+    Observation {
+        changed: true,
+        busy,
+        idle: true,
+        usage_limit,
+        api_error,
+        ..Observation::default()
+    }
+}
+
+impl Run {
+    /// A turn that runs and ends with `usage_limit` and `api_error` rows on
+    /// screen (those of earlier turns stay on screen while it runs).
+    fn turn_showing(&mut self, before: (u32, u32), after: (u32, u32)) {
+        let start = self.now + 100;
+        self.screen(start, shown(before.0, before.1, true));
+        self.ticks(start + 500);
+        let end = self.now + 100;
+        self.screen(end, shown(after.0, after.1, false));
+        self.ticks(end + QUIET + 200);
+    }
+
+    /// The prompt goalie asked for has been typed.
+    fn typed(&mut self) {
+        let now = self.now + 300;
+        self.injected(now);
+    }
+
+    fn waits(&self) -> Vec<u64> {
+        self.records("error_backoff")
+            .iter()
+            .map(|row| row["wait_ms"].as_u64().unwrap())
+            .collect()
+    }
+}
+
+#[test]
+fn each_new_message_row_is_recorded_once() {
+    let mut run = Run::new(config());
+    run.start();
+    run.screen(run.now + 100, shown(0, 1, true));
+    run.screen(run.now + 100, shown(0, 1, true));
+    assert_eq!(run.records("api_error_shown").len(), 1);
+    assert_eq!(run.records("api_error_shown")[0]["during_turn"], true);
+    // A second error row under the first (an agent that prints one per
+    // attempt), and a row scrolling away: the turn had its API error.
+    run.screen(run.now + 100, shown(0, 2, true));
+    run.screen(run.now + 100, shown(0, 1, true));
+    assert_eq!(run.records("api_error_shown").len(), 1);
+    run.screen(run.now + 100, shown(1, 1, true));
+    let limits = run.records("usage_limit_shown");
+    assert_eq!(limits.len(), 1);
+    assert_eq!(limits[0]["turn"], 1);
+    // Outside a turn every new row is recorded.
+    run.screen(run.now + 100, shown(1, 1, false));
+    run.ticks(run.now + QUIET + 200);
+    assert_eq!(run.records("turn_ended").len(), 1);
+    run.screen(run.now + 100, shown(1, 2, false));
+    let errors = run.records("api_error_shown");
+    assert_eq!(errors.len(), 2);
+    assert_eq!(errors[1]["during_turn"], false);
+}
+
+#[test]
+fn a_turn_ending_with_an_api_error_waits_longer_each_time() {
+    let mut run = Run::new(config());
+    run.start();
+    run.turn_showing((0, 0), (0, 1));
+    let ended = run.records("turn_ended");
+    assert_eq!(ended[0]["error"], "api_error");
+    assert_eq!(run.waits(), vec![60_000]);
+    let ended_at = run.now;
+    run.ticks(ended_at + 59_000);
+    assert_eq!(run.injections().len(), 1, "nothing typed during the wait");
+    run.ticks(ended_at + 61_000);
+    assert_eq!(run.injections().len(), 2, "the next prompt after a minute");
+    let why = run
+        .actions
+        .iter()
+        .rev()
+        .find_map(|a| match a {
+            Action::Inject { why, .. } => Some(why.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert!(why.contains("waited 1m 0s after an API error"), "{why}");
+    run.typed();
+
+    // The first error row stays on screen; a second one appears.
+    run.turn_showing((0, 1), (0, 2));
+    assert_eq!(run.waits(), vec![60_000, 120_000]);
+    run.ticks(run.now + 120_500);
+    assert_eq!(run.injections().len(), 3);
+    run.typed();
+
+    // A turn with a reply: the old error rows still show, but none is new.
+    run.turn_showing((0, 2), (0, 2));
+    assert_eq!(
+        run.records("turn_ended")[2]["error"],
+        serde_json::Value::Null
+    );
+    assert_eq!(run.injections().len(), 4, "typed at once");
+    run.typed();
+
+    // The count starts over.
+    run.turn_showing((0, 2), (0, 3));
+    assert_eq!(run.waits(), vec![60_000, 120_000, 60_000]);
+    assert_eq!(run.sup.state(), GoalState::Pursuing);
+}
+
+#[test]
+fn a_usage_limit_ends_the_turn_as_one_even_beside_an_api_error() {
+    let mut run = Run::new(config());
+    run.start();
+    run.turn_showing((0, 0), (1, 1));
+    assert_eq!(run.records("turn_ended")[0]["error"], "usage_limit");
+    let backoff = run.records("error_backoff");
+    assert_eq!(backoff[0]["error"], "usage_limit");
+    assert_eq!(backoff[0]["consecutive"], 1);
+}
+
+#[test]
+fn consecutive_error_turns_pause_the_goal() {
+    let mut run = Run::new(config());
+    run.start();
+    for n in 1..=ERROR_TURNS {
+        run.turn_showing((n - 1, 0), (n, 0));
+        if n < ERROR_TURNS {
+            run.ticks(run.now + error_backoff_ms(n) + 500);
+            run.typed();
+        }
+    }
+    assert_eq!(
+        run.waits(),
+        vec![60_000, 120_000, 240_000, 480_000],
+        "1, 2, 4 and 8 minutes"
+    );
+    assert_eq!(run.sup.turns(), ERROR_TURNS);
+    assert_eq!(run.injections().len(), ERROR_TURNS as usize);
+    assert_eq!(
+        run.transitions(),
+        vec![(GoalState::Pursuing, GoalState::Paused, Actor::Runtime)]
+    );
+    assert_eq!(run.stop_code(), Some(exit_code::PAUSED));
+    let paused = run.records("error_turns_paused");
+    assert_eq!(paused[0]["consecutive"], ERROR_TURNS);
+    let reason = run
+        .actions
+        .iter()
+        .find_map(|a| match a {
+            Action::Transition { reason, .. } => Some(reason.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert!(
+        reason.contains("last 5 turns each ended with an API error or a usage limit"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn a_pause_during_the_wait_types_nothing() {
+    let mut run = Run::new(config());
+    run.start();
+    run.turn_showing((0, 0), (0, 1));
+    let command = UserCommand::Change(GoalChange::status(Status::Paused));
+    run.at(run.now + 1000, |now_ms| Event::Command { now_ms, command });
+    run.ticks(run.now + 120_000);
+    assert_eq!(run.injections().len(), 1);
+    assert_eq!(run.sup.state(), GoalState::Paused);
+}

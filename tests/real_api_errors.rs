@@ -1,0 +1,102 @@
+//! A real agent's usage-limit reply under goalie: gemini-cli (installed by
+//! `scripts/install-agents`) in a PTY against the fake model, whose every turn
+//! request is a used-up daily quota. goalie answers gemini's usage-limit dialog
+//! (`Stop`), records the limit, and waits before its next prompt instead of
+//! spending the turn budget.
+
+#[path = "support/fake_model/mod.rs"]
+mod fake_model;
+mod support;
+
+use std::time::Duration;
+
+use fake_model::{BlockingFakeModel, Script, Step};
+use goalie::ledger::{Entry, Ledger};
+use support::{Sandbox, agents, leftover_processes};
+
+/// The rows of `kind` of the only goal, if it exists yet.
+fn rows(sandbox: &Sandbox, kind: &str) -> Vec<Entry> {
+    let Ok(ledger) = Ledger::open_existing(&sandbox.db()) else {
+        return Vec::new();
+    };
+    let goals = ledger.goals().unwrap_or_default();
+    let Some(goal) = goals.first() else {
+        return Vec::new();
+    };
+    ledger
+        .entries(&goal.id)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| e.kind == kind)
+        .collect()
+}
+
+#[test]
+fn gemini_usage_limit_is_recorded_and_the_next_prompt_waits() {
+    if agents::require("gemini").is_none() {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let server = BlockingFakeModel::start(Script::rule(|_| Step::UsageLimit)).expect("fake model");
+    let home = sandbox.dir.path().join("gemini-home");
+    let mut cmd = sandbox.command(&[
+        "run",
+        "--agent",
+        "gemini",
+        "--headless",
+        "--max-turns",
+        "3",
+        "Create proof.txt containing hi.",
+    ]);
+    agents::offline(&mut cmd, &sandbox.workdir());
+    agents::gemini(&mut cmd, &home, &server.base_url());
+    let child = cmd.spawn().expect("goalie");
+
+    let waiting = support::eventually(Duration::from_secs(120), || {
+        !rows(&sandbox, "error_backoff").is_empty()
+    });
+    // Some seconds into the wait: nothing more was typed.
+    std::thread::sleep(Duration::from_secs(3));
+    let cleared = support::finish(
+        sandbox.command(&["clear"]).spawn().expect("goalie clear"),
+        Duration::from_secs(60),
+    );
+    let out = support::finish(child, Duration::from_secs(60));
+    let requests = fake_model::summarize(&server.requests());
+    assert!(waiting, "no error_backoff row\n{out:?}\n{requests}");
+    assert_eq!(cleared.code, 0, "{cleared:?}");
+    assert_eq!(out.code, 5, "cleared: {out:?}");
+
+    let answered = rows(&sandbox, "dialog_answered");
+    assert_eq!(answered[0].data["dialog"], "usage-limit", "{answered:?}");
+    assert_eq!(answered[0].data["answer"], "deny");
+    let shown = rows(&sandbox, "usage_limit_shown");
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    assert_eq!(shown[0].data["turn"], 1);
+    assert_eq!(shown[0].data["during_turn"], true);
+    assert!(rows(&sandbox, "api_error_shown").is_empty());
+    let ended = rows(&sandbox, "turn_ended");
+    assert_eq!(ended.len(), 1);
+    assert_eq!(ended[0].data["error"], "usage_limit");
+    let backoff = rows(&sandbox, "error_backoff");
+    assert_eq!(backoff[0].data["wait_ms"], 60_000);
+    assert_eq!(
+        rows(&sandbox, "injection").len(),
+        1,
+        "nothing typed while waiting"
+    );
+    assert_eq!(server.turn_requests().len(), 1, "{requests}");
+    assert!(
+        out.stdout.contains("goalie: the agent shows a usage limit"),
+        "{}",
+        out.stdout
+    );
+
+    let pid = sandbox.agent_pid();
+    assert!(
+        support::eventually(Duration::from_secs(5), || leftover_processes(pid)
+            .is_empty()),
+        "{:?}",
+        leftover_processes(pid)
+    );
+}
