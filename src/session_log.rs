@@ -38,6 +38,9 @@ pub enum LogEvent {
     Reply { text: String },
     /// The agent ran a shell command (its own tool call).
     CommandRun { command: String },
+    /// The model's API answered a request with an error the agent gave up on
+    /// (`status` 429: a usage limit).
+    ApiError { status: Option<u16>, message: String },
 }
 
 /// Reads one session log, line by line.

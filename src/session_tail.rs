@@ -280,8 +280,20 @@ impl SessionTail {
                 continue;
             }
             total += message["tokens"]["total"].as_u64().unwrap_or(0);
-            let finished = message["finish"] == "stop" && message["time"]["completed"].is_u64();
+            let completed = message["time"]["completed"].is_u64();
+            let error = &message["error"];
+            // A reply that ended in an error (its retries spent) ends the turn too.
+            let finished = completed && (message["finish"] == "stop" || error.is_object());
             if finished && self.finished_replies.insert(id) {
+                if error["name"] == "APIError" {
+                    let data = &error["data"];
+                    events.push(LogEvent::ApiError {
+                        status: data["statusCode"]
+                            .as_u64()
+                            .and_then(|code| u16::try_from(code).ok()),
+                        message: data["message"].as_str().unwrap_or("").to_string(),
+                    });
+                }
                 events.push(LogEvent::TurnComplete);
             }
         }
@@ -522,6 +534,33 @@ mod tests {
             tail.poll(false),
             vec![LogEvent::Tokens { total: 13_070 }, LogEvent::TurnComplete]
         );
+        assert_eq!(tail.poll(false), vec![]);
+        // A reply that ended in the provider's error once its retries were spent
+        // (the shape opencode 1.18.33 stores): an API error, and the turn is over.
+        add(
+            "m5",
+            "s1",
+            now + 4,
+            r#"{"role":"assistant","finish":null,"error":{"name":"APIError","data":{"message":"fake model: scripted HTTP 500","statusCode":500,"isRetryable":true}},"time":{"created":1,"completed":3},"tokens":{"input":0,"output":0,"reasoning":0}}"#,
+        );
+        assert_eq!(
+            tail.poll(false),
+            vec![
+                LogEvent::ApiError {
+                    status: Some(500),
+                    message: "fake model: scripted HTTP 500".into()
+                },
+                LogEvent::TurnComplete
+            ]
+        );
+        // One the person stopped is over too, but is no API error.
+        add(
+            "m6",
+            "s1",
+            now + 5,
+            r#"{"role":"assistant","error":{"name":"MessageAbortedError","data":{"message":"Aborted"}},"time":{"created":1,"completed":4}}"#,
+        );
+        assert_eq!(tail.poll(false), vec![LogEvent::TurnComplete]);
         assert_eq!(tail.poll(false), vec![]);
     }
 

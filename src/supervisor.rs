@@ -276,6 +276,14 @@ pub enum TurnError {
 }
 
 impl TurnError {
+    /// Its place in a turn's `error` pair.
+    fn slot(self) -> usize {
+        match self {
+            TurnError::UsageLimit => 0,
+            TurnError::ApiError => 1,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             TurnError::UsageLimit => "usage_limit",
@@ -843,10 +851,10 @@ impl Supervisor {
             *saw_busy |= seen.busy;
             *saw_done |= seen.turns_done > *done_before;
             if usage_limit {
-                error[0] = Some(TurnError::UsageLimit);
+                error[TurnError::UsageLimit.slot()] = Some(TurnError::UsageLimit);
             }
             if api_error {
-                error[1] = Some(TurnError::ApiError);
+                error[TurnError::ApiError.slot()] = Some(TurnError::ApiError);
             }
             if let Some(claim) = &seen.claim
                 && seen.claim != self.seen.claim
@@ -857,7 +865,7 @@ impl Supervisor {
         self.seen = seen;
     }
 
-    fn on_session_log(&mut self, now_ms: u64, event: LogEvent, _actions: &mut [Action]) {
+    fn on_session_log(&mut self, now_ms: u64, event: LogEvent, actions: &mut Vec<Action>) {
         self.compactions.log_active();
         match event {
             LogEvent::Tokens { total } => {
@@ -892,6 +900,31 @@ impl Supervisor {
             }
             LogEvent::TurnComplete => {
                 self.signal_turn("session_log");
+            }
+            LogEvent::ApiError { status, message } => {
+                let kind = match status {
+                    Some(429) => TurnError::UsageLimit,
+                    _ => TurnError::ApiError,
+                };
+                let during_turn = matches!(self.phase, Phase::Working { .. });
+                if let Phase::Working { error, .. } = &mut self.phase {
+                    let slot = &mut error[kind.slot()];
+                    if slot.is_some() {
+                        // The screen showed it already.
+                        return;
+                    }
+                    *slot = Some(kind);
+                }
+                let row = match kind {
+                    TurnError::UsageLimit => "usage_limit_shown",
+                    TurnError::ApiError => "api_error_shown",
+                };
+                actions.push(record(
+                    row,
+                    json!({ "source": "session_log", "turn": self.turns + 1,
+                            "during_turn": during_turn, "status": status,
+                            "message": excerpt(&message) }),
+                ));
             }
         }
     }

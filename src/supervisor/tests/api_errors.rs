@@ -176,3 +176,47 @@ fn a_pause_during_the_wait_types_nothing() {
     assert_eq!(run.injections().len(), 1);
     assert_eq!(run.sup.state(), GoalState::Paused);
 }
+
+#[test]
+fn an_api_error_in_the_session_log_ends_the_turn_as_one() {
+    let log = |run: &mut Run, event: LogEvent| {
+        let at = run.now + 50;
+        run.at(at, |now_ms| Event::SessionLog { now_ms, event });
+    };
+    let mut run = Run::new(config());
+    run.start();
+    run.screen(run.now + 100, shown(0, 0, true));
+    log(
+        &mut run,
+        LogEvent::ApiError {
+            status: Some(500),
+            message: "fake model: scripted HTTP 500".into(),
+        },
+    );
+    let shown_rows = run.records("api_error_shown");
+    assert_eq!(shown_rows.len(), 1);
+    assert_eq!(shown_rows[0]["source"], "session_log");
+    assert_eq!(shown_rows[0]["status"], 500);
+    assert_eq!(shown_rows[0]["message"], "fake model: scripted HTTP 500");
+    // The screen showing it too is the same error.
+    run.screen(run.now + 100, shown(0, 1, true));
+    assert_eq!(run.records("api_error_shown").len(), 1);
+    run.turn_showing((0, 1), (0, 1));
+    assert_eq!(run.records("turn_ended")[0]["error"], "api_error");
+    assert_eq!(run.waits(), vec![60_000]);
+    run.ticks(run.now + 60_500);
+    run.typed();
+
+    // A 429 is the usage limit.
+    run.screen(run.now + 100, shown(0, 1, true));
+    log(
+        &mut run,
+        LogEvent::ApiError {
+            status: Some(429),
+            message: "You exceeded your current quota".into(),
+        },
+    );
+    assert_eq!(run.records("usage_limit_shown").len(), 1);
+    run.turn_showing((0, 1), (0, 1));
+    assert_eq!(run.records("turn_ended")[1]["error"], "usage_limit");
+}
