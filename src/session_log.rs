@@ -40,7 +40,10 @@ pub enum LogEvent {
     CommandRun { command: String },
     /// The model's API answered a request with an error the agent gave up on
     /// (`status` 429: a usage limit).
-    ApiError { status: Option<u16>, message: String },
+    ApiError {
+        status: Option<u16>,
+        message: String,
+    },
 }
 
 /// Reads one session log, line by line.
