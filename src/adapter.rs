@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use regex::{Regex, RegexSet};
 use serde::Deserialize;
 
+use crate::agent_home::{AgentHome, HomeError, HomeRule, Settled};
 use crate::source_location::{Located, locate_value};
 
 /// The adapters compiled into the binary: (name, YAML text).
@@ -40,15 +41,17 @@ pub struct Adapter {
     /// Empty (and no `mcp_env`): the agent has no MCP, and claims come through
     /// the text channel only.
     pub mcp_args: Vec<String>,
-    /// Variables that register `goalie mcp` for this run only (gemini-cli's
-    /// `GEMINI_CLI_SYSTEM_DEFAULTS_PATH`, opencode's `OPENCODE_CONFIG_CONTENT`),
-    /// with the placeholders of `mcp_args`.
+    /// Variables that register `goalie mcp` for this run only (opencode's
+    /// `OPENCODE_CONFIG_CONTENT`), with the placeholders of `mcp_args`.
     pub mcp_env: BTreeMap<String, String>,
     /// Files goalie writes for the run, by name, into a private directory that
     /// is removed when the run ends: `{file:NAME}` in `mcp_args`, `mcp_env` or
     /// another file stands for that file's path. Their text has the placeholders
     /// of `mcp_args` too.
     pub mcp_files: BTreeMap<String, String>,
+    /// A home of the agent's own for the run, whose settings file registers
+    /// `goalie mcp` (gemini-cli; see [`crate::agent_home`]).
+    pub mcp_home: Option<HomeRule>,
     /// Arguments that register the agent's turn-complete hook for this run only
     /// (Codex `notify`, Claude Code's `Stop` hook), which runs `goalie hook
     /// turn-complete`. The same placeholders as `mcp_args`, plus `{goalie:sh}`,
@@ -211,6 +214,8 @@ struct AdapterFile {
     mcp_env: BTreeMap<String, String>,
     #[serde(default)]
     mcp_files: BTreeMap<String, String>,
+    #[serde(default)]
+    mcp_home: Option<HomeRule>,
     #[serde(default)]
     hook_args: Vec<String>,
     resume_args: Option<Vec<String>>,
@@ -400,11 +405,44 @@ impl Adapter {
                 ));
             }
         }
+        if let Some(home) = &file.mcp_home {
+            if home.var.is_empty()
+                || !home
+                    .var
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                return Err(invalid(
+                    "var:",
+                    "`mcp_home.var` must be the name of a variable".into(),
+                ));
+            }
+            for (key, name) in [("dir:", &home.dir), ("settings:", &home.settings)] {
+                if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\0']) {
+                    return Err(invalid(
+                        key,
+                        format!(
+                            "`mcp_home.{}` must be a plain file name",
+                            key.trim_end_matches(':')
+                        ),
+                    ));
+                }
+            }
+            if !serde_json::from_str::<serde_json::Value>(&home.merge)
+                .is_ok_and(|value| value.is_object())
+            {
+                return Err(invalid(
+                    "merge:",
+                    "`mcp_home.merge` must be a JSON object".into(),
+                ));
+            }
+        }
         let templates = file
             .mcp_args
             .iter()
             .chain(file.mcp_env.values())
-            .chain(file.mcp_files.values());
+            .chain(file.mcp_files.values())
+            .chain(file.mcp_home.as_ref().map(|home| &home.merge));
         for template in templates {
             for name in file_references(template) {
                 if !file.mcp_files.contains_key(name) {
@@ -446,6 +484,7 @@ impl Adapter {
             mcp_args: file.mcp_args,
             mcp_env: file.mcp_env,
             mcp_files: file.mcp_files,
+            mcp_home: file.mcp_home,
             hook_args: file.hook_args,
             resume_args: file.resume_args,
             env: file.env,
@@ -570,27 +609,44 @@ impl Adapter {
 
     /// Whether the agent gets `goalie mcp` (its claims can come through MCP).
     pub fn has_mcp(&self) -> bool {
-        !self.mcp_args.is_empty() || !self.mcp_env.is_empty()
+        !self.mcp_args.is_empty() || !self.mcp_env.is_empty() || self.mcp_home.is_some()
     }
 
     /// Registers `goalie mcp` for goal `goal` in database `db`, for one run:
-    /// writes the `mcp_files` into a new private directory in `parent` (mode
-    /// 0700, files 0600) and fills in the arguments and variables. The
-    /// directory is removed when the registration is dropped.
+    /// writes the `mcp_files` (and makes the `mcp_home`) in a new private
+    /// directory in `parent` (mode 0700, files 0600) and fills in the
+    /// arguments and variables. `env` reads goalie's environment (for the
+    /// person's home). The directory is removed, the home settled first, when
+    /// the registration is dropped. A directory a killed goalie left for the
+    /// same goal is settled and removed first.
     pub fn register_mcp(
         &self,
         goalie_exe: &Path,
         goal: &str,
         db: &Path,
         parent: &Path,
-    ) -> std::io::Result<McpRegistration> {
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<McpRegistration, HomeError> {
+        let prefix = format!("{goal}-mcp-");
+        sweep_left_behind(parent, &prefix);
         let mut dir = None;
         let mut files = BTreeMap::new();
-        if !self.mcp_files.is_empty() {
+        if !self.mcp_files.is_empty() || self.mcp_home.is_some() {
             let made = tempfile::Builder::new()
-                .prefix(&format!("{goal}-mcp-"))
-                .tempdir_in(parent)?;
-            std::fs::set_permissions(made.path(), std::fs::Permissions::from_mode(0o700))?;
+                .prefix(&prefix)
+                .tempdir_in(parent)
+                .map_err(|source| HomeError::Io {
+                    context: "cannot create a private folder in",
+                    path: parent.to_path_buf(),
+                    source,
+                })?;
+            std::fs::set_permissions(made.path(), std::fs::Permissions::from_mode(0o700)).map_err(
+                |source| HomeError::Io {
+                    context: "cannot set the mode of",
+                    path: made.path().to_path_buf(),
+                    source,
+                },
+            )?;
             for name in self.mcp_files.keys() {
                 files.insert(name.clone(), made.path().join(name));
             }
@@ -603,20 +659,59 @@ impl Adapter {
             files: &files,
         };
         for (name, text) in &self.mcp_files {
-            let mut file = std::fs::OpenOptions::new()
+            let path = &files[name];
+            std::fs::OpenOptions::new()
                 .write(true)
                 .create_new(true)
                 .mode(0o600)
-                .open(&files[name])?;
-            file.write_all(fill(text, &values).as_bytes())?;
+                .open(path)
+                .and_then(|mut file| file.write_all(fill(text, &values).as_bytes()))
+                .map_err(|source| HomeError::Io {
+                    context: "cannot write",
+                    path: path.clone(),
+                    source,
+                })?;
+        }
+        let mut vars: BTreeMap<String, String> = self
+            .mcp_env
+            .iter()
+            .map(|(name, value)| (name.clone(), fill(value, &values)))
+            .collect();
+        let mut home = None;
+        if let (Some(rule), Some(dir)) = (&self.mcp_home, &dir) {
+            let lookup = |name: &str| {
+                self.env
+                    .get(name)
+                    .cloned()
+                    .or_else(|| env(name))
+                    .filter(|value| !value.is_empty())
+            };
+            let real_home = lookup(&rule.var)
+                .or_else(|| lookup("HOME"))
+                .map(PathBuf::from)
+                .or_else(dirs::home_dir)
+                .ok_or_else(|| HomeError::Io {
+                    context: "cannot find the home folder for",
+                    path: PathBuf::from(&rule.var),
+                    source: std::io::Error::new(std::io::ErrorKind::NotFound, "HOME is not set"),
+                })?;
+            // Valid JSON with its placeholders filled in JSON-escaped (checked at load).
+            let merge = serde_json::from_str(&fill(&rule.merge, &values))
+                .unwrap_or_else(|_| serde_json::json!({}));
+            let root = dir.path().join("home");
+            std::fs::create_dir(&root).map_err(|source| HomeError::Io {
+                context: "cannot create",
+                path: root.clone(),
+                source,
+            })?;
+            let made = AgentHome::create(rule, &real_home, &root, &merge, goal)?;
+            vars.insert(rule.var.clone(), made.path().to_string_lossy().into_owned());
+            home = Some(made);
         }
         Ok(McpRegistration {
             args: self.mcp_args.iter().map(|arg| fill(arg, &values)).collect(),
-            env: self
-                .mcp_env
-                .iter()
-                .map(|(name, value)| (name.clone(), fill(value, &values)))
-                .collect(),
+            env: vars,
+            home,
             dir,
         })
     }
@@ -645,14 +740,62 @@ pub struct McpRegistration {
     pub args: Vec<String>,
     /// Variables for the agent's environment.
     pub env: BTreeMap<String, String>,
+    /// The agent's private home, settled on drop (before `dir` is removed).
+    home: Option<AgentHome>,
     /// The private directory of the registration's files; removed on drop.
     dir: Option<tempfile::TempDir>,
 }
 
 impl McpRegistration {
+    /// Ends the registration now: settles the agent's private home (what
+    /// that did, when it has one) and removes the private directory.
+    pub fn finish(mut self) -> Option<Settled> {
+        self.settle_home()
+    }
+
+    /// Settles the home; when something could not be moved back, the
+    /// private directory is kept (with it) instead of removed.
+    fn settle_home(&mut self) -> Option<Settled> {
+        let settled = self.home.take()?.settle();
+        if !settled.failed.is_empty()
+            && let Some(dir) = self.dir.take()
+        {
+            let _ = dir.keep();
+        }
+        Some(settled)
+    }
+
     /// The private directory holding the registration's files, if it has any.
     pub fn dir(&self) -> Option<&Path> {
         self.dir.as_ref().map(tempfile::TempDir::path)
+    }
+}
+
+/// Settles and removes the private directories named `prefix…` in `parent`
+/// that a killed goalie left behind.
+fn sweep_left_behind(parent: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let ours = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|name| name.starts_with(prefix));
+        // Kept when part of the agent's writes could not be moved back.
+        if ours
+            && crate::agent_home::settle_dir(&entry.path().join("home"))
+                .failed
+                .is_empty()
+        {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+impl Drop for McpRegistration {
+    fn drop(&mut self) {
+        self.settle_home();
     }
 }
 
@@ -871,7 +1014,7 @@ mod tests {
         let codex = Adapter::named("codex", None).unwrap();
         assert!(codex.has_mcp());
         let mcp = codex
-            .register_mcp(exe, "ab12cd34", db, parent.path())
+            .register_mcp(exe, "ab12cd34", db, parent.path(), &|_| None)
             .unwrap();
         assert_eq!(
             mcp.args,
@@ -887,9 +1030,15 @@ mod tests {
         assert!(mcp.env.is_empty() && mcp.dir().is_none());
         let claude = Adapter::named("claude", None).unwrap();
         let mcp = claude
-            .register_mcp(exe, "ab12cd34", Path::new("/data/g.db"), parent.path())
+            .register_mcp(
+                exe,
+                "ab12cd34",
+                Path::new("/data/g.db"),
+                parent.path(),
+                &|_| None,
+            )
             .unwrap();
-        let args = mcp.args;
+        let args = mcp.args.clone();
         let config = args
             .iter()
             .position(|a| a == "--mcp-config")
@@ -938,7 +1087,9 @@ screen:
         let tmp = tempfile::tempdir().unwrap();
         let parent = tmp.path().join("run \"x\"\\y");
         std::fs::create_dir(&parent).unwrap();
-        let mcp = adapter.register_mcp(&exe, goal, &db, &parent).unwrap();
+        let mcp = adapter
+            .register_mcp(&exe, goal, &db, &parent, &|_| None)
+            .unwrap();
         let dir = mcp.dir().unwrap().to_path_buf();
         assert!(dir.starts_with(&parent));
         assert_eq!(std::fs::metadata(&dir).unwrap().mode() & 0o777, 0o700);
@@ -974,6 +1125,92 @@ screen:
         drop(mcp);
         assert!(!dir.exists(), "the private directory goes with the run");
         assert_eq!(std::fs::read_dir(&parent).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn gemini_gets_a_private_home_whose_settings_register_goalie() {
+        let gemini = Adapter::named("gemini", None).unwrap();
+        assert!(gemini.has_mcp());
+        let (exe, goal, db) = awkward_run();
+        let tmp = tempfile::tempdir().unwrap();
+        let real = tmp.path().join("home");
+        std::fs::create_dir_all(real.join(".gemini")).unwrap();
+        std::fs::write(
+            real.join(".gemini/settings.json"),
+            r#"{"ui":{"theme":"x"}}"#,
+        )
+        .unwrap();
+        let parent = tmp.path().join("run");
+        std::fs::create_dir(&parent).unwrap();
+        // A directory a killed goalie left for this goal is cleared first.
+        std::fs::create_dir(parent.join(format!("{goal}-mcp-old"))).unwrap();
+        let home_var = real.to_string_lossy().into_owned();
+        let env = move |name: &str| (name == "HOME").then(|| home_var.clone());
+        let mcp = gemini.register_mcp(&exe, goal, &db, &parent, &env).unwrap();
+        assert!(!parent.join(format!("{goal}-mcp-old")).exists());
+        let home = PathBuf::from(&mcp.env["GEMINI_CLI_HOME"]);
+        assert!(home.starts_with(mcp.dir().unwrap()));
+        let settings: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(home.join(".gemini/settings.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(settings["ui"]["theme"], "x");
+        let server = &settings["mcpServers"]["goalie"];
+        assert_eq!(server["command"], exe.to_string_lossy().as_ref());
+        assert_eq!(
+            server["args"],
+            serde_json::json!(["mcp", "--goal", goal, "--db", db.to_string_lossy()])
+        );
+        assert_eq!(server["trust"], true);
+        assert!(mcp.finish().unwrap().is_empty());
+        assert_eq!(std::fs::read_dir(&parent).unwrap().count(), 0);
+        assert_eq!(
+            std::fs::read_to_string(real.join(".gemini/settings.json")).unwrap(),
+            r#"{"ui":{"theme":"x"}}"#
+        );
+
+        // GEMINI_CLI_HOME of the person's own is their home.
+        let own = tmp.path().join("own");
+        std::fs::create_dir(&own).unwrap();
+        let own_var = own.to_string_lossy().into_owned();
+        let env = move |name: &str| (name == "GEMINI_CLI_HOME").then(|| own_var.clone());
+        let mcp = gemini.register_mcp(&exe, goal, &db, &parent, &env).unwrap();
+        assert_ne!(PathBuf::from(&mcp.env["GEMINI_CLI_HOME"]), own);
+        assert!(own.join(".gemini").is_dir());
+    }
+
+    #[test]
+    fn a_bad_mcp_home_is_an_error_at_its_place() {
+        let adapter = |home: &str| {
+            let text = format!(
+                "name: x\ncommand: y\nmcp_home:\n{home}screen:\n  busy: [a]\n  idle: [b]\n"
+            );
+            Adapter::from_yaml(&text, &origin())
+                .map(|_| ())
+                .map_err(|err| err.to_string())
+        };
+        let good = "  var: X_HOME\n  dir: .x\n  settings: s.json\n  merge: '{\"a\":\"{goal}\"}'\n";
+        assert_eq!(adapter(good), Ok(()));
+        assert_eq!(
+            adapter(&good.replace("'{\"a\":\"{goal}\"}'", "'[1]'")),
+            Err("my.yaml:7:3: `mcp_home.merge` must be a JSON object".into())
+        );
+        assert_eq!(
+            adapter(&good.replace(".x", "a/b")),
+            Err("my.yaml:5:3: `mcp_home.dir` must be a plain file name".into())
+        );
+        assert_eq!(
+            adapter(&good.replace("X_HOME", "X-HOME")),
+            Err("my.yaml:4:3: `mcp_home.var` must be the name of a variable".into())
+        );
+        assert_eq!(
+            adapter(&good.replace("{goal}", "{file:f}")),
+            Err("my.yaml:7:16: `{file:f}` names no file in `mcp_files`".into())
+        );
+        assert!(
+            adapter("  var: X\n").unwrap_err().starts_with("my.yaml:"),
+            "a missing field is an error too"
+        );
     }
 
     #[test]

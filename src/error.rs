@@ -1,6 +1,7 @@
 //! The errors a user can see, each with its exit code and, where one helps, a hint.
 
 use crate::adapter::AdapterError;
+use crate::agent_home::HomeError;
 use crate::agent_process::SpawnError;
 use crate::config_file::ConfigError;
 use crate::control::ControlError;
@@ -31,6 +32,9 @@ pub enum Error {
     Control(#[from] ControlError),
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// The agent's private home for the run (its MCP registration).
+    #[error("cannot register goalie mcp with the agent: {0}")]
+    Home(#[from] HomeError),
     /// A control command the goal's state does not allow.
     #[error(transparent)]
     Refused(#[from] Refusal),
@@ -60,7 +64,8 @@ impl Error {
             | Error::Spec(
                 SpecError::Invalid(_) | SpecError::Read { .. } | SpecError::Exists { .. },
             )
-            | Error::Config(_) => exit_code::USAGE,
+            | Error::Config(_)
+            | Error::Home(HomeError::Settings(_)) => exit_code::USAGE,
             Error::Spawn(SpawnError::NotFound { .. }) => exit_code::USAGE,
             Error::Ledger(LedgerError::NotFound(_) | LedgerError::Ambiguous { .. })
             | Error::Ledger(LedgerError::Empty(_)) => exit_code::USAGE,
@@ -69,6 +74,7 @@ impl Error {
             | Error::Ledger(_)
             | Error::Control(_)
             | Error::Io { .. }
+            | Error::Home(_)
             | Error::Spec(_) => exit_code::INTERNAL,
         }
     }
@@ -78,6 +84,9 @@ impl Error {
         match self {
             Error::Spawn(SpawnError::NotFound { .. }) => Some(
                 "install the agent CLI, pass its path with an adapter file (--adapter FILE), or try `goalie demo`".into(),
+            ),
+            Error::Home(HomeError::Settings(_)) => Some(
+                "the agent reads this settings file too: fix it (goalie copies it for the run and never writes it)".into(),
             ),
             Error::Ledger(LedgerError::Empty(_)) => {
                 Some("start one with `goalie run` or `goalie demo`".into())

@@ -7,6 +7,7 @@
 //! (PTY, terminal, SQLite ledger, the command line).
 
 pub mod adapter;
+pub mod agent_home;
 pub mod agent_process;
 pub mod audit;
 pub mod auditor;

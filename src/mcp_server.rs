@@ -283,7 +283,10 @@ fn tools() -> Vec<Tool> {
             schema(json!({
                 "type": "object",
                 "properties": {
-                    "status": { "type": "string", "enum": ["complete", "blocked"] },
+                    // No `enum` and no `additionalProperties: false`: an agent that checks
+                    // arguments itself (gemini-cli) would refuse a pause attempt before
+                    // goalie could record it. goalie refuses anything else itself.
+                    "status": { "type": "string", "description": "complete or blocked: nothing else is accepted." },
                     "checklist": {
                         "type": "array",
                         "description": "For status complete: one entry per requirement.",
@@ -299,8 +302,7 @@ fn tools() -> Vec<Tool> {
                     },
                     "reason": { "type": "string", "description": "For status blocked: what stops you." }
                 },
-                "required": ["status"],
-                "additionalProperties": false
+                "required": ["status"]
             })),
         ),
     ]
@@ -405,10 +407,17 @@ mod tests {
         let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
         assert_eq!(names, vec!["get_goal", "update_goal"]);
         let update = &tools[1].input_schema;
-        assert_eq!(
-            update["properties"]["status"]["enum"],
-            json!(["complete", "blocked"])
+        // Only what it takes is described; anything else reaches goalie, which
+        // refuses it and records the attempt (an agent that checked the schema
+        // itself would have refused it unrecorded).
+        let properties: Vec<&String> = update["properties"].as_object().unwrap().keys().collect();
+        assert_eq!(properties, ["checklist", "reason", "status"]);
+        assert!(
+            update["properties"]["status"]["description"]
+                .as_str()
+                .unwrap()
+                .starts_with("complete or blocked")
         );
-        assert_eq!(update["additionalProperties"], false);
+        assert!(update.get("additionalProperties").is_none());
     }
 }

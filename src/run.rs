@@ -11,6 +11,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
 use crate::adapter::{Adapter, DialogPolicy};
+use crate::agent_home::Settled;
 use crate::agent_process::{self, AgentProcess, Exit, Launch};
 use crate::audit;
 use crate::auditor::Auditor;
@@ -160,11 +161,15 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
     // `goalie mcp` for this run only; its files (if any) live in a private
     // directory next to the control sockets until `mcp` is dropped, when this
     // function returns (on every path).
-    let mcp = match spec.adapter.register_mcp(&exe, &goal.id, &db, &sockets) {
+    let registered = spec
+        .adapter
+        .register_mcp(&exe, &goal.id, &db, &sockets, &|name| {
+            std::env::var(name).ok()
+        });
+    let mcp = match registered {
         Ok(mcp) => mcp,
         Err(err) => {
-            let err = Error::io("cannot write the agent's MCP registration", err);
-            return fail_before_start(&ledger, &goal.id, "mcp_registration_failed", err);
+            return fail_before_start(&ledger, &goal.id, "mcp_registration_failed", err.into());
         }
     };
     args.extend(mcp.args.iter().cloned());
@@ -191,6 +196,7 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
         }
     });
     ledger.set_control_socket(&goal.id, control.path())?;
+    let goal_id = goal.id.clone();
     let outcome = supervise_goal(
         &spec,
         ledger,
@@ -207,8 +213,30 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
     if let Some(hook) = hook {
         hook.finish(Duration::from_secs(5));
     }
-    drop(mcp);
+    if let Some(settled) = mcp.finish() {
+        report_settled_home(&db, &goal_id, &spec.adapter.name, &settled);
+    }
     outcome
+}
+
+/// Records what settling the agent's private home did (a `home_settled` row)
+/// and tells the person about anything kept beside their own files.
+fn report_settled_home(db: &Path, goal_id: &str, agent: &str, settled: &Settled) {
+    if settled.is_empty() {
+        return;
+    }
+    if let Ok(ledger) = Ledger::open_existing(db) {
+        let _ = ledger.append(goal_id, "home_settled", &json!(settled));
+    }
+    for path in &settled.kept_beside {
+        eprintln!(
+            "goalie: {agent} wrote {} during the run, kept beside your own file, which is unchanged",
+            path.display()
+        );
+    }
+    for failure in &settled.failed {
+        eprintln!("goalie: could not move back what {agent} wrote in its private home: {failure}");
+    }
 }
 
 /// Records why the agent could not be started for goal `goal_id` (a `kind`
@@ -303,7 +331,7 @@ async fn supervise_goal(
         rows,
         cols,
     };
-    let session_tail = new_session_tail(spec);
+    let session_tail = new_session_tail(spec, &launch.env);
     tracing::info!(goal = %goal.id, program = %program.display(), ?args, rows, cols, "starting the agent");
     let (agent, output, exit) = match AgentProcess::spawn(&launch) {
         Ok(spawned) => spawned,
@@ -857,7 +885,7 @@ impl Shell<'_> {
         // The new process writes a new log; the old one's, written moments ago, is not it.
         self.session_tail = match &self.session_tail {
             Some(tail) => Some(tail.successor(std::time::SystemTime::now())),
-            None => new_session_tail(self.spec),
+            None => new_session_tail(self.spec, &self.launch.env),
         };
         let (agent, new_output, exit) = match AgentProcess::spawn(&self.launch) {
             Ok(spawned) => spawned,
@@ -1234,11 +1262,15 @@ impl Shell<'_> {
 }
 
 /// The session log of an agent process started now, when the adapter names one.
-fn new_session_tail(spec: &RunSpec) -> Option<SessionTail> {
+/// Its folder is where the agent writes: variables from `agent_env` (the
+/// adapter's and the run's, such as a private home), else goalie's own.
+fn new_session_tail(
+    spec: &RunSpec,
+    agent_env: &std::collections::BTreeMap<String, String>,
+) -> Option<SessionTail> {
     let rule = spec.adapter.session_log.as_ref()?;
     let env = |name: &str| {
-        spec.adapter
-            .env
+        agent_env
             .get(name)
             .cloned()
             .or_else(|| std::env::var(name).ok())

@@ -1,12 +1,11 @@
 //! The model-tool layer with the real agent CLIs: the fake model makes Codex,
-//! Claude Code and opencode call goalie's own MCP server (`goalie mcp`,
-//! registered for the run only by the adapter); the claim reaches the
-//! supervisor, goalie's audit runs the goal's verify command for real, and the
-//! goal is achieved.
+//! Claude Code, opencode and gemini-cli call goalie's own MCP server (`goalie
+//! mcp`, registered for the run only by the adapter: gemini-cli's through a
+//! private home); the claim reaches the supervisor, goalie's audit runs the
+//! goal's verify command for real, and the goal is achieved.
 //! What the agent may not do (pause, clear) is refused and recorded.
-//! gemini-cli and aider have no MCP registration for one run: they claim with a
-//! claim block carrying the turn's nonce, read from their screen, and the same
-//! audit decides.
+//! Claim blocks carrying the turn's nonce, read from the screen, are the other
+//! channel (aider's only one): the same audit decides.
 
 #[path = "support/fake_model/mod.rs"]
 mod fake_model;
@@ -146,6 +145,78 @@ fn claude_cannot_pause_through_mcp() {
 }
 
 #[test]
+fn gemini_claims_through_mcp_and_the_audit_passes() {
+    if agents::require("gemini").is_some() {
+        claim_through_mcp_is_audited_and_achieved(Agent::Gemini);
+    }
+}
+
+#[test]
+fn gemini_cannot_pause_through_mcp() {
+    if agents::require("gemini").is_some() {
+        pausing_through_mcp_is_refused(Agent::Gemini);
+    }
+}
+
+/// gemini-cli asks before it runs a tool (no `--yolo` here): goalie's own two
+/// are trusted for the run, so its claim needs no answer; the person's
+/// settings are the same after the run, and the private home is gone.
+#[test]
+fn gemini_calls_goalies_tools_without_asking_and_its_settings_are_untouched() {
+    if agents::require("gemini").is_none() {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.workdir().join("proof.txt"), "hi\n").unwrap();
+    let server = BlockingFakeModel::start(Script::rule(|ctx| match (ctx.prompt_index, ctx.step) {
+        (1, 0) => Step::mcp("goalie", "get_goal", json!({})),
+        (1, 1) => Step::mcp(
+            "goalie",
+            "update_goal",
+            json!({ "status": "complete",
+                    "checklist": [{ "requirement": "R1", "evidence": "proof.txt holds hi" }] }),
+        ),
+        _ => Step::text("Claimed."),
+    }))
+    .expect("fake model");
+    let spec = sandbox.file("goal.yaml", SPEC);
+    let spec = path_str(&spec);
+    let args = ["run", "--headless", "--agent", "gemini", "--goal", &spec];
+    let mut cmd = Agent::Gemini.command(&sandbox, &server.base_url(), &args);
+    let settings = sandbox.dir.path().join("gemini-home/.gemini/settings.json");
+    let before = std::fs::read_to_string(&settings).unwrap();
+    let out = support::finish(cmd.spawn().expect("goalie"), LIMIT);
+    let requests = fake_model::summarize(&server.requests());
+    assert_eq!(out.code, 0, "{out:?}\n{requests}");
+    assert_eq!(sandbox.entries_of("claim")[0].data["channel"], "mcp");
+    assert!(sandbox.entries_of("dialog_answered").is_empty());
+    assert!(sandbox.entries_of("dialog_escalated").is_empty());
+    // The model saw goalie's tools under gemini's names, and get_goal answered.
+    let first = &server.turn_requests()[0];
+    assert!(
+        first.body.to_string().contains("mcp_goalie_update_goal"),
+        "{requests}"
+    );
+    assert!(
+        server
+            .requests()
+            .iter()
+            .any(|r| r.body.to_string().contains("objective")
+                && r.body.to_string().contains("functionResponse")),
+        "{requests}"
+    );
+    assert_eq!(std::fs::read_to_string(&settings).unwrap(), before);
+    let left: Vec<_> = std::fs::read_dir(sandbox.runtime_dir().join("goalie"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    // Its chats went to the person's own folder.
+    assert!(sandbox.dir.path().join("gemini-home/.gemini/tmp").is_dir());
+}
+
+#[test]
 fn opencode_claims_through_mcp_and_the_audit_passes() {
     if agents::require("opencode").is_some() {
         claim_through_mcp_is_audited_and_achieved(Agent::Opencode);
@@ -189,7 +260,7 @@ fn codex_with_a_parroting_model_never_achieves() {
 
 #[test]
 fn gemini_with_a_parroting_model_never_achieves() {
-    // Its only claim channel is the screen, where the echo is shown.
+    // The screen, where the echo is shown, is a claim channel too.
     if agents::require("gemini").is_some() {
         parroting_model_never_achieves(Agent::Gemini);
     }
@@ -305,9 +376,12 @@ fn claim_block_is_audited_and_achieved(agent: Agent, work: Step) {
                 && s.data.to_string().contains("pass")),
         "{steps:?}"
     );
-    // The prompts offered no MCP tool: the agent has none.
+    // The prompts offer the MCP tool only to an agent that has it.
     let first = &server.turn_requests()[0];
-    assert!(!first.latest_user_text().contains("update_goal"));
+    assert_eq!(
+        first.latest_user_text().contains("update_goal"),
+        agent == Agent::Gemini
+    );
 }
 
 #[test]
