@@ -679,22 +679,7 @@ impl Adapter {
             .collect();
         let mut home = None;
         if let (Some(rule), Some(dir)) = (&self.mcp_home, &dir) {
-            let lookup = |name: &str| {
-                self.env
-                    .get(name)
-                    .cloned()
-                    .or_else(|| env(name))
-                    .filter(|value| !value.is_empty())
-            };
-            let real_home = lookup(&rule.var)
-                .or_else(|| lookup("HOME"))
-                .map(PathBuf::from)
-                .or_else(dirs::home_dir)
-                .ok_or_else(|| HomeError::Io {
-                    context: "cannot find the home folder for",
-                    path: PathBuf::from(&rule.var),
-                    source: std::io::Error::new(std::io::ErrorKind::NotFound, "HOME is not set"),
-                })?;
+            let real_home = self.real_home(rule, env)?;
             // Valid JSON with its placeholders filled in JSON-escaped (checked at load).
             let merge = serde_json::from_str(&fill(&rule.merge, &values))
                 .unwrap_or_else(|_| serde_json::json!({}));
@@ -714,6 +699,40 @@ impl Adapter {
             home,
             dir,
         })
+    }
+
+    /// Checks, before anything is written, that the agent's private home can
+    /// be made: the person's settings file (if any) reads as JSON.
+    pub fn check_mcp_home(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<(), HomeError> {
+        match &self.mcp_home {
+            Some(rule) => crate::agent_home::check_settings(rule, &self.real_home(rule, env)?),
+            None => Ok(()),
+        }
+    }
+
+    /// The person's own home for the agent: the rule's variable (the
+    /// adapter's `env`, else `env`), else `HOME`.
+    fn real_home(
+        &self,
+        rule: &HomeRule,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<PathBuf, HomeError> {
+        let lookup = |name: &str| {
+            self.env
+                .get(name)
+                .cloned()
+                .or_else(|| env(name))
+                .filter(|value| !value.is_empty())
+        };
+        lookup(&rule.var)
+            .or_else(|| lookup("HOME"))
+            .map(PathBuf::from)
+            .or_else(dirs::home_dir)
+            .ok_or_else(|| HomeError::Io {
+                context: "cannot find the home folder for",
+                path: PathBuf::from(&rule.var),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "HOME is not set"),
+            })
     }
 
     /// The arguments that register the turn-complete hook for goal `goal` in

@@ -296,6 +296,12 @@ fn link_entries(real: &Path, into: &Path, skip: &[&str]) -> Result<(), HomeError
     write_private(&into.join(LINKED), linked.as_bytes())
 }
 
+/// Checks that the person's settings in `real_home` can be read (a home
+/// made from them now would be): nothing is written.
+pub fn check_settings(rule: &HomeRule, real_home: &Path) -> Result<(), HomeError> {
+    read_settings(&real_home.join(&rule.dir).join(&rule.settings)).map(drop)
+}
+
 /// The person's settings: `{}` when there is no file; an error naming the
 /// line and column when it is not a JSON object (with comments allowed).
 fn read_settings(path: &Path) -> Result<Value, HomeError> {

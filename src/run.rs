@@ -102,6 +102,8 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
     let exe =
         std::env::current_exe().map_err(|err| Error::io("cannot find goalie's own path", err))?;
     let program = agent_process::resolve(&spec.adapter.program(&exe), &spec.workdir)?;
+    spec.adapter
+        .check_mcp_home(&|name| std::env::var(name).ok())?;
     let mut args = match &spec.resume {
         Some(resumed) if resumed.first_prompt != PromptKind::Start => spec
             .adapter

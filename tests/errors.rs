@@ -52,6 +52,35 @@ fn a_file_placeholder_naming_no_file_is_an_adapter_error() {
 }
 
 #[test]
+fn unreadable_agent_settings_for_a_private_home_name_their_place_and_touch_nothing() {
+    let sandbox = Sandbox::new();
+    let adapter = sandbox.file(
+        "home.yaml",
+        "name: home\ncommand: sh\nmcp_home:\n  var: AGENT_HOME\n  dir: .agent\n  settings: settings.json\n  merge: '{\"servers\":{\"goalie\":\"{goalie}\"}}'\nscreen:\n  busy: [a]\n  idle: [b]\n",
+    );
+    let home = sandbox.dir.path().join("agent-home");
+    std::fs::create_dir_all(home.join(".agent")).unwrap();
+    let settings = home.join(".agent/settings.json");
+    let text = "{\n  // mine\n  \"ui\": {\"theme\": \"dark\",}\n}\n";
+    std::fs::write(&settings, text).unwrap();
+    let mut cmd = sandbox.command(&["run", "--adapter", &path_str(&adapter), "objective"]);
+    cmd.env("AGENT_HOME", &home);
+    let out = support::finish(cmd.spawn().unwrap(), LIMIT);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: cannot register goalie mcp with the agent: {}:3:26: trailing comma\n\
+             hint: the agent reads this settings file too: fix it (goalie copies it for the run and never writes it)\n",
+            settings.display()
+        )
+    );
+    assert!(!sandbox.db().exists(), "the ledger was touched");
+    assert_eq!(std::fs::read_to_string(&settings).unwrap(), text);
+    assert_eq!(std::fs::read_dir(home.join(".agent")).unwrap().count(), 1);
+}
+
+#[test]
 fn an_adapter_with_a_yaml_error_names_its_position() {
     let sandbox = Sandbox::new();
     let adapter = sandbox.file(
