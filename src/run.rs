@@ -1279,20 +1279,23 @@ fn new_session_tail(
     };
     let root = session_tail::resolve_root(&rule.dirs, &env)?;
     // A resumed conversation appends to its old log: those lines are a baseline.
-    let resumed_session = spec
+    let resumed = spec
         .resume
         .as_ref()
-        .filter(|resumed| resumed.first_prompt != PromptKind::Start)
-        .and_then(|resumed| resumed.session_id.clone());
-    Some(
-        SessionTail::new(
-            rule.format,
-            root,
-            &spec.workdir,
-            std::time::SystemTime::now(),
-        )
-        .resuming(resumed_session),
-    )
+        .filter(|resumed| resumed.first_prompt != PromptKind::Start);
+    let tail = SessionTail::new(
+        rule.format,
+        root,
+        &spec.workdir,
+        std::time::SystemTime::now(),
+    );
+    Some(match resumed {
+        None => tail,
+        Some(resumed) => match &resumed.session_id {
+            Some(id) => tail.resuming(Some(id.clone())),
+            None => tail.resuming_existing(),
+        },
+    })
 }
 
 /// Wakes the loop when anything under `root` changes. `None` when the folder

@@ -28,6 +28,9 @@ pub struct SessionTail {
     /// The session this run resumes: its file holds earlier runs' lines, which
     /// set the baseline but are not reported again.
     resumed_session: Option<String>,
+    /// When this run resumes a conversation: the session files already there
+    /// and their sizes, whose lines are earlier runs' (a baseline only).
+    resumed_sizes: std::collections::HashMap<PathBuf, u64>,
     current: Option<Followed>,
     /// Tokens counted in files this run followed before the current one.
     earlier_files_total: u64,
@@ -64,6 +67,7 @@ impl SessionTail {
             workdir: workdir.display().to_string(),
             started,
             resumed_session: None,
+            resumed_sizes: std::collections::HashMap::new(),
             current: None,
             earlier_files_total: 0,
             last_total: 0,
@@ -85,6 +89,7 @@ impl SessionTail {
             workdir: self.workdir.clone(),
             started,
             resumed_session: None,
+            resumed_sizes: std::collections::HashMap::new(),
             current: None,
             earlier_files_total: 0,
             last_total: 0,
@@ -97,6 +102,19 @@ impl SessionTail {
     /// This run resumes `session`: its log's earlier lines are a baseline only.
     pub fn resuming(mut self, session: Option<String>) -> SessionTail {
         self.resumed_session = session;
+        self
+    }
+
+    /// This run resumes a conversation it has no id for (gemini-cli's
+    /// `--resume latest`): what the session files of this folder hold now is
+    /// earlier runs', a baseline only, whichever of them the agent continues.
+    pub fn resuming_existing(mut self) -> SessionTail {
+        let mut found = Vec::new();
+        self.walk(&self.root, 0, None, &mut found);
+        self.resumed_sizes = found
+            .into_iter()
+            .filter_map(|(_, path)| Some((path.clone(), std::fs::metadata(&path).ok()?.len())))
+            .collect();
         self
     }
 
@@ -130,11 +148,15 @@ impl SessionTail {
                 baseline: 0,
                 highest: 0,
             };
-            if self.resumed_session.is_some()
-                && session_id_from_path(&followed.path) == self.resumed_session
-            {
+            let earlier = match self.resumed_sizes.get(&followed.path) {
+                Some(&size) => Some(size),
+                None => (self.resumed_session.is_some()
+                    && session_id_from_path(&followed.path) == self.resumed_session)
+                    .then_some(u64::MAX),
+            };
+            if let Some(size) = earlier {
                 // Read what earlier runs wrote, silently: it is the baseline.
-                for line in read_new_lines(&mut followed) {
+                for line in read_new_lines(&mut followed, size) {
                     for event in followed.parser.line(&line) {
                         if let LogEvent::Tokens { total } = event {
                             followed.baseline = followed.baseline.max(total);
@@ -149,7 +171,7 @@ impl SessionTail {
             return Vec::new();
         };
         let mut events = Vec::new();
-        for line in read_new_lines(followed) {
+        for line in read_new_lines(followed, u64::MAX) {
             for event in followed.parser.line(&line) {
                 match event {
                     LogEvent::Tokens { total } => {
@@ -172,19 +194,27 @@ impl SessionTail {
     /// The newest session file of this run, if any.
     fn find(&self) -> Option<PathBuf> {
         let mut candidates = Vec::new();
-        self.walk(&self.root, 0, &mut candidates);
+        let since = self
+            .started
+            .checked_sub(CLOCK_SLACK)
+            .unwrap_or(self.started);
+        self.walk(&self.root, 0, Some(since), &mut candidates);
         candidates.sort();
         candidates.pop().map(|(_, path)| path)
     }
 
-    fn walk(&self, dir: &Path, depth: usize, found: &mut Vec<(SystemTime, PathBuf)>) {
+    /// The session files of this working directory under `dir` (modified at
+    /// or after `since`, when given).
+    fn walk(
+        &self,
+        dir: &Path,
+        depth: usize,
+        since: Option<SystemTime>,
+        found: &mut Vec<(SystemTime, PathBuf)>,
+    ) {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;
         };
-        let files_since = self
-            .started
-            .checked_sub(CLOCK_SLACK)
-            .unwrap_or(self.started);
         for entry in entries.flatten() {
             let path = entry.path();
             let Ok(meta) = entry.metadata() else { continue };
@@ -195,10 +225,10 @@ impl SessionTail {
             // (a resumed conversation) does not touch its folder.
             if meta.is_dir() {
                 if depth < MAX_DEPTH {
-                    self.walk(&path, depth + 1, found);
+                    self.walk(&path, depth + 1, since, found);
                 }
             } else if meta.is_file()
-                && modified >= files_since
+                && since.is_none_or(|since| modified >= since)
                 && path.extension().is_some_and(|ext| ext == "jsonl")
                 && !self.excluded.contains(&path)
                 && self.belongs_here(&path)
@@ -313,11 +343,13 @@ fn first_line(path: &Path) -> Option<String> {
     text.lines().next().map(str::to_string)
 }
 
-fn read_new_lines(followed: &mut Followed) -> Vec<String> {
+/// The whole lines added to the followed file since the last read, reading
+/// no further than byte `limit`.
+fn read_new_lines(followed: &mut Followed, limit: u64) -> Vec<String> {
     let Ok(mut file) = File::open(&followed.path) else {
         return Vec::new();
     };
-    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0).min(limit);
     if len < followed.offset {
         // Truncated or replaced: start over.
         followed.offset = 0;
@@ -327,7 +359,11 @@ fn read_new_lines(followed: &mut Followed) -> Vec<String> {
         return Vec::new();
     }
     let mut bytes = Vec::new();
-    if file.read_to_end(&mut bytes).is_err() {
+    if (&mut file)
+        .take(len - followed.offset)
+        .read_to_end(&mut bytes)
+        .is_err()
+    {
         return Vec::new();
     }
     followed.offset += bytes.len() as u64;
@@ -435,6 +471,42 @@ mod tests {
             .filter(|e| matches!(e, LogEvent::Tokens { .. }))
             .collect();
         assert_eq!(tokens, vec![LogEvent::Tokens { total: 100 }]);
+    }
+
+    #[test]
+    fn a_conversation_resumed_without_an_id_counts_only_what_this_run_adds() {
+        let dir = tempfile::tempdir().unwrap();
+        let workdir = "/home/user/project";
+        let chats = dir.path().join("project/chats");
+        std::fs::create_dir_all(&chats).unwrap();
+        let header = format!(
+            r#"{{"sessionId":"s1","projectHash":"{}","kind":"main"}}"#,
+            gemini_hash_of(workdir)
+        );
+        let reply =
+            |n: u32| format!(r#"{{"id":"r{n}","type":"gemini","tokens":{{"total":1000}}}}"#);
+        let path = chats.join("session-2026-11-29T16-02-be296294.jsonl");
+        std::fs::write(&path, format!("{header}\n{}\n{}\n", reply(1), reply(2))).unwrap();
+        // Another project's chat is no part of it.
+        let other = chats.join("session-other.jsonl");
+        std::fs::write(&other, "{\"projectHash\":\"x\"}\n").unwrap();
+        let mut tail = SessionTail::new(
+            LogFormat::GeminiChat,
+            dir.path().into(),
+            Path::new(workdir),
+            SystemTime::now(),
+        )
+        .resuming_existing();
+        assert_eq!(tail.resumed_sizes.len(), 1);
+        // This run's first reply lands before the tail first looks.
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        writeln!(file, "{}", reply(3)).unwrap();
+        assert_eq!(tail.poll(true), vec![LogEvent::Tokens { total: 1000 }]);
+        writeln!(file, "{}", reply(4)).unwrap();
+        assert_eq!(tail.poll(false), vec![LogEvent::Tokens { total: 2000 }]);
     }
 
     #[test]
