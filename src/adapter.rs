@@ -428,6 +428,16 @@ impl Adapter {
                     ));
                 }
             }
+            if let Some(path) = home
+                .extend
+                .keys()
+                .find(|path| path.split('.').any(str::is_empty))
+            {
+                return Err(invalid(
+                    &format!("{path}:"),
+                    format!("`mcp_home.extend`: `{path}` must be a dotted path of keys"),
+                ));
+            }
             if !serde_json::from_str::<serde_json::Value>(&home.merge)
                 .is_ok_and(|value| value.is_object())
             {
@@ -1225,6 +1235,13 @@ screen:
         assert_eq!(
             adapter(&good.replace("{goal}", "{file:f}")),
             Err("my.yaml:7:16: `{file:f}` names no file in `mcp_files`".into())
+        );
+        assert_eq!(
+            adapter(&format!("{good}  extend:\n    mcp..allowed: [goalie]\n")),
+            Err(
+                "my.yaml:9:5: `mcp_home.extend`: `mcp..allowed` must be a dotted path of keys"
+                    .into()
+            )
         );
         assert!(
             adapter("  var: X\n").unwrap_err().starts_with("my.yaml:"),

@@ -42,6 +42,11 @@ pub struct HomeRule {
     /// JSON merged into the settings: objects key by key, anything else
     /// replaced. The placeholders of `mcp_args`.
     pub merge: String,
+    /// Lists in the settings, by dotted path, that get these values added
+    /// when the person has one (gemini-cli's `mcp.allowed`, an allowlist that
+    /// would leave goalie's server out). No list, no change.
+    #[serde(default)]
+    pub extend: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// Why the private home could not be made.
@@ -127,6 +132,9 @@ impl AgentHome {
         let settings_path = real_dir.join(&rule.settings);
         let mut settings = read_settings(&settings_path)?;
         merge_into(&mut settings, merge);
+        for (path, values) in &rule.extend {
+            extend_list(&mut settings, path, values);
+        }
         let mut text = serde_json::to_string_pretty(&settings).unwrap_or_default();
         text.push('\n');
 
@@ -354,6 +362,22 @@ fn merge_into(into: &mut Value, add: &Value) {
             }
         }
         (into, add) => *into = add.clone(),
+    }
+}
+
+/// Adds `values` (those it lacks) to the list at dotted `path` in
+/// `settings`, if there is one.
+fn extend_list(settings: &mut Value, path: &str, values: &[String]) {
+    let list = path
+        .split('.')
+        .try_fold(settings, |at, key| at.get_mut(key))
+        .and_then(Value::as_array_mut);
+    if let Some(list) = list {
+        for value in values {
+            if !list.iter().any(|v| v == value) {
+                list.push(json!(value));
+            }
+        }
     }
 }
 

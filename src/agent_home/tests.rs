@@ -6,6 +6,7 @@ fn rule() -> HomeRule {
         dir: ".agent".into(),
         settings: "settings.json".into(),
         merge: String::new(),
+        extend: [("mcp.allowed".to_string(), vec!["goalie".to_string()])].into(),
     }
 }
 
@@ -261,4 +262,24 @@ fn merging_adds_keys_and_replaces_non_objects() {
         into,
         json!({ "a": { "b": 1, "c": [2], "e": 3 }, "d": { "f": 4 } })
     );
+}
+
+#[test]
+fn an_allowlist_of_the_persons_gains_goalie_and_no_list_stays_none() {
+    let homes = Homes::new(Some(r#"{"mcp":{"allowed":["theirs"]}}"#));
+    let home = homes.create().unwrap();
+    let settings: Value = serde_json::from_str(
+        &fs::read_to_string(home.path().join(".agent/settings.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(settings["mcp"]["allowed"], json!(["theirs", "goalie"]));
+    drop(home);
+
+    let homes = Homes::new(Some(r#"{"mcp":{"serverCommand":"x"}}"#));
+    let home = homes.create().unwrap();
+    let settings: Value = serde_json::from_str(
+        &fs::read_to_string(home.path().join(".agent/settings.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(settings["mcp"].get("allowed").is_none(), "{settings}");
 }
