@@ -159,8 +159,9 @@ fn gemini_cannot_pause_through_mcp() {
 }
 
 /// gemini-cli asks before it runs a tool (no `--yolo` here): goalie's own two
-/// are trusted for the run, so its claim needs no answer; the person's
-/// settings are the same after the run, and the private home is gone.
+/// are trusted for the run, so its claim needs no answer, and the person's
+/// allowlist of MCP servers lets goalie's in for the run; their settings are
+/// the same after the run, and the private home is gone.
 #[test]
 fn gemini_calls_goalies_tools_without_asking_and_its_settings_are_untouched() {
     if agents::require("gemini").is_none() {
@@ -183,7 +184,12 @@ fn gemini_calls_goalies_tools_without_asking_and_its_settings_are_untouched() {
     let spec = path_str(&spec);
     let args = ["run", "--headless", "--agent", "gemini", "--goal", &spec];
     let mut cmd = Agent::Gemini.command(&sandbox, &server.base_url(), &args);
+    // The person keeps an allowlist of MCP servers, without goalie in it.
     let settings = sandbox.dir.path().join("gemini-home/.gemini/settings.json");
+    let mut theirs: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
+    theirs["mcp"] = json!({ "allowed": ["theirs"] });
+    std::fs::write(&settings, theirs.to_string()).unwrap();
     let before = std::fs::read_to_string(&settings).unwrap();
     let out = support::finish(cmd.spawn().expect("goalie"), LIMIT);
     let requests = fake_model::summarize(&server.requests());
