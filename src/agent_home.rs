@@ -12,9 +12,10 @@
 //!
 //! When the run ends the home is settled: an entry the agent created or
 //! replaced (a new folder, a file saved by renaming over the link) is moved
-//! into the real folder; one that would overwrite something that appeared
-//! there meanwhile, and a settings file the agent changed, are kept beside
-//! the real one as `NAME.goalie-GOAL`. A manifest in the home lets a later
+//! into the real folder, a folder merged into one of the same name (never
+//! replacing it); a file that would overwrite one that appeared there
+//! meanwhile, and a settings file the agent changed, are kept beside the
+//! real one as `NAME.goalie-GOAL`. A manifest in the home lets a later
 //! run of the same goal settle a home that a killed goalie left behind.
 
 use std::fs;
@@ -227,8 +228,8 @@ pub fn settle_dir(root: &Path) -> Settled {
 }
 
 /// Each entry of `from` but `skip`: a link to its namesake in `to` is
-/// removed; anything else the agent made is moved there (beside it when
-/// something else now has its name).
+/// removed; anything else the agent made is settled into `to` (see
+/// [`settle_entry`]).
 fn settle_entries(
     from: &Path,
     to: &Path,
@@ -251,24 +252,48 @@ fn settle_entries(
             let _ = fs::remove_file(&path);
             continue;
         }
-        // Made or replaced by the agent. A real entry that is still what the
-        // home linked to is the one it replaced; anything else there is new.
-        let replaced_link = fs::symlink_metadata(&real).is_ok() && was_linked(from, text);
-        let target = if fs::symlink_metadata(&real).is_err() || replaced_link {
-            real
-        } else {
-            to.join(beside(text))
-        };
-        let result = if target == to.join(&name) {
-            remove_any(&target).and_then(|()| move_entry(&path, &target))
-        } else {
-            move_entry(&path, &target)
-        };
-        match result {
-            Ok(()) if target == to.join(&name) => settled.moved_back.push(target),
-            Ok(()) => settled.kept_beside.push(target),
-            Err(err) => settled.failed.push(format!("{}: {err}", path.display())),
+        settle_entry(&path, to, text, was_linked(from, text), beside, settled);
+    }
+}
+
+/// Settles `path`, which the agent made or replaced, into the folder `to`
+/// under `name`: moved there when nothing has that name; a folder where a
+/// folder has it is merged into it, entry by entry (a folder is never
+/// replaced); a file saved over a link the home made (`linked`) replaces the
+/// real file; anything else is kept beside it.
+fn settle_entry(
+    path: &Path,
+    to: &Path,
+    name: &str,
+    linked: bool,
+    beside: &dyn Fn(&str) -> String,
+    settled: &mut Settled,
+) {
+    let real = to.join(name);
+    let is_dir = fs::symlink_metadata(path).is_ok_and(|meta| meta.is_dir());
+    let result = match fs::symlink_metadata(&real) {
+        Err(_) => move_entry(path, &real).map(|()| settled.moved_back.push(real)),
+        Ok(_) if is_dir && real.is_dir() => {
+            if let Ok(entries) = fs::read_dir(path) {
+                for entry in entries.flatten() {
+                    if let Some(child) = entry.file_name().to_str() {
+                        settle_entry(&entry.path(), &real, child, false, beside, settled);
+                    }
+                }
+            }
+            let _ = fs::remove_dir(path);
+            Ok(())
         }
+        Ok(meta) if linked && !is_dir && !meta.is_dir() => fs::remove_file(&real)
+            .and_then(|()| move_entry(path, &real))
+            .map(|()| settled.moved_back.push(real)),
+        Ok(_) => {
+            let kept = to.join(beside(name));
+            move_entry(path, &kept).map(|()| settled.kept_beside.push(kept))
+        }
+    };
+    if let Err(err) = result {
+        settled.failed.push(format!("{}: {err}", path.display()));
     }
 }
 

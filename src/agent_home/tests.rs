@@ -283,3 +283,47 @@ fn an_allowlist_of_the_persons_gains_goalie_and_no_list_stays_none() {
     .unwrap();
     assert!(settings["mcp"].get("allowed").is_none(), "{settings}");
 }
+
+#[test]
+fn folders_are_merged_never_replaced() {
+    let homes = Homes::new(None);
+    let home = homes.create().unwrap();
+    let config = home.path().join(".agent");
+    // The agent removed the link to its chats folder and made a new one.
+    fs::remove_file(config.join("tmp")).unwrap();
+    fs::create_dir_all(config.join("tmp/chats")).unwrap();
+    fs::write(config.join("tmp/chats/two.json"), "new").unwrap();
+    fs::write(config.join("tmp/chats/one.json"), "clash").unwrap();
+    // Another run made the same new folder first.
+    fs::create_dir_all(config.join("history")).unwrap();
+    fs::write(config.join("history/a"), "ours").unwrap();
+    fs::create_dir_all(homes.real_config("history")).unwrap();
+    fs::write(homes.real_config("history/b"), "theirs").unwrap();
+
+    let settled = home.settle();
+    assert!(settled.failed.is_empty(), "{settled:?}");
+    let read = |name: &str| fs::read_to_string(homes.real_config(name)).unwrap();
+    assert_eq!(
+        read("tmp/chats/one.json"),
+        "{}",
+        "the person's chat is kept"
+    );
+    assert_eq!(read("tmp/chats/one.json.goalie-g1"), "clash");
+    assert_eq!(read("tmp/chats/two.json"), "new");
+    assert_eq!(read("history/a"), "ours");
+    assert_eq!(read("history/b"), "theirs");
+    let mut moved = settled.moved_back.clone();
+    moved.sort();
+    assert_eq!(
+        moved,
+        vec![
+            homes.real_config("history/a"),
+            homes.real_config("tmp/chats/two.json")
+        ]
+    );
+    assert_eq!(
+        settled.kept_beside,
+        vec![homes.real_config("tmp/chats/one.json.goalie-g1")]
+    );
+    assert_eq!(fs::read_dir(&homes.root).unwrap().count(), 0);
+}
