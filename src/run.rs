@@ -777,7 +777,7 @@ impl Shell<'_> {
         if let Some(path) = tail.path()
             && before.as_deref() != Some(path)
         {
-            let session_id = crate::session_log::session_id_from_path(path);
+            let session_id = crate::session_log::session_id(tail.format(), path);
             let path = path.display().to_string();
             self.ledger.append(
                 &self.goal_id,

@@ -245,17 +245,41 @@ pub fn gemini_hash_of(workdir: &str) -> String {
         .collect()
 }
 
+/// The id of the session a log file records, which the agent's resume
+/// command takes: from the file's name for Codex (`rollout-<time>-<uuid>.jsonl`)
+/// and Claude Code (`<uuid>.jsonl`), from the first line's `sessionId` for
+/// gemini-cli (whose file names carry only its first 8 digits).
+pub fn session_id(format: LogFormat, path: &std::path::Path) -> Option<String> {
+    match format {
+        LogFormat::GeminiChat => {
+            use std::io::{BufRead, Read};
+            let file = std::fs::File::open(path).ok()?;
+            let mut first = String::new();
+            std::io::BufReader::new(file.take(64 * 1024))
+                .read_line(&mut first)
+                .ok()?;
+            let record: Value = serde_json::from_str(first.trim()).ok()?;
+            let id = record["sessionId"].as_str()?;
+            is_uuid(id).then(|| id.to_string())
+        }
+        _ => session_id_from_path(path),
+    }
+}
+
 /// The session id in a log file's name: Codex `rollout-<time>-<uuid>.jsonl`,
-/// Claude Code `<uuid>.jsonl`. It is what their resume commands take.
+/// Claude Code `<uuid>.jsonl`.
 pub fn session_id_from_path(path: &std::path::Path) -> Option<String> {
     let stem = path.file_stem()?.to_str()?;
     let id = stem.get(stem.len().checked_sub(36)?..)?;
-    let is_uuid = id.len() == 36
+    is_uuid(id).then(|| id.to_string())
+}
+
+fn is_uuid(id: &str) -> bool {
+    id.len() == 36
         && id.chars().enumerate().all(|(i, c)| match i {
             8 | 13 | 18 | 23 => c == '-',
             _ => c.is_ascii_hexdigit(),
-        });
-    is_uuid.then(|| id.to_string())
+        })
 }
 
 /// The folder name Claude Code gives a working directory under `projects/`.
@@ -363,6 +387,25 @@ mod tests {
         );
         let mcp = r#"{"type":"response_item","payload":{"type":"function_call","name":"update_goal","arguments":"{}"}}"#;
         assert!(parser.line(mcp).is_empty());
+    }
+
+    #[test]
+    fn gemini_session_ids_come_from_the_first_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("session-2026-11-21T12-38-ab7f8e80.jsonl");
+        std::fs::write(&path, fixture("gemini-0.61.0-chat-turns.jsonl")).unwrap();
+        assert_eq!(
+            session_id(LogFormat::GeminiChat, &path).as_deref(),
+            Some("ab7f8e80-4380-4756-a254-386c7ee4318b")
+        );
+        std::fs::write(&path, "{\"sessionId\":\"not-an-id\"}\n").unwrap();
+        assert_eq!(session_id(LogFormat::GeminiChat, &path), None);
+        std::fs::write(&path, "garbage").unwrap();
+        assert_eq!(session_id(LogFormat::GeminiChat, &path), None);
+        assert_eq!(
+            session_id(LogFormat::GeminiChat, &dir.path().join("missing.jsonl")),
+            None
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::session_log::{
     LogEvent, LogFormat, LogParser, claude_project_dir, codex_session_cwd, gemini_hash_of,
-    gemini_project_hash, session_id_from_path,
+    gemini_project_hash, session_id,
 };
 
 /// How deep below the log root session files may be (Codex: sessions/Y/M/D/f).
@@ -118,6 +118,10 @@ impl SessionTail {
         self
     }
 
+    pub fn format(&self) -> LogFormat {
+        self.format
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
     }
@@ -151,7 +155,7 @@ impl SessionTail {
             let earlier = match self.resumed_sizes.get(&followed.path) {
                 Some(&size) => Some(size),
                 None => (self.resumed_session.is_some()
-                    && session_id_from_path(&followed.path) == self.resumed_session)
+                    && session_id(self.format, &followed.path) == self.resumed_session)
                     .then_some(u64::MAX),
             };
             if let Some(size) = earlier {

@@ -45,6 +45,7 @@ fn resume_continues_the_agents_own_conversation(agent: Agent) {
     assert_eq!(goal.turns, 2, "one turn and the wrap-up");
     let session = sandbox.entries_of("session_log");
     let session_id = session[0].data["session_id"].as_str().map(str::to_string);
+    assert!(session_id.is_some(), "{session:?}");
     let requests_before = server.turn_requests().len();
 
     // From another shell: more turns (no supervisor runs: the database is updated).
@@ -88,15 +89,11 @@ fn resume_continues_the_agents_own_conversation(agent: Agent) {
     let started = sandbox.entries_of("agent_started");
     assert_eq!(started.len(), 2);
     let args = started[1].data["args"].to_string();
-    match agent {
-        // By the session id its log named.
-        Agent::Codex | Agent::Claude => assert!(
-            args.contains(session_id.as_deref().expect("a session id")),
-            "not resumed by session id: {args}"
-        ),
-        // Its latest session in this folder.
-        _ => assert!(args.contains(r#""--resume","latest""#), "{args}"),
-    }
+    // By the session id its log named.
+    assert!(
+        args.contains(session_id.as_deref().expect("a session id")),
+        "not resumed by session id: {args}"
+    );
     let injections = sandbox.entries_of("injection");
     assert_eq!(injections[2].data["prompt"], "continuation");
     // The model saw the first run's prompts again: the conversation was kept.
@@ -135,9 +132,9 @@ fn claude_resume_continues_its_session() {
 
 /// gemini-cli runs in a private home each time (its MCP registration): the
 /// first run's chat, moved back into the person's `.gemini`, is the one the
-/// second resumes.
+/// second resumes, by the id in its first line.
 #[test]
-fn gemini_resume_continues_its_latest_session() {
+fn gemini_resume_continues_its_session() {
     if agents::require("gemini").is_some() {
         resume_continues_the_agents_own_conversation(Agent::Gemini);
     }
