@@ -198,14 +198,25 @@ pub fn settle_dir(root: &Path) -> Settled {
     else {
         return settled;
     };
-    let beside = |name: &str| format!("{name}.goalie-{}", manifest.tag);
+    // A name beside the real entry that nothing has yet (a later run of the
+    // same goal keeps its own copy too).
+    let beside = |to: &Path, name: &str| -> PathBuf {
+        let base = format!("{name}.goalie-{}", manifest.tag);
+        (1..)
+            .map(|n| match n {
+                1 => to.join(&base),
+                n => to.join(format!("{base}-{n}")),
+            })
+            .find(|path| fs::symlink_metadata(path).is_err())
+            .unwrap_or_else(|| to.join(&base))
+    };
     let dir = root.join(&manifest.dir);
     let real_dir = manifest.real_home.join(&manifest.dir);
 
     let settings = dir.join(&manifest.settings);
     if let Ok(bytes) = fs::read(&settings) {
         if sha256(&bytes) != manifest.written {
-            let kept = real_dir.join(beside(&manifest.settings));
+            let kept = beside(&real_dir, &manifest.settings);
             match move_entry(&settings, &kept) {
                 Ok(()) => settled.kept_beside.push(kept),
                 Err(err) => settled
@@ -234,7 +245,7 @@ fn settle_entries(
     from: &Path,
     to: &Path,
     skip: &[&str],
-    beside: &dyn Fn(&str) -> String,
+    beside: &dyn Fn(&Path, &str) -> PathBuf,
     settled: &mut Settled,
 ) {
     let Ok(entries) = fs::read_dir(from) else {
@@ -266,7 +277,7 @@ fn settle_entry(
     to: &Path,
     name: &str,
     linked: bool,
-    beside: &dyn Fn(&str) -> String,
+    beside: &dyn Fn(&Path, &str) -> PathBuf,
     settled: &mut Settled,
 ) {
     let real = to.join(name);
@@ -288,7 +299,7 @@ fn settle_entry(
             .and_then(|()| move_entry(path, &real))
             .map(|()| settled.moved_back.push(real)),
         Ok(_) => {
-            let kept = to.join(beside(name));
+            let kept = beside(to, name);
             move_entry(path, &kept).map(|()| settled.kept_beside.push(kept))
         }
     };

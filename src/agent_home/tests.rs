@@ -327,3 +327,20 @@ fn folders_are_merged_never_replaced() {
     );
     assert_eq!(fs::read_dir(&homes.root).unwrap().count(), 0);
 }
+
+#[test]
+fn a_second_kept_copy_does_not_overwrite_the_first() {
+    let homes = Homes::new(Some("{}"));
+    for run in 1..=2 {
+        fs::create_dir_all(&homes.root).unwrap();
+        let home = homes.create().unwrap();
+        let settings = home.path().join(".agent/settings.json");
+        fs::remove_file(&settings).unwrap();
+        fs::write(&settings, format!("{{\"run\":{run}}}")).unwrap();
+        home.settle();
+    }
+    let read = |name: &str| fs::read_to_string(homes.real_config(name)).unwrap();
+    assert_eq!(read("settings.json.goalie-g1"), "{\"run\":1}");
+    assert_eq!(read("settings.json.goalie-g1-2"), "{\"run\":2}");
+    assert_eq!(read("settings.json"), "{}");
+}
