@@ -44,6 +44,10 @@ pub struct Adapter {
     /// Variables that register `goalie mcp` for this run only (opencode's
     /// `OPENCODE_CONFIG_CONTENT`), with the placeholders of `mcp_args`.
     pub mcp_env: BTreeMap<String, String>,
+    /// Variables of `mcp_env` whose value (a JSON object) is merged into the
+    /// person's own value of that variable, when they have one, instead of
+    /// replacing it (opencode's `OPENCODE_CONFIG_CONTENT`).
+    pub mcp_env_merge: Vec<String>,
     /// Files goalie writes for the run, by name, into a private directory that
     /// is removed when the run ends: `{file:NAME}` in `mcp_args`, `mcp_env` or
     /// another file stands for that file's path. Their text has the placeholders
@@ -212,6 +216,8 @@ struct AdapterFile {
     mcp_args: Vec<String>,
     #[serde(default)]
     mcp_env: BTreeMap<String, String>,
+    #[serde(default)]
+    mcp_env_merge: Vec<String>,
     #[serde(default)]
     mcp_files: BTreeMap<String, String>,
     #[serde(default)]
@@ -405,6 +411,19 @@ impl Adapter {
                 ));
             }
         }
+        for name in &file.mcp_env_merge {
+            let is_object = file.mcp_env.get(name).is_some_and(|value| {
+                serde_json::from_str::<serde_json::Value>(value).is_ok_and(|v| v.is_object())
+            });
+            if !is_object {
+                return Err(invalid(
+                    "mcp_env_merge:",
+                    format!(
+                        "`mcp_env_merge`: `{name}` must be a variable of `mcp_env` whose value is a JSON object"
+                    ),
+                ));
+            }
+        }
         if let Some(home) = &file.mcp_home {
             if home.var.is_empty()
                 || !home
@@ -493,6 +512,7 @@ impl Adapter {
             args: file.args,
             mcp_args: file.mcp_args,
             mcp_env: file.mcp_env,
+            mcp_env_merge: file.mcp_env_merge,
             mcp_files: file.mcp_files,
             mcp_home: file.mcp_home,
             hook_args: file.hook_args,
@@ -682,11 +702,16 @@ impl Adapter {
                     source,
                 })?;
         }
-        let mut vars: BTreeMap<String, String> = self
-            .mcp_env
-            .iter()
-            .map(|(name, value)| (name.clone(), fill(value, &values)))
-            .collect();
+        let mut vars = BTreeMap::new();
+        for (name, value) in &self.mcp_env {
+            let mut value = fill(value, &values);
+            if self.mcp_env_merge.contains(name)
+                && let Some(theirs) = self.lookup(name, env)
+            {
+                value = merged_variable(name, &theirs, &value)?;
+            }
+            vars.insert(name.clone(), value);
+        }
         let mut home = None;
         if let (Some(rule), Some(dir)) = (&self.mcp_home, &dir) {
             let real_home = self.real_home(rule, env)?;
@@ -720,6 +745,16 @@ impl Adapter {
         }
     }
 
+    /// A variable of the agent's environment: the adapter's `env`, else
+    /// `env` (goalie's own); empty counts as unset.
+    fn lookup(&self, name: &str, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+        self.env
+            .get(name)
+            .cloned()
+            .or_else(|| env(name))
+            .filter(|value| !value.is_empty())
+    }
+
     /// The person's own home for the agent: the rule's variable (the
     /// adapter's `env`, else `env`), else `HOME`.
     fn real_home(
@@ -727,15 +762,8 @@ impl Adapter {
         rule: &HomeRule,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<PathBuf, HomeError> {
-        let lookup = |name: &str| {
-            self.env
-                .get(name)
-                .cloned()
-                .or_else(|| env(name))
-                .filter(|value| !value.is_empty())
-        };
-        lookup(&rule.var)
-            .or_else(|| lookup("HOME"))
+        self.lookup(&rule.var, env)
+            .or_else(|| self.lookup("HOME", env))
             .map(PathBuf::from)
             .or_else(dirs::home_dir)
             .ok_or_else(|| HomeError::Io {
@@ -798,6 +826,25 @@ impl McpRegistration {
     pub fn dir(&self) -> Option<&Path> {
         self.dir.as_ref().map(tempfile::TempDir::path)
     }
+}
+
+/// The person's value of variable `name` (a JSON object) with goalie's
+/// `ours` merged in.
+fn merged_variable(name: &str, theirs: &str, ours: &str) -> Result<String, HomeError> {
+    let mut value: serde_json::Value =
+        serde_json::from_str(theirs).map_err(|err| HomeError::Variable {
+            name: name.to_string(),
+            message: err.to_string(),
+        })?;
+    if !value.is_object() {
+        return Err(HomeError::Variable {
+            name: name.to_string(),
+            message: "not an object".into(),
+        });
+    }
+    let ours: serde_json::Value = serde_json::from_str(ours).unwrap_or_default();
+    crate::agent_home::merge_into(&mut value, &ours);
+    Ok(value.to_string())
 }
 
 /// Settles and removes the private directories named `prefix…` in `parent`
@@ -1206,6 +1253,54 @@ screen:
         let mcp = gemini.register_mcp(&exe, goal, &db, &parent, &env).unwrap();
         assert_ne!(PathBuf::from(&mcp.env["GEMINI_CLI_HOME"]), own);
         assert!(own.join(".gemini").is_dir());
+    }
+
+    #[test]
+    fn opencode_adds_its_registration_to_the_persons_inline_config() {
+        let opencode = Adapter::named("opencode", None).unwrap();
+        let (exe, goal, db) = awkward_run();
+        let parent = tempfile::tempdir().unwrap();
+        let theirs = r#"{"model":"mine/m","permission":{"bash":"ask"},"mcp":{"theirs":{"type":"local","command":["x"]}}}"#;
+        let env = |name: &str| (name == "OPENCODE_CONFIG_CONTENT").then(|| theirs.to_string());
+        let mcp = opencode
+            .register_mcp(&exe, goal, &db, parent.path(), &env)
+            .unwrap();
+        let config: serde_json::Value =
+            serde_json::from_str(&mcp.env["OPENCODE_CONFIG_CONTENT"]).unwrap();
+        assert_eq!(config["model"], "mine/m");
+        assert_eq!(config["permission"]["bash"], "ask");
+        assert_eq!(config["permission"]["goalie_update_goal"], "allow");
+        assert_eq!(config["mcp"]["theirs"]["command"], serde_json::json!(["x"]));
+        assert_eq!(
+            config["mcp"]["goalie"]["command"][0],
+            exe.to_string_lossy().as_ref()
+        );
+        // Without one of theirs, goalie's alone.
+        let mcp = opencode
+            .register_mcp(&exe, goal, &db, parent.path(), &|_| None)
+            .unwrap();
+        let config: serde_json::Value =
+            serde_json::from_str(&mcp.env["OPENCODE_CONFIG_CONTENT"]).unwrap();
+        assert_eq!(
+            config.as_object().unwrap().keys().collect::<Vec<_>>(),
+            ["mcp", "permission"]
+        );
+        // One that is not a JSON object is an error, not silently replaced.
+        let env = |name: &str| (name == "OPENCODE_CONFIG_CONTENT").then(|| "{model:".to_string());
+        let err = opencode
+            .register_mcp(&exe, goal, &db, parent.path(), &env)
+            .unwrap_err();
+        assert!(
+            err.to_string().starts_with(
+                "OPENCODE_CONFIG_CONTENT is set but is not a JSON object goalie can add its server to (key must be a string"
+            ),
+            "{err}"
+        );
+        let bad = "name: x\ncommand: y\nmcp_env:\n  A: '[1]'\nmcp_env_merge: [A]\nscreen:\n  busy: [a]\n  idle: [b]\n";
+        assert_eq!(
+            Adapter::from_yaml(bad, &origin()).unwrap_err().to_string(),
+            "my.yaml:5:1: `mcp_env_merge`: `A` must be a variable of `mcp_env` whose value is a JSON object"
+        );
     }
 
     #[test]

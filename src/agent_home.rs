@@ -56,6 +56,12 @@ pub enum HomeError {
     /// The person's settings file is not JSON the agent could read either.
     #[error("{0}")]
     Settings(Located),
+    /// A variable of the person's that goalie's registration is merged into
+    /// is not a JSON object.
+    #[error(
+        "{name} is set but is not a JSON object goalie can add its server to ({message}): fix it, or unset it for goalie's runs"
+    )]
+    Variable { name: String, message: String },
     #[error("{context} {path}: {source}")]
     Io {
         context: &'static str,
@@ -383,7 +389,7 @@ fn read_settings(path: &Path) -> Result<Value, HomeError> {
 }
 
 /// `add` merged into `into`: objects key by key, anything else replaced.
-fn merge_into(into: &mut Value, add: &Value) {
+pub fn merge_into(into: &mut Value, add: &Value) {
     match (into, add) {
         (Value::Object(into), Value::Object(add)) => {
             for (key, value) in add {

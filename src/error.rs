@@ -65,7 +65,7 @@ impl Error {
                 SpecError::Invalid(_) | SpecError::Read { .. } | SpecError::Exists { .. },
             )
             | Error::Config(_)
-            | Error::Home(HomeError::Settings(_)) => exit_code::USAGE,
+            | Error::Home(HomeError::Settings(_) | HomeError::Variable { .. }) => exit_code::USAGE,
             Error::Spawn(SpawnError::NotFound { .. }) => exit_code::USAGE,
             Error::Ledger(LedgerError::NotFound(_) | LedgerError::Ambiguous { .. })
             | Error::Ledger(LedgerError::Empty(_)) => exit_code::USAGE,

@@ -229,6 +229,33 @@ fn opencode_claims_through_mcp_and_the_audit_passes() {
     }
 }
 
+/// The person's own inline config (here the only one naming the model's
+/// provider) is kept: goalie's registration is added to it, not put in its place.
+#[test]
+fn opencode_keeps_the_persons_inline_config() {
+    if agents::require("opencode").is_none() {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let server = BlockingFakeModel::start(claiming_script()).expect("fake model");
+    let spec = sandbox.file("goal.yaml", SPEC);
+    let spec = path_str(&spec);
+    let args = ["run", "--headless", "--agent", "opencode", "--goal", &spec];
+    let mut cmd = Agent::Opencode.command(&sandbox, &server.base_url(), &args);
+    let file = sandbox.workdir().join("opencode.json");
+    let config = std::fs::read_to_string(&file).unwrap();
+    std::fs::remove_file(&file).unwrap();
+    cmd.env("OPENCODE_CONFIG_CONTENT", config);
+    let out = support::finish(cmd.spawn().expect("goalie"), LIMIT);
+    assert_eq!(
+        out.code,
+        0,
+        "{out:?}\n{}",
+        fake_model::summarize(&server.requests())
+    );
+    assert_eq!(sandbox.entries_of("claim")[0].data["channel"], "mcp");
+}
+
 #[test]
 fn opencode_cannot_pause_through_mcp() {
     if agents::require("opencode").is_some() {
