@@ -736,9 +736,18 @@ impl Adapter {
         })
     }
 
-    /// Checks, before anything is written, that the agent's private home can
-    /// be made: the person's settings file (if any) reads as JSON.
-    pub fn check_mcp_home(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<(), HomeError> {
+    /// Checks, before anything is written, that `goalie mcp` can be
+    /// registered: the person's values of the `mcp_env_merge` variables and
+    /// the settings file of the private home (if any) read as JSON objects.
+    pub fn check_mcp_registration(
+        &self,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<(), HomeError> {
+        for name in &self.mcp_env_merge {
+            if let Some(theirs) = self.lookup(name, env) {
+                merged_variable(name, &theirs, "{}")?;
+            }
+        }
         match &self.mcp_home {
             Some(rule) => crate::agent_home::check_settings(rule, &self.real_home(rule, env)?),
             None => Ok(()),

@@ -103,7 +103,7 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
         std::env::current_exe().map_err(|err| Error::io("cannot find goalie's own path", err))?;
     let program = agent_process::resolve(&spec.adapter.program(&exe), &spec.workdir)?;
     spec.adapter
-        .check_mcp_home(&|name| std::env::var(name).ok())?;
+        .check_mcp_registration(&|name| std::env::var(name).ok())?;
     let mut args = match &spec.resume {
         Some(resumed) if resumed.first_prompt != PromptKind::Start => spec
             .adapter

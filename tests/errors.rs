@@ -81,6 +81,24 @@ fn unreadable_agent_settings_for_a_private_home_name_their_place_and_touch_nothi
 }
 
 #[test]
+fn an_inline_config_goalie_cannot_add_to_is_an_error_before_the_ledger() {
+    let sandbox = Sandbox::new();
+    let adapter = sandbox.file(
+        "inline.yaml",
+        "name: inline\ncommand: sh\nmcp_env:\n  AGENT_CONFIG: '{\"mcp\":{\"goalie\":\"{goalie}\"}}'\nmcp_env_merge: [AGENT_CONFIG]\nscreen:\n  busy: [a]\n  idle: [b]\n",
+    );
+    let mut cmd = sandbox.command(&["run", "--adapter", &path_str(&adapter), "objective"]);
+    cmd.env("AGENT_CONFIG", "[\"not an object\"]");
+    let out = support::finish(cmd.spawn().unwrap(), LIMIT);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        "error: cannot register goalie mcp with the agent: AGENT_CONFIG is set but is not a JSON object goalie can add its server to (not an object): fix it, or unset it for goalie's runs\n"
+    );
+    assert!(!sandbox.db().exists(), "the ledger was touched");
+}
+
+#[test]
 fn an_adapter_with_a_yaml_error_names_its_position() {
     let sandbox = Sandbox::new();
     let adapter = sandbox.file(
