@@ -334,6 +334,12 @@ async fn supervise_goal(
         cols,
     };
     let session_tail = new_session_tail(spec, &launch.env);
+    // Processes are numbered across the goal's runs (`goalie resume` goes on counting).
+    let process = 1 + ledger
+        .entries(&goal.id)?
+        .iter()
+        .filter(|e| e.kind == "agent_started")
+        .count() as u32;
     tracing::info!(goal = %goal.id, program = %program.display(), ?args, rows, cols, "starting the agent");
     let (agent, output, exit) = match AgentProcess::spawn(&launch) {
         Ok(spawned) => spawned,
@@ -354,7 +360,7 @@ async fn supervise_goal(
         &goal.id,
         "agent_started",
         &json!({ "pid": agent.pid(), "program": program.display().to_string(), "args": args,
-                 "rows": rows, "cols": cols, "process": 1 }),
+                 "rows": rows, "cols": cols, "process": process }),
     )?;
     let entries = ledger.entries(&goal.id)?;
     let prior_compactions = entries.iter().filter(|e| e.kind == "compacted").count();
@@ -440,7 +446,7 @@ async fn supervise_goal(
         session_tail,
         launch,
         restart: None,
-        process: 1,
+        process,
         panic_for_test: std::env::var_os("GOALIE_TEST_PANIC").is_some(),
     };
     if !interactive {

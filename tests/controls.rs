@@ -607,6 +607,12 @@ fn without_a_supervisor_the_commands_act_on_the_database_and_resume_continues_th
             .contains("<untrusted_objective>\nMake the parser pass\n")
     );
     assert_eq!(entries(&sandbox, &goal, "resumed").len(), 1);
+    // The resumed run's agent is the goal's second process.
+    let processes: Vec<u64> = entries(&sandbox, &goal, "agent_started")
+        .iter()
+        .map(|e| e.data["process"].as_u64().unwrap())
+        .collect();
+    assert_eq!(processes, vec![1, 2]);
 
     let cleared = goalie(&sandbox, &["clear", id]);
     assert_eq!(cleared.code, 0, "{cleared:?}");
