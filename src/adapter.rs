@@ -84,6 +84,11 @@ pub struct SessionLogRule {
     /// Candidate folders, first that expands wins: `$VAR` from the
     /// environment (skipped when unset), `~` for the home folder.
     pub dirs: Vec<String>,
+    /// The model's context window in tokens, when the log says how many
+    /// tokens the context holds but not the window (Claude Code's transcript):
+    /// the share `--rotate-at` reads.
+    #[serde(default)]
+    pub context_window: Option<u64>,
 }
 
 /// A dialog the agent may show, and what goalie does about it.

@@ -423,6 +423,11 @@ async fn supervise_goal(
         compaction_sources,
         prior_compactions: u32::try_from(prior_compactions).unwrap_or(u32::MAX),
         rotation: spec.rotation,
+        context_window: spec
+            .adapter
+            .session_log
+            .as_ref()
+            .and_then(|log| log.context_window),
     });
     let observer = Observer::for_adapter(&spec.adapter);
     let inbox = ClaimInbox::new(&ledger, &goal.id)?;

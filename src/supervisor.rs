@@ -68,6 +68,9 @@ pub struct Config {
     pub prior_compactions: u32,
     /// Whether and when goalie starts a new agent process.
     pub rotation: Rotation,
+    /// The model's context window in tokens, for a session log that says how
+    /// many tokens the context holds but not of how many (Claude Code's).
+    pub context_window: Option<u64>,
 }
 
 /// When goalie ends the agent's process and starts a new one.
@@ -876,8 +879,9 @@ impl Supervisor {
                 self.compaction_seen(now_ms, Source::SessionLog, before);
             }
             LogEvent::Context { tokens, window } => {
-                // Without the window the screen's gauge gives the share.
-                if let Some(window) = window.filter(|w| *w > 0) {
+                // Without a window (the log's or the adapter's) the screen's
+                // gauge gives the share.
+                if let Some(window) = window.or(self.config.context_window).filter(|w| *w > 0) {
                     self.gauge_from_log = true;
                     let used_pct = (tokens.saturating_mul(100) / window).min(100) as u8;
                     let reading = Reading {

@@ -262,3 +262,70 @@ fn claude_stop_hook_signals_each_turn_through_goalie_hook() {
         assert_eq!(turn.data["signalled_by"], "hook", "{turn:?}");
     }
 }
+
+/// `--rotate-at` with Claude Code, whose transcript says how many tokens the
+/// context holds (the adapter knows the window): past 70 % goalie asks for the
+/// handoff note, then a new Claude Code continues from it in a new conversation.
+#[test]
+fn claude_rotation_hands_off_to_a_new_claude_with_the_note() {
+    if agents::require("claude").is_none() {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let server = BlockingFakeModel::start(Script::rule(|ctx| {
+        let asked = ctx
+            .user_text
+            .split("Write your handoff note to the file `")
+            .nth(1)
+            .and_then(|rest| rest.split('`').next());
+        match asked {
+            Some(file) if ctx.step == 0 => Step::shell(format!(
+                "mkdir -p .goalie && printf 'FAKE-HANDOFF: proof.txt is next.\\n' > {file}"
+            ))
+            .with_usage(1000, 20),
+            Some(_) => Step::text("Wrote the note.").with_usage(1000, 20),
+            // 170k of its 200k window.
+            None if ctx.prompt_index == 2 => Step::text("Read a lot.").with_usage(170_000, 20),
+            None => Step::text(format!("Did step {}.", ctx.turn)).with_usage(1000, 20),
+        }
+    }))
+    .expect("fake model");
+    let out = run_claude(
+        &sandbox,
+        &server,
+        &["--rotate-at", "70%", "--max-turns", "4"],
+    );
+    let summary = fake_model::summarize(&server.requests());
+    assert_eq!(out.code, 3, "{out:?}\n{summary}");
+    assert_eq!(sandbox.entries_of("agent_started").len(), 2, "{summary}");
+    let rotation = sandbox.entries_of("rotation_started");
+    assert_eq!(rotation.len(), 1, "{summary}");
+    assert_eq!(rotation[0].data["context_used_pct"], 85);
+    let handoff = sandbox.entries_of("handoff");
+    assert_eq!(handoff.len(), 1, "{summary}");
+    assert_eq!(handoff[0].data["source"], "file", "{summary}");
+    assert_eq!(handoff[0].data["text"], "FAKE-HANDOFF: proof.txt is next.");
+    // The new Claude Code's first request: a new conversation with the note.
+    let first = server
+        .turn_requests()
+        .into_iter()
+        .find(|r| {
+            r.latest_user_text()
+                .starts_with("[goalie] You are continuing work on one goal in a new session")
+        })
+        .expect("the new process's first prompt");
+    assert!(
+        first.latest_user_text().contains(
+            "<untrusted_handoff>\nFAKE-HANDOFF: proof.txt is next.\n</untrusted_handoff>"
+        )
+    );
+    // Its only user message: a new conversation.
+    assert_eq!(first.user_texts.len(), 1, "{:#?}", first.user_texts);
+    let pid = sandbox.agent_pid();
+    assert!(
+        support::eventually(Duration::from_secs(5), || leftover_processes(pid)
+            .is_empty()),
+        "{:?}",
+        leftover_processes(pid)
+    );
+}

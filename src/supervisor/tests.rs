@@ -33,6 +33,7 @@ fn config() -> Config {
         compaction_sources: vec![Source::Screen],
         prior_compactions: 0,
         rotation: Rotation::Never,
+        context_window: None,
         dialogs: vec![
             DialogRule {
                 name: "trust".into(),
