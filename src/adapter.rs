@@ -38,8 +38,8 @@ pub struct Adapter {
     /// Arguments that register `goalie mcp` with the agent for this run only
     /// (never by editing the user's config). `{goalie}`, `{goal}` and `{db}`
     /// stand for goalie's executable, the goal's id and the database path.
-    /// Empty (and no `mcp_env`): the agent has no MCP, and claims come through
-    /// the text channel only.
+    /// Empty (and no `mcp_env` or `mcp_home`): the agent has no MCP, and
+    /// claims come through the text channel only.
     pub mcp_args: Vec<String>,
     /// Variables that register `goalie mcp` for this run only (opencode's
     /// `OPENCODE_CONFIG_CONTENT`), with the placeholders of `mcp_args`.

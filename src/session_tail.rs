@@ -105,8 +105,9 @@ impl SessionTail {
         self
     }
 
-    /// This run resumes a conversation it has no id for (gemini-cli's
-    /// `--resume latest`): what the session files of this folder hold now is
+    /// This run resumes a conversation it has no id for (an adapter whose
+    /// `resume_args` continue the folder's latest one): what the session files
+    /// of this folder hold now is
     /// earlier runs', a baseline only, whichever of them the agent continues.
     pub fn resuming_existing(mut self) -> SessionTail {
         let mut found = Vec::new();
