@@ -272,24 +272,8 @@ fn claude_rotation_hands_off_to_a_new_claude_with_the_note() {
         return;
     }
     let sandbox = Sandbox::new();
-    let server = BlockingFakeModel::start(Script::rule(|ctx| {
-        let asked = ctx
-            .user_text
-            .split("Write your handoff note to the file `")
-            .nth(1)
-            .and_then(|rest| rest.split('`').next());
-        match asked {
-            Some(file) if ctx.step == 0 => Step::shell(format!(
-                "mkdir -p .goalie && printf 'FAKE-HANDOFF: proof.txt is next.\\n' > {file}"
-            ))
-            .with_usage(1000, 20),
-            Some(_) => Step::text("Wrote the note.").with_usage(1000, 20),
-            // 170k of its 200k window.
-            None if ctx.prompt_index == 2 => Step::text("Read a lot.").with_usage(170_000, 20),
-            None => Step::text(format!("Did step {}.", ctx.turn)).with_usage(1000, 20),
-        }
-    }))
-    .expect("fake model");
+    // Turn 2 fills 170k of its 200k window; the model writes the note where asked.
+    let server = BlockingFakeModel::start(Script::handing_off(170_000)).expect("fake model");
     let out = run_claude(
         &sandbox,
         &server,

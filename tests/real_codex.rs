@@ -480,23 +480,7 @@ fn codex_rotation_hands_off_to_a_new_codex_with_the_note() {
     let sandbox = Sandbox::new();
     // Turn 2 fills 200k of the context window: past 70 %, goalie asks for the
     // handoff note; the model writes it where the prompt says.
-    let server = BlockingFakeModel::start(Script::rule(|ctx| {
-        let asked = ctx
-            .user_text
-            .split("Write your handoff note to the file `")
-            .nth(1)
-            .and_then(|rest| rest.split('`').next());
-        match asked {
-            Some(file) if ctx.step == 0 => Step::shell(format!(
-                "mkdir -p .goalie && printf 'FAKE-HANDOFF: proof.txt is next.\\n' > {file}"
-            ))
-            .with_usage(1000, 20),
-            Some(_) => Step::text("Wrote the note.").with_usage(1000, 20),
-            None if ctx.prompt_index == 2 => Step::text("Read a lot.").with_usage(200_000, 20),
-            None => Step::text(format!("Did step {}.", ctx.turn)).with_usage(1000, 20),
-        }
-    }))
-    .expect("fake model");
+    let server = BlockingFakeModel::start(Script::handing_off(200_000)).expect("fake model");
     let out = run_codex(
         &sandbox,
         &server,

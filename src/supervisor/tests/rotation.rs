@@ -163,6 +163,27 @@ fn busy_only() -> Observation {
     }
 }
 
+/// A turn in which the session log says the context holds `tokens` (no
+/// window), and the prompt typed after it.
+fn turn_with_context(run: &mut Run, tokens: u64) -> Option<PromptKind> {
+    let start = run.now + 100;
+    run.screen(start, busy());
+    let at = run.now + 50;
+    run.at(at, |now_ms| Event::SessionLog {
+        now_ms,
+        event: LogEvent::Context {
+            tokens,
+            window: None,
+        },
+    });
+    run.ticks(start + 1000);
+    let end = run.now + 100;
+    run.screen(end, idle());
+    run.ticks(end + QUIET + 200);
+    run.injected(run.now + 300);
+    run.injections().last().copied()
+}
+
 #[test]
 fn a_log_without_the_window_rotates_by_the_adapters_window() {
     let mut cfg = config();
@@ -170,49 +191,23 @@ fn a_log_without_the_window_rotates_by_the_adapters_window() {
     cfg.context_window = Some(200_000);
     let mut run = Run::new(cfg);
     run.start();
-    let context = |run: &mut Run, tokens: u64| {
-        let at = run.now + 50;
-        run.at(at, |now_ms| Event::SessionLog {
-            now_ms,
-            event: LogEvent::Context {
-                tokens,
-                window: None,
-            },
-        });
-    };
-    // 40 % of the window: a continuation.
-    let start = run.now + 100;
-    run.screen(start, busy());
-    context(&mut run, 80_000);
-    run.ticks(start + 1000);
-    let end = run.now + 100;
-    run.screen(end, idle());
-    run.ticks(end + QUIET + 200);
-    run.injected(run.now + 300);
-    assert_eq!(run.injections().last(), Some(&PromptKind::Continuation));
-    // 85 %: the handoff.
-    let start = run.now + 100;
-    run.screen(start, busy());
-    context(&mut run, 170_000);
-    run.ticks(start + 1000);
-    let end = run.now + 100;
-    run.screen(end, idle());
-    run.ticks(end + QUIET + 200);
-    run.injected(run.now + 300);
-    assert_eq!(run.injections().last(), Some(&PromptKind::Handoff));
+    // 40 % of the window: a continuation; 85 %: the handoff.
+    assert_eq!(
+        turn_with_context(&mut run, 80_000),
+        Some(PromptKind::Continuation)
+    );
+    assert_eq!(
+        turn_with_context(&mut run, 170_000),
+        Some(PromptKind::Handoff)
+    );
 
     // Without a window anywhere the log's figure is no share: no rotation.
     let mut cfg = config();
     cfg.rotation = Rotation::At(80);
     let mut run = Run::new(cfg);
     run.start();
-    let start = run.now + 100;
-    run.screen(start, busy());
-    context(&mut run, 170_000);
-    run.ticks(start + 1000);
-    let end = run.now + 100;
-    run.screen(end, idle());
-    run.ticks(end + QUIET + 200);
-    run.injected(run.now + 300);
-    assert_eq!(run.injections().last(), Some(&PromptKind::Continuation));
+    assert_eq!(
+        turn_with_context(&mut run, 170_000),
+        Some(PromptKind::Continuation)
+    );
 }

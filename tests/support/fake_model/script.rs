@@ -328,6 +328,9 @@ pub fn echo_rule(ctx: &TurnContext<'_>) -> Step {
 pub const DEFAULT_COMPACTION_SUMMARY: &str =
     "FAKE-SUMMARY: the user asked for work; earlier steps are done; continue with the next step.";
 
+/// The note [`Script::handing_off`] writes.
+pub const HANDOFF_NOTE: &str = "FAKE-HANDOFF: proof.txt is next.";
+
 impl Script {
     /// Every turn request gets `ECHO-SAFE reply #N` with usage input 1000*N, output 50.
     pub fn echo() -> Self {
@@ -348,6 +351,30 @@ impl Script {
     /// A rule deciding every turn request.
     pub fn rule(rule: impl Fn(&TurnContext<'_>) -> Step + Send + Sync + 'static) -> Self {
         Script::echo().with_rule(rule)
+    }
+
+    /// A model whose context fills in the second prompt's reply
+    /// (`big_input` input tokens) and which writes the handoff note where
+    /// goalie's handoff prompt asks (with a shell command), for `--rotate-at`.
+    pub fn handing_off(big_input: u64) -> Self {
+        Script::rule(move |ctx| {
+            let asked = ctx
+                .user_text
+                .split("Write your handoff note to the file `")
+                .nth(1)
+                .and_then(|rest| rest.split('`').next());
+            match asked {
+                Some(file) if ctx.step == 0 => Step::shell(format!(
+                    "mkdir -p .goalie && printf '{HANDOFF_NOTE}\\n' > {file}"
+                ))
+                .with_usage(1000, 20),
+                Some(_) => Step::text("Wrote the note.").with_usage(1000, 20),
+                None if ctx.prompt_index == 2 => {
+                    Step::text("Read a lot.").with_usage(big_input, 20)
+                }
+                None => Step::text(format!("Did step {}.", ctx.turn)).with_usage(1000, 20),
+            }
+        })
     }
 
     /// The directive rule (see [`directive_rule`]).
