@@ -239,12 +239,7 @@ fn a_panic_restores_the_terminal_and_ends_the_agent() {
     );
     assert_eq!(sockets_left(&sandbox), Vec::<String>::new());
     let agent = sandbox.agent_pid();
-    assert!(
-        eventually(Duration::from_secs(5), || leftover_processes(agent)
-            .is_empty()),
-        "{:?}",
-        leftover_processes(agent)
-    );
+    support::assert_no_process_left(agent);
 }
 
 #[test]

@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use fake_model::{BlockingFakeModel, Script, Step};
-use support::{Sandbox, agents, leftover_processes};
+use support::{Sandbox, agents};
 
 const LIMIT: Duration = Duration::from_secs(240);
 const OBJECTIVE: &str = "Create proof.txt containing hi, then keep the project tidy.";
@@ -70,12 +70,7 @@ fn limited_after_wrap_up(sandbox: &Sandbox, turns: u32) {
     assert_eq!(injections.last().unwrap().data["prompt"], "budget_limit");
 
     let pid = sandbox.agent_pid();
-    assert!(
-        support::eventually(Duration::from_secs(5), || leftover_processes(pid)
-            .is_empty()),
-        "{:?}",
-        leftover_processes(pid)
-    );
+    support::assert_no_process_left(pid);
 }
 
 /// The token budget every `…_budget_tokens_…` test sets: the first two replies

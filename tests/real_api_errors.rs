@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use fake_model::{BlockingFakeModel, Script, Step};
 use goalie::ledger::{Entry, Ledger};
-use support::{Sandbox, agents, leftover_processes};
+use support::{Sandbox, agents};
 
 /// The rows of `kind` of the only goal, if it exists yet.
 fn rows(sandbox: &Sandbox, kind: &str) -> Vec<Entry> {
@@ -93,10 +93,5 @@ fn gemini_usage_limit_is_recorded_and_the_next_prompt_waits() {
     );
 
     let pid = sandbox.agent_pid();
-    assert!(
-        support::eventually(Duration::from_secs(5), || leftover_processes(pid)
-            .is_empty()),
-        "{:?}",
-        leftover_processes(pid)
-    );
+    support::assert_no_process_left(pid);
 }

@@ -306,10 +306,5 @@ fn claude_rotation_hands_off_to_a_new_claude_with_the_note() {
     // Its only user message: a new conversation.
     assert_eq!(first.user_texts.len(), 1, "{:#?}", first.user_texts);
     let pid = sandbox.agent_pid();
-    assert!(
-        support::eventually(Duration::from_secs(5), || leftover_processes(pid)
-            .is_empty()),
-        "{:?}",
-        leftover_processes(pid)
-    );
+    support::assert_no_process_left(pid);
 }

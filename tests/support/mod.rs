@@ -156,6 +156,16 @@ pub fn finish(mut child: Child, limit: Duration) -> Outcome {
 }
 
 /// Processes still alive (not zombies) in the session or process group led by `leader`.
+/// Fails unless no process of `leader`'s group or session is left within 5 s.
+pub fn assert_no_process_left(leader: u32) {
+    assert!(
+        eventually(Duration::from_secs(5), || leftover_processes(leader)
+            .is_empty()),
+        "{:?}",
+        leftover_processes(leader)
+    );
+}
+
 pub fn leftover_processes(leader: u32) -> Vec<String> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
