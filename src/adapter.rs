@@ -164,6 +164,11 @@ pub struct ScreenRules {
     /// A row announcing an error of the model's API (a server error, a refused
     /// request) that ended the agent's attempt, after any retries of its own.
     pub api_error: RegexSet,
+    /// When a usage limit resets, matched on the screen's text from the
+    /// usage-limit row on (rows joined, so a wrapped line matches): a clock
+    /// time (`hour`, `minute`, `ampm`) or a delay (`in_hours`, `in_minutes`,
+    /// `in_seconds`); see [`crate::usage_reset`].
+    pub usage_limit_reset: Option<Regex>,
     /// A pattern whose `tokens` group is the token figure (`12,345`, `443K`, `1.2M`);
     /// groups named `tokens_…` (e.g. `tokens_sent`, `tokens_received`) are added up.
     pub tokens: Option<Regex>,
@@ -297,6 +302,8 @@ struct ScreenFile {
     #[serde(default)]
     api_error: Vec<String>,
     #[serde(default)]
+    usage_limit_reset: Option<String>,
+    #[serde(default)]
     tokens: Option<String>,
     #[serde(default)]
     context: Option<String>,
@@ -368,6 +375,21 @@ impl Adapter {
                     return Err(invalid(
                         pattern,
                         "`screen.tokens` needs a named group `(?P<tokens>…)` (or `tokens_…`)"
+                            .into(),
+                    ));
+                }
+                Some(re)
+            }
+        };
+        let usage_limit_reset = match &file.screen.usage_limit_reset {
+            None => None,
+            Some(pattern) => {
+                let re = Regex::new(pattern)
+                    .map_err(|err| invalid(pattern, format!("bad pattern: {}", one_line(&err))))?;
+                if !crate::usage_reset::pattern_is_usable(&re) {
+                    return Err(invalid(
+                        pattern,
+                        "`screen.usage_limit_reset` needs a group `(?P<hour>…)` (with `minute`, `ampm`) or `(?P<in_minutes>…)` (`in_hours`, `in_seconds`)"
                             .into(),
                     ));
                 }
@@ -505,6 +527,7 @@ impl Adapter {
                 compaction: set(&file.screen.compaction)?,
                 usage_limit: set(&file.screen.usage_limit)?,
                 api_error: set(&file.screen.api_error)?,
+                usage_limit_reset,
                 tokens,
                 context,
                 tokens_per_reply: file.screen.tokens_per_reply,
@@ -1314,6 +1337,24 @@ screen:
         assert_eq!(
             Adapter::from_yaml(bad, &origin()).unwrap_err().to_string(),
             "my.yaml:5:1: `mcp_env_merge`: `A` must be a variable of `mcp_env` whose value is a JSON object"
+        );
+    }
+
+    #[test]
+    fn a_usage_limit_reset_pattern_names_a_time_or_a_delay() {
+        let text = |pattern: &str| {
+            format!(
+                "name: x\ncommand: y\nscreen:\n  busy: [a]\n  idle: [b]\n  usage_limit_reset: '{pattern}'\n"
+            )
+        };
+        assert!(Adapter::from_yaml(&text("at (?P<hour>\\d+)"), &origin()).is_ok());
+        assert!(Adapter::from_yaml(&text("in (?P<in_minutes>\\d+)"), &origin()).is_ok());
+        let err = Adapter::from_yaml(&text("at (\\d+)"), &origin())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "my.yaml:6:22: `screen.usage_limit_reset` needs a group `(?P<hour>…)` (with `minute`, `ampm`) or `(?P<in_minutes>…)` (`in_hours`, `in_seconds`)"
         );
     }
 

@@ -46,6 +46,7 @@ pub mod supervisor;
 pub mod takeover;
 pub mod terminal;
 pub mod turn_hook;
+pub mod usage_reset;
 
 /// Parses the command line and runs it; returns the exit code.
 pub fn run() -> Result<i32, error::Error> {

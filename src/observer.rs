@@ -6,6 +6,7 @@ use regex::RegexSet;
 use crate::adapter::{Adapter, ScreenRules};
 use crate::claim::Claim;
 use crate::claim_block::ClaimReader;
+use crate::usage_reset::ResetTime;
 
 /// What one look at the screen showed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -20,6 +21,8 @@ pub struct Observation {
     pub dialog: Option<usize>,
     /// Rows showing a usage-limit message.
     pub usage_limit: u32,
+    /// When the usage limit shown resets, if the screen says.
+    pub usage_limit_reset: Option<ResetTime>,
     /// Rows showing an API error (other than a usage limit).
     pub api_error: u32,
     /// The token figure shown, if any.
@@ -74,6 +77,23 @@ impl Observer {
         self.claims.new_turn(nonce);
     }
 
+    /// When the last usage limit on screen resets: the adapter's pattern on
+    /// the text from that row on, its rows joined with spaces (a message the
+    /// terminal wrapped reads as one line).
+    fn usage_limit_reset(&self, rows: &[String]) -> Option<ResetTime> {
+        let pattern = self.rules.usage_limit_reset.as_ref()?;
+        let last = rows
+            .iter()
+            .rposition(|row| self.rules.usage_limit.is_match(row))?;
+        let text = rows[last..]
+            .iter()
+            .map(|row| row.trim())
+            .filter(|row| !row.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        ResetTime::find(pattern, &text)
+    }
+
     /// Looks at the screen. `scrolled` holds the rows that left the top of the
     /// screen since the previous look.
     pub fn observe(&mut self, rows: &[String], scrolled: &[String]) -> Observation {
@@ -126,6 +146,7 @@ impl Observer {
                 observation.context_used_pct = self.context_in(row);
             }
         }
+        observation.usage_limit_reset = self.usage_limit_reset(rows);
         if self.rules.tokens_per_reply
             && let Some(scrolled) = self.scrolled_tokens
         {

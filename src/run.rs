@@ -36,6 +36,7 @@ use crate::supervisor::{
 };
 use crate::takeover::ChordFilter;
 use crate::terminal::{self, RawMode};
+use crate::usage_reset::ResetTime;
 
 /// Size of the agent's screen when no terminal gives one.
 const HEADLESS_SIZE: (u16, u16) = (50, 160);
@@ -1005,7 +1006,11 @@ impl Shell<'_> {
     fn look(&mut self) -> Event {
         let rows = self.screen.rows();
         let scrolled = self.screen.take_scrolled();
-        let seen = self.observer.observe(&rows, &scrolled);
+        let mut seen = self.observer.observe(&rows, &scrolled);
+        // A reset shown as a time of day becomes a delay against this clock.
+        if let Some(reset @ ResetTime::At { .. }) = seen.usage_limit_reset.take() {
+            seen.usage_limit_reset = Some(reset.from(&jiff::Zoned::now()));
+        }
         Event::Screen {
             now_ms: self.now_ms(),
             seen,
@@ -1213,14 +1218,18 @@ impl Shell<'_> {
             "usage_limit_shown" => "the agent shows a usage limit".to_string(),
             "api_error_shown" => "the agent shows an API error".to_string(),
             "error_backoff" => format!(
-                "turn {} ended with {} ({} in a row): the next prompt in {}",
+                "turn {} ended with {} ({} in a row): the next prompt in {}{}",
                 data["turn"],
                 match data["error"].as_str() {
                     Some("usage_limit") => "a usage limit",
                     _ => "an API error",
                 },
                 data["consecutive"],
-                format_duration(data["wait_ms"].as_u64().unwrap_or(0))
+                format_duration(data["wait_ms"].as_u64().unwrap_or(0)),
+                match data["until_reset"].as_str() {
+                    Some(shown) => format!(", when the limit resets (`{shown}`)"),
+                    None => String::new(),
+                }
             ),
             "agent_exited" => format!(
                 "the agent exited ({})",

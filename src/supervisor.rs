@@ -17,6 +17,7 @@ use crate::lifecycle::{self, Actor, GoalState};
 use crate::observer::Observation;
 use crate::prompts::{PromptKind, PromptVars};
 use crate::session_log::LogEvent;
+use crate::usage_reset::ResetTime;
 
 /// Turn, time and token limits. `None` is unlimited.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -263,8 +264,13 @@ enum Phase {
         error: [Option<TurnError>; 2],
     },
     /// The last turn ended with an API error or a usage limit: goalie types
-    /// the next prompt once `until_ms` has passed (see [`error_backoff_ms`]).
-    Backoff { until_ms: u64, error: TurnError },
+    /// the next prompt once `until_ms` has passed, `wait_ms` after the turn
+    /// ended (see [`error_backoff_ms`], and [`Supervisor::usage_reset`]).
+    Backoff {
+        until_ms: u64,
+        wait_ms: u64,
+        error: TurnError,
+    },
     /// goalie is auditing a completion claim; nothing is typed meanwhile.
     Auditing,
     /// The run is over; nothing more happens.
@@ -305,6 +311,13 @@ impl TurnError {
 /// After this many consecutive turns ending with an API error or a usage
 /// limit, goalie pauses the goal instead of typing another prompt.
 pub const ERROR_TURNS: u32 = 5;
+
+/// After a usage limit whose reset the screen showed, goalie waits until
+/// then and this much more (the agent's clock and the provider's may differ).
+pub const RESET_MARGIN_MS: u64 = 60_000;
+
+/// The longest wait for a usage limit's reset: a day.
+pub const MAX_RESET_WAIT_MS: u64 = 24 * 3600 * 1000;
 
 /// The wait before the next prompt after the `n`-th consecutive turn that
 /// ended with an API error or a usage limit: 1 minute, doubling each time.
@@ -376,6 +389,8 @@ pub struct Supervisor {
     owed_signals: Vec<&'static str>,
     /// Consecutive turns that ended with an API error or a usage limit.
     error_turns: u32,
+    /// This turn's usage limit resets then (core time), as the screen put it.
+    usage_reset: Option<(u64, String)>,
     /// A prompt has been typed in this run.
     started: bool,
     /// The person has taken over the terminal.
@@ -450,6 +465,7 @@ impl Supervisor {
             turn_signals: Vec::new(),
             owed_signals: Vec::new(),
             error_turns: 0,
+            usage_reset: None,
             started: false,
             takeover: false,
             idle_since: None,
@@ -542,6 +558,7 @@ impl Supervisor {
                         "turn_started",
                         json!({ "turn": self.turns + 1, "prompt": kind.as_str() }),
                     ));
+                    self.usage_reset = None;
                     self.phase = Phase::Working {
                         kind,
                         submitted_ms: now_ms,
@@ -856,6 +873,13 @@ impl Supervisor {
             if usage_limit {
                 error[TurnError::UsageLimit.slot()] = Some(TurnError::UsageLimit);
             }
+            // The reset of this turn's usage limit (the last one on screen).
+            if error[TurnError::UsageLimit.slot()].is_some()
+                && self.usage_reset.is_none()
+                && let Some(ResetTime::In { ms, shown }) = &seen.usage_limit_reset
+            {
+                self.usage_reset = Some((now_ms.saturating_add(*ms), shown.clone()));
+            }
             if api_error {
                 error[TurnError::ApiError.slot()] = Some(TurnError::ApiError);
             }
@@ -998,11 +1022,15 @@ impl Supervisor {
         }
         match self.phase {
             Phase::Stopped | Phase::Injecting { .. } | Phase::Auditing | Phase::Restarting => {}
-            Phase::Backoff { until_ms, error } => {
+            Phase::Backoff {
+                until_ms,
+                wait_ms,
+                error,
+            } => {
                 if now_ms >= until_ms && self.screen_settled(now_ms, self.config.timing.quiet_ms) {
                     let why = format!(
                         "goalie waited {} after {} ended turn {}",
-                        format_duration(error_backoff_ms(self.error_turns)),
+                        format_duration(wait_ms),
                         error.describe(),
                         self.turns
                     );
@@ -1299,14 +1327,31 @@ impl Supervisor {
             self.escalate(now_ms, reason, actions);
             return;
         }
-        let wait_ms = error_backoff_ms(count);
-        actions.push(record(
-            "error_backoff",
-            json!({ "turn": self.turns, "error": error.as_str(), "consecutive": count,
-                    "wait_ms": wait_ms }),
-        ));
+        // A usage limit whose reset the screen showed: until then (a little
+        // more); anything else: the doubling backoff.
+        let reset = match (error, self.usage_reset.take()) {
+            (TurnError::UsageLimit, Some((at_ms, shown))) => Some((
+                (at_ms.saturating_sub(now_ms) + RESET_MARGIN_MS).min(MAX_RESET_WAIT_MS),
+                shown,
+            )),
+            _ => None,
+        };
+        let mut wait_ms = reset
+            .as_ref()
+            .map_or_else(|| error_backoff_ms(count), |(wait, _)| *wait);
+        // Never past the time limit: once it is reached the goal stops anyway.
+        if let Some(max) = self.config.limits.max_time_ms {
+            wait_ms = wait_ms.min(max.saturating_sub(self.time_used(now_ms)));
+        }
+        let mut row = json!({ "turn": self.turns, "error": error.as_str(), "consecutive": count,
+                              "wait_ms": wait_ms });
+        if let Some((_, shown)) = &reset {
+            row["until_reset"] = json!(shown);
+        }
+        actions.push(record("error_backoff", row));
         self.phase = Phase::Backoff {
             until_ms: now_ms + wait_ms,
+            wait_ms,
             error,
         };
     }

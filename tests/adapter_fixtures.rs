@@ -5,6 +5,7 @@
 
 use goalie::adapter::Adapter;
 use goalie::observer::{Observation, Observer};
+use goalie::usage_reset::ResetTime;
 
 fn look(agent: &str, fixture: &str) -> Observation {
     let path = format!(
@@ -58,6 +59,15 @@ fn codex_0_169_0() {
         "`■ You’ve hit your usage limit.`: {limit:?}"
     );
     assert!(!limit.busy && limit.idle);
+    // `… or try again` / `at 3:35 PM.`, wrapped onto the next row.
+    assert_eq!(
+        limit.usage_limit_reset,
+        Some(ResetTime::At {
+            hour: 15,
+            minute: 35,
+            shown: "try again at 3:35 PM".into()
+        })
+    );
     let error = look("codex", "codex-0.169.0-api-error-500");
     assert_eq!(
         (error.usage_limit, error.api_error),

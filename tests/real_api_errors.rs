@@ -95,3 +95,63 @@ fn gemini_usage_limit_is_recorded_and_the_next_prompt_waits() {
     let pid = sandbox.agent_pid();
     support::assert_no_process_left(pid);
 }
+
+/// Codex shows when its usage limit resets (`… or try again at 3:35 PM.`, an
+/// hour after the fake model's 429): goalie waits until then, not a minute.
+#[test]
+fn codex_usage_limit_waits_until_the_reset_it_shows() {
+    if agents::require("codex").is_none() {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let server = BlockingFakeModel::start(Script::rule(|_| Step::UsageLimit)).expect("fake model");
+    let args = [
+        "run",
+        "--agent",
+        "codex",
+        "--headless",
+        "--max-turns",
+        "3",
+        "Create proof.txt containing hi.",
+    ];
+    let child = agents::Agent::Codex
+        .command(&sandbox, &server.base_url(), &args)
+        .spawn()
+        .expect("goalie");
+    let waiting = support::eventually(Duration::from_secs(120), || {
+        !rows(&sandbox, "error_backoff").is_empty()
+    });
+    let cleared = support::finish(
+        sandbox.command(&["clear"]).spawn().expect("goalie clear"),
+        Duration::from_secs(60),
+    );
+    let out = support::finish(child, Duration::from_secs(60));
+    let requests = fake_model::summarize(&server.requests());
+    assert!(waiting, "no error_backoff row\n{out:?}\n{requests}");
+    assert_eq!(cleared.code, 0, "{cleared:?}");
+    assert_eq!(out.code, 5, "cleared: {out:?}");
+
+    let shown = rows(&sandbox, "usage_limit_shown");
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    let backoff = rows(&sandbox, "error_backoff");
+    assert_eq!(backoff[0].data["error"], "usage_limit");
+    let until = backoff[0].data["until_reset"].as_str().expect("the reset");
+    assert!(until.starts_with("try again at "), "{until}");
+    // An hour (shown to the minute) and the minute's margin.
+    let wait = backoff[0].data["wait_ms"].as_u64().unwrap();
+    assert!(
+        (58 * 60_000..=62 * 60_000).contains(&wait),
+        "{wait} ms\n{backoff:?}"
+    );
+    assert!(
+        out.stdout.contains("when the limit resets (`try again at "),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        rows(&sandbox, "injection").len(),
+        1,
+        "nothing typed while waiting"
+    );
+    support::assert_no_process_left(sandbox.agent_pid());
+}

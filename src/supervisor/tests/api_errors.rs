@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::goal_change::{GoalChange, Status, UserCommand};
+use crate::usage_reset::ResetTime;
 
 fn shown(usage_limit: u32, api_error: u32, busy: bool) -> Observation {
     Observation {
@@ -219,4 +220,87 @@ fn an_api_error_in_the_session_log_ends_the_turn_as_one() {
     assert_eq!(run.records("usage_limit_shown").len(), 1);
     run.turn_showing((0, 1), (0, 1));
     assert_eq!(run.records("turn_ended")[1]["error"], "usage_limit");
+}
+
+fn limit_resetting_in(ms: u64, busy: bool) -> Observation {
+    Observation {
+        usage_limit_reset: Some(ResetTime::In {
+            ms,
+            shown: "try again at 3:35 PM".into(),
+        }),
+        ..shown(1, 0, busy)
+    }
+}
+
+#[test]
+fn a_usage_limit_that_shows_its_reset_waits_until_then() {
+    let mut run = Run::new(config());
+    run.start();
+    let start = run.now + 100;
+    run.screen(start, shown(0, 0, true));
+    // The limit and its reset in 85 minutes appear during the turn.
+    run.screen(start + 200, limit_resetting_in(85 * 60_000, true));
+    run.ticks(start + 500);
+    let end = run.now + 100;
+    run.screen(
+        end,
+        limit_resetting_in(85 * 60_000 - (end - start - 200), false),
+    );
+    run.ticks(end + QUIET + 200);
+    let backoff = run.records("error_backoff");
+    assert_eq!(backoff.len(), 1);
+    assert_eq!(backoff[0]["until_reset"], "try again at 3:35 PM");
+    // From when it was shown, plus the margin.
+    let waited = backoff[0]["wait_ms"].as_u64().unwrap();
+    let expected = 85 * 60_000 + RESET_MARGIN_MS - (run.now - (start + 200));
+    assert!(waited.abs_diff(expected) <= 1000, "{waited} vs {expected}");
+    // Nothing is typed before then; the next prompt after.
+    let ended_at = run.now;
+    run.ticks(ended_at + waited - 1000);
+    assert_eq!(run.injections().len(), 1);
+    run.ticks(ended_at + waited + QUIET + 100);
+    assert_eq!(run.injections().len(), 2);
+}
+
+#[test]
+fn an_old_reset_on_screen_is_not_this_turns() {
+    let mut run = Run::new(config());
+    run.start();
+    // Turn 1 ends with no reset shown: the doubling backoff.
+    run.turn_showing((0, 0), (1, 0));
+    assert_eq!(run.waits(), vec![60_000]);
+    run.ticks(run.now + 60_500);
+    run.typed();
+    // Turn 2: the old limit row is still on screen with a reset beside it,
+    // and no new limit row appears: it ends with a reply, no wait.
+    let start = run.now + 100;
+    run.screen(start, limit_resetting_in(3_600_000, true));
+    run.ticks(start + 500);
+    run.screen(run.now + 100, limit_resetting_in(3_600_000, false));
+    run.ticks(run.now + QUIET + 200);
+    assert_eq!(
+        run.records("turn_ended")[1]["error"],
+        serde_json::Value::Null
+    );
+    assert_eq!(run.waits(), vec![60_000]);
+}
+
+#[test]
+fn a_reset_past_the_time_limit_waits_only_until_the_limit() {
+    let mut cfg = config();
+    cfg.limits.max_time_ms = Some(10 * 60_000);
+    let mut run = Run::new(cfg);
+    run.start();
+    let start = run.now + 100;
+    run.screen(start, shown(0, 0, true));
+    run.screen(start + 200, limit_resetting_in(3_600_000, true));
+    run.ticks(start + 500);
+    run.screen(run.now + 100, limit_resetting_in(3_600_000, false));
+    run.ticks(run.now + QUIET + 200);
+    let waited = run.waits()[0];
+    // The rest of the time, from when the turn ended.
+    assert!(
+        (10 * 60_000 - run.now..10 * 60_000 - start).contains(&waited),
+        "{waited}"
+    );
 }

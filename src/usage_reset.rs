@@ -1,0 +1,216 @@
+//! When a usage limit the agent shows will reset, read off its screen with
+//! the adapter's `screen.usage_limit_reset` pattern: a clock time (Codex:
+//! `try again at 3:35 PM.`) or a delay (`try again in 2h 5m`). Pure: the
+//! clock time becomes a delay only against a `now` the caller passes.
+
+use regex::Regex;
+
+/// The named groups a reset pattern may have: a clock time (`hour`, with
+/// `minute` and `ampm` optional) or a delay (any of `in_hours`,
+/// `in_minutes`, `in_seconds`).
+pub const GROUPS: [&str; 6] = [
+    "hour",
+    "minute",
+    "ampm",
+    "in_hours",
+    "in_minutes",
+    "in_seconds",
+];
+
+/// Whether `pattern` names a clock time or a delay.
+pub fn pattern_is_usable(pattern: &Regex) -> bool {
+    let names: Vec<&str> = pattern.capture_names().flatten().collect();
+    names.contains(&"hour") || names.iter().any(|name| name.starts_with("in_"))
+}
+
+/// When the limit resets, as shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResetTime {
+    /// At a time of day (24-hour), local to the machine.
+    At { hour: u8, minute: u8, shown: String },
+    /// After a delay, from when it was shown.
+    In { ms: u64, shown: String },
+}
+
+impl ResetTime {
+    /// The reset `pattern` finds in `text`, if it names a valid time or delay.
+    pub fn find(pattern: &Regex, text: &str) -> Option<ResetTime> {
+        pattern
+            .captures_iter(text)
+            .find_map(|caps| ResetTime::from_captures(&caps))
+    }
+
+    fn from_captures(caps: &regex::Captures) -> Option<ResetTime> {
+        let shown = caps.get(0)?.as_str().trim().to_string();
+        let number = |name: &str| -> Option<u64> { caps.name(name)?.as_str().parse().ok() };
+        if let Some(hour) = number("hour") {
+            let minute = number("minute").unwrap_or(0);
+            let hour = match caps.name("ampm").map(|m| m.as_str().to_ascii_lowercase()) {
+                None => hour,
+                Some(ampm) if (1..=12).contains(&hour) => match (ampm.starts_with('p'), hour) {
+                    (false, 12) => 0,
+                    (false, hour) => hour,
+                    (true, 12) => 12,
+                    (true, hour) => hour + 12,
+                },
+                Some(_) => return None,
+            };
+            if hour > 23 || minute > 59 {
+                return None;
+            }
+            return Some(ResetTime::At {
+                hour: hour as u8,
+                minute: minute as u8,
+                shown,
+            });
+        }
+        let hours = number("in_hours");
+        let minutes = number("in_minutes");
+        let seconds = number("in_seconds");
+        if hours.is_none() && minutes.is_none() && seconds.is_none() {
+            return None;
+        }
+        let total = hours.unwrap_or(0).saturating_mul(3600)
+            + minutes.unwrap_or(0).saturating_mul(60)
+            + seconds.unwrap_or(0);
+        Some(ResetTime::In {
+            ms: total.saturating_mul(1000),
+            shown,
+        })
+    }
+
+    /// As a delay from `now`: a time of day that has passed today is
+    /// tomorrow's (a reset is never in the past).
+    pub fn from(self, now: &jiff::Zoned) -> ResetTime {
+        match self {
+            ResetTime::In { .. } => self,
+            ResetTime::At {
+                hour,
+                minute,
+                shown,
+            } => {
+                let today = now
+                    .with()
+                    .hour(hour as i8)
+                    .minute(minute as i8)
+                    .second(0)
+                    .subsec_nanosecond(0)
+                    .build();
+                let at = match today {
+                    Ok(at) if at > *now => Some(at),
+                    Ok(at) => at.tomorrow().ok().and_then(|next| {
+                        next.with()
+                            .hour(hour as i8)
+                            .minute(minute as i8)
+                            .build()
+                            .ok()
+                    }),
+                    Err(_) => None,
+                };
+                let ms = at
+                    .and_then(|at| at.duration_since(now).as_millis().try_into().ok())
+                    .unwrap_or(0);
+                ResetTime::In { ms, shown }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codex() -> Regex {
+        Regex::new(r"try again\s+at (?P<hour>\d{1,2}):(?P<minute>\d{2})\s*(?P<ampm>[AaPp][Mm])")
+            .unwrap()
+    }
+
+    #[test]
+    fn clock_times_read_in_twelve_and_twenty_four_hours() {
+        let at = |text: &str| ResetTime::find(&codex(), text);
+        assert_eq!(
+            at("or try again at 3:35 PM."),
+            Some(ResetTime::At {
+                hour: 15,
+                minute: 35,
+                shown: "try again at 3:35 PM".into()
+            })
+        );
+        assert!(matches!(
+            at("try again at 12:05 am"),
+            Some(ResetTime::At {
+                hour: 0,
+                minute: 5,
+                ..
+            })
+        ));
+        assert!(matches!(
+            at("try again at 12:00 PM"),
+            Some(ResetTime::At { hour: 12, .. })
+        ));
+        assert_eq!(at("try again at 13:00 PM"), None);
+        assert_eq!(at("try again later"), None);
+        let plain = Regex::new(r"resets (?P<hour>\d{1,2}):(?P<minute>\d{2})").unwrap();
+        assert!(matches!(
+            ResetTime::find(&plain, "resets 23:59"),
+            Some(ResetTime::At {
+                hour: 23,
+                minute: 59,
+                ..
+            })
+        ));
+        assert_eq!(ResetTime::find(&plain, "resets 24:00"), None);
+    }
+
+    #[test]
+    fn delays_add_up() {
+        let re = Regex::new(
+            r"in (?:(?P<in_hours>\d+)h)?\s*(?:(?P<in_minutes>\d+)m)?\s*(?:(?P<in_seconds>\d+)s)?",
+        )
+        .unwrap();
+        assert!(matches!(
+            ResetTime::find(&re, "try again in 2h 5m"),
+            Some(ResetTime::In { ms: 7_500_000, .. })
+        ));
+        assert!(matches!(
+            ResetTime::find(&re, "in 30s"),
+            Some(ResetTime::In { ms: 30_000, .. })
+        ));
+        assert_eq!(ResetTime::find(&re, "in a while"), None);
+    }
+
+    #[test]
+    fn a_time_of_day_is_the_next_one() {
+        let now: jiff::Zoned = "2026-11-29T14:10:30+00:00[UTC]".parse().unwrap();
+        let wait = |hour, minute| match (ResetTime::At {
+            hour,
+            minute,
+            shown: String::new(),
+        })
+        .from(&now)
+        {
+            ResetTime::In { ms, .. } => ms,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(wait(15, 35), (84 * 60 + 30) * 1000);
+        // Earlier today: tomorrow's.
+        assert_eq!(wait(14, 0), (24 * 3600 - 10 * 60 - 30) * 1000);
+        // A delay stays as it is.
+        let delay = ResetTime::In {
+            ms: 5,
+            shown: String::new(),
+        };
+        assert_eq!(delay.clone().from(&now), delay);
+    }
+
+    #[test]
+    fn patterns_must_name_a_time_or_a_delay() {
+        assert!(pattern_is_usable(&codex()));
+        assert!(pattern_is_usable(
+            &Regex::new(r"in (?P<in_minutes>\d+)").unwrap()
+        ));
+        assert!(!pattern_is_usable(
+            &Regex::new(r"at (?P<minute>\d+)").unwrap()
+        ));
+    }
+}
