@@ -429,6 +429,10 @@ async fn supervise_goal(
             .session_log
             .as_ref()
             .and_then(|log| log.context_window),
+        reset_wait: spec
+            .resume
+            .as_ref()
+            .and_then(|_| crate::usage_reset::pending_wait(&entries, jiff::Timestamp::now())),
     });
     let observer = Observer::for_adapter(&spec.adapter);
     let inbox = ClaimInbox::new(&ledger, &goal.id)?;

@@ -72,6 +72,9 @@ pub struct Config {
     /// The model's context window in tokens, for a session log that says how
     /// many tokens the context holds but not of how many (Claude Code's).
     pub context_window: Option<u64>,
+    /// An earlier run was waiting out a usage limit's reset: the wait left (ms)
+    /// and what the agent said. The first prompt waits for it too.
+    pub reset_wait: Option<(u64, String)>,
 }
 
 /// When goalie ends the agent's process and starts a new one.
@@ -1047,6 +1050,20 @@ impl Supervisor {
             Phase::Starting { since_ms } => {
                 if self.screen_settled(now_ms, self.config.timing.quiet_ms) {
                     actions.push(record("agent_ready", json!({ "process": self.process })));
+                    if let Some((wait_ms, shown)) = self.config.reset_wait.take() {
+                        actions.push(record(
+                            "error_backoff",
+                            json!({ "turn": self.turns, "error": TurnError::UsageLimit.as_str(),
+                                    "consecutive": self.error_turns, "wait_ms": wait_ms,
+                                    "until_reset": shown, "after_restart": true }),
+                        ));
+                        self.phase = Phase::Backoff {
+                            until_ms: now_ms + wait_ms,
+                            wait_ms,
+                            error: TurnError::UsageLimit,
+                        };
+                        return;
+                    }
                     self.next_turn(now_ms, "the agent is ready".into(), actions);
                 } else if now_ms.saturating_sub(since_ms) >= self.config.timing.startup_timeout_ms {
                     let reason = format!(

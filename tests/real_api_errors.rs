@@ -97,7 +97,8 @@ fn gemini_usage_limit_is_recorded_and_the_next_prompt_waits() {
 }
 
 /// Codex shows when its usage limit resets (`… or try again at 3:35 PM.`, an
-/// hour after the fake model's 429): goalie waits until then, not a minute.
+/// hour after the fake model's 429): goalie waits until then, not a minute;
+/// stopped while it waits and resumed, it goes on waiting for the reset.
 #[test]
 fn codex_usage_limit_waits_until_the_reset_it_shows() {
     if agents::require("codex").is_none() {
@@ -105,7 +106,13 @@ fn codex_usage_limit_waits_until_the_reset_it_shows() {
     }
     let sandbox = Sandbox::new();
     let server = BlockingFakeModel::start(Script::rule(|_| Step::UsageLimit)).expect("fake model");
-    let args = [
+    let codex = |args: &[&str]| {
+        agents::Agent::Codex
+            .command(&sandbox, &server.base_url(), args)
+            .spawn()
+            .expect("goalie")
+    };
+    let child = codex(&[
         "run",
         "--agent",
         "codex",
@@ -113,23 +120,20 @@ fn codex_usage_limit_waits_until_the_reset_it_shows() {
         "--max-turns",
         "3",
         "Create proof.txt containing hi.",
-    ];
-    let child = agents::Agent::Codex
-        .command(&sandbox, &server.base_url(), &args)
-        .spawn()
-        .expect("goalie");
+    ]);
     let waiting = support::eventually(Duration::from_secs(120), || {
         !rows(&sandbox, "error_backoff").is_empty()
     });
-    let cleared = support::finish(
-        sandbox.command(&["clear"]).spawn().expect("goalie clear"),
-        Duration::from_secs(60),
-    );
+    // Stopped while it waits (the goal is left paused).
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
     let out = support::finish(child, Duration::from_secs(60));
     let requests = fake_model::summarize(&server.requests());
     assert!(waiting, "no error_backoff row\n{out:?}\n{requests}");
-    assert_eq!(cleared.code, 0, "{cleared:?}");
-    assert_eq!(out.code, 5, "cleared: {out:?}");
+    assert_eq!(out.code, 128 + 15, "{out:?}");
 
     let shown = rows(&sandbox, "usage_limit_shown");
     assert_eq!(shown.len(), 1, "{shown:?}");
@@ -154,4 +158,37 @@ fn codex_usage_limit_waits_until_the_reset_it_shows() {
         "nothing typed while waiting"
     );
     support::assert_no_process_left(sandbox.agent_pid());
+
+    // Resumed: the agent starts again, and goalie goes on waiting for the reset.
+    let goal = sandbox.goal().id;
+    let resumed = codex(&["resume", &goal, "--headless"]);
+    let again = support::eventually(Duration::from_secs(120), || {
+        rows(&sandbox, "error_backoff").len() == 2
+    });
+    let cleared = support::finish(
+        sandbox
+            .command(&["clear", &goal])
+            .spawn()
+            .expect("goalie clear"),
+        Duration::from_secs(60),
+    );
+    let out = support::finish(resumed, Duration::from_secs(60));
+    assert!(again, "no second error_backoff row\n{out:?}");
+    assert_eq!(cleared.code, 0, "{cleared:?}");
+    let backoff = rows(&sandbox, "error_backoff");
+    assert_eq!(backoff[1].data["after_restart"], true);
+    assert_eq!(backoff[1].data["until_reset"], until);
+    let left = backoff[1].data["wait_ms"].as_u64().unwrap();
+    assert!(left <= wait && left + 5 * 60_000 > wait, "{left} of {wait}");
+    assert_eq!(
+        rows(&sandbox, "injection").len(),
+        1,
+        "nothing typed after the resume"
+    );
+    assert_eq!(
+        server.turn_requests().len(),
+        1,
+        "{}",
+        fake_model::summarize(&server.requests())
+    );
 }

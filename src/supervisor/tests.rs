@@ -34,6 +34,7 @@ fn config() -> Config {
         prior_compactions: 0,
         rotation: Rotation::Never,
         context_window: None,
+        reset_wait: None,
         dialogs: vec![
             DialogRule {
                 name: "trust".into(),

@@ -304,3 +304,23 @@ fn a_reset_past_the_time_limit_waits_only_until_the_limit() {
         "{waited}"
     );
 }
+
+#[test]
+fn a_reset_an_earlier_run_waited_for_holds_the_first_prompt() {
+    let mut cfg = config();
+    cfg.first_prompt = PromptKind::Continuation;
+    cfg.reset_wait = Some((20 * 60_000, "try again at 3:35 PM".into()));
+    let mut run = Run::new(cfg);
+    run.screen(100, idle());
+    run.ticks(100 + QUIET);
+    assert!(run.injections().is_empty());
+    let backoff = run.records("error_backoff");
+    assert_eq!(backoff.len(), 1);
+    assert_eq!(backoff[0]["until_reset"], "try again at 3:35 PM");
+    assert_eq!(backoff[0]["after_restart"], true);
+    let ready_at = run.now;
+    run.ticks(ready_at + 20 * 60_000 - 1000);
+    assert!(run.injections().is_empty());
+    run.ticks(ready_at + 20 * 60_000 + QUIET + 100);
+    assert_eq!(run.injections(), vec![PromptKind::Continuation]);
+}
