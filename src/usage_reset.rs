@@ -169,7 +169,7 @@ mod tests {
         );
         // Past the reset, after a later turn, or a wait with no reset shown: none.
         let later: jiff::Timestamp = "2026-11-29T15:00:01Z".parse().unwrap();
-        assert_eq!(pending_wait(&[backoff.clone()], later), None);
+        assert_eq!(pending_wait(std::slice::from_ref(&backoff), later), None);
         assert_eq!(pending_wait(&[backoff.clone(), started], now), None);
         let plain = row(
             "error_backoff",
