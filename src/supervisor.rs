@@ -268,7 +268,7 @@ enum Phase {
     },
     /// The last turn ended with an API error or a usage limit: goalie types
     /// the next prompt once `until_ms` has passed, `wait_ms` after the turn
-    /// ended (see [`error_backoff_ms`], and [`Supervisor::usage_reset`]).
+    /// ended (see [`error_backoff_ms`], and the usage limit's reset).
     Backoff {
         until_ms: u64,
         wait_ms: u64,
@@ -1051,6 +1051,7 @@ impl Supervisor {
                 if self.screen_settled(now_ms, self.config.timing.quiet_ms) {
                     actions.push(record("agent_ready", json!({ "process": self.process })));
                     if let Some((wait_ms, shown)) = self.config.reset_wait.take() {
+                        let wait_ms = self.within_time_limit(now_ms, wait_ms);
                         actions.push(record(
                             "error_backoff",
                             json!({ "turn": self.turns, "error": TurnError::UsageLimit.as_str(),
@@ -1353,13 +1354,10 @@ impl Supervisor {
             )),
             _ => None,
         };
-        let mut wait_ms = reset
+        let wait_ms = reset
             .as_ref()
             .map_or_else(|| error_backoff_ms(count), |(wait, _)| *wait);
-        // Never past the time limit: once it is reached the goal stops anyway.
-        if let Some(max) = self.config.limits.max_time_ms {
-            wait_ms = wait_ms.min(max.saturating_sub(self.time_used(now_ms)));
-        }
+        let wait_ms = self.within_time_limit(now_ms, wait_ms);
         let mut row = json!({ "turn": self.turns, "error": error.as_str(), "consecutive": count,
                               "wait_ms": wait_ms });
         if let Some((_, shown)) = &reset {
@@ -1371,6 +1369,15 @@ impl Supervisor {
             wait_ms,
             error,
         };
+    }
+
+    /// A wait of `wait_ms` from now, cut at the time limit: once that is
+    /// reached the goal stops anyway.
+    fn within_time_limit(&self, now_ms: u64, wait_ms: u64) -> u64 {
+        match self.config.limits.max_time_ms {
+            Some(max) => wait_ms.min(max.saturating_sub(self.time_used(now_ms))),
+            None => wait_ms,
+        }
     }
 
     /// The agent is idle: type the next prompt, or, while the goal is paused, nothing.
