@@ -1,23 +1,14 @@
 //! When a usage limit the agent shows will reset, read off its screen with
-//! the adapter's `screen.usage_limit_reset` pattern: a clock time (Codex:
-//! `try again at 3:35 PM.`) or a delay (`try again in 2h 5m`). Pure: the
-//! clock time becomes a delay only against a `now` the caller passes.
+//! the adapter's `screen.usage_limit_reset` pattern: a clock time (`hour`,
+//! with `minute` and `ampm` optional), on a date when the pattern has one
+//! (`month` as `Nov` or `11`, `day`, `year`; Codex: `try again at 3:35 PM.`,
+//! `try again at Nov 30th, 2026 8:55 PM.`), or a delay (`in_hours`,
+//! `in_minutes`, `in_seconds`). Pure: a clock time becomes a delay only
+//! against a `now` the caller passes.
 
 use regex::Regex;
 
 use crate::ledger::Entry;
-
-/// The named groups a reset pattern may have: a clock time (`hour`, with
-/// `minute` and `ampm` optional) or a delay (any of `in_hours`,
-/// `in_minutes`, `in_seconds`).
-pub const GROUPS: [&str; 6] = [
-    "hour",
-    "minute",
-    "ampm",
-    "in_hours",
-    "in_minutes",
-    "in_seconds",
-];
 
 /// Whether `pattern` names a clock time or a delay.
 pub fn pattern_is_usable(pattern: &Regex) -> bool {
@@ -28,8 +19,14 @@ pub fn pattern_is_usable(pattern: &Regex) -> bool {
 /// When the limit resets, as shown.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResetTime {
-    /// At a time of day (24-hour), local to the machine.
-    At { hour: u8, minute: u8, shown: String },
+    /// At a time of day (24-hour), local to the machine: on `date` (year,
+    /// month, day) when shown, else the next such time.
+    At {
+        date: Option<(i16, i8, i8)>,
+        hour: u8,
+        minute: u8,
+        shown: String,
+    },
     /// After a delay, from when it was shown.
     In { ms: u64, shown: String },
 }
@@ -60,7 +57,17 @@ impl ResetTime {
             if hour > 23 || minute > 59 {
                 return None;
             }
+            let date = match (caps.name("year"), caps.name("month"), number("day")) {
+                (Some(year), Some(month), Some(day)) => {
+                    let month = month_number(month.as_str())?;
+                    let year: i16 = year.as_str().parse().ok()?;
+                    jiff::civil::Date::new(year, month, i8::try_from(day).ok()?).ok()?;
+                    Some((year, month, day as i8))
+                }
+                _ => None,
+            };
             return Some(ResetTime::At {
+                date,
                 hour: hour as u8,
                 minute: minute as u8,
                 shown,
@@ -87,6 +94,21 @@ impl ResetTime {
         match self {
             ResetTime::In { .. } => self,
             ResetTime::At {
+                date: Some((year, month, day)),
+                hour,
+                minute,
+                shown,
+            } => {
+                let ms = jiff::civil::date(year, month, day)
+                    .at(hour as i8, minute as i8, 0, 0)
+                    .to_zoned(now.time_zone().clone())
+                    .ok()
+                    .and_then(|at| at.duration_since(now).as_millis().try_into().ok())
+                    .unwrap_or(0);
+                ResetTime::In { ms, shown }
+            }
+            ResetTime::At {
+                date: None,
                 hour,
                 minute,
                 shown,
@@ -134,6 +156,19 @@ pub fn pending_wait(entries: &[Entry], now: jiff::Timestamp) -> Option<(u64, Str
     let until = at.checked_add(wait).ok()?;
     let left = until.duration_since(now).as_millis();
     (left > 0).then(|| (u64::try_from(left).unwrap_or(u64::MAX), shown.to_string()))
+}
+
+/// `Nov`, `november` or `11` as a month number.
+fn month_number(text: &str) -> Option<i8> {
+    if let Ok(number) = text.parse::<i8>() {
+        return (1..=12).contains(&number).then_some(number);
+    }
+    const MONTHS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    let lower = text.to_ascii_lowercase();
+    let at = MONTHS.iter().position(|m| lower.starts_with(m))?;
+    Some(at as i8 + 1)
 }
 
 #[cfg(test)]
@@ -191,6 +226,7 @@ mod tests {
         assert_eq!(
             at("or try again at 3:35 PM."),
             Some(ResetTime::At {
+                date: None,
                 hour: 15,
                 minute: 35,
                 shown: "try again at 3:35 PM".into()
@@ -223,6 +259,39 @@ mod tests {
     }
 
     #[test]
+    fn a_date_makes_it_that_day() {
+        let codex = Regex::new(
+            r"try again\s+at (?:(?P<month>[A-Z][a-z]{2}) (?P<day>\d{1,2})(?:st|nd|rd|th)?, (?P<year>\d{4}) )?(?P<hour>\d{1,2}):(?P<minute>\d{2})\s*(?P<ampm>[AP]M)",
+        )
+        .unwrap();
+        let reset = ResetTime::find(&codex, "or try again at Nov 30th, 2026 8:55 PM.").unwrap();
+        assert_eq!(
+            reset,
+            ResetTime::At {
+                date: Some((2026, 11, 30)),
+                hour: 20,
+                minute: 55,
+                shown: "try again at Nov 30th, 2026 8:55 PM".into()
+            }
+        );
+        let now: jiff::Zoned = "2026-11-29T17:10:00+00:00[UTC]".parse().unwrap();
+        assert!(matches!(
+            reset.from(&now),
+            ResetTime::In { ms, .. } if ms == (27 * 3600 + 45 * 60) * 1000
+        ));
+        // A date already past is no wait; an impossible one is no reset.
+        let past = ResetTime::find(&codex, "try again at Nov 1st, 2026 8:55 PM").unwrap();
+        assert!(matches!(past.from(&now), ResetTime::In { ms: 0, .. }));
+        assert_eq!(
+            ResetTime::find(&codex, "try again at Feb 30th, 2026 8:55 PM"),
+            None
+        );
+        assert_eq!(month_number("12"), Some(12));
+        assert_eq!(month_number("September"), Some(9));
+        assert_eq!(month_number("13"), None);
+    }
+
+    #[test]
     fn delays_add_up() {
         let re = Regex::new(
             r"in (?:(?P<in_hours>\d+)h)?\s*(?:(?P<in_minutes>\d+)m)?\s*(?:(?P<in_seconds>\d+)s)?",
@@ -243,6 +312,7 @@ mod tests {
     fn a_time_of_day_is_the_next_one() {
         let now: jiff::Zoned = "2026-11-29T14:10:30+00:00[UTC]".parse().unwrap();
         let wait = |hour, minute| match (ResetTime::At {
+            date: None,
             hour,
             minute,
             shown: String::new(),

@@ -63,9 +63,21 @@ fn codex_0_169_0() {
     assert_eq!(
         limit.usage_limit_reset,
         Some(ResetTime::At {
+            date: None,
             hour: 15,
             minute: 35,
             shown: "try again at 3:35 PM".into()
+        })
+    );
+    // A reset on a later day is shown with its date.
+    let later = look("codex", "codex-0.169.0-usage-limit-later-day");
+    assert_eq!(
+        later.usage_limit_reset,
+        Some(ResetTime::At {
+            date: Some((2026, 11, 30)),
+            hour: 20,
+            minute: 56,
+            shown: "try again at Nov 30th, 2026 8:56 PM".into()
         })
     );
     let error = look("codex", "codex-0.169.0-api-error-500");
