@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use regex::{Regex, RegexSet};
 use serde::Deserialize;
 
-use crate::agent_home::{AgentHome, HomeError, HomeRule, Settled};
+use crate::agent_home::{AgentHome, HomeError, HomeRule, Settled, io};
 use crate::source_location::{Located, locate_value};
 
 /// The adapters compiled into the binary: (name, YAML text).
@@ -366,54 +366,39 @@ impl Adapter {
             }
             RegexSet::new(patterns).map_err(|err| invalid("screen:", one_line(&err)))
         };
-        let tokens = match &file.screen.tokens {
-            None => None,
-            Some(pattern) => {
-                let re = Regex::new(pattern)
-                    .map_err(|err| invalid(pattern, format!("bad pattern: {}", one_line(&err))))?;
-                if !re.capture_names().flatten().any(is_token_group) {
-                    return Err(invalid(
-                        pattern,
-                        "`screen.tokens` needs a named group `(?P<tokens>…)` (or `tokens_…`)"
-                            .into(),
-                    ));
-                }
-                Some(re)
+        // An optional pattern that must have the named groups `has_groups` wants.
+        let grouped = |pattern: &Option<String>,
+                       has_groups: &dyn Fn(&Regex) -> bool,
+                       needs: &str|
+         -> Result<Option<Regex>, AdapterError> {
+            let Some(pattern) = pattern else {
+                return Ok(None);
+            };
+            let re = Regex::new(pattern)
+                .map_err(|err| invalid(pattern, format!("bad pattern: {}", one_line(&err))))?;
+            if !has_groups(&re) {
+                return Err(invalid(pattern, needs.to_string()));
             }
+            Ok(Some(re))
         };
-        let usage_limit_reset = match &file.screen.usage_limit_reset {
-            None => None,
-            Some(pattern) => {
-                let re = Regex::new(pattern)
-                    .map_err(|err| invalid(pattern, format!("bad pattern: {}", one_line(&err))))?;
-                if !crate::usage_reset::pattern_is_usable(&re) {
-                    return Err(invalid(
-                        pattern,
-                        "`screen.usage_limit_reset` needs a group `(?P<hour>…)` (with `minute`, `ampm`) or `(?P<in_minutes>…)` (`in_hours`, `in_seconds`)"
-                            .into(),
-                    ));
-                }
-                Some(re)
-            }
-        };
-        let context = match &file.screen.context {
-            None => None,
-            Some(pattern) => {
-                let re = Regex::new(pattern)
-                    .map_err(|err| invalid(pattern, format!("bad pattern: {}", one_line(&err))))?;
-                if !re
-                    .capture_names()
+        let tokens = grouped(
+            &file.screen.tokens,
+            &|re| re.capture_names().flatten().any(is_token_group),
+            "`screen.tokens` needs a named group `(?P<tokens>…)` (or `tokens_…`)",
+        )?;
+        let usage_limit_reset = grouped(
+            &file.screen.usage_limit_reset,
+            &crate::usage_reset::pattern_is_usable,
+            "`screen.usage_limit_reset` needs a group `(?P<hour>…)` (with `minute`, `ampm`) or `(?P<in_minutes>…)` (`in_hours`, `in_seconds`)",
+        )?;
+        let context = grouped(
+            &file.screen.context,
+            &|re| {
+                re.capture_names()
                     .any(|name| matches!(name, Some("left" | "used")))
-                {
-                    return Err(invalid(
-                        pattern,
-                        "`screen.context` needs a named group `(?P<left>…)` or `(?P<used>…)` (percent)"
-                            .into(),
-                    ));
-                }
-                Some(re)
-            }
-        };
+            },
+            "`screen.context` needs a named group `(?P<left>…)` or `(?P<used>…)` (percent)",
+        )?;
         let mut dialogs = Vec::new();
         for dialog in &file.dialogs {
             if dialog.detect.is_empty() {
@@ -431,7 +416,7 @@ impl Adapter {
             });
         }
         for name in file.mcp_files.keys() {
-            if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\0']) {
+            if !is_plain_name(name) {
                 return Err(invalid(
                     &format!("{name}:"),
                     format!("`mcp_files`: `{name}` must be a plain file name"),
@@ -464,7 +449,7 @@ impl Adapter {
                 ));
             }
             for (key, name) in [("dir:", &home.dir), ("settings:", &home.settings)] {
-                if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\0']) {
+                if !is_plain_name(name) {
                     return Err(invalid(
                         key,
                         format!(
@@ -693,18 +678,9 @@ impl Adapter {
             let made = tempfile::Builder::new()
                 .prefix(&prefix)
                 .tempdir_in(parent)
-                .map_err(|source| HomeError::Io {
-                    context: "cannot create a private folder in",
-                    path: parent.to_path_buf(),
-                    source,
-                })?;
-            std::fs::set_permissions(made.path(), std::fs::Permissions::from_mode(0o700)).map_err(
-                |source| HomeError::Io {
-                    context: "cannot set the mode of",
-                    path: made.path().to_path_buf(),
-                    source,
-                },
-            )?;
+                .map_err(io("cannot create a private folder in", parent))?;
+            std::fs::set_permissions(made.path(), std::fs::Permissions::from_mode(0o700))
+                .map_err(io("cannot set the mode of", made.path()))?;
             for name in self.mcp_files.keys() {
                 files.insert(name.clone(), made.path().join(name));
             }
@@ -724,11 +700,7 @@ impl Adapter {
                 .mode(0o600)
                 .open(path)
                 .and_then(|mut file| file.write_all(fill(text, &values).as_bytes()))
-                .map_err(|source| HomeError::Io {
-                    context: "cannot write",
-                    path: path.clone(),
-                    source,
-                })?;
+                .map_err(io("cannot write", path))?;
         }
         let mut vars = BTreeMap::new();
         for (name, value) in &self.mcp_env {
@@ -747,11 +719,7 @@ impl Adapter {
             let merge = serde_json::from_str(&fill(&rule.merge, &values))
                 .unwrap_or_else(|_| serde_json::json!({}));
             let root = dir.path().join("home");
-            std::fs::create_dir(&root).map_err(|source| HomeError::Io {
-                context: "cannot create",
-                path: root.clone(),
-                source,
-            })?;
+            std::fs::create_dir(&root).map_err(io("cannot create", &root))?;
             let made = AgentHome::create(rule, &real_home, &root, &merge, goal)?;
             vars.insert(rule.var.clone(), made.path().to_string_lossy().into_owned());
             home = Some(made);
@@ -987,6 +955,11 @@ fn escape(text: &str) -> String {
         }
     }
     out
+}
+
+/// A file name with no folder in it (not `.`, `..` or empty).
+fn is_plain_name(name: &str) -> bool {
+    !(name.is_empty() || name == "." || name == ".." || name.contains(['/', '\0']))
 }
 
 /// The names `NAME` of the `{file:NAME}` placeholders in `template`.

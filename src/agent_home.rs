@@ -25,8 +25,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
+use crate::session_log::sha256_hex as sha256;
 use crate::source_location::Located;
 
 /// The adapter's rule for the private home (`mcp_home` in its YAML).
@@ -71,7 +71,8 @@ pub enum HomeError {
     },
 }
 
-fn io(context: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> HomeError {
+/// Turns an I/O error about `path` into a [`HomeError::Io`].
+pub fn io(context: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> HomeError {
     let path = path.to_path_buf();
     move |source| HomeError::Io {
         context,
@@ -257,6 +258,8 @@ fn settle_entries(
     let Ok(entries) = fs::read_dir(from) else {
         return;
     };
+    // The names the home linked here when it was made.
+    let linked = fs::read_to_string(from.join(LINKED)).unwrap_or_default();
     for entry in entries.flatten() {
         let name = entry.file_name();
         let Some(text) = name.to_str() else { continue };
@@ -269,7 +272,8 @@ fn settle_entries(
             let _ = fs::remove_file(&path);
             continue;
         }
-        settle_entry(&path, to, text, was_linked(from, text), beside, settled);
+        let was_linked = linked.lines().any(|line| line == text);
+        settle_entry(&path, to, text, was_linked, beside, settled);
     }
 }
 
@@ -312,12 +316,6 @@ fn settle_entry(
     if let Err(err) = result {
         settled.failed.push(format!("{}: {err}", path.display()));
     }
-}
-
-/// Whether the home linked `name` in `folder` when it was made: the list is
-/// kept next to the links.
-fn was_linked(folder: &Path, name: &str) -> bool {
-    fs::read_to_string(folder.join(LINKED)).is_ok_and(|list| list.lines().any(|line| line == name))
 }
 
 /// The names a folder of the home linked when it was made, one per line.
@@ -431,13 +429,6 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), HomeError> {
         .open(path)
         .map_err(io("cannot write", path))?;
     file.write_all(bytes).map_err(io("cannot write", path))
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// Removes whatever is at `path` (a link is removed, never followed).

@@ -38,7 +38,8 @@ pub const TABLE: &str = "\
 Exit codes:
   0        the goal was achieved
   1        internal error
-  2        bad usage or a bad input file (adapter, template, scenario)
+  2        bad usage or a bad input file (adapter, template, scenario, goal spec,
+           or the agent's own settings goalie adds its MCP server to)
   3        budget-limited: a turn, time or token limit was reached
   4        unmet: the agent reported the goal blocked
   5        paused or cleared: stopped by the user, or the agent exited before the goal ended

@@ -77,14 +77,11 @@ impl Observer {
         self.claims.new_turn(nonce);
     }
 
-    /// When the last usage limit on screen resets: the adapter's pattern on
-    /// the text from that row on, its rows joined with spaces (a message the
-    /// terminal wrapped reads as one line).
-    fn usage_limit_reset(&self, rows: &[String]) -> Option<ResetTime> {
+    /// When the usage limit shown on row `last` resets: the adapter's pattern
+    /// on the text from that row on, its rows joined with spaces (a message
+    /// the terminal wrapped reads as one line).
+    fn usage_limit_reset(&self, rows: &[String], last: usize) -> Option<ResetTime> {
         let pattern = self.rules.usage_limit_reset.as_ref()?;
-        let last = rows
-            .iter()
-            .rposition(|row| self.rules.usage_limit.is_match(row))?;
         let text = rows[last..]
             .iter()
             .map(|row| row.trim())
@@ -117,7 +114,9 @@ impl Observer {
             claim: self.claims.read(rows, scrolled),
             ..Observation::default()
         };
-        for row in rows {
+        // The last row showing a usage limit.
+        let mut last_limit = None;
+        for (index, row) in rows.iter().enumerate() {
             if row.trim().is_empty() {
                 continue;
             }
@@ -126,6 +125,7 @@ impl Observer {
             // A usage limit is an API error of its own kind: a row counts as one or the other.
             if self.rules.usage_limit.is_match(row) {
                 observation.usage_limit += 1;
+                last_limit = Some(index);
             } else if self.rules.api_error.is_match(row) {
                 observation.api_error += 1;
             }
@@ -146,7 +146,8 @@ impl Observer {
                 observation.context_used_pct = self.context_in(row);
             }
         }
-        observation.usage_limit_reset = self.usage_limit_reset(rows);
+        observation.usage_limit_reset =
+            last_limit.and_then(|last| self.usage_limit_reset(rows, last));
         if self.rules.tokens_per_reply
             && let Some(scrolled) = self.scrolled_tokens
         {

@@ -335,12 +335,9 @@ async fn supervise_goal(
         cols,
     };
     let session_tail = new_session_tail(spec, &launch.env);
+    let entries = ledger.entries(&goal.id)?;
     // Processes are numbered across the goal's runs (`goalie resume` goes on counting).
-    let process = 1 + ledger
-        .entries(&goal.id)?
-        .iter()
-        .filter(|e| e.kind == "agent_started")
-        .count() as u32;
+    let process = 1 + entries.iter().filter(|e| e.kind == "agent_started").count() as u32;
     tracing::info!(goal = %goal.id, program = %program.display(), ?args, rows, cols, "starting the agent");
     let (agent, output, exit) = match AgentProcess::spawn(&launch) {
         Ok(spawned) => spawned,
@@ -363,7 +360,6 @@ async fn supervise_goal(
         &json!({ "pid": agent.pid(), "program": program.display().to_string(), "args": args,
                  "rows": rows, "cols": cols, "process": process }),
     )?;
-    let entries = ledger.entries(&goal.id)?;
     let prior_compactions = entries.iter().filter(|e| e.kind == "compacted").count();
     let mut compaction_sources = Vec::new();
     if spec.adapter.session_log.is_some() {

@@ -238,8 +238,13 @@ pub fn gemini_project_hash(first_line: &str) -> Option<String> {
 
 /// The `projectHash` gemini-cli gives a working directory.
 pub fn gemini_hash_of(workdir: &str) -> String {
+    sha256_hex(workdir.as_bytes())
+}
+
+/// The SHA-256 of `bytes`, in lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
-    Sha256::digest(workdir.as_bytes())
+    Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
@@ -252,18 +257,23 @@ pub fn gemini_hash_of(workdir: &str) -> String {
 pub fn session_id(format: LogFormat, path: &std::path::Path) -> Option<String> {
     match format {
         LogFormat::GeminiChat => {
-            use std::io::{BufRead, Read};
-            let file = std::fs::File::open(path).ok()?;
-            let mut first = String::new();
-            std::io::BufReader::new(file.take(64 * 1024))
-                .read_line(&mut first)
-                .ok()?;
-            let record: Value = serde_json::from_str(first.trim()).ok()?;
+            let record: Value = serde_json::from_str(first_line(path)?.trim()).ok()?;
             let id = record["sessionId"].as_str()?;
             is_uuid(id).then(|| id.to_string())
         }
         _ => session_id_from_path(path),
     }
+}
+
+/// The first line of the file at `path` (read from its first 64 KiB), where
+/// session logs say whose they are.
+pub fn first_line(path: &std::path::Path) -> Option<String> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let n = file.read(&mut buf).ok()?;
+    let text = String::from_utf8_lossy(&buf[..n]);
+    text.lines().next().map(str::to_string)
 }
 
 /// The session id in a log file's name: Codex `rollout-<time>-<uuid>.jsonl`,

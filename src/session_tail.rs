@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use crate::session_log::{
-    LogEvent, LogFormat, LogParser, claude_project_dir, codex_session_cwd, gemini_hash_of,
-    gemini_project_hash, session_id,
+    LogEvent, LogFormat, LogParser, claude_project_dir, codex_session_cwd, first_line,
+    gemini_hash_of, gemini_project_hash, session_id,
 };
 
 /// How deep below the log root session files may be (Codex: sessions/Y/M/D/f).
@@ -107,8 +107,8 @@ impl SessionTail {
 
     /// This run resumes a conversation it has no id for (an adapter whose
     /// `resume_args` continue the folder's latest one): what the session files
-    /// of this folder hold now is
-    /// earlier runs', a baseline only, whichever of them the agent continues.
+    /// of this folder hold now is earlier runs', a baseline only, whichever of
+    /// them the agent continues.
     pub fn resuming_existing(mut self) -> SessionTail {
         let mut found = Vec::new();
         self.walk(&self.root, 0, None, &mut found);
@@ -338,14 +338,6 @@ impl SessionTail {
         }
         events
     }
-}
-
-fn first_line(path: &Path) -> Option<String> {
-    let mut file = File::open(path).ok()?;
-    let mut buf = vec![0u8; 64 * 1024];
-    let n = file.read(&mut buf).ok()?;
-    let text = String::from_utf8_lossy(&buf[..n]);
-    text.lines().next().map(str::to_string)
 }
 
 /// The whole lines added to the followed file since the last read, reading

@@ -122,13 +122,7 @@ impl ResetTime {
                     .build();
                 let at = match today {
                     Ok(at) if at > *now => Some(at),
-                    Ok(at) => at.tomorrow().ok().and_then(|next| {
-                        next.with()
-                            .hour(hour as i8)
-                            .minute(minute as i8)
-                            .build()
-                            .ok()
-                    }),
+                    Ok(at) => at.tomorrow().ok(),
                     Err(_) => None,
                 };
                 let ms = at
