@@ -1,15 +1,15 @@
 //! The errors a user can see, each with its exit code and, where one helps, a hint.
 
-use crate::adapter::AdapterError;
-use crate::agent_home::HomeError;
-use crate::agent_process::SpawnError;
+use crate::agent::adapter::AdapterError;
+use crate::agent::home::HomeError;
+use crate::agent::process::SpawnError;
+use crate::agent::prompts::PromptError;
 use crate::config_file::ConfigError;
 use crate::control::ControlError;
-use crate::exit_code;
-use crate::goal_change::Refusal;
-use crate::goal_spec::SpecError;
+use crate::goal::change::Refusal;
+use crate::goal::exit_code;
+use crate::goal::spec::SpecError;
 use crate::ledger::LedgerError;
-use crate::prompts::PromptError;
 use crate::sim::ScenarioError;
 
 #[derive(Debug, thiserror::Error)]

@@ -6,47 +6,18 @@
 //! data ([`adapter`], [`prompts`]), and the edges that touch the world
 //! (PTY, terminal, SQLite ledger, the command line).
 
-pub mod adapter;
-pub mod agent_home;
-pub mod agent_process;
+pub mod agent;
 pub mod audit;
-pub mod auditor;
-pub mod claim;
-pub mod claim_block;
-pub mod claim_inbox;
 pub mod cli;
-pub mod compaction;
 pub mod config_file;
-pub mod context_counts;
 pub mod control;
-pub mod digest;
+pub mod core;
 pub mod error;
-pub mod event_hooks;
-pub mod exit_code;
-pub mod goal_change;
-pub mod goal_commands;
-pub mod goal_selector;
-pub mod goal_spec;
+pub mod goal;
 pub mod ledger;
-pub mod lifecycle;
-pub mod logging;
-pub mod mcp_server;
-pub mod observer;
-pub mod process_tree;
-pub mod prompts;
-pub mod report;
-pub mod run;
-pub mod screen;
-pub mod session_log;
-pub mod session_tail;
+pub mod runtime;
 pub mod sim;
-pub mod source_location;
-pub mod status;
-pub mod supervisor;
-pub mod takeover;
 pub mod terminal;
-pub mod turn_hook;
-pub mod usage_reset;
 
 /// Parses the command line and runs it; returns the exit code.
 pub fn run() -> Result<i32, error::Error> {

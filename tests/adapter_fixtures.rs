@@ -3,9 +3,9 @@
 //! named `AGENT-VERSION-SITUATION.txt`). A CLI update that changes its screen
 //! shows up here as a failing fixture, not as a misdetection in an overnight run.
 
-use goalie::adapter::Adapter;
-use goalie::observer::{Observation, Observer};
-use goalie::usage_reset::ResetTime;
+use goalie::agent::adapter::Adapter;
+use goalie::core::observer::{Observation, Observer};
+use goalie::core::usage_reset::ResetTime;
 
 fn look(agent: &str, fixture: &str) -> Observation {
     let path = format!(
@@ -285,7 +285,7 @@ fn aider_0_86_2() {
 
     // Without --yes-always its questions are dialogs; the first that matches is answered.
     let dialog = |name: &str| {
-        let adapter = goalie::adapter::Adapter::named("aider", None).unwrap();
+        let adapter = goalie::agent::adapter::Adapter::named("aider", None).unwrap();
         adapter.dialogs.iter().position(|d| d.name == name)
     };
     let shell = look("aider", "aider-0.86.2-shell-command-dialog");

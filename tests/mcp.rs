@@ -28,8 +28,8 @@ fn new_goal(sandbox: &Sandbox) -> String {
             budget_tokens: Some(100_000),
         })
         .unwrap();
-    let mut spec = goalie::goal_spec::GoalSpec::bare(&goal.objective);
-    spec.verify = vec![goalie::goal_spec::VerifyCommand {
+    let mut spec = goalie::goal::spec::GoalSpec::bare(&goal.objective);
+    spec.verify = vec![goalie::goal::spec::VerifyCommand {
         run: "cargo test".into(),
         timeout_ms: 60_000,
     }];

@@ -1,5 +1,5 @@
 use super::*;
-use crate::goal_spec::{Stop, VerifyCommand};
+use crate::goal::spec::{Stop, VerifyCommand};
 
 fn item(requirement: &str, evidence: &str) -> ChecklistItem {
     ChecklistItem {

@@ -7,8 +7,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::goal_change::{GoalChange, Status};
-use crate::lifecycle::GoalState;
+use crate::goal::change::{GoalChange, Status};
+use crate::goal::lifecycle::GoalState;
 
 /// The line could not be read as JSON.
 pub const PARSE_ERROR: i64 = -32700;

@@ -172,7 +172,7 @@ pub fn leftover_processes(leader: u32) -> Vec<String> {
         let Ok(text) = std::fs::read_to_string(entry.path().join("stat")) else {
             continue;
         };
-        if let Some(stat) = goalie::process_tree::parse_stat(&text)
+        if let Some(stat) = goalie::agent::process_tree::parse_stat(&text)
             && stat.state != 'Z'
             && (stat.pgrp == leader || stat.session == leader || stat.pid == leader)
         {

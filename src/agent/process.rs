@@ -1,0 +1,271 @@
+//! The agent CLI in a pseudo-terminal (portable-pty): spawn, read, write,
+//! resize, and end its whole process tree.
+//!
+//! Blocking reads and the blocking `wait` run on threads of their own and feed
+//! channels; one writer thread owns the PTY's write side, so bytes from the
+//! person and from goalie never interleave mid-sequence.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use nix::sys::signal::Signal;
+use portable_pty::{CommandBuilder, MasterPty, PtySize, native_pty_system};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::agent::process_tree;
+
+/// The running agent's leader pid, for the panic hook (0: none).
+static LEADER: AtomicU32 = AtomicU32::new(0);
+
+/// What to start.
+#[derive(Debug, Clone)]
+pub struct Launch {
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    pub env: BTreeMap<String, String>,
+    /// Variables of goalie's environment the agent must not see.
+    pub env_remove: Vec<String>,
+    pub workdir: PathBuf,
+    pub rows: u16,
+    pub cols: u16,
+}
+
+/// A problem starting the agent.
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnError {
+    #[error("cannot find the agent program `{program}` on PATH (is it installed?)")]
+    NotFound { program: String },
+    #[error("cannot start the agent `{program}`: {message}")]
+    Failed { program: String, message: String },
+}
+
+/// The running agent.
+pub struct AgentProcess {
+    pid: u32,
+    master: Box<dyn MasterPty + Send>,
+    writer: std::sync::mpsc::Sender<Vec<u8>>,
+    /// Every process that belonged to the agent the last time we looked.
+    known: BTreeSet<(u32, u64)>,
+}
+
+/// The agent's output, chunk by chunk, until the PTY closes.
+pub type Output = mpsc::Receiver<Vec<u8>>;
+/// How the agent's process ended, once it has.
+pub type Exit = oneshot::Receiver<String>;
+
+/// Finds `program` the way a shell would: a path as given, else on PATH.
+pub fn resolve(program: &str, workdir: &Path) -> Result<PathBuf, SpawnError> {
+    let not_found = || SpawnError::NotFound {
+        program: program.to_string(),
+    };
+    if program.contains('/') {
+        let path = workdir.join(program);
+        return if is_executable(&path) {
+            Ok(path)
+        } else {
+            Err(not_found())
+        };
+    }
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join(program))
+        .find(|path| is_executable(path))
+        .ok_or_else(not_found)
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata()
+        .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+}
+
+impl AgentProcess {
+    /// Starts the agent in a new PTY of the given size, in its working directory.
+    pub fn spawn(launch: &Launch) -> Result<(AgentProcess, Output, Exit), SpawnError> {
+        let program = launch.program.display().to_string();
+        let fail = |message: String| SpawnError::Failed {
+            program: program.clone(),
+            message,
+        };
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows: launch.rows.max(2),
+                cols: launch.cols.max(2),
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .map_err(|err| fail(format!("cannot open a pseudo-terminal: {err:#}")))?;
+        let mut command = CommandBuilder::new(&launch.program);
+        command.args(&launch.args);
+        command.cwd(&launch.workdir);
+        let term = std::env::var("TERM").unwrap_or_default();
+        if term.is_empty() || term == "dumb" {
+            command.env("TERM", "xterm-256color");
+        }
+        for key in &launch.env_remove {
+            command.env_remove(key);
+        }
+        for (key, value) in &launch.env {
+            command.env(key, value);
+        }
+        let mut child = pair
+            .slave
+            .spawn_command(command)
+            .map_err(|err| fail(format!("{err:#}")))?;
+        // The slave must close here, or the reader never sees the end of output.
+        drop(pair.slave);
+        let pid = child.process_id().unwrap_or(0);
+        LEADER.store(pid, Ordering::SeqCst);
+
+        let mut reader = pair
+            .master
+            .try_clone_reader()
+            .map_err(|err| fail(format!("{err:#}")))?;
+        let mut pty_writer = pair
+            .master
+            .take_writer()
+            .map_err(|err| fail(format!("{err:#}")))?;
+
+        // A short queue: a fast agent waits on its PTY (backpressure) instead
+        // of goalie buffering megabytes ahead of the screen model.
+        let (output_tx, output_rx) = mpsc::channel::<Vec<u8>>(4);
+        std::thread::Builder::new()
+            .name("agent-output".into())
+            .spawn(move || {
+                let mut buf = vec![0u8; 32 * 1024];
+                loop {
+                    match reader.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => {
+                            if output_tx.blocking_send(buf[..n].to_vec()).is_err() {
+                                break;
+                            }
+                        }
+                    }
+                }
+            })
+            .map_err(|err| fail(err.to_string()))?;
+
+        let (exit_tx, exit_rx) = oneshot::channel();
+        std::thread::Builder::new()
+            .name("agent-wait".into())
+            .spawn(move || {
+                let status = match child.wait() {
+                    Ok(status) => match status.signal() {
+                        Some(signal) => format!("killed by {signal}"),
+                        None => format!("exit code {}", status.exit_code()),
+                    },
+                    Err(err) => format!("unknown status: {err}"),
+                };
+                let _ = exit_tx.send(status);
+            })
+            .map_err(|err| fail(err.to_string()))?;
+
+        let (writer_tx, writer_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+        std::thread::Builder::new()
+            .name("agent-input".into())
+            .spawn(move || {
+                while let Ok(bytes) = writer_rx.recv() {
+                    if pty_writer
+                        .write_all(&bytes)
+                        .and_then(|()| pty_writer.flush())
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+                // Dropping the writer types a newline and end-of-file into the
+                // PTY; by now the agent is gone, so nothing reads them.
+            })
+            .map_err(|err| fail(err.to_string()))?;
+
+        let process = AgentProcess {
+            pid,
+            master: pair.master,
+            writer: writer_tx,
+            known: BTreeSet::new(),
+        };
+        Ok((process, output_rx, exit_rx))
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// Queues bytes for the agent's input.
+    pub fn write(&self, bytes: Vec<u8>) {
+        let _ = self.writer.send(bytes);
+    }
+
+    /// A handle that queues bytes for the agent's input from another task.
+    pub fn writer(&self) -> std::sync::mpsc::Sender<Vec<u8>> {
+        self.writer.clone()
+    }
+
+    pub fn resize(&self, rows: u16, cols: u16) {
+        let _ = self.master.resize(PtySize {
+            rows: rows.max(2),
+            cols: cols.max(2),
+            pixel_width: 0,
+            pixel_height: 0,
+        });
+    }
+
+    /// Notes the agent's current processes, so that descendants that later
+    /// lose their parent (and so their link to the agent) are still ended.
+    pub fn refresh_members(&mut self) {
+        self.known = process_tree::living_members(self.pid, &self.known);
+    }
+
+    /// Ends the agent: SIGHUP and SIGTERM to all its processes, up to `grace`
+    /// for them to go, then SIGKILL to whatever is left. `exit` is the
+    /// receiver from [`AgentProcess::spawn`], or `None` once it has fired.
+    pub async fn terminate(&mut self, exit: Option<&mut Exit>, grace: Duration) -> Option<String> {
+        self.refresh_members();
+        let mut status = None;
+        if let Some(exit) = exit {
+            process_tree::signal_all(self.pid, &self.known, Signal::SIGHUP);
+            process_tree::signal_all(self.pid, &self.known, Signal::SIGTERM);
+            status = tokio::time::timeout(grace, &mut *exit)
+                .await
+                .ok()
+                .and_then(Result::ok);
+            if status.is_none() {
+                self.refresh_members();
+                process_tree::signal_all(self.pid, &self.known, Signal::SIGKILL);
+                status = tokio::time::timeout(Duration::from_secs(5), exit)
+                    .await
+                    .ok()
+                    .and_then(Result::ok);
+            }
+        }
+        // Whatever the leader left behind: its group, its session, descendants.
+        let mut leftovers = process_tree::living_members(self.pid, &self.known);
+        if !leftovers.is_empty() {
+            process_tree::signal_all(self.pid, &leftovers, Signal::SIGTERM);
+            for _ in 0..20 {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                leftovers = process_tree::living_members(self.pid, &leftovers);
+                if leftovers.is_empty() {
+                    break;
+                }
+            }
+            process_tree::signal_all(self.pid, &leftovers, Signal::SIGKILL);
+        }
+        LEADER.store(0, Ordering::SeqCst);
+        status
+    }
+}
+
+/// For the panic hook: kill the running agent's processes, if any.
+pub fn kill_running_agent() {
+    let leader = LEADER.swap(0, Ordering::SeqCst);
+    if leader != 0 {
+        let members = process_tree::living_members(leader, &BTreeSet::new());
+        process_tree::signal_all(leader, &members, Signal::SIGKILL);
+    }
+}

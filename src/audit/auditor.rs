@@ -1,0 +1,83 @@
+//! Runs audits off the event loop: each on a blocking thread, its report sent
+//! back on a channel that the run loop turns into [`Event::AuditFinished`].
+//!
+//! [`Event::AuditFinished`]: crate::core::supervisor::Event::AuditFinished
+
+use std::path::PathBuf;
+
+use tokio::sync::mpsc;
+
+use crate::audit::{self, Baseline, Report};
+use crate::goal::claim::ChecklistItem;
+use crate::goal::spec::GoalSpec;
+
+/// Starts audits for one goal.
+pub struct Auditor {
+    spec: GoalSpec,
+    workdir: PathBuf,
+    baseline: Baseline,
+    reports: mpsc::UnboundedSender<Report>,
+}
+
+impl Auditor {
+    /// An auditor and the receiver its reports arrive on.
+    pub fn new(
+        spec: GoalSpec,
+        workdir: PathBuf,
+        baseline: Baseline,
+    ) -> (Auditor, mpsc::UnboundedReceiver<Report>) {
+        let (reports, rx) = mpsc::unbounded_channel();
+        (
+            Auditor {
+                spec,
+                workdir,
+                baseline,
+                reports,
+            },
+            rx,
+        )
+    }
+
+    /// Audits a completion claim on a blocking thread (needs a tokio runtime).
+    pub fn start(&self, checklist: Vec<ChecklistItem>, commands: Option<Vec<String>>) {
+        let request = audit::Request {
+            spec: self.spec.clone(),
+            workdir: self.workdir.clone(),
+            baseline: self.baseline.clone(),
+            checklist,
+            commands,
+        };
+        let reports = self.reports.clone();
+        tokio::task::spawn_blocking(move || {
+            let _ = reports.send(audit::run(&request));
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::goal::spec::VerifyCommand;
+
+    #[tokio::test]
+    async fn an_audit_reports_back_without_blocking_the_caller() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spec = GoalSpec::bare("do it");
+        spec.verify = vec![VerifyCommand {
+            run: "sleep 0.3; true".into(),
+            timeout_ms: 10_000,
+        }];
+        let (auditor, mut reports) = Auditor::new(spec, dir.path().to_path_buf(), Baseline::new());
+        let started = std::time::Instant::now();
+        auditor.start(
+            vec![ChecklistItem {
+                requirement: "done".into(),
+                evidence: "ran it".into(),
+            }],
+            None,
+        );
+        assert!(started.elapsed() < std::time::Duration::from_millis(200));
+        let report = reports.recv().await.unwrap();
+        assert!(report.passed(), "{report:?}");
+    }
+}

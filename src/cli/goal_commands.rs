@@ -1,0 +1,422 @@
+//! `goalie status | pause | resume | clear | edit | budget | watch [GOAL]`.
+//!
+//! Each talks to the goal's running supervisor over its control socket when
+//! there is one, and otherwise acts on the database itself, with the same rules
+//! ([`crate::goal::change`]) and the same messages.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use crate::agent::adapter::{Adapter, DialogPolicy};
+use crate::agent::prompts::{PromptKind, Prompts};
+use crate::cli::config_dir;
+use crate::cli::goal_selector::{self, Fallback};
+use crate::cli::status;
+use crate::config_file::ConfigFile;
+use crate::control::protocol::{self, REFUSED};
+use crate::control::{Client, ControlError, GoalSnapshot, RpcError};
+use crate::core::supervisor::{Limits, Progress};
+use crate::error::Error;
+use crate::goal::change::{self as goal_change, GoalChange, Refusal, Standing, Status};
+use crate::goal::lifecycle::{self, Actor, GoalState};
+use crate::ledger::context_counts::ContextCounts;
+use crate::ledger::{Goal, Ledger};
+use crate::runtime::run::{self, Resumed, RunSpec};
+use crate::terminal;
+
+fn cwd() -> Result<PathBuf, Error> {
+    std::env::current_dir().map_err(|err| Error::io("cannot read the current directory", err))
+}
+
+fn open(db: &Path, arg: Option<&str>, fallback: Fallback) -> Result<(Ledger, Goal), Error> {
+    let ledger = Ledger::open_existing(db)?;
+    let goal = goal_selector::select(&ledger, arg, &cwd()?, fallback)?;
+    Ok((ledger, goal))
+}
+
+/// Sends a request; a refusal becomes [`Error::Refused`].
+fn call(client: &mut Client, method: &str, params: Value) -> Result<Value, Error> {
+    match client.call(method, params)? {
+        Ok(result) => Ok(result),
+        Err(RpcError { code, message }) if code == REFUSED => Err(Refusal(message).into()),
+        Err(err) => Err(ControlError::Answer(err).into()),
+    }
+}
+
+fn say(messages: &[String]) {
+    let mut out = std::io::stdout().lock();
+    for message in messages {
+        let _ = writeln!(out, "{message}");
+    }
+}
+
+fn messages_of(result: &Value) -> Vec<String> {
+    result["messages"]
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .filter_map(|m| m.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn snapshot_of(result: &Value) -> Result<GoalSnapshot, Error> {
+    serde_json::from_value(result["goal"].clone())
+        .map_err(|err| ControlError::Protocol(format!("bad goal in answer: {err}")).into())
+}
+
+/// `goalie status [GOAL] [--json]`.
+pub fn status(db: &Path, arg: Option<&str>, as_json: bool) -> Result<i32, Error> {
+    let (ledger, goal) = open(db, arg, Fallback::Latest)?;
+    let live = match goal_selector::connect(&goal)? {
+        Some(mut client) => Some(snapshot_of(&call(&mut client, "goal/get", json!({}))?)?),
+        None => None,
+    };
+    let counts = ContextCounts::from_entries(&ledger.entries(&goal.id)?);
+    status::show(&goal, live.as_ref(), &counts, as_json);
+    Ok(0)
+}
+
+/// `goalie pause`, `goalie budget`, `goalie edit --objective`, and `goalie
+/// resume` of a running goal.
+pub fn change(db: &Path, arg: Option<&str>, change: GoalChange) -> Result<i32, Error> {
+    let (ledger, goal) = open(db, arg, Fallback::None)?;
+    if let Some(mut client) = goal_selector::connect(&goal)? {
+        let result = call(&mut client, "goal/set", protocol::params_for(&change))?;
+        say(&messages_of(&result));
+        return Ok(0);
+    }
+    let plan = goal_change::plan(&standing(&goal), &change)?;
+    apply(&ledger, &goal, &plan)?;
+    say(&plan.messages);
+    Ok(0)
+}
+
+fn standing(goal: &Goal) -> Standing<'_> {
+    Standing {
+        id: &goal.id,
+        state: goal.state,
+        takeover: false,
+        objective: &goal.objective,
+        limits: limits_of(goal),
+        used: Progress {
+            turns: goal.turns,
+            tokens_used: goal.tokens_used,
+            time_used_ms: goal.time_used_ms,
+        },
+        running: false,
+    }
+}
+
+fn limits_of(goal: &Goal) -> Limits {
+    Limits {
+        max_turns: goal.max_turns,
+        max_time_ms: goal.max_time_ms,
+        budget_tokens: goal.budget_tokens,
+    }
+}
+
+/// Carries out a plan on the database (no supervisor runs the goal).
+fn apply(ledger: &Ledger, goal: &Goal, plan: &goal_change::Plan) -> Result<(), Error> {
+    if let Some(objective) = &plan.objective {
+        ledger.set_objective(&goal.id, objective)?;
+        ledger.append(
+            &goal.id,
+            "objective_updated",
+            &json!({ "from": goal.objective, "to": objective }),
+        )?;
+    }
+    if let Some(limits) = &plan.limits {
+        ledger.set_limits(&goal.id, limits)?;
+        ledger.append(
+            &goal.id,
+            "limits_updated",
+            &json!({ "from": goal_change::limits_json(&limits_of(goal)),
+                     "to": goal_change::limits_json(limits) }),
+        )?;
+    }
+    let mut from = goal.state;
+    for &to in &plan.transitions {
+        transition(ledger, &goal.id, from, to)?;
+        from = to;
+    }
+    Ok(())
+}
+
+fn transition(ledger: &Ledger, id: &str, from: GoalState, to: GoalState) -> Result<(), Error> {
+    lifecycle::check(from, to, Actor::User).map_err(|err| Refusal(format!("goal {id}: {err}")))?;
+    ledger.set_state(id, to)?;
+    ledger.append(
+        id,
+        "transition",
+        &json!({ "from": from.as_str(), "to": to.as_str(), "actor": Actor::User.as_str(),
+                 "reason": goal_change::reason(from, to) }),
+    )?;
+    Ok(())
+}
+
+/// `goalie clear [GOAL]`: a running goal's agent is stopped before this returns.
+pub fn clear(db: &Path, arg: Option<&str>) -> Result<i32, Error> {
+    let (ledger, goal) = open(db, arg, Fallback::None)?;
+    if let Some(mut client) = goal_selector::connect(&goal)? {
+        let result = call(&mut client, "goal/clear", json!({}))?;
+        // The supervisor closes the socket once the agent is stopped.
+        while client.notification()?.is_some() {}
+        say(&messages_of(&result));
+        return Ok(0);
+    }
+    goal_change::check_clear(&goal.id, goal.state)?;
+    transition(&ledger, &goal.id, goal.state, GoalState::Cleared)?;
+    if goal.ended_at.is_none() {
+        ledger.set_ended(
+            &goal.id,
+            goal_change::reason(goal.state, GoalState::Cleared),
+        )?;
+    }
+    say(&[format!("goal {} cleared", goal.id)]);
+    Ok(0)
+}
+
+/// `goalie edit [GOAL] [--objective TEXT]`: without `--objective`, opens the
+/// objective in `$VISUAL` or `$EDITOR` (else `vi`).
+pub fn edit(db: &Path, arg: Option<&str>, objective: Option<String>) -> Result<i32, Error> {
+    let objective = match objective {
+        Some(objective) => objective,
+        None => {
+            let (_, goal) = open(db, arg, Fallback::None)?;
+            if goal.state.is_final() {
+                // Refused before the editor opens, not after the user's work.
+                goal_change::plan(&standing(&goal), &GoalChange::objective(String::new()))?;
+            }
+            edit_in_editor(&goal)?
+        }
+    };
+    change(db, arg, GoalChange::objective(objective))
+}
+
+fn edit_in_editor(goal: &Goal) -> Result<String, Error> {
+    let editor = std::env::var("VISUAL")
+        .ok()
+        .filter(|e| !e.trim().is_empty())
+        .or_else(|| {
+            std::env::var("EDITOR")
+                .ok()
+                .filter(|e| !e.trim().is_empty())
+        })
+        .unwrap_or_else(|| "vi".into());
+    let file = tempfile::Builder::new()
+        .prefix(&format!("goalie-{}-", goal.id))
+        .suffix(".md")
+        .tempfile()
+        .map_err(|err| Error::io("cannot create a file for the editor", err))?;
+    std::fs::write(file.path(), format!("{}\n", goal.objective))
+        .map_err(|err| Error::io("cannot write the objective for the editor", err))?;
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$1\""))
+        .arg("sh")
+        .arg(file.path())
+        .status()
+        .map_err(|err| Error::io(format!("cannot run the editor `{editor}`"), err))?;
+    if !status.success() {
+        return Err(Error::Usage(format!(
+            "the editor `{editor}` failed ({status}); the objective is unchanged"
+        )));
+    }
+    std::fs::read_to_string(file.path())
+        .map_err(|err| Error::io("cannot read the edited objective", err))
+}
+
+/// `goalie watch [GOAL] [--json]`: notifications as lines until the run ends.
+pub fn watch(db: &Path, arg: Option<&str>, as_json: bool) -> Result<i32, Error> {
+    let (_, goal) = open(db, arg, Fallback::None)?;
+    let Some(mut client) = goal_selector::connect(&goal)? else {
+        return Err(Refusal(format!(
+            "goal {} has no running supervisor (it is {}): `goalie status {}` shows it",
+            goal.id, goal.state, goal.id
+        ))
+        .into());
+    };
+    let now = snapshot_of(&call(&mut client, "goal/get", json!({}))?)?;
+    let mut out = std::io::stdout().lock();
+    if !as_json {
+        let _ = writeln!(out, "goal {} {}: watching", now.id, now.state_text);
+        let _ = out.flush();
+    }
+    while let Some(note) = client.notification()? {
+        let line = if as_json {
+            json!({ "method": note.method, "params": note.params }).to_string()
+        } else {
+            describe(&note.method, &note.params)
+        };
+        if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
+            // The reader went away (`goalie watch | head`): done.
+            return Ok(0);
+        }
+    }
+    Ok(0)
+}
+
+/// One notification as a line of text.
+pub fn describe(method: &str, params: &Value) -> String {
+    match method {
+        "event" => {
+            let at = params["at"].as_str().unwrap_or("");
+            let time = at.get(11..19).unwrap_or(at);
+            format!(
+                "{time} {} {}",
+                params["kind"].as_str().unwrap_or("?"),
+                params["data"]
+            )
+        }
+        "goal/updated" | "goal/cleared" => format!(
+            "{method}: {} ({} turns, {} tokens)",
+            params["goal"]["state_text"].as_str().unwrap_or("?"),
+            params["goal"]["turns"],
+            params["goal"]["tokens_used"]
+        ),
+        other => format!("{other} {params}"),
+    }
+}
+
+/// `goalie resume [GOAL]`: a running goal continues at its next idle turn; a
+/// goal without a supervisor gets one, in this terminal, and its agent starts
+/// again (in its last conversation when the adapter can resume one).
+pub fn resume(
+    db: &Path,
+    arg: Option<&str>,
+    headless: bool,
+    on_event: Option<String>,
+) -> Result<i32, Error> {
+    let (ledger, goal) = open(db, arg, Fallback::None)?;
+    if goal_selector::connect(&goal)?.is_some() {
+        return change(db, Some(&goal.id), GoalChange::status(Status::Pursuing));
+    }
+    let plan = goal_change::plan(&standing(&goal), &GoalChange::status(Status::Pursuing))?;
+    // Everything that can be wrong is found before the goal changes.
+    let spec = resume_spec(&ledger, &goal, headless, on_event, db)?;
+    let mut ledger = ledger;
+    if let Err(other) = ledger.claim_supervision(&goal.id, std::process::id())? {
+        return Err(Refusal(format!(
+            "goal {} is already being supervised by goalie (pid {other}); use `goalie status {}`",
+            goal.id, goal.id
+        ))
+        .into());
+    }
+    apply(&ledger, &goal, &plan)?;
+    drop(ledger);
+    if !plan.transitions.is_empty() {
+        say(&plan.messages);
+    }
+    run::run(spec)
+}
+
+fn resume_spec(
+    ledger: &Ledger,
+    goal: &Goal,
+    headless: bool,
+    on_event: Option<String>,
+    db: &Path,
+) -> Result<RunSpec, Error> {
+    let entries = ledger.entries(&goal.id)?;
+    let created = entries.iter().find(|e| e.kind == "goal_created");
+    let config = config_dir();
+    let adapter_file = created
+        .and_then(|e| e.data["adapter"].as_str())
+        .map(PathBuf::from)
+        .filter(|path| path.is_file());
+    let mut adapter = match adapter_file {
+        Some(file) => Adapter::from_file(&file)?,
+        None => Adapter::named(&goal.agent, config.as_deref())?,
+    };
+    // `--dialog NAME=POLICY` given when the goal started still holds.
+    let mut dialog_policies = Vec::new();
+    if let Some(policies) = created.and_then(|e| e.data["dialog_policies"].as_object()) {
+        for (name, policy) in policies {
+            let Some(policy) = policy.as_str().and_then(DialogPolicy::parse) else {
+                continue;
+            };
+            adapter
+                .set_dialog_policy(name, policy)
+                .map_err(Error::Usage)?;
+            dialog_policies.push((name.clone(), policy));
+        }
+    }
+    let agent_args: Vec<String> = created
+        .and_then(|e| e.data["agent_args"].as_array())
+        .map(|args| {
+            args.iter()
+                .filter_map(|a| a.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    let last_injection = entries
+        .iter()
+        .rev()
+        .find(|e| e.kind == "injection")
+        .map(|e| e.seq);
+    // The agent's own session, when goalie followed its log: what resume continues.
+    let session_id = entries
+        .iter()
+        .rev()
+        .find(|e| e.kind == "session_log")
+        .and_then(|e| e.data["session_id"].as_str().map(String::from));
+    let can_resume = adapter
+        .resume_launch_args(Path::new("goalie"), session_id.as_deref())
+        .is_some();
+    let first_prompt = if last_injection.is_some() && can_resume {
+        PromptKind::Continuation
+    } else {
+        PromptKind::Start
+    };
+    // The objective the agent last heard, if the user changed it since.
+    let objective_changed_from = last_injection.and_then(|seq| {
+        entries
+            .iter()
+            .find(|e| e.kind == "objective_updated" && e.seq > seq)
+            .and_then(|e| e.data["from"].as_str().map(String::from))
+    });
+    let workdir = PathBuf::from(&goal.workdir);
+    if !workdir.is_dir() {
+        return Err(Error::Usage(format!(
+            "goal {}'s working directory {} is gone",
+            goal.id,
+            workdir.display()
+        )));
+    }
+    let on_event = match on_event {
+        Some(command) => Some(command),
+        None => ConfigFile::load(config.as_deref())?.on_event,
+    };
+    Ok(RunSpec {
+        prompts: Prompts::load(config.map(|dir| dir.join("prompts")).as_deref())?,
+        adapter,
+        objective: goal.objective.clone(),
+        // The goal's own spec is read back from the ledger when the run starts.
+        spec: None,
+        workdir,
+        limits: limits_of(goal),
+        agent_args,
+        headless: headless || !terminal::is_interactive(),
+        db: db.to_path_buf(),
+        user_quiet_ms: 3000,
+        wrap_up_grace_ms: 10 * 60 * 1000,
+        resume: Some(Resumed {
+            goal_id: goal.id.clone(),
+            first_prompt,
+            objective_changed_from,
+            session_id,
+        }),
+        on_event,
+        // The rotation the goal was started with.
+        rotation: entries
+            .iter()
+            .find(|e| e.kind == "goal_created")
+            .map(|e| crate::core::supervisor::Rotation::from_json(&e.data["rotation"]))
+            .unwrap_or_default(),
+        dialog_policies,
+    })
+}

@@ -1,0 +1,237 @@
+//! The text channel for claims: a claim block in the agent's reply, for agents
+//! without MCP (and as a second channel for those with it).
+//!
+//! # Format
+//!
+//! ```text
+//! GOALIE-CLAIM <nonce> complete
+//! R1: tests/parse.rs::empty_input passes (cargo test output: 14 passed)
+//! R2: src/parse.rs accepts a trailing comma; test trailing_comma
+//! GOALIE-END <nonce>
+//! ```
+//!
+//! or, when the agent cannot go on, `blocked` in place of `complete` and lines
+//! saying what blocks it. Checklist lines are `ID: evidence` (or a bullet
+//! `- requirement: evidence`); lines that follow a checklist line without
+//! starting a new one continue it (a TUI wraps long lines). The agent's own
+//! decoration around a line (bullets, indentation, Markdown emphasis) is allowed.
+//!
+//! # What counts (the anti-forgery rules)
+//!
+//! A block counts only when it is the agent's own output of the current turn:
+//!
+//! 1. **The nonce is this turn's.** Each prompt carries the nonce of the turn it
+//!    starts ([`crate::goal::claim::turn_nonce`]); a block with no nonce, another
+//!    goal's, or an earlier turn's does not count. So a claim block the agent
+//!    wrote into a file (or a log, a commit message) in an earlier turn is stale
+//!    when it is displayed later.
+//! 2. **The marker lines stand alone.** The opening line holds exactly the
+//!    marker, the nonce and the status; the closing line the end marker and the
+//!    nonce. A sentence quoting the format is not a block.
+//! 3. **goalie never typed it.** The prompts describe the block in words and
+//!    never contain one; as a second guard, an opening line that appears in any
+//!    text goalie typed never counts, however the agent echoes it.
+//! 4. **It is not tool output.** Agents show command and file output under a
+//!    decoration (Codex `└`, Claude Code `⎿`), declared per adapter as
+//!    `screen.tool_output`. A tool-output region starts at such a row and lasts
+//!    until the next row that starts in the first column (the agent's next
+//!    entry: `•`, `⏺`, `›`). A block that starts, ends or runs through a
+//!    tool-output region does not count. With rule 1 this covers a file the
+//!    agent displays in the same turn it wrote it.
+//! 5. **It is whole.** Both marker lines and everything between must be read in
+//!    one transcript: the rows on screen now plus the rows that scrolled off the
+//!    top since the turn began (kept in order). A block split across redraws
+//!    counts once all of it has been drawn; a part that was drawn and then
+//!    overwritten (not scrolled) is gone, so it never joins a later part.
+//!
+//! What screen reading cannot tell apart: a model that copies a current-turn
+//! block from a file into its own reply has written a claim itself; the audit,
+//! not the channel, decides whether the claim is true.
+
+use regex::{Regex, RegexSet};
+use std::sync::LazyLock;
+
+use crate::goal::claim::{ChecklistItem, Claim};
+
+/// The word that opens a claim block.
+pub const OPEN: &str = "GOALIE-CLAIM";
+/// The word that closes it.
+pub const CLOSE: &str = "GOALIE-END";
+
+/// A block longer than this many rows is not a claim.
+const MAX_BLOCK_ROWS: usize = 200;
+/// Rows kept from what scrolled off this turn.
+const MAX_HISTORY: usize = 5000;
+
+/// Finds this turn's claim block in the agent's transcript.
+#[derive(Debug, Clone)]
+pub struct ClaimReader {
+    tool_output: RegexSet,
+    nonce: Option<String>,
+    typed: Vec<String>,
+    history: Vec<String>,
+}
+
+impl ClaimReader {
+    /// `tool_output`: the adapter's patterns for rows that start tool output.
+    pub fn new(tool_output: RegexSet) -> ClaimReader {
+        ClaimReader {
+            tool_output,
+            nonce: None,
+            typed: Vec::new(),
+            history: Vec::new(),
+        }
+    }
+
+    /// A new turn begins with this nonce; what scrolled off before is forgotten.
+    pub fn new_turn(&mut self, nonce: &str) {
+        self.nonce = Some(nonce.to_string());
+        self.history.clear();
+    }
+
+    /// Remembers text goalie typed; an opening line found in it never counts.
+    pub fn typed(&mut self, text: &str) {
+        self.typed.push(collapse_spaces(text));
+    }
+
+    /// Reads the transcript (rows scrolled off since the last look, then the
+    /// screen) and returns the last valid block of this turn, if any.
+    pub fn read(&mut self, rows: &[String], scrolled: &[String]) -> Option<Claim> {
+        if self.nonce.is_some() {
+            self.history.extend(scrolled.iter().cloned());
+            if self.history.len() > MAX_HISTORY {
+                let excess = self.history.len() - MAX_HISTORY;
+                self.history.drain(..excess);
+            }
+        }
+        let nonce = self.nonce.as_deref()?;
+        let mentions = |row: &String| row.contains(OPEN);
+        if !rows.iter().any(mentions) && !self.history.iter().any(mentions) {
+            return None;
+        }
+        self.parse(nonce, self.history.iter().chain(rows.iter()))
+    }
+
+    fn parse<'a>(&self, nonce: &str, rows: impl Iterator<Item = &'a String>) -> Option<Claim> {
+        let open_complete = format!("{OPEN} {nonce} complete");
+        let open_blocked = format!("{OPEN} {nonce} blocked");
+        let close = format!("{CLOSE} {nonce}");
+        let mut in_tool_output = false;
+        let mut building: Option<(bool, Vec<&str>)> = None;
+        let mut last = None;
+        for row in rows {
+            if self.tool_output.is_match(row) {
+                in_tool_output = true;
+            } else if row.starts_with(|c: char| !c.is_whitespace()) {
+                in_tool_output = false;
+            }
+            let core = collapse_spaces(strip_decoration(row));
+            let opening = if core == open_complete {
+                Some(true)
+            } else if core == open_blocked {
+                Some(false)
+            } else {
+                None
+            };
+            if let Some(complete) = opening {
+                let echoed = self
+                    .typed
+                    .iter()
+                    .any(|typed| typed.contains(&format!("{OPEN} {nonce}")));
+                building = (!in_tool_output && !echoed).then(|| (complete, Vec::new()));
+                continue;
+            }
+            let Some((complete, lines)) = &mut building else {
+                continue;
+            };
+            if core == close {
+                if !in_tool_output {
+                    last = Some(finish(*complete, lines));
+                }
+                building = None;
+            } else if in_tool_output || core.contains(OPEN) || lines.len() >= MAX_BLOCK_ROWS {
+                building = None;
+            } else {
+                lines.push(row.as_str());
+            }
+        }
+        last
+    }
+}
+
+static ITEM_ID: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(R\d+)\s*[:.)\]-]\s*(.*)$").expect("checklist-id pattern is valid")
+});
+
+fn finish(complete: bool, lines: &[&str]) -> Claim {
+    if !complete {
+        let reason = lines
+            .iter()
+            .map(|line| strip_bullet(line))
+            .filter(|line| !line.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let reason = reason
+            .strip_prefix("reason:")
+            .or_else(|| reason.strip_prefix("Reason:"))
+            .unwrap_or(&reason)
+            .trim()
+            .to_string();
+        return Claim::Blocked { reason };
+    }
+    let mut checklist: Vec<ChecklistItem> = Vec::new();
+    for line in lines {
+        let bulleted = is_bulleted(line);
+        let text = strip_bullet(line);
+        if text.is_empty() {
+            continue;
+        }
+        if let Some(caps) = ITEM_ID.captures(text) {
+            checklist.push(ChecklistItem {
+                requirement: caps[1].to_string(),
+                evidence: caps[2].trim().to_string(),
+            });
+        } else if bulleted && let Some((requirement, evidence)) = text.split_once(':') {
+            checklist.push(ChecklistItem {
+                requirement: requirement.trim().to_string(),
+                evidence: evidence.trim().to_string(),
+            });
+        } else if let Some(item) = checklist.last_mut() {
+            // A wrapped line continues the item before it.
+            if !item.evidence.is_empty() {
+                item.evidence.push(' ');
+            }
+            item.evidence.push_str(text);
+        }
+    }
+    Claim::Complete { checklist }
+}
+
+fn is_bulleted(line: &str) -> bool {
+    let trimmed = line.trim_start();
+    ["- ", "* ", "• "].iter().any(|b| trimmed.starts_with(b))
+}
+
+fn strip_bullet(line: &str) -> &str {
+    let trimmed = line.trim();
+    let trimmed = ["- ", "* ", "• ", "⏺ "]
+        .iter()
+        .find_map(|b| trimmed.strip_prefix(b))
+        .unwrap_or(trimmed);
+    trimmed.trim_matches('*').trim()
+}
+
+/// The line without the agent's decoration: bullets, indentation, Markdown
+/// emphasis and backticks around it.
+fn strip_decoration(line: &str) -> &str {
+    let is_decoration =
+        |c: char| c.is_whitespace() || !(c.is_alphanumeric() || c == '-' || c == ':');
+    line.trim_matches(is_decoration)
+}
+
+fn collapse_spaces(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,6 @@
+pub mod change;
+pub mod claim;
+pub mod exit_code;
+pub mod lifecycle;
+pub mod source_location;
+pub mod spec;
