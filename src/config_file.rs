@@ -12,6 +12,14 @@ use serde::Deserialize;
 
 use crate::goal::source_location::Located;
 
+/// Where the user's adapter and prompt overrides live: `$GOALIE_CONFIG_DIR`,
+/// else `$XDG_CONFIG_HOME/goalie`.
+pub fn config_dir() -> Option<PathBuf> {
+    std::env::var_os("GOALIE_CONFIG_DIR")
+        .map(PathBuf::from)
+        .or_else(|| dirs::config_dir().map(|dir| dir.join("goalie")))
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ConfigFile {

@@ -13,6 +13,9 @@ use regex::{Regex, RegexSet};
 use serde::Deserialize;
 
 use crate::agent::home::{AgentHome, HomeError, HomeRule, Settled, io};
+use crate::core::config::{DialogPolicy, Timing};
+use crate::core::observer::Observer;
+use crate::core::screen_rules::{ScreenRules, is_token_group};
 use crate::goal::source_location::{Located, locate_value};
 
 /// The adapters compiled into the binary: (name, YAML text).
@@ -104,38 +107,6 @@ pub struct Dialog {
     pub deny: String,
 }
 
-/// What goalie does when a dialog shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DialogPolicy {
-    /// Answer yes.
-    Accept,
-    /// Answer no.
-    Deny,
-    /// Type nothing: pause the goal and tell the person.
-    Escalate,
-}
-
-impl DialogPolicy {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DialogPolicy::Accept => "accept",
-            DialogPolicy::Deny => "deny",
-            DialogPolicy::Escalate => "escalate",
-        }
-    }
-
-    /// `accept`, `deny` or `escalate`.
-    pub fn parse(text: &str) -> Option<DialogPolicy> {
-        match text {
-            "accept" => Some(DialogPolicy::Accept),
-            "deny" => Some(DialogPolicy::Deny),
-            "escalate" => Some(DialogPolicy::Escalate),
-            _ => None,
-        }
-    }
-}
-
 /// How text is typed into the agent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Submit {
@@ -145,57 +116,6 @@ pub struct Submit {
     pub pause_ms: u64,
     /// The bytes that submit the input.
     pub enter: String,
-}
-
-/// What the agent's screen looks like in each situation.
-#[derive(Debug, Clone)]
-pub struct ScreenRules {
-    /// Any match on any row: the agent is working.
-    pub busy: RegexSet,
-    /// Any match on any row: the input box is shown (necessary, not sufficient, for idle).
-    pub idle: RegexSet,
-    /// A row the agent prints when a turn has finished (`Worked for 12s`): a new
-    /// one after goalie's prompt shows the turn ran even if no busy sign was seen.
-    pub done: RegexSet,
-    /// A row announcing a context compaction.
-    pub compaction: RegexSet,
-    /// A row announcing a usage limit.
-    pub usage_limit: RegexSet,
-    /// A row announcing an error of the model's API (a server error, a refused
-    /// request) that ended the agent's attempt, after any retries of its own.
-    pub api_error: RegexSet,
-    /// When a usage limit resets, matched on the screen's text from the
-    /// usage-limit row on (rows joined, so a wrapped line matches): a clock
-    /// time (`hour`, `minute`, `ampm`) or a delay (`in_hours`, `in_minutes`,
-    /// `in_seconds`); see [`crate::core::usage_reset`].
-    pub usage_limit_reset: Option<Regex>,
-    /// A pattern whose `tokens` group is the token figure (`12,345`, `443K`, `1.2M`);
-    /// groups named `tokens_…` (e.g. `tokens_sent`, `tokens_received`) are added up.
-    pub tokens: Option<Regex>,
-    /// The context gauge: a pattern whose `left` or `used` group is the percentage
-    /// of the context window left or used (`Context 32% left`).
-    pub context: Option<Regex>,
-    /// The figure is each reply's own (aider's `Tokens: 2.1k sent, 50 received.`),
-    /// not a running total: every such row, on screen or scrolled off, adds up.
-    pub tokens_per_reply: bool,
-    /// A row that starts command or file output the agent displays (Codex `└`,
-    /// Claude Code `⎿`). A claim block in such output is not the agent's own
-    /// (see [`crate::core::claim_block`]).
-    pub tool_output: RegexSet,
-}
-
-/// The adapter's clocks, in milliseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Timing {
-    /// How long the screen must be still, with no busy indicator, for a turn to have ended.
-    pub quiet_ms: u64,
-    /// A turn in which no busy indicator was ever seen ends only after this much stillness.
-    pub no_busy_quiet_ms: u64,
-    /// How long the agent may take to show its input box at start.
-    pub startup_timeout_ms: u64,
-    /// A screen neither busy nor idle nor a known dialog, unchanged this long,
-    /// is an unknown dialog: goalie escalates instead of typing into it.
-    pub stuck_ms: u64,
 }
 
 /// A problem with an adapter.
@@ -613,11 +533,6 @@ impl Adapter {
     }
 }
 
-/// A group of the `screen.tokens` pattern whose figure counts: `tokens`, `tokens_…`.
-pub fn is_token_group(name: &str) -> bool {
-    name == "tokens" || name.starts_with("tokens_")
-}
-
 fn expand(args: &[String], goalie_exe: &Path) -> Vec<String> {
     let exe = goalie_exe.to_string_lossy();
     args.iter()
@@ -791,6 +706,15 @@ impl Adapter {
             .iter()
             .map(|arg| fill(arg, &values))
             .collect()
+    }
+}
+
+impl Observer {
+    /// An observer with the adapter's screen rules and dialogs. It is defined
+    /// here, with the adapter, so that the core never names the adapter.
+    pub fn for_adapter(adapter: &Adapter) -> Observer {
+        let dialogs = adapter.dialogs.iter().map(|d| d.detect.clone()).collect();
+        Observer::with_dialogs(adapter.screen.clone(), dialogs)
     }
 }
 

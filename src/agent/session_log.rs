@@ -9,6 +9,8 @@ use std::collections::{HashMap, HashSet};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::core::log_event::LogEvent;
+
 /// Which log an adapter's agent writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -21,29 +23,6 @@ pub enum LogFormat {
     GeminiChat,
     /// opencode's `~/.local/share/opencode/opencode.db` (SQLite; tokens and turn ends).
     OpencodeDb,
-}
-
-/// What a session log line says.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LogEvent {
-    /// Tokens used by this session so far.
-    Tokens { total: u64 },
-    /// The context was compacted; `before` is the context size before, if known.
-    Compacted { before: Option<u64> },
-    /// The agent finished a turn.
-    TurnComplete,
-    /// How full the context is: the tokens of the last request, and the window when the log says.
-    Context { tokens: u64, window: Option<u64> },
-    /// The agent's reply text (its last message of a turn, or one message).
-    Reply { text: String },
-    /// The agent ran a shell command (its own tool call).
-    CommandRun { command: String },
-    /// The model's API answered a request with an error the agent gave up on
-    /// (`status` 429: a usage limit).
-    ApiError {
-        status: Option<u16>,
-        message: String,
-    },
 }
 
 /// Reads one session log, line by line.

@@ -10,9 +10,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use crate::agent::session_log::{
-    LogEvent, LogFormat, LogParser, claude_project_dir, codex_session_cwd, first_line,
-    gemini_hash_of, gemini_project_hash, session_id,
+    LogFormat, LogParser, claude_project_dir, codex_session_cwd, first_line, gemini_hash_of,
+    gemini_project_hash, session_id,
 };
+use crate::core::log_event::LogEvent;
 
 /// How deep below the log root session files may be (Codex: sessions/Y/M/D/f).
 const MAX_DEPTH: usize = 5;

@@ -488,7 +488,7 @@ pub fn verify(workdir: &Path, run: &str, timeout: Duration) -> Step {
             None,
             format!(
                 "`{run}` did not finish within {}; it was stopped",
-                crate::core::supervisor::format_duration(
+                crate::goal::units::format_duration(
                     u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX)
                 )
             ),

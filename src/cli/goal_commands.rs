@@ -9,18 +9,19 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use crate::agent::adapter::{Adapter, DialogPolicy};
-use crate::agent::prompts::{PromptKind, Prompts};
-use crate::cli::config_dir;
+use crate::agent::adapter::Adapter;
+use crate::agent::prompts::Prompts;
 use crate::cli::goal_selector::{self, Fallback};
 use crate::cli::status;
-use crate::config_file::ConfigFile;
+use crate::config_file::{ConfigFile, config_dir};
 use crate::control::protocol::{self, REFUSED};
 use crate::control::{Client, ControlError, GoalSnapshot, RpcError};
-use crate::core::supervisor::{Limits, Progress};
+use crate::core::config::DialogPolicy;
+use crate::core::prompt::PromptKind;
 use crate::error::Error;
 use crate::goal::change::{self as goal_change, GoalChange, Refusal, Standing, Status};
 use crate::goal::lifecycle::{self, Actor, GoalState};
+use crate::goal::limits::{Limits, Progress};
 use crate::ledger::context_counts::ContextCounts;
 use crate::ledger::{Goal, Ledger};
 use crate::runtime::run::{self, Resumed, RunSpec};

@@ -27,11 +27,11 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
 use serde_json::{Value, json};
 
-use crate::core::supervisor::format_duration;
 use crate::error::Error;
 use crate::goal::claim::{ChecklistItem, Claim};
 use crate::goal::lifecycle::GoalState;
 use crate::goal::spec::GoalSpec;
+use crate::goal::units::format_duration;
 use crate::ledger::claim_inbox;
 use crate::ledger::{Goal, Ledger};
 

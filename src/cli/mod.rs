@@ -5,6 +5,7 @@ pub mod goal_selector;
 pub mod logging;
 pub mod mcp_server;
 pub mod report;
+pub mod spec_file;
 pub mod status;
 pub mod turn_hook;
 
@@ -13,14 +14,16 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::agent::adapter::{Adapter, DialogPolicy};
+use crate::agent::adapter::Adapter;
 use crate::agent::prompts::Prompts;
-use crate::config_file::ConfigFile;
-use crate::core::supervisor::{Limits, Rotation};
+use crate::config_file::{ConfigFile, config_dir};
+use crate::core::config::DialogPolicy;
+use crate::core::supervisor::Rotation;
 use crate::error::Error;
 use crate::goal::change::{GoalChange, Status};
 use crate::goal::exit_code;
-use crate::goal::spec::{self as goal_spec, GoalSpec};
+use crate::goal::limits::Limits;
+use crate::goal::spec::{GoalSpec, SpecError};
 use crate::ledger;
 use crate::runtime::run::{self, RunSpec};
 use crate::terminal;
@@ -329,7 +332,7 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
             let config = config_dir();
             let spec = match &args.goal {
                 Some(file) => {
-                    let (spec, warnings) = goal_spec::load(file)?;
+                    let (spec, warnings) = spec_file::load(file)?;
                     for warning in warnings {
                         eprintln!("{warning}");
                     }
@@ -439,7 +442,7 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
             payload,
         } => crate::cli::turn_hook::turn_complete(&db, &goal, &source, payload),
         Command::Init { file } => {
-            goal_spec::init(&file)?;
+            spec_file::init(&file)?;
             println!(
                 "goalie: wrote {}; edit it, then `goalie check {}` and `goalie run --goal {}`",
                 file.display(),
@@ -460,7 +463,7 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
 
 /// `goalie check FILE`: warnings and errors on stderr; exit 2 when there are errors.
 fn check_spec(file: &Path) -> Result<i32, Error> {
-    match goal_spec::load(file) {
+    match spec_file::load(file) {
         Ok((spec, warnings)) => {
             for warning in &warnings {
                 eprintln!("{warning}");
@@ -478,7 +481,7 @@ fn check_spec(file: &Path) -> Result<i32, Error> {
             );
             Ok(0)
         }
-        Err(goal_spec::SpecError::Invalid(findings)) => {
+        Err(SpecError::Invalid(findings)) => {
             for finding in &findings {
                 eprintln!("{finding}");
             }
@@ -556,14 +559,6 @@ fn run_goal(run: GoalRun, limits: &LimitArgs, db: PathBuf) -> Result<i32, Error>
     })
 }
 
-/// Where the user's adapter and prompt overrides live: `$GOALIE_CONFIG_DIR`,
-/// else `$XDG_CONFIG_HOME/goalie`.
-pub fn config_dir() -> Option<PathBuf> {
-    std::env::var_os("GOALIE_CONFIG_DIR")
-        .map(PathBuf::from)
-        .or_else(|| dirs::config_dir().map(|dir| dir.join("goalie")))
-}
-
 fn absolute(path: &Path) -> Result<PathBuf, Error> {
     std::path::absolute(path).map_err(|err| Error::io(format!("bad path {}", path.display()), err))
 }
@@ -607,7 +602,7 @@ fn parse_token_limit(text: &str) -> Result<Limit<u64>, String> {
 }
 
 fn parse_tokens(text: &str) -> Result<u64, String> {
-    match crate::core::observer::parse_token_figure(text) {
+    match crate::goal::units::parse_token_figure(text) {
         Some(0) => Err("must be more than zero".into()),
         Some(tokens) => Ok(tokens),
         None => Err("expected a number such as 50000, 200k or 1.5M".into()),

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::core::supervisor::format_duration;
 use crate::error::Error;
+use crate::goal::units::format_duration;
 use crate::ledger::context_counts::ContextCounts;
 use crate::ledger::{Entry, Ledger, LedgerError};
 

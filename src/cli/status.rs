@@ -6,12 +6,12 @@ use std::path::Path;
 
 use serde_json::json;
 
-use crate::agent::prompts::thousands;
 use crate::cli::goal_selector;
 use crate::control::GoalSnapshot;
 use crate::control::protocol::state_text;
-use crate::core::supervisor::format_duration;
 use crate::error::Error;
+use crate::goal::units::format_duration;
+use crate::goal::units::thousands;
 use crate::ledger::context_counts::ContextCounts;
 use crate::ledger::{Goal, Ledger, LedgerError};
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::ControlError;
+use super::error::ControlError;
 use super::protocol::RpcError;
 
 /// How long a request may take to be answered.

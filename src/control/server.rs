@@ -16,7 +16,7 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 
-use super::ControlError;
+use super::error::ControlError;
 use super::protocol::{self, ENDED, FORBIDDEN, LAGGED, Request, RpcError};
 
 /// Notifications a slow subscriber may fall behind by before it misses some.

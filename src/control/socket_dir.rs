@@ -5,7 +5,7 @@
 use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
-use super::ControlError;
+use super::error::ControlError;
 
 /// The directory for this user's control sockets, created if needed and checked.
 pub fn socket_dir() -> Result<PathBuf, ControlError> {

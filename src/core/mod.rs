@@ -1,5 +1,9 @@
 pub mod claim_block;
 pub mod compaction;
+pub mod config;
+pub mod log_event;
 pub mod observer;
+pub mod prompt;
+pub mod screen_rules;
 pub mod supervisor;
 pub mod usage_reset;

@@ -3,10 +3,11 @@
 
 use regex::RegexSet;
 
-use crate::agent::adapter::{Adapter, ScreenRules};
 use crate::core::claim_block::ClaimReader;
+use crate::core::screen_rules::{ScreenRules, is_token_group};
 use crate::core::usage_reset::ResetTime;
 use crate::goal::claim::Claim;
+use crate::goal::units::parse_token_figure;
 
 /// What one look at the screen showed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -63,11 +64,13 @@ impl Observer {
         }
     }
 
-    /// An observer with the adapter's screen rules and dialogs.
-    pub fn for_adapter(adapter: &Adapter) -> Observer {
-        let mut observer = Observer::new(adapter.screen.clone());
-        observer.dialogs = adapter.dialogs.iter().map(|d| d.detect.clone()).collect();
-        observer
+    /// An observer that also says which of `dialogs` (by index) a screen
+    /// shows. `Observer::for_adapter` (in `agent::adapter`) gives it an adapter's.
+    pub fn with_dialogs(rules: ScreenRules, dialogs: Vec<RegexSet>) -> Observer {
+        Observer {
+            dialogs,
+            ..Observer::new(rules)
+        }
     }
 
     /// goalie typed `text`, which starts a turn whose claim nonce is `nonce`:
@@ -183,7 +186,7 @@ impl Observer {
         let captures = pattern.captures(row)?;
         let mut total = None;
         for name in pattern.capture_names().flatten() {
-            if crate::agent::adapter::is_token_group(name)
+            if is_token_group(name)
                 && let Some(figure) = captures.name(name)
             {
                 *total.get_or_insert(0) += parse_token_figure(figure.as_str())?;
@@ -191,21 +194,6 @@ impl Observer {
         }
         total
     }
-}
-
-/// `12,345` → 12345, `443K` → 443000, `1.2M` → 1200000, `8.1k` → 8100.
-pub fn parse_token_figure(text: &str) -> Option<u64> {
-    let text = text.trim().replace([',', '_', ' '], "");
-    let (number, scale) = match text.chars().last()? {
-        'k' | 'K' => (&text[..text.len() - 1], 1_000.0),
-        'm' | 'M' => (&text[..text.len() - 1], 1_000_000.0),
-        _ => (text.as_str(), 1.0),
-    };
-    let value: f64 = number.parse().ok()?;
-    if !value.is_finite() || value < 0.0 {
-        return None;
-    }
-    Some((value * scale).round() as u64)
 }
 
 #[cfg(test)]
@@ -222,17 +210,6 @@ mod tests {
 
     fn rows(text: &str) -> Vec<String> {
         text.lines().map(str::to_string).collect()
-    }
-
-    #[test]
-    fn token_figures() {
-        assert_eq!(parse_token_figure("12,345"), Some(12_345));
-        assert_eq!(parse_token_figure("443K"), Some(443_000));
-        assert_eq!(parse_token_figure("1.2M"), Some(1_200_000));
-        assert_eq!(parse_token_figure("8.1k"), Some(8_100));
-        assert_eq!(parse_token_figure("K"), None);
-        assert_eq!(parse_token_figure("lots"), None);
-        assert_eq!(parse_token_figure(""), None);
     }
 
     #[test]

@@ -7,33 +7,19 @@
 
 use serde_json::json;
 
-use crate::agent::adapter::{DialogPolicy, Timing};
-use crate::agent::prompts::{PromptKind, PromptVars};
-use crate::agent::session_log::LogEvent;
 use crate::core::compaction::{Compactions, Moment, Reading, Source};
+use crate::core::config::{DialogPolicy, Timing};
+use crate::core::log_event::LogEvent;
 use crate::core::observer::Observation;
+use crate::core::prompt::{PromptKind, PromptVars};
 use crate::core::usage_reset::ResetTime;
 use crate::goal::change::{self as goal_change, Refusal, Standing, UserCommand};
 use crate::goal::claim::{Channel, Claim, turn_nonce};
 use crate::goal::exit_code;
 use crate::goal::lifecycle::{self, Actor, GoalState};
+use crate::goal::limits::{LimitReason, Limits, Progress};
 use crate::goal::spec::Requirement;
-
-/// Turn, time and token limits. `None` is unlimited.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Limits {
-    pub max_turns: Option<u32>,
-    pub max_time_ms: Option<u64>,
-    pub budget_tokens: Option<u64>,
-}
-
-/// Counters carried over from earlier runs of the same goal.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Progress {
-    pub turns: u32,
-    pub tokens_used: u64,
-    pub time_used_ms: u64,
-}
+use crate::goal::units::format_duration;
 
 /// Everything the core needs to know up front.
 #[derive(Debug, Clone)]
@@ -326,24 +312,6 @@ pub const MAX_RESET_WAIT_MS: u64 = 24 * 3600 * 1000;
 /// ended with an API error or a usage limit: 1 minute, doubling each time.
 pub fn error_backoff_ms(n: u32) -> u64 {
     60_000u64 << n.saturating_sub(1).min(10)
-}
-
-/// Why a limit stopped the goal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LimitReason {
-    Turns,
-    Time,
-    Tokens,
-}
-
-impl LimitReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LimitReason::Turns => "turn",
-            LimitReason::Time => "time",
-            LimitReason::Tokens => "token",
-        }
-    }
 }
 
 /// The supervisor's state.
@@ -1689,17 +1657,6 @@ pub fn excerpt(text: &str) -> String {
 
 fn record(kind: &'static str, data: serde_json::Value) -> Action {
     Action::Record { kind, data }
-}
-
-/// `3725000` ms → `1h 2m 5s`.
-pub fn format_duration(ms: u64) -> String {
-    let secs = ms / 1000;
-    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
-    match (h, m) {
-        (0, 0) => format!("{s}s"),
-        (0, _) => format!("{m}m {s}s"),
-        _ => format!("{h}h {m}m {s}s"),
-    }
 }
 
 #[cfg(test)]

@@ -5,9 +5,10 @@
 //! it runs, the command line for a goal whose supervisor is gone, so both give
 //! the same answers and the same messages.
 
-use crate::agent::prompts::thousands;
-use crate::core::supervisor::{LimitReason, Limits, Progress, format_duration};
 use crate::goal::lifecycle::GoalState;
+use crate::goal::limits::{LimitReason, Limits, Progress};
+use crate::goal::units::format_duration;
+use crate::goal::units::thousands;
 
 /// What the user asks of a goal.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -64,24 +64,6 @@ impl Claim {
 
 const ALPHABET: &[u8; 32] = b"abcdefghjkmnpqrstuvwxyz23456789x";
 
-/// A fresh secret claim code: ten characters from a 32-letter alphabet, from the OS's randomness.
-pub fn new_claim_code() -> String {
-    let mut bytes = [0u8; 10];
-    if getrandom::fill(&mut bytes).is_err() {
-        // No OS randomness (never seen on Linux): fall back to the clock and pid,
-        // still unguessable by text the agent merely displays.
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0)
-            ^ u128::from(std::process::id());
-        for (i, byte) in bytes.iter_mut().enumerate() {
-            *byte = (seed >> (i * 5)) as u8;
-        }
-    }
-    encode(&bytes)
-}
-
 /// The nonce of turn `turn` of the goal whose secret is `secret`: ten
 /// characters of SHA-256(secret, turn). Pure, so the core can compute it.
 pub fn turn_nonce(secret: &str, turn: u32) -> String {
@@ -93,7 +75,8 @@ pub fn turn_nonce(secret: &str, turn: u32) -> String {
     encode(&hasher.finalize()[..10])
 }
 
-fn encode(bytes: &[u8]) -> String {
+/// Bytes as letters of a 32-letter alphabet (no `i`, `l`, `o`, `0`, `1`), one per byte.
+pub fn encode(bytes: &[u8]) -> String {
     bytes
         .iter()
         .map(|b| ALPHABET[usize::from(b % 32)] as char)
@@ -103,15 +86,6 @@ fn encode(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn claim_codes_are_fresh_and_plain() {
-        let a = new_claim_code();
-        let b = new_claim_code();
-        assert_eq!(a.len(), 10);
-        assert_ne!(a, b);
-        assert!(a.chars().all(|c| c.is_ascii_alphanumeric()));
-    }
 
     #[test]
     fn nonces_differ_per_turn_and_per_goal_and_are_stable() {

@@ -363,7 +363,7 @@ pub fn check(text: &str, origin: &Path) -> Result<(GoalSpec, Vec<Finding>), Spec
     if let Some(tokens) = file.stop.tokens {
         let (value, shown) = match tokens {
             Scalar::Number(n) => (Some(n), n.to_string()),
-            Scalar::Text(text) => (crate::core::observer::parse_token_figure(&text), text),
+            Scalar::Text(text) => (crate::goal::units::parse_token_figure(&text), text),
         };
         match value {
             Some(n) if n > 0 => stop.tokens = Some(n),
@@ -472,41 +472,6 @@ pub fn check(text: &str, origin: &Path) -> Result<(GoalSpec, Vec<Finding>), Spec
         return Err(SpecError::Invalid(findings));
     }
     Ok((spec, findings))
-}
-
-/// Reads and checks a spec file.
-pub fn load(path: &Path) -> Result<(GoalSpec, Vec<Finding>), SpecError> {
-    let text = std::fs::read_to_string(path).map_err(|source| SpecError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    check(&text, path)
-}
-
-/// Writes the commented template to `path`; never overwrites.
-pub fn init(path: &Path) -> Result<(), SpecError> {
-    use std::io::Write;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(|source| {
-            if source.kind() == std::io::ErrorKind::AlreadyExists {
-                SpecError::Exists {
-                    path: path.to_path_buf(),
-                }
-            } else {
-                SpecError::Write {
-                    path: path.to_path_buf(),
-                    source,
-                }
-            }
-        })?;
-    file.write_all(TEMPLATE.as_bytes())
-        .map_err(|source| SpecError::Write {
-            path: path.to_path_buf(),
-            source,
-        })
 }
 
 impl GoalSpec {
@@ -796,21 +761,6 @@ mod tests {
                 .filter(|l| l.trim_start().starts_with('#'))
                 .count()
                 >= 8
-        );
-    }
-
-    #[test]
-    fn init_refuses_to_overwrite() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("goal.yaml");
-        init(&path).unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), TEMPLATE);
-        let err = init(&path).unwrap_err().to_string();
-        assert!(
-            err.ends_with(
-                "already exists; goalie init never overwrites a file (give another path)"
-            ),
-            "{err}"
         );
     }
 

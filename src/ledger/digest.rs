@@ -8,10 +8,12 @@
 //! its `turn_ended` row: the last message of the turn from the session log when
 //! the adapter has one (exact), else the last rows of the agent's transcript on
 //! screen. It is the agent's text, so the templates quote it as untrusted data.
+//!
+//! The digest itself is one of the prompt's variables ([`Digest`], in the core);
+//! this reads it off the ledger's rows.
 
 use crate::core::claim_block;
-use serde::Serialize;
-
+use crate::core::prompt::{Digest, Rejection, TurnReport};
 use crate::ledger::Entry;
 
 /// How many recent turns' replies the digest keeps.
@@ -20,29 +22,6 @@ pub const REPORTS: usize = 3;
 const REASONS: usize = 5;
 /// At most this many characters per reply.
 const REPORT_CHARS: usize = 400;
-
-/// What the ledger says so far, for the agent.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Digest {
-    /// The last completion claim goalie's audit rejected, if any.
-    pub last_rejection: Option<Rejection>,
-    /// The blocker of the latest claim, if it reported the goal blocked.
-    pub last_blocker: Option<String>,
-    /// The last few turns' replies, oldest first.
-    pub reports: Vec<TurnReport>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Rejection {
-    pub turn: u64,
-    pub reasons: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TurnReport {
-    pub turn: u64,
-    pub text: String,
-}
 
 impl Digest {
     /// The digest of a goal's rows, oldest first.
@@ -88,21 +67,6 @@ impl Digest {
             last_rejection,
             last_blocker,
             reports,
-        }
-    }
-
-    /// Plausible values, to check templates before a run.
-    pub fn sample() -> Digest {
-        Digest {
-            last_rejection: Some(Rejection {
-                turn: 3,
-                reasons: vec!["`cargo test` exited with status 101".into()],
-            }),
-            last_blocker: None,
-            reports: vec![TurnReport {
-                turn: 4,
-                text: "Fixed the parser; the empty-input test still fails.".into(),
-            }],
         }
     }
 }

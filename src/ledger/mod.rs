@@ -2,6 +2,7 @@ pub mod claim_inbox;
 pub mod context_counts;
 pub mod digest;
 pub mod event_hooks;
+pub mod pending_wait;
 mod store;
 
-pub use store::{Entry, Goal, Ledger, LedgerError, NewGoal, default_path, now};
+pub use store::{Entry, Goal, Ledger, LedgerError, NewGoal, default_path, new_claim_code, now};

@@ -8,8 +8,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use rusqlite_migration::{M, Migrations};
 use serde::Serialize;
 
-use crate::core::supervisor::Limits;
 use crate::goal::lifecycle::GoalState;
+use crate::goal::limits::Limits;
 
 const MIGRATIONS: &[&str] = &[
     // 1: goals and their events.
@@ -180,7 +180,7 @@ impl Ledger {
     /// Stores a new goal, `pursuing`, with a fresh id.
     pub fn create_goal(&self, goal: &NewGoal) -> Result<Goal, LedgerError> {
         let id = loop {
-            let id = crate::goal::claim::new_claim_code()[..8].to_string();
+            let id = new_claim_code()[..8].to_string();
             let taken: Option<String> = self
                 .conn
                 .query_row("SELECT id FROM goals WHERE id = ?1", [&id], |row| {
@@ -511,6 +511,24 @@ fn clamp_i64(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
+/// A fresh secret claim code: ten characters from a 32-letter alphabet, from the OS's randomness.
+pub fn new_claim_code() -> String {
+    let mut bytes = [0u8; 10];
+    if getrandom::fill(&mut bytes).is_err() {
+        // No OS randomness (never seen on Linux): fall back to the clock and pid,
+        // still unguessable by text the agent merely displays.
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+            ^ u128::from(std::process::id());
+        for (i, byte) in bytes.iter_mut().enumerate() {
+            *byte = (seed >> (i * 5)) as u8;
+        }
+    }
+    crate::goal::claim::encode(&bytes)
+}
+
 /// The wall clock as the ledger writes it: UTC, milliseconds.
 pub fn now() -> String {
     jiff::Timestamp::now()
@@ -529,6 +547,15 @@ pub fn default_path() -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn claim_codes_are_fresh_and_plain() {
+        let a = new_claim_code();
+        let b = new_claim_code();
+        assert_eq!(a.len(), 10);
+        assert_ne!(a, b);
+        assert!(a.chars().all(|c| c.is_ascii_alphanumeric()));
+    }
 
     fn new_goal() -> NewGoal {
         NewGoal {

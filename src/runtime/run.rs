@@ -10,10 +10,10 @@ use serde_json::json;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
-use crate::agent::adapter::{Adapter, DialogPolicy};
+use crate::agent::adapter::Adapter;
 use crate::agent::home::Settled;
 use crate::agent::process::{self as agent_process, AgentProcess, Exit, Launch};
-use crate::agent::prompts::{PromptKind, Prompts};
+use crate::agent::prompts::Prompts;
 use crate::agent::screen::Screen;
 use crate::agent::session_tail::{self, SessionTail};
 use crate::audit;
@@ -21,19 +21,22 @@ use crate::audit::auditor::Auditor;
 use crate::control::protocol::{self as control_protocol, ENDED, REFUSED};
 use crate::control::{ControlServer, GoalSnapshot, Method, Notifier, RpcError, socket_dir};
 use crate::core::compaction::Source;
+use crate::core::config::DialogPolicy;
 use crate::core::observer::Observer;
-use crate::core::supervisor::{
-    Action, Config, DialogRule, Event, Limits, Progress, Rotation, Supervisor, format_duration,
-};
+use crate::core::prompt::Digest;
+use crate::core::prompt::PromptKind;
+use crate::core::supervisor::{Action, Config, DialogRule, Event, Rotation, Supervisor};
 use crate::core::usage_reset::ResetTime;
 use crate::error::Error;
 use crate::goal::change::UserCommand;
-use crate::goal::claim::{Channel, Claim, new_claim_code};
+use crate::goal::claim::{Channel, Claim};
 use crate::goal::lifecycle::GoalState;
+use crate::goal::limits::{Limits, Progress};
 use crate::goal::spec::GoalSpec;
+use crate::goal::units::format_duration;
 use crate::ledger::claim_inbox::ClaimInbox;
-use crate::ledger::digest::Digest;
 use crate::ledger::event_hooks::EventHook;
+use crate::ledger::new_claim_code;
 use crate::ledger::{Goal, Ledger, NewGoal};
 use crate::terminal::takeover::ChordFilter;
 use crate::terminal::{self, RawMode};
@@ -425,10 +428,9 @@ async fn supervise_goal(
             .session_log
             .as_ref()
             .and_then(|log| log.context_window),
-        reset_wait: spec
-            .resume
-            .as_ref()
-            .and_then(|_| crate::core::usage_reset::pending_wait(&entries, jiff::Timestamp::now())),
+        reset_wait: spec.resume.as_ref().and_then(|_| {
+            crate::ledger::pending_wait::pending_wait(&entries, jiff::Timestamp::now())
+        }),
     });
     let observer = Observer::for_adapter(&spec.adapter);
     let inbox = ClaimInbox::new(&ledger, &goal.id)?;
@@ -1187,7 +1189,7 @@ impl Shell<'_> {
                     data["turn"],
                     format_duration(data["duration_ms"].as_u64().unwrap_or(0)),
                     if tokens > 0 {
-                        format!(" (tokens used: {})", crate::agent::prompts::thousands(tokens))
+                        format!(" (tokens used: {})", crate::goal::units::thousands(tokens))
                     } else {
                         String::new()
                     }
@@ -1262,7 +1264,7 @@ impl Shell<'_> {
             Err(_) => return,
         };
         let tokens = if goal.tokens_used > 0 || self.tokens_seen {
-            crate::agent::prompts::thousands(goal.tokens_used)
+            crate::goal::units::thousands(goal.tokens_used)
         } else {
             "not shown by the agent".to_string()
         };

@@ -2,6 +2,13 @@
 
 use crate::sim::scenario::{ClaimMode, Scenario, Turn};
 
+impl Scenario {
+    /// The demo scenario.
+    pub fn builtin() -> Scenario {
+        demo()
+    }
+}
+
 pub(crate) fn demo() -> Scenario {
     Scenario {
         name: "demo".to_string(),

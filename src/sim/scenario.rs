@@ -237,11 +237,6 @@ impl Default for Turn {
 }
 
 impl Scenario {
-    /// The demo scenario.
-    pub fn builtin() -> Scenario {
-        crate::sim::builtin::demo()
-    }
-
     /// Reads a scenario from a YAML file.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {

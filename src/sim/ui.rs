@@ -151,7 +151,7 @@ fn input_line(input: &str, cols: usize) -> (String, usize) {
 pub(crate) fn footer(tokens: u64, context_left_pct: u64) -> String {
     format!(
         "  sim-model · {} tokens used · Context {context_left_pct}% left",
-        crate::agent::prompts::thousands(tokens)
+        crate::goal::units::thousands(tokens)
     )
 }
 

@@ -109,10 +109,10 @@ fn the_echoed_prompt_is_rejected() {
     let prompt = crate::agent::prompts::Prompts::load(None)
         .unwrap()
         .render(
-            crate::agent::prompts::PromptKind::Continuation,
-            &crate::agent::prompts::PromptVars {
+            crate::core::prompt::PromptKind::Continuation,
+            &crate::core::prompt::PromptVars {
                 nonce: n.clone(),
-                ..crate::agent::prompts::PromptVars::sample()
+                ..crate::core::prompt::PromptVars::sample()
             },
         )
         .unwrap();

@@ -1,7 +1,7 @@
 //! The core over event sequences: no PTY, no clock, no database.
 
 use super::*;
-use crate::agent::session_log::LogEvent;
+use crate::core::log_event::LogEvent;
 use crate::goal::claim::ChecklistItem;
 
 const QUIET: u64 = 1000;
@@ -788,13 +788,6 @@ fn counters_continue_from_an_earlier_run() {
     assert_eq!(run.sup.turns(), 8);
     assert_eq!(run.sup.tokens_used(), 10_500);
     assert_eq!(run.injections().last(), Some(&PromptKind::BudgetLimit));
-}
-
-#[test]
-fn durations_read_well() {
-    assert_eq!(format_duration(0), "0s");
-    assert_eq!(format_duration(65_000), "1m 5s");
-    assert_eq!(format_duration(3_725_000), "1h 2m 5s");
 }
 
 #[test]

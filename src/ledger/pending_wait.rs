@@ -1,0 +1,68 @@
+//! A usage-limit wait carried over a restart: what an earlier run of a goal
+//! was waiting out when it ended, read off the goal's ledger rows. Pure:
+//! rows and a `now` in, the wait left out.
+
+use crate::ledger::Entry;
+
+/// The wait left at `now` for a usage limit's reset that an earlier run of
+/// the goal was waiting out when it ended (goalie killed, the machine
+/// restarted): its last `error_backoff` row that quotes a reset, when no turn
+/// started after it; with what the agent said.
+pub fn pending_wait(entries: &[Entry], now: jiff::Timestamp) -> Option<(u64, String)> {
+    let last = entries
+        .iter()
+        .rev()
+        .find(|e| e.kind == "error_backoff" || e.kind == "turn_started")?;
+    let shown = last.data["until_reset"].as_str()?;
+    let at: jiff::Timestamp = last.at.parse().ok()?;
+    let wait =
+        jiff::SignedDuration::from_millis(i64::try_from(last.data["wait_ms"].as_u64()?).ok()?);
+    let until = at.checked_add(wait).ok()?;
+    let left = until.duration_since(now).as_millis();
+    (left > 0).then(|| (u64::try_from(left).unwrap_or(u64::MAX), shown.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(kind: &str, at: &str, data: serde_json::Value) -> Entry {
+        Entry {
+            seq: 0,
+            goal_id: "g".into(),
+            at: at.into(),
+            kind: kind.into(),
+            data,
+        }
+    }
+
+    #[test]
+    fn a_reset_an_earlier_run_waited_for_is_still_waited_for() {
+        let backoff = row(
+            "error_backoff",
+            "2026-11-29T14:00:00Z",
+            serde_json::json!({ "wait_ms": 3_600_000, "until_reset": "try again at 3:00 PM" }),
+        );
+        let now: jiff::Timestamp = "2026-11-29T14:45:00Z".parse().unwrap();
+        let started = row(
+            "turn_started",
+            "2026-11-29T13:59:00Z",
+            serde_json::json!({}),
+        );
+        assert_eq!(
+            pending_wait(&[started.clone(), backoff.clone()], now),
+            Some((15 * 60_000, "try again at 3:00 PM".into()))
+        );
+        // Past the reset, after a later turn, or a wait with no reset shown: none.
+        let later: jiff::Timestamp = "2026-11-29T15:00:01Z".parse().unwrap();
+        assert_eq!(pending_wait(std::slice::from_ref(&backoff), later), None);
+        assert_eq!(pending_wait(&[backoff.clone(), started], now), None);
+        let plain = row(
+            "error_backoff",
+            "2026-11-29T14:00:00Z",
+            serde_json::json!({ "wait_ms": 3_600_000 }),
+        );
+        assert_eq!(pending_wait(&[plain], now), None);
+        assert_eq!(pending_wait(&[], now), None);
+    }
+}
