@@ -19,6 +19,9 @@ pub mod runtime;
 pub mod sim;
 pub mod terminal;
 
+#[cfg(test)]
+mod layers;
+
 /// Parses the command line and runs it; returns the exit code.
 pub fn run() -> Result<i32, error::Error> {
     use clap::Parser;
