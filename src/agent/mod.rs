@@ -1,3 +1,8 @@
+//! The agent at the edge: its process and process tree in a PTY, the
+//! terminal model of its screen, adapters (launch, typing, screen rules, MCP
+//! registration, private homes), prompt templates, and its session logs
+//! (pure line parsers, apart from the tailer that follows the files).
+
 pub mod adapter;
 pub mod home;
 pub mod process;

@@ -1,3 +1,10 @@
+//! The pure supervisor core: the [`supervisor`] (events in, actions out) and
+//! what it reads the world with: the screen [`observer`] and its
+//! [`screen_rules`], the [`claim_block`] reader, [`compaction`] dedupe, the
+//! [`usage_reset`] parser, session-log events ([`log_event`]), the prompt
+//! kinds and variables ([`prompt`]) and the config it is given ([`config`]).
+//! No I/O, no clock, no threads; imports `goal` only.
+
 pub mod claim_block;
 pub mod compaction;
 pub mod config;

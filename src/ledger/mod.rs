@@ -1,3 +1,8 @@
+//! The ledger: the store (SQLite, numbered migrations) and the reads of a
+//! goal's history: the prompts' digest, context counts, a usage-limit wait
+//! carried over a restart, the claim inbox that `goalie mcp` writes to, and
+//! the `--on-event` hooks that each row is sent to.
+
 pub mod claim_inbox;
 pub mod context_counts;
 pub mod digest;

@@ -1,1 +1,5 @@
+//! The shell: the one place that wires the edges to the core. It starts the
+//! agent, turns the world into events for the supervisor and carries out its
+//! actions ([`run`]).
+
 pub mod run;
