@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::agent::session_log::sha256_hex as sha256;
+use crate::core::row::Row;
 use crate::goal::source_location::Located;
 
 /// The adapter's rule for the private home (`mcp_home` in its YAML).
@@ -97,6 +98,21 @@ pub struct Settled {
 impl Settled {
     pub fn is_empty(&self) -> bool {
         self.moved_back.is_empty() && self.kept_beside.is_empty() && self.failed.is_empty()
+    }
+
+    /// Its ledger row.
+    pub fn row(&self) -> Row {
+        let paths = |paths: &[PathBuf]| {
+            paths
+                .iter()
+                .map(|path| path.to_string_lossy().into_owned())
+                .collect()
+        };
+        Row::HomeSettled {
+            moved_back: paths(&self.moved_back),
+            kept_beside: paths(&self.kept_beside),
+            failed: self.failed.clone(),
+        }
     }
 }
 

@@ -27,6 +27,7 @@ use regex::Regex;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::core::row::Row;
 use crate::goal::claim::ChecklistItem;
 use crate::goal::spec::{GoalSpec, Requirement};
 
@@ -63,6 +64,21 @@ pub struct Step {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
     pub steps: Vec<Step>,
+}
+
+impl Step {
+    /// Its ledger row.
+    pub fn row(&self) -> Row {
+        Row::AuditStep {
+            check: self.check.to_string(),
+            subject: self.subject.clone(),
+            passed: self.passed,
+            detail: self.detail.clone(),
+            output: self.output.clone(),
+            exit_code: self.exit_code,
+            duration_ms: self.duration_ms,
+        }
+    }
 }
 
 impl Report {

@@ -7,6 +7,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::agent::adapter::Adapter;
@@ -16,14 +17,14 @@ use crate::cli::status;
 use crate::config_file::{ConfigFile, config_dir};
 use crate::control::protocol::{self, REFUSED};
 use crate::control::{Client, ControlError, GoalSnapshot, RpcError};
-use crate::core::config::DialogPolicy;
 use crate::core::prompt::PromptKind;
+use crate::core::row::{Row, RowKind};
 use crate::error::Error;
 use crate::goal::change::{self as goal_change, GoalChange, Refusal, Standing, Status};
 use crate::goal::lifecycle::{self, Actor, GoalState};
 use crate::goal::limits::{Limits, Progress};
 use crate::ledger::context_counts::ContextCounts;
-use crate::ledger::{Goal, Ledger};
+use crate::ledger::{Entry, Goal, Ledger};
 use crate::runtime::run::{self, Resumed, RunSpec};
 use crate::terminal;
 
@@ -126,17 +127,20 @@ fn apply(ledger: &Ledger, goal: &Goal, plan: &goal_change::Plan) -> Result<(), E
         ledger.set_objective(&goal.id, objective)?;
         ledger.append(
             &goal.id,
-            "objective_updated",
-            &json!({ "from": goal.objective, "to": objective }),
+            &Row::ObjectiveUpdated {
+                from: goal.objective.clone(),
+                to: objective.clone(),
+            },
         )?;
     }
     if let Some(limits) = &plan.limits {
         ledger.set_limits(&goal.id, limits)?;
         ledger.append(
             &goal.id,
-            "limits_updated",
-            &json!({ "from": goal_change::limits_json(&limits_of(goal)),
-                     "to": goal_change::limits_json(limits) }),
+            &Row::LimitsUpdated {
+                from: limits_of(goal),
+                to: *limits,
+            },
         )?;
     }
     let mut from = goal.state;
@@ -152,9 +156,12 @@ fn transition(ledger: &Ledger, id: &str, from: GoalState, to: GoalState) -> Resu
     ledger.set_state(id, to)?;
     ledger.append(
         id,
-        "transition",
-        &json!({ "from": from.as_str(), "to": to.as_str(), "actor": Actor::User.as_str(),
-                 "reason": goal_change::reason(from, to) }),
+        &Row::Transition {
+            from,
+            to,
+            actor: Actor::User,
+            reason: goal_change::reason(from, to).to_string(),
+        },
     )?;
     Ok(())
 }
@@ -264,15 +271,14 @@ pub fn watch(db: &Path, arg: Option<&str>, as_json: bool) -> Result<i32, Error> 
 /// One notification as a line of text.
 pub fn describe(method: &str, params: &Value) -> String {
     match method {
-        "event" => {
-            let at = params["at"].as_str().unwrap_or("");
-            let time = at.get(11..19).unwrap_or(at);
-            format!(
-                "{time} {} {}",
-                params["kind"].as_str().unwrap_or("?"),
-                params["data"]
-            )
-        }
+        // A ledger row (an [`Entry`]).
+        "event" => match Entry::deserialize(params) {
+            Ok(entry) => {
+                let time = entry.at.get(11..19).unwrap_or(&entry.at);
+                format!("{time} {} {}", entry.kind, entry.data)
+            }
+            Err(_) => format!("{method} {params}"),
+        },
         "goal/updated" | "goal/cleared" => format!(
             "{method}: {} ({} turns, {} tokens)",
             params["goal"]["state_text"].as_str().unwrap_or("?"),
@@ -323,10 +329,22 @@ fn resume_spec(
     db: &Path,
 ) -> Result<RunSpec, Error> {
     let entries = ledger.entries(&goal.id)?;
-    let created = entries.iter().find(|e| e.kind == "goal_created");
+    let (adapter_file, policies, agent_args, rotation) = match entries
+        .iter()
+        .find(|e| e.is(RowKind::GoalCreated))
+        .map(Entry::row)
+    {
+        Some(Row::GoalCreated {
+            adapter,
+            dialog_policies,
+            agent_args,
+            rotation,
+            ..
+        }) => (Some(adapter), dialog_policies, agent_args, rotation),
+        _ => Default::default(),
+    };
     let config = config_dir();
-    let adapter_file = created
-        .and_then(|e| e.data["adapter"].as_str())
+    let adapter_file = adapter_file
         .map(PathBuf::from)
         .filter(|path| path.is_file());
     let mut adapter = match adapter_file {
@@ -335,36 +353,26 @@ fn resume_spec(
     };
     // `--dialog NAME=POLICY` given when the goal started still holds.
     let mut dialog_policies = Vec::new();
-    if let Some(policies) = created.and_then(|e| e.data["dialog_policies"].as_object()) {
-        for (name, policy) in policies {
-            let Some(policy) = policy.as_str().and_then(DialogPolicy::parse) else {
-                continue;
-            };
-            adapter
-                .set_dialog_policy(name, policy)
-                .map_err(Error::Usage)?;
-            dialog_policies.push((name.clone(), policy));
-        }
+    for (name, policy) in policies {
+        adapter
+            .set_dialog_policy(&name, policy)
+            .map_err(Error::Usage)?;
+        dialog_policies.push((name, policy));
     }
-    let agent_args: Vec<String> = created
-        .and_then(|e| e.data["agent_args"].as_array())
-        .map(|args| {
-            args.iter()
-                .filter_map(|a| a.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default();
     let last_injection = entries
         .iter()
         .rev()
-        .find(|e| e.kind == "injection")
+        .find(|e| e.is(RowKind::Injection))
         .map(|e| e.seq);
     // The agent's own session, when goalie followed its log: what resume continues.
     let session_id = entries
         .iter()
         .rev()
-        .find(|e| e.kind == "session_log")
-        .and_then(|e| e.data["session_id"].as_str().map(String::from));
+        .find(|e| e.is(RowKind::SessionLog))
+        .and_then(|e| match e.row() {
+            Row::SessionLog { session_id, .. } => session_id,
+            _ => None,
+        });
     let can_resume = adapter
         .resume_launch_args(Path::new("goalie"), session_id.as_deref())
         .is_some();
@@ -377,8 +385,11 @@ fn resume_spec(
     let objective_changed_from = last_injection.and_then(|seq| {
         entries
             .iter()
-            .find(|e| e.kind == "objective_updated" && e.seq > seq)
-            .and_then(|e| e.data["from"].as_str().map(String::from))
+            .find(|e| e.is(RowKind::ObjectiveUpdated) && e.seq > seq)
+            .and_then(|e| match e.row() {
+                Row::ObjectiveUpdated { from, .. } => Some(from),
+                _ => None,
+            })
     });
     let workdir = PathBuf::from(&goal.workdir);
     if !workdir.is_dir() {
@@ -413,11 +424,7 @@ fn resume_spec(
         }),
         on_event,
         // The rotation the goal was started with.
-        rotation: entries
-            .iter()
-            .find(|e| e.kind == "goal_created")
-            .map(|e| crate::core::supervisor::Rotation::from_json(&e.data["rotation"]))
-            .unwrap_or_default(),
+        rotation: crate::core::supervisor::Rotation::from_json(&rotation),
         dialog_policies,
     })
 }

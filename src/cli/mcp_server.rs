@@ -27,12 +27,12 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
 use serde_json::{Value, json};
 
+use crate::core::row::Row;
 use crate::error::Error;
-use crate::goal::claim::{ChecklistItem, Claim};
+use crate::goal::claim::{Channel, ChecklistItem, Claim};
 use crate::goal::lifecycle::GoalState;
 use crate::goal::spec::GoalSpec;
 use crate::goal::units::format_duration;
-use crate::ledger::claim_inbox;
 use crate::ledger::{Goal, Ledger};
 
 /// The server's name in the agent's config (`mcp__goalie…`).
@@ -94,8 +94,11 @@ impl GoalTools {
             ledger
                 .append(
                     &self.goal_id,
-                    "mcp_refused",
-                    &json!({ "tool": name, "arguments": arguments, "why": why }),
+                    &Row::McpRefused {
+                        tool: name.to_string(),
+                        arguments: arguments.clone(),
+                        why: why.clone(),
+                    },
                 )
                 .map_err(sql)?;
             Ok(CallToolResult::error(vec![ContentBlock::text(format!(
@@ -128,8 +131,10 @@ impl GoalTools {
                 ledger
                     .append(
                         &self.goal_id,
-                        claim_inbox::KIND,
-                        &json!({ "channel": "mcp", "claim": claim }),
+                        &Row::ClaimSubmitted {
+                            channel: Channel::Mcp,
+                            claim: claim.clone(),
+                        },
                     )
                     .map_err(sql)?;
                 let reply = match claim {
@@ -230,9 +235,11 @@ fn describe(ledger: &Ledger, goal: &Goal) -> Result<Value, crate::ledger::Ledger
         .entries(&goal.id)?
         .into_iter()
         .rev()
-        .find(|entry| entry.kind == "audit_finished")
-        .map(|entry| {
-            json!({ "at": entry.at, "passed": entry.data["passed"], "reasons": entry.data["reasons"] })
+        .find_map(|entry| match entry.row() {
+            Row::AuditFinished {
+                passed, reasons, ..
+            } => Some(json!({ "at": entry.at, "passed": passed, "reasons": reasons })),
+            _ => None,
         });
     let remaining = |limit: Option<u64>, used: u64| limit.map(|l| l.saturating_sub(used));
     Ok(json!({

@@ -6,7 +6,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use crate::core::row::{During, Row};
 use crate::error::Error;
+use crate::goal::claim::Claim;
 use crate::goal::units::format_duration;
 use crate::ledger::context_counts::ContextCounts;
 use crate::ledger::{Entry, Ledger, LedgerError};
@@ -46,67 +48,78 @@ pub fn show(db: &Path, id: Option<&str>) -> Result<i32, Error> {
 
 /// The lines one ledger row becomes.
 pub fn render(entry: &Entry) -> Vec<String> {
-    let d = &entry.data;
     let time = entry.at.get(11..19).unwrap_or(&entry.at);
     let head =
         |label: &str, text: String| format!("{time}  {label:<9} {text}").trim_end().to_string();
-    let s = |key: &str| d[key].as_str().unwrap_or("").to_string();
-    match entry.kind.as_str() {
-        "injection" => vec![head(
+    match entry.row() {
+        Row::Injection {
+            turn, prompt, why, ..
+        } => vec![head(
             "prompt",
-            format!("turn {}: {} ({})", d["turn"], s("prompt"), s("why")),
+            format!("turn {turn}: {} ({why})", prompt.as_str()),
         )],
-        "turn_ended" => vec![head(
+        Row::TurnEnded {
+            turn,
+            duration_ms,
+            tokens_used,
+            ..
+        } => vec![head(
             "turn",
             format!(
-                "{} ended after {} (tokens used {})",
-                d["turn"],
-                format_duration(d["duration_ms"].as_u64().unwrap_or(0)),
-                d["tokens_used"]
+                "{turn} ended after {} (tokens used {tokens_used})",
+                format_duration(duration_ms),
             ),
         )],
-        "claim" => {
+        Row::Claim {
+            channel,
+            turn,
+            claim,
+            consecutive,
+        } => {
             let mut lines = vec![head(
                 "claim",
                 format!(
-                    "turn {} via {}: {}{}",
-                    d["turn"],
-                    s("channel"),
-                    s("status"),
-                    match d["consecutive"].as_u64() {
-                        Some(n) => format!(" ({n} in a row): {}", s("reason")),
-                        None => String::new(),
+                    "turn {turn} via {}: {}{}",
+                    channel.as_str(),
+                    claim.status(),
+                    match (consecutive, &claim) {
+                        (Some(n), Claim::Blocked { reason }) =>
+                            format!(" ({n} in a row): {reason}"),
+                        _ => String::new(),
                     }
                 ),
             )];
-            for item in d["checklist"].as_array().into_iter().flatten() {
-                lines.push(format!(
-                    "                    {}: {}",
-                    item["requirement"].as_str().unwrap_or("?"),
-                    one_line(item["evidence"].as_str().unwrap_or(""))
-                ));
+            if let Claim::Complete { checklist } = &claim {
+                for item in checklist {
+                    lines.push(format!(
+                        "                    {}: {}",
+                        item.requirement,
+                        one_line(&item.evidence)
+                    ));
+                }
             }
             lines
         }
-        "claim_submitted" => vec![head(
+        Row::ClaimSubmitted { channel, claim } => vec![head(
             "submitted",
-            format!(
-                "through {}: {}",
-                s("channel"),
-                d["claim"]["status"].as_str().unwrap_or("?")
-            ),
+            format!("through {}: {}", channel.as_str(), claim.status()),
         )],
-        "audit_started" => vec![head("audit", format!("of the claim of turn {}", d["turn"]))],
-        "audit_step" => {
-            let mark = if d["passed"] == true { "pass" } else { "FAIL" };
+        Row::AuditStarted { turn, .. } => {
+            vec![head("audit", format!("of the claim of turn {turn}"))]
+        }
+        Row::AuditStep {
+            check,
+            passed,
+            detail,
+            output,
+            ..
+        } => {
+            let mark = if passed { "pass" } else { "FAIL" };
             let mut lines = vec![format!(
-                "                    {mark}  {:<9} {}",
-                s("check"),
-                one_line(s("detail").lines().next().unwrap_or(""))
+                "                    {mark}  {check:<9} {}",
+                one_line(detail.lines().next().unwrap_or(""))
             )];
-            if d["passed"] != true
-                && let Some(output) = d["output"].as_str()
-            {
+            if !passed && let Some(output) = output {
                 for line in output
                     .trim_end()
                     .lines()
@@ -121,23 +134,19 @@ pub fn render(entry: &Entry) -> Vec<String> {
             }
             lines
         }
-        "audit_finished" => vec![head(
+        Row::AuditFinished { passed, steps, .. } => vec![head(
             "audit",
             format!(
-                "{} ({} checks)",
-                if d["passed"] == true {
-                    "passed"
-                } else {
-                    "failed"
-                },
-                d["steps"]
+                "{} ({steps} checks)",
+                if passed { "passed" } else { "failed" },
             ),
         )],
-        "claim_accepted" => vec![head("accepted", format!("the claim of turn {}", d["turn"]))],
-        "claim_rejected" => {
-            let mut lines = vec![head("rejected", format!("the claim of turn {}", d["turn"]))];
-            for reason in d["reasons"].as_array().into_iter().flatten() {
-                let reason = reason.as_str().unwrap_or("");
+        Row::ClaimAccepted { turn, .. } => {
+            vec![head("accepted", format!("the claim of turn {turn}"))]
+        }
+        Row::ClaimRejected { turn, reasons } => {
+            let mut lines = vec![head("rejected", format!("the claim of turn {turn}"))];
+            for reason in reasons {
                 lines.push(format!(
                     "                    - {}",
                     one_line(reason.lines().next().unwrap_or(""))
@@ -145,67 +154,59 @@ pub fn render(entry: &Entry) -> Vec<String> {
             }
             lines
         }
-        "mcp_refused" => vec![head("refused", format!("{}: {}", s("tool"), s("why")))],
-        "transition" => vec![head(
+        Row::McpRefused { tool, why, .. } => vec![head("refused", format!("{tool}: {why}"))],
+        Row::Transition {
+            from,
+            to,
+            actor,
+            reason,
+        } => vec![head(
             "state",
-            format!(
-                "{} -> {} by {}: {}",
-                s("from"),
-                s("to"),
-                s("actor"),
-                s("reason")
-            ),
+            format!("{from} -> {to} by {}: {reason}", actor.as_str()),
         )],
-        "compacted" => vec![head(
+        Row::Compacted(compacted) => vec![head(
             "compacted",
             format!(
                 "#{} in turn {} ({}), seen by {}{}",
-                d["compaction"],
-                d["turn"],
-                if d["during"] == "between_turns" {
-                    "between turns"
-                } else {
-                    "mid-turn"
+                compacted.compaction,
+                compacted.turn,
+                match compacted.during {
+                    During::BetweenTurns => "between turns",
+                    During::Turn => "mid-turn",
                 },
-                d["sources"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|s| s.as_str())
+                compacted
+                    .sources
+                    .iter()
+                    .map(|s| s.as_str())
                     .collect::<Vec<_>>()
                     .join(", "),
-                match (d["context_before"].as_u64(), d["context_after"].as_u64()) {
+                match (compacted.context_before, compacted.context_after) {
                     (Some(before), Some(after)) => format!("; context {before} -> {after} tokens"),
                     (Some(before), None) => format!("; context {before} tokens before"),
                     _ => String::new(),
                 }
             ),
         )],
-        "goal_restored" => vec![head(
+        Row::GoalRestored { prompt, turn, .. } => vec![head(
             "restored",
-            format!(
-                "the goal, in the {} prompt of turn {}",
-                s("prompt"),
-                d["turn"]
-            ),
+            format!("the goal, in the {} prompt of turn {turn}", prompt.as_str()),
         )],
-        "rotated" => vec![head(
+        Row::Rotated { process, handoff } => vec![head(
             "rotated",
             format!(
-                "agent process {}{}",
-                d["process"],
-                if d["handoff"] == true {
+                "agent process {process}{}",
+                if handoff {
                     ", with the handoff note"
                 } else {
                     ""
                 }
             ),
         )],
-        "stopped" => vec![head(
-            "stopped",
-            format!("{} (exit {})", s("reason"), d["exit_code"]),
-        )],
-        kind => vec![head(kind, compact(d))],
+        Row::Stopped {
+            reason, exit_code, ..
+        } => vec![head("stopped", format!("{reason} (exit {exit_code})"))],
+        // The other rows, and rows this goalie cannot read, as stored.
+        _ => vec![head(&entry.kind, compact(&entry.data))],
     }
 }
 
@@ -258,7 +259,7 @@ mod tests {
                 "audit_step",
                 json!({"check": "verify", "subject": "cargo test", "passed": false,
                        "detail": "`cargo test` exited with status 101; the end of its output:\nboom",
-                       "output": "a\nb\nboom\n"})
+                       "output": "a\nb\nboom\n", "exit_code": 101, "duration_ms": 40})
             )),
             vec![
                 "                    FAIL  verify    `cargo test` exited with status 101; the end of its output:",
@@ -270,7 +271,8 @@ mod tests {
         assert_eq!(
             render(&entry(
                 "audit_step",
-                json!({"check": "protect", "passed": true, "detail": "`tests` is unchanged"})
+                json!({"check": "protect", "subject": "tests", "passed": true,
+                       "detail": "`tests` is unchanged", "duration_ms": 0})
             )),
             vec!["                    pass  protect   `tests` is unchanged"]
         );

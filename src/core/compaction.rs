@@ -16,11 +16,11 @@
 //! closes, and becomes its ledger row, once every source the adapter has has
 //! reported it or [`MERGE_WINDOW_MS`] after it opened, whichever is first.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// Where a compaction was seen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     SessionLog,

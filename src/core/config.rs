@@ -1,7 +1,7 @@
 //! What the core is told up front, from the adapter and the command line:
 //! the adapter's clocks and what to do when a dialog shows.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The adapter's clocks, in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,7 +18,7 @@ pub struct Timing {
 }
 
 /// What goalie does when a dialog shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DialogPolicy {
     /// Answer yes.

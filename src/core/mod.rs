@@ -2,7 +2,8 @@
 //! what it reads the world with: the screen [`observer`] and its
 //! [`screen_rules`], the [`claim_block`] reader, [`compaction`] dedupe, the
 //! [`usage_reset`] parser, session-log events ([`log_event`]), the prompt
-//! kinds and variables ([`prompt`]) and the config it is given ([`config`]).
+//! kinds and variables ([`prompt`]), the config it is given ([`config`]), and
+//! the ledger rows it and the edges write ([`row`]).
 //! No I/O, no clock, no threads; imports `goal` only.
 
 pub mod claim_block;
@@ -11,6 +12,7 @@ pub mod config;
 pub mod log_event;
 pub mod observer;
 pub mod prompt;
+pub mod row;
 pub mod screen_rules;
 pub mod supervisor;
 pub mod usage_reset;

@@ -3,12 +3,12 @@
 //! the kind and fills the variables; the templates that turn them into text
 //! are data, rendered at the edge (`agent::prompts`).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::goal::spec::Requirement;
 
 /// Which prompt goalie types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PromptKind {
     /// The first turn: the objective with the rules.

@@ -1,7 +1,9 @@
 //! A goal's budgets and what it has used of them.
 
+use serde::{Deserialize, Serialize};
+
 /// Turn, time and token limits. `None` is unlimited.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
     pub max_turns: Option<u32>,
     pub max_time_ms: Option<u64>,
@@ -9,7 +11,7 @@ pub struct Limits {
 }
 
 /// Counters carried over from earlier runs of the same goal.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Progress {
     pub turns: u32,
     pub tokens_used: u64,

@@ -2,11 +2,9 @@
 //! supervisor: a cheap query, on each tick, for `claim_submitted` rows after
 //! the last one seen.
 
+use crate::core::row::{Row, RowKind};
 use crate::goal::claim::Claim;
 use crate::ledger::{Ledger, LedgerError};
-
-/// The ledger row kind `goalie mcp` writes for an `update_goal` call.
-pub const KIND: &str = "claim_submitted";
 
 /// Where the supervisor is in a goal's submitted claims.
 #[derive(Debug)]
@@ -27,15 +25,24 @@ impl ClaimInbox {
     /// Claims submitted since the last call; rows that are not a claim are
     /// returned as errors to record.
     pub fn take(&mut self, ledger: &Ledger) -> Result<Vec<Result<Claim, String>>, LedgerError> {
-        let rows = ledger.entries_after(&self.goal_id, KIND, self.last_seq)?;
+        let rows = ledger.entries_after(&self.goal_id, RowKind::ClaimSubmitted, self.last_seq)?;
         if let Some(last) = rows.last() {
             self.last_seq = last.seq;
         }
         Ok(rows
             .into_iter()
-            .map(|row| {
-                serde_json::from_value::<Claim>(row.data["claim"].clone())
-                    .map_err(|err| format!("row {}: {err}", row.seq))
+            .map(|entry| match entry.row() {
+                Row::ClaimSubmitted { claim, .. } => Ok(claim),
+                _ => {
+                    // Say what is wrong with the claim, when that is what is.
+                    let why = serde_json::from_value::<Claim>(entry.data["claim"].clone())
+                        .err()
+                        .map_or_else(
+                            || format!("not a claim row: {}", entry.data),
+                            |e| e.to_string(),
+                        );
+                    Err(format!("row {}: {why}", entry.seq))
+                }
             })
             .collect())
     }
@@ -44,8 +51,16 @@ impl ClaimInbox {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::goal::claim::{Channel, ChecklistItem};
     use crate::ledger::NewGoal;
     use serde_json::json;
+
+    fn submitted(claim: Claim) -> Row {
+        Row::ClaimSubmitted {
+            channel: Channel::Mcp,
+            claim,
+        }
+    }
 
     #[test]
     fn only_new_claims_are_taken_once() {
@@ -62,17 +77,24 @@ mod tests {
                 budget_tokens: None,
             })
             .unwrap();
-        let blocked = json!({"claim": {"status": "blocked", "reason": "old"}});
-        ledger.append(&goal.id, KIND, &blocked).unwrap();
+        let blocked = submitted(Claim::Blocked {
+            reason: "old".into(),
+        });
+        ledger.append(&goal.id, &blocked).unwrap();
         let mut inbox = ClaimInbox::new(&ledger, &goal.id).unwrap();
         assert!(
             inbox.take(&ledger).unwrap().is_empty(),
             "older claims are not this run's"
         );
-        let complete = json!({"claim": {"status": "complete",
-            "checklist": [{"requirement": "R1", "evidence": "e"}]}});
-        ledger.append(&goal.id, KIND, &complete).unwrap();
-        ledger.append(&goal.id, KIND, &json!({"claim": 7})).unwrap();
+        let complete = submitted(Claim::Complete {
+            checklist: vec![ChecklistItem {
+                requirement: "R1".into(),
+                evidence: "e".into(),
+            }],
+        });
+        ledger.append(&goal.id, &complete).unwrap();
+        let malformed = Row::from_parts("claim_submitted", json!({"channel": "mcp", "claim": 7}));
+        ledger.append(&goal.id, &malformed).unwrap();
         let taken = inbox.take(&ledger).unwrap();
         assert_eq!(taken.len(), 2);
         assert_eq!(taken[0].as_ref().unwrap().status(), "complete");

@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use crate::core::row::RowKind;
 use crate::ledger::Entry;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -20,12 +21,13 @@ pub struct ContextCounts {
 
 impl ContextCounts {
     pub fn from_entries(entries: &[Entry]) -> ContextCounts {
-        let count = |kind: &str| entries.iter().filter(|e| e.kind == kind).count() as u64;
+        // By kind alone: the first goalies' `compacted` rows have another shape.
+        let count = |kind: RowKind| entries.iter().filter(|e| e.is(kind)).count() as u64;
         ContextCounts {
-            compactions: count("compacted"),
-            reinjections: count("goal_restored"),
-            rotations: count("rotated"),
-            agent_processes: count("agent_started"),
+            compactions: count(RowKind::Compacted),
+            reinjections: count(RowKind::GoalRestored),
+            rotations: count(RowKind::Rotated),
+            agent_processes: count(RowKind::AgentStarted),
         }
     }
 

@@ -14,6 +14,8 @@
 
 use crate::core::claim_block;
 use crate::core::prompt::{Digest, Rejection, TurnReport};
+use crate::core::row::{Row, RowKind};
+use crate::goal::claim::Claim;
 use crate::ledger::Entry;
 
 /// How many recent turns' replies the digest keeps.
@@ -29,34 +31,41 @@ impl Digest {
         let last_rejection = entries
             .iter()
             .rev()
-            .find(|e| e.kind == "claim_rejected")
-            .map(|e| Rejection {
-                turn: e.data["turn"].as_u64().unwrap_or(0),
-                reasons: e.data["reasons"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|r| r.as_str())
-                    .map(|r| r.lines().next().unwrap_or("").to_string())
-                    .take(REASONS)
-                    .collect(),
+            .filter(|e| e.is(RowKind::ClaimRejected))
+            .find_map(|e| match e.row() {
+                Row::ClaimRejected { turn, reasons } => Some(Rejection {
+                    turn: u64::from(turn),
+                    reasons: reasons
+                        .iter()
+                        .map(|r| r.lines().next().unwrap_or("").to_string())
+                        .take(REASONS)
+                        .collect(),
+                }),
+                _ => None,
             });
         let last_blocker = entries
             .iter()
             .rev()
-            .find(|e| e.kind == "claim")
-            .filter(|e| e.data["status"] == "blocked")
-            .and_then(|e| e.data["reason"].as_str())
-            .map(|reason| shorten(reason, REPORT_CHARS));
+            .find(|e| e.is(RowKind::Claim))
+            .and_then(|e| match e.row() {
+                Row::Claim {
+                    claim: Claim::Blocked { reason },
+                    ..
+                } => Some(shorten(&reason, REPORT_CHARS)),
+                _ => None,
+            });
         let mut reports: Vec<TurnReport> = entries
             .iter()
             .rev()
-            .filter(|e| e.kind == "turn_ended")
+            .filter(|e| e.is(RowKind::TurnEnded))
             .filter_map(|e| {
-                let text = without_claim_lines(e.data["reply"].as_str()?);
+                let Row::TurnEnded { turn, reply, .. } = e.row() else {
+                    return None;
+                };
+                let text = without_claim_lines(&reply?);
                 let text = text.trim();
                 (!text.is_empty()).then(|| TurnReport {
-                    turn: e.data["turn"].as_u64().unwrap_or(0),
+                    turn: u64::from(turn),
                     text: shorten(text, REPORT_CHARS),
                 })
             })
@@ -92,37 +101,64 @@ fn shorten(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::{Value, json};
+    use crate::core::prompt::PromptKind;
+    use crate::goal::claim::{Channel, ChecklistItem};
 
-    fn entry(kind: &str, data: Value) -> Entry {
+    fn entry(row: Row) -> Entry {
         Entry {
             seq: 1,
             goal_id: "g".into(),
             at: "2026-01-02T10:11:12.345Z".into(),
-            kind: kind.into(),
-            data,
+            kind: row.kind().into(),
+            data: row.data(),
         }
+    }
+
+    fn rejected(turn: u32, reasons: &[&str]) -> Entry {
+        entry(Row::ClaimRejected {
+            turn,
+            reasons: reasons.iter().map(|r| r.to_string()).collect(),
+        })
+    }
+
+    fn turn_ended(turn: u32, reply: Option<String>) -> Entry {
+        entry(Row::TurnEnded {
+            turn,
+            prompt: PromptKind::Continuation,
+            duration_ms: 1000,
+            busy_seen: true,
+            done_seen: false,
+            signalled: false,
+            signalled_by: None,
+            error: None,
+            tokens_used: 0,
+            context_used_pct: None,
+            reply,
+        })
+    }
+
+    fn claim(turn: u32, claim: Claim) -> Entry {
+        entry(Row::Claim {
+            channel: Channel::Screen,
+            turn,
+            consecutive: matches!(claim, Claim::Blocked { .. }).then_some(1),
+            claim,
+        })
     }
 
     #[test]
     fn the_digest_keeps_the_last_rejection_and_recent_replies() {
         let mut entries = vec![
-            entry(
-                "claim_rejected",
-                json!({"turn": 1, "reasons": ["old reason"]}),
-            ),
-            entry(
-                "claim_rejected",
-                json!({"turn": 2, "reasons": ["`cargo test` failed\nits output", "R2 has no evidence"]}),
+            rejected(1, &["old reason"]),
+            rejected(
+                2,
+                &["`cargo test` failed\nits output", "R2 has no evidence"],
             ),
         ];
         for turn in 1..=5 {
-            entries.push(entry(
-                "turn_ended",
-                json!({"turn": turn, "reply": format!("reply {turn}")}),
-            ));
+            entries.push(turn_ended(turn, Some(format!("reply {turn}"))));
         }
-        entries.push(entry("turn_ended", json!({"turn": 6, "reply": null})));
+        entries.push(turn_ended(6, None));
         let digest = Digest::from_entries(&entries);
         assert_eq!(
             digest.last_rejection,
@@ -139,21 +175,26 @@ mod tests {
 
     #[test]
     fn a_blocker_counts_only_while_it_is_the_latest_claim() {
-        let blocked = entry(
-            "claim",
-            json!({"turn": 1, "status": "blocked", "reason": "no database"}),
+        let blocked = claim(
+            1,
+            Claim::Blocked {
+                reason: "no database".into(),
+            },
         );
         let digest = Digest::from_entries(std::slice::from_ref(&blocked));
         assert_eq!(digest.last_blocker.as_deref(), Some("no database"));
-        let later = entry("claim", json!({"turn": 2, "status": "complete"}));
+        let checklist = vec![ChecklistItem {
+            requirement: "R1".into(),
+            evidence: "e".into(),
+        }];
+        let later = claim(2, Claim::Complete { checklist });
         assert_eq!(Digest::from_entries(&[blocked, later]).last_blocker, None);
     }
 
     #[test]
     fn long_replies_keep_their_end() {
         let long = format!("{}END", "x".repeat(1000));
-        let digest =
-            Digest::from_entries(&[entry("turn_ended", json!({"turn": 1, "reply": long}))]);
+        let digest = Digest::from_entries(&[turn_ended(1, Some(long))]);
         let text = &digest.reports[0].text;
         assert!(text.starts_with('…') && text.ends_with("END"));
         assert_eq!(text.chars().count(), REPORT_CHARS + 1);

@@ -2,6 +2,7 @@
 //! was waiting out when it ended, read off the goal's ledger rows. Pure:
 //! rows and a `now` in, the wait left out.
 
+use crate::core::row::{Row, RowKind};
 use crate::ledger::Entry;
 
 /// The wait left at `now` for a usage limit's reset that an earlier run of
@@ -12,42 +13,62 @@ pub fn pending_wait(entries: &[Entry], now: jiff::Timestamp) -> Option<(u64, Str
     let last = entries
         .iter()
         .rev()
-        .find(|e| e.kind == "error_backoff" || e.kind == "turn_started")?;
-    let shown = last.data["until_reset"].as_str()?;
+        .find(|e| e.is(RowKind::ErrorBackoff) || e.is(RowKind::TurnStarted))?;
+    let Row::ErrorBackoff {
+        until_reset: Some(shown),
+        wait_ms,
+        ..
+    } = last.row()
+    else {
+        return None;
+    };
     let at: jiff::Timestamp = last.at.parse().ok()?;
-    let wait =
-        jiff::SignedDuration::from_millis(i64::try_from(last.data["wait_ms"].as_u64()?).ok()?);
+    let wait = jiff::SignedDuration::from_millis(i64::try_from(wait_ms).ok()?);
     let until = at.checked_add(wait).ok()?;
     let left = until.duration_since(now).as_millis();
-    (left > 0).then(|| (u64::try_from(left).unwrap_or(u64::MAX), shown.to_string()))
+    (left > 0).then(|| (u64::try_from(left).unwrap_or(u64::MAX), shown))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::prompt::PromptKind;
+    use crate::core::row::TurnError;
 
-    fn row(kind: &str, at: &str, data: serde_json::Value) -> Entry {
+    fn row(at: &str, row: Row) -> Entry {
         Entry {
             seq: 0,
             goal_id: "g".into(),
             at: at.into(),
-            kind: kind.into(),
-            data,
+            kind: row.kind().into(),
+            data: row.data(),
+        }
+    }
+
+    fn backoff_row(until_reset: Option<&str>) -> Row {
+        Row::ErrorBackoff {
+            turn: 1,
+            error: TurnError::UsageLimit,
+            consecutive: 1,
+            wait_ms: 3_600_000,
+            until_reset: until_reset.map(String::from),
+            after_restart: false,
         }
     }
 
     #[test]
     fn a_reset_an_earlier_run_waited_for_is_still_waited_for() {
         let backoff = row(
-            "error_backoff",
             "2026-11-29T14:00:00Z",
-            serde_json::json!({ "wait_ms": 3_600_000, "until_reset": "try again at 3:00 PM" }),
+            backoff_row(Some("try again at 3:00 PM")),
         );
         let now: jiff::Timestamp = "2026-11-29T14:45:00Z".parse().unwrap();
         let started = row(
-            "turn_started",
             "2026-11-29T13:59:00Z",
-            serde_json::json!({}),
+            Row::TurnStarted {
+                turn: 1,
+                prompt: PromptKind::Start,
+            },
         );
         assert_eq!(
             pending_wait(&[started.clone(), backoff.clone()], now),
@@ -57,11 +78,7 @@ mod tests {
         let later: jiff::Timestamp = "2026-11-29T15:00:01Z".parse().unwrap();
         assert_eq!(pending_wait(std::slice::from_ref(&backoff), later), None);
         assert_eq!(pending_wait(&[backoff.clone(), started], now), None);
-        let plain = row(
-            "error_backoff",
-            "2026-11-29T14:00:00Z",
-            serde_json::json!({ "wait_ms": 3_600_000 }),
-        );
+        let plain = row("2026-11-29T14:00:00Z", backoff_row(None));
         assert_eq!(pending_wait(&[plain], now), None);
         assert_eq!(pending_wait(&[], now), None);
     }

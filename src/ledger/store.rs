@@ -8,6 +8,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use rusqlite_migration::{M, Migrations};
 use serde::Serialize;
 
+use crate::core::row::{Row, RowKind};
 use crate::goal::lifecycle::GoalState;
 use crate::goal::limits::Limits;
 
@@ -108,7 +109,9 @@ pub struct NewGoal {
     pub budget_tokens: Option<u64>,
 }
 
-/// One ledger row.
+/// One ledger row as stored, and as the JSON that hooks and `goalie watch`
+/// show: `kind` and `data` are a [`Row`]'s (see [`crate::core::row`]), which
+/// [`Entry::row`] reads.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Entry {
     pub seq: i64,
@@ -116,6 +119,18 @@ pub struct Entry {
     pub at: String,
     pub kind: String,
     pub data: serde_json::Value,
+}
+
+impl Entry {
+    /// The row, typed ([`Row::Other`] when this goalie cannot read it).
+    pub fn row(&self) -> Row {
+        Row::from_parts(&self.kind, self.data.clone())
+    }
+
+    /// Whether the row is of `kind`, whatever its data.
+    pub fn is(&self, kind: RowKind) -> bool {
+        self.kind == kind.as_str()
+    }
 }
 
 /// Told of every row appended through a [`Ledger`].
@@ -212,12 +227,8 @@ impl Ledger {
     }
 
     /// Appends a ledger row and tells the observer.
-    pub fn append(
-        &self,
-        goal_id: &str,
-        kind: &str,
-        data: &serde_json::Value,
-    ) -> Result<Entry, LedgerError> {
+    pub fn append(&self, goal_id: &str, row: &Row) -> Result<Entry, LedgerError> {
+        let (kind, data) = (row.kind(), row.data());
         let at = now();
         self.conn.execute(
             "INSERT INTO events (goal_id, at, kind, data) VALUES (?1, ?2, ?3, ?4)",
@@ -228,7 +239,7 @@ impl Ledger {
             goal_id: goal_id.to_string(),
             at,
             kind: kind.to_string(),
-            data: data.clone(),
+            data,
         };
         if let Some(observer) = &self.observer {
             observer(&entry);
@@ -413,7 +424,7 @@ impl Ledger {
     pub fn entries_after(
         &self,
         goal_id: &str,
-        kind: &str,
+        kind: RowKind,
         after_seq: i64,
     ) -> Result<Vec<Entry>, LedgerError> {
         let mut stmt = self.conn.prepare_cached(
@@ -421,7 +432,7 @@ impl Ledger {
              WHERE goal_id = ?1 AND kind = ?2 AND seq > ?3 ORDER BY seq",
         )?;
         let entries = stmt
-            .query_map(params![goal_id, kind, after_seq], entry_from_row)?
+            .query_map(params![goal_id, kind.as_str(), after_seq], entry_from_row)?
             .collect::<Result<_, _>>()?;
         Ok(entries)
     }
@@ -578,7 +589,10 @@ mod tests {
         assert_eq!(goal.state, GoalState::Pursuing);
         assert_eq!(goal.max_turns, Some(3));
         ledger
-            .append(&goal.id, "turn_ended", &serde_json::json!({"turn": 1}))
+            .append(
+                &goal.id,
+                &Row::from_parts("turn_ended", serde_json::json!({"turn": 1})),
+            )
             .unwrap();
         ledger.set_progress(&goal.id, 1, 500, 1200).unwrap();
         ledger.set_state(&goal.id, GoalState::Achieved).unwrap();
@@ -614,21 +628,27 @@ mod tests {
         assert_eq!(ledger.spec(&goal.id).unwrap().unwrap()["verify"][0], "true");
         assert_eq!(ledger.last_seq(&goal.id).unwrap(), 0);
         ledger
-            .append(&goal.id, "claim_submitted", &serde_json::json!({"n": 1}))
+            .append(
+                &goal.id,
+                &Row::from_parts("claim_submitted", serde_json::json!({"n": 1})),
+            )
             .unwrap();
         ledger
-            .append(&goal.id, "other", &serde_json::json!({}))
+            .append(&goal.id, &Row::from_parts("other", serde_json::json!({})))
             .unwrap();
         let seen = ledger.last_seq(&goal.id).unwrap();
         ledger
-            .append(&goal.id, "claim_submitted", &serde_json::json!({"n": 2}))
+            .append(
+                &goal.id,
+                &Row::from_parts("claim_submitted", serde_json::json!({"n": 2})),
+            )
             .unwrap();
         let all = ledger
-            .entries_after(&goal.id, "claim_submitted", 0)
+            .entries_after(&goal.id, RowKind::ClaimSubmitted, 0)
             .unwrap();
         assert_eq!(all.len(), 2);
         let new = ledger
-            .entries_after(&goal.id, "claim_submitted", seen)
+            .entries_after(&goal.id, RowKind::ClaimSubmitted, seen)
             .unwrap();
         assert_eq!(new.len(), 1);
         assert_eq!(new[0].data["n"], 2);
@@ -691,10 +711,10 @@ mod tests {
         let sink = seen.clone();
         ledger.set_observer(move |entry| sink.borrow_mut().push(entry.clone()));
         let first = ledger
-            .append(&goal.id, "a", &serde_json::json!({}))
+            .append(&goal.id, &Row::from_parts("a", serde_json::json!({})))
             .unwrap();
         ledger
-            .append(&goal.id, "b", &serde_json::json!({"x": 1}))
+            .append(&goal.id, &Row::from_parts("b", serde_json::json!({"x": 1})))
             .unwrap();
         let seen = seen.borrow();
         assert_eq!(seen.len(), 2);

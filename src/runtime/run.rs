@@ -25,6 +25,7 @@ use crate::core::config::DialogPolicy;
 use crate::core::observer::Observer;
 use crate::core::prompt::Digest;
 use crate::core::prompt::PromptKind;
+use crate::core::row::{Conversation, HandoffSource, Mode, Row, RowKind};
 use crate::core::supervisor::{Action, Config, DialogRule, Event, Rotation, Supervisor};
 use crate::core::usage_reset::ResetTime;
 use crate::error::Error;
@@ -132,16 +133,22 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
             let goal = ledger.goal(&resumed.goal_id)?;
             ledger.append(
                 &goal.id,
-                "resumed",
-                &json!({
-                    "agent": spec.adapter.name,
-                    "agent_args": spec.agent_args,
-                    "dialog_policies": dialog_policies_json(&spec.dialog_policies),
-                    "conversation": if resumed.first_prompt == PromptKind::Start { "new" } else { "resumed" },
-                    "prior": { "turns": goal.turns, "tokens_used": goal.tokens_used,
-                               "time_used_ms": goal.time_used_ms },
-                    "mode": if interactive { "interactive" } else { "headless" },
-                }),
+                &Row::Resumed {
+                    agent: spec.adapter.name.clone(),
+                    agent_args: spec.agent_args.clone(),
+                    dialog_policies: spec.dialog_policies.iter().cloned().collect(),
+                    conversation: if resumed.first_prompt == PromptKind::Start {
+                        Conversation::New
+                    } else {
+                        Conversation::Resumed
+                    },
+                    prior: Progress {
+                        turns: goal.turns,
+                        tokens_used: goal.tokens_used,
+                        time_used_ms: goal.time_used_ms,
+                    },
+                    mode: mode(interactive),
+                },
             )?;
             goal
         }
@@ -159,7 +166,8 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
         None => {
             let baseline = audit::baseline(&spec.workdir, &goal_spec.protect);
             if !baseline.is_empty() {
-                ledger.append(&goal.id, "protect_baseline", &json!({ "paths": baseline }))?;
+                let paths = baseline.clone();
+                ledger.append(&goal.id, &Row::ProtectBaseline { paths })?;
             }
             baseline
         }
@@ -175,7 +183,8 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
     let mcp = match registered {
         Ok(mcp) => mcp,
         Err(err) => {
-            return fail_before_start(&ledger, &goal.id, "mcp_registration_failed", err.into());
+            let row = |error| Row::McpRegistrationFailed { error };
+            return fail_before_start(&ledger, &goal.id, row, err.into());
         }
     };
     args.extend(mcp.args.iter().cloned());
@@ -186,7 +195,8 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
     let mut control = match ControlServer::bind(&sockets.join(format!("{}.sock", goal.id))) {
         Ok(control) => control,
         Err(err) => {
-            return fail_before_start(&ledger, &goal.id, "control_socket_failed", err.into());
+            let row = |error| Row::ControlSocketFailed { error };
+            return fail_before_start(&ledger, &goal.id, row, err.into());
         }
     };
     let hook = spec
@@ -232,7 +242,7 @@ fn report_settled_home(db: &Path, goal_id: &str, agent: &str, settled: &Settled)
         return;
     }
     if let Ok(ledger) = Ledger::open_existing(db) {
-        let _ = ledger.append(goal_id, "home_settled", &json!(settled));
+        let _ = ledger.append(goal_id, &settled.row());
     }
     for path in &settled.kept_beside {
         eprintln!(
@@ -245,10 +255,15 @@ fn report_settled_home(db: &Path, goal_id: &str, agent: &str, settled: &Settled)
     }
 }
 
-/// Records why the agent could not be started for goal `goal_id` (a `kind`
-/// row), leaves the goal paused and ended, and returns `err`.
-fn fail_before_start(ledger: &Ledger, goal_id: &str, kind: &str, err: Error) -> Result<i32, Error> {
-    ledger.append(goal_id, kind, &json!({ "error": err.to_string() }))?;
+/// Records why the agent could not be started for goal `goal_id` (the `row`
+/// of the error), leaves the goal paused and ended, and returns `err`.
+fn fail_before_start(
+    ledger: &Ledger,
+    goal_id: &str,
+    row: impl FnOnce(String) -> Row,
+    err: Error,
+) -> Result<i32, Error> {
+    ledger.append(goal_id, &row(err.to_string()))?;
     if ledger.goal(goal_id)?.state == GoalState::Pursuing {
         ledger.set_state(goal_id, GoalState::Paused)?;
     }
@@ -262,8 +277,11 @@ fn stored_baseline(ledger: &Ledger, goal_id: &str) -> Result<Option<audit::Basel
         .entries(goal_id)?
         .into_iter()
         .rev()
-        .find(|entry| entry.kind == "protect_baseline")
-        .and_then(|entry| serde_json::from_value(entry.data["paths"].clone()).ok()))
+        .filter(|entry| entry.is(RowKind::ProtectBaseline))
+        .find_map(|entry| match entry.row() {
+            Row::ProtectBaseline { paths } => Some(paths),
+            _ => None,
+        }))
 }
 
 fn create_goal(ledger: &Ledger, spec: &RunSpec, interactive: bool) -> Result<Goal, Error> {
@@ -287,33 +305,27 @@ fn create_goal(ledger: &Ledger, spec: &RunSpec, interactive: bool) -> Result<Goa
     )?;
     ledger.append(
         &goal.id,
-        "goal_created",
-        &json!({
-            "objective": spec.objective,
-            "agent": spec.adapter.name,
-            "adapter": spec.adapter.origin.display().to_string(),
-            "workdir": goal.workdir,
-            "limits": {
-                "max_turns": spec.limits.max_turns,
-                "max_time_ms": spec.limits.max_time_ms,
-                "budget_tokens": spec.limits.budget_tokens,
-            },
-            "agent_args": spec.agent_args,
-            "dialog_policies": dialog_policies_json(&spec.dialog_policies),
-            "mode": if interactive { "interactive" } else { "headless" },
-            "rotation": spec.rotation.to_json(),
-        }),
+        &Row::GoalCreated {
+            objective: spec.objective.clone(),
+            agent: spec.adapter.name.clone(),
+            adapter: spec.adapter.origin.display().to_string(),
+            workdir: goal.workdir.clone(),
+            limits: spec.limits,
+            agent_args: spec.agent_args.clone(),
+            dialog_policies: spec.dialog_policies.iter().cloned().collect(),
+            mode: mode(interactive),
+            rotation: spec.rotation.to_json(),
+        },
     )?;
     Ok(goal)
 }
 
-/// `--dialog NAME=POLICY` as the ledger keeps it: `{"NAME": "POLICY"}`.
-fn dialog_policies_json(policies: &[(String, DialogPolicy)]) -> serde_json::Value {
-    policies
-        .iter()
-        .map(|(name, policy)| (name.clone(), json!(policy.as_str())))
-        .collect::<serde_json::Map<_, _>>()
-        .into()
+fn mode(interactive: bool) -> Mode {
+    if interactive {
+        Mode::Interactive
+    } else {
+        Mode::Headless
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -340,15 +352,20 @@ async fn supervise_goal(
     let session_tail = new_session_tail(spec, &launch.env);
     let entries = ledger.entries(&goal.id)?;
     // Processes are numbered across the goal's runs (`goalie resume` goes on counting).
-    let process = 1 + entries.iter().filter(|e| e.kind == "agent_started").count() as u32;
+    let process = 1 + entries
+        .iter()
+        .filter(|e| e.is(RowKind::AgentStarted))
+        .count() as u32;
     tracing::info!(goal = %goal.id, program = %program.display(), ?args, rows, cols, "starting the agent");
     let (agent, output, exit) = match AgentProcess::spawn(&launch) {
         Ok(spawned) => spawned,
         Err(err) => {
             ledger.append(
                 &goal.id,
-                "agent_failed_to_start",
-                &json!({ "error": err.to_string() }),
+                &Row::AgentFailedToStart {
+                    error: err.to_string(),
+                    process: None,
+                },
             )?;
             ledger.set_state(&goal.id, crate::goal::lifecycle::GoalState::Paused)?;
             ledger.set_ended(&goal.id, &err.to_string())?;
@@ -359,11 +376,17 @@ async fn supervise_goal(
     ledger.set_running(&goal.id, std::process::id(), Some(agent.pid()))?;
     ledger.append(
         &goal.id,
-        "agent_started",
-        &json!({ "pid": agent.pid(), "program": program.display().to_string(), "args": args,
-                 "rows": rows, "cols": cols, "process": process }),
+        &Row::AgentStarted {
+            pid: agent.pid(),
+            program: program.display().to_string(),
+            args,
+            rows,
+            cols,
+            process,
+            reason: None,
+        },
     )?;
-    let prior_compactions = entries.iter().filter(|e| e.kind == "compacted").count();
+    let prior_compactions = entries.iter().filter(|e| e.is(RowKind::Compacted)).count();
     let mut compaction_sources = Vec::new();
     if spec.adapter.session_log.is_some() {
         compaction_sources.push(Source::SessionLog);
@@ -490,20 +513,22 @@ async fn supervise_goal(
         Ok(stopped) => stopped,
         Err(err) => {
             // Leave a trace in the ledger if it still works; the error is what the user sees.
-            let _ = shell.ledger.append(
-                &shell.goal_id,
-                "internal_error",
-                &json!({ "error": err.to_string() }),
-            );
+            let error = err.to_string();
+            let _ = shell
+                .ledger
+                .append(&shell.goal_id, &Row::InternalError { error });
             let _ = shell.ledger.set_ended(&shell.goal_id, &err.to_string());
             return Err(err);
         }
     };
     shell.ledger.append(
         &shell.goal_id,
-        "stopped",
-        &json!({ "reason": reason, "exit_code": exit_code, "agent_status": agent_status,
-                 "screen_resets": shell.screen.resets() }),
+        &Row::Stopped {
+            reason: reason.clone(),
+            exit_code,
+            agent_status,
+            screen_resets: shell.screen.resets(),
+        },
     )?;
     shell.ledger.set_ended(&shell.goal_id, &reason)?;
     shell.summary(&reason);
@@ -793,11 +818,8 @@ impl Shell<'_> {
         {
             let session_id = crate::agent::session_log::session_id(tail.format(), path);
             let path = path.display().to_string();
-            self.ledger.append(
-                &self.goal_id,
-                "session_log",
-                &json!({ "path": path, "session_id": session_id }),
-            )?;
+            self.ledger
+                .append(&self.goal_id, &Row::SessionLog { path, session_id })?;
         }
         for event in events {
             let now_ms = self.now_ms();
@@ -819,11 +841,8 @@ impl Shell<'_> {
                     claim,
                 }),
                 Err(error) => {
-                    self.ledger.append(
-                        &self.goal_id,
-                        "claim_malformed",
-                        &json!({ "error": error }),
-                    )?;
+                    self.ledger
+                        .append(&self.goal_id, &Row::ClaimMalformed { error })?;
                 }
             }
         }
@@ -833,18 +852,17 @@ impl Shell<'_> {
     /// Records an audit's steps and outcome; the core hears the outcome.
     fn audit_report(&mut self, report: audit::Report) -> Result<Event, Error> {
         for step in &report.steps {
-            self.ledger.append(
-                &self.goal_id,
-                "audit_step",
-                &serde_json::to_value(step).unwrap_or_default(),
-            )?;
+            self.ledger.append(&self.goal_id, &step.row())?;
         }
         let passed = report.passed();
         let reasons = report.reasons();
         self.ledger.append(
             &self.goal_id,
-            "audit_finished",
-            &json!({ "passed": passed, "steps": report.steps.len(), "reasons": reasons }),
+            &Row::AuditFinished {
+                passed,
+                steps: report.steps.len() as u32,
+                reasons: reasons.clone(),
+            },
         )?;
         if !self.interactive {
             self.say(&if passed {
@@ -883,8 +901,11 @@ impl Shell<'_> {
         self.exit = None;
         self.ledger.append(
             &self.goal_id,
-            "agent_ended",
-            &json!({ "process": self.process, "status": status, "reason": reason }),
+            &Row::AgentEnded {
+                process: self.process,
+                status,
+                reason: reason.clone(),
+            },
         )?;
         if self.interactive {
             // The new agent draws on a clean screen.
@@ -908,8 +929,10 @@ impl Shell<'_> {
             Err(err) => {
                 self.ledger.append(
                     &self.goal_id,
-                    "agent_failed_to_start",
-                    &json!({ "error": err.to_string(), "process": self.process + 1 }),
+                    &Row::AgentFailedToStart {
+                        error: err.to_string(),
+                        process: Some(self.process + 1),
+                    },
                 )?;
                 return Ok(Event::AgentExited {
                     now_ms: self.now_ms(),
@@ -925,10 +948,15 @@ impl Shell<'_> {
             .set_running(&self.goal_id, std::process::id(), Some(self.agent.pid()))?;
         self.ledger.append(
             &self.goal_id,
-            "agent_started",
-            &json!({ "pid": self.agent.pid(), "program": self.launch.program.display().to_string(),
-                     "args": self.launch.args, "rows": self.launch.rows, "cols": self.launch.cols,
-                     "process": self.process, "reason": reason }),
+            &Row::AgentStarted {
+                pid: self.agent.pid(),
+                program: self.launch.program.display().to_string(),
+                args: self.launch.args.clone(),
+                rows: self.launch.rows,
+                cols: self.launch.cols,
+                process: self.process,
+                reason: Some(reason.clone()),
+            },
         )?;
         if !self.interactive {
             self.say(&format!(
@@ -959,17 +987,25 @@ impl Shell<'_> {
             }
         }
         let (source, text) = match written {
-            Some(text) => ("file", Some(text)),
+            Some(text) => (HandoffSource::File, Some(text)),
             None => {
                 let reply = self
                     .ledger
                     .entries(&self.goal_id)?
                     .into_iter()
                     .rev()
-                    .find(|e| e.kind == "turn_ended")
-                    .and_then(|e| e.data["reply"].as_str().map(str::to_string))
+                    .find(|e| e.is(RowKind::TurnEnded))
+                    .and_then(|e| match e.row() {
+                        Row::TurnEnded { reply, .. } => reply,
+                        _ => None,
+                    })
                     .filter(|text| !text.trim().is_empty());
-                (if reply.is_some() { "reply" } else { "none" }, reply)
+                let source = if reply.is_some() {
+                    HandoffSource::Reply
+                } else {
+                    HandoffSource::None
+                };
+                (source, reply)
             }
         };
         let text = text.map(|text| {
@@ -982,8 +1018,12 @@ impl Shell<'_> {
         });
         self.ledger.append(
             &self.goal_id,
-            "handoff",
-            &json!({ "process": self.process, "file": file, "source": source, "text": text }),
+            &Row::Handoff {
+                process: self.process,
+                file: file.to_string(),
+                source,
+                text: text.clone(),
+            },
         )?;
         Ok(text)
     }
@@ -1059,8 +1099,12 @@ impl Shell<'_> {
                 self.observer.typed(&text, &vars.nonce);
                 self.ledger.append(
                     &self.goal_id,
-                    "injection",
-                    &json!({ "turn": vars.turn, "prompt": kind.as_str(), "why": why, "text": text }),
+                    &Row::Injection {
+                        turn: vars.turn,
+                        prompt: kind,
+                        why: why.clone(),
+                        text: text.clone(),
+                    },
                 )?;
                 if !self.interactive {
                     self.say(&format!(
@@ -1086,7 +1130,9 @@ impl Shell<'_> {
                 if !self.interactive {
                     self.narrate(kind, &data);
                 }
-                self.ledger.append(&self.goal_id, kind, &data)?;
+                // The core's rows, until it writes them typed.
+                self.ledger
+                    .append(&self.goal_id, &Row::from_parts(kind, data))?;
             }
             Action::Transition {
                 from,
@@ -1097,8 +1143,12 @@ impl Shell<'_> {
                 self.ledger.set_state(&self.goal_id, to)?;
                 self.ledger.append(
                     &self.goal_id,
-                    "transition",
-                    &json!({ "from": from.as_str(), "to": to.as_str(), "actor": actor.as_str(), "reason": reason }),
+                    &Row::Transition {
+                        from,
+                        to,
+                        actor,
+                        reason: reason.clone(),
+                    },
                 )?;
                 if !self.interactive {
                     self.say(&format!("goal {from} -> {to}: {reason}"));
@@ -1123,11 +1173,8 @@ impl Shell<'_> {
                     Claim::Complete { checklist } => checklist,
                     Claim::Blocked { .. } => Vec::new(),
                 };
-                self.ledger.append(
-                    &self.goal_id,
-                    "audit_started",
-                    &json!({ "turn": turn, "channel": channel.as_str() }),
-                )?;
+                self.ledger
+                    .append(&self.goal_id, &Row::AuditStarted { turn, channel })?;
                 if !self.interactive {
                     self.say(&format!("auditing the completion claim of turn {turn}"));
                 }

@@ -1,0 +1,510 @@
+//! The ledger's rows: every kind of row goalie writes, with its data. This is
+//! the one place their schema is written down, and it is also the JSON that
+//! goalie shows the world: the `--on-event` hook's stdin and the control
+//! socket's `event` notification (`goalie watch --json`) are
+//! `{"seq", "goal_id", "at", "kind", "data"}`, where `kind` is a [`Row`]
+//! variant's name in snake case and `data` its fields.
+//!
+//! The ledger stores `kind` and `data` (JSON text) in two columns, and
+//! [`Row::from_parts`] reads them back. A row whose kind this goalie does not
+//! know (a newer goalie's), or whose data has not the shape its kind has here
+//! (the first goalies' `compacted` and `claim` rows), is read as
+//! [`Row::Other`], kept as stored, so every row can still be listed. Fields
+//! that goalie began to write after their row's kind existed have defaults
+//! (noted on each), so older rows of those kinds read as their kind.
+//!
+//! Numbers: `turn` counts the goal's turns from 1 across its runs; `process`
+//! counts its agent processes from 1 across its runs; times are milliseconds.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::core::compaction::Source;
+use crate::core::config::DialogPolicy;
+use crate::core::prompt::PromptKind;
+use crate::goal::claim::{Channel, Claim};
+use crate::goal::lifecycle::{Actor, GoalState};
+use crate::goal::limits::{Limits, Progress};
+
+/// One ledger row: its kind and its data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::EnumDiscriminants)]
+#[serde(tag = "kind", content = "data", rename_all = "snake_case")]
+#[strum_discriminants(
+    name(RowKind),
+    doc = "A row's kind without its data (to ask the ledger for rows of one kind).",
+    derive(strum::IntoStaticStr, strum::EnumIter, Hash),
+    strum(serialize_all = "snake_case")
+)]
+pub enum Row {
+    // The goal and its runs.
+    /// A goal was started (`goalie run`, `goalie demo`).
+    GoalCreated {
+        objective: String,
+        /// The adapter's name, and the file it was read from.
+        agent: String,
+        adapter: String,
+        workdir: String,
+        limits: Limits,
+        /// Arguments given to the agent after `--`.
+        #[serde(default)]
+        agent_args: Vec<String>,
+        /// `--dialog NAME=POLICY`: dialog name → `accept`, `deny` or `escalate`.
+        #[serde(default)]
+        dialog_policies: BTreeMap<String, DialogPolicy>,
+        mode: Mode,
+        /// `--fresh`: `"fresh"`; `--rotate-at N%`: `{"at_pct": N}`; else null.
+        #[serde(default)]
+        rotation: Value,
+    },
+    /// `goalie resume` started a new run of the goal.
+    Resumed {
+        agent: String,
+        #[serde(default)]
+        agent_args: Vec<String>,
+        #[serde(default)]
+        dialog_policies: BTreeMap<String, DialogPolicy>,
+        /// Whether the agent continues its own last conversation.
+        conversation: Conversation,
+        /// What earlier runs used.
+        prior: Progress,
+        mode: Mode,
+    },
+    /// The protected paths' fingerprints when the goal started: path →
+    /// `sha256:…`, `absent` or `unreadable: …`. Audits compare against them.
+    ProtectBaseline { paths: BTreeMap<String, String> },
+    /// goalie could not register its MCP server with the agent; the run ended.
+    McpRegistrationFailed { error: String },
+    /// goalie could not listen on its control socket; the run ended.
+    ControlSocketFailed { error: String },
+    /// An agent process could not be started.
+    AgentFailedToStart {
+        error: String,
+        /// The process that was to start, when it was not the run's first.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        process: Option<u32>,
+    },
+    /// An agent process started.
+    AgentStarted {
+        pid: u32,
+        program: String,
+        args: Vec<String>,
+        /// The PTY's size.
+        rows: u16,
+        cols: u16,
+        /// 1 in rows from before goalie started new processes.
+        #[serde(default = "first_process")]
+        process: u32,
+        /// Why a new process started (rotation), for every process but a run's first.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// The agent showed its input box for the first time in its process.
+    AgentReady {
+        #[serde(default = "first_process")]
+        process: u32,
+    },
+    /// The agent's process ended by itself; `status` as the OS tells it.
+    AgentExited { status: String },
+    /// goalie ended an agent process to start a new one.
+    AgentEnded {
+        process: u32,
+        status: Option<String>,
+        reason: String,
+    },
+    /// The session log goalie follows for the agent, and the agent's session
+    /// id in it (what `goalie resume` continues), if it has one.
+    SessionLog {
+        path: String,
+        #[serde(default)]
+        session_id: Option<String>,
+    },
+    /// What settling the agent's private home did at the end of the run:
+    /// entries moved back into the real folders, entries kept beside the
+    /// person's own (`NAME.goalie-GOAL`), and what could not be moved.
+    HomeSettled {
+        moved_back: Vec<String>,
+        kept_beside: Vec<String>,
+        failed: Vec<String>,
+    },
+    /// goalie failed; the run ended.
+    InternalError { error: String },
+    /// The run ended: why, goalie's exit code, the agent's exit status (if it
+    /// ended), and how often the agent cleared its screen.
+    Stopped {
+        reason: String,
+        exit_code: i32,
+        agent_status: Option<String>,
+        screen_resets: u32,
+    },
+
+    // Turns.
+    /// goalie typed a prompt.
+    Injection {
+        turn: u32,
+        prompt: PromptKind,
+        why: String,
+        text: String,
+    },
+    /// The prompt was submitted: the turn began.
+    TurnStarted { turn: u32, prompt: PromptKind },
+    /// The agent's own turn-complete hook fired (`source`: which hook), with
+    /// what the agent handed it, shortened; `counted` when it ended the turn under way.
+    TurnSignal {
+        source: String,
+        turn: u32,
+        counted: bool,
+        data: Value,
+    },
+    /// A turn ended.
+    TurnEnded {
+        turn: u32,
+        prompt: PromptKind,
+        duration_ms: u64,
+        /// Whether the agent was seen busy, and a finished-turn line appeared.
+        busy_seen: bool,
+        #[serde(default)]
+        done_seen: bool,
+        /// Whether the agent said the turn was complete: first by `session_log` or `hook`.
+        #[serde(default)]
+        signalled: bool,
+        #[serde(default)]
+        signalled_by: Option<String>,
+        /// What ended the turn instead of the model's reply.
+        #[serde(default)]
+        error: Option<TurnError>,
+        /// Tokens used by the goal so far; the context gauge, in percent.
+        tokens_used: u64,
+        #[serde(default)]
+        context_used_pct: Option<u8>,
+        /// The agent's reply, shortened: the session log's last message of the
+        /// turn, else the last rows of its transcript on screen.
+        #[serde(default)]
+        reply: Option<String>,
+    },
+    /// The goal's token count changed: `screen` or `session_log` said so;
+    /// `after_stop` when the log said it after the run stopped.
+    Tokens {
+        used: u64,
+        source: String,
+        #[serde(default, skip_serializing_if = "is_false")]
+        after_stop: bool,
+    },
+    /// The agent shows a usage limit.
+    UsageLimitShown(ErrorShown),
+    /// The agent shows an API error.
+    ApiErrorShown(ErrorShown),
+    /// A turn ended with an API error or a usage limit (`consecutive` such
+    /// turns in a row): goalie types the next prompt in `wait_ms`, or when the
+    /// limit resets as the agent showed it (`until_reset`); `after_restart`
+    /// when the wait was carried over from an earlier run.
+    ErrorBackoff {
+        turn: u32,
+        error: TurnError,
+        consecutive: u32,
+        wait_ms: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until_reset: Option<String>,
+        #[serde(default, skip_serializing_if = "is_false")]
+        after_restart: bool,
+    },
+    /// Too many turns in a row ended with an error: goalie paused the goal.
+    ErrorTurnsPaused {
+        turn: u32,
+        error: TurnError,
+        consecutive: u32,
+    },
+    /// The wrap-up turn after a limit ended.
+    WrapUpEnded { turn: u32 },
+    /// The wrap-up turn took longer than its grace; goalie stopped.
+    WrapUpTimeout { waited_ms: u64 },
+
+    // Claims and audits.
+    /// A claim was read (on screen, or submitted through MCP) during a turn.
+    ClaimSeen {
+        channel: Channel,
+        turn: u32,
+        /// `complete` or `blocked`.
+        status: String,
+    },
+    /// `goalie mcp` received a claim (`update_goal`); the supervisor takes it.
+    ClaimSubmitted { channel: Channel, claim: Claim },
+    /// A submitted claim row the supervisor could not read.
+    ClaimMalformed { error: String },
+    /// The claim goalie acts on at the end of a turn: a completion (with its
+    /// checklist), audited next, or a blocker (`consecutive` turns reporting it).
+    Claim {
+        channel: Channel,
+        turn: u32,
+        #[serde(flatten)]
+        claim: Claim,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        consecutive: Option<u32>,
+    },
+    /// A claim goalie did not take, and why.
+    ClaimIgnored {
+        channel: Channel,
+        turn: u32,
+        claim: Claim,
+        why: String,
+    },
+    /// The audit of the claim of `turn` began.
+    AuditStarted { turn: u32, channel: Channel },
+    /// One check of an audit: `check` is `protect`, `checklist`, `evidence` or
+    /// `verify`; `subject` a path, requirement or command; `detail` why it
+    /// failed or what was seen; a verify command's output (shortened) and exit code.
+    AuditStep {
+        check: String,
+        subject: String,
+        passed: bool,
+        detail: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        output: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        exit_code: Option<i32>,
+        duration_ms: u64,
+    },
+    /// An audit ended: how many checks, and one reason per failed check.
+    AuditFinished {
+        passed: bool,
+        steps: u32,
+        reasons: Vec<String>,
+    },
+    /// The audit passed: the goal is achieved.
+    ClaimAccepted { turn: u32, why: String },
+    /// The audit passed, but the goal had left `pursuing` meanwhile.
+    ClaimNotAccepted { turn: u32, why: String },
+    /// The audit failed, with its reasons (the next prompt carries them).
+    ClaimRejected { turn: u32, reasons: Vec<String> },
+    /// `goalie mcp` refused a tool call, with its arguments and why.
+    McpRefused {
+        tool: String,
+        arguments: serde_json::Map<String, Value>,
+        why: String,
+    },
+
+    // State.
+    /// The goal changed state.
+    Transition {
+        from: GoalState,
+        to: GoalState,
+        actor: Actor,
+        reason: String,
+    },
+    /// A state change the lifecycle rules do not allow was asked for, and not made.
+    TransitionRefused { error: String, reason: String },
+    /// The user changed the objective.
+    ObjectiveUpdated { from: String, to: String },
+    /// The user changed the limits.
+    LimitsUpdated { from: Limits, to: Limits },
+    /// The person took the terminal over (Ctrl-] t).
+    TakeoverStarted {},
+    /// The person handed it back.
+    TakeoverEnded { by: TakeoverBy },
+    /// A takeover was refused: the goal is in `state`.
+    TakeoverRefused { state: GoalState },
+
+    // The agent's screen.
+    /// goalie answered a dialog by its policy (`times` answers before).
+    DialogAnswered {
+        dialog: String,
+        answer: DialogPolicy,
+        times: u32,
+    },
+    /// A dialog goalie will not answer: its policy is `escalate` (`policy`),
+    /// or it stayed after `answers` answers; the screen's text.
+    DialogEscalated {
+        dialog: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        policy: Option<DialogPolicy>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        answers: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        screen: Option<String>,
+    },
+    /// The screen showed neither work nor the input box for `still_ms`; its text.
+    UnknownScreen {
+        still_ms: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        screen: Option<String>,
+    },
+
+    // Context.
+    /// The agent compacted its context.
+    Compacted(Compacted),
+    /// A prompt restored the goal after a compaction (`compactions` so far).
+    GoalRestored {
+        prompt: PromptKind,
+        turn: u32,
+        compactions: u32,
+    },
+    /// The context gauge reached `--rotate-at`: goalie asks for a handoff note.
+    RotationStarted {
+        process: u32,
+        context_used_pct: Option<u8>,
+        threshold_pct: u8,
+    },
+    /// The handoff note for the next process: from the agent's `file`, or its
+    /// last reply (`source`), if any.
+    Handoff {
+        process: u32,
+        file: String,
+        source: HandoffSource,
+        text: Option<String>,
+    },
+    /// A new agent process runs (with the handoff note, or not).
+    Rotated { process: u32, handoff: bool },
+
+    /// A row this goalie cannot read as one of the above, as stored.
+    #[serde(untagged)]
+    Other { kind: String, data: Value },
+}
+
+/// A usage limit or an API error the agent showed: on `screen` (its message
+/// rows), or in its `session_log` (with the HTTP status and the message).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorShown {
+    #[serde(flatten)]
+    pub seen: ShownIn,
+    pub turn: u32,
+    /// Whether a turn goalie started was under way.
+    pub during_turn: bool,
+}
+
+/// Where a usage limit or an API error was seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "source", rename_all = "snake_case")]
+pub enum ShownIn {
+    Screen,
+    SessionLog {
+        status: Option<u16>,
+        message: String,
+    },
+}
+
+/// One compaction, merged from every source that saw it (see [`crate::core::compaction`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Compacted {
+    /// The goal's compactions so far, this one included.
+    pub compaction: u32,
+    /// The most exact source that saw it, then all of them.
+    pub source: Source,
+    pub sources: Vec<Source>,
+    pub turn: u32,
+    pub during: During,
+    /// The context's size (tokens) and the gauge (percent) before and after.
+    pub context_before: Option<u64>,
+    pub context_after: Option<u64>,
+    pub context_used_pct_before: Option<u8>,
+    pub context_used_pct_after: Option<u8>,
+}
+
+/// When a compaction happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum During {
+    Turn,
+    BetweenTurns,
+}
+
+/// What ended a turn instead of the model's reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TurnError {
+    UsageLimit,
+    ApiError,
+}
+
+/// Whether goalie watches from a terminal or prints progress lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    Interactive,
+    Headless,
+}
+
+/// Whether a resumed run continues the agent's conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Conversation {
+    New,
+    Resumed,
+}
+
+/// How a takeover ended: `goalie resume` (a command) or the chord again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TakeoverBy {
+    Command,
+    Chord,
+}
+
+/// Where a handoff note came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandoffSource {
+    File,
+    Reply,
+    None,
+}
+
+fn first_process() -> u32 {
+    1
+}
+
+fn is_false(value: &bool) -> bool {
+    !value
+}
+
+impl RowKind {
+    /// The kind's name, as stored.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+impl Row {
+    /// The row of a stored `kind` and `data`: its variant when it has that
+    /// shape, else [`Row::Other`].
+    pub fn from_parts(kind: &str, data: Value) -> Row {
+        let tagged = Value::Object(serde_json::Map::from_iter([
+            ("kind".to_string(), Value::String(kind.to_string())),
+            ("data".to_string(), data),
+        ]));
+        match Row::deserialize(&tagged) {
+            Ok(row) => row,
+            Err(_) => {
+                let Value::Object(mut parts) = tagged else {
+                    unreachable!("built as an object")
+                };
+                Row::Other {
+                    kind: kind.to_string(),
+                    data: parts.remove("data").unwrap_or_default(),
+                }
+            }
+        }
+    }
+
+    /// The kind, as stored.
+    pub fn kind(&self) -> &str {
+        match self {
+            Row::Other { kind, .. } => kind,
+            known => RowKind::from(known).as_str(),
+        }
+    }
+
+    /// The data, as stored.
+    pub fn data(&self) -> Value {
+        match self {
+            Row::Other { data, .. } => data.clone(),
+            known => match serde_json::to_value(known) {
+                Ok(Value::Object(mut parts)) => parts.remove("data").unwrap_or_default(),
+                _ => Value::Null,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
