@@ -3,12 +3,10 @@
 //! its own conversation (its session id comes from the session log goalie
 //! followed), the counters continue, and tokens are counted once.
 
-#[path = "support/fake_model/mod.rs"]
-mod fake_model;
-mod support;
-
 use std::time::Duration;
 
+use crate::support;
+use crate::support::fake_model;
 use fake_model::{BlockingFakeModel, Script, Step};
 use support::Sandbox;
 use support::agents::{self, Agent};

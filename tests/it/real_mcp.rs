@@ -7,12 +7,10 @@
 //! Claim blocks carrying the turn's nonce, read from the screen, are the other
 //! channel (aider's only one): the same audit decides.
 
-#[path = "support/fake_model/mod.rs"]
-mod fake_model;
-mod support;
-
 use std::time::Duration;
 
+use crate::support;
+use crate::support::fake_model;
 use fake_model::{BlockingFakeModel, Script, Step};
 use serde_json::json;
 use support::agents::{self, Agent};

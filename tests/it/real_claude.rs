@@ -1,12 +1,10 @@
 //! goalie driving the real, unmodified Claude Code (installed by
 //! `scripts/install-agents`) in a PTY, against the fake model server.
 
-#[path = "support/fake_model/mod.rs"]
-mod fake_model;
-mod support;
-
 use std::time::Duration;
 
+use crate::support;
+use crate::support::fake_model;
 use fake_model::{BlockingFakeModel, Script, Step};
 use support::{Sandbox, agents, leftover_processes};
 
@@ -242,7 +240,7 @@ fn claude_stop_hook_signals_each_turn_through_goalie_hook() {
     // The user's adapter without the session log: only the hook says a turn is complete.
     sandbox.user_adapter(
         "claude",
-        &support::without_session_log(include_str!("../adapters/claude.yaml")),
+        &support::without_session_log(include_str!("../../adapters/claude.yaml")),
     );
     let server = BlockingFakeModel::start(Script::rule(|ctx| {
         Step::text(format!("Step {} done.", ctx.turn)).with_usage(1000, 20)

@@ -5,13 +5,11 @@
 //! `--max-turns` and by `--budget-tokens` after one wrap-up turn, and leaves
 //! no process behind.
 
-#[path = "support/fake_model/mod.rs"]
-mod fake_model;
-mod support;
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use crate::support;
+use crate::support::fake_model;
 use fake_model::{BlockingFakeModel, Script, Step};
 use support::{Sandbox, agents};
 

@@ -4,12 +4,10 @@
 //! (`Stop`), records the limit, and waits before its next prompt instead of
 //! spending the turn budget.
 
-#[path = "support/fake_model/mod.rs"]
-mod fake_model;
-mod support;
-
 use std::time::Duration;
 
+use crate::support;
+use crate::support::fake_model;
 use fake_model::{BlockingFakeModel, Script, Step};
 use goalie::ledger::{Entry, Ledger};
 use support::{Sandbox, agents};

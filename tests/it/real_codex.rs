@@ -1,12 +1,10 @@
 //! goalie driving the real, unmodified Codex CLI (installed by
 //! `scripts/install-agents`) in a PTY, against the fake model server.
 
-#[path = "support/fake_model/mod.rs"]
-mod fake_model;
-mod support;
-
 use std::time::Duration;
 
+use crate::support;
+use crate::support::fake_model;
 use fake_model::{BlockingFakeModel, Script, Step};
 use support::{Sandbox, agents, leftover_processes};
 
@@ -126,7 +124,7 @@ fn codex_token_budget_from_the_screen_ends_budget_limited() {
     // The user's adapter without the session log: tokens come from the status line.
     sandbox.user_adapter(
         "codex",
-        &support::without_session_log(include_str!("../adapters/codex.yaml")),
+        &support::without_session_log(include_str!("../../adapters/codex.yaml")),
     );
 
     let server = BlockingFakeModel::start(script()).expect("fake model");
@@ -230,7 +228,7 @@ fn codex_trust_dialog_escalates_when_the_policy_says_so() {
     let sandbox = Sandbox::new();
     untrusted_repo(&sandbox);
     // The user's own adapter: the same Codex, but trust is theirs to give.
-    let builtin = include_str!("../adapters/codex.yaml");
+    let builtin = include_str!("../../adapters/codex.yaml");
     assert!(builtin.contains("policy: accept"));
     sandbox.user_adapter(
         "codex",
@@ -533,7 +531,7 @@ fn codex_notify_signals_each_turn_through_goalie_hook() {
     // The user's adapter without the session log: only the hook says a turn is complete.
     sandbox.user_adapter(
         "codex",
-        &support::without_session_log(include_str!("../adapters/codex.yaml")),
+        &support::without_session_log(include_str!("../../adapters/codex.yaml")),
     );
     let server = BlockingFakeModel::start(script()).expect("fake model");
     let out = run_codex(&sandbox, &server, &["--max-turns", "2"], &[]);

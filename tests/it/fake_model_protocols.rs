@@ -1,12 +1,9 @@
 //! The fake model's four protocols, spoken over plain HTTP (no agent CLI needed).
 
-#[path = "support/fake_model/mod.rs"]
-mod fake_model;
-#[path = "support/http.rs"]
-mod http;
-
 use std::time::{Duration, Instant};
 
+use crate::support::fake_model;
+use crate::support::http;
 use fake_model::{
     BlockingFakeModel, FakeModel, Protocol, RequestKind, Script, Step, ToolCall, Usage,
     latest_user_text, summarize,
@@ -738,7 +735,7 @@ async fn async_api_serves_and_records() {
 /// Not a test: serves the directive script on `FAKE_MODEL_PORT` (default 8765)
 /// for `FAKE_MODEL_SECONDS` (default 600), logging each request, so that a
 /// person can drive a real agent CLI by hand (e.g. in tmux) to record screens:
-/// `FAKE_MODEL_LOG=1 cargo test --test fake_model_protocols -- --ignored --nocapture serve_by_hand`.
+/// `FAKE_MODEL_LOG=1 cargo test --test it -- --ignored --nocapture serve_by_hand`.
 #[test]
 #[ignore]
 fn serve_by_hand() {
