@@ -2,6 +2,14 @@
 //! sandbox, the fake model server, the agents' offline setups) is compiled and
 //! linked once. Each module was a test file of its own; its tests are named
 //! `MODULE::TEST` (`cargo test --test it run_headless::`).
+//!
+//! The `real_*` modules drive the real agent CLIs and are `#[ignore]`d: a plain
+//! `cargo test` lists them as ignored, never as passed. `scripts/test` installs
+//! the pinned CLIs, runs the tests of those it has and names the rest as not
+//! run; `cargo test --test it -- --ignored real_` runs them all (a missing CLI
+//! fails its tests). Each is named after its CLI (`codex_…`, `claude_…`,
+//! `gemini_…`, `opencode_…`, `aider_…`): that first word is how `scripts/test`
+//! knows which CLI a test needs.
 
 mod support;
 
