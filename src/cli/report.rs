@@ -300,4 +300,30 @@ mod tests {
             vec!["10:11:12  agent_ready"]
         );
     }
+
+    #[test]
+    fn rows_this_goalie_cannot_read_are_listed_as_stored() {
+        // A newer goalie's kind, and the first goalies' shape of `compacted`.
+        assert_eq!(
+            render(&entry("telemetry", json!({"n": 1}))),
+            vec![r#"10:11:12  telemetry {"n":1}"#]
+        );
+        assert_eq!(
+            render(&entry("compacted", json!({"source": "screen", "count": 1}))),
+            vec![r#"10:11:12  compacted {"count":1,"source":"screen"}"#]
+        );
+        // Today's shape of it.
+        assert_eq!(
+            render(&entry(
+                "compacted",
+                json!({"compaction": 2, "source": "session_log", "sources": ["session_log", "screen"],
+                       "turn": 3, "during": "between_turns", "context_before": 9000,
+                       "context_after": 3000, "context_used_pct_before": null,
+                       "context_used_pct_after": null})
+            )),
+            vec![
+                "10:11:12  compacted #2 in turn 3 (between turns), seen by session_log, screen; context 9000 -> 3000 tokens"
+            ]
+        );
+    }
 }

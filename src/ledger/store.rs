@@ -703,6 +703,48 @@ mod tests {
     }
 
     #[test]
+    fn typed_rows_are_stored_as_kind_and_json_text_and_read_back_typed() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(&dir.path().join("g.db")).unwrap();
+        let goal = ledger.create_goal(&new_goal()).unwrap();
+        let row = Row::AgentFailedToStart {
+            error: "no such file".into(),
+            process: Some(2),
+        };
+        let entry = ledger.append(&goal.id, &row).unwrap();
+        assert_eq!(entry.kind, "agent_failed_to_start");
+        let (kind, data): (String, String) = ledger
+            .conn
+            .query_row("SELECT kind, data FROM events", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!(kind, "agent_failed_to_start");
+        assert_eq!(data, r#"{"error":"no such file","process":2}"#);
+        let stored = &ledger.entries(&goal.id).unwrap()[0];
+        assert_eq!(*stored, entry);
+        assert_eq!(stored.row(), row);
+        assert!(stored.is(RowKind::AgentFailedToStart));
+        // Rows written by hand before rows were typed read as they did.
+        ledger
+            .conn
+            .execute(
+                "INSERT INTO events (goal_id, at, kind, data) VALUES (?1, 'then', 'wrap_up_ended', '{\"turn\":4}'), (?1, 'then', 'future_kind', 'not json')",
+                [&goal.id],
+            )
+            .unwrap();
+        let entries = ledger.entries(&goal.id).unwrap();
+        assert_eq!(entries[1].row(), Row::WrapUpEnded { turn: 4 });
+        assert_eq!(
+            entries[2].row(),
+            Row::Other {
+                kind: "future_kind".into(),
+                data: serde_json::json!("not json")
+            }
+        );
+    }
+
+    #[test]
     fn the_observer_sees_every_appended_row_and_the_socket_is_forgotten_at_the_end() {
         let dir = tempfile::tempdir().unwrap();
         let mut ledger = Ledger::open(&dir.path().join("g.db")).unwrap();
