@@ -1,8 +1,10 @@
 //! The core over event sequences: no PTY, no clock, no database.
 
 use super::*;
+use crate::core::config::Timing;
 use crate::core::log_event::LogEvent;
 use crate::goal::claim::ChecklistItem;
+use crate::goal::spec::Requirement;
 
 const QUIET: u64 = 1000;
 const NO_BUSY_QUIET: u64 = 5000;
