@@ -9,6 +9,18 @@ use serde_json::json;
 
 use crate::core::compaction::{Compactions, Moment, Reading, Source};
 use crate::core::config::DialogPolicy;
+mod action;
+mod event;
+mod phase;
+mod turn_error;
+
+pub use action::Action;
+pub use event::Event;
+pub use turn_error::TurnError;
+
+use action::record;
+use phase::Phase;
+
 pub use crate::core::config::{Config, DialogRule, Rotation};
 use crate::core::log_event::LogEvent;
 use crate::core::observer::Observation;
@@ -32,185 +44,6 @@ const SIGNALLED_QUIET_MS: u64 = 500;
 const MAX_ANSWERS: u32 = 3;
 /// How long after an answer before the same dialog is answered again.
 const ANSWER_AGAIN_MS: u64 = 3000;
-
-/// Something that happened. `now_ms` counts from the start of this run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Event {
-    /// The agent's screen was looked at after new output.
-    Screen { now_ms: u64, seen: Observation },
-    /// The person typed into the agent.
-    UserInput { now_ms: u64 },
-    /// Time passed.
-    Tick { now_ms: u64 },
-    /// The agent's session log said something.
-    SessionLog { now_ms: u64, event: LogEvent },
-    /// goalie finished typing a prompt (text, pause, Enter).
-    InjectionDone { now_ms: u64 },
-    /// The agent's process ended.
-    AgentExited { now_ms: u64, status: String },
-    /// goalie was asked to stop by a signal.
-    Interrupted { now_ms: u64, signal: i32 },
-    /// The shell started a new agent process (after [`Action::RestartAgent`]);
-    /// `handoff` is the note the previous one left, if any.
-    AgentRestarted {
-        now_ms: u64,
-        handoff: Option<String>,
-    },
-    /// The user asked for something (control socket or command line).
-    Command { now_ms: u64, command: UserCommand },
-    /// The person pressed the takeover chord in the mirrored terminal.
-    TakeoverChord { now_ms: u64 },
-    /// A claim arrived through MCP (`goalie mcp` wrote it to the ledger).
-    Claim {
-        now_ms: u64,
-        channel: Channel,
-        claim: Claim,
-    },
-    /// The agent's own turn-complete hook fired (`goalie hook turn-complete`
-    /// through the control socket): like the session log's turn end.
-    TurnSignal {
-        now_ms: u64,
-        /// Which hook (`codex-notify`, `claude-stop`).
-        source: String,
-        /// What the agent handed its hook, shortened.
-        data: serde_json::Value,
-    },
-    /// The audit of a completion claim finished.
-    AuditFinished {
-        now_ms: u64,
-        passed: bool,
-        reasons: Vec<String>,
-    },
-}
-
-/// Something to do.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Action {
-    /// Type a prompt into the agent, then report [`Event::InjectionDone`].
-    Inject {
-        kind: PromptKind,
-        vars: Box<PromptVars>,
-        why: String,
-    },
-    /// Append a row to the ledger.
-    Record {
-        kind: &'static str,
-        data: serde_json::Value,
-    },
-    /// The goal changed state (also a ledger row).
-    Transition {
-        from: GoalState,
-        to: GoalState,
-        actor: Actor,
-        reason: String,
-    },
-    /// Type these keys into the agent (an answer to a dialog).
-    Keys { keys: String },
-    /// Update the goal's counters in the database.
-    Progress {
-        turns: u32,
-        tokens_used: u64,
-        time_used_ms: u64,
-    },
-    /// Audit a completion claim (verify commands, protected paths, checklist,
-    /// evidence) off the event loop, then report [`Event::AuditFinished`].
-    RunAudit {
-        turn: u32,
-        channel: Channel,
-        claim: Claim,
-        /// The shell commands the agent ran in this goal, from its session log;
-        /// `None` when the agent has none (evidence citing commands is then not checked).
-        commands: Option<Vec<String>>,
-    },
-    /// Stop the agent and end the run with this exit code.
-    Stop { exit_code: i32, reason: String },
-    /// End the agent's process and start a new one for the same goal, then
-    /// report [`Event::AgentRestarted`] (with the note from `handoff_file`, if named).
-    RestartAgent {
-        reason: String,
-        handoff_file: Option<String>,
-    },
-    /// Store the goal's new objective.
-    SetObjective { objective: String },
-    /// Store the goal's new limits.
-    SetLimits { limits: Limits },
-    /// What the goal looks like changed (state, objective, limits or takeover):
-    /// tell the subscribers. At most one per event, after the changes.
-    GoalUpdated,
-    /// The answer to an [`Event::Command`]: what was done, or why nothing was.
-    Reply(Result<Vec<String>, Refusal>),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    /// Waiting for the agent (started at `since_ms`) to show its input box.
-    Starting { since_ms: u64 },
-    /// The shell is ending the agent's process and starting a new one.
-    Restarting,
-    /// Typing a prompt.
-    Injecting { kind: PromptKind },
-    /// The agent is idle and goalie types nothing: the goal is paused (or
-    /// was just resumed, and waits for the screen to settle).
-    Idle,
-    /// The agent is on a turn.
-    Working {
-        kind: PromptKind,
-        submitted_ms: u64,
-        saw_busy: bool,
-        /// Finished-turn lines on screen when the prompt was submitted.
-        done_before: u32,
-        /// A new finished-turn line appeared since.
-        saw_done: bool,
-        /// The agent said the turn is complete: `session_log` or `hook`, the first to.
-        signalled_by: Option<&'static str>,
-        /// Usage limits and API errors that appeared on screen during the turn
-        /// (`[usage limit, API error]`, each at most once).
-        error: [Option<TurnError>; 2],
-    },
-    /// The last turn ended with an API error or a usage limit: goalie types
-    /// the next prompt once `until_ms` has passed, `wait_ms` after the turn
-    /// ended (see [`error_backoff_ms`], and the usage limit's reset).
-    Backoff {
-        until_ms: u64,
-        wait_ms: u64,
-        error: TurnError,
-    },
-    /// goalie is auditing a completion claim; nothing is typed meanwhile.
-    Auditing,
-    /// The run is over; nothing more happens.
-    Stopped,
-}
-
-/// What ended a turn instead of the model's reply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TurnError {
-    UsageLimit,
-    ApiError,
-}
-
-impl TurnError {
-    /// Its place in a turn's `error` pair.
-    fn slot(self) -> usize {
-        match self {
-            TurnError::UsageLimit => 0,
-            TurnError::ApiError => 1,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TurnError::UsageLimit => "usage_limit",
-            TurnError::ApiError => "api_error",
-        }
-    }
-
-    fn describe(self) -> &'static str {
-        match self {
-            TurnError::UsageLimit => "a usage limit",
-            TurnError::ApiError => "an API error",
-        }
-    }
-}
 
 /// After this many consecutive turns ending with an API error or a usage
 /// limit, goalie pauses the goal instead of typing another prompt.
@@ -1568,10 +1401,6 @@ pub fn excerpt(text: &str) -> String {
     }
     let tail: String = text.chars().skip(count - REPLY_CHARS).collect();
     format!("…{}", tail.trim_start())
-}
-
-fn record(kind: &'static str, data: serde_json::Value) -> Action {
-    Action::Record { kind, data }
 }
 
 #[cfg(test)]
