@@ -1,19 +1,18 @@
-//! Claims of completion or of a blocker, from the screen or through MCP, and their audit.
+//! Claims of completion or of a blocker, from the screen or through MCP: the
+//! last of a turn is acted on when the turn ends (a completion is audited, a
+//! blocker reported in enough turns in a row ends the goal unmet).
 
-use super::*;
+use serde_json::json;
 
-/// How many consecutive turns must report the same blocker for the goal to end unmet.
-pub const BLOCKED_TURNS: u32 = 3;
+use crate::core::compaction::Source;
+use crate::goal::claim::{Channel, Claim};
+use crate::goal::exit_code;
+use crate::goal::lifecycle::{Actor, GoalState};
 
-/// Blockers are the same when their words are (case, spacing and punctuation aside).
-pub(super) fn blocker_key(reason: &str) -> String {
-    reason
-        .to_lowercase()
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|word| !word.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
+use super::Supervisor;
+use super::action::{Action, record};
+use super::phase::Phase;
+use super::state::blockers::BLOCKED_TURNS;
 
 impl Supervisor {
     /// A claim through a channel; the last one of a turn is acted on when the turn ends.
@@ -36,6 +35,86 @@ impl Supervisor {
         ));
         self.claim = Some((channel, claim));
     }
+
+    /// The turn that ended made `claim` (its last), or none: whether that
+    /// decided what comes next (an audit, or the goal ended unmet).
+    pub(super) fn turn_claimed(
+        &mut self,
+        now_ms: u64,
+        claim: Option<(Channel, Claim)>,
+        actions: &mut Vec<Action>,
+    ) -> bool {
+        match claim {
+            Some((channel, claim)) if self.state != GoalState::Pursuing => {
+                actions.push(record(
+                    "claim_ignored",
+                    json!({ "channel": channel.as_str(), "turn": self.turns, "claim": claim,
+                            "why": format!("the goal was {} when the turn ended", self.state) }),
+                ));
+                false
+            }
+            Some((channel, Claim::Complete { checklist })) => {
+                self.blockers.clear();
+                self.backoff.clear();
+                actions.push(record(
+                    "claim",
+                    json!({ "channel": channel.as_str(), "turn": self.turns,
+                            "status": "complete", "checklist": checklist }),
+                ));
+                self.phase = Phase::Auditing;
+                actions.push(Action::RunAudit {
+                    turn: self.turns,
+                    channel,
+                    claim: Claim::Complete { checklist },
+                    commands: self
+                        .config
+                        .compaction_sources
+                        .contains(&Source::SessionLog)
+                        .then(|| self.commands.to_vec()),
+                });
+                true
+            }
+            Some((channel, Claim::Blocked { reason })) => {
+                self.blocker_reported(now_ms, channel, reason, actions)
+            }
+            None => {
+                self.blockers.clear();
+                false
+            }
+        }
+    }
+
+    /// The turn reported a blocker: the goal ends unmet when the same one
+    /// was reported in [`BLOCKED_TURNS`] turns in a row (then `true`);
+    /// otherwise the next prompt says so.
+    fn blocker_reported(
+        &mut self,
+        now_ms: u64,
+        channel: Channel,
+        reason: String,
+        actions: &mut Vec<Action>,
+    ) -> bool {
+        let count = self.blockers.report(&reason);
+        actions.push(record(
+            "claim",
+            json!({ "channel": channel.as_str(), "turn": self.turns,
+                    "status": "blocked", "reason": reason, "consecutive": count }),
+        ));
+        if count >= BLOCKED_TURNS {
+            let why = format!(
+                "the agent reported the same blocker in {count} consecutive turns: {reason}"
+            );
+            self.transition(GoalState::Unmet, Actor::Agent, why.clone(), actions);
+            self.stop(now_ms, exit_code::UNMET, why, actions);
+            return true;
+        }
+        self.notice = Some(format!(
+            "goalie noted the blocker you reported ({count} of {BLOCKED_TURNS} consecutive reports \
+             needed to end the goal unmet). If you can work around it, do."
+        ));
+        false
+    }
+
     pub(super) fn audit_finished(
         &mut self,
         now_ms: u64,

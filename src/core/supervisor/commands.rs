@@ -1,6 +1,15 @@
-//! The user's commands (pause, resume, edit, budgets, clear) and the takeover chord.
+//! The user's commands (pause, resume, edit, budgets, clear) and the
+//! takeover chord.
 
-use super::*;
+use serde_json::json;
+
+use crate::core::prompt::PromptKind;
+use crate::goal::change::{self as goal_change, Refusal, Standing, UserCommand};
+use crate::goal::exit_code;
+use crate::goal::lifecycle::{Actor, GoalState};
+
+use super::Supervisor;
+use super::action::{Action, record};
 
 impl Supervisor {
     pub(super) fn on_command(
@@ -67,7 +76,7 @@ impl Supervisor {
     /// Ctrl-] t: the first press hands the agent to the person (the goal
     /// pauses), the second hands it back (the goal continues at the next idle turn).
     pub(super) fn on_takeover_chord(&mut self, now_ms: u64, actions: &mut Vec<Action>) {
-        self.last_user_ms = Some(now_ms);
+        self.screen.user_typed(now_ms);
         if self.takeover {
             self.takeover = false;
             self.updated = true;

@@ -1,41 +1,29 @@
-//! Known dialogs on the agent's screen: answered by the adapter's policy, or escalated.
+//! Known dialogs on the agent's screen: answered by the adapter's policy
+//! once still, again if they stay, or escalated to a person.
 
-use super::*;
+use serde_json::json;
 
-/// How many times a dialog is answered before goalie gives up and escalates.
-pub(super) const MAX_ANSWERS: u32 = 3;
+use crate::core::config::DialogPolicy;
 
-/// How long after an answer before the same dialog is answered again.
-pub(super) const ANSWER_AGAIN_MS: u64 = 3000;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct DialogSeen {
-    pub(super) index: usize,
-    pub(super) since_ms: u64,
-    pub(super) answers: u32,
-    pub(super) last_answer_ms: Option<u64>,
-}
+use super::Supervisor;
+use super::action::{Action, record};
+use super::state::DialogStep;
 
 impl Supervisor {
     /// A known dialog is on screen: answer it by its policy once it has been
     /// still for the quiet window, or escalate.
     pub(super) fn on_dialog(&mut self, now_ms: u64, actions: &mut Vec<Action>) {
-        let Some(mut dialog) = self.dialog else {
+        let Some(index) = self.dialog.shown() else {
             return;
         };
-        let Some(rule) = self.config.dialogs.get(dialog.index).cloned() else {
+        let Some(rule) = self.config.dialogs.get(index).cloned() else {
             return;
         };
-        let still = now_ms.saturating_sub(self.last_change_ms) >= self.config.timing.quiet_ms
-            && now_ms.saturating_sub(dialog.since_ms) >= self.config.timing.quiet_ms;
-        let answered_recently = dialog
-            .last_answer_ms
-            .is_some_and(|at| now_ms.saturating_sub(at) < ANSWER_AGAIN_MS);
-        if !still || answered_recently {
-            return;
-        }
-        let keys = match rule.policy {
-            DialogPolicy::Escalate => {
+        let still_ms = self.screen.still_ms(now_ms);
+        let quiet_ms = self.config.timing.quiet_ms;
+        let keys = match self.dialog.step(now_ms, still_ms, quiet_ms, rule.policy) {
+            DialogStep::Wait => return,
+            DialogStep::Escalate => {
                 actions.push(record(
                     "dialog_escalated",
                     json!({ "dialog": rule.name, "policy": "escalate" }),
@@ -47,28 +35,29 @@ impl Supervisor {
                 self.escalate(now_ms, reason, actions);
                 return;
             }
-            _ if dialog.answers >= MAX_ANSWERS => {
+            DialogStep::GiveUp { answers } => {
                 actions.push(record(
                     "dialog_escalated",
-                    json!({ "dialog": rule.name, "answers": dialog.answers }),
+                    json!({ "dialog": rule.name, "answers": answers }),
                 ));
                 let reason = format!(
                     "the agent's `{}` dialog stayed after {} answers",
-                    rule.name, dialog.answers
+                    rule.name, answers
                 );
                 self.escalate(now_ms, reason, actions);
                 return;
             }
-            DialogPolicy::Accept => rule.accept,
-            DialogPolicy::Deny => rule.deny,
+            DialogStep::Answer { times } => {
+                actions.push(record(
+                    "dialog_answered",
+                    json!({ "dialog": rule.name, "answer": rule.policy.as_str(), "times": times }),
+                ));
+                match rule.policy {
+                    DialogPolicy::Deny => rule.deny,
+                    _ => rule.accept,
+                }
+            }
         };
-        dialog.answers += 1;
-        dialog.last_answer_ms = Some(now_ms);
-        self.dialog = Some(dialog);
-        actions.push(record(
-            "dialog_answered",
-            json!({ "dialog": rule.name, "answer": rule.policy.as_str(), "times": dialog.answers }),
-        ));
         actions.push(Action::Keys { keys });
     }
 }

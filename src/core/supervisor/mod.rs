@@ -4,51 +4,68 @@
 //! (each carrying the time it happened, in milliseconds since the run began) and
 //! carries out the [`Action`]s. Every decision the program makes about the goal
 //! is made here, and tested with plain event sequences.
+//!
+//! This file is the face: the [`Supervisor`] and [`Supervisor::handle`], which
+//! hands each event to the file of its concern. The supervisor's state is the
+//! goal's (its state, turns, the pending claim, notes for the next prompt) and
+//! the sub-states in `state/`: small structs with their own rules and tests,
+//! which know nothing of the supervisor.
+//!
+//! | file | decides |
+//! |---|---|
+//! | `event.rs`, `action.rs` | what comes in, what goes out |
+//! | `phase.rs` | where the turn cycle is (starting, typing, working, waiting, auditing) |
+//! | `turns.rs` | which prompt comes next, typing it |
+//! | `advance.rs` | when the agent is ready, a turn has ended, a wait is over |
+//! | `turn_end.rs` | a turn's row, the wrap-up, then its claim or error |
+//! | `screen.rs`, `session_log.rs`, `signals.rs` | what the screen, the session log and the hooks say |
+//! | `turn_error.rs`, `backoff.rs` | turns that end with an API error or a usage limit |
+//! | `dialogs.rs` | answering the agent's dialogs |
+//! | `rotation.rs` | a new agent process, after a handoff note |
+//! | `claims.rs` | claims and their audit |
+//! | `commands.rs` | the user's commands and the takeover chord |
+//! | `goal_state.rs`, `stop.rs` | transitions, time and budgets, ending the run |
+//! | `state/` | tokens, the screen's stillness, turn signals, compactions, error backoff, idle time, dialogs, processes, blockers, the agent's commands |
 
-use serde_json::json;
-
-use crate::core::compaction::{Compactions, Moment, Reading, Source};
-use crate::core::config::DialogPolicy;
 mod action;
+mod advance;
 mod backoff;
 mod claims;
 mod commands;
-mod compaction_watch;
 mod dialogs;
 mod event;
+mod goal_state;
 mod phase;
 mod rotation;
 mod screen;
 mod session_log;
 mod signals;
+mod state;
+mod stop;
 mod turn_end;
 mod turn_error;
 mod turns;
 
-pub use backoff::{ERROR_TURNS, MAX_RESET_WAIT_MS, RESET_MARGIN_MS, error_backoff_ms};
-pub use claims::BLOCKED_TURNS;
-use dialogs::DialogSeen;
-pub use rotation::handoff_file;
-pub use session_log::excerpt;
-
 pub use action::Action;
 pub use event::Event;
+pub use state::agent_log::excerpt;
+pub use state::blockers::BLOCKED_TURNS;
+pub use state::error_backoff::{ERROR_TURNS, MAX_RESET_WAIT_MS, RESET_MARGIN_MS, error_backoff_ms};
+pub use state::processes::handoff_file;
 pub use turn_error::TurnError;
 
-use action::record;
-use phase::Phase;
-
 pub use crate::core::config::{Config, DialogRule, Rotation};
+
 use crate::core::log_event::LogEvent;
-use crate::core::observer::Observation;
-use crate::core::prompt::{PromptKind, PromptVars};
-use crate::core::usage_reset::ResetTime;
-use crate::goal::change::{self as goal_change, Refusal, Standing, UserCommand};
-use crate::goal::claim::{Channel, Claim, turn_nonce};
-use crate::goal::exit_code;
-use crate::goal::lifecycle::{self, Actor, GoalState};
-use crate::goal::limits::{LimitReason, Limits, Progress};
-use crate::goal::units::format_duration;
+use crate::goal::claim::{Channel, Claim};
+use crate::goal::lifecycle::GoalState;
+use crate::goal::limits::{Limits, Progress};
+
+use phase::Phase;
+use state::{
+    AgentCommands, Blockers, CompactionWatch, DialogWatch, ErrorBackoff, IdleTime, Processes,
+    ScreenWatch, Tokens, TurnSignals,
+};
 
 /// The supervisor's state.
 #[derive(Debug, Clone)]
@@ -56,73 +73,36 @@ pub struct Supervisor {
     config: Config,
     state: GoalState,
     phase: Phase,
+    /// Turns of the goal, earlier runs included.
     turns: u32,
-    tokens_used: u64,
-    tokens_recorded: u64,
-    seen: Observation,
-    last_change_ms: u64,
-    last_user_ms: Option<u64>,
-    compactions: Compactions,
-    /// Compaction banners of this agent process counted so far.
-    banners: u32,
-    /// A higher banner count, and since when: it counts once it has held for
-    /// [`SETTLE_MS`] (a TUI redrawing its rows can show a line twice for a moment).
-    compaction_candidate: Option<(u32, u64)>,
-    /// A compaction happened since the last prompt: the next one restores the goal.
-    compaction_pending: bool,
-    /// The session log gives the context gauge (with the window): the screen's is ignored.
-    gauge_from_log: bool,
-    /// The latest gauge reading, percent of the window in use.
-    gauge_pct: Option<u8>,
+    tokens: Tokens,
+    screen: ScreenWatch,
+    /// Compactions and the context gauge.
+    context: CompactionWatch,
     /// The agent's reply this turn, as its session log said it.
     reply: Option<String>,
-    /// Tokens used when this agent process started (its figures count from zero).
-    token_base: u64,
-    /// The agent process, from 1.
-    process: u32,
-    /// Turns that ended in this agent process.
-    process_turns: u32,
-    /// This process was asked for its handoff note.
-    handoff_asked: bool,
-    /// The first prompt to a new process is still to come, with this note if any.
-    rotated: Option<Option<String>>,
-    /// Where turn-complete signals have come from in this run (`hook`, `session_log`).
-    signal_sources: Vec<&'static str>,
-    /// The sources that have signalled the turn under way.
-    turn_signals: Vec<&'static str>,
-    /// Sources that signal every turn but did not signal the last one before it
-    /// ended: their next signal is that turn's, late, and must not end this one
-    /// (should it be lost instead, this turn ends by the screen alone).
-    owed_signals: Vec<&'static str>,
-    /// Consecutive turns that ended with an API error or a usage limit.
-    error_turns: u32,
-    /// This turn's usage limit resets then (core time), as the screen put it.
-    usage_reset: Option<(u64, String)>,
+    processes: Processes,
+    signals: TurnSignals,
+    backoff: ErrorBackoff,
     /// A prompt has been typed in this run.
     started: bool,
     /// The person has taken over the terminal.
     takeover: bool,
-    /// Since when goalie has typed nothing while idle; such time is not spent on the goal.
-    idle_since: Option<u64>,
-    idle_total_ms: u64,
+    idle: IdleTime,
     /// Something the subscribers see changed during the current event.
     updated: bool,
-    /// The dialog on screen (by index), since when, how often answered, and when last.
-    dialog: Option<DialogSeen>,
-    /// Where the token figure comes from: once the session log gives one, the screen's is ignored.
-    tokens_source: &'static str,
+    dialog: DialogWatch,
     /// When the run stopped (the time late token figures are booked at).
     stopped_at_ms: u64,
     /// The claim of the turn under way (the latest, from either channel).
     claim: Option<(Channel, Claim)>,
-    /// The blocker reported in consecutive turns, and how many.
-    blocked: Option<(String, u32)>,
+    blockers: Blockers,
     /// For the next prompt: why the audit rejected a claim.
     rejection_reasons: Vec<String>,
     /// For the next prompt: a line of notice (e.g. a blocker was noted).
     notice: Option<String>,
     /// Shell commands the agent ran in this run (session log), newest last.
-    commands: Vec<String>,
+    commands: AgentCommands,
 }
 
 impl Supervisor {
@@ -131,44 +111,27 @@ impl Supervisor {
             state: GoalState::Pursuing,
             phase: Phase::Starting { since_ms: 0 },
             turns: config.prior.turns,
-            tokens_used: config.prior.tokens_used,
-            tokens_recorded: config.prior.tokens_used,
-            seen: Observation::default(),
-            last_change_ms: 0,
-            last_user_ms: None,
-            compactions: Compactions::new(
+            tokens: Tokens::new(config.prior.tokens_used),
+            screen: ScreenWatch::default(),
+            context: CompactionWatch::new(
                 config.compaction_sources.clone(),
                 config.prior_compactions,
             ),
-            banners: 0,
-            compaction_candidate: None,
-            compaction_pending: false,
-            gauge_from_log: false,
-            gauge_pct: None,
             reply: None,
-            token_base: config.prior.tokens_used,
-            process: 1,
-            process_turns: 0,
-            handoff_asked: false,
-            rotated: None,
-            signal_sources: Vec::new(),
-            turn_signals: Vec::new(),
-            owed_signals: Vec::new(),
-            error_turns: 0,
-            usage_reset: None,
+            processes: Processes::default(),
+            signals: TurnSignals::default(),
+            backoff: ErrorBackoff::default(),
             started: false,
             takeover: false,
-            idle_since: None,
-            idle_total_ms: 0,
+            idle: IdleTime::default(),
             updated: false,
-            dialog: None,
-            tokens_source: "screen",
+            dialog: DialogWatch::default(),
             stopped_at_ms: 0,
             claim: None,
-            blocked: None,
+            blockers: Blockers::default(),
             rejection_reasons: Vec::new(),
             notice: None,
-            commands: Vec::new(),
+            commands: AgentCommands::default(),
             config,
         }
     }
@@ -190,7 +153,7 @@ impl Supervisor {
     pub fn used(&self, now_ms: u64) -> Progress {
         Progress {
             turns: self.turns,
-            tokens_used: self.tokens_used,
+            tokens_used: self.tokens.used(),
             time_used_ms: self.time_used(now_ms),
         }
     }
@@ -204,12 +167,12 @@ impl Supervisor {
     }
 
     pub fn tokens_used(&self) -> u64 {
-        self.tokens_used
+        self.tokens.used()
     }
 
     /// Compactions of the goal so far, earlier runs included.
     pub fn compactions(&self) -> u32 {
-        self.compactions.total()
+        self.context.total()
     }
 
     /// Whether the run has ended.
@@ -236,55 +199,18 @@ impl Supervisor {
                 self.on_screen(now_ms, seen, &mut actions);
                 self.advance(now_ms, &mut actions);
             }
-            Event::UserInput { now_ms } => self.last_user_ms = Some(now_ms),
+            Event::UserInput { now_ms } => self.screen.user_typed(now_ms),
             Event::SessionLog { now_ms, event } => {
                 self.on_session_log(now_ms, event, &mut actions);
                 self.advance(now_ms, &mut actions);
             }
             Event::Tick { now_ms } => self.advance(now_ms, &mut actions),
-            Event::InjectionDone { now_ms } => {
-                if let Phase::Injecting { kind } = self.phase {
-                    actions.push(record(
-                        "turn_started",
-                        json!({ "turn": self.turns + 1, "prompt": kind.as_str() }),
-                    ));
-                    self.usage_reset = None;
-                    self.phase = Phase::Working {
-                        kind,
-                        submitted_ms: now_ms,
-                        saw_busy: self.seen.busy,
-                        done_before: self.seen.turns_done,
-                        saw_done: false,
-                        signalled_by: None,
-                        error: [None; 2],
-                    };
-                    self.last_change_ms = now_ms;
-                }
-            }
+            Event::InjectionDone { now_ms } => self.on_injected(now_ms, &mut actions),
             Event::AgentExited { now_ms, status } => {
-                actions.push(record("agent_exited", json!({ "status": status })));
-                if self.state == GoalState::Pursuing {
-                    self.transition(
-                        GoalState::Paused,
-                        Actor::Runtime,
-                        format!("the agent exited ({status}) before the goal ended"),
-                        &mut actions,
-                    );
-                }
-                let exit_code = exit_code::for_state(self.state);
-                self.stop(
-                    now_ms,
-                    exit_code,
-                    format!("the agent exited ({status})"),
-                    &mut actions,
-                );
+                self.on_agent_exited(now_ms, status, &mut actions);
             }
             Event::Interrupted { now_ms, signal } => {
-                let reason = format!("goalie received signal {signal}");
-                if self.state == GoalState::Pursuing {
-                    self.transition(GoalState::Paused, Actor::User, reason.clone(), &mut actions);
-                }
-                self.stop(now_ms, exit_code::for_signal(signal), reason, &mut actions);
+                self.on_interrupted(now_ms, signal, &mut actions);
             }
             Event::Command { now_ms, command } => {
                 let reply = self.on_command(now_ms, command, &mut actions);
@@ -304,15 +230,7 @@ impl Supervisor {
                 now_ms,
                 source,
                 data,
-            } => {
-                let counted = self.signal_turn("hook");
-                actions.push(record(
-                    "turn_signal",
-                    json!({ "source": source, "turn": self.turns + 1, "counted": counted,
-                            "data": data }),
-                ));
-                self.advance(now_ms, &mut actions);
-            }
+            } => self.on_turn_signal(now_ms, source, data, &mut actions),
             Event::Claim {
                 now_ms: _,
                 channel,
@@ -328,82 +246,6 @@ impl Supervisor {
             actions.push(Action::GoalUpdated);
         }
         actions
-    }
-
-    /// Types nothing more: pauses the goal for a person to look, and stops.
-    fn escalate(&mut self, now_ms: u64, reason: String, actions: &mut Vec<Action>) {
-        if self.state == GoalState::Pursuing {
-            self.transition(GoalState::Paused, Actor::Runtime, reason.clone(), actions);
-        }
-        let exit_code = exit_code::for_state(self.state);
-        self.stop(now_ms, exit_code, reason, actions);
-    }
-
-    /// A wait of `wait_ms` from now, cut at the time limit: once that is
-    /// reached the goal stops anyway.
-    fn within_time_limit(&self, now_ms: u64, wait_ms: u64) -> u64 {
-        match self.config.limits.max_time_ms {
-            Some(max) => wait_ms.min(max.saturating_sub(self.time_used(now_ms))),
-            None => wait_ms,
-        }
-    }
-
-    fn limit_reached(&self, now_ms: u64) -> Option<LimitReason> {
-        goal_change::reached(&self.config.limits, &self.used(now_ms))
-    }
-
-    /// Time spent on the goal: earlier runs, and this one except while goalie
-    /// waited, idle, for the user (paused, taken over).
-    fn time_used(&self, now_ms: u64) -> u64 {
-        let idle = self.idle_total_ms
-            + self
-                .idle_since
-                .map_or(0, |since| now_ms.saturating_sub(since));
-        self.config.prior.time_used_ms + now_ms.saturating_sub(idle)
-    }
-
-    fn transition(
-        &mut self,
-        to: GoalState,
-        actor: Actor,
-        reason: String,
-        actions: &mut Vec<Action>,
-    ) {
-        let from = self.state;
-        match lifecycle::check(from, to, actor) {
-            Ok(()) => {
-                self.state = to;
-                self.updated = true;
-                actions.push(Action::Transition {
-                    from,
-                    to,
-                    actor,
-                    reason,
-                });
-            }
-            Err(err) => actions.push(record(
-                "transition_refused",
-                json!({ "error": err.to_string(), "reason": reason }),
-            )),
-        }
-    }
-
-    fn progress(&self, now_ms: u64) -> Action {
-        Action::Progress {
-            turns: self.turns,
-            tokens_used: self.tokens_used,
-            time_used_ms: self.time_used(now_ms),
-        }
-    }
-
-    fn stop(&mut self, now_ms: u64, exit_code: i32, reason: String, actions: &mut Vec<Action>) {
-        self.stopped_at_ms = now_ms;
-        for row in self.compactions.close_all() {
-            actions.push(record("compacted", row));
-        }
-        actions.push(self.progress(now_ms));
-        actions.push(Action::Stop { exit_code, reason });
-        self.phase = Phase::Stopped;
     }
 }
 

@@ -2,7 +2,7 @@
 
 use crate::core::prompt::PromptKind;
 
-use super::TurnError;
+use super::turn_error::{TurnError, TurnErrors};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Phase {
@@ -26,13 +26,12 @@ pub(super) enum Phase {
         saw_done: bool,
         /// The agent said the turn is complete: `session_log` or `hook`, the first to.
         signalled_by: Option<&'static str>,
-        /// Usage limits and API errors that appeared on screen during the turn
-        /// (`[usage limit, API error]`, each at most once).
-        error: [Option<TurnError>; 2],
+        /// Usage limits and API errors that appeared during the turn.
+        errors: TurnErrors,
     },
     /// The last turn ended with an API error or a usage limit: goalie types
     /// the next prompt once `until_ms` has passed, `wait_ms` after the turn
-    /// ended (see [`error_backoff_ms`], and the usage limit's reset).
+    /// ended (see [`error_backoff_ms`](super::error_backoff_ms), and the usage limit's reset).
     Backoff {
         until_ms: u64,
         wait_ms: u64,
