@@ -138,186 +138,24 @@ impl Adapter {
     pub fn from_yaml(text: &str, origin: &Path) -> Result<Adapter, AdapterError> {
         let file: AdapterFile = serde_yaml_ng::from_str(text)
             .map_err(|err| AdapterError::Invalid(Located::from_yaml(origin, &err)))?;
-        let invalid = |needle: &str, message: String| {
-            AdapterError::Invalid(locate_value(origin, text, needle, message))
-        };
-        if file.command.trim().is_empty() {
-            return Err(invalid("command:", "`command` must not be empty".into()));
-        }
-        if file.screen.busy.is_empty() || file.screen.idle.is_empty() {
-            return Err(invalid(
-                "screen:",
-                "`screen.busy` and `screen.idle` each need at least one pattern".into(),
-            ));
-        }
-        if file.submit.enter.is_empty() {
-            return Err(invalid("enter:", "`submit.enter` must not be empty".into()));
-        }
-        if file.timing.quiet_ms == 0 {
-            return Err(invalid(
-                "quiet_ms:",
-                "`timing.quiet_ms` must be above 0".into(),
-            ));
-        }
-        let set = |patterns: &[String]| -> Result<RegexSet, AdapterError> {
-            for pattern in patterns {
-                Regex::new(pattern)
-                    .map_err(|err| invalid(pattern, format!("bad pattern: {}", one_line(&err))))?;
-            }
-            RegexSet::new(patterns).map_err(|err| invalid("screen:", one_line(&err)))
-        };
-        // An optional pattern that must have the named groups `has_groups` wants.
-        let grouped = |pattern: &Option<String>,
-                       has_groups: &dyn Fn(&Regex) -> bool,
-                       needs: &str|
-         -> Result<Option<Regex>, AdapterError> {
-            let Some(pattern) = pattern else {
-                return Ok(None);
-            };
-            let re = Regex::new(pattern)
-                .map_err(|err| invalid(pattern, format!("bad pattern: {}", one_line(&err))))?;
-            if !has_groups(&re) {
-                return Err(invalid(pattern, needs.to_string()));
-            }
-            Ok(Some(re))
-        };
-        let tokens = grouped(
-            &file.screen.tokens,
-            &|re| re.capture_names().flatten().any(is_token_group),
-            "`screen.tokens` needs a named group `(?P<tokens>…)` (or `tokens_…`)",
-        )?;
-        let usage_limit_reset = grouped(
-            &file.screen.usage_limit_reset,
-            &crate::core::usage_reset::pattern_is_usable,
-            "`screen.usage_limit_reset` needs a group `(?P<hour>…)` (with `minute`, `ampm`) or `(?P<in_minutes>…)` (`in_hours`, `in_seconds`)",
-        )?;
-        let context = grouped(
-            &file.screen.context,
-            &|re| {
-                re.capture_names()
-                    .any(|name| matches!(name, Some("left" | "used")))
-            },
-            "`screen.context` needs a named group `(?P<left>…)` or `(?P<used>…)` (percent)",
-        )?;
-        let mut dialogs = Vec::new();
-        for dialog in &file.dialogs {
-            if dialog.detect.is_empty() {
-                return Err(invalid(
-                    &dialog.name,
-                    format!("dialog `{}` needs a `detect` pattern", dialog.name),
-                ));
-            }
-            dialogs.push(Dialog {
-                name: dialog.name.clone(),
-                detect: set(&dialog.detect)?,
-                policy: dialog.policy,
-                accept: dialog.accept.clone(),
-                deny: dialog.deny.clone(),
-            });
-        }
-        for name in file.mcp_files.keys() {
-            if !is_plain_name(name) {
-                return Err(invalid(
-                    &format!("{name}:"),
-                    format!("`mcp_files`: `{name}` must be a plain file name"),
-                ));
-            }
-        }
-        for name in &file.mcp_env_merge {
-            let is_object = file.mcp_env.get(name).is_some_and(|value| {
-                serde_json::from_str::<serde_json::Value>(value).is_ok_and(|v| v.is_object())
-            });
-            if !is_object {
-                return Err(invalid(
-                    "mcp_env_merge:",
-                    format!(
-                        "`mcp_env_merge`: `{name}` must be a variable of `mcp_env` whose value is a JSON object"
-                    ),
-                ));
-            }
-        }
-        if let Some(home) = &file.mcp_home {
-            if home.var.is_empty()
-                || !home
-                    .var
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
-            {
-                return Err(invalid(
-                    "var:",
-                    "`mcp_home.var` must be the name of a variable".into(),
-                ));
-            }
-            for (key, name) in [("dir:", &home.dir), ("settings:", &home.settings)] {
-                if !is_plain_name(name) {
-                    return Err(invalid(
-                        key,
-                        format!(
-                            "`mcp_home.{}` must be a plain file name",
-                            key.trim_end_matches(':')
-                        ),
-                    ));
-                }
-            }
-            if let Some(path) = home
-                .extend
-                .keys()
-                .find(|path| path.split('.').any(str::is_empty))
-            {
-                return Err(invalid(
-                    &format!("{path}:"),
-                    format!("`mcp_home.extend`: `{path}` must be a dotted path of keys"),
-                ));
-            }
-            if !serde_json::from_str::<serde_json::Value>(&home.merge)
-                .is_ok_and(|value| value.is_object())
-            {
-                return Err(invalid(
-                    "merge:",
-                    "`mcp_home.merge` must be a JSON object".into(),
-                ));
-            }
-        }
-        let templates = file
-            .mcp_args
-            .iter()
-            .chain(file.mcp_env.values())
-            .chain(file.mcp_files.values())
-            .chain(file.mcp_home.as_ref().map(|home| &home.merge));
-        for template in templates {
-            for name in file_references(template) {
-                if !file.mcp_files.contains_key(name) {
-                    return Err(invalid(
-                        &format!("{{file:{name}}}"),
-                        format!("`{{file:{name}}}` names no file in `mcp_files`"),
-                    ));
-                }
-            }
-        }
+        let check = Check { origin, text };
+        check.required(&file)?;
+        let grouped = check.grouped_patterns(&file.screen)?;
+        let dialogs = check.dialogs(&file.dialogs)?;
+        check.mcp(&file)?;
         if let Some(log) = &file.session_log
             && log.dirs.is_empty()
         {
-            return Err(invalid(
+            return Err(check.invalid(
                 "session_log:",
                 "`session_log.dirs` needs at least one folder".into(),
             ));
         }
+        let screen = check.screen_rules(&file.screen, grouped)?;
         Ok(Adapter {
             dialogs,
             session_log: file.session_log,
-            screen: ScreenRules {
-                busy: set(&file.screen.busy)?,
-                idle: set(&file.screen.idle)?,
-                done: set(&file.screen.done)?,
-                compaction: set(&file.screen.compaction)?,
-                usage_limit: set(&file.screen.usage_limit)?,
-                api_error: set(&file.screen.api_error)?,
-                usage_limit_reset,
-                tokens,
-                context,
-                tokens_per_reply: file.screen.tokens_per_reply,
-                tool_output: set(&file.screen.tool_output)?,
-            },
+            screen,
             name: file.name,
             description: file.description,
             origin: origin.to_path_buf(),
@@ -378,6 +216,226 @@ impl Adapter {
                     .join(", "),
             }),
         }
+    }
+}
+
+/// The checks of one adapter file, in the order its errors are reported;
+/// each error points at its place in the text.
+struct Check<'a> {
+    origin: &'a Path,
+    text: &'a str,
+}
+
+/// The optional screen patterns that must have certain named groups.
+struct GroupedPatterns {
+    tokens: Option<Regex>,
+    usage_limit_reset: Option<Regex>,
+    context: Option<Regex>,
+}
+
+impl Check<'_> {
+    /// An error at the first place `needle` appears in the file.
+    fn invalid(&self, needle: &str, message: String) -> AdapterError {
+        AdapterError::Invalid(locate_value(self.origin, self.text, needle, message))
+    }
+
+    /// The fields that must not be empty or zero.
+    fn required(&self, file: &AdapterFile) -> Result<(), AdapterError> {
+        if file.command.trim().is_empty() {
+            return Err(self.invalid("command:", "`command` must not be empty".into()));
+        }
+        if file.screen.busy.is_empty() || file.screen.idle.is_empty() {
+            return Err(self.invalid(
+                "screen:",
+                "`screen.busy` and `screen.idle` each need at least one pattern".into(),
+            ));
+        }
+        if file.submit.enter.is_empty() {
+            return Err(self.invalid("enter:", "`submit.enter` must not be empty".into()));
+        }
+        if file.timing.quiet_ms == 0 {
+            return Err(self.invalid("quiet_ms:", "`timing.quiet_ms` must be above 0".into()));
+        }
+        Ok(())
+    }
+
+    fn set(&self, patterns: &[String]) -> Result<RegexSet, AdapterError> {
+        for pattern in patterns {
+            Regex::new(pattern)
+                .map_err(|err| self.invalid(pattern, format!("bad pattern: {}", one_line(&err))))?;
+        }
+        RegexSet::new(patterns).map_err(|err| self.invalid("screen:", one_line(&err)))
+    }
+
+    /// An optional pattern that must have the named groups `has_groups` wants.
+    fn grouped(
+        &self,
+        pattern: &Option<String>,
+        has_groups: &dyn Fn(&Regex) -> bool,
+        needs: &str,
+    ) -> Result<Option<Regex>, AdapterError> {
+        let Some(pattern) = pattern else {
+            return Ok(None);
+        };
+        let re = Regex::new(pattern)
+            .map_err(|err| self.invalid(pattern, format!("bad pattern: {}", one_line(&err))))?;
+        if !has_groups(&re) {
+            return Err(self.invalid(pattern, needs.to_string()));
+        }
+        Ok(Some(re))
+    }
+
+    fn grouped_patterns(&self, screen: &ScreenFile) -> Result<GroupedPatterns, AdapterError> {
+        let tokens = self.grouped(
+            &screen.tokens,
+            &|re| re.capture_names().flatten().any(is_token_group),
+            "`screen.tokens` needs a named group `(?P<tokens>…)` (or `tokens_…`)",
+        )?;
+        let usage_limit_reset = self.grouped(
+            &screen.usage_limit_reset,
+            &crate::core::usage_reset::pattern_is_usable,
+            "`screen.usage_limit_reset` needs a group `(?P<hour>…)` (with `minute`, `ampm`) or `(?P<in_minutes>…)` (`in_hours`, `in_seconds`)",
+        )?;
+        let context = self.grouped(
+            &screen.context,
+            &|re| {
+                re.capture_names()
+                    .any(|name| matches!(name, Some("left" | "used")))
+            },
+            "`screen.context` needs a named group `(?P<left>…)` or `(?P<used>…)` (percent)",
+        )?;
+        Ok(GroupedPatterns {
+            tokens,
+            usage_limit_reset,
+            context,
+        })
+    }
+
+    fn screen_rules(
+        &self,
+        screen: &ScreenFile,
+        grouped: GroupedPatterns,
+    ) -> Result<ScreenRules, AdapterError> {
+        Ok(ScreenRules {
+            busy: self.set(&screen.busy)?,
+            idle: self.set(&screen.idle)?,
+            done: self.set(&screen.done)?,
+            compaction: self.set(&screen.compaction)?,
+            usage_limit: self.set(&screen.usage_limit)?,
+            api_error: self.set(&screen.api_error)?,
+            usage_limit_reset: grouped.usage_limit_reset,
+            tokens: grouped.tokens,
+            context: grouped.context,
+            tokens_per_reply: screen.tokens_per_reply,
+            tool_output: self.set(&screen.tool_output)?,
+        })
+    }
+
+    fn dialogs(&self, files: &[DialogFile]) -> Result<Vec<Dialog>, AdapterError> {
+        let mut dialogs = Vec::new();
+        for dialog in files {
+            if dialog.detect.is_empty() {
+                return Err(self.invalid(
+                    &dialog.name,
+                    format!("dialog `{}` needs a `detect` pattern", dialog.name),
+                ));
+            }
+            dialogs.push(Dialog {
+                name: dialog.name.clone(),
+                detect: self.set(&dialog.detect)?,
+                policy: dialog.policy,
+                accept: dialog.accept.clone(),
+                deny: dialog.deny.clone(),
+            });
+        }
+        Ok(dialogs)
+    }
+
+    /// The MCP registration: plain file names, mergeable variables, the
+    /// private home, and `{file:NAME}` placeholders that name a file.
+    fn mcp(&self, file: &AdapterFile) -> Result<(), AdapterError> {
+        for name in file.mcp_files.keys() {
+            if !is_plain_name(name) {
+                return Err(self.invalid(
+                    &format!("{name}:"),
+                    format!("`mcp_files`: `{name}` must be a plain file name"),
+                ));
+            }
+        }
+        for name in &file.mcp_env_merge {
+            let is_object = file.mcp_env.get(name).is_some_and(|value| {
+                serde_json::from_str::<serde_json::Value>(value).is_ok_and(|v| v.is_object())
+            });
+            if !is_object {
+                return Err(self.invalid(
+                    "mcp_env_merge:",
+                    format!(
+                        "`mcp_env_merge`: `{name}` must be a variable of `mcp_env` whose value is a JSON object"
+                    ),
+                ));
+            }
+        }
+        if let Some(home) = &file.mcp_home {
+            self.mcp_home(home)?;
+        }
+        let templates = file
+            .mcp_args
+            .iter()
+            .chain(file.mcp_env.values())
+            .chain(file.mcp_files.values())
+            .chain(file.mcp_home.as_ref().map(|home| &home.merge));
+        for template in templates {
+            for name in file_references(template) {
+                if !file.mcp_files.contains_key(name) {
+                    return Err(self.invalid(
+                        &format!("{{file:{name}}}"),
+                        format!("`{{file:{name}}}` names no file in `mcp_files`"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn mcp_home(&self, home: &HomeRule) -> Result<(), AdapterError> {
+        if home.var.is_empty()
+            || !home
+                .var
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(self.invalid(
+                "var:",
+                "`mcp_home.var` must be the name of a variable".into(),
+            ));
+        }
+        for (key, name) in [("dir:", &home.dir), ("settings:", &home.settings)] {
+            if !is_plain_name(name) {
+                return Err(self.invalid(
+                    key,
+                    format!(
+                        "`mcp_home.{}` must be a plain file name",
+                        key.trim_end_matches(':')
+                    ),
+                ));
+            }
+        }
+        if let Some(path) = home
+            .extend
+            .keys()
+            .find(|path| path.split('.').any(str::is_empty))
+        {
+            return Err(self.invalid(
+                &format!("{path}:"),
+                format!("`mcp_home.extend`: `{path}` must be a dotted path of keys"),
+            ));
+        }
+        if !serde_json::from_str::<serde_json::Value>(&home.merge)
+            .is_ok_and(|value| value.is_object())
+        {
+            return Err(self.invalid("merge:", "`mcp_home.merge` must be a JSON object".into()));
+        }
+        Ok(())
     }
 }
 
