@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::Adapter;
+use super::model::Adapter;
 
 impl Adapter {
     /// The program to run, with `{goalie}` replaced by `goalie_exe`.

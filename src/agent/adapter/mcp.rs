@@ -6,8 +6,8 @@ use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use super::Adapter;
 use super::launch::{RunValues, fill};
+use super::model::Adapter;
 use crate::agent::home::{AgentHome, HomeError, HomeRule, Settled, io};
 
 impl Adapter {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use regex::{Regex, RegexSet};
 use serde::Deserialize;
 
-use super::{Adapter, AdapterError, BUILTIN, Dialog, SessionLogRule, Submit};
+use super::model::{Adapter, AdapterError, BUILTIN, Dialog, SessionLogRule, Submit};
 use crate::agent::home::HomeRule;
 use crate::core::config::{DialogPolicy, Timing};
 use crate::core::screen_rules::{ScreenRules, is_token_group};
