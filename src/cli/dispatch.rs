@@ -35,77 +35,8 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
         );
     }
     match cli.command {
-        Command::Run(args) => {
-            let config = config_dir();
-            let spec = match &args.goal {
-                Some(file) => {
-                    let (spec, warnings) = spec_file::load(file)?;
-                    for warning in warnings {
-                        eprintln!("{warning}");
-                    }
-                    Some(spec)
-                }
-                None => None,
-            };
-            let agent = args
-                .agent
-                .clone()
-                .or_else(|| spec.as_ref().and_then(|spec| spec.agent.clone()));
-            let mut adapter = match (&args.adapter, &agent) {
-                (Some(file), _) => Adapter::from_file(file)?,
-                (None, Some(name)) => Adapter::named(name, config.as_deref())?,
-                (None, None) => {
-                    return Err(Error::Usage(
-                        "give --agent NAME or --adapter FILE (or `agent:` in the goal spec)".into(),
-                    ));
-                }
-            };
-            for (name, policy) in &args.dialogs {
-                adapter
-                    .set_dialog_policy(name, *policy)
-                    .map_err(Error::Usage)?;
-            }
-            let objective = match (&spec, args.objective) {
-                (Some(spec), _) => spec.objective.clone(),
-                (None, Some(objective)) => objective,
-                (None, None) => {
-                    return Err(Error::Usage("give an objective or --goal FILE".into()));
-                }
-            };
-            let mut limits = args.limits.clone();
-            if let Some(spec) = &spec {
-                limits.max_turns = limits.max_turns.or(spec.stop.turns);
-                limits.budget_tokens = limits.budget_tokens.or(spec.stop.token_limit());
-                limits.max_time = limits
-                    .max_time
-                    .or(spec.stop.time_ms.map(Duration::from_millis));
-            }
-            let run = GoalRun {
-                adapter,
-                objective,
-                spec,
-                agent_args: args.agent_args,
-                dialog_policies: args.dialogs,
-            };
-            run_goal(run, &limits, db)
-        }
-        Command::Demo(args) => {
-            let adapter = Adapter::named("sim", None)?;
-            let mut agent_args = Vec::new();
-            if let Some(scenario) = &args.scenario {
-                crate::sim::Scenario::load(scenario)?;
-                let scenario = absolute(scenario)?;
-                agent_args = vec!["--scenario".into(), scenario.display().to_string()];
-            }
-            let run = GoalRun {
-                adapter,
-                objective: args.objective,
-                spec: None,
-                agent_args,
-                dialog_policies: Vec::new(),
-            };
-            run_goal(run, &args.limits, db)
-        }
+        Command::Run(args) => run_command(args, db),
+        Command::Demo(args) => demo(args, db),
         Command::Status { goal, json } => goal_commands::status(&db, goal.as_deref(), json),
         Command::Pause { goal } => {
             goal_commands::change(&db, goal.as_deref(), GoalChange::status(Status::Paused))
@@ -166,6 +97,82 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
             crate::sim::run(scenario).map_err(|err| Error::io("the simulated agent failed", err))
         }
     }
+}
+
+/// `goalie run`: the goal spec (if any) and the command line make the run;
+/// the command line's limits override the spec's `stop`.
+fn run_command(args: RunArgs, db: PathBuf) -> Result<i32, Error> {
+    let config = config_dir();
+    let spec = match &args.goal {
+        Some(file) => {
+            let (spec, warnings) = spec_file::load(file)?;
+            for warning in warnings {
+                eprintln!("{warning}");
+            }
+            Some(spec)
+        }
+        None => None,
+    };
+    let agent = args
+        .agent
+        .clone()
+        .or_else(|| spec.as_ref().and_then(|spec| spec.agent.clone()));
+    let mut adapter = match (&args.adapter, &agent) {
+        (Some(file), _) => Adapter::from_file(file)?,
+        (None, Some(name)) => Adapter::named(name, config.as_deref())?,
+        (None, None) => {
+            return Err(Error::Usage(
+                "give --agent NAME or --adapter FILE (or `agent:` in the goal spec)".into(),
+            ));
+        }
+    };
+    for (name, policy) in &args.dialogs {
+        adapter
+            .set_dialog_policy(name, *policy)
+            .map_err(Error::Usage)?;
+    }
+    let objective = match (&spec, args.objective) {
+        (Some(spec), _) => spec.objective.clone(),
+        (None, Some(objective)) => objective,
+        (None, None) => {
+            return Err(Error::Usage("give an objective or --goal FILE".into()));
+        }
+    };
+    let mut limits = args.limits.clone();
+    if let Some(spec) = &spec {
+        limits.max_turns = limits.max_turns.or(spec.stop.turns);
+        limits.budget_tokens = limits.budget_tokens.or(spec.stop.token_limit());
+        limits.max_time = limits
+            .max_time
+            .or(spec.stop.time_ms.map(Duration::from_millis));
+    }
+    let run = GoalRun {
+        adapter,
+        objective,
+        spec,
+        agent_args: args.agent_args,
+        dialog_policies: args.dialogs,
+    };
+    run_goal(run, &limits, db)
+}
+
+/// `goalie demo`: the simulated agent, on its built-in scenario or a file.
+fn demo(args: DemoArgs, db: PathBuf) -> Result<i32, Error> {
+    let adapter = Adapter::named("sim", None)?;
+    let mut agent_args = Vec::new();
+    if let Some(scenario) = &args.scenario {
+        crate::sim::Scenario::load(scenario)?;
+        let scenario = absolute(scenario)?;
+        agent_args = vec!["--scenario".into(), scenario.display().to_string()];
+    }
+    let run = GoalRun {
+        adapter,
+        objective: args.objective,
+        spec: None,
+        agent_args,
+        dialog_policies: Vec::new(),
+    };
+    run_goal(run, &args.limits, db)
 }
 
 /// `goalie check FILE`: warnings and errors on stderr; exit 2 when there are errors.
