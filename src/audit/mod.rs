@@ -409,23 +409,44 @@ pub fn named_files(evidence: &str) -> Vec<String> {
 /// group (killed whole at the timeout).
 pub fn verify(workdir: &Path, run: &str, timeout: Duration) -> Step {
     let started = Instant::now();
-    let fail = |detail: String| Step {
+    let (mut child, reader) = match start(workdir, run) {
+        Ok(started) => started,
+        Err(err) => {
+            return Step {
+                check: "verify",
+                subject: run.to_string(),
+                passed: false,
+                detail: format!("`{run}` could not be started: {err}"),
+                output: None,
+                exit_code: None,
+                duration_ms: elapsed_ms(started),
+            };
+        }
+    };
+    let (output, done_rx) = collect(reader);
+    let status = wait_or_kill(&mut child, started + timeout);
+    // A background process may hold the pipe open: wait a moment, then take what came.
+    let _ = done_rx.recv_timeout(Duration::from_secs(1));
+    let bytes = output.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let text = String::from_utf8_lossy(&bytes).to_string();
+    let kept = shorten(&text);
+    let (passed, exit_code, detail) = outcome(run, status, timeout, &text);
+    Step {
         check: "verify",
         subject: run.to_string(),
-        passed: false,
+        passed,
         detail,
-        output: None,
-        exit_code: None,
+        output: Some(kept),
+        exit_code,
         duration_ms: elapsed_ms(started),
-    };
-    let (reader, writer) = match std::io::pipe() {
-        Ok(pipe) => pipe,
-        Err(err) => return fail(format!("`{run}` could not be started: {err}")),
-    };
-    let writer_err = match writer.try_clone() {
-        Ok(w) => w,
-        Err(err) => return fail(format!("`{run}` could not be started: {err}")),
-    };
+    }
+}
+
+/// Starts `sh -c run` in `workdir` in a process group of its own, its
+/// stdout and stderr into one pipe; returns the child and the pipe's read end.
+fn start(workdir: &Path, run: &str) -> std::io::Result<(std::process::Child, std::io::PipeReader)> {
+    let (reader, writer) = std::io::pipe()?;
+    let writer_err = writer.try_clone()?;
     let mut command = Command::new("sh");
     command
         .arg("-c")
@@ -435,16 +456,20 @@ pub fn verify(workdir: &Path, run: &str, timeout: Duration) -> Step {
         .stdout(writer)
         .stderr(writer_err)
         .process_group(0);
-    let mut child = match command.spawn() {
-        Ok(child) => child,
-        Err(err) => return fail(format!("`{run}` could not be started: {err}")),
-    };
+    let child = command.spawn()?;
     drop(command); // closes our copies of the pipe's write end
+    Ok((child, reader))
+}
+
+/// Reads the pipe on a thread of its own, keeping up to `READ_MAX` bytes;
+/// the receiver hears when the pipe is closed.
+fn collect(
+    mut reader: std::io::PipeReader,
+) -> (Arc<Mutex<Vec<u8>>>, std::sync::mpsc::Receiver<()>) {
     let output = Arc::new(Mutex::new(Vec::new()));
     let (done_tx, done_rx) = std::sync::mpsc::channel();
     {
         let output = Arc::clone(&output);
-        let mut reader = reader;
         std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
             loop {
@@ -461,8 +486,16 @@ pub fn verify(workdir: &Path, run: &str, timeout: Duration) -> Step {
             let _ = done_tx.send(());
         });
     }
-    let deadline = started + timeout;
-    let status = loop {
+    (output, done_rx)
+}
+
+/// The child's exit status, or none when it ran past `deadline` (then its
+/// process group is killed) or could not be waited for.
+fn wait_or_kill(
+    child: &mut std::process::Child,
+    deadline: Instant,
+) -> Option<std::process::ExitStatus> {
+    loop {
         match child.try_wait() {
             Ok(Some(status)) => break Some(status),
             Ok(None) if Instant::now() >= deadline => {
@@ -476,13 +509,18 @@ pub fn verify(workdir: &Path, run: &str, timeout: Duration) -> Step {
             Ok(None) => std::thread::sleep(Duration::from_millis(20)),
             Err(_) => break None,
         }
-    };
-    // A background process may hold the pipe open: wait a moment, then take what came.
-    let _ = done_rx.recv_timeout(Duration::from_secs(1));
-    let bytes = output.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let text = String::from_utf8_lossy(&bytes).to_string();
-    let kept = shorten(&text);
-    let (passed, exit_code, detail) = match status {
+    }
+}
+
+/// Whether the command passed, its exit code, and the words for it (with
+/// the end of its output when it failed).
+fn outcome(
+    run: &str,
+    status: Option<std::process::ExitStatus>,
+    timeout: Duration,
+    text: &str,
+) -> (bool, Option<i32>, String) {
+    match status {
         None => (
             false,
             None,
@@ -501,7 +539,7 @@ pub fn verify(workdir: &Path, run: &str, timeout: Duration) -> Step {
                 (None, Some(signal)) => format!("was killed by signal {signal}"),
                 (None, None) => "failed".to_string(),
             };
-            let tail = last_lines(&text, REASON_TAIL_LINES);
+            let tail = last_lines(text, REASON_TAIL_LINES);
             let detail = if tail.is_empty() {
                 format!("`{run}` {how} (no output)")
             } else {
@@ -509,15 +547,6 @@ pub fn verify(workdir: &Path, run: &str, timeout: Duration) -> Step {
             };
             (false, status.code(), detail)
         }
-    };
-    Step {
-        check: "verify",
-        subject: run.to_string(),
-        passed,
-        detail,
-        output: Some(kept),
-        exit_code,
-        duration_ms: elapsed_ms(started),
     }
 }
 
