@@ -321,11 +321,13 @@ fn aider_0_86_2() {
 #[test]
 fn only_error_screens_show_errors() {
     let dir = format!("{}/tests/fixtures/screens", env!("CARGO_MANIFEST_DIR"));
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
         let name = entry.file_name().to_string_lossy().to_string();
         let Some(name) = name.strip_suffix(".txt") else {
             continue;
         };
+        checked += 1;
         let agent = name.split('-').next().unwrap();
         let seen = look(agent, name);
         let expected = if name.ends_with("-retrying") {
@@ -343,13 +345,16 @@ fn only_error_screens_show_errors() {
             "{name}: (usage limit, API error) rows"
         );
     }
+    // An empty or misplaced fixture folder checks nothing: that is a failure.
+    assert!(checked > 0, "no screens in {dir}");
 }
 
 #[test]
 fn every_fixture_is_checked_by_a_test() {
     let dir = format!("{}/tests/fixtures/screens", env!("CARGO_MANIFEST_DIR"));
     let this = include_str!("adapter_fixtures.rs");
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
         let name = entry
             .file_name()
             .to_string_lossy()
@@ -362,5 +367,7 @@ fn every_fixture_is_checked_by_a_test() {
             this.contains(&format!("\"{name}\"")),
             "fixture {name} is not tested"
         );
+        checked += 1;
     }
+    assert!(checked > 0, "no screens in {dir}");
 }

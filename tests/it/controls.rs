@@ -3,8 +3,6 @@
 //! edit, clear, watch, the control socket's protocol and its guards, and the
 //! same commands on the database when no supervisor runs.
 
-mod support;
-
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
@@ -12,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::Duration;
 
+use crate::support;
 use goalie::ledger::{Entry, Goal};
 use serde_json::{Value, json};
 use support::{Outcome, Sandbox, eventually, finish, leftover_processes, path_str};
@@ -804,7 +803,7 @@ fn on_event_runs_the_hook_with_every_row_as_json_from_the_flag_or_the_config_fil
 #[test]
 fn dialog_policies_given_at_the_start_hold_after_resume() {
     let sandbox = Sandbox::new();
-    let sim = include_str!("../adapters/sim.yaml").replace("name: sim", "name: simd");
+    let sim = include_str!("../../adapters/sim.yaml").replace("name: sim", "name: simd");
     sandbox.user_adapter(
         "simd",
         &format!(

@@ -1,10 +1,9 @@
 //! The real goalie binary, headless (no terminal), driving the simulated agent
 //! in a real PTY. Each test pins one behaviour of the supervision loop.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support;
 use support::{Sandbox, eventually, leftover_processes, scenario};
 
 const LIMIT: Duration = Duration::from_secs(90);

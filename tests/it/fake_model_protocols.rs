@@ -1,12 +1,9 @@
 //! The fake model's four protocols, spoken over plain HTTP (no agent CLI needed).
 
-#[path = "support/fake_model/mod.rs"]
-mod fake_model;
-#[path = "support/http.rs"]
-mod http;
-
 use std::time::{Duration, Instant};
 
+use crate::support::fake_model;
+use crate::support::http;
 use fake_model::{
     BlockingFakeModel, FakeModel, Protocol, RequestKind, Script, Step, ToolCall, Usage,
     latest_user_text, summarize,
@@ -736,20 +733,21 @@ async fn async_api_serves_and_records() {
 }
 
 /// Not a test: serves the directive script on `FAKE_MODEL_PORT` (default 8765)
-/// for `FAKE_MODEL_SECONDS` (default 600), logging each request, so that a
-/// person can drive a real agent CLI by hand (e.g. in tmux) to record screens:
-/// `FAKE_MODEL_LOG=1 cargo test --test fake_model_protocols -- --ignored --nocapture serve_by_hand`.
+/// for `FAKE_MODEL_SECONDS` (which it needs, so that `--include-ignored` does
+/// not sit here for minutes), logging each request, so that a person can drive
+/// a real agent CLI by hand (e.g. in tmux) to record screens:
+/// `FAKE_MODEL_SECONDS=600 cargo test --test it -- --ignored --nocapture serve_by_hand`.
 #[test]
-#[ignore]
+#[ignore = "by hand: serves the fake model for FAKE_MODEL_SECONDS"]
 fn serve_by_hand() {
     let port = std::env::var("FAKE_MODEL_PORT")
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(8765);
-    let seconds = std::env::var("FAKE_MODEL_SECONDS")
+    let seconds: u64 = std::env::var("FAKE_MODEL_SECONDS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(600);
+        .expect("FAKE_MODEL_SECONDS: how long to serve (this is run by hand)");
     let options = fake_model::Options { port, log: true };
     let server = BlockingFakeModel::start_with(Script::directives(), options).expect("serve");
     eprintln!("fake model on {}", server.base_url());

@@ -1,10 +1,9 @@
 //! `goalie check`, `goalie init` and `goalie run --goal`: the real binary, exact
 //! messages and exit codes.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support;
 use support::{Sandbox, path_str};
 
 const LIMIT: Duration = Duration::from_secs(30);

@@ -1,14 +1,14 @@
 //! Shared helpers for the integration tests: run the real goalie binary (with a
 //! timeout, always), write scenario and adapter files, read the ledger.
 
-#![allow(dead_code)]
-
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub mod agents;
+pub mod fake_model;
+pub mod http;
 
 use goalie::ledger::{Entry, Goal, Ledger};
 

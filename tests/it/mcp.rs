@@ -2,10 +2,9 @@
 //! tool list, the calls, the refusals; and a claim made through it reaching a
 //! running supervisor through the ledger.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support;
 use goalie::ledger::{Ledger, NewGoal};
 use rmcp::ServiceExt;
 use rmcp::model::{CallToolRequestParams, CallToolResult};
@@ -273,7 +272,7 @@ async fn a_claim_through_mcp_reaches_the_running_supervisor_and_is_audited() {
 fn registration_files_are_private_to_the_run() {
     let sandbox = Sandbox::new();
     let keep = r#"cp "$AGENT_SETTINGS" seen.json && stat -c %a "$(dirname "$AGENT_SETTINGS")" "$AGENT_SETTINGS" > modes.txt && printf %s "$AGENT_SETTINGS" > path.txt && exec "$0" sim "$@""#;
-    let adapter = include_str!("../adapters/sim.yaml").replace(
+    let adapter = include_str!("../../adapters/sim.yaml").replace(
         "command: \"{goalie}\"\nargs: [sim]\n",
         &format!(
             "command: sh\nargs: ['-c', '{}', '{{goalie}}']\nmcp_env:\n  AGENT_SETTINGS: '{{file:settings.json}}'\nmcp_files:\n  settings.json: '{{\"goalie\":{{\"command\":\"{{goalie}}\",\"args\":[\"mcp\",\"--goal\",\"{{goal}}\",\"--db\",\"{{db}}\"]}}}}'\n",

@@ -2,11 +2,10 @@
 //! compaction restores the goal once, and fresh-context and rotation modes
 //! run one goal across several agent processes.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use crate::support;
 use goalie::sim::RandomCompactions;
 use support::{Sandbox, path_str};
 

@@ -1,8 +1,6 @@
 //! A minimal HTTP/1.1 client over `std::net` for talking to the fake model in tests (no
 //! client library needed). Every call has a read timeout.
 
-#![allow(dead_code)]
-
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;

@@ -12,22 +12,18 @@ pub fn agents_dir() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/agents"))
 }
 
-/// The CLI's path. When it is missing, the test is skipped with a message,
-/// unless `GOALIE_E2E_REQUIRED` is set (CI sets it): then it fails.
-pub fn require(name: &str) -> Option<PathBuf> {
+/// The CLI's path; fails the test when it is not installed. Every test that
+/// calls it is `#[ignore]`d, so it runs only when asked for: by `scripts/test`,
+/// which installs the CLIs and runs the tests of those it has (naming the rest as
+/// not run), or by hand (`cargo test --test it -- --ignored real_`).
+pub fn require(name: &str) -> PathBuf {
     let path = agents_dir().join("node_modules/.bin").join(name);
-    if path.is_file() {
-        return Some(path);
-    }
-    let message = format!(
-        "`{name}` is not installed in {}: run scripts/install-agents",
+    assert!(
+        path.is_file(),
+        "`{name}` is not installed in {}: run scripts/install-agents (scripts/test does)",
         agents_dir().display()
     );
-    if std::env::var_os("GOALIE_E2E_REQUIRED").is_some() {
-        panic!("{message}");
-    }
-    eprintln!("SKIPPED: {message}");
-    None
+    path
 }
 
 /// Variables that would point an agent at a real service or account.

@@ -3,13 +3,12 @@
 //! queries a real terminal would answer, types keys, and checks that the
 //! terminal is left as it was found on every way out.
 
-mod support;
-
 use std::io::{Read, Write};
 use std::num::NonZeroU16;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::support;
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 use support::{Sandbox, eventually, leftover_processes, path_str, scenario};
 

@@ -1,10 +1,9 @@
 //! What the user sees when the input is wrong: the exact messages, the exit
 //! codes, and that the ledger is not touched.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support;
 use support::{Sandbox, path_str};
 
 const LIMIT: Duration = Duration::from_secs(30);

@@ -18,6 +18,7 @@
 //! assert!(turns[0].latest_user_text().contains("objective"));
 //! ```
 
+// Its API (a library's, in a test binary) is wider than what today's tests call.
 #![allow(dead_code, unused_imports)]
 
 pub mod anthropic;

@@ -2,10 +2,9 @@
 //! with a goal spec, and goalie runs the verify commands and checks protected
 //! files itself.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support;
 use support::{Sandbox, path_str};
 
 const LIMIT: Duration = Duration::from_secs(120);

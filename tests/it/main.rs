@@ -1,0 +1,32 @@
+//! goalie's integration tests, in one binary so that the shared support (the
+//! sandbox, the fake model server, the agents' offline setups) is compiled and
+//! linked once. Each module was a test file of its own; its tests are named
+//! `MODULE::TEST` (`cargo test --test it run_headless::`).
+//!
+//! The `real_*` modules drive the real agent CLIs and are `#[ignore]`d: a plain
+//! `cargo test` lists them as ignored, never as passed. `scripts/test` installs
+//! the pinned CLIs, runs the tests of those it has and names the rest as not
+//! run; `cargo test --test it -- --ignored real_` runs them all (a missing CLI
+//! fails its tests). Each is named after its CLI (`codex_…`, `claude_…`,
+//! `gemini_…`, `opencode_…`, `aider_…`): that first word is how `scripts/test`
+//! knows which CLI a test needs.
+
+mod support;
+
+mod adapter_fixtures;
+mod audit_sim;
+mod context_sim;
+mod controls;
+mod errors;
+mod fake_model_protocols;
+mod goal_spec_cli;
+mod interactive;
+mod mcp;
+mod real_agents;
+mod real_api_errors;
+mod real_claude;
+mod real_codex;
+mod real_mcp;
+mod real_resume;
+mod run_headless;
+mod sim_pty;
