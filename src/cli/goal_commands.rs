@@ -23,7 +23,7 @@ use crate::goal::change::{self as goal_change, GoalChange, Refusal, Standing, St
 use crate::goal::lifecycle::{self, Actor, GoalState};
 use crate::goal::limits::{Limits, Progress};
 use crate::ledger::context_counts::ContextCounts;
-use crate::ledger::{Goal, Ledger};
+use crate::ledger::{Entry, Goal, Ledger};
 use crate::runtime::run::{self, Resumed, RunSpec};
 use crate::terminal;
 
@@ -325,27 +325,7 @@ fn resume_spec(
     let entries = ledger.entries(&goal.id)?;
     let created = entries.iter().find(|e| e.kind == "goal_created");
     let config = config_dir();
-    let adapter_file = created
-        .and_then(|e| e.data["adapter"].as_str())
-        .map(PathBuf::from)
-        .filter(|path| path.is_file());
-    let mut adapter = match adapter_file {
-        Some(file) => Adapter::from_file(&file)?,
-        None => Adapter::named(&goal.agent, config.as_deref())?,
-    };
-    // `--dialog NAME=POLICY` given when the goal started still holds.
-    let mut dialog_policies = Vec::new();
-    if let Some(policies) = created.and_then(|e| e.data["dialog_policies"].as_object()) {
-        for (name, policy) in policies {
-            let Some(policy) = policy.as_str().and_then(DialogPolicy::parse) else {
-                continue;
-            };
-            adapter
-                .set_dialog_policy(name, policy)
-                .map_err(Error::Usage)?;
-            dialog_policies.push((name.clone(), policy));
-        }
-    }
+    let (adapter, dialog_policies) = resumed_adapter(goal, created, config.as_deref())?;
     let agent_args: Vec<String> = created
         .and_then(|e| e.data["agent_args"].as_array())
         .map(|args| {
@@ -420,4 +400,36 @@ fn resume_spec(
             .unwrap_or_default(),
         dialog_policies,
     })
+}
+
+/// The goal's adapter as it started: the adapter file it was started with,
+/// if that is still there, else the named one; with the dialog policies of
+/// `--dialog NAME=POLICY` given when the goal started, which still hold.
+fn resumed_adapter(
+    goal: &Goal,
+    created: Option<&Entry>,
+    config: Option<&Path>,
+) -> Result<(Adapter, Vec<(String, DialogPolicy)>), Error> {
+    let adapter_file = created
+        .and_then(|e| e.data["adapter"].as_str())
+        .map(PathBuf::from)
+        .filter(|path| path.is_file());
+    let mut adapter = match adapter_file {
+        Some(file) => Adapter::from_file(&file)?,
+        None => Adapter::named(&goal.agent, config)?,
+    };
+    // `--dialog NAME=POLICY` given when the goal started still holds.
+    let mut dialog_policies = Vec::new();
+    if let Some(policies) = created.and_then(|e| e.data["dialog_policies"].as_object()) {
+        for (name, policy) in policies {
+            let Some(policy) = policy.as_str().and_then(DialogPolicy::parse) else {
+                continue;
+            };
+            adapter
+                .set_dialog_policy(name, policy)
+                .map_err(Error::Usage)?;
+            dialog_policies.push((name.clone(), policy));
+        }
+    }
+    Ok((adapter, dialog_policies))
 }

@@ -1,0 +1,374 @@
+//! The ledger: goals and an append-only log of everything that happened to them,
+//! in SQLite (WAL), with numbered migrations.
+//!
+//! This file opens the database and holds its types; `schema.rs` has the
+//! migrations, `goals.rs` the goals' rows, `events.rs` the log of events.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::Connection;
+use rusqlite_migration::{M, Migrations};
+use serde::Serialize;
+
+use crate::goal::lifecycle::GoalState;
+
+mod events;
+mod goals;
+mod schema;
+
+use schema::MIGRATIONS;
+
+/// A problem with the database.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("cannot open the database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("no goal matches `{0}` (see `goalie ls`)")]
+    NotFound(String),
+    #[error("`{prefix}` matches several goals: {matches}; give more of the id")]
+    Ambiguous { prefix: String, matches: String },
+    #[error("there are no goals yet in {0}")]
+    Empty(PathBuf),
+}
+
+/// A goal as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Goal {
+    pub id: String,
+    pub objective: String,
+    pub agent: String,
+    pub workdir: String,
+    pub state: GoalState,
+    #[serde(skip)]
+    pub claim_code: String,
+    pub max_turns: Option<u32>,
+    pub max_time_ms: Option<u64>,
+    pub budget_tokens: Option<u64>,
+    pub turns: u32,
+    pub tokens_used: u64,
+    pub time_used_ms: u64,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub ended_at: Option<String>,
+    pub end_reason: Option<String>,
+    pub supervisor_pid: Option<u32>,
+    pub agent_pid: Option<u32>,
+    /// The running supervisor's control socket.
+    pub control_socket: Option<String>,
+}
+
+/// What `create_goal` needs.
+#[derive(Debug, Clone)]
+pub struct NewGoal {
+    pub objective: String,
+    pub agent: String,
+    pub workdir: String,
+    pub claim_code: String,
+    pub max_turns: Option<u32>,
+    pub max_time_ms: Option<u64>,
+    pub budget_tokens: Option<u64>,
+}
+
+/// One ledger row.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct Entry {
+    pub seq: i64,
+    pub goal_id: String,
+    pub at: String,
+    pub kind: String,
+    pub data: serde_json::Value,
+}
+
+/// Told of every row appended through a [`Ledger`].
+type Observer = Box<dyn Fn(&Entry)>;
+
+/// The open database.
+pub struct Ledger {
+    conn: Connection,
+    path: PathBuf,
+    /// Told of every row appended through this handle.
+    observer: Option<Observer>,
+}
+
+impl Ledger {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Ledger, LedgerError> {
+        let fail = |source: Box<dyn std::error::Error + Send + Sync>| LedgerError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|err| fail(Box::new(err)))?;
+        }
+        let mut conn = Connection::open(path).map_err(|err| fail(Box::new(err)))?;
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(|err| fail(Box::new(err)))?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(|err| fail(Box::new(err)))?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(|err| fail(Box::new(err)))?;
+        let migrations = Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect());
+        // The schema version is read outside the migration's transaction, so two
+        // goalies opening a new database at once can both try to migrate it; the
+        // one that loses finds the other's work done when it looks again.
+        let mut attempts = 0;
+        while let Err(err) = migrations.to_latest(&mut conn) {
+            attempts += 1;
+            if attempts > 3 {
+                return Err(fail(Box::new(err)));
+            }
+            std::thread::sleep(Duration::from_millis(20 * attempts));
+        }
+        Ok(Ledger {
+            conn,
+            path: path.to_path_buf(),
+            observer: None,
+        })
+    }
+
+    /// Opens an existing database for reading commands; a missing file is "no goals yet".
+    pub fn open_existing(path: &Path) -> Result<Ledger, LedgerError> {
+        if !path.exists() {
+            return Err(LedgerError::Empty(path.to_path_buf()));
+        }
+        Ledger::open(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// A fresh secret claim code: ten characters from a 32-letter alphabet, from the OS's randomness.
+pub fn new_claim_code() -> String {
+    let mut bytes = [0u8; 10];
+    if getrandom::fill(&mut bytes).is_err() {
+        // No OS randomness (never seen on Linux): fall back to the clock and pid,
+        // still unguessable by text the agent merely displays.
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+            ^ u128::from(std::process::id());
+        for (i, byte) in bytes.iter_mut().enumerate() {
+            *byte = (seed >> (i * 5)) as u8;
+        }
+    }
+    crate::goal::claim::encode(&bytes)
+}
+
+/// The wall clock as the ledger writes it: UTC, milliseconds.
+pub fn now() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
+/// Where the database lives unless `--db`/`GOALIE_DB` says otherwise.
+pub fn default_path() -> PathBuf {
+    dirs::data_dir()
+        .unwrap_or_else(std::env::temp_dir)
+        .join("goalie")
+        .join("goalie.db")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claim_codes_are_fresh_and_plain() {
+        let a = new_claim_code();
+        let b = new_claim_code();
+        assert_eq!(a.len(), 10);
+        assert_ne!(a, b);
+        assert!(a.chars().all(|c| c.is_ascii_alphanumeric()));
+    }
+
+    fn new_goal() -> NewGoal {
+        NewGoal {
+            objective: "ship it".into(),
+            agent: "sim".into(),
+            workdir: "/tmp".into(),
+            claim_code: "abc".into(),
+            max_turns: Some(3),
+            max_time_ms: None,
+            budget_tokens: Some(1000),
+        }
+    }
+
+    #[test]
+    fn goals_round_trip_and_the_ledger_is_append_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/goalie.db");
+        let ledger = Ledger::open(&path).unwrap();
+        let goal = ledger.create_goal(&new_goal()).unwrap();
+        assert_eq!(goal.state, GoalState::Pursuing);
+        assert_eq!(goal.max_turns, Some(3));
+        ledger
+            .append(&goal.id, "turn_ended", &serde_json::json!({"turn": 1}))
+            .unwrap();
+        ledger.set_progress(&goal.id, 1, 500, 1200).unwrap();
+        ledger.set_state(&goal.id, GoalState::Achieved).unwrap();
+        ledger.set_ended(&goal.id, "claimed").unwrap();
+        drop(ledger);
+
+        let ledger = Ledger::open_existing(&path).unwrap();
+        let again = ledger.goal(&goal.id[..4]).unwrap();
+        assert_eq!(again.state, GoalState::Achieved);
+        assert_eq!(
+            (again.turns, again.tokens_used, again.time_used_ms),
+            (1, 500, 1200)
+        );
+        assert!(again.ended_at.is_some());
+        let entries = ledger.entries(&goal.id).unwrap();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].kind, "turn_ended");
+        assert_eq!(entries[0].data["turn"], 1);
+        let update = ledger.conn.execute("UPDATE events SET kind = 'x'", []);
+        assert!(update.unwrap_err().to_string().contains("append-only"));
+        assert!(ledger.conn.execute("DELETE FROM events", []).is_err());
+    }
+
+    #[test]
+    fn specs_are_stored_and_new_rows_are_found_after_a_seq() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(&dir.path().join("g.db")).unwrap();
+        let goal = ledger.create_goal(&new_goal()).unwrap();
+        assert_eq!(ledger.spec(&goal.id).unwrap(), None);
+        ledger
+            .set_spec(&goal.id, &serde_json::json!({"verify": ["true"]}))
+            .unwrap();
+        assert_eq!(ledger.spec(&goal.id).unwrap().unwrap()["verify"][0], "true");
+        assert_eq!(ledger.last_seq(&goal.id).unwrap(), 0);
+        ledger
+            .append(&goal.id, "claim_submitted", &serde_json::json!({"n": 1}))
+            .unwrap();
+        ledger
+            .append(&goal.id, "other", &serde_json::json!({}))
+            .unwrap();
+        let seen = ledger.last_seq(&goal.id).unwrap();
+        ledger
+            .append(&goal.id, "claim_submitted", &serde_json::json!({"n": 2}))
+            .unwrap();
+        let all = ledger
+            .entries_after(&goal.id, "claim_submitted", 0)
+            .unwrap();
+        assert_eq!(all.len(), 2);
+        let new = ledger
+            .entries_after(&goal.id, "claim_submitted", seen)
+            .unwrap();
+        assert_eq!(new.len(), 1);
+        assert_eq!(new[0].data["n"], 2);
+    }
+
+    #[test]
+    fn only_one_live_goalie_supervises_a_goal() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(&dir.path().join("g.db")).unwrap();
+        let goal = ledger.create_goal(&new_goal()).unwrap();
+        // A dead supervisor (no such process) does not hold the goal.
+        ledger
+            .conn
+            .execute("UPDATE goals SET supervisor_pid = 999999999", [])
+            .unwrap();
+        assert_eq!(ledger.claim_supervision(&goal.id, 4242).unwrap(), Ok(()));
+        // A live process that is not goalie (this test binary's parent) does not either.
+        let shell = std::os::unix::process::parent_id();
+        ledger
+            .conn
+            .execute("UPDATE goals SET supervisor_pid = ?1", [shell])
+            .unwrap();
+        let _ = ledger.claim_supervision(&goal.id, 4242).unwrap();
+        assert_eq!(ledger.goal(&goal.id).unwrap().supervisor_pid, Some(4242));
+        // A live goalie (this test binary is one: target/debug/deps/goalie-…) does.
+        let me = std::process::id();
+        ledger
+            .conn
+            .execute("UPDATE goals SET supervisor_pid = ?1", [me])
+            .unwrap();
+        assert_eq!(ledger.claim_supervision(&goal.id, 4242).unwrap(), Err(me));
+        assert_eq!(ledger.claim_supervision(&goal.id, me).unwrap(), Ok(()));
+    }
+
+    #[test]
+    fn lookups_by_prefix() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(&dir.path().join("g.db")).unwrap();
+        let a = ledger.create_goal(&new_goal()).unwrap();
+        let b = ledger.create_goal(&new_goal()).unwrap();
+        assert_eq!(ledger.goal(&a.id).unwrap().id, a.id);
+        assert!(matches!(
+            ledger.goal("zzzzzzzzz"),
+            Err(LedgerError::NotFound(_))
+        ));
+        assert!(matches!(
+            ledger.goal(""),
+            Err(LedgerError::Ambiguous { .. })
+        ));
+        assert_eq!(ledger.goals().unwrap().len(), 2);
+        let _ = b;
+    }
+
+    #[test]
+    fn the_observer_sees_every_appended_row_and_the_socket_is_forgotten_at_the_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(&dir.path().join("g.db")).unwrap();
+        let goal = ledger.create_goal(&new_goal()).unwrap();
+        let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let sink = seen.clone();
+        ledger.set_observer(move |entry| sink.borrow_mut().push(entry.clone()));
+        let first = ledger
+            .append(&goal.id, "a", &serde_json::json!({}))
+            .unwrap();
+        ledger
+            .append(&goal.id, "b", &serde_json::json!({"x": 1}))
+            .unwrap();
+        let seen = seen.borrow();
+        assert_eq!(seen.len(), 2);
+        assert_eq!(seen[0], first);
+        assert_eq!(seen[1].seq, first.seq + 1);
+        assert_eq!(ledger.entries(&goal.id).unwrap(), *seen);
+
+        ledger
+            .set_control_socket(&goal.id, Path::new("/run/g.sock"))
+            .unwrap();
+        assert_eq!(
+            ledger.goal(&goal.id).unwrap().control_socket.as_deref(),
+            Some("/run/g.sock")
+        );
+        ledger.set_ended(&goal.id, "done").unwrap();
+        assert_eq!(ledger.goal(&goal.id).unwrap().control_socket, None);
+    }
+
+    #[test]
+    fn many_processes_may_create_the_database_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new.db");
+        let opened: Vec<_> = (0..8)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || Ledger::open(&path).map(|_| ()))
+            })
+            .collect();
+        for handle in opened {
+            handle.join().unwrap().unwrap();
+        }
+    }
+
+    #[test]
+    fn a_missing_database_is_no_goals_yet() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Ledger::open_existing(&dir.path().join("none.db"))
+            .err()
+            .unwrap();
+        assert!(err.to_string().starts_with("there are no goals yet in"));
+    }
+}
