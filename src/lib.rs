@@ -70,9 +70,11 @@
 //!   SQLite in WAL mode: the goal's row (state, budgets, counters, secret claim
 //!   code) and an append-only log of every event. `goalie resume`, `status`,
 //!   `report` and the prompts' digest read it; nothing else survives a restart.
-//! - **What the run is doing now**: the supervisor's state (phase, turn,
-//!   tokens, compaction watch, error backoff, pending claim) in memory, in
-//!   [`core::supervisor::Supervisor`], changed only by events.
+//! - **What the run is doing now**: the supervisor's state in memory, in
+//!   [`core::supervisor::Supervisor`], changed only by events: the goal's
+//!   state, phase, turns and pending claim, and its sub-states, each a small
+//!   struct in `core/supervisor/state/` (tokens, the screen's stillness, turn
+//!   signals, compaction watch, error backoff, idle time, dialogs, processes).
 //! - **What the screen shows**: the vt100 model ([`agent::screen`]) and what
 //!   the observer must remember between looks (rows scrolled away, the claim
 //!   reader's typed text and nonce).

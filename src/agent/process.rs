@@ -83,6 +83,89 @@ fn is_executable(path: &Path) -> bool {
         .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
 }
 
+/// The agent's command line, working directory and environment (a `TERM`
+/// it can draw with, unless goalie's own is one).
+fn command_for(launch: &Launch) -> CommandBuilder {
+    let mut command = CommandBuilder::new(&launch.program);
+    command.args(&launch.args);
+    command.cwd(&launch.workdir);
+    let term = std::env::var("TERM").unwrap_or_default();
+    if term.is_empty() || term == "dumb" {
+        command.env("TERM", "xterm-256color");
+    }
+    for key in &launch.env_remove {
+        command.env_remove(key);
+    }
+    for (key, value) in &launch.env {
+        command.env(key, value);
+    }
+    command
+}
+
+/// A thread that sends what the agent writes to its PTY, until it closes.
+fn read_output(mut reader: Box<dyn Read + Send>) -> std::io::Result<Output> {
+    // A short queue: a fast agent waits on its PTY (backpressure) instead
+    // of goalie buffering megabytes ahead of the screen model.
+    let (output_tx, output_rx) = mpsc::channel::<Vec<u8>>(4);
+    std::thread::Builder::new()
+        .name("agent-output".into())
+        .spawn(move || {
+            let mut buf = vec![0u8; 32 * 1024];
+            loop {
+                match reader.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        if output_tx.blocking_send(buf[..n].to_vec()).is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+        })?;
+    Ok(output_rx)
+}
+
+/// A thread that waits for the agent to exit and says how it ended.
+fn wait_for_exit(mut child: Box<dyn portable_pty::Child + Send + Sync>) -> std::io::Result<Exit> {
+    let (exit_tx, exit_rx) = oneshot::channel();
+    std::thread::Builder::new()
+        .name("agent-wait".into())
+        .spawn(move || {
+            let status = match child.wait() {
+                Ok(status) => match status.signal() {
+                    Some(signal) => format!("killed by {signal}"),
+                    None => format!("exit code {}", status.exit_code()),
+                },
+                Err(err) => format!("unknown status: {err}"),
+            };
+            let _ = exit_tx.send(status);
+        })?;
+    Ok(exit_rx)
+}
+
+/// The PTY's single writer: a thread that types the bytes it is sent.
+fn write_input(
+    mut pty_writer: Box<dyn Write + Send>,
+) -> std::io::Result<std::sync::mpsc::Sender<Vec<u8>>> {
+    let (writer_tx, writer_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    std::thread::Builder::new()
+        .name("agent-input".into())
+        .spawn(move || {
+            while let Ok(bytes) = writer_rx.recv() {
+                if pty_writer
+                    .write_all(&bytes)
+                    .and_then(|()| pty_writer.flush())
+                    .is_err()
+                {
+                    break;
+                }
+            }
+            // Dropping the writer types a newline and end-of-file into the
+            // PTY; by now the agent is gone, so nothing reads them.
+        })?;
+    Ok(writer_tx)
+}
+
 impl AgentProcess {
     /// Starts the agent in a new PTY of the given size, in its working directory.
     pub fn spawn(launch: &Launch) -> Result<(AgentProcess, Output, Exit), SpawnError> {
@@ -99,89 +182,26 @@ impl AgentProcess {
                 pixel_height: 0,
             })
             .map_err(|err| fail(format!("cannot open a pseudo-terminal: {err:#}")))?;
-        let mut command = CommandBuilder::new(&launch.program);
-        command.args(&launch.args);
-        command.cwd(&launch.workdir);
-        let term = std::env::var("TERM").unwrap_or_default();
-        if term.is_empty() || term == "dumb" {
-            command.env("TERM", "xterm-256color");
-        }
-        for key in &launch.env_remove {
-            command.env_remove(key);
-        }
-        for (key, value) in &launch.env {
-            command.env(key, value);
-        }
-        let mut child = pair
+        let child = pair
             .slave
-            .spawn_command(command)
+            .spawn_command(command_for(launch))
             .map_err(|err| fail(format!("{err:#}")))?;
         // The slave must close here, or the reader never sees the end of output.
         drop(pair.slave);
         let pid = child.process_id().unwrap_or(0);
         LEADER.store(pid, Ordering::SeqCst);
 
-        let mut reader = pair
+        let reader = pair
             .master
             .try_clone_reader()
             .map_err(|err| fail(format!("{err:#}")))?;
-        let mut pty_writer = pair
+        let pty_writer = pair
             .master
             .take_writer()
             .map_err(|err| fail(format!("{err:#}")))?;
-
-        // A short queue: a fast agent waits on its PTY (backpressure) instead
-        // of goalie buffering megabytes ahead of the screen model.
-        let (output_tx, output_rx) = mpsc::channel::<Vec<u8>>(4);
-        std::thread::Builder::new()
-            .name("agent-output".into())
-            .spawn(move || {
-                let mut buf = vec![0u8; 32 * 1024];
-                loop {
-                    match reader.read(&mut buf) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => {
-                            if output_tx.blocking_send(buf[..n].to_vec()).is_err() {
-                                break;
-                            }
-                        }
-                    }
-                }
-            })
-            .map_err(|err| fail(err.to_string()))?;
-
-        let (exit_tx, exit_rx) = oneshot::channel();
-        std::thread::Builder::new()
-            .name("agent-wait".into())
-            .spawn(move || {
-                let status = match child.wait() {
-                    Ok(status) => match status.signal() {
-                        Some(signal) => format!("killed by {signal}"),
-                        None => format!("exit code {}", status.exit_code()),
-                    },
-                    Err(err) => format!("unknown status: {err}"),
-                };
-                let _ = exit_tx.send(status);
-            })
-            .map_err(|err| fail(err.to_string()))?;
-
-        let (writer_tx, writer_rx) = std::sync::mpsc::channel::<Vec<u8>>();
-        std::thread::Builder::new()
-            .name("agent-input".into())
-            .spawn(move || {
-                while let Ok(bytes) = writer_rx.recv() {
-                    if pty_writer
-                        .write_all(&bytes)
-                        .and_then(|()| pty_writer.flush())
-                        .is_err()
-                    {
-                        break;
-                    }
-                }
-                // Dropping the writer types a newline and end-of-file into the
-                // PTY; by now the agent is gone, so nothing reads them.
-            })
-            .map_err(|err| fail(err.to_string()))?;
+        let output_rx = read_output(reader).map_err(|err| fail(err.to_string()))?;
+        let exit_rx = wait_for_exit(child).map_err(|err| fail(err.to_string()))?;
+        let writer_tx = write_input(pty_writer).map_err(|err| fail(err.to_string()))?;
 
         let process = AgentProcess {
             pid,

@@ -14,13 +14,10 @@
 //! are plain functions, tested on their own.
 
 pub mod auditor;
+mod command;
 
 use std::collections::BTreeMap;
-use std::io::Read;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use regex::Regex;
@@ -31,13 +28,8 @@ use crate::core::row::Row;
 use crate::goal::claim::ChecklistItem;
 use crate::goal::spec::{GoalSpec, Requirement};
 
-/// Output kept from a verify command: this much of its start and of its end.
-const KEEP_HEAD: usize = 2_000;
-const KEEP_TAIL: usize = 6_000;
-/// Output read from a verify command at most (the rest is drained, not kept).
-const READ_MAX: usize = 4 << 20;
-/// Lines of a failing command's output quoted in the reason the agent is shown.
-const REASON_TAIL_LINES: usize = 12;
+pub use command::shorten;
+use command::{collect, outcome, start, wait_or_kill};
 
 /// The protected paths' fingerprints: path → `sha256:…`, `absent` or `unreadable: …`.
 pub type Baseline = BTreeMap<String, String>;
@@ -425,107 +417,28 @@ pub fn named_files(evidence: &str) -> Vec<String> {
 /// group (killed whole at the timeout).
 pub fn verify(workdir: &Path, run: &str, timeout: Duration) -> Step {
     let started = Instant::now();
-    let fail = |detail: String| Step {
-        check: "verify",
-        subject: run.to_string(),
-        passed: false,
-        detail,
-        output: None,
-        exit_code: None,
-        duration_ms: elapsed_ms(started),
-    };
-    let (reader, writer) = match std::io::pipe() {
-        Ok(pipe) => pipe,
-        Err(err) => return fail(format!("`{run}` could not be started: {err}")),
-    };
-    let writer_err = match writer.try_clone() {
-        Ok(w) => w,
-        Err(err) => return fail(format!("`{run}` could not be started: {err}")),
-    };
-    let mut command = Command::new("sh");
-    command
-        .arg("-c")
-        .arg(run)
-        .current_dir(workdir)
-        .stdin(Stdio::null())
-        .stdout(writer)
-        .stderr(writer_err)
-        .process_group(0);
-    let mut child = match command.spawn() {
-        Ok(child) => child,
-        Err(err) => return fail(format!("`{run}` could not be started: {err}")),
-    };
-    drop(command); // closes our copies of the pipe's write end
-    let output = Arc::new(Mutex::new(Vec::new()));
-    let (done_tx, done_rx) = std::sync::mpsc::channel();
-    {
-        let output = Arc::clone(&output);
-        let mut reader = reader;
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 8192];
-            loop {
-                match reader.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        let mut out = output.lock().unwrap_or_else(|e| e.into_inner());
-                        if out.len() < READ_MAX {
-                            out.extend_from_slice(&buf[..n]);
-                        }
-                    }
-                }
-            }
-            let _ = done_tx.send(());
-        });
-    }
-    let deadline = started + timeout;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break Some(status),
-            Ok(None) if Instant::now() >= deadline => {
-                let _ = nix::sys::signal::killpg(
-                    nix::unistd::Pid::from_raw(child.id() as i32),
-                    nix::sys::signal::Signal::SIGKILL,
-                );
-                let _ = child.wait();
-                break None;
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(_) => break None,
+    let (mut child, reader) = match start(workdir, run) {
+        Ok(started) => started,
+        Err(err) => {
+            return Step {
+                check: "verify",
+                subject: run.to_string(),
+                passed: false,
+                detail: format!("`{run}` could not be started: {err}"),
+                output: None,
+                exit_code: None,
+                duration_ms: elapsed_ms(started),
+            };
         }
     };
+    let (output, done_rx) = collect(reader);
+    let status = wait_or_kill(&mut child, started + timeout);
     // A background process may hold the pipe open: wait a moment, then take what came.
     let _ = done_rx.recv_timeout(Duration::from_secs(1));
     let bytes = output.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let text = String::from_utf8_lossy(&bytes).to_string();
     let kept = shorten(&text);
-    let (passed, exit_code, detail) = match status {
-        None => (
-            false,
-            None,
-            format!(
-                "`{run}` did not finish within {}; it was stopped",
-                crate::goal::units::format_duration(
-                    u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX)
-                )
-            ),
-        ),
-        Some(status) if status.success() => (true, Some(0), format!("`{run}` passed")),
-        Some(status) => {
-            use std::os::unix::process::ExitStatusExt;
-            let how = match (status.code(), status.signal()) {
-                (Some(code), _) => format!("exited with status {code}"),
-                (None, Some(signal)) => format!("was killed by signal {signal}"),
-                (None, None) => "failed".to_string(),
-            };
-            let tail = last_lines(&text, REASON_TAIL_LINES);
-            let detail = if tail.is_empty() {
-                format!("`{run}` {how} (no output)")
-            } else {
-                format!("`{run}` {how}; the end of its output:\n{tail}")
-            };
-            (false, status.code(), detail)
-        }
-    };
+    let (passed, exit_code, detail) = outcome(run, status, timeout, &text);
     Step {
         check: "verify",
         subject: run.to_string(),
@@ -535,46 +448,6 @@ pub fn verify(workdir: &Path, run: &str, timeout: Duration) -> Step {
         exit_code,
         duration_ms: elapsed_ms(started),
     }
-}
-
-/// Keeps the start and the end of long output, saying how much was cut.
-pub fn shorten(text: &str) -> String {
-    if text.len() <= KEEP_HEAD + KEEP_TAIL {
-        return text.to_string();
-    }
-    let head_end = floor_boundary(text, KEEP_HEAD);
-    let tail_start = ceil_boundary(text, text.len() - KEEP_TAIL);
-    format!(
-        "{}\n… [{} bytes cut] …\n{}",
-        &text[..head_end],
-        tail_start - head_end,
-        &text[tail_start..]
-    )
-}
-
-fn last_lines(text: &str, n: usize) -> String {
-    let lines: Vec<&str> = text.trim_end().lines().collect();
-    let tail = lines[lines.len().saturating_sub(n)..].join("\n");
-    if tail.len() > 1500 {
-        let start = ceil_boundary(&tail, tail.len() - 1500);
-        format!("…{}", &tail[start..])
-    } else {
-        tail
-    }
-}
-
-fn floor_boundary(text: &str, mut at: usize) -> usize {
-    while !text.is_char_boundary(at) {
-        at -= 1;
-    }
-    at
-}
-
-fn ceil_boundary(text: &str, mut at: usize) -> usize {
-    while !text.is_char_boundary(at) {
-        at += 1;
-    }
-    at
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -4,6 +4,7 @@
 //! there is one, and otherwise acts on the database itself, with the same rules
 //! ([`crate::goal::change`]) and the same messages.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -17,6 +18,7 @@ use crate::cli::status;
 use crate::config_file::{ConfigFile, config_dir};
 use crate::control::protocol::{self, REFUSED};
 use crate::control::{Client, ControlError, GoalSnapshot, RpcError};
+use crate::core::config::DialogPolicy;
 use crate::core::prompt::PromptKind;
 use crate::core::row::{Row, RowKind};
 use crate::error::Error;
@@ -344,21 +346,8 @@ fn resume_spec(
         _ => Default::default(),
     };
     let config = config_dir();
-    let adapter_file = adapter_file
-        .map(PathBuf::from)
-        .filter(|path| path.is_file());
-    let mut adapter = match adapter_file {
-        Some(file) => Adapter::from_file(&file)?,
-        None => Adapter::named(&goal.agent, config.as_deref())?,
-    };
-    // `--dialog NAME=POLICY` given when the goal started still holds.
-    let mut dialog_policies = Vec::new();
-    for (name, policy) in policies {
-        adapter
-            .set_dialog_policy(&name, policy)
-            .map_err(Error::Usage)?;
-        dialog_policies.push((name, policy));
-    }
+    let (adapter, dialog_policies) =
+        resumed_adapter(goal, adapter_file, policies, config.as_deref())?;
     let last_injection = entries
         .iter()
         .rev()
@@ -427,4 +416,31 @@ fn resume_spec(
         rotation: crate::core::supervisor::Rotation::from_json(&rotation),
         dialog_policies,
     })
+}
+
+/// The goal's adapter as it started: the adapter file it was started with,
+/// if that is still there, else the named one; with the dialog policies of
+/// `--dialog NAME=POLICY` given when the goal started, which still hold.
+fn resumed_adapter(
+    goal: &Goal,
+    adapter_file: Option<String>,
+    policies: BTreeMap<String, DialogPolicy>,
+    config: Option<&Path>,
+) -> Result<(Adapter, Vec<(String, DialogPolicy)>), Error> {
+    let adapter_file = adapter_file
+        .map(PathBuf::from)
+        .filter(|path| path.is_file());
+    let mut adapter = match adapter_file {
+        Some(file) => Adapter::from_file(&file)?,
+        None => Adapter::named(&goal.agent, config)?,
+    };
+    // `--dialog NAME=POLICY` given when the goal started still holds.
+    let mut dialog_policies = Vec::new();
+    for (name, policy) in policies {
+        adapter
+            .set_dialog_policy(&name, policy)
+            .map_err(Error::Usage)?;
+        dialog_policies.push((name, policy));
+    }
+    Ok((adapter, dialog_policies))
 }

@@ -119,65 +119,93 @@ pub fn plan(now: &Standing<'_>, change: &GoalChange) -> Result<Plan, Refusal> {
     }
     let mut plan = Plan::default();
     let mut state = now.state;
-
     if let Some(objective) = &change.objective {
-        let objective = objective.trim();
-        if objective.is_empty() {
-            return Err(Refusal(
-                "the objective is empty: say what the agent should achieve".into(),
-            ));
-        }
-        if objective == now.objective.trim() {
-            plan.messages
-                .push(format!("goal {id}: the objective is unchanged"));
-        } else {
-            plan.objective = Some(objective.to_string());
-            plan.messages.push(if now.running {
-                format!(
-                    "goal {id}: objective updated; the next prompt tells the agent what changed"
-                )
-            } else {
-                format!("goal {id}: objective updated")
-            });
-        }
+        plan_objective(now, objective, &mut plan)?;
     }
-
     if change.changes_limits() {
-        let limits = Limits {
-            max_turns: change.max_turns.unwrap_or(now.limits.max_turns),
-            max_time_ms: change.max_time_ms.unwrap_or(now.limits.max_time_ms),
-            budget_tokens: change.budget_tokens.unwrap_or(now.limits.budget_tokens),
-        };
-        check_not_spent(id, change, &now.used)?;
-        plan.messages.push(format!(
-            "goal {id}: limits now {}",
-            describe_limits(&limits)
+        state = plan_limits(now, change, state, &mut plan)?;
+    }
+    if let Some(status) = change.status {
+        plan_status(now, status, state, &mut plan)?;
+    }
+    Ok(plan)
+}
+
+/// A new objective: refused when empty, a message when unchanged.
+fn plan_objective(now: &Standing<'_>, objective: &str, plan: &mut Plan) -> Result<(), Refusal> {
+    let id = now.id;
+    let objective = objective.trim();
+    if objective.is_empty() {
+        return Err(Refusal(
+            "the objective is empty: say what the agent should achieve".into(),
         ));
-        if state == GoalState::BudgetLimited {
-            match reached(&limits, &now.used) {
-                None => {
-                    state = GoalState::Pursuing;
-                    plan.transitions.push(state);
-                    plan.messages.push(if now.running {
-                        format!("goal {id} re-opened: goalie continues after the wrap-up turn")
-                    } else {
-                        format!("goal {id} re-opened: `goalie resume {id}` continues it")
-                    });
-                }
-                Some(reason) => plan.messages.push(format!(
-                    "goal {id} stays budget-limited: its {} limit is still reached",
-                    reason.as_str()
-                )),
+    }
+    if objective == now.objective.trim() {
+        plan.messages
+            .push(format!("goal {id}: the objective is unchanged"));
+    } else {
+        plan.objective = Some(objective.to_string());
+        plan.messages.push(if now.running {
+            format!("goal {id}: objective updated; the next prompt tells the agent what changed")
+        } else {
+            format!("goal {id}: objective updated")
+        });
+    }
+    Ok(())
+}
+
+/// New limits: refused at or below what is used; they re-open a
+/// budget-limited goal that is no longer over them. Returns the goal's state.
+fn plan_limits(
+    now: &Standing<'_>,
+    change: &GoalChange,
+    mut state: GoalState,
+    plan: &mut Plan,
+) -> Result<GoalState, Refusal> {
+    let id = now.id;
+    let limits = Limits {
+        max_turns: change.max_turns.unwrap_or(now.limits.max_turns),
+        max_time_ms: change.max_time_ms.unwrap_or(now.limits.max_time_ms),
+        budget_tokens: change.budget_tokens.unwrap_or(now.limits.budget_tokens),
+    };
+    check_not_spent(id, change, &now.used)?;
+    plan.messages.push(format!(
+        "goal {id}: limits now {}",
+        describe_limits(&limits)
+    ));
+    if state == GoalState::BudgetLimited {
+        match reached(&limits, &now.used) {
+            None => {
+                state = GoalState::Pursuing;
+                plan.transitions.push(state);
+                plan.messages.push(if now.running {
+                    format!("goal {id} re-opened: goalie continues after the wrap-up turn")
+                } else {
+                    format!("goal {id} re-opened: `goalie resume {id}` continues it")
+                });
             }
-        }
-        if limits != now.limits {
-            plan.limits = Some(limits);
+            Some(reason) => plan.messages.push(format!(
+                "goal {id} stays budget-limited: its {} limit is still reached",
+                reason.as_str()
+            )),
         }
     }
+    if limits != now.limits {
+        plan.limits = Some(limits);
+    }
+    Ok(state)
+}
 
-    match change.status {
-        None => {}
-        Some(Status::Paused) => match state {
+/// Pausing or resuming the goal, in `state` (after any new limits).
+fn plan_status(
+    now: &Standing<'_>,
+    status: Status,
+    state: GoalState,
+    plan: &mut Plan,
+) -> Result<(), Refusal> {
+    let id = now.id;
+    match status {
+        Status::Paused => match state {
             GoalState::Pursuing => {
                 plan.transitions.push(GoalState::Paused);
                 plan.messages.push(if now.running {
@@ -198,7 +226,7 @@ pub fn plan(now: &Standing<'_>, change: &GoalChange) -> Result<Plan, Refusal> {
                 )));
             }
         },
-        Some(Status::Pursuing) => match state {
+        Status::Pursuing => match state {
             GoalState::Paused => {
                 plan.transitions.push(GoalState::Pursuing);
                 plan.ends_takeover = now.takeover;
@@ -222,7 +250,7 @@ pub fn plan(now: &Standing<'_>, change: &GoalChange) -> Result<Plan, Refusal> {
             }
         },
     }
-    Ok(plan)
+    Ok(())
 }
 
 /// Refuses a limit at or below what the goal has already used.

@@ -1,8 +1,18 @@
 //! The core over event sequences: no PTY, no clock, no database.
 
+use serde_json::json;
+
 use super::*;
+use crate::core::compaction::Source;
+use crate::core::config::{DialogPolicy, Timing};
 use crate::core::log_event::LogEvent;
-use crate::goal::claim::ChecklistItem;
+use crate::core::observer::Observation;
+use crate::core::prompt::{PromptKind, PromptVars};
+use crate::goal::change::Refusal;
+use crate::goal::claim::{ChecklistItem, turn_nonce};
+use crate::goal::exit_code;
+use crate::goal::lifecycle::Actor;
+use crate::goal::spec::Requirement;
 
 const QUIET: u64 = 1000;
 const NO_BUSY_QUIET: u64 = 5000;

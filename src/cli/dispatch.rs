@@ -1,0 +1,278 @@
+//! What each subcommand does: `run` and `demo` build a run of the agent on a
+//! goal; the other commands go to the files that carry them out.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::args::{Cli, Command, DemoArgs, LimitArgs, RunArgs};
+use super::{goal_commands, spec_file, status};
+use crate::agent::adapter::Adapter;
+use crate::agent::prompts::Prompts;
+use crate::config_file::{ConfigFile, config_dir};
+use crate::core::config::DialogPolicy;
+use crate::error::Error;
+use crate::goal::change::{GoalChange, Status};
+use crate::goal::exit_code;
+use crate::goal::limits::Limits;
+use crate::goal::spec::{GoalSpec, SpecError};
+use crate::ledger;
+use crate::runtime::run::{self, RunSpec};
+use crate::terminal;
+
+/// Runs the parsed command line; returns the exit code.
+pub fn dispatch(cli: Cli) -> Result<i32, Error> {
+    let db = cli.db.clone().unwrap_or_else(ledger::default_path);
+    let shows_agent_screen = match &cli.command {
+        Command::Run(RunArgs { limits, .. }) | Command::Demo(DemoArgs { limits, .. }) => {
+            !limits.headless && terminal::is_interactive()
+        }
+        _ => false,
+    };
+    if !matches!(cli.command, Command::Sim { .. }) {
+        crate::cli::logging::init(
+            cli.verbose,
+            shows_agent_screen.then(|| db.with_file_name("goalie.log")),
+        );
+    }
+    match cli.command {
+        Command::Run(args) => run_command(args, db),
+        Command::Demo(args) => demo(args, db),
+        Command::Status { goal, json } => goal_commands::status(&db, goal.as_deref(), json),
+        Command::Pause { goal } => {
+            goal_commands::change(&db, goal.as_deref(), GoalChange::status(Status::Paused))
+        }
+        Command::Resume {
+            goal,
+            headless,
+            on_event,
+        } => goal_commands::resume(&db, goal.as_deref(), headless, on_event),
+        Command::Clear { goal } => goal_commands::clear(&db, goal.as_deref()),
+        Command::Edit { goal, objective } => goal_commands::edit(&db, goal.as_deref(), objective),
+        Command::Budget {
+            goal,
+            max_turns,
+            max_time,
+            budget_tokens,
+        } => {
+            if max_turns.is_none() && max_time.is_none() && budget_tokens.is_none() {
+                return Err(Error::Usage(
+                    "give --max-turns, --max-time or --budget-tokens (`none` removes a limit)"
+                        .into(),
+                ));
+            }
+            let change = GoalChange {
+                max_turns: max_turns.map(|limit| limit.0),
+                max_time_ms: max_time.map(|limit| limit.0),
+                budget_tokens: budget_tokens.map(|limit| limit.0),
+                ..GoalChange::default()
+            };
+            goal_commands::change(&db, goal.as_deref(), change)
+        }
+        Command::Watch { goal, json } => goal_commands::watch(&db, goal.as_deref(), json),
+        Command::Ls { json } => status::list(&db, json),
+        Command::Check { file } => check_spec(&file),
+        Command::Report { goal } => crate::cli::report::show(&db, goal.as_deref()),
+        Command::Mcp { goal } => crate::cli::mcp_server::serve(db, &goal),
+        Command::Hook {
+            signal: _,
+            goal,
+            source,
+            payload,
+        } => crate::cli::turn_hook::turn_complete(&db, &goal, &source, payload),
+        Command::Init { file } => {
+            spec_file::init(&file)?;
+            println!(
+                "goalie: wrote {}; edit it, then `goalie check {}` and `goalie run --goal {}`",
+                file.display(),
+                file.display(),
+                file.display()
+            );
+            Ok(0)
+        }
+        Command::Sim { scenario } => {
+            let scenario = match scenario {
+                Some(path) => crate::sim::Scenario::load(&path)?,
+                None => crate::sim::Scenario::builtin(),
+            };
+            crate::sim::run(scenario).map_err(|err| Error::io("the simulated agent failed", err))
+        }
+    }
+}
+
+/// `goalie run`: the goal spec (if any) and the command line make the run;
+/// the command line's limits override the spec's `stop`.
+fn run_command(args: RunArgs, db: PathBuf) -> Result<i32, Error> {
+    let config = config_dir();
+    let spec = match &args.goal {
+        Some(file) => {
+            let (spec, warnings) = spec_file::load(file)?;
+            for warning in warnings {
+                eprintln!("{warning}");
+            }
+            Some(spec)
+        }
+        None => None,
+    };
+    let agent = args
+        .agent
+        .clone()
+        .or_else(|| spec.as_ref().and_then(|spec| spec.agent.clone()));
+    let mut adapter = match (&args.adapter, &agent) {
+        (Some(file), _) => Adapter::from_file(file)?,
+        (None, Some(name)) => Adapter::named(name, config.as_deref())?,
+        (None, None) => {
+            return Err(Error::Usage(
+                "give --agent NAME or --adapter FILE (or `agent:` in the goal spec)".into(),
+            ));
+        }
+    };
+    for (name, policy) in &args.dialogs {
+        adapter
+            .set_dialog_policy(name, *policy)
+            .map_err(Error::Usage)?;
+    }
+    let objective = match (&spec, args.objective) {
+        (Some(spec), _) => spec.objective.clone(),
+        (None, Some(objective)) => objective,
+        (None, None) => {
+            return Err(Error::Usage("give an objective or --goal FILE".into()));
+        }
+    };
+    let mut limits = args.limits.clone();
+    if let Some(spec) = &spec {
+        limits.max_turns = limits.max_turns.or(spec.stop.turns);
+        limits.budget_tokens = limits.budget_tokens.or(spec.stop.token_limit());
+        limits.max_time = limits
+            .max_time
+            .or(spec.stop.time_ms.map(Duration::from_millis));
+    }
+    let run = GoalRun {
+        adapter,
+        objective,
+        spec,
+        agent_args: args.agent_args,
+        dialog_policies: args.dialogs,
+    };
+    run_goal(run, &limits, db)
+}
+
+/// `goalie demo`: the simulated agent, on its built-in scenario or a file.
+fn demo(args: DemoArgs, db: PathBuf) -> Result<i32, Error> {
+    let adapter = Adapter::named("sim", None)?;
+    let mut agent_args = Vec::new();
+    if let Some(scenario) = &args.scenario {
+        crate::sim::Scenario::load(scenario)?;
+        let scenario = absolute(scenario)?;
+        agent_args = vec!["--scenario".into(), scenario.display().to_string()];
+    }
+    let run = GoalRun {
+        adapter,
+        objective: args.objective,
+        spec: None,
+        agent_args,
+        dialog_policies: Vec::new(),
+    };
+    run_goal(run, &args.limits, db)
+}
+
+/// `goalie check FILE`: warnings and errors on stderr; exit 2 when there are errors.
+fn check_spec(file: &Path) -> Result<i32, Error> {
+    match spec_file::load(file) {
+        Ok((spec, warnings)) => {
+            for warning in &warnings {
+                eprintln!("{warning}");
+            }
+            println!(
+                "{}: ok: {} requirement(s), {} verify command(s), {} protected path(s){}",
+                file.display(),
+                spec.requirements().len(),
+                spec.verify.len(),
+                spec.protect.len(),
+                match warnings.len() {
+                    0 => String::new(),
+                    n => format!(", {n} warning(s)"),
+                }
+            );
+            Ok(0)
+        }
+        Err(SpecError::Invalid(findings)) => {
+            for finding in &findings {
+                eprintln!("{finding}");
+            }
+            Ok(exit_code::USAGE)
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// What `run` and `demo` start: the agent, the goal, and how the agent is run.
+struct GoalRun {
+    adapter: Adapter,
+    objective: String,
+    spec: Option<GoalSpec>,
+    agent_args: Vec<String>,
+    dialog_policies: Vec<(String, DialogPolicy)>,
+}
+
+fn run_goal(run: GoalRun, limits: &LimitArgs, db: PathBuf) -> Result<i32, Error> {
+    let GoalRun {
+        adapter,
+        objective,
+        spec,
+        agent_args,
+        dialog_policies,
+    } = run;
+    if objective.trim().is_empty() {
+        return Err(Error::Usage(
+            "the objective is empty: say what the agent should achieve".into(),
+        ));
+    }
+    if limits.max_turns == Some(0) {
+        return Err(Error::Usage("--max-turns must be at least 1".into()));
+    }
+    let workdir = match &limits.workdir {
+        Some(dir) => absolute(dir)?,
+        None => std::env::current_dir()
+            .map_err(|err| Error::io("cannot read the current directory", err))?,
+    };
+    if !workdir.is_dir() {
+        return Err(Error::Usage(format!(
+            "the working directory {} does not exist",
+            workdir.display()
+        )));
+    }
+    let config = config_dir();
+    let prompts = Prompts::load(config.as_ref().map(|dir| dir.join("prompts")).as_deref())?;
+    let on_event = match &limits.on_event {
+        Some(command) => Some(command.clone()),
+        None => ConfigFile::load(config.as_deref())?.on_event,
+    };
+    let max_time_ms = limits
+        .max_time
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    run::run(RunSpec {
+        adapter,
+        prompts,
+        objective,
+        spec,
+        workdir,
+        limits: Limits {
+            max_turns: limits.max_turns,
+            max_time_ms,
+            budget_tokens: limits.budget_tokens,
+        },
+        agent_args,
+        headless: limits.headless || !terminal::is_interactive(),
+        db,
+        user_quiet_ms: 3000,
+        wrap_up_grace_ms: 10 * 60 * 1000,
+        resume: None,
+        on_event,
+        rotation: limits.rotation(),
+        dialog_policies,
+    })
+}
+
+fn absolute(path: &Path) -> Result<PathBuf, Error> {
+    std::path::absolute(path).map_err(|err| Error::io(format!("bad path {}", path.display()), err))
+}

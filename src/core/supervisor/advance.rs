@@ -1,0 +1,172 @@
+//! Moving on when the clock or the screen allows it: the agent is ready, a
+//! turn has ended, a wait is over, or something is wrong enough to stop.
+
+use serde_json::json;
+
+use crate::core::prompt::PromptKind;
+use crate::goal::exit_code;
+use crate::goal::lifecycle::{Actor, GoalState};
+use crate::goal::units::format_duration;
+
+use super::Supervisor;
+use super::action::{Action, record};
+use super::phase::Phase;
+use super::turn_error::TurnError;
+
+/// How still the screen must be after the agent said its turn is complete.
+const SIGNALLED_QUIET_MS: u64 = 500;
+
+impl Supervisor {
+    /// Moves on when the clock or the screen allows it.
+    pub(super) fn advance(&mut self, now_ms: u64, actions: &mut Vec<Action>) {
+        let at = self.moment(now_ms);
+        self.context.settle(at);
+        for row in self.context.close_due(now_ms) {
+            actions.push(record("compacted", row));
+        }
+        if matches!(self.phase, Phase::Starting { .. } | Phase::Working { .. })
+            && self.screen_blocks(now_ms, actions)
+        {
+            return;
+        }
+        let quiet_ms = self.config.timing.quiet_ms;
+        match self.phase {
+            Phase::Stopped | Phase::Injecting { .. } | Phase::Auditing | Phase::Restarting => {}
+            Phase::Backoff {
+                until_ms,
+                wait_ms,
+                error,
+            } => {
+                if now_ms >= until_ms && self.screen_settled(now_ms, quiet_ms) {
+                    let why = format!(
+                        "goalie waited {} after {} ended turn {}",
+                        format_duration(wait_ms),
+                        error.describe(),
+                        self.turns
+                    );
+                    self.next_turn(now_ms, why, actions);
+                }
+            }
+            Phase::Idle => {
+                if self.state == GoalState::Pursuing && self.screen_settled(now_ms, quiet_ms) {
+                    self.next_turn(now_ms, "the goal was resumed".into(), actions);
+                }
+            }
+            Phase::Starting { since_ms } => self.advance_start(now_ms, since_ms, actions),
+            Phase::Working { .. } => self.advance_turn(now_ms, actions),
+        }
+    }
+
+    /// A dialog, or a screen showing neither work nor the input box for too
+    /// long: whether it holds everything else up.
+    fn screen_blocks(&mut self, now_ms: u64, actions: &mut Vec<Action>) -> bool {
+        if self.dialog.shown().is_some() {
+            self.on_dialog(now_ms, actions);
+            return true;
+        }
+        let stuck_ms = self.config.timing.stuck_ms;
+        if !self.screen.neither_busy_nor_idle() || self.screen.still_ms(now_ms) < stuck_ms {
+            return false;
+        }
+        let reason = format!(
+            "the agent's screen shows neither work nor its input box and has not changed for {}s (an unknown dialog?); goalie typed nothing",
+            stuck_ms / 1000
+        );
+        actions.push(record(
+            "unknown_screen",
+            json!({ "still_ms": self.screen.still_ms(now_ms) }),
+        ));
+        self.escalate(now_ms, reason, actions);
+        true
+    }
+
+    /// The agent (started at `since_ms`) shows its input box: the first
+    /// prompt, or the wait for a usage limit's reset an earlier run began.
+    /// Too long without it pauses the goal.
+    fn advance_start(&mut self, now_ms: u64, since_ms: u64, actions: &mut Vec<Action>) {
+        if self.screen_settled(now_ms, self.config.timing.quiet_ms) {
+            actions.push(record(
+                "agent_ready",
+                json!({ "process": self.processes.number() }),
+            ));
+            if let Some((wait_ms, shown)) = self.config.reset_wait.take() {
+                let wait_ms = self.within_time_limit(now_ms, wait_ms);
+                actions.push(record(
+                    "error_backoff",
+                    json!({ "turn": self.turns, "error": TurnError::UsageLimit.as_str(),
+                            "consecutive": self.backoff.consecutive(), "wait_ms": wait_ms,
+                            "until_reset": shown, "after_restart": true }),
+                ));
+                self.phase = Phase::Backoff {
+                    until_ms: now_ms + wait_ms,
+                    wait_ms,
+                    error: TurnError::UsageLimit,
+                };
+                return;
+            }
+            self.next_turn(now_ms, "the agent is ready".into(), actions);
+        } else if now_ms.saturating_sub(since_ms) >= self.config.timing.startup_timeout_ms {
+            let reason = format!(
+                "the agent did not show its input box within {}s",
+                self.config.timing.startup_timeout_ms / 1000
+            );
+            self.transition(GoalState::Paused, Actor::Runtime, reason.clone(), actions);
+            self.stop(now_ms, exit_code::PAUSED, reason, actions);
+        }
+    }
+
+    /// The turn under way ends once the screen has settled; a wrap-up turn
+    /// or a turn far past the time limit is cut off.
+    fn advance_turn(&mut self, now_ms: u64, actions: &mut Vec<Action>) {
+        let Phase::Working {
+            kind,
+            submitted_ms,
+            saw_busy,
+            saw_done,
+            signalled_by,
+            ..
+        } = self.phase
+        else {
+            return;
+        };
+        let timing = self.config.timing;
+        // The agent's own word that the turn is complete needs only a
+        // short settle; a busy sign or a new finished-turn line shows
+        // the turn ran; without any, only a much longer stillness ends it.
+        let quiet = if signalled_by.is_some() {
+            timing.quiet_ms.min(SIGNALLED_QUIET_MS)
+        } else if saw_busy || saw_done {
+            timing.quiet_ms
+        } else {
+            timing.no_busy_quiet_ms
+        };
+        let waited = now_ms.saturating_sub(submitted_ms);
+        if waited >= quiet && self.screen_settled(now_ms, quiet) {
+            self.end_turn(now_ms, actions);
+        } else if kind == PromptKind::BudgetLimit && waited >= self.config.wrap_up_grace_ms {
+            let reason = "the wrap-up turn did not end in time".to_string();
+            actions.push(record("wrap_up_timeout", json!({ "waited_ms": waited })));
+            self.stop(now_ms, exit_code::BUDGET_LIMITED, reason, actions);
+        } else if kind != PromptKind::BudgetLimit
+            && self.state == GoalState::Pursuing
+            && let Some(limit) = self.config.limits.max_time_ms
+            && self.time_used(now_ms) >= limit + self.config.wrap_up_grace_ms
+        {
+            let reason = "the time limit passed while the agent was still busy".to_string();
+            self.transition(
+                GoalState::BudgetLimited,
+                Actor::Runtime,
+                reason.clone(),
+                actions,
+            );
+            self.stop(now_ms, exit_code::BUDGET_LIMITED, reason, actions);
+        }
+    }
+
+    /// No busy indicator, the input box shown, the screen still for `quiet_ms`,
+    /// and the person not typing.
+    pub(super) fn screen_settled(&self, now_ms: u64, quiet_ms: u64) -> bool {
+        self.screen
+            .settled(now_ms, quiet_ms, self.config.user_quiet_ms)
+    }
+}

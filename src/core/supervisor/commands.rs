@@ -1,0 +1,106 @@
+//! The user's commands (pause, resume, edit, budgets, clear) and the
+//! takeover chord.
+
+use serde_json::json;
+
+use crate::core::prompt::PromptKind;
+use crate::goal::change::{self as goal_change, Refusal, Standing, UserCommand};
+use crate::goal::exit_code;
+use crate::goal::lifecycle::{Actor, GoalState};
+
+use super::Supervisor;
+use super::action::{Action, record};
+
+impl Supervisor {
+    pub(super) fn on_command(
+        &mut self,
+        now_ms: u64,
+        command: UserCommand,
+        actions: &mut Vec<Action>,
+    ) -> Result<Vec<String>, Refusal> {
+        let id = self.config.goal_id.clone();
+        let change = match command {
+            UserCommand::Clear => {
+                goal_change::check_clear(&id, self.state)?;
+                let reason = goal_change::reason(self.state, GoalState::Cleared).to_string();
+                self.takeover = false;
+                self.transition(GoalState::Cleared, Actor::User, reason.clone(), actions);
+                self.stop(now_ms, exit_code::PAUSED, reason, actions);
+                return Ok(vec![format!("goal {id} cleared: the agent is stopped")]);
+            }
+            UserCommand::Change(change) => change,
+        };
+        let standing = Standing {
+            id: &id,
+            state: self.state,
+            takeover: self.takeover,
+            objective: &self.config.objective,
+            limits: self.config.limits,
+            used: self.used(now_ms),
+            running: true,
+        };
+        let plan = goal_change::plan(&standing, &change)?;
+        if let Some(objective) = plan.objective {
+            let from = std::mem::replace(&mut self.config.objective, objective.clone());
+            actions.push(record(
+                "objective_updated",
+                json!({ "from": from, "to": objective }),
+            ));
+            // The agent hears what changed from the objective it knew.
+            if self.started || self.config.first_prompt != PromptKind::Start {
+                self.config.objective_changed_from.get_or_insert(from);
+            }
+            actions.push(Action::SetObjective { objective });
+            self.updated = true;
+        }
+        if let Some(limits) = plan.limits {
+            actions.push(record(
+                "limits_updated",
+                json!({ "from": goal_change::limits_json(&self.config.limits),
+                        "to": goal_change::limits_json(&limits) }),
+            ));
+            self.config.limits = limits;
+            actions.push(Action::SetLimits { limits });
+            self.updated = true;
+        }
+        if plan.ends_takeover {
+            self.takeover = false;
+            actions.push(record("takeover_ended", json!({ "by": "command" })));
+        }
+        for to in plan.transitions {
+            let reason = goal_change::reason(self.state, to).to_string();
+            self.transition(to, Actor::User, reason, actions);
+        }
+        Ok(plan.messages)
+    }
+    /// Ctrl-] t: the first press hands the agent to the person (the goal
+    /// pauses), the second hands it back (the goal continues at the next idle turn).
+    pub(super) fn on_takeover_chord(&mut self, now_ms: u64, actions: &mut Vec<Action>) {
+        self.screen.user_typed(now_ms);
+        if self.takeover {
+            self.takeover = false;
+            self.updated = true;
+            actions.push(record("takeover_ended", json!({ "by": "chord" })));
+            if self.state == GoalState::Paused {
+                let reason = "the user handed the terminal back".to_string();
+                self.transition(GoalState::Pursuing, Actor::User, reason, actions);
+            }
+            return;
+        }
+        match self.state {
+            GoalState::Pursuing | GoalState::Paused => {
+                self.takeover = true;
+                self.updated = true;
+                actions.push(record("takeover_started", json!({})));
+                if self.state == GoalState::Pursuing {
+                    let reason = "the user took over the terminal".to_string();
+                    self.transition(GoalState::Paused, Actor::User, reason, actions);
+                }
+            }
+            state => actions.push(record(
+                "takeover_refused",
+                json!({ "state": state.as_str() }),
+            )),
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! What the agent's session log says: tokens, compactions, the context, its
+//! reply, the commands it ran, turn ends and API errors.
+
+use serde_json::json;
+
+use crate::core::compaction::Source;
+use crate::core::log_event::LogEvent;
+
+use super::Supervisor;
+use super::action::{Action, record};
+use super::phase::Phase;
+use super::state::agent_log::excerpt;
+use super::turn_error::TurnError;
+
+impl Supervisor {
+    pub(super) fn on_session_log(
+        &mut self,
+        now_ms: u64,
+        event: LogEvent,
+        actions: &mut Vec<Action>,
+    ) {
+        self.context.log_active();
+        match event {
+            LogEvent::Tokens { total } => self.tokens.log(total),
+            LogEvent::Compacted { before } => {
+                let at = self.moment(now_ms);
+                self.context.report(at, Source::SessionLog, before);
+            }
+            LogEvent::Context { tokens, window } => {
+                // Without a window (the log's or the adapter's) the screen's
+                // gauge gives the share.
+                if let Some(window) = window.or(self.config.context_window).filter(|w| *w > 0) {
+                    let at = self.moment(now_ms);
+                    self.context.log_gauge(at, tokens, window);
+                }
+            }
+            LogEvent::Reply { text } => {
+                if matches!(self.phase, Phase::Working { .. }) {
+                    self.reply = Some(text);
+                }
+            }
+            LogEvent::CommandRun { command } => self.commands.push(command),
+            LogEvent::TurnComplete => {
+                self.signal_turn("session_log");
+            }
+            LogEvent::ApiError { status, message } => {
+                self.log_api_error(status, message, actions);
+            }
+        }
+    }
+
+    /// The session log reports an API error (a 429 is a usage limit): a row
+    /// unless the screen showed it in this turn already.
+    fn log_api_error(&mut self, status: Option<u16>, message: String, actions: &mut Vec<Action>) {
+        let kind = match status {
+            Some(429) => TurnError::UsageLimit,
+            _ => TurnError::ApiError,
+        };
+        let during_turn = matches!(self.phase, Phase::Working { .. });
+        if let Phase::Working { errors, .. } = &mut self.phase
+            && !errors.note(kind)
+        {
+            // The screen showed it already.
+            return;
+        }
+        let row = match kind {
+            TurnError::UsageLimit => "usage_limit_shown",
+            TurnError::ApiError => "api_error_shown",
+        };
+        actions.push(record(
+            row,
+            json!({ "source": "session_log", "turn": self.turns + 1,
+                    "during_turn": during_turn, "status": status,
+                    "message": excerpt(&message) }),
+        ));
+    }
+
+    /// Tokens the session log reports after the run stopped (its last lines
+    /// are often written as the agent ends): counted, and the goal's counters updated.
+    pub(super) fn late_tokens(&mut self, total: u64, actions: &mut Vec<Action>) {
+        let Some(used) = self.tokens.late(total) else {
+            return;
+        };
+        actions.push(record(
+            "tokens",
+            json!({ "used": used, "source": "session_log", "after_stop": true }),
+        ));
+        actions.push(self.progress(self.stopped_at_ms));
+    }
+}

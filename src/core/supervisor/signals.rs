@@ -1,0 +1,38 @@
+//! The agent's own word that its turn is complete, from its session log or
+//! its hook (the rules of who owes a late signal: [`TurnSignals`](super::state::TurnSignals)).
+
+use serde_json::json;
+
+use super::Supervisor;
+use super::action::{Action, record};
+use super::phase::Phase;
+
+impl Supervisor {
+    /// The agent says its turn is complete. Whether it counts for the turn
+    /// under way: not when none is, nor when it is the previous turn's, late.
+    pub(super) fn signal_turn(&mut self, by: &'static str) -> bool {
+        let in_turn = matches!(self.phase, Phase::Working { .. });
+        let counted = self.signals.signal(by, in_turn);
+        if counted && let Phase::Working { signalled_by, .. } = &mut self.phase {
+            signalled_by.get_or_insert(by);
+        }
+        counted
+    }
+
+    /// The agent's turn-complete hook fired.
+    pub(super) fn on_turn_signal(
+        &mut self,
+        now_ms: u64,
+        source: String,
+        data: serde_json::Value,
+        actions: &mut Vec<Action>,
+    ) {
+        let counted = self.signal_turn("hook");
+        actions.push(record(
+            "turn_signal",
+            json!({ "source": source, "turn": self.turns + 1, "counted": counted,
+                    "data": data }),
+        ));
+        self.advance(now_ms, actions);
+    }
+}

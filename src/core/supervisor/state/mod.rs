@@ -1,0 +1,25 @@
+//! The supervisor's sub-states: small structs, each with its own rules and
+//! tests, that know nothing of the [`Supervisor`](super::Supervisor) (the
+//! decisions in the files beside this folder use them, never the other way).
+
+pub mod agent_log;
+pub mod blockers;
+pub mod compaction_watch;
+pub mod dialog_watch;
+pub mod error_backoff;
+pub mod idle_time;
+pub mod processes;
+pub mod screen_watch;
+pub mod tokens;
+pub mod turn_signals;
+
+pub use agent_log::AgentCommands;
+pub use blockers::Blockers;
+pub use compaction_watch::CompactionWatch;
+pub use dialog_watch::{DialogStep, DialogWatch};
+pub use error_backoff::{AfterError, ErrorBackoff};
+pub use idle_time::IdleTime;
+pub use processes::{Processes, RotationStep};
+pub use screen_watch::ScreenWatch;
+pub use tokens::Tokens;
+pub use turn_signals::TurnSignals;

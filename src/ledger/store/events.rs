@@ -1,0 +1,85 @@
+//! The ledger's append-only log of events: appending a row (and telling
+//! the observer), and reading a goal's rows back.
+
+use rusqlite::params;
+
+use super::{Entry, Ledger, LedgerError, now};
+use crate::core::row::{Row, RowKind};
+
+impl Ledger {
+    /// Appends a ledger row and tells the observer.
+    pub fn append(&self, goal_id: &str, row: &Row) -> Result<Entry, LedgerError> {
+        let (kind, data) = (row.kind(), row.data());
+        let at = now();
+        self.conn.execute(
+            "INSERT INTO events (goal_id, at, kind, data) VALUES (?1, ?2, ?3, ?4)",
+            params![goal_id, at, kind, data.to_string()],
+        )?;
+        let entry = Entry {
+            seq: self.conn.last_insert_rowid(),
+            goal_id: goal_id.to_string(),
+            at,
+            kind: kind.to_string(),
+            data,
+        };
+        if let Some(observer) = &self.observer {
+            observer(&entry);
+        }
+        Ok(entry)
+    }
+
+    /// Calls `observer` with every row appended from now on (the control
+    /// socket's `event` notifications, the `--on-event` hook).
+    pub fn set_observer(&mut self, observer: impl Fn(&Entry) + 'static) {
+        self.observer = Some(Box::new(observer));
+    }
+
+    /// The goal's rows of `kind` after `after_seq`, oldest first: a cheap query
+    /// the running supervisor makes on each tick (claims that `goalie mcp` wrote).
+    pub fn entries_after(
+        &self,
+        goal_id: &str,
+        kind: RowKind,
+        after_seq: i64,
+    ) -> Result<Vec<Entry>, LedgerError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, goal_id, at, kind, data FROM events
+             WHERE goal_id = ?1 AND kind = ?2 AND seq > ?3 ORDER BY seq",
+        )?;
+        let entries = stmt
+            .query_map(params![goal_id, kind.as_str(), after_seq], entry_from_row)?
+            .collect::<Result<_, _>>()?;
+        Ok(entries)
+    }
+
+    /// The newest row's sequence number for the goal (0 when it has none).
+    pub fn last_seq(&self, goal_id: &str) -> Result<i64, LedgerError> {
+        Ok(self.conn.query_row(
+            "SELECT COALESCE(MAX(seq), 0) FROM events WHERE goal_id = ?1",
+            [goal_id],
+            |row| row.get(0),
+        )?)
+    }
+
+    /// A goal's ledger, oldest first.
+    pub fn entries(&self, goal_id: &str) -> Result<Vec<Entry>, LedgerError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT seq, goal_id, at, kind, data FROM events WHERE goal_id = ?1 ORDER BY seq",
+        )?;
+        let entries = stmt
+            .query_map([goal_id], entry_from_row)?
+            .collect::<Result<_, _>>()?;
+        Ok(entries)
+    }
+}
+
+fn entry_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
+    let data: String = row.get(4)?;
+    Ok(Entry {
+        seq: row.get(0)?,
+        goal_id: row.get(1)?,
+        at: row.get(2)?,
+        kind: row.get(3)?,
+        data: serde_json::from_str(&data).unwrap_or(serde_json::Value::String(data)),
+    })
+}

@@ -1,0 +1,265 @@
+//! The goals of the ledger: creating one, its state and counters as a run
+//! goes, its spec, and reading goals back.
+
+use std::path::Path;
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Goal, Ledger, LedgerError, NewGoal, new_claim_code, now};
+use crate::goal::lifecycle::GoalState;
+use crate::goal::limits::Limits;
+
+impl Ledger {
+    /// Stores a new goal, `pursuing`, with a fresh id.
+    pub fn create_goal(&self, goal: &NewGoal) -> Result<Goal, LedgerError> {
+        let id = loop {
+            let id = new_claim_code()[..8].to_string();
+            let taken: Option<String> = self
+                .conn
+                .query_row("SELECT id FROM goals WHERE id = ?1", [&id], |row| {
+                    row.get(0)
+                })
+                .optional()?;
+            if taken.is_none() {
+                break id;
+            }
+        };
+        self.conn.execute(
+            "INSERT INTO goals (id, objective, agent, workdir, state, claim_code,
+                max_turns, max_time_ms, budget_tokens, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                id,
+                goal.objective,
+                goal.agent,
+                goal.workdir,
+                GoalState::Pursuing.as_str(),
+                goal.claim_code,
+                goal.max_turns,
+                goal.max_time_ms.map(clamp_i64),
+                goal.budget_tokens.map(clamp_i64),
+                now(),
+            ],
+        )?;
+        self.goal(&id)
+    }
+
+    /// Records where the running supervisor listens.
+    pub fn set_control_socket(&self, goal_id: &str, path: &Path) -> Result<(), LedgerError> {
+        self.conn.execute(
+            "UPDATE goals SET control_socket = ?2 WHERE id = ?1",
+            params![goal_id, path.to_string_lossy()],
+        )?;
+        Ok(())
+    }
+
+    /// Marks the start of a supervised run.
+    /// Makes process `pid` the goal's supervisor, unless another goalie that
+    /// is still alive already is: one atomic step, so two `goalie resume` of
+    /// the same goal cannot both start its agent. Returns the other's pid.
+    pub fn claim_supervision(
+        &mut self,
+        goal_id: &str,
+        pid: u32,
+    ) -> Result<Result<(), u32>, LedgerError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let holder: Option<u32> = tx.query_row(
+            "SELECT supervisor_pid FROM goals WHERE id = ?1",
+            [goal_id],
+            |row| row.get(0),
+        )?;
+        if let Some(other) = holder.filter(|other| *other != pid && is_goalie(*other)) {
+            return Ok(Err(other));
+        }
+        tx.execute(
+            "UPDATE goals SET supervisor_pid = ?2 WHERE id = ?1",
+            params![goal_id, pid],
+        )?;
+        tx.commit()?;
+        Ok(Ok(()))
+    }
+
+    pub fn set_running(
+        &self,
+        goal_id: &str,
+        supervisor_pid: u32,
+        agent_pid: Option<u32>,
+    ) -> Result<(), LedgerError> {
+        self.conn.execute(
+            "UPDATE goals SET started_at = COALESCE(started_at, ?2), supervisor_pid = ?3,
+                agent_pid = ?4, ended_at = NULL, end_reason = NULL WHERE id = ?1",
+            params![goal_id, now(), supervisor_pid, agent_pid],
+        )?;
+        Ok(())
+    }
+
+    pub fn set_state(&self, goal_id: &str, state: GoalState) -> Result<(), LedgerError> {
+        self.conn.execute(
+            "UPDATE goals SET state = ?2 WHERE id = ?1",
+            params![goal_id, state.as_str()],
+        )?;
+        Ok(())
+    }
+
+    pub fn set_progress(
+        &self,
+        goal_id: &str,
+        turns: u32,
+        tokens_used: u64,
+        time_used_ms: u64,
+    ) -> Result<(), LedgerError> {
+        self.conn.execute(
+            "UPDATE goals SET turns = ?2, tokens_used = ?3, time_used_ms = ?4 WHERE id = ?1",
+            params![
+                goal_id,
+                turns,
+                clamp_i64(tokens_used),
+                clamp_i64(time_used_ms)
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn set_objective(&self, goal_id: &str, objective: &str) -> Result<(), LedgerError> {
+        self.conn.execute(
+            "UPDATE goals SET objective = ?2 WHERE id = ?1",
+            params![goal_id, objective],
+        )?;
+        Ok(())
+    }
+
+    pub fn set_limits(&self, goal_id: &str, limits: &Limits) -> Result<(), LedgerError> {
+        self.conn.execute(
+            "UPDATE goals SET max_turns = ?2, max_time_ms = ?3, budget_tokens = ?4 WHERE id = ?1",
+            params![
+                goal_id,
+                limits.max_turns,
+                limits.max_time_ms.map(clamp_i64),
+                limits.budget_tokens.map(clamp_i64)
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Marks the end of a supervised run.
+    pub fn set_ended(&self, goal_id: &str, reason: &str) -> Result<(), LedgerError> {
+        self.conn.execute(
+            "UPDATE goals SET ended_at = ?2, end_reason = ?3, supervisor_pid = NULL, agent_pid = NULL,
+                control_socket = NULL
+             WHERE id = ?1",
+            params![goal_id, now(), reason],
+        )?;
+        Ok(())
+    }
+
+    /// A goal by its id or a unique prefix of it.
+    pub fn goal(&self, id_or_prefix: &str) -> Result<Goal, LedgerError> {
+        let pattern = format!("{}%", id_or_prefix.replace(['%', '_'], ""));
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {GOAL_COLUMNS} FROM goals WHERE id = ?1 OR id LIKE ?2 ORDER BY id = ?1 DESC, id"
+        ))?;
+        let goals: Vec<Goal> = stmt
+            .query_map(params![id_or_prefix, pattern], goal_from_row)?
+            .collect::<Result<_, _>>()?;
+        match goals.as_slice() {
+            [] => Err(LedgerError::NotFound(id_or_prefix.to_string())),
+            [first, ..] if first.id == id_or_prefix => Ok(first.clone()),
+            [only] => Ok(only.clone()),
+            many => Err(LedgerError::Ambiguous {
+                prefix: id_or_prefix.to_string(),
+                matches: many
+                    .iter()
+                    .map(|g| g.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }),
+        }
+    }
+
+    /// Every goal, newest first.
+    pub fn goals(&self) -> Result<Vec<Goal>, LedgerError> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {GOAL_COLUMNS} FROM goals ORDER BY created_at DESC, rowid DESC"
+        ))?;
+        let goals = stmt
+            .query_map([], goal_from_row)?
+            .collect::<Result<_, _>>()?;
+        Ok(goals)
+    }
+
+    /// Stores the goal's spec (JSON) with the goal.
+    pub fn set_spec(&self, goal_id: &str, spec: &serde_json::Value) -> Result<(), LedgerError> {
+        self.conn.execute(
+            "UPDATE goals SET spec = ?2 WHERE id = ?1",
+            params![goal_id, spec.to_string()],
+        )?;
+        Ok(())
+    }
+
+    /// The goal's spec (JSON), if it was started from one.
+    pub fn spec(&self, goal_id: &str) -> Result<Option<serde_json::Value>, LedgerError> {
+        let text: Option<String> = self
+            .conn
+            .query_row("SELECT spec FROM goals WHERE id = ?1", [goal_id], |row| {
+                row.get(0)
+            })
+            .optional()?
+            .flatten();
+        Ok(text.and_then(|text| serde_json::from_str(&text).ok()))
+    }
+}
+
+const GOAL_COLUMNS: &str = "id, objective, agent, workdir, state, claim_code, max_turns,
+    max_time_ms, budget_tokens, turns, tokens_used, time_used_ms, created_at, started_at,
+    ended_at, end_reason, supervisor_pid, agent_pid, control_socket";
+
+fn goal_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Goal> {
+    let state: String = row.get(4)?;
+    let state = GoalState::parse(&state).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            4,
+            rusqlite::types::Type::Text,
+            format!("unknown goal state `{state}`").into(),
+        )
+    })?;
+    let unsigned = |i: usize| -> rusqlite::Result<Option<u64>> {
+        Ok(row.get::<_, Option<i64>>(i)?.map(|v| v.max(0) as u64))
+    };
+    Ok(Goal {
+        id: row.get(0)?,
+        objective: row.get(1)?,
+        agent: row.get(2)?,
+        workdir: row.get(3)?,
+        state,
+        claim_code: row.get(5)?,
+        max_turns: row.get(6)?,
+        max_time_ms: unsigned(7)?,
+        budget_tokens: unsigned(8)?,
+        turns: row.get(9)?,
+        tokens_used: unsigned(10)?.unwrap_or(0),
+        time_used_ms: unsigned(11)?.unwrap_or(0),
+        created_at: row.get(12)?,
+        started_at: row.get(13)?,
+        ended_at: row.get(14)?,
+        end_reason: row.get(15)?,
+        supervisor_pid: row.get(16)?,
+        agent_pid: row.get(17)?,
+        control_socket: row.get(18)?,
+    })
+}
+
+/// Whether `pid` is a running goalie (not a process that reused a dead goalie's pid).
+fn is_goalie(pid: u32) -> bool {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|cmdline| {
+            let program = cmdline.split(|b| *b == 0).next().unwrap_or_default();
+            String::from_utf8_lossy(program).contains("goalie")
+        })
+        .unwrap_or(false)
+}
+
+fn clamp_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
