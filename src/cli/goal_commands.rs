@@ -413,7 +413,7 @@ fn resume_spec(
         }),
         on_event,
         // The rotation the goal was started with.
-        rotation: crate::core::supervisor::Rotation::from_json(&rotation),
+        rotation,
         dialog_policies,
     })
 }

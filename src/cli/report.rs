@@ -6,7 +6,8 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::core::row::{During, Row};
+use crate::core::compaction::During;
+use crate::core::row::Row;
 use crate::error::Error;
 use crate::goal::claim::Claim;
 use crate::goal::units::format_duration;

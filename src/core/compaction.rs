@@ -17,9 +17,8 @@
 //! reported it or [`MERGE_WINDOW_MS`] after it opened, whichever is first.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
-/// Where a compaction was seen.
+/// Where a compaction was seen, from the most exact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
@@ -36,6 +35,31 @@ impl Source {
             Source::Gauge => "gauge",
         }
     }
+}
+
+/// One compaction, merged from every source that saw it (the data of a `compacted` ledger row).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Compacted {
+    /// The goal's compactions so far, this one included.
+    pub compaction: u32,
+    /// The most exact source that saw it, then all of them.
+    pub source: Source,
+    pub sources: Vec<Source>,
+    pub turn: u32,
+    pub during: During,
+    /// The context's size (tokens) and the gauge (percent) before and after.
+    pub context_before: Option<u64>,
+    pub context_after: Option<u64>,
+    pub context_used_pct_before: Option<u8>,
+    pub context_used_pct_after: Option<u8>,
+}
+
+/// When a compaction happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum During {
+    Turn,
+    BetweenTurns,
 }
 
 /// How long reports of other sources may join an episode.
@@ -164,7 +188,7 @@ impl Compactions {
     }
 
     /// The rows of the episodes that closed by `now_ms`.
-    pub fn close_due(&mut self, now_ms: u64) -> Vec<Value> {
+    pub fn close_due(&mut self, now_ms: u64) -> Vec<Compacted> {
         let sources = self.sources.clone();
         let (done, open): (Vec<_>, Vec<_>) =
             std::mem::take(&mut self.open)
@@ -178,7 +202,7 @@ impl Compactions {
     }
 
     /// The rows of every open episode (the run ends, or the agent process does).
-    pub fn close_all(&mut self) -> Vec<Value> {
+    pub fn close_all(&mut self) -> Vec<Compacted> {
         std::mem::take(&mut self.open).iter().map(row).collect()
     }
 
@@ -189,28 +213,40 @@ impl Compactions {
     }
 }
 
-fn row(episode: &Episode) -> Value {
+fn row(episode: &Episode) -> Compacted {
     let mut sources = episode.sources.clone();
     sources.sort();
     let tokens = |reading: Option<Reading>| reading.and_then(|r| r.tokens);
     let pct = |reading: Option<Reading>| reading.and_then(|r| r.used_pct);
-    json!({
-        "compaction": episode.number,
+    Compacted {
+        compaction: episode.number,
         // The most exact source that saw it, then all of them.
-        "source": sources[0].as_str(),
-        "sources": sources.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
-        "turn": episode.opened.turn,
-        "during": if episode.opened.mid_turn { "turn" } else { "between_turns" },
-        "context_before": episode.log_before.or(tokens(episode.before)),
-        "context_after": tokens(episode.after),
-        "context_used_pct_before": pct(episode.before),
-        "context_used_pct_after": pct(episode.after),
-    })
+        source: sources[0],
+        sources,
+        turn: episode.opened.turn,
+        during: if episode.opened.mid_turn {
+            During::Turn
+        } else {
+            During::BetweenTurns
+        },
+        context_before: episode.log_before.or(tokens(episode.before)),
+        context_after: tokens(episode.after),
+        context_used_pct_before: pct(episode.before),
+        context_used_pct_after: pct(episode.after),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{Value, json};
+
+    /// The rows as the ledger stores their data.
+    fn json(rows: Vec<Compacted>) -> Vec<Value> {
+        rows.iter()
+            .map(|row| serde_json::to_value(row).unwrap())
+            .collect()
+    }
 
     fn at(now_ms: u64) -> Moment {
         Moment {
@@ -231,9 +267,12 @@ mod tests {
     fn the_log_and_the_banner_of_one_compaction_are_one_row() {
         let mut c = Compactions::new(vec![Source::SessionLog, Source::Screen], 0);
         assert!(c.report(at(100), Source::Screen, None));
-        assert!(c.close_due(200).is_empty(), "the log has not said yet");
+        assert!(
+            json(c.close_due(200)).is_empty(),
+            "the log has not said yet"
+        );
         assert!(!c.report(at(900), Source::SessionLog, Some(170_000)));
-        let rows = c.close_due(900);
+        let rows = json(c.close_due(900));
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0]["source"], "session_log");
         assert_eq!(rows[0]["sources"], json!(["session_log", "screen"]));
@@ -249,7 +288,7 @@ mod tests {
         assert!(c.report(at(200), Source::SessionLog, None));
         assert!(!c.report(at(300), Source::Screen, None));
         assert!(!c.report(at(400), Source::Screen, None));
-        let rows = c.close_due(400);
+        let rows = json(c.close_due(400));
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0]["compaction"], 5);
         assert_eq!(rows[1]["compaction"], 6);
@@ -264,11 +303,11 @@ mod tests {
             !c.report(at(100), Source::Screen, None),
             "no log report to join"
         );
-        assert!(c.close_due(10_000).is_empty());
+        assert!(json(c.close_due(10_000)).is_empty());
         assert!(c.report(at(20_000), Source::SessionLog, None));
         assert!(!c.report(at(20_100), Source::Screen, None));
         assert_eq!(
-            c.close_due(20_100)[0]["sources"],
+            json(c.close_due(20_100))[0]["sources"],
             json!(["session_log", "screen"])
         );
         assert_eq!(c.total(), 1);
@@ -278,8 +317,8 @@ mod tests {
     fn a_source_alone_closes_after_the_window() {
         let mut c = Compactions::new(vec![Source::SessionLog, Source::Screen], 0);
         assert!(c.report(at(100), Source::Screen, None));
-        assert!(c.close_due(100 + MERGE_WINDOW_MS - 1).is_empty());
-        let rows = c.close_due(100 + MERGE_WINDOW_MS);
+        assert!(json(c.close_due(100 + MERGE_WINDOW_MS - 1)).is_empty());
+        let rows = json(c.close_due(100 + MERGE_WINDOW_MS));
         assert_eq!(rows[0]["sources"], json!(["screen"]));
         // A later log report is a new compaction.
         assert!(c.report(at(10_000), Source::SessionLog, None));
@@ -299,7 +338,7 @@ mod tests {
             !c.report(at(40), Source::Screen, None),
             "the banner joins it"
         );
-        let rows = c.close_due(40);
+        let rows = json(c.close_due(40));
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0]["source"], "screen");
         assert_eq!(rows[0]["sources"], json!(["screen", "gauge"]));
@@ -313,7 +352,7 @@ mod tests {
         c.reading(at(0), pct(90));
         assert!(!c.reading(at(10), pct(10)));
         assert!(c.report(at(20), Source::Screen, None));
-        let rows = c.close_due(20);
+        let rows = json(c.close_due(20));
         assert_eq!(rows[0]["context_used_pct_before"], 10);
     }
 
@@ -327,7 +366,7 @@ mod tests {
         c.reading(at(0), tokens(120_000));
         assert!(c.report(at(10), Source::SessionLog, None));
         c.reading(at(20), tokens(9_000));
-        let rows = c.close_all();
+        let rows = json(c.close_all());
         assert_eq!(rows[0]["context_before"], 120_000);
         assert_eq!(rows[0]["context_after"], 9_000);
     }

@@ -52,8 +52,10 @@ pub struct Config {
     pub reset_wait: Option<(u64, String)>,
 }
 
-/// When goalie ends the agent's process and starts a new one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// When goalie ends the agent's process and starts a new one. In the ledger
+/// (`goal_created`): `"fresh"`, `{"at_pct": 80}` or null.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(from = "serde_json::Value", into = "serde_json::Value")]
 pub enum Rotation {
     /// One agent process for the whole run.
     #[default]
@@ -65,17 +67,19 @@ pub enum Rotation {
     At(u8),
 }
 
-impl Rotation {
-    /// As the ledger keeps it: `"fresh"`, `{"at_pct": 80}` or null.
-    pub fn to_json(self) -> serde_json::Value {
-        match self {
+impl From<Rotation> for serde_json::Value {
+    fn from(rotation: Rotation) -> serde_json::Value {
+        match rotation {
             Rotation::Never => serde_json::Value::Null,
             Rotation::EveryTurn => json!("fresh"),
             Rotation::At(pct) => json!({ "at_pct": pct }),
         }
     }
+}
 
-    pub fn from_json(value: &serde_json::Value) -> Rotation {
+/// Anything else (a newer goalie's rotation) is no rotation.
+impl From<serde_json::Value> for Rotation {
+    fn from(value: serde_json::Value) -> Rotation {
         if value == "fresh" {
             return Rotation::EveryTurn;
         }

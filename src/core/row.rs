@@ -1,17 +1,20 @@
 //! The ledger's rows: every kind of row goalie writes, with its data. This is
-//! the one place their schema is written down, and it is also the JSON that
-//! goalie shows the world: the `--on-event` hook's stdin and the control
+//! the one place their schema is written down (a compaction's fields are
+//! with the dedupe that makes them, [`Compacted`]), and it is also the JSON
+//! that goalie shows the world: the `--on-event` hook's stdin and the control
 //! socket's `event` notification (`goalie watch --json`) are
 //! `{"seq", "goal_id", "at", "kind", "data"}`, where `kind` is a [`Row`]
 //! variant's name in snake case and `data` its fields.
 //!
-//! The ledger stores `kind` and `data` (JSON text) in two columns, and
-//! [`Row::from_parts`] reads them back. A row whose kind this goalie does not
-//! know (a newer goalie's), or whose data has not the shape its kind has here
-//! (the first goalies' `compacted` and `claim` rows), is read as
-//! [`Row::Other`], kept as stored, so every row can still be listed. Fields
-//! that goalie began to write after their row's kind existed have defaults
-//! (noted on each), so older rows of those kinds read as their kind.
+//! The core writes rows as `Action::Record(Row)`; the runtime, the commands
+//! and `goalie mcp` append theirs directly. The ledger stores `kind` and
+//! `data` (JSON text) in two columns, and [`Row::from_parts`] reads them back.
+//! A row whose kind this goalie does not know (a newer goalie's), or whose
+//! data has not the shape its kind has here (the first goalies' `compacted`
+//! and `claim` rows), is read as [`Row::Other`], kept as stored, so every row
+//! can still be listed. Fields that goalie began to write after their row's
+//! kind existed are `#[serde(default)]`, so older rows of those kinds read as
+//! their kind.
 //!
 //! Numbers: `turn` counts the goal's turns from 1 across its runs; `process`
 //! counts its agent processes from 1 across its runs; times are milliseconds.
@@ -21,8 +24,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::core::compaction::Source;
-use crate::core::config::DialogPolicy;
+use crate::core::compaction::Compacted;
+use crate::core::config::{DialogPolicy, Rotation};
 use crate::core::prompt::PromptKind;
 use crate::goal::claim::{Channel, Claim};
 use crate::goal::lifecycle::{Actor, GoalState};
@@ -56,7 +59,7 @@ pub enum Row {
         mode: Mode,
         /// `--fresh`: `"fresh"`; `--rotate-at N%`: `{"at_pct": N}`; else null.
         #[serde(default)]
-        rotation: Value,
+        rotation: Rotation,
     },
     /// `goalie resume` started a new run of the goal.
     Resumed {
@@ -331,7 +334,7 @@ pub enum Row {
     },
 
     // Context.
-    /// The agent compacted its context.
+    /// The agent compacted its context (the fields: [`Compacted`]).
     Compacted(Compacted),
     /// A prompt restored the goal after a compaction (`compactions` so far).
     GoalRestored {
@@ -383,37 +386,28 @@ pub enum ShownIn {
     },
 }
 
-/// One compaction, merged from every source that saw it (see [`crate::core::compaction`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Compacted {
-    /// The goal's compactions so far, this one included.
-    pub compaction: u32,
-    /// The most exact source that saw it, then all of them.
-    pub source: Source,
-    pub sources: Vec<Source>,
-    pub turn: u32,
-    pub during: During,
-    /// The context's size (tokens) and the gauge (percent) before and after.
-    pub context_before: Option<u64>,
-    pub context_after: Option<u64>,
-    pub context_used_pct_before: Option<u8>,
-    pub context_used_pct_after: Option<u8>,
-}
-
-/// When a compaction happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum During {
-    Turn,
-    BetweenTurns,
-}
-
 /// What ended a turn instead of the model's reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TurnError {
     UsageLimit,
     ApiError,
+}
+
+impl TurnError {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TurnError::UsageLimit => "usage_limit",
+            TurnError::ApiError => "api_error",
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            TurnError::UsageLimit => "a usage limit",
+            TurnError::ApiError => "an API error",
+        }
+    }
 }
 
 /// Whether goalie watches from a terminal or prints progress lines.
@@ -465,6 +459,14 @@ impl RowKind {
 }
 
 impl Row {
+    /// The row of a usage limit (`usage_limit_shown`) or an API error (`api_error_shown`) shown.
+    pub fn error_shown(error: TurnError, shown: ErrorShown) -> Row {
+        match error {
+            TurnError::UsageLimit => Row::UsageLimitShown(shown),
+            TurnError::ApiError => Row::ApiErrorShown(shown),
+        }
+    }
+
     /// The row of a stored `kind` and `data`: its variant when it has that
     /// shape, else [`Row::Other`].
     pub fn from_parts(kind: &str, data: Value) -> Row {

@@ -329,12 +329,6 @@ pub fn check_clear(id: &str, state: GoalState) -> Result<(), Refusal> {
     Ok(())
 }
 
-/// Limits as the ledger stores them.
-pub fn limits_json(limits: &Limits) -> serde_json::Value {
-    serde_json::json!({ "max_turns": limits.max_turns, "max_time_ms": limits.max_time_ms,
-                        "budget_tokens": limits.budget_tokens })
-}
-
 /// `turns 5, time 1h 0m 0s, tokens unlimited`.
 pub fn describe_limits(limits: &Limits) -> String {
     let or_none = |value: Option<String>| value.unwrap_or_else(|| "unlimited".into());

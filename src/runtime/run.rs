@@ -314,7 +314,7 @@ fn create_goal(ledger: &Ledger, spec: &RunSpec, interactive: bool) -> Result<Goa
             agent_args: spec.agent_args.clone(),
             dialog_policies: spec.dialog_policies.iter().cloned().collect(),
             mode: mode(interactive),
-            rotation: spec.rotation.to_json(),
+            rotation: spec.rotation,
         },
     )?;
     Ok(goal)
@@ -1115,24 +1115,25 @@ impl Shell<'_> {
                 }
                 self.type_text(text, done_tx.clone());
             }
-            Action::Record { kind, mut data } => {
-                if self.panic_for_test && kind == "turn_ended" {
+            Action::Record(mut row) => {
+                if self.panic_for_test && matches!(row, Row::TurnEnded { .. }) {
                     panic!("GOALIE_TEST_PANIC: a panic at the end of a turn");
                 }
-                // What the person will want to see when goalie gave up on a screen.
-                if matches!(kind, "dialog_escalated" | "unknown_screen") {
-                    data["screen"] = json!(self.screen.text());
-                }
-                // Without a session log, the agent's reply is what its screen shows last.
-                if kind == "turn_ended" && data["reply"].is_null() {
-                    data["reply"] = json!(self.screen_reply());
+                match &mut row {
+                    // What the person will want to see when goalie gave up on a screen.
+                    Row::DialogEscalated { screen, .. } | Row::UnknownScreen { screen, .. } => {
+                        *screen = Some(self.screen.text());
+                    }
+                    // Without a session log, the agent's reply is what its screen shows last.
+                    Row::TurnEnded { reply, .. } if reply.is_none() => {
+                        *reply = self.screen_reply();
+                    }
+                    _ => {}
                 }
                 if !self.interactive {
-                    self.narrate(kind, &data);
+                    self.narrate(&row);
                 }
-                // The core's rows, until it writes them typed.
-                self.ledger
-                    .append(&self.goal_id, &Row::from_parts(kind, data))?;
+                self.ledger.append(&self.goal_id, &row)?;
             }
             Action::Transition {
                 from,
@@ -1226,15 +1227,19 @@ impl Shell<'_> {
         });
     }
 
-    fn narrate(&mut self, kind: &str, data: &serde_json::Value) {
-        let line = match kind {
-            "turn_ended" => {
-                let tokens = data["tokens_used"].as_u64().unwrap_or(0);
+    fn narrate(&mut self, row: &Row) {
+        let line = match row {
+            Row::TurnEnded {
+                turn,
+                duration_ms,
+                tokens_used,
+                ..
+            } => {
+                let tokens = *tokens_used;
                 self.tokens_seen |= tokens > 0;
                 format!(
-                    "turn {} ended after {}{}",
-                    data["turn"],
-                    format_duration(data["duration_ms"].as_u64().unwrap_or(0)),
+                    "turn {turn} ended after {}{}",
+                    format_duration(*duration_ms),
                     if tokens > 0 {
                         format!(" (tokens used: {})", crate::goal::units::thousands(tokens))
                     } else {
@@ -1242,55 +1247,55 @@ impl Shell<'_> {
                     }
                 )
             }
-            "claim_seen" => format!(
-                "the agent claimed the goal {} in turn {} ({})",
-                data["status"].as_str().unwrap_or("?"),
-                data["turn"],
-                data["channel"].as_str().unwrap_or("?")
+            Row::ClaimSeen {
+                channel,
+                turn,
+                status,
+            } => format!(
+                "the agent claimed the goal {status} in turn {turn} ({})",
+                channel.as_str()
             ),
-            "claim_rejected" => format!("the claim of turn {} was rejected", data["turn"]),
-            "compacted" => format!(
+            Row::ClaimRejected { turn, .. } => format!("the claim of turn {turn} was rejected"),
+            Row::Compacted(compacted) => format!(
                 "the agent compacted its context (compaction {}, seen by {})",
-                data["compaction"],
-                data["sources"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|s| s.as_str())
+                compacted.compaction,
+                compacted
+                    .sources
+                    .iter()
+                    .map(|s| s.as_str())
                     .collect::<Vec<_>>()
                     .join(" and ")
             ),
-            "rotation_started" => format!(
+            Row::RotationStarted {
+                context_used_pct, ..
+            } => format!(
                 "the context is {}% full: asking the agent for a handoff note",
-                data["context_used_pct"]
+                json!(context_used_pct)
             ),
-            "usage_limit_shown" => "the agent shows a usage limit".to_string(),
-            "api_error_shown" => "the agent shows an API error".to_string(),
-            "error_backoff" => format!(
-                "turn {} ended with {} ({} in a row): the next prompt in {}{}",
-                data["turn"],
-                match data["error"].as_str() {
-                    Some("usage_limit") => "a usage limit",
-                    _ => "an API error",
-                },
-                data["consecutive"],
-                format_duration(data["wait_ms"].as_u64().unwrap_or(0)),
-                match data["until_reset"].as_str() {
+            Row::UsageLimitShown(_) => "the agent shows a usage limit".to_string(),
+            Row::ApiErrorShown(_) => "the agent shows an API error".to_string(),
+            Row::ErrorBackoff {
+                turn,
+                error,
+                consecutive,
+                wait_ms,
+                until_reset,
+                ..
+            } => format!(
+                "turn {turn} ended with {} ({consecutive} in a row): the next prompt in {}{}",
+                error.describe(),
+                format_duration(*wait_ms),
+                match until_reset {
                     Some(shown) => format!(", when the limit resets (`{shown}`)"),
                     None => String::new(),
                 }
             ),
-            "agent_exited" => format!(
-                "the agent exited ({})",
-                data["status"].as_str().unwrap_or("?")
-            ),
-            "wrap_up_timeout" => "the wrap-up turn took too long; stopping".to_string(),
-            "dialog_answered" => format!(
-                "answered the agent's {} dialog: {}",
-                data["dialog"].as_str().unwrap_or("?"),
-                data["answer"].as_str().unwrap_or("?")
-            ),
-            "dialog_escalated" | "unknown_screen" => {
+            Row::AgentExited { status } => format!("the agent exited ({status})"),
+            Row::WrapUpTimeout { .. } => "the wrap-up turn took too long; stopping".to_string(),
+            Row::DialogAnswered { dialog, answer, .. } => {
+                format!("answered the agent's {dialog} dialog: {}", answer.as_str())
+            }
+            Row::DialogEscalated { .. } | Row::UnknownScreen { .. } => {
                 "the agent is waiting on a screen goalie will not answer; its text is in the ledger (goalie status)".to_string()
             }
             _ => return,

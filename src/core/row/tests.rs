@@ -4,6 +4,7 @@ use serde_json::json;
 use strum::IntoEnumIterator;
 
 use super::*;
+use crate::core::compaction::{During, Source};
 use crate::goal::claim::ChecklistItem;
 
 /// `row` is stored as `kind` and `data`, exactly the JSON the writers of
@@ -51,7 +52,7 @@ fn the_goal_and_its_runs() -> Vec<String> {
                 agent_args: vec!["--model".into(), "m".into()],
                 dialog_policies: BTreeMap::from([("trust".into(), DialogPolicy::Accept)]),
                 mode: Mode::Headless,
-                rotation: json!({ "at_pct": 80 }),
+                rotation: Rotation::At(80),
             },
             "goal_created",
             json!({ "objective": "ship it", "agent": "codex",
@@ -767,5 +768,6 @@ fn older_rows_of_a_kind_read_with_the_defaults_of_the_fields_added_since() {
     else {
         panic!("an early goal_created row reads as one");
     };
-    assert!(agent_args.is_empty() && dialog_policies.is_empty() && rotation.is_null());
+    assert!(agent_args.is_empty() && dialog_policies.is_empty());
+    assert_eq!(rotation, Rotation::Never);
 }

@@ -1,6 +1,7 @@
 //! What the core asks the shell to do.
 
 use crate::core::prompt::{PromptKind, PromptVars};
+use crate::core::row::Row;
 use crate::goal::change::Refusal;
 use crate::goal::claim::{Channel, Claim};
 use crate::goal::lifecycle::{Actor, GoalState};
@@ -17,10 +18,7 @@ pub enum Action {
         why: String,
     },
     /// Append a row to the ledger.
-    Record {
-        kind: &'static str,
-        data: serde_json::Value,
-    },
+    Record(Row),
     /// The goal changed state (also a ledger row).
     Transition {
         from: GoalState,
@@ -66,9 +64,4 @@ pub enum Action {
     /// The answer to an [`Event::Command`](super::Event::Command): what was
     /// done, or why nothing was.
     Reply(Result<Vec<String>, Refusal>),
-}
-
-/// A ledger row.
-pub(super) fn record(kind: &'static str, data: serde_json::Value) -> Action {
-    Action::Record { kind, data }
 }

@@ -1,15 +1,14 @@
 //! Moving on when the clock or the screen allows it: the agent is ready, a
 //! turn has ended, a wait is over, or something is wrong enough to stop.
 
-use serde_json::json;
-
 use crate::core::prompt::PromptKind;
+use crate::core::row::Row;
 use crate::goal::exit_code;
 use crate::goal::lifecycle::{Actor, GoalState};
 use crate::goal::units::format_duration;
 
 use super::Supervisor;
-use super::action::{Action, record};
+use super::action::Action;
 use super::phase::Phase;
 use super::turn_error::TurnError;
 
@@ -22,7 +21,7 @@ impl Supervisor {
         let at = self.moment(now_ms);
         self.context.settle(at);
         for row in self.context.close_due(now_ms) {
-            actions.push(record("compacted", row));
+            actions.push(Action::Record(Row::Compacted(row)));
         }
         if matches!(self.phase, Phase::Starting { .. } | Phase::Working { .. })
             && self.screen_blocks(now_ms, actions)
@@ -72,10 +71,10 @@ impl Supervisor {
             "the agent's screen shows neither work nor its input box and has not changed for {}s (an unknown dialog?); goalie typed nothing",
             stuck_ms / 1000
         );
-        actions.push(record(
-            "unknown_screen",
-            json!({ "still_ms": self.screen.still_ms(now_ms) }),
-        ));
+        actions.push(Action::Record(Row::UnknownScreen {
+            still_ms: self.screen.still_ms(now_ms),
+            screen: None,
+        }));
         self.escalate(now_ms, reason, actions);
         true
     }
@@ -85,18 +84,19 @@ impl Supervisor {
     /// Too long without it pauses the goal.
     fn advance_start(&mut self, now_ms: u64, since_ms: u64, actions: &mut Vec<Action>) {
         if self.screen_settled(now_ms, self.config.timing.quiet_ms) {
-            actions.push(record(
-                "agent_ready",
-                json!({ "process": self.processes.number() }),
-            ));
+            actions.push(Action::Record(Row::AgentReady {
+                process: self.processes.number(),
+            }));
             if let Some((wait_ms, shown)) = self.config.reset_wait.take() {
                 let wait_ms = self.within_time_limit(now_ms, wait_ms);
-                actions.push(record(
-                    "error_backoff",
-                    json!({ "turn": self.turns, "error": TurnError::UsageLimit.as_str(),
-                            "consecutive": self.backoff.consecutive(), "wait_ms": wait_ms,
-                            "until_reset": shown, "after_restart": true }),
-                ));
+                actions.push(Action::Record(Row::ErrorBackoff {
+                    turn: self.turns,
+                    error: TurnError::UsageLimit,
+                    consecutive: self.backoff.consecutive(),
+                    wait_ms,
+                    until_reset: Some(shown),
+                    after_restart: true,
+                }));
                 self.phase = Phase::Backoff {
                     until_ms: now_ms + wait_ms,
                     wait_ms,
@@ -145,7 +145,7 @@ impl Supervisor {
             self.end_turn(now_ms, actions);
         } else if kind == PromptKind::BudgetLimit && waited >= self.config.wrap_up_grace_ms {
             let reason = "the wrap-up turn did not end in time".to_string();
-            actions.push(record("wrap_up_timeout", json!({ "waited_ms": waited })));
+            actions.push(Action::Record(Row::WrapUpTimeout { waited_ms: waited }));
             self.stop(now_ms, exit_code::BUDGET_LIMITED, reason, actions);
         } else if kind != PromptKind::BudgetLimit
             && self.state == GoalState::Pursuing

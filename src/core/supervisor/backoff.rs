@@ -1,10 +1,10 @@
 //! Turns that end with an API error or a usage limit: a longer wait after
 //! each in a row (or until the usage limit resets), then a pause.
 
-use serde_json::json;
+use crate::core::row::Row;
 
 use super::Supervisor;
-use super::action::{Action, record};
+use super::action::Action;
 use super::phase::Phase;
 use super::state::AfterError;
 use super::turn_error::TurnError;
@@ -17,10 +17,11 @@ impl Supervisor {
     pub(super) fn after_error(&mut self, now_ms: u64, error: TurnError, actions: &mut Vec<Action>) {
         let (count, wait_ms, until_reset) = match self.backoff.after_error(now_ms, error) {
             AfterError::Pause { consecutive: count } => {
-                actions.push(record(
-                    "error_turns_paused",
-                    json!({ "turn": self.turns, "error": error.as_str(), "consecutive": count }),
-                ));
+                actions.push(Action::Record(Row::ErrorTurnsPaused {
+                    turn: self.turns,
+                    error,
+                    consecutive: count,
+                }));
                 let reason = format!(
                     "the agent's last {count} turns each ended with an API error or a usage limit \
                      (the last: {}); goalie typed nothing more (`goalie resume` continues the goal)",
@@ -36,12 +37,14 @@ impl Supervisor {
             } => (consecutive, wait_ms, until_reset),
         };
         let wait_ms = self.within_time_limit(now_ms, wait_ms);
-        let mut row = json!({ "turn": self.turns, "error": error.as_str(), "consecutive": count,
-                              "wait_ms": wait_ms });
-        if let Some(shown) = &until_reset {
-            row["until_reset"] = json!(shown);
-        }
-        actions.push(record("error_backoff", row));
+        actions.push(Action::Record(Row::ErrorBackoff {
+            turn: self.turns,
+            error,
+            consecutive: count,
+            wait_ms,
+            until_reset,
+            after_restart: false,
+        }));
         self.phase = Phase::Backoff {
             until_ms: now_ms + wait_ms,
             wait_ms,

@@ -2,15 +2,14 @@
 //! last of a turn is acted on when the turn ends (a completion is audited, a
 //! blocker reported in enough turns in a row ends the goal unmet).
 
-use serde_json::json;
-
 use crate::core::compaction::Source;
+use crate::core::row::Row;
 use crate::goal::claim::{Channel, Claim};
 use crate::goal::exit_code;
 use crate::goal::lifecycle::{Actor, GoalState};
 
 use super::Supervisor;
-use super::action::{Action, record};
+use super::action::Action;
 use super::phase::Phase;
 use super::state::blockers::BLOCKED_TURNS;
 
@@ -19,20 +18,25 @@ impl Supervisor {
     pub(super) fn take_claim(&mut self, channel: Channel, claim: Claim, actions: &mut Vec<Action>) {
         let turn = self.turns + 1;
         if self.phase == Phase::Auditing || self.state != GoalState::Pursuing {
-            actions.push(record(
-                "claim_ignored",
-                json!({ "channel": channel.as_str(), "turn": turn, "claim": claim,
-                        "why": format!("no claim is taken while an audit runs or while the goal is {}", self.state) }),
-            ));
+            actions.push(Action::Record(Row::ClaimIgnored {
+                channel,
+                turn,
+                claim,
+                why: format!(
+                    "no claim is taken while an audit runs or while the goal is {}",
+                    self.state
+                ),
+            }));
             return;
         }
         if self.claim.as_ref().map(|(_, c)| c) == Some(&claim) {
             return;
         }
-        actions.push(record(
-            "claim_seen",
-            json!({ "channel": channel.as_str(), "turn": turn, "status": claim.status() }),
-        ));
+        actions.push(Action::Record(Row::ClaimSeen {
+            channel,
+            turn,
+            status: claim.status().to_string(),
+        }));
         self.claim = Some((channel, claim));
     }
 
@@ -46,26 +50,28 @@ impl Supervisor {
     ) -> bool {
         match claim {
             Some((channel, claim)) if self.state != GoalState::Pursuing => {
-                actions.push(record(
-                    "claim_ignored",
-                    json!({ "channel": channel.as_str(), "turn": self.turns, "claim": claim,
-                            "why": format!("the goal was {} when the turn ended", self.state) }),
-                ));
+                actions.push(Action::Record(Row::ClaimIgnored {
+                    channel,
+                    turn: self.turns,
+                    claim,
+                    why: format!("the goal was {} when the turn ended", self.state),
+                }));
                 false
             }
-            Some((channel, Claim::Complete { checklist })) => {
+            Some((channel, claim @ Claim::Complete { .. })) => {
                 self.blockers.clear();
                 self.backoff.clear();
-                actions.push(record(
-                    "claim",
-                    json!({ "channel": channel.as_str(), "turn": self.turns,
-                            "status": "complete", "checklist": checklist }),
-                ));
+                actions.push(Action::Record(Row::Claim {
+                    channel,
+                    turn: self.turns,
+                    claim: claim.clone(),
+                    consecutive: None,
+                }));
                 self.phase = Phase::Auditing;
                 actions.push(Action::RunAudit {
                     turn: self.turns,
                     channel,
-                    claim: Claim::Complete { checklist },
+                    claim,
                     commands: self
                         .config
                         .compaction_sources
@@ -95,11 +101,14 @@ impl Supervisor {
         actions: &mut Vec<Action>,
     ) -> bool {
         let count = self.blockers.report(&reason);
-        actions.push(record(
-            "claim",
-            json!({ "channel": channel.as_str(), "turn": self.turns,
-                    "status": "blocked", "reason": reason, "consecutive": count }),
-        ));
+        actions.push(Action::Record(Row::Claim {
+            channel,
+            turn: self.turns,
+            claim: Claim::Blocked {
+                reason: reason.clone(),
+            },
+            consecutive: Some(count),
+        }));
         if count >= BLOCKED_TURNS {
             let why = format!(
                 "the agent reported the same blocker in {count} consecutive turns: {reason}"
@@ -126,10 +135,10 @@ impl Supervisor {
             return;
         }
         if passed && self.state == GoalState::Pursuing {
-            actions.push(record(
-                "claim_accepted",
-                json!({ "turn": self.turns, "why": "every audit step passed" }),
-            ));
+            actions.push(Action::Record(Row::ClaimAccepted {
+                turn: self.turns,
+                why: "every audit step passed".into(),
+            }));
             let reason = format!(
                 "the agent claimed completion in turn {} and goalie's audit passed",
                 self.turns
@@ -139,15 +148,18 @@ impl Supervisor {
             return;
         }
         if passed {
-            actions.push(record(
-                "claim_not_accepted",
-                json!({ "turn": self.turns, "why": format!("the audit passed, but the goal is {} now; the agent may claim again after resume", self.state) }),
-            ));
+            actions.push(Action::Record(Row::ClaimNotAccepted {
+                turn: self.turns,
+                why: format!(
+                    "the audit passed, but the goal is {} now; the agent may claim again after resume",
+                    self.state
+                ),
+            }));
         } else {
-            actions.push(record(
-                "claim_rejected",
-                json!({ "turn": self.turns, "reasons": reasons }),
-            ));
+            actions.push(Action::Record(Row::ClaimRejected {
+                turn: self.turns,
+                reasons: reasons.clone(),
+            }));
             self.rejection_reasons = reasons;
         }
         self.next_turn(

@@ -1,15 +1,14 @@
 //! The user's commands (pause, resume, edit, budgets, clear) and the
 //! takeover chord.
 
-use serde_json::json;
-
 use crate::core::prompt::PromptKind;
+use crate::core::row::{Row, TakeoverBy};
 use crate::goal::change::{self as goal_change, Refusal, Standing, UserCommand};
 use crate::goal::exit_code;
 use crate::goal::lifecycle::{Actor, GoalState};
 
 use super::Supervisor;
-use super::action::{Action, record};
+use super::action::Action;
 
 impl Supervisor {
     pub(super) fn on_command(
@@ -42,10 +41,10 @@ impl Supervisor {
         let plan = goal_change::plan(&standing, &change)?;
         if let Some(objective) = plan.objective {
             let from = std::mem::replace(&mut self.config.objective, objective.clone());
-            actions.push(record(
-                "objective_updated",
-                json!({ "from": from, "to": objective }),
-            ));
+            actions.push(Action::Record(Row::ObjectiveUpdated {
+                from: from.clone(),
+                to: objective.clone(),
+            }));
             // The agent hears what changed from the objective it knew.
             if self.started || self.config.first_prompt != PromptKind::Start {
                 self.config.objective_changed_from.get_or_insert(from);
@@ -54,18 +53,19 @@ impl Supervisor {
             self.updated = true;
         }
         if let Some(limits) = plan.limits {
-            actions.push(record(
-                "limits_updated",
-                json!({ "from": goal_change::limits_json(&self.config.limits),
-                        "to": goal_change::limits_json(&limits) }),
-            ));
+            actions.push(Action::Record(Row::LimitsUpdated {
+                from: self.config.limits,
+                to: limits,
+            }));
             self.config.limits = limits;
             actions.push(Action::SetLimits { limits });
             self.updated = true;
         }
         if plan.ends_takeover {
             self.takeover = false;
-            actions.push(record("takeover_ended", json!({ "by": "command" })));
+            actions.push(Action::Record(Row::TakeoverEnded {
+                by: TakeoverBy::Command,
+            }));
         }
         for to in plan.transitions {
             let reason = goal_change::reason(self.state, to).to_string();
@@ -80,7 +80,9 @@ impl Supervisor {
         if self.takeover {
             self.takeover = false;
             self.updated = true;
-            actions.push(record("takeover_ended", json!({ "by": "chord" })));
+            actions.push(Action::Record(Row::TakeoverEnded {
+                by: TakeoverBy::Chord,
+            }));
             if self.state == GoalState::Paused {
                 let reason = "the user handed the terminal back".to_string();
                 self.transition(GoalState::Pursuing, Actor::User, reason, actions);
@@ -91,16 +93,13 @@ impl Supervisor {
             GoalState::Pursuing | GoalState::Paused => {
                 self.takeover = true;
                 self.updated = true;
-                actions.push(record("takeover_started", json!({})));
+                actions.push(Action::Record(Row::TakeoverStarted {}));
                 if self.state == GoalState::Pursuing {
                     let reason = "the user took over the terminal".to_string();
                     self.transition(GoalState::Paused, Actor::User, reason, actions);
                 }
             }
-            state => actions.push(record(
-                "takeover_refused",
-                json!({ "state": state.as_str() }),
-            )),
+            state => actions.push(Action::Record(Row::TakeoverRefused { state })),
         }
     }
 }

@@ -1,12 +1,11 @@
 //! Known dialogs on the agent's screen: answered by the adapter's policy
 //! once still, again if they stay, or escalated to a person.
 
-use serde_json::json;
-
 use crate::core::config::DialogPolicy;
+use crate::core::row::Row;
 
 use super::Supervisor;
-use super::action::{Action, record};
+use super::action::Action;
 use super::state::DialogStep;
 
 impl Supervisor {
@@ -24,10 +23,12 @@ impl Supervisor {
         let keys = match self.dialog.step(now_ms, still_ms, quiet_ms, rule.policy) {
             DialogStep::Wait => return,
             DialogStep::Escalate => {
-                actions.push(record(
-                    "dialog_escalated",
-                    json!({ "dialog": rule.name, "policy": "escalate" }),
-                ));
+                actions.push(Action::Record(Row::DialogEscalated {
+                    dialog: rule.name.clone(),
+                    policy: Some(DialogPolicy::Escalate),
+                    answers: None,
+                    screen: None,
+                }));
                 let reason = format!(
                     "the agent shows its `{}` dialog, which the adapter says a person must answer",
                     rule.name
@@ -36,10 +37,12 @@ impl Supervisor {
                 return;
             }
             DialogStep::GiveUp { answers } => {
-                actions.push(record(
-                    "dialog_escalated",
-                    json!({ "dialog": rule.name, "answers": answers }),
-                ));
+                actions.push(Action::Record(Row::DialogEscalated {
+                    dialog: rule.name.clone(),
+                    policy: None,
+                    answers: Some(answers),
+                    screen: None,
+                }));
                 let reason = format!(
                     "the agent's `{}` dialog stayed after {} answers",
                     rule.name, answers
@@ -48,10 +51,11 @@ impl Supervisor {
                 return;
             }
             DialogStep::Answer { times } => {
-                actions.push(record(
-                    "dialog_answered",
-                    json!({ "dialog": rule.name, "answer": rule.policy.as_str(), "times": times }),
-                ));
+                actions.push(Action::Record(Row::DialogAnswered {
+                    dialog: rule.name.clone(),
+                    answer: rule.policy,
+                    times,
+                }));
                 match rule.policy {
                     DialogPolicy::Deny => rule.deny,
                     _ => rule.accept,

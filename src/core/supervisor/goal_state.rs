@@ -1,8 +1,7 @@
 //! The goal's state and budgets as the supervisor keeps them: transitions
 //! by the lifecycle's rules, time spent, limits reached, progress rows.
 
-use serde_json::json;
-
+use crate::core::row::Row;
 use crate::goal::change as goal_change;
 use crate::goal::lifecycle::{self, Actor, GoalState};
 use crate::goal::limits::LimitReason;
@@ -10,7 +9,7 @@ use crate::goal::limits::LimitReason;
 use crate::core::compaction::Moment;
 
 use super::Supervisor;
-use super::action::{Action, record};
+use super::action::Action;
 use super::phase::Phase;
 
 impl Supervisor {
@@ -34,10 +33,10 @@ impl Supervisor {
                     reason,
                 });
             }
-            Err(err) => actions.push(record(
-                "transition_refused",
-                json!({ "error": err.to_string(), "reason": reason }),
-            )),
+            Err(err) => actions.push(Action::Record(Row::TransitionRefused {
+                error: err.to_string(),
+                reason,
+            })),
         }
     }
 

@@ -1,12 +1,11 @@
 //! A new agent process: for every turn (`--fresh`), or once the context is
 //! full enough (`--rotate-at`), after asking the old one for a handoff note.
 
-use serde_json::json;
-
 use crate::core::prompt::PromptKind;
+use crate::core::row::Row;
 
 use super::Supervisor;
-use super::action::{Action, record};
+use super::action::Action;
 use super::phase::Phase;
 use super::state::RotationStep;
 use super::state::processes::handoff_file;
@@ -33,11 +32,11 @@ impl Supervisor {
                 threshold,
             }) => {
                 let why = format!("the context is {used_pct}% full (rotation at {threshold}%)");
-                actions.push(record(
-                    "rotation_started",
-                    json!({ "process": self.processes.number(), "context_used_pct": gauge_pct,
-                            "threshold_pct": threshold }),
-                ));
+                actions.push(Action::Record(Row::RotationStarted {
+                    process: self.processes.number(),
+                    context_used_pct: gauge_pct,
+                    threshold_pct: threshold,
+                }));
                 self.inject(now_ms, PromptKind::Handoff, why, actions);
                 true
             }
@@ -47,7 +46,7 @@ impl Supervisor {
     /// Ends this agent process; the shell starts the next one.
     fn restart(&mut self, now_ms: u64, reason: String, handoff: bool, actions: &mut Vec<Action>) {
         for row in self.context.close_all() {
-            actions.push(record("compacted", row));
+            actions.push(Action::Record(Row::Compacted(row)));
         }
         self.idle.end(now_ms);
         let process = self.processes.number();
@@ -70,10 +69,10 @@ impl Supervisor {
         }
         let noted = handoff.is_some();
         self.processes.restarted(handoff);
-        actions.push(record(
-            "rotated",
-            json!({ "process": self.processes.number(), "handoff": noted }),
-        ));
+        actions.push(Action::Record(Row::Rotated {
+            process: self.processes.number(),
+            handoff: noted,
+        }));
         self.phase = Phase::Starting { since_ms: now_ms };
         self.screen.new_process(now_ms);
         self.dialog.clear();

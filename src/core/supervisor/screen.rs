@@ -2,13 +2,12 @@
 //! the gauge, banners, errors, dialogs and claims (its stillness and the
 //! person's keys: [`ScreenWatch`](super::state::ScreenWatch)).
 
-use serde_json::json;
-
 use crate::core::observer::Observation;
+use crate::core::row::{ErrorShown, Row, ShownIn};
 use crate::goal::claim::Channel;
 
 use super::Supervisor;
-use super::action::{Action, record};
+use super::action::Action;
 use super::phase::Phase;
 use super::turn_error::TurnError;
 
@@ -34,17 +33,18 @@ impl Supervisor {
             Phase::Working { errors, .. } => Some(errors),
             _ => None,
         };
-        for (kind, shown, error) in [
-            ("usage_limit_shown", usage_limit, TurnError::UsageLimit),
-            ("api_error_shown", api_error, TurnError::ApiError),
+        for (shown, error) in [
+            (usage_limit, TurnError::UsageLimit),
+            (api_error, TurnError::ApiError),
         ] {
             let seen_this_turn = turn_errors.is_some_and(|errors| errors.has(error));
             if shown && !seen_this_turn {
-                actions.push(record(
-                    kind,
-                    json!({ "source": "screen", "turn": self.turns + 1,
-                            "during_turn": turn_errors.is_some() }),
-                ));
+                let shown = ErrorShown {
+                    seen: ShownIn::Screen,
+                    turn: self.turns + 1,
+                    during_turn: turn_errors.is_some(),
+                };
+                actions.push(Action::Record(Row::error_shown(error, shown)));
             }
         }
         self.dialog.look(now_ms, seen.dialog);

@@ -1,13 +1,12 @@
 //! What the agent's session log says: tokens, compactions, the context, its
 //! reply, the commands it ran, turn ends and API errors.
 
-use serde_json::json;
-
 use crate::core::compaction::Source;
 use crate::core::log_event::LogEvent;
+use crate::core::row::{ErrorShown, Row, ShownIn};
 
 use super::Supervisor;
-use super::action::{Action, record};
+use super::action::Action;
 use super::phase::Phase;
 use super::state::agent_log::excerpt;
 use super::turn_error::TurnError;
@@ -63,16 +62,15 @@ impl Supervisor {
             // The screen showed it already.
             return;
         }
-        let row = match kind {
-            TurnError::UsageLimit => "usage_limit_shown",
-            TurnError::ApiError => "api_error_shown",
+        let shown = ErrorShown {
+            seen: ShownIn::SessionLog {
+                status,
+                message: excerpt(&message),
+            },
+            turn: self.turns + 1,
+            during_turn,
         };
-        actions.push(record(
-            row,
-            json!({ "source": "session_log", "turn": self.turns + 1,
-                    "during_turn": during_turn, "status": status,
-                    "message": excerpt(&message) }),
-        ));
+        actions.push(Action::Record(Row::error_shown(kind, shown)));
     }
 
     /// Tokens the session log reports after the run stopped (its last lines
@@ -81,10 +79,11 @@ impl Supervisor {
         let Some(used) = self.tokens.late(total) else {
             return;
         };
-        actions.push(record(
-            "tokens",
-            json!({ "used": used, "source": "session_log", "after_stop": true }),
-        ));
+        actions.push(Action::Record(Row::Tokens {
+            used,
+            source: "session_log".into(),
+            after_stop: true,
+        }));
         actions.push(self.progress(self.stopped_at_ms));
     }
 }

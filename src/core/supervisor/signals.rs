@@ -1,10 +1,10 @@
 //! The agent's own word that its turn is complete, from its session log or
 //! its hook (the rules of who owes a late signal: [`TurnSignals`](super::state::TurnSignals)).
 
-use serde_json::json;
+use crate::core::row::Row;
 
 use super::Supervisor;
-use super::action::{Action, record};
+use super::action::Action;
 use super::phase::Phase;
 
 impl Supervisor {
@@ -28,11 +28,12 @@ impl Supervisor {
         actions: &mut Vec<Action>,
     ) {
         let counted = self.signal_turn("hook");
-        actions.push(record(
-            "turn_signal",
-            json!({ "source": source, "turn": self.turns + 1, "counted": counted,
-                    "data": data }),
-        ));
+        actions.push(Action::Record(Row::TurnSignal {
+            source,
+            turn: self.turns + 1,
+            counted,
+            data,
+        }));
         self.advance(now_ms, actions);
     }
 }

@@ -1,13 +1,12 @@
 //! How the run ends: the agent exits, goalie is signalled, something needs a
 //! person (escalation), or a decision elsewhere stops it.
 
-use serde_json::json;
-
+use crate::core::row::Row;
 use crate::goal::exit_code;
 use crate::goal::lifecycle::{Actor, GoalState};
 
 use super::Supervisor;
-use super::action::{Action, record};
+use super::action::Action;
 use super::phase::Phase;
 
 impl Supervisor {
@@ -18,7 +17,9 @@ impl Supervisor {
         status: String,
         actions: &mut Vec<Action>,
     ) {
-        actions.push(record("agent_exited", json!({ "status": status })));
+        actions.push(Action::Record(Row::AgentExited {
+            status: status.clone(),
+        }));
         if self.state == GoalState::Pursuing {
             self.transition(
                 GoalState::Paused,
@@ -65,7 +66,7 @@ impl Supervisor {
     ) {
         self.stopped_at_ms = now_ms;
         for row in self.context.close_all() {
-            actions.push(record("compacted", row));
+            actions.push(Action::Record(Row::Compacted(row)));
         }
         actions.push(self.progress(now_ms));
         actions.push(Action::Stop { exit_code, reason });

@@ -175,7 +175,7 @@ impl Run {
         self.actions
             .iter()
             .filter_map(|a| match a {
-                Action::Record { kind, data } if *kind == wanted => Some(data.clone()),
+                Action::Record(row) if row.kind() == wanted => Some(row.data()),
                 _ => None,
             })
             .collect()

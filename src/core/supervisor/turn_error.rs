@@ -1,27 +1,7 @@
-//! What ended a turn instead of the model's reply, and the errors a turn showed.
+//! The usage limits and API errors a turn showed ([`TurnError`] is defined with
+//! the ledger rows that name it).
 
-/// What ended a turn instead of the model's reply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TurnError {
-    UsageLimit,
-    ApiError,
-}
-
-impl TurnError {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TurnError::UsageLimit => "usage_limit",
-            TurnError::ApiError => "api_error",
-        }
-    }
-
-    pub(super) fn describe(self) -> &'static str {
-        match self {
-            TurnError::UsageLimit => "a usage limit",
-            TurnError::ApiError => "an API error",
-        }
-    }
-}
+pub use crate::core::row::TurnError;
 
 /// The usage limits and API errors that appeared during a turn, each noted once.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

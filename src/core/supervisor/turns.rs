@@ -1,14 +1,13 @@
 //! The turn cycle: which prompt comes next, typing it, and the turn it starts.
 
-use serde_json::json;
-
 use crate::core::prompt::{PromptKind, PromptVars};
+use crate::core::row::Row;
 use crate::goal::claim::turn_nonce;
 use crate::goal::lifecycle::{Actor, GoalState};
 use crate::goal::units::format_duration;
 
 use super::Supervisor;
-use super::action::{Action, record};
+use super::action::Action;
 use super::phase::Phase;
 use super::state::processes::handoff_file;
 use super::turn_error::TurnErrors;
@@ -81,11 +80,11 @@ impl Supervisor {
         };
         // Every prompt carries the objective: a compaction before it is answered.
         if self.context.take_pending() {
-            actions.push(record(
-                "goal_restored",
-                json!({ "prompt": kind.as_str(), "turn": self.turns + 1,
-                        "compactions": self.context.total() }),
-            ));
+            actions.push(Action::Record(Row::GoalRestored {
+                prompt: kind,
+                turn: self.turns + 1,
+                compactions: self.context.total(),
+            }));
         }
         let handoff = self.processes.prompted(kind);
         self.started = true;
@@ -142,10 +141,10 @@ impl Supervisor {
         let Phase::Injecting { kind } = self.phase else {
             return;
         };
-        actions.push(record(
-            "turn_started",
-            json!({ "turn": self.turns + 1, "prompt": kind.as_str() }),
-        ));
+        actions.push(Action::Record(Row::TurnStarted {
+            turn: self.turns + 1,
+            prompt: kind,
+        }));
         self.backoff.turn_started();
         let seen = self.screen.seen();
         self.phase = Phase::Working {

@@ -2,8 +2,7 @@
 //! session log's records, the screen's banners once they hold, the gauge's
 //! falls; merged by [`Compactions`]), and the context gauge.
 
-use crate::core::compaction::{Compactions, Moment, Reading, Source};
-use serde_json::Value;
+use crate::core::compaction::{Compacted, Compactions, Moment, Reading, Source};
 
 /// How long a new compaction count must hold before it is believed.
 const SETTLE_MS: u64 = 300;
@@ -132,12 +131,12 @@ impl CompactionWatch {
     }
 
     /// The `compacted` rows of the compactions that closed by `now_ms`.
-    pub fn close_due(&mut self, now_ms: u64) -> Vec<Value> {
+    pub fn close_due(&mut self, now_ms: u64) -> Vec<Compacted> {
         self.compactions.close_due(now_ms)
     }
 
     /// The `compacted` rows of every open compaction (the run or the process ends).
-    pub fn close_all(&mut self) -> Vec<Value> {
+    pub fn close_all(&mut self) -> Vec<Compacted> {
         self.compactions.close_all()
     }
 
