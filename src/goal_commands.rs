@@ -358,11 +358,9 @@ fn resume_spec(
         .find(|e| e.kind == "injection")
         .map(|e| e.seq);
     // The agent's own session, when goalie followed its log: what resume continues.
-    let session_id = entries
-        .iter()
-        .rev()
-        .find(|e| e.kind == "session_log")
-        .and_then(|e| e.data["session_id"].as_str().map(String::from));
+    let session_log = entries.iter().rev().find(|e| e.kind == "session_log");
+    let session_id = session_log.and_then(|e| e.data["session_id"].as_str().map(String::from));
+    let session_path = session_log.and_then(|e| e.data["path"].as_str().map(PathBuf::from));
     let can_resume = adapter
         .resume_launch_args(Path::new("goalie"), session_id.as_deref())
         .is_some();
@@ -408,6 +406,7 @@ fn resume_spec(
             first_prompt,
             objective_changed_from,
             session_id,
+            session_path,
         }),
         on_event,
         // The rotation the goal was started with.

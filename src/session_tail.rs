@@ -1,23 +1,69 @@
 //! Follows an agent's session log as it grows: finds the file that belongs to
-//! this run (written after the agent started, for this working directory),
-//! reads the lines appended since the last look, and hands them to the pure
-//! [`LogParser`]. A `notify` watcher wakes it when files change; it also looks
-//! on every tick, so a missed notification only costs a moment.
+//! this run, reads the lines appended since the last look, and hands them to
+//! the pure [`LogParser`].
+//!
+//! It looks only where this run's session can be ([`Places`]): a few folders,
+//! watched one by one with inotify ([`LogWatch`]) for entries created or
+//! renamed into them, and the followed file for what is written to it. A file
+//! that was in those folders before the agent started is another run's (or the
+//! one this run resumes); a new one is this run's once its first line says so
+//! (Codex: its `cwd`; gemini-cli: its `projectHash`; Claude Code: its folder).
+//! When the agent's own turn-complete hook names its session (Claude Code's
+//! `transcript_path`, Codex's `thread-id`), exactly that file is followed.
+//! Nothing is read while nothing changes; [`TailStats`] counts the work.
 
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use crate::session_log::{
-    LogEvent, LogFormat, LogParser, claude_project_dir, codex_session_cwd, first_line,
-    gemini_hash_of, gemini_project_hash, session_id,
-};
+use serde::Serialize;
 
-/// How deep below the log root session files may be (Codex: sessions/Y/M/D/f).
-const MAX_DEPTH: usize = 5;
-/// Files older than the agent's start by more than this are another run's.
+use crate::log_watch::{Change, LogWatch, Roles};
+use crate::session_db::OpencodeDb;
+use crate::session_log::{
+    LogEvent, LogFormat, LogParser, codex_session_cwd, gemini_hash_of, gemini_project_hash,
+    session_id,
+};
+use crate::session_places::{DirKind, Places};
+
+/// Files made this long before the agent started may still be its own (clocks).
 const CLOCK_SLACK: Duration = Duration::from_secs(2);
+/// At most this much of a file is read to find its first line.
+const FIRST_LINE_MAX: usize = 256 * 1024;
+
+/// The work a tail did: what makes goalie's cost visible (ledger `stopped` row).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct TailStats {
+    /// Looks that found kernel events to handle.
+    pub wakes: u64,
+    /// The events handled.
+    pub events: u64,
+    /// Folder listings.
+    pub dir_scans: u64,
+    /// Files opened: a new file's first line, the followed file, a registry.
+    pub files_opened: u64,
+    /// Looks without an event: the slow fallback, or polling without inotify.
+    pub rescans: u64,
+    /// Queries of opencode's database.
+    pub db_queries: u64,
+}
+
+impl TailStats {
+    /// What was done since `earlier`.
+    pub fn since(&self, earlier: &TailStats) -> TailStats {
+        TailStats {
+            wakes: self.wakes - earlier.wakes,
+            events: self.events - earlier.events,
+            dir_scans: self.dir_scans - earlier.dir_scans,
+            files_opened: self.files_opened - earlier.files_opened,
+            rescans: self.rescans - earlier.rescans,
+            db_queries: self.db_queries - earlier.db_queries,
+        }
+    }
+}
 
 /// The log of one run.
 pub struct SessionTail {
@@ -25,26 +71,43 @@ pub struct SessionTail {
     root: PathBuf,
     workdir: String,
     started: SystemTime,
+    places: Places,
+    watch: LogWatch,
+    /// The session folders found, and whether each was there when the tail started.
+    session_dirs: BTreeSet<PathBuf>,
+    /// Folders watched for the folders of this run that do not exist yet.
+    ancestors: BTreeSet<PathBuf>,
+    /// gemini-cli: the folder of its project registry, while it does not name this project.
+    registry_watch: Option<PathBuf>,
+    /// Files that were in the session folders before the agent started.
+    preexisting: HashSet<PathBuf>,
+    /// New files that are not this run's (another project's).
+    rejected: HashSet<PathBuf>,
+    /// New files whose first line is not written yet.
+    pending: BTreeSet<PathBuf>,
+    /// This run's files, in the order they were found.
+    candidates: Vec<PathBuf>,
+    /// The file the agent's own hook named.
+    pinned: Option<PathBuf>,
     /// The session this run resumes: its file holds earlier runs' lines, which
     /// set the baseline but are not reported again.
     resumed_session: Option<String>,
     /// When this run resumes a conversation: the session files already there
     /// and their sizes, whose lines are earlier runs' (a baseline only).
-    resumed_sizes: std::collections::HashMap<PathBuf, u64>,
+    resumed_sizes: HashMap<PathBuf, u64>,
     current: Option<Followed>,
     /// Tokens counted in files this run followed before the current one.
     earlier_files_total: u64,
     last_total: u64,
-    /// Files of earlier agent processes of the goal: never this process's.
-    excluded: Vec<PathBuf>,
-    /// Every file this tail followed.
-    followed: Vec<PathBuf>,
-    /// opencode: the replies already seen complete (their turn ends were reported).
-    finished_replies: std::collections::HashSet<String>,
+    opencode: Option<OpencodeDb>,
+    /// opencode: its database was written since the last query.
+    db_dirty: bool,
+    stats: TailStats,
 }
 
 struct Followed {
     path: PathBuf,
+    file: File,
     offset: u64,
     partial: Vec<u8>,
     parser: LogParser,
@@ -54,6 +117,24 @@ struct Followed {
     highest: u64,
 }
 
+/// How a folder's files are taken when it is listed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Listing {
+    /// When the tail starts: every file there is from before the run.
+    Snapshot,
+    /// A folder found during the run: files made before the run are not its.
+    FoundLater,
+    /// Again: a file not seen before is new.
+    Rescan,
+}
+
+/// What a new file's first line is, so far.
+enum FirstLine {
+    Line(String),
+    NotYet,
+    Missing,
+}
+
 impl SessionTail {
     pub fn new(
         format: LogFormat,
@@ -61,61 +142,114 @@ impl SessionTail {
         workdir: &Path,
         started: SystemTime,
     ) -> SessionTail {
-        SessionTail {
+        SessionTail::start(
             format,
             root,
-            workdir: workdir.display().to_string(),
+            workdir.display().to_string(),
             started,
+            TailStats::default(),
+        )
+    }
+
+    fn start(
+        format: LogFormat,
+        root: PathBuf,
+        workdir: String,
+        started: SystemTime,
+        stats: TailStats,
+    ) -> SessionTail {
+        let mut tail = SessionTail {
+            format,
+            places: Places::new(format, &root, &workdir, started),
+            root,
+            workdir,
+            started,
+            watch: LogWatch::new(),
+            session_dirs: BTreeSet::new(),
+            ancestors: BTreeSet::new(),
+            registry_watch: None,
+            preexisting: HashSet::new(),
+            rejected: HashSet::new(),
+            pending: BTreeSet::new(),
+            candidates: Vec::new(),
+            pinned: None,
             resumed_session: None,
-            resumed_sizes: std::collections::HashMap::new(),
+            resumed_sizes: HashMap::new(),
             current: None,
             earlier_files_total: 0,
             last_total: 0,
-            excluded: Vec::new(),
-            followed: Vec::new(),
-            finished_replies: std::collections::HashSet::new(),
+            opencode: None,
+            db_dirty: true,
+            stats,
+        };
+        if format == LogFormat::OpencodeDb {
+            let since = started.checked_sub(CLOCK_SLACK).unwrap_or(started);
+            let (db, opened) = OpencodeDb::new(&tail.root, &tail.workdir, since);
+            tail.stats.files_opened += u64::from(opened);
+            tail.opencode = Some(db);
         }
+        tail.places.read_registry(&mut tail.stats.files_opened);
+        tail.settle(Listing::Snapshot);
+        tail
     }
 
     /// The tail of the next agent process of the same run, started at
-    /// `started`: it never follows a file this one followed (written moments
-    /// ago, such a file looks like the new process's).
+    /// `started`: what this one followed is there before it starts, so never
+    /// its own. The work counts go on.
     pub fn successor(&self, started: SystemTime) -> SessionTail {
-        let mut excluded = self.excluded.clone();
-        excluded.extend(self.followed.iter().cloned());
-        SessionTail {
-            format: self.format,
-            root: self.root.clone(),
-            workdir: self.workdir.clone(),
+        SessionTail::start(
+            self.format,
+            self.root.clone(),
+            self.workdir.clone(),
             started,
-            resumed_session: None,
-            resumed_sizes: std::collections::HashMap::new(),
-            current: None,
-            earlier_files_total: 0,
-            last_total: 0,
-            excluded,
-            followed: Vec::new(),
-            finished_replies: std::collections::HashSet::new(),
-        }
+            self.stats,
+        )
     }
 
     /// This run resumes `session`: its log's earlier lines are a baseline only.
     pub fn resuming(mut self, session: Option<String>) -> SessionTail {
         self.resumed_session = session;
+        if let Some(id) = self.resumed_session.clone()
+            && let Some(path) = self.find_by_id(&id)
+        {
+            self.candidates.insert(0, path);
+        }
+        self
+    }
+
+    /// The resumed session's file is at `path` (from the ledger): a Codex
+    /// session of an earlier day is in a folder the tail does not look in.
+    pub fn resumed_at(mut self, path: Option<PathBuf>) -> SessionTail {
+        if let Some(path) = path.filter(|path| path.is_file())
+            && !self.candidates.contains(&path)
+        {
+            self.preexisting.insert(path.clone());
+            self.candidates.insert(0, path);
+        }
         self
     }
 
     /// This run resumes a conversation it has no id for (an adapter whose
-    /// `resume_args` continue the folder's latest one): what the session files
-    /// of this folder hold now is earlier runs', a baseline only, whichever of
+    /// `resume_args` continue the folder's latest one): what this project's
+    /// session files hold now is earlier runs', a baseline only, whichever of
     /// them the agent continues.
     pub fn resuming_existing(mut self) -> SessionTail {
-        let mut found = Vec::new();
-        self.walk(&self.root, 0, None, &mut found);
-        self.resumed_sizes = found
-            .into_iter()
-            .filter_map(|(_, path)| Some((path.clone(), std::fs::metadata(&path).ok()?.len())))
-            .collect();
+        if let Some(db) = self.opencode.as_mut() {
+            db.continuing();
+            return self;
+        }
+        let files: Vec<PathBuf> = self.preexisting.iter().cloned().collect();
+        for path in files {
+            if self.belongs(&path) == Some(true)
+                && let Ok(meta) = std::fs::metadata(&path)
+            {
+                self.resumed_sizes.insert(path, meta.len());
+            }
+        }
+        // Appending to one of them is the agent continuing it.
+        for dir in self.session_dirs.clone() {
+            self.watch.add(&dir, Roles::WRITES);
+        }
         self
     }
 
@@ -127,51 +261,508 @@ impl SessionTail {
         &self.root
     }
 
-    /// The file being followed, if one was found.
-    pub fn path(&self) -> Option<&Path> {
-        self.current.as_ref().map(|f| f.path.as_path())
+    /// The work done so far (this tail's and its predecessors').
+    pub fn stats(&self) -> TailStats {
+        self.stats
     }
 
-    /// Reads what was appended since the last call. `rescan` also looks for a
-    /// newer session file (the agent may start a new one, e.g. after /clear).
-    pub fn poll(&mut self, rescan: bool) -> Vec<LogEvent> {
-        if self.format == LogFormat::OpencodeDb {
-            return self.poll_opencode();
+    /// Whether the kernel tells about every change (else the caller must poll).
+    pub fn watching(&self) -> bool {
+        self.watch.complete()
+    }
+
+    /// Waits until something may have changed; then call [`SessionTail::poll`].
+    pub async fn changed(&mut self) {
+        self.watch.ready().await;
+    }
+
+    /// The file being followed, if one was found.
+    pub fn path(&self) -> Option<&Path> {
+        match &self.opencode {
+            Some(db) => db.is_open().then(|| db.path()),
+            None => self.current.as_ref().map(|f| f.path.as_path()),
         }
-        if (rescan || self.current.is_none())
-            && let Some(newest) = self.find()
-            && self.current.as_ref().is_none_or(|f| f.path != newest)
-        {
-            self.earlier_files_total += self.last_total;
-            self.last_total = 0;
-            self.followed.push(newest.clone());
-            let mut followed = Followed {
-                path: newest,
-                offset: 0,
-                partial: Vec::new(),
-                parser: LogParser::new(self.format),
-                baseline: 0,
-                highest: 0,
-            };
-            let earlier = match self.resumed_sizes.get(&followed.path) {
-                Some(&size) => Some(size),
-                None => (self.resumed_session.is_some()
-                    && session_id(self.format, &followed.path) == self.resumed_session)
-                    .then_some(u64::MAX),
-            };
-            if let Some(size) = earlier {
-                // Read what earlier runs wrote, silently: it is the baseline.
-                for line in read_new_lines(&mut followed, size) {
-                    for event in followed.parser.line(&line) {
-                        if let LogEvent::Tokens { total } = event {
-                            followed.baseline = followed.baseline.max(total);
-                        }
+    }
+
+    /// Reads what was appended since the last call, after handling what the
+    /// kernel reported (a new session file, a new day's folder). `rescan`
+    /// also lists the session folders, for what a missed event hid.
+    pub fn poll(&mut self, rescan: bool) -> Vec<LogEvent> {
+        let rescan = self.take_changes() || rescan;
+        if rescan {
+            self.rescan();
+        }
+        if self.opencode.is_some() {
+            return self.poll_opencode(rescan);
+        }
+        self.choose();
+        self.read()
+    }
+
+    /// Handles what the kernel reported without reading the log (the next
+    /// [`SessionTail::poll`] reads it).
+    pub fn note_changes(&mut self) {
+        if self.take_changes() {
+            self.rescan();
+        }
+    }
+
+    /// Handles the kernel's reports; true when only a full look will do.
+    fn take_changes(&mut self) -> bool {
+        let changes = self.watch.drain();
+        if !changes.is_empty() {
+            self.stats.wakes += 1;
+            self.stats.events += changes.len() as u64;
+        }
+        let mut rescan = false;
+        for change in changes {
+            rescan |= self.handle(change);
+        }
+        rescan
+    }
+
+    /// The agent's own turn-complete hook said which session it writes
+    /// (Claude Code's `transcript_path` or `session_id`, Codex's `thread-id`):
+    /// from now on that file is followed, whatever else appears.
+    pub fn follow_reported(&mut self, data: &serde_json::Value) {
+        let path = match self.format {
+            LogFormat::ClaudeTranscript => data["transcript_path"]
+                .as_str()
+                .map(PathBuf::from)
+                .or_else(|| {
+                    let id = data["session_id"].as_str().filter(|id| is_plain_name(id))?;
+                    let dir = self.places.targets().first()?;
+                    Some(dir.join(format!("{id}.jsonl")))
+                }),
+            LogFormat::CodexRollout => data["thread-id"]
+                .as_str()
+                .filter(|id| is_plain_name(id))
+                .map(str::to_string)
+                .and_then(|id| self.find_by_id(&id)),
+            _ => None,
+        };
+        let Some(path) = path
+            .filter(|path| path.extension().is_some_and(|ext| ext == "jsonl") && path.is_file())
+        else {
+            return;
+        };
+        if self.pinned.as_ref() == Some(&path) {
+            return;
+        }
+        tracing::debug!(path = %path.display(), "the agent's hook names its session log");
+        self.pending.remove(&path);
+        self.rejected.remove(&path);
+        if !self.candidates.contains(&path) {
+            self.candidates.push(path.clone());
+        }
+        self.pinned = Some(path);
+    }
+
+    /// Handles one thing the kernel reported; true when only a full look will do.
+    fn handle(&mut self, change: Change) -> bool {
+        match change {
+            Change::Overflow => return true,
+            Change::Gone { path } => {
+                if self.session_dirs.remove(&path) {
+                    self.settle(Listing::FoundLater);
+                }
+            }
+            Change::Created {
+                dir,
+                roles,
+                name,
+                is_dir,
+            } => {
+                let path = dir.join(&name);
+                if is_dir {
+                    if roles.has(Roles::ANCESTOR) || roles.has(Roles::SESSIONS) {
+                        self.new_dir(&path);
+                    }
+                } else {
+                    if roles.has(Roles::SESSIONS)
+                        && self.session_dirs.contains(&dir)
+                        && self.places.is_session_file(&name)
+                    {
+                        self.found(path.clone());
+                    }
+                    if roles.has(Roles::WRITES) {
+                        self.written(&path);
                     }
                 }
-                followed.highest = followed.baseline;
             }
-            self.current = Some(followed);
+            Change::Written { path } => self.written(&path),
         }
+        false
+    }
+
+    fn written(&mut self, path: &Path) {
+        if self.opencode.is_some() {
+            if path
+                .file_name()
+                .is_some_and(|name| self.places.is_session_file(name))
+            {
+                self.db_dirty = true;
+                if path.file_name() == Some(OsStr::new("opencode.db"))
+                    && let Some(db) = self.opencode.as_mut()
+                    && !db.is_open()
+                {
+                    db.reopen();
+                }
+            }
+            return;
+        }
+        if self.current.as_ref().is_some_and(|f| f.path == path) {
+            return;
+        }
+        if self.pending.contains(path) {
+            self.classify(path);
+        } else if self.resumed_sizes.contains_key(path)
+            && !self.candidates.iter().any(|c| c == path)
+        {
+            self.candidates.push(path.to_path_buf());
+        } else if path.file_name() == Some(OsStr::new("projects.json"))
+            && self.places.read_registry(&mut self.stats.files_opened)
+        {
+            self.settle(Listing::FoundLater);
+        }
+    }
+
+    /// A folder appeared: a session folder of this run, or one on the way to it.
+    fn new_dir(&mut self, path: &Path) {
+        match self.places.kind_of_dir(path) {
+            DirKind::Sessions => {
+                self.places.want(path);
+                if !self.session_dirs.contains(path) {
+                    self.add_session_dir(path, Listing::FoundLater);
+                }
+            }
+            DirKind::Ancestor => {
+                if self.ancestors.insert(path.to_path_buf()) {
+                    self.watch.add(path, Roles::ANCESTOR);
+                    // Folders made inside it before the watch was in place.
+                    for child in self.subdirs(path) {
+                        self.new_dir(&child);
+                    }
+                }
+            }
+            DirKind::Other => {}
+        }
+    }
+
+    /// Watches what exists of this run's places: each session folder, or the
+    /// nearest existing folder on the way to one that does not exist yet.
+    fn settle(&mut self, listing: Listing) {
+        let mut needed = BTreeSet::new();
+        for dir in self.places.growing() {
+            if dir.is_dir() {
+                needed.insert(dir);
+            }
+        }
+        for target in self.places.targets().to_vec() {
+            if self.session_dirs.contains(&target) {
+                continue;
+            }
+            if target.is_dir() {
+                self.add_session_dir(&target, listing);
+            } else if let Some(ancestor) = target.ancestors().skip(1).find(|dir| dir.is_dir()) {
+                needed.insert(ancestor.to_path_buf());
+            }
+        }
+        if self.format == LogFormat::CodexRollout {
+            // Later years and months found during the run stay watched.
+            needed.extend(self.ancestors.iter().cloned());
+        }
+        for dir in needed.difference(&self.ancestors) {
+            self.watch.add(dir, Roles::ANCESTOR);
+        }
+        for dir in self.ancestors.difference(&needed) {
+            self.watch.remove(dir, Roles::ANCESTOR);
+        }
+        self.ancestors = needed;
+        let registry = self.places.registry_dir().map(Path::to_path_buf);
+        if registry != self.registry_watch {
+            if let Some(old) = self.registry_watch.take() {
+                self.watch.remove(&old, Roles::WRITES);
+            }
+            if let Some(dir) = &registry {
+                self.watch.add(dir, Roles::WRITES);
+            }
+            self.registry_watch = registry;
+        }
+    }
+
+    fn add_session_dir(&mut self, dir: &Path, listing: Listing) {
+        self.session_dirs.insert(dir.to_path_buf());
+        if self.opencode.is_some() {
+            // The database's folder: what is written to its files.
+            self.watch.add(dir, Roles::WRITES);
+            self.db_dirty = true;
+            return;
+        }
+        let mut roles = Roles::SESSIONS;
+        if !self.resumed_sizes.is_empty() {
+            roles = Roles::SESSIONS.with(Roles::WRITES);
+        }
+        self.watch.add(dir, roles);
+        self.list(dir, listing);
+    }
+
+    /// The sub-folders of `dir` (one listing).
+    fn subdirs(&mut self, dir: &Path) -> Vec<PathBuf> {
+        self.stats.dir_scans += 1;
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .filter(|entry| entry.file_type().is_ok_and(|t| t.is_dir()))
+            .map(|entry| entry.path())
+            .collect()
+    }
+
+    /// Lists a session folder: its files are from before the run, or new.
+    fn list(&mut self, dir: &Path, listing: Listing) {
+        self.stats.dir_scans += 1;
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            if !self.places.is_session_file(&entry.file_name())
+                || !entry.file_type().is_ok_and(|t| t.is_file())
+            {
+                continue;
+            }
+            let path = entry.path();
+            if self.known(&path) {
+                continue;
+            }
+            let new = match listing {
+                Listing::Snapshot => false,
+                Listing::Rescan => true,
+                Listing::FoundLater => entry.metadata().is_ok_and(|meta| {
+                    let made = meta.created().or_else(|_| meta.modified());
+                    made.is_ok_and(|made| made + CLOCK_SLACK >= self.started)
+                }),
+            };
+            if new {
+                self.found(path);
+            } else {
+                self.preexisting.insert(path);
+            }
+        }
+    }
+
+    fn known(&self, path: &Path) -> bool {
+        self.preexisting.contains(path)
+            || self.rejected.contains(path)
+            || self.pending.contains(path)
+            || self.candidates.iter().any(|c| c == path)
+    }
+
+    /// A file made since the agent started: this run's once its first line says so.
+    fn found(&mut self, path: PathBuf) {
+        if self.known(&path) {
+            return;
+        }
+        if self.format == LogFormat::ClaudeTranscript {
+            // This project's folder holds only this project's sessions.
+            self.candidates.push(path);
+            return;
+        }
+        self.watch.add(&path, Roles::FILE);
+        self.pending.insert(path.clone());
+        self.classify(&path);
+    }
+
+    fn classify(&mut self, path: &Path) {
+        let ours = match self.read_first_line(path) {
+            FirstLine::NotYet => return,
+            FirstLine::Missing => None,
+            FirstLine::Line(line) => Some(self.line_belongs(&line)),
+        };
+        self.pending.remove(path);
+        match ours {
+            Some(true) => self.candidates.push(path.to_path_buf()),
+            Some(false) => {
+                self.rejected.insert(path.to_path_buf());
+            }
+            None => {}
+        }
+        if self.current.as_ref().is_none_or(|f| f.path != path) {
+            self.watch.remove(path, Roles::FILE);
+        }
+    }
+
+    /// Whether a file is this working directory's (`None`: cannot tell yet).
+    fn belongs(&mut self, path: &Path) -> Option<bool> {
+        if self.format == LogFormat::ClaudeTranscript {
+            return Some(true);
+        }
+        match self.read_first_line(path) {
+            FirstLine::Line(line) => Some(self.line_belongs(&line)),
+            _ => None,
+        }
+    }
+
+    fn line_belongs(&self, line: &str) -> bool {
+        match self.format {
+            LogFormat::CodexRollout => {
+                codex_session_cwd(line).is_some_and(|cwd| cwd == self.workdir)
+            }
+            LogFormat::GeminiChat => {
+                gemini_project_hash(line).is_some_and(|hash| hash == gemini_hash_of(&self.workdir))
+            }
+            LogFormat::ClaudeTranscript => true,
+            LogFormat::OpencodeDb => false,
+        }
+    }
+
+    /// A file's first line once it is written whole.
+    fn read_first_line(&mut self, path: &Path) -> FirstLine {
+        self.stats.files_opened += 1;
+        let Ok(file) = File::open(path) else {
+            return FirstLine::Missing;
+        };
+        let mut bytes = Vec::new();
+        if file
+            .take(FIRST_LINE_MAX as u64)
+            .read_to_end(&mut bytes)
+            .is_err()
+        {
+            return FirstLine::NotYet;
+        }
+        match bytes.iter().position(|b| *b == b'\n') {
+            Some(end) => FirstLine::Line(String::from_utf8_lossy(&bytes[..end]).into_owned()),
+            // A line this long is no session header.
+            None if bytes.len() >= FIRST_LINE_MAX => FirstLine::Line(String::new()),
+            None => FirstLine::NotYet,
+        }
+    }
+
+    /// The session file with this id (Codex: `rollout-<time>-<id>.jsonl`;
+    /// Claude Code: `<id>.jsonl`; gemini-cli: its first line's `sessionId`),
+    /// among the files of the session folders.
+    fn find_by_id(&mut self, id: &str) -> Option<PathBuf> {
+        let format = self.format;
+        let matches = |path: &Path| {
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+            name.is_some_and(|name| match format {
+                LogFormat::CodexRollout => name.ends_with(&format!("-{id}.jsonl")),
+                LogFormat::ClaudeTranscript => name == format!("{id}.jsonl"),
+                LogFormat::GeminiChat => id
+                    .get(..8)
+                    .is_some_and(|short| name.ends_with(&format!("-{short}.jsonl"))),
+                LogFormat::OpencodeDb => false,
+            })
+        };
+        let mut known: Vec<PathBuf> = self
+            .candidates
+            .iter()
+            .chain(self.pending.iter())
+            .chain(self.preexisting.iter())
+            .chain(self.rejected.iter())
+            .filter(|path| matches(path))
+            .cloned()
+            .collect();
+        if known.is_empty() {
+            // Made a moment ago: its event may not have been handled yet.
+            for dir in self.session_dirs.clone() {
+                self.list(&dir, Listing::Rescan);
+            }
+            known = self
+                .candidates
+                .iter()
+                .chain(self.pending.iter())
+                .filter(|path| matches(path))
+                .cloned()
+                .collect();
+        }
+        known.sort();
+        known.into_iter().find(|path| {
+            format != LogFormat::GeminiChat || session_id(format, path).as_deref() == Some(id)
+        })
+    }
+
+    /// Looks again at everything, as if events had been lost.
+    fn rescan(&mut self) {
+        self.stats.rescans += 1;
+        if self.places.read_registry(&mut self.stats.files_opened) {
+            tracing::debug!("gemini-cli's registry names this project's folder");
+        }
+        self.settle(Listing::FoundLater);
+        if self.opencode.is_some() {
+            self.db_dirty = true;
+            return;
+        }
+        for dir in self.session_dirs.clone() {
+            self.list(&dir, Listing::Rescan);
+        }
+        for path in self.pending.clone() {
+            self.classify(&path);
+        }
+    }
+
+    /// Follows the file the hook named, else the newest file of this run.
+    fn choose(&mut self) {
+        let Some(want) = self
+            .pinned
+            .clone()
+            .or_else(|| self.candidates.last().cloned())
+        else {
+            return;
+        };
+        if self.current.as_ref().is_some_and(|f| f.path == want) {
+            return;
+        }
+        self.stats.files_opened += 1;
+        let Ok(file) = File::open(&want) else {
+            // Gone: the next newest, if any, on the next look.
+            self.candidates.retain(|c| *c != want);
+            if self.pinned.as_ref() == Some(&want) {
+                self.pinned = None;
+            }
+            return;
+        };
+        if let Some(old) = self.current.take() {
+            self.watch.remove(&old.path, Roles::FILE);
+        }
+        self.watch.add(&want, Roles::FILE);
+        self.earlier_files_total += self.last_total;
+        self.last_total = 0;
+        let mut followed = Followed {
+            path: want,
+            file,
+            offset: 0,
+            partial: Vec::new(),
+            parser: LogParser::new(self.format),
+            baseline: 0,
+            highest: 0,
+        };
+        let earlier = match self.resumed_sizes.get(&followed.path) {
+            Some(&size) => Some(size),
+            None => ((self.resumed_session.is_some()
+                && session_id(self.format, &followed.path) == self.resumed_session)
+                // A file from before the run that the hook named (the person
+                // switched conversations): only what is added now counts.
+                || self.preexisting.contains(&followed.path))
+            .then_some(u64::MAX),
+        };
+        if let Some(size) = earlier {
+            // Read what earlier runs wrote, silently: it is the baseline.
+            for line in read_new_lines(&mut followed, size) {
+                for event in followed.parser.line(&line) {
+                    if let LogEvent::Tokens { total } = event {
+                        followed.baseline = followed.baseline.max(total);
+                    }
+                }
+            }
+            followed.highest = followed.baseline;
+        }
+        self.current = Some(followed);
+    }
+
+    /// The events of the lines appended to the followed file.
+    fn read(&mut self) -> Vec<LogEvent> {
         let Some(followed) = self.current.as_mut() else {
             return Vec::new();
         };
@@ -196,167 +787,49 @@ impl SessionTail {
         events
     }
 
-    /// The newest session file of this run, if any.
-    fn find(&self) -> Option<PathBuf> {
-        let mut candidates = Vec::new();
-        let since = self
-            .started
-            .checked_sub(CLOCK_SLACK)
-            .unwrap_or(self.started);
-        self.walk(&self.root, 0, Some(since), &mut candidates);
-        candidates.sort();
-        candidates.pop().map(|(_, path)| path)
-    }
-
-    /// The session files of this working directory under `dir` (modified at
-    /// or after `since`, when given).
-    fn walk(
-        &self,
-        dir: &Path,
-        depth: usize,
-        since: Option<SystemTime>,
-        found: &mut Vec<(SystemTime, PathBuf)>,
-    ) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let Ok(meta) = entry.metadata() else { continue };
-            let Ok(modified) = meta.modified() else {
-                continue;
-            };
-            // Folders are walked whatever their time: appending to a session file
-            // (a resumed conversation) does not touch its folder.
-            if meta.is_dir() {
-                if depth < MAX_DEPTH {
-                    self.walk(&path, depth + 1, since, found);
-                }
-            } else if meta.is_file()
-                && since.is_none_or(|since| modified >= since)
-                && path.extension().is_some_and(|ext| ext == "jsonl")
-                && !self.excluded.contains(&path)
-                && self.belongs_here(&path)
-            {
-                found.push((modified, path));
-            }
-        }
-    }
-
-    fn belongs_here(&self, path: &Path) -> bool {
-        match self.format {
-            LogFormat::CodexRollout => first_line(path)
-                .and_then(|line| codex_session_cwd(&line))
-                .is_some_and(|cwd| cwd == self.workdir),
-            LogFormat::ClaudeTranscript => path
-                .parent()
-                .and_then(Path::file_name)
-                .is_some_and(|name| name.to_string_lossy() == claude_project_dir(&self.workdir)),
-            LogFormat::GeminiChat => first_line(path)
-                .and_then(|line| gemini_project_hash(&line))
-                .is_some_and(|hash| hash == gemini_hash_of(&self.workdir)),
-            LogFormat::OpencodeDb => false,
-        }
-    }
-
-    /// opencode keeps its sessions in a SQLite database (`ROOT/opencode.db`):
-    /// the replies of this working directory's sessions since the agent
-    /// started. Their tokens add up; a reply that finished with `stop` ends a turn.
-    fn poll_opencode(&mut self) -> Vec<LogEvent> {
-        use rusqlite::{OpenFlags, params};
-        let path = self.root.join("opencode.db");
-        if !path.is_file() {
+    fn poll_opencode(&mut self, forced: bool) -> Vec<LogEvent> {
+        if !std::mem::take(&mut self.db_dirty) && !forced {
             return Vec::new();
         }
-        if self.current.is_none() {
-            self.current = Some(Followed {
-                path: path.clone(),
-                offset: 0,
-                partial: Vec::new(),
-                parser: LogParser::new(self.format),
-                baseline: 0,
-                highest: 0,
-            });
-        }
-        let since_ms = self
-            .started
-            .checked_sub(CLOCK_SLACK)
-            .unwrap_or(self.started)
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
-        let replies = (|| -> rusqlite::Result<Vec<(String, String)>> {
-            let db = rusqlite::Connection::open_with_flags(
-                &path,
-                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )?;
-            db.busy_timeout(Duration::from_millis(200))?;
-            let mut query = db.prepare(
-                "SELECT m.id, m.data FROM message m JOIN session s ON s.id = m.session_id
-                 WHERE s.directory = ?1 AND m.time_created >= ?2
-                 ORDER BY m.time_created, m.id",
-            )?;
-            query
-                .query_map(params![self.workdir, since_ms], |row| {
-                    Ok((row.get(0)?, row.get(1)?))
-                })?
-                .collect()
-        })();
-        let Ok(replies) = replies else {
-            // Locked or mid-migration: the next look reads it.
+        let Some(db) = self.opencode.as_mut() else {
             return Vec::new();
         };
-        let mut events = Vec::new();
-        let mut total = 0;
-        for (id, data) in replies {
-            let Ok(message) = serde_json::from_str::<serde_json::Value>(&data) else {
-                continue;
-            };
-            if message["role"] != "assistant" {
-                continue;
-            }
-            total += message["tokens"]["total"].as_u64().unwrap_or(0);
-            let completed = message["time"]["completed"].is_u64();
-            let error = &message["error"];
-            // A reply that ended in an error (its retries spent) ends the turn too.
-            let finished = completed && (message["finish"] == "stop" || error.is_object());
-            if finished && self.finished_replies.insert(id) {
-                if error["name"] == "APIError" {
-                    let data = &error["data"];
-                    events.push(LogEvent::ApiError {
-                        status: data["statusCode"]
-                            .as_u64()
-                            .and_then(|code| u16::try_from(code).ok()),
-                        message: data["message"].as_str().unwrap_or("").to_string(),
-                    });
-                }
-                events.push(LogEvent::TurnComplete);
-            }
-        }
-        if total != self.last_total {
-            self.last_total = total;
-            events.insert(0, LogEvent::Tokens { total });
-        }
+        let (events, queried, opened) = db.poll(forced);
+        self.stats.db_queries += u64::from(queried);
+        self.stats.files_opened += u64::from(opened);
         events
     }
+}
+
+/// A name without path separators or dots in front (an id from a hook).
+fn is_plain_name(id: &str) -> bool {
+    !id.is_empty() && !id.starts_with('.') && !id.contains('/') && id.len() <= 200
 }
 
 /// The whole lines added to the followed file since the last read, reading
 /// no further than byte `limit`.
 fn read_new_lines(followed: &mut Followed, limit: u64) -> Vec<String> {
-    let Ok(mut file) = File::open(&followed.path) else {
-        return Vec::new();
-    };
-    let len = file.metadata().map(|m| m.len()).unwrap_or(0).min(limit);
+    let len = followed
+        .file
+        .metadata()
+        .map(|m| m.len())
+        .unwrap_or(0)
+        .min(limit);
     if len < followed.offset {
-        // Truncated or replaced: start over.
+        // Truncated: start over.
         followed.offset = 0;
         followed.partial.clear();
     }
-    if len == followed.offset || file.seek(SeekFrom::Start(followed.offset)).is_err() {
+    if len == followed.offset
+        || followed
+            .file
+            .seek(SeekFrom::Start(followed.offset))
+            .is_err()
+    {
         return Vec::new();
     }
     let mut bytes = Vec::new();
-    if (&mut file)
+    if (&mut followed.file)
         .take(len - followed.offset)
         .read_to_end(&mut bytes)
         .is_err()
@@ -404,6 +877,7 @@ pub fn resolve_root(templates: &[String], env: &dyn Fn(&str) -> Option<String>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::session_log::claude_project_dir;
     use std::io::Write;
 
     #[test]
@@ -474,8 +948,14 @@ mod tests {
     fn a_conversation_resumed_without_an_id_counts_only_what_this_run_adds() {
         let dir = tempfile::tempdir().unwrap();
         let workdir = "/home/user/project";
-        let chats = dir.path().join("project/chats");
+        let root = dir.path().join(".gemini/tmp");
+        let chats = root.join("project/chats");
         std::fs::create_dir_all(&chats).unwrap();
+        std::fs::write(
+            dir.path().join(".gemini/projects.json"),
+            r#"{"projects": {"/home/user/project": "project"}}"#,
+        )
+        .unwrap();
         let header = format!(
             r#"{{"sessionId":"s1","projectHash":"{}","kind":"main"}}"#,
             gemini_hash_of(workdir)
@@ -489,7 +969,7 @@ mod tests {
         std::fs::write(&other, "{\"projectHash\":\"x\"}\n").unwrap();
         let mut tail = SessionTail::new(
             LogFormat::GeminiChat,
-            dir.path().into(),
+            root,
             Path::new(workdir),
             SystemTime::now(),
         )
@@ -509,10 +989,18 @@ mod tests {
     #[test]
     fn totals_that_repeat_or_go_back_are_not_reported() {
         let dir = tempfile::tempdir().unwrap();
-        let day = dir.path().join("2026/11/21");
+        let mut tail = SessionTail::new(
+            LogFormat::CodexRollout,
+            dir.path().into(),
+            Path::new("/w"),
+            SystemTime::now(),
+        );
+        let today = jiff::Zoned::now().date();
+        let day = crate::session_places::day_folder(dir.path(), today);
         std::fs::create_dir_all(&day).unwrap();
-        let path =
-            day.join("rollout-2026-11-21T12-28-28-01a1fe14-567b-7b42-8d7b-de516ddd01bd.jsonl");
+        let path = day.join(format!(
+            "rollout-{today}T12-28-28-01a1fe14-567b-7b42-8d7b-de516ddd01bd.jsonl"
+        ));
         let meta = r#"{"type":"session_meta","payload":{"cwd":"/w"}}"#;
         let count = |n: u64| {
             format!(
@@ -527,12 +1015,6 @@ mod tests {
             count(2050),
         ];
         std::fs::write(&path, lines.join("\n") + "\n").unwrap();
-        let mut tail = SessionTail::new(
-            LogFormat::CodexRollout,
-            dir.path().into(),
-            Path::new("/w"),
-            SystemTime::now(),
-        );
         let totals: Vec<u64> = tail
             .poll(true)
             .into_iter()
@@ -549,10 +1031,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = rusqlite::Connection::open(dir.path().join("opencode.db")).unwrap();
         db.execute_batch(
-            "CREATE TABLE session (id TEXT PRIMARY KEY, directory TEXT NOT NULL);
+            "CREATE TABLE session (id TEXT PRIMARY KEY, directory TEXT NOT NULL,
+                                   time_created INTEGER NOT NULL);
              CREATE TABLE message (id TEXT PRIMARY KEY, session_id TEXT NOT NULL,
-                                   time_created INTEGER NOT NULL, data TEXT NOT NULL);
-             INSERT INTO session VALUES ('s1', '/home/user/project'), ('s2', '/elsewhere');",
+                                   time_created INTEGER NOT NULL, data TEXT NOT NULL);",
         )
         .unwrap();
         let started = SystemTime::now();
@@ -560,6 +1042,17 @@ mod tests {
             .duration_since(SystemTime::UNIX_EPOCH)
             .unwrap()
             .as_millis() as i64;
+        let mut tail = SessionTail::new(
+            LogFormat::OpencodeDb,
+            dir.path().into(),
+            Path::new("/home/user/project"),
+            started,
+        );
+        db.execute(
+            "INSERT INTO session VALUES ('s1', '/home/user/project', ?1), ('s2', '/elsewhere', ?1)",
+            [now],
+        )
+        .unwrap();
         let add = |id: &str, session: &str, at: i64, data: &str| {
             db.execute(
                 "INSERT INTO message VALUES (?1, ?2, ?3, ?4)",
@@ -585,12 +1078,6 @@ mod tests {
             "s2",
             now + 2,
             r#"{"role":"assistant","tokens":{"total":5}}"#,
-        );
-        let mut tail = SessionTail::new(
-            LogFormat::OpencodeDb,
-            dir.path().into(),
-            Path::new("/home/user/project"),
-            started,
         );
         assert_eq!(tail.poll(true), vec![LogEvent::Tokens { total: 6020 }]);
         add(

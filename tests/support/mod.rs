@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub mod agents;
+pub mod lived_in;
 
 use goalie::ledger::{Entry, Goal, Ledger};
 
