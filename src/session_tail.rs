@@ -95,6 +95,8 @@ pub struct SessionTail {
     /// When this run resumes a conversation: the session files already there
     /// and their sizes, whose lines are earlier runs' (a baseline only).
     resumed_sizes: HashMap<PathBuf, u64>,
+    /// The agent continues one of this project's conversations, unknown which.
+    continue_any: bool,
     current: Option<Followed>,
     /// Tokens counted in files this run followed before the current one.
     earlier_files_total: u64,
@@ -175,6 +177,7 @@ impl SessionTail {
             pinned: None,
             resumed_session: None,
             resumed_sizes: HashMap::new(),
+            continue_any: false,
             current: None,
             earlier_files_total: 0,
             last_total: 0,
@@ -212,7 +215,7 @@ impl SessionTail {
         if let Some(id) = self.resumed_session.clone()
             && let Some(path) = self.find_by_id(&id)
         {
-            self.candidates.insert(0, path);
+            self.resume_file(path);
         }
         self
     }
@@ -224,9 +227,20 @@ impl SessionTail {
             && !self.candidates.contains(&path)
         {
             self.preexisting.insert(path.clone());
-            self.candidates.insert(0, path);
+            self.resume_file(path);
         }
         self
+    }
+
+    /// Follows the resumed conversation's file from now on: what it holds
+    /// before the agent starts is earlier runs'.
+    fn resume_file(&mut self, path: PathBuf) {
+        if let Ok(meta) = std::fs::metadata(&path) {
+            self.resumed_sizes.insert(path.clone(), meta.len());
+        }
+        self.candidates.retain(|c| *c != path);
+        self.candidates.insert(0, path);
+        self.choose();
     }
 
     /// This run resumes a conversation it has no id for (an adapter whose
@@ -238,6 +252,7 @@ impl SessionTail {
             db.continuing();
             return self;
         }
+        self.continue_any = true;
         let files: Vec<PathBuf> = self.preexisting.iter().cloned().collect();
         for path in files {
             if self.belongs(&path) == Some(true)
@@ -500,7 +515,7 @@ impl SessionTail {
             return;
         }
         let mut roles = Roles::SESSIONS;
-        if !self.resumed_sizes.is_empty() {
+        if self.continue_any {
             roles = Roles::SESSIONS.with(Roles::WRITES);
         }
         self.watch.add(dir, roles);
@@ -1024,6 +1039,45 @@ mod tests {
             })
             .collect();
         assert_eq!(totals, vec![1050, 3100]);
+    }
+
+    #[test]
+    fn a_later_day_folder_made_during_the_run_is_looked_in_and_an_earlier_one_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut tail = SessionTail::new(
+            LogFormat::CodexRollout,
+            dir.path().into(),
+            Path::new("/w"),
+            SystemTime::now(),
+        );
+        let today = jiff::Zoned::now().date();
+        let write = |day: jiff::civil::Date, total: u64| {
+            let folder = crate::session_places::day_folder(dir.path(), day);
+            std::fs::create_dir_all(&folder).unwrap();
+            let path = folder.join(format!("rollout-{day}T00-00-01-{total}.jsonl"));
+            let lines = [
+                r#"{"type":"session_meta","payload":{"cwd":"/w"}}"#.to_string(),
+                format!(
+                    r#"{{"type":"event_msg","payload":{{"type":"token_count","info":{{"total_token_usage":{{"total_tokens":{total}}}}}}}}}"#
+                ),
+            ];
+            std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+            path
+        };
+        // Five days ago: a folder no session started now is written in.
+        write(today.checked_sub(jiff::ToSpan::days(5)).unwrap(), 111);
+        assert_eq!(tail.poll(false), vec![]);
+        assert_eq!(tail.path(), None);
+        // Three days on (a run that lasts): its new folder, seen by its events alone.
+        let later = write(today.checked_add(jiff::ToSpan::days(3)).unwrap(), 222);
+        assert_eq!(tail.poll(false), vec![LogEvent::Tokens { total: 222 }]);
+        assert_eq!(tail.path(), Some(later.as_path()));
+        let stats = tail.stats();
+        assert_eq!(
+            stats.files_opened, 2,
+            "its first line, then to follow it: {stats:?}"
+        );
+        assert_eq!(stats.rescans, 0, "{stats:?}");
     }
 
     #[test]
