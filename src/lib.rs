@@ -39,6 +39,7 @@ pub mod report;
 pub mod run;
 pub mod screen;
 pub mod session_db;
+pub mod session_discovery;
 pub mod session_log;
 pub mod session_places;
 pub mod session_tail;

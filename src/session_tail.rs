@@ -2,37 +2,27 @@
 //! this run, reads the lines appended since the last look, and hands them to
 //! the pure [`LogParser`].
 //!
-//! It looks only where this run's session can be ([`Places`]): a few folders,
-//! watched one by one with inotify ([`LogWatch`]) for entries created or
-//! renamed into them, and the followed file for what is written to it. A file
-//! that was in those folders before the agent started is another run's (or the
-//! one this run resumes); a new one is this run's once its first line says so
-//! (Codex: its `cwd`; gemini-cli: its `projectHash`; Claude Code: its folder).
+//! It looks only where this run's session can be ([`crate::session_places`]):
+//! a few folders, watched one by one with inotify ([`crate::log_watch`]) for
+//! entries created or renamed into them, and the followed file for what is
+//! written to it. A file that was in those folders before the agent started
+//! is another run's (or the one this run resumes); a new one is this run's
+//! once its first line says so ([`crate::session_discovery`]).
 //! When the agent's own turn-complete hook names its session (Claude Code's
 //! `transcript_path`, Codex's `thread-id`), exactly that file is followed.
 //! Nothing is read while nothing changes; [`TailStats`] counts the work.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
-use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use serde::Serialize;
 
-use crate::log_watch::{Change, LogWatch, Roles};
+use crate::log_watch::Roles;
 use crate::session_db::OpencodeDb;
-use crate::session_log::{
-    LogEvent, LogFormat, LogParser, codex_session_cwd, gemini_hash_of, gemini_project_hash,
-    session_id,
-};
-use crate::session_places::{DirKind, Places};
-
-/// Files made this long before the agent started may still be its own (clocks).
-const CLOCK_SLACK: Duration = Duration::from_secs(2);
-/// At most this much of a file is read to find its first line.
-const FIRST_LINE_MAX: usize = 256 * 1024;
+use crate::session_discovery::{CLOCK_SLACK, Discovery};
+use crate::session_log::{LogEvent, LogFormat, LogParser, session_id};
 
 /// The work a tail did: what makes goalie's cost visible (ledger `stopped` row).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -70,41 +60,18 @@ pub struct SessionTail {
     format: LogFormat,
     root: PathBuf,
     workdir: String,
-    started: SystemTime,
-    places: Places,
-    watch: LogWatch,
-    /// The session folders found, and whether each was there when the tail started.
-    session_dirs: BTreeSet<PathBuf>,
-    /// Folders watched for the folders of this run that do not exist yet.
-    ancestors: BTreeSet<PathBuf>,
-    /// gemini-cli: the folder of its project registry, while it does not name this project.
-    registry_watch: Option<PathBuf>,
-    /// Files that were in the session folders before the agent started.
-    preexisting: HashSet<PathBuf>,
-    /// New files that are not this run's (another project's).
-    rejected: HashSet<PathBuf>,
-    /// New files whose first line is not written yet.
-    pending: BTreeSet<PathBuf>,
-    /// This run's files, in the order they were found.
-    candidates: Vec<PathBuf>,
+    /// Where the session files are, and the work counts.
+    discovery: Discovery,
     /// The file the agent's own hook named.
     pinned: Option<PathBuf>,
     /// The session this run resumes: its file holds earlier runs' lines, which
     /// set the baseline but are not reported again.
     resumed_session: Option<String>,
-    /// When this run resumes a conversation: the session files already there
-    /// and their sizes, whose lines are earlier runs' (a baseline only).
-    resumed_sizes: HashMap<PathBuf, u64>,
-    /// The agent continues one of this project's conversations, unknown which.
-    continue_any: bool,
     current: Option<Followed>,
     /// Tokens counted in files this run followed before the current one.
     earlier_files_total: u64,
     last_total: u64,
     opencode: Option<OpencodeDb>,
-    /// opencode: its database was written since the last query.
-    db_dirty: bool,
-    stats: TailStats,
 }
 
 struct Followed {
@@ -117,24 +84,6 @@ struct Followed {
     baseline: u64,
     /// The highest total seen: agents replay or repeat figures, so only growth counts.
     highest: u64,
-}
-
-/// How a folder's files are taken when it is listed.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Listing {
-    /// When the tail starts: every file there is from before the run.
-    Snapshot,
-    /// A folder found during the run: files made before the run are not its.
-    FoundLater,
-    /// Again: a file not seen before is new.
-    Rescan,
-}
-
-/// What a new file's first line is, so far.
-enum FirstLine {
-    Line(String),
-    NotYet,
-    Missing,
 }
 
 impl SessionTail {
@@ -160,40 +109,26 @@ impl SessionTail {
         started: SystemTime,
         stats: TailStats,
     ) -> SessionTail {
-        let mut tail = SessionTail {
+        let mut stats = stats;
+        let opencode = (format == LogFormat::OpencodeDb).then(|| {
+            let since = started.checked_sub(CLOCK_SLACK).unwrap_or(started);
+            let (db, opened) = OpencodeDb::new(&root, &workdir, since);
+            stats.files_opened += u64::from(opened);
+            db
+        });
+        let discovery = Discovery::start(format, &root, &workdir, started, stats);
+        SessionTail {
             format,
-            places: Places::new(format, &root, &workdir, started),
             root,
             workdir,
-            started,
-            watch: LogWatch::new(),
-            session_dirs: BTreeSet::new(),
-            ancestors: BTreeSet::new(),
-            registry_watch: None,
-            preexisting: HashSet::new(),
-            rejected: HashSet::new(),
-            pending: BTreeSet::new(),
-            candidates: Vec::new(),
+            discovery,
             pinned: None,
             resumed_session: None,
-            resumed_sizes: HashMap::new(),
-            continue_any: false,
             current: None,
             earlier_files_total: 0,
             last_total: 0,
-            opencode: None,
-            db_dirty: true,
-            stats,
-        };
-        if format == LogFormat::OpencodeDb {
-            let since = started.checked_sub(CLOCK_SLACK).unwrap_or(started);
-            let (db, opened) = OpencodeDb::new(&tail.root, &tail.workdir, since);
-            tail.stats.files_opened += u64::from(opened);
-            tail.opencode = Some(db);
+            opencode,
         }
-        tail.places.read_registry(&mut tail.stats.files_opened);
-        tail.settle(Listing::Snapshot);
-        tail
     }
 
     /// The tail of the next agent process of the same run, started at
@@ -205,7 +140,7 @@ impl SessionTail {
             self.root.clone(),
             self.workdir.clone(),
             started,
-            self.stats,
+            self.discovery.stats,
         )
     }
 
@@ -213,7 +148,7 @@ impl SessionTail {
     pub fn resuming(mut self, session: Option<String>) -> SessionTail {
         self.resumed_session = session;
         if let Some(id) = self.resumed_session.clone()
-            && let Some(path) = self.find_by_id(&id)
+            && let Some(path) = self.discovery.find_by_id(&id)
         {
             self.resume_file(path);
         }
@@ -224,9 +159,9 @@ impl SessionTail {
     /// session of an earlier day is in a folder the tail does not look in.
     pub fn resumed_at(mut self, path: Option<PathBuf>) -> SessionTail {
         if let Some(path) = path.filter(|path| path.is_file())
-            && !self.candidates.contains(&path)
+            && !self.discovery.candidates.contains(&path)
         {
-            self.preexisting.insert(path.clone());
+            self.discovery.preexisting.insert(path.clone());
             self.resume_file(path);
         }
         self
@@ -236,10 +171,12 @@ impl SessionTail {
     /// before the agent starts is earlier runs'.
     fn resume_file(&mut self, path: PathBuf) {
         if let Ok(meta) = std::fs::metadata(&path) {
-            self.resumed_sizes.insert(path.clone(), meta.len());
+            self.discovery
+                .resumed_sizes
+                .insert(path.clone(), meta.len());
         }
-        self.candidates.retain(|c| *c != path);
-        self.candidates.insert(0, path);
+        self.discovery.candidates.retain(|c| *c != path);
+        self.discovery.candidates.insert(0, path);
         self.choose();
     }
 
@@ -252,18 +189,18 @@ impl SessionTail {
             db.continuing();
             return self;
         }
-        self.continue_any = true;
-        let files: Vec<PathBuf> = self.preexisting.iter().cloned().collect();
+        self.discovery.continue_any = true;
+        let files: Vec<PathBuf> = self.discovery.preexisting.iter().cloned().collect();
         for path in files {
-            if self.belongs(&path) == Some(true)
+            if self.discovery.belongs(&path) == Some(true)
                 && let Ok(meta) = std::fs::metadata(&path)
             {
-                self.resumed_sizes.insert(path, meta.len());
+                self.discovery.resumed_sizes.insert(path, meta.len());
             }
         }
         // Appending to one of them is the agent continuing it.
-        for dir in self.session_dirs.clone() {
-            self.watch.add(&dir, Roles::WRITES);
+        for dir in self.discovery.session_dirs().clone() {
+            self.discovery.watch.add(&dir, Roles::WRITES);
         }
         self
     }
@@ -278,17 +215,17 @@ impl SessionTail {
 
     /// The work done so far (this tail's and its predecessors').
     pub fn stats(&self) -> TailStats {
-        self.stats
+        self.discovery.stats
     }
 
     /// Whether the kernel tells about every change (else the caller must poll).
     pub fn watching(&self) -> bool {
-        self.watch.complete()
+        self.discovery.watch.complete()
     }
 
     /// Waits until something may have changed; then call [`SessionTail::poll`].
     pub async fn changed(&mut self) {
-        self.watch.ready().await;
+        self.discovery.watch.ready().await;
     }
 
     /// The file being followed, if one was found.
@@ -303,9 +240,9 @@ impl SessionTail {
     /// kernel reported (a new session file, a new day's folder). `rescan`
     /// also lists the session folders, for what a missed event hid.
     pub fn poll(&mut self, rescan: bool) -> Vec<LogEvent> {
-        let rescan = self.take_changes() || rescan;
+        let rescan = self.discovery.take_changes() || rescan;
         if rescan {
-            self.rescan();
+            self.discovery.rescan();
         }
         if self.opencode.is_some() {
             return self.poll_opencode(rescan);
@@ -317,23 +254,9 @@ impl SessionTail {
     /// Handles what the kernel reported without reading the log (the next
     /// [`SessionTail::poll`] reads it).
     pub fn note_changes(&mut self) {
-        if self.take_changes() {
-            self.rescan();
+        if self.discovery.take_changes() {
+            self.discovery.rescan();
         }
-    }
-
-    /// Handles the kernel's reports; true when only a full look will do.
-    fn take_changes(&mut self) -> bool {
-        let changes = self.watch.drain();
-        if !changes.is_empty() {
-            self.stats.wakes += 1;
-            self.stats.events += changes.len() as u64;
-        }
-        let mut rescan = false;
-        for change in changes {
-            rescan |= self.handle(change);
-        }
-        rescan
     }
 
     /// The agent's own turn-complete hook said which session it writes
@@ -346,14 +269,14 @@ impl SessionTail {
                 .map(PathBuf::from)
                 .or_else(|| {
                     let id = data["session_id"].as_str().filter(|id| is_plain_name(id))?;
-                    let dir = self.places.targets().first()?;
+                    let dir = self.discovery.places.targets().first()?;
                     Some(dir.join(format!("{id}.jsonl")))
                 }),
             LogFormat::CodexRollout => data["thread-id"]
                 .as_str()
                 .filter(|id| is_plain_name(id))
                 .map(str::to_string)
-                .and_then(|id| self.find_by_id(&id)),
+                .and_then(|id| self.discovery.find_by_id(&id)),
             _ => None,
         };
         let Some(path) = path
@@ -365,356 +288,12 @@ impl SessionTail {
             return;
         }
         tracing::debug!(path = %path.display(), "the agent's hook names its session log");
-        self.pending.remove(&path);
-        self.rejected.remove(&path);
-        if !self.candidates.contains(&path) {
-            self.candidates.push(path.clone());
+        self.discovery.pending.remove(&path);
+        self.discovery.rejected.remove(&path);
+        if !self.discovery.candidates.contains(&path) {
+            self.discovery.candidates.push(path.clone());
         }
         self.pinned = Some(path);
-    }
-
-    /// Handles one thing the kernel reported; true when only a full look will do.
-    fn handle(&mut self, change: Change) -> bool {
-        match change {
-            Change::Overflow => return true,
-            Change::Gone { path } => {
-                if self.session_dirs.remove(&path) {
-                    self.settle(Listing::FoundLater);
-                }
-            }
-            Change::Created {
-                dir,
-                roles,
-                name,
-                is_dir,
-            } => {
-                let path = dir.join(&name);
-                if is_dir {
-                    if roles.has(Roles::ANCESTOR) || roles.has(Roles::SESSIONS) {
-                        self.new_dir(&path);
-                    }
-                } else {
-                    if roles.has(Roles::SESSIONS)
-                        && self.session_dirs.contains(&dir)
-                        && self.places.is_session_file(&name)
-                    {
-                        self.found(path.clone());
-                    }
-                    if roles.has(Roles::WRITES) {
-                        self.written(&path);
-                    }
-                }
-            }
-            Change::Written { path } => self.written(&path),
-        }
-        false
-    }
-
-    fn written(&mut self, path: &Path) {
-        if self.opencode.is_some() {
-            if path
-                .file_name()
-                .is_some_and(|name| self.places.is_session_file(name))
-            {
-                self.db_dirty = true;
-                if path.file_name() == Some(OsStr::new("opencode.db"))
-                    && let Some(db) = self.opencode.as_mut()
-                    && !db.is_open()
-                {
-                    db.reopen();
-                }
-            }
-            return;
-        }
-        if self.current.as_ref().is_some_and(|f| f.path == path) {
-            return;
-        }
-        if self.pending.contains(path) {
-            self.classify(path);
-        } else if self.resumed_sizes.contains_key(path)
-            && !self.candidates.iter().any(|c| c == path)
-        {
-            self.candidates.push(path.to_path_buf());
-        } else if path.file_name() == Some(OsStr::new("projects.json"))
-            && self.places.read_registry(&mut self.stats.files_opened)
-        {
-            self.settle(Listing::FoundLater);
-        }
-    }
-
-    /// A folder appeared: a session folder of this run, or one on the way to it.
-    fn new_dir(&mut self, path: &Path) {
-        match self.places.kind_of_dir(path) {
-            DirKind::Sessions => {
-                self.places.want(path);
-                if !self.session_dirs.contains(path) {
-                    self.add_session_dir(path, Listing::FoundLater);
-                }
-            }
-            DirKind::Ancestor => {
-                if self.ancestors.insert(path.to_path_buf()) {
-                    self.watch.add(path, Roles::ANCESTOR);
-                    // Folders made inside it before the watch was in place.
-                    for child in self.subdirs(path) {
-                        self.new_dir(&child);
-                    }
-                }
-            }
-            DirKind::Other => {}
-        }
-    }
-
-    /// Watches what exists of this run's places: each session folder, or the
-    /// nearest existing folder on the way to one that does not exist yet.
-    fn settle(&mut self, listing: Listing) {
-        let mut needed = BTreeSet::new();
-        for dir in self.places.growing() {
-            if dir.is_dir() {
-                needed.insert(dir);
-            }
-        }
-        for target in self.places.targets().to_vec() {
-            if self.session_dirs.contains(&target) {
-                continue;
-            }
-            if target.is_dir() {
-                self.add_session_dir(&target, listing);
-            } else if let Some(ancestor) = target.ancestors().skip(1).find(|dir| dir.is_dir()) {
-                needed.insert(ancestor.to_path_buf());
-            }
-        }
-        if self.format == LogFormat::CodexRollout {
-            // Later years and months found during the run stay watched.
-            needed.extend(self.ancestors.iter().cloned());
-        }
-        for dir in needed.difference(&self.ancestors) {
-            self.watch.add(dir, Roles::ANCESTOR);
-        }
-        for dir in self.ancestors.difference(&needed) {
-            self.watch.remove(dir, Roles::ANCESTOR);
-        }
-        self.ancestors = needed;
-        let registry = self.places.registry_dir().map(Path::to_path_buf);
-        if registry != self.registry_watch {
-            if let Some(old) = self.registry_watch.take() {
-                self.watch.remove(&old, Roles::WRITES);
-            }
-            if let Some(dir) = &registry {
-                self.watch.add(dir, Roles::WRITES);
-            }
-            self.registry_watch = registry;
-        }
-    }
-
-    fn add_session_dir(&mut self, dir: &Path, listing: Listing) {
-        self.session_dirs.insert(dir.to_path_buf());
-        if self.opencode.is_some() {
-            // The database's folder: what is written to its files.
-            self.watch.add(dir, Roles::WRITES);
-            self.db_dirty = true;
-            return;
-        }
-        let mut roles = Roles::SESSIONS;
-        if self.continue_any {
-            roles = Roles::SESSIONS.with(Roles::WRITES);
-        }
-        self.watch.add(dir, roles);
-        self.list(dir, listing);
-    }
-
-    /// The sub-folders of `dir` (one listing).
-    fn subdirs(&mut self, dir: &Path) -> Vec<PathBuf> {
-        self.stats.dir_scans += 1;
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return Vec::new();
-        };
-        entries
-            .flatten()
-            .filter(|entry| entry.file_type().is_ok_and(|t| t.is_dir()))
-            .map(|entry| entry.path())
-            .collect()
-    }
-
-    /// Lists a session folder: its files are from before the run, or new.
-    fn list(&mut self, dir: &Path, listing: Listing) {
-        self.stats.dir_scans += 1;
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            if !self.places.is_session_file(&entry.file_name())
-                || !entry.file_type().is_ok_and(|t| t.is_file())
-            {
-                continue;
-            }
-            let path = entry.path();
-            if self.known(&path) {
-                continue;
-            }
-            let new = match listing {
-                Listing::Snapshot => false,
-                Listing::Rescan => true,
-                Listing::FoundLater => entry.metadata().is_ok_and(|meta| {
-                    let made = meta.created().or_else(|_| meta.modified());
-                    made.is_ok_and(|made| made + CLOCK_SLACK >= self.started)
-                }),
-            };
-            if new {
-                self.found(path);
-            } else {
-                self.preexisting.insert(path);
-            }
-        }
-    }
-
-    fn known(&self, path: &Path) -> bool {
-        self.preexisting.contains(path)
-            || self.rejected.contains(path)
-            || self.pending.contains(path)
-            || self.candidates.iter().any(|c| c == path)
-    }
-
-    /// A file made since the agent started: this run's once its first line says so.
-    fn found(&mut self, path: PathBuf) {
-        if self.known(&path) {
-            return;
-        }
-        if self.format == LogFormat::ClaudeTranscript {
-            // This project's folder holds only this project's sessions.
-            self.candidates.push(path);
-            return;
-        }
-        self.watch.add(&path, Roles::FILE);
-        self.pending.insert(path.clone());
-        self.classify(&path);
-    }
-
-    fn classify(&mut self, path: &Path) {
-        let ours = match self.read_first_line(path) {
-            FirstLine::NotYet => return,
-            FirstLine::Missing => None,
-            FirstLine::Line(line) => Some(self.line_belongs(&line)),
-        };
-        self.pending.remove(path);
-        match ours {
-            Some(true) => self.candidates.push(path.to_path_buf()),
-            Some(false) => {
-                self.rejected.insert(path.to_path_buf());
-            }
-            None => {}
-        }
-        if self.current.as_ref().is_none_or(|f| f.path != path) {
-            self.watch.remove(path, Roles::FILE);
-        }
-    }
-
-    /// Whether a file is this working directory's (`None`: cannot tell yet).
-    fn belongs(&mut self, path: &Path) -> Option<bool> {
-        if self.format == LogFormat::ClaudeTranscript {
-            return Some(true);
-        }
-        match self.read_first_line(path) {
-            FirstLine::Line(line) => Some(self.line_belongs(&line)),
-            _ => None,
-        }
-    }
-
-    fn line_belongs(&self, line: &str) -> bool {
-        match self.format {
-            LogFormat::CodexRollout => {
-                codex_session_cwd(line).is_some_and(|cwd| cwd == self.workdir)
-            }
-            LogFormat::GeminiChat => {
-                gemini_project_hash(line).is_some_and(|hash| hash == gemini_hash_of(&self.workdir))
-            }
-            LogFormat::ClaudeTranscript => true,
-            LogFormat::OpencodeDb => false,
-        }
-    }
-
-    /// A file's first line once it is written whole.
-    fn read_first_line(&mut self, path: &Path) -> FirstLine {
-        self.stats.files_opened += 1;
-        let Ok(file) = File::open(path) else {
-            return FirstLine::Missing;
-        };
-        let mut bytes = Vec::new();
-        if file
-            .take(FIRST_LINE_MAX as u64)
-            .read_to_end(&mut bytes)
-            .is_err()
-        {
-            return FirstLine::NotYet;
-        }
-        match bytes.iter().position(|b| *b == b'\n') {
-            Some(end) => FirstLine::Line(String::from_utf8_lossy(&bytes[..end]).into_owned()),
-            // A line this long is no session header.
-            None if bytes.len() >= FIRST_LINE_MAX => FirstLine::Line(String::new()),
-            None => FirstLine::NotYet,
-        }
-    }
-
-    /// The session file with this id (Codex: `rollout-<time>-<id>.jsonl`;
-    /// Claude Code: `<id>.jsonl`; gemini-cli: its first line's `sessionId`),
-    /// among the files of the session folders.
-    fn find_by_id(&mut self, id: &str) -> Option<PathBuf> {
-        let format = self.format;
-        let matches = |path: &Path| {
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-            name.is_some_and(|name| match format {
-                LogFormat::CodexRollout => name.ends_with(&format!("-{id}.jsonl")),
-                LogFormat::ClaudeTranscript => name == format!("{id}.jsonl"),
-                LogFormat::GeminiChat => id
-                    .get(..8)
-                    .is_some_and(|short| name.ends_with(&format!("-{short}.jsonl"))),
-                LogFormat::OpencodeDb => false,
-            })
-        };
-        let mut known: Vec<PathBuf> = self
-            .candidates
-            .iter()
-            .chain(self.pending.iter())
-            .chain(self.preexisting.iter())
-            .chain(self.rejected.iter())
-            .filter(|path| matches(path))
-            .cloned()
-            .collect();
-        if known.is_empty() {
-            // Made a moment ago: its event may not have been handled yet.
-            for dir in self.session_dirs.clone() {
-                self.list(&dir, Listing::Rescan);
-            }
-            known = self
-                .candidates
-                .iter()
-                .chain(self.pending.iter())
-                .filter(|path| matches(path))
-                .cloned()
-                .collect();
-        }
-        known.sort();
-        known.into_iter().find(|path| {
-            format != LogFormat::GeminiChat || session_id(format, path).as_deref() == Some(id)
-        })
-    }
-
-    /// Looks again at everything, as if events had been lost.
-    fn rescan(&mut self) {
-        self.stats.rescans += 1;
-        if self.places.read_registry(&mut self.stats.files_opened) {
-            tracing::debug!("gemini-cli's registry names this project's folder");
-        }
-        self.settle(Listing::FoundLater);
-        if self.opencode.is_some() {
-            self.db_dirty = true;
-            return;
-        }
-        for dir in self.session_dirs.clone() {
-            self.list(&dir, Listing::Rescan);
-        }
-        for path in self.pending.clone() {
-            self.classify(&path);
-        }
     }
 
     /// Follows the file the hook named, else the newest file of this run.
@@ -722,26 +301,27 @@ impl SessionTail {
         let Some(want) = self
             .pinned
             .clone()
-            .or_else(|| self.candidates.last().cloned())
+            .or_else(|| self.discovery.candidates.last().cloned())
         else {
             return;
         };
         if self.current.as_ref().is_some_and(|f| f.path == want) {
             return;
         }
-        self.stats.files_opened += 1;
+        self.discovery.stats.files_opened += 1;
         let Ok(file) = File::open(&want) else {
             // Gone: the next newest, if any, on the next look.
-            self.candidates.retain(|c| *c != want);
+            self.discovery.candidates.retain(|c| *c != want);
             if self.pinned.as_ref() == Some(&want) {
                 self.pinned = None;
             }
             return;
         };
         if let Some(old) = self.current.take() {
-            self.watch.remove(&old.path, Roles::FILE);
+            self.discovery.watch.remove(&old.path, Roles::FILE);
         }
-        self.watch.add(&want, Roles::FILE);
+        self.discovery.watch.add(&want, Roles::FILE);
+        self.discovery.following = Some(want.clone());
         self.earlier_files_total += self.last_total;
         self.last_total = 0;
         let mut followed = Followed {
@@ -753,13 +333,13 @@ impl SessionTail {
             baseline: 0,
             highest: 0,
         };
-        let earlier = match self.resumed_sizes.get(&followed.path) {
+        let earlier = match self.discovery.resumed_sizes.get(&followed.path) {
             Some(&size) => Some(size),
             None => ((self.resumed_session.is_some()
                 && session_id(self.format, &followed.path) == self.resumed_session)
                 // A file from before the run that the hook named (the person
                 // switched conversations): only what is added now counts.
-                || self.preexisting.contains(&followed.path))
+                || self.discovery.preexisting.contains(&followed.path))
             .then_some(u64::MAX),
         };
         if let Some(size) = earlier {
@@ -803,15 +383,18 @@ impl SessionTail {
     }
 
     fn poll_opencode(&mut self, forced: bool) -> Vec<LogEvent> {
-        if !std::mem::take(&mut self.db_dirty) && !forced {
+        if !std::mem::take(&mut self.discovery.db_dirty) && !forced {
             return Vec::new();
         }
         let Some(db) = self.opencode.as_mut() else {
             return Vec::new();
         };
+        if std::mem::take(&mut self.discovery.db_created) {
+            db.reopen();
+        }
         let (events, queried, opened) = db.poll(forced);
-        self.stats.db_queries += u64::from(queried);
-        self.stats.files_opened += u64::from(opened);
+        self.discovery.stats.db_queries += u64::from(queried);
+        self.discovery.stats.files_opened += u64::from(opened);
         events
     }
 }
@@ -892,7 +475,7 @@ pub fn resolve_root(templates: &[String], env: &dyn Fn(&str) -> Option<String>) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::session_log::claude_project_dir;
+    use crate::session_log::{claude_project_dir, gemini_hash_of};
     use std::io::Write;
 
     #[test]
@@ -989,7 +572,7 @@ mod tests {
             SystemTime::now(),
         )
         .resuming_existing();
-        assert_eq!(tail.resumed_sizes.len(), 1);
+        assert_eq!(tail.discovery.resumed_sizes.len(), 1);
         // This run's first reply lands before the tail first looks.
         let mut file = std::fs::OpenOptions::new()
             .append(true)
