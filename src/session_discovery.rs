@@ -203,6 +203,8 @@ impl Discovery {
                 self.places.want(path);
                 if !self.session_dirs.contains(path) {
                     self.add_session_dir(path, Listing::FoundLater);
+                    // The folders watched until it appeared are not needed now.
+                    self.settle(Listing::FoundLater);
                 }
             }
             DirKind::Ancestor => {
@@ -238,8 +240,11 @@ impl Discovery {
             }
         }
         if self.format == LogFormat::CodexRollout {
-            // Later years and months found during the run stay watched.
-            needed.extend(self.ancestors.iter().cloned());
+            // Later years and months found during the run stay watched (not
+            // the folders above the log folder, once it exists).
+            let root = self.places.root();
+            let inside = self.ancestors.iter().filter(|dir| dir.starts_with(root));
+            needed.extend(inside.cloned().collect::<Vec<_>>());
         }
         for dir in needed.difference(&self.ancestors) {
             self.watch.add(dir, Roles::ANCESTOR);

@@ -77,6 +77,11 @@ impl Places {
         self.format
     }
 
+    /// The agent's log folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     /// The folders that may hold this run's session files (existing or not).
     pub fn targets(&self) -> &[PathBuf] {
         &self.targets
