@@ -5,9 +5,14 @@
 
 pub mod adapter;
 pub mod home;
+pub mod log_watch;
 pub mod process;
 pub mod process_tree;
 pub mod prompts;
 pub mod screen;
+pub mod session_db;
+pub mod session_discovery;
 pub mod session_log;
+pub mod session_places;
 pub mod session_tail;
+pub mod tail_stats;

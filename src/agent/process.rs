@@ -237,7 +237,15 @@ impl AgentProcess {
 
     /// Notes the agent's current processes, so that descendants that later
     /// lose their parent (and so their link to the agent) are still ended.
+    /// Cheap: it walks down the agent's own tree (see
+    /// [`process_tree::living_descendants`]).
     pub fn refresh_members(&mut self) {
+        self.known = process_tree::living_descendants(self.pid, &self.known)
+            .unwrap_or_else(|| process_tree::living_members(self.pid, &self.known));
+    }
+
+    /// Notes every process of the agent: its session and process group too.
+    fn find_all_members(&mut self) {
         self.known = process_tree::living_members(self.pid, &self.known);
     }
 
@@ -245,7 +253,7 @@ impl AgentProcess {
     /// for them to go, then SIGKILL to whatever is left. `exit` is the
     /// receiver from [`AgentProcess::spawn`], or `None` once it has fired.
     pub async fn terminate(&mut self, exit: Option<&mut Exit>, grace: Duration) -> Option<String> {
-        self.refresh_members();
+        self.find_all_members();
         let mut status = None;
         if let Some(exit) = exit {
             process_tree::signal_all(self.pid, &self.known, Signal::SIGHUP);
@@ -255,7 +263,7 @@ impl AgentProcess {
                 .ok()
                 .and_then(Result::ok);
             if status.is_none() {
-                self.refresh_members();
+                self.find_all_members();
                 process_tree::signal_all(self.pid, &self.known, Signal::SIGKILL);
                 status = tokio::time::timeout(Duration::from_secs(5), exit)
                     .await

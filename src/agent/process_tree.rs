@@ -103,6 +103,92 @@ pub fn living_members(leader: u32, known: &BTreeSet<(u32, u64)>) -> BTreeSet<(u3
         .collect()
 }
 
+/// What the agent's processes are now, found by walking down from its leader
+/// through `/proc/PID/task/TID/children`, so that the cost is the agent's
+/// tree, not the machine's process count: its living descendants, and any
+/// process in `known` that still runs (one that escaped to a session of its
+/// own and lost its parent). For the periodic look while the agent runs; its
+/// end uses [`living_members`], which also finds session members that are no
+/// descendants. `None` when the kernel has no children files.
+pub fn living_descendants(
+    leader: u32,
+    known: &BTreeSet<(u32, u64)>,
+) -> Option<BTreeSet<(u32, u64)>> {
+    static CHILDREN_FILES: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let supported = *CHILDREN_FILES.get_or_init(|| {
+        let me = std::process::id();
+        std::path::Path::new(&format!("/proc/{me}/task/{me}/children")).exists()
+    });
+    if !supported {
+        return None;
+    }
+    let mut buf = Vec::with_capacity(4096);
+    let mut found = BTreeSet::new();
+    let mut seen = BTreeSet::new();
+    walk_down(leader, None, &mut found, &mut seen, &mut buf);
+    for &key in known {
+        if !found.contains(&key) {
+            walk_down(key.0, Some(key), &mut found, &mut seen, &mut buf);
+        }
+    }
+    Some(found)
+}
+
+/// Adds `root` (when alive, and when it is still `expect`, if given) and its
+/// living descendants to `found`.
+fn walk_down(
+    root: u32,
+    expect: Option<(u32, u64)>,
+    found: &mut BTreeSet<(u32, u64)>,
+    seen: &mut BTreeSet<u32>,
+    buf: &mut Vec<u8>,
+) {
+    let mut stack = vec![root];
+    while let Some(pid) = stack.pop() {
+        if !seen.insert(pid) {
+            continue;
+        }
+        let Some(stat) = read_small(&format!("/proc/{pid}/stat"), buf).and_then(parse_stat) else {
+            continue;
+        };
+        if stat.state == 'Z' || (pid == root && expect.is_some_and(|key| key != stat.key())) {
+            continue;
+        }
+        found.insert(stat.key());
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+            continue;
+        };
+        for task in tasks.flatten() {
+            if let Some(text) = read_small(&task.path().join("children").to_string_lossy(), buf) {
+                stack.extend(
+                    text.split_whitespace()
+                        .filter_map(|c| c.parse::<u32>().ok()),
+                );
+            }
+        }
+    }
+}
+
+/// The text of a small /proc file, read at once into `buf`.
+fn read_small<'a>(path: &str, buf: &'a mut Vec<u8>) -> Option<&'a str> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).ok()?;
+    buf.clear();
+    buf.resize(4096, 0);
+    let mut len = 0;
+    loop {
+        let n = file.read(&mut buf[len..]).ok()?;
+        if n == 0 {
+            break;
+        }
+        len += n;
+        if len == buf.len() {
+            buf.resize(len * 2, 0);
+        }
+    }
+    std::str::from_utf8(&buf[..len]).ok()
+}
+
 /// Sends `signal` to the agent's process group and to every process in `pids`.
 pub fn signal_all(leader: u32, pids: &BTreeSet<(u32, u64)>, signal: Signal) {
     if let Ok(leader) = i32::try_from(leader) {
@@ -165,6 +251,40 @@ mod tests {
         ];
         let found: Vec<u32> = members(&processes, 100).into_iter().collect();
         assert_eq!(found, vec![100, 101, 102, 103, 104]);
+    }
+
+    #[test]
+    fn descendants_are_found_by_walking_down() {
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", "sleep 30 & sleep 30 & wait"])
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        // Until sh has started both sleeps.
+        let mut found = BTreeSet::new();
+        for _ in 0..100 {
+            found = living_descendants(pid, &BTreeSet::new()).expect("children files");
+            if found.len() == 3 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let full = living_members(pid, &BTreeSet::new());
+        let _ = kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
+        for &(p, _) in &found {
+            let _ = kill(Pid::from_raw(p as i32), Signal::SIGKILL);
+        }
+        let _ = child.wait();
+        assert_eq!(found.len(), 3, "sh and its two sleeps: {found:?}");
+        assert!(found.is_subset(&full), "{found:?} within {full:?}");
+        // A known process that still runs is kept though no longer a descendant.
+        let me = all_processes()
+            .into_iter()
+            .find(|p| p.pid == std::process::id())
+            .unwrap();
+        let known = BTreeSet::from([me.key()]);
+        let kept = living_descendants(pid, &known).unwrap();
+        assert!(kept.contains(&me.key()), "{kept:?}");
     }
 
     #[test]

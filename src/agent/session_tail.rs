@@ -1,51 +1,51 @@
 //! Follows an agent's session log as it grows: finds the file that belongs to
-//! this run (written after the agent started, for this working directory),
-//! reads the lines appended since the last look, and hands them to the pure
-//! [`LogParser`]. A `notify` watcher wakes it when files change; it also looks
-//! on every tick, so a missed notification only costs a moment.
+//! this run, reads the lines appended since the last look, and hands them to
+//! the pure [`LogParser`].
+//!
+//! It looks only where this run's session can be ([`crate::agent::session_places`]):
+//! a few folders, watched one by one with inotify ([`crate::agent::log_watch`]) for
+//! entries created or renamed into them, and the followed file for what is
+//! written to it. A file that was in those folders before the agent started
+//! is another run's (or the one this run resumes); a new one is this run's
+//! once its first line says so ([`crate::agent::session_discovery`]).
+//! When the agent's own turn-complete hook names its session (Claude Code's
+//! `transcript_path`, Codex's `thread-id`), exactly that file is followed.
+//! Nothing is read while nothing changes; [`TailStats`] counts the work.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
-use crate::agent::session_log::{
-    LogFormat, LogParser, claude_project_dir, codex_session_cwd, first_line, gemini_hash_of,
-    gemini_project_hash, session_id,
-};
+use crate::agent::log_watch::Roles;
+use crate::agent::session_db::OpencodeDb;
+use crate::agent::session_discovery::{CLOCK_SLACK, Discovery};
+use crate::agent::session_log::{LogFormat, LogParser, session_id};
+pub use crate::agent::tail_stats::TailStats;
 use crate::core::log_event::LogEvent;
-
-/// How deep below the log root session files may be (Codex: sessions/Y/M/D/f).
-const MAX_DEPTH: usize = 5;
-/// Files older than the agent's start by more than this are another run's.
-const CLOCK_SLACK: Duration = Duration::from_secs(2);
 
 /// The log of one run.
 pub struct SessionTail {
     format: LogFormat,
     root: PathBuf,
     workdir: String,
-    started: SystemTime,
+    /// Where the session files are, and the work counts.
+    discovery: Discovery,
+    /// The file the agent's own hook named.
+    pinned: Option<PathBuf>,
     /// The session this run resumes: its file holds earlier runs' lines, which
     /// set the baseline but are not reported again.
     resumed_session: Option<String>,
-    /// When this run resumes a conversation: the session files already there
-    /// and their sizes, whose lines are earlier runs' (a baseline only).
-    resumed_sizes: std::collections::HashMap<PathBuf, u64>,
     current: Option<Followed>,
     /// Tokens counted in files this run followed before the current one.
     earlier_files_total: u64,
     last_total: u64,
-    /// Files of earlier agent processes of the goal: never this process's.
-    excluded: Vec<PathBuf>,
-    /// Every file this tail followed.
-    followed: Vec<PathBuf>,
-    /// opencode: the replies already seen complete (their turn ends were reported).
-    finished_replies: std::collections::HashSet<String>,
+    opencode: Option<OpencodeDb>,
 }
 
 struct Followed {
     path: PathBuf,
+    file: File,
     offset: u64,
     partial: Vec<u8>,
     parser: LogParser,
@@ -62,61 +62,115 @@ impl SessionTail {
         workdir: &Path,
         started: SystemTime,
     ) -> SessionTail {
+        SessionTail::start(
+            format,
+            root,
+            workdir.display().to_string(),
+            started,
+            TailStats::default(),
+        )
+    }
+
+    fn start(
+        format: LogFormat,
+        root: PathBuf,
+        workdir: String,
+        started: SystemTime,
+        stats: TailStats,
+    ) -> SessionTail {
+        let mut stats = stats;
+        let opencode = (format == LogFormat::OpencodeDb).then(|| {
+            let since = started.checked_sub(CLOCK_SLACK).unwrap_or(started);
+            let (db, opened) = OpencodeDb::new(&root, &workdir, since);
+            stats.files_opened += u64::from(opened);
+            db
+        });
+        let discovery = Discovery::start(format, &root, &workdir, started, stats);
         SessionTail {
             format,
             root,
-            workdir: workdir.display().to_string(),
-            started,
+            workdir,
+            discovery,
+            pinned: None,
             resumed_session: None,
-            resumed_sizes: std::collections::HashMap::new(),
             current: None,
             earlier_files_total: 0,
             last_total: 0,
-            excluded: Vec::new(),
-            followed: Vec::new(),
-            finished_replies: std::collections::HashSet::new(),
+            opencode,
         }
     }
 
     /// The tail of the next agent process of the same run, started at
-    /// `started`: it never follows a file this one followed (written moments
-    /// ago, such a file looks like the new process's).
+    /// `started`: what this one followed is there before it starts, so never
+    /// its own. The work counts go on.
     pub fn successor(&self, started: SystemTime) -> SessionTail {
-        let mut excluded = self.excluded.clone();
-        excluded.extend(self.followed.iter().cloned());
-        SessionTail {
-            format: self.format,
-            root: self.root.clone(),
-            workdir: self.workdir.clone(),
+        SessionTail::start(
+            self.format,
+            self.root.clone(),
+            self.workdir.clone(),
             started,
-            resumed_session: None,
-            resumed_sizes: std::collections::HashMap::new(),
-            current: None,
-            earlier_files_total: 0,
-            last_total: 0,
-            excluded,
-            followed: Vec::new(),
-            finished_replies: std::collections::HashSet::new(),
-        }
+            self.discovery.stats,
+        )
     }
 
     /// This run resumes `session`: its log's earlier lines are a baseline only.
     pub fn resuming(mut self, session: Option<String>) -> SessionTail {
         self.resumed_session = session;
+        if let Some(id) = self.resumed_session.clone()
+            && let Some(path) = self.discovery.find_by_id(&id)
+        {
+            self.resume_file(path);
+        }
         self
     }
 
+    /// The resumed session's file is at `path` (from the ledger): a Codex
+    /// session of an earlier day is in a folder the tail does not look in.
+    pub fn resumed_at(mut self, path: Option<PathBuf>) -> SessionTail {
+        if let Some(path) = path.filter(|path| path.is_file())
+            && !self.discovery.candidates.contains(&path)
+        {
+            self.discovery.preexisting.insert(path.clone());
+            self.resume_file(path);
+        }
+        self
+    }
+
+    /// Follows the resumed conversation's file from now on: what it holds
+    /// before the agent starts is earlier runs'.
+    fn resume_file(&mut self, path: PathBuf) {
+        if let Ok(meta) = std::fs::metadata(&path) {
+            self.discovery
+                .resumed_sizes
+                .insert(path.clone(), meta.len());
+        }
+        self.discovery.candidates.retain(|c| *c != path);
+        self.discovery.candidates.insert(0, path);
+        self.choose();
+    }
+
     /// This run resumes a conversation it has no id for (an adapter whose
-    /// `resume_args` continue the folder's latest one): what the session files
-    /// of this folder hold now is earlier runs', a baseline only, whichever of
+    /// `resume_args` continue the folder's latest one): what this project's
+    /// session files hold now is earlier runs', a baseline only, whichever of
     /// them the agent continues.
     pub fn resuming_existing(mut self) -> SessionTail {
-        let mut found = Vec::new();
-        self.walk(&self.root, 0, None, &mut found);
-        self.resumed_sizes = found
-            .into_iter()
-            .filter_map(|(_, path)| Some((path.clone(), std::fs::metadata(&path).ok()?.len())))
-            .collect();
+        if let Some(db) = self.opencode.as_mut() {
+            db.continuing();
+            return self;
+        }
+        self.discovery.continue_any = true;
+        let files: Vec<PathBuf> = self.discovery.preexisting.iter().cloned().collect();
+        for path in files {
+            if self.discovery.belongs(&path) == Some(true)
+                && let Ok(meta) = std::fs::metadata(&path)
+            {
+                self.discovery.resumed_sizes.insert(path, meta.len());
+            }
+        }
+        // Appending to one of them is the agent continuing it.
+        for dir in self.discovery.session_dirs().clone() {
+            self.discovery.watch.add(&dir, Roles::WRITES);
+        }
         self
     }
 
@@ -128,51 +182,151 @@ impl SessionTail {
         &self.root
     }
 
-    /// The file being followed, if one was found.
-    pub fn path(&self) -> Option<&Path> {
-        self.current.as_ref().map(|f| f.path.as_path())
+    /// The work done so far (this tail's and its predecessors').
+    pub fn stats(&self) -> TailStats {
+        self.discovery.stats
     }
 
-    /// Reads what was appended since the last call. `rescan` also looks for a
-    /// newer session file (the agent may start a new one, e.g. after /clear).
-    pub fn poll(&mut self, rescan: bool) -> Vec<LogEvent> {
-        if self.format == LogFormat::OpencodeDb {
-            return self.poll_opencode();
+    /// Whether the kernel tells about every change (else the caller must poll).
+    pub fn watching(&self) -> bool {
+        self.discovery.watch.complete()
+    }
+
+    /// Waits until something may have changed; then call [`SessionTail::poll`].
+    pub async fn changed(&mut self) {
+        self.discovery.watch.ready().await;
+    }
+
+    /// The file being followed, if one was found.
+    pub fn path(&self) -> Option<&Path> {
+        match &self.opencode {
+            Some(db) => db.is_open().then(|| db.path()),
+            None => self.current.as_ref().map(|f| f.path.as_path()),
         }
-        if (rescan || self.current.is_none())
-            && let Some(newest) = self.find()
-            && self.current.as_ref().is_none_or(|f| f.path != newest)
-        {
-            self.earlier_files_total += self.last_total;
-            self.last_total = 0;
-            self.followed.push(newest.clone());
-            let mut followed = Followed {
-                path: newest,
-                offset: 0,
-                partial: Vec::new(),
-                parser: LogParser::new(self.format),
-                baseline: 0,
-                highest: 0,
-            };
-            let earlier = match self.resumed_sizes.get(&followed.path) {
-                Some(&size) => Some(size),
-                None => (self.resumed_session.is_some()
-                    && session_id(self.format, &followed.path) == self.resumed_session)
-                    .then_some(u64::MAX),
-            };
-            if let Some(size) = earlier {
-                // Read what earlier runs wrote, silently: it is the baseline.
-                for line in read_new_lines(&mut followed, size) {
-                    for event in followed.parser.line(&line) {
-                        if let LogEvent::Tokens { total } = event {
-                            followed.baseline = followed.baseline.max(total);
-                        }
+    }
+
+    /// Reads what was appended since the last call, after handling what the
+    /// kernel reported (a new session file, a new day's folder). `rescan`
+    /// also lists the session folders, for what a missed event hid.
+    pub fn poll(&mut self, rescan: bool) -> Vec<LogEvent> {
+        let rescan = self.discovery.take_changes() || rescan;
+        if rescan {
+            self.discovery.rescan();
+        }
+        if self.opencode.is_some() {
+            return self.poll_opencode(rescan);
+        }
+        self.choose();
+        self.read()
+    }
+
+    /// Handles what the kernel reported without reading the log (the next
+    /// [`SessionTail::poll`] reads it).
+    pub fn note_changes(&mut self) {
+        if self.discovery.take_changes() {
+            self.discovery.rescan();
+        }
+    }
+
+    /// The agent's own turn-complete hook said which session it writes
+    /// (Claude Code's `transcript_path` or `session_id`, Codex's `thread-id`):
+    /// from now on that file is followed, whatever else appears.
+    pub fn follow_reported(&mut self, data: &serde_json::Value) {
+        let path = match self.format {
+            LogFormat::ClaudeTranscript => data["transcript_path"]
+                .as_str()
+                .map(PathBuf::from)
+                .or_else(|| {
+                    let id = data["session_id"].as_str().filter(|id| is_plain_name(id))?;
+                    let dir = self.discovery.places.targets().first()?;
+                    Some(dir.join(format!("{id}.jsonl")))
+                }),
+            LogFormat::CodexRollout => data["thread-id"]
+                .as_str()
+                .filter(|id| is_plain_name(id))
+                .map(str::to_string)
+                .and_then(|id| self.discovery.find_by_id(&id)),
+            _ => None,
+        };
+        let Some(path) = path
+            .filter(|path| path.extension().is_some_and(|ext| ext == "jsonl") && path.is_file())
+        else {
+            return;
+        };
+        if self.pinned.as_ref() == Some(&path) {
+            return;
+        }
+        tracing::debug!(path = %path.display(), "the agent's hook names its session log");
+        self.discovery.pending.remove(&path);
+        self.discovery.rejected.remove(&path);
+        if !self.discovery.candidates.contains(&path) {
+            self.discovery.candidates.push(path.clone());
+        }
+        self.pinned = Some(path);
+    }
+
+    /// Follows the file the hook named, else the newest file of this run.
+    fn choose(&mut self) {
+        let Some(want) = self
+            .pinned
+            .clone()
+            .or_else(|| self.discovery.candidates.last().cloned())
+        else {
+            return;
+        };
+        if self.current.as_ref().is_some_and(|f| f.path == want) {
+            return;
+        }
+        self.discovery.stats.files_opened += 1;
+        let Ok(file) = File::open(&want) else {
+            // Gone: the next newest, if any, on the next look.
+            self.discovery.candidates.retain(|c| *c != want);
+            if self.pinned.as_ref() == Some(&want) {
+                self.pinned = None;
+            }
+            return;
+        };
+        if let Some(old) = self.current.take() {
+            self.discovery.watch.remove(&old.path, Roles::FILE);
+        }
+        self.discovery.watch.add(&want, Roles::FILE);
+        self.discovery.following = Some(want.clone());
+        self.earlier_files_total += self.last_total;
+        self.last_total = 0;
+        let mut followed = Followed {
+            path: want,
+            file,
+            offset: 0,
+            partial: Vec::new(),
+            parser: LogParser::new(self.format),
+            baseline: 0,
+            highest: 0,
+        };
+        let earlier = match self.discovery.resumed_sizes.get(&followed.path) {
+            Some(&size) => Some(size),
+            None => ((self.resumed_session.is_some()
+                && session_id(self.format, &followed.path) == self.resumed_session)
+                // A file from before the run that the hook named (the person
+                // switched conversations): only what is added now counts.
+                || self.discovery.preexisting.contains(&followed.path))
+            .then_some(u64::MAX),
+        };
+        if let Some(size) = earlier {
+            // Read what earlier runs wrote, silently: it is the baseline.
+            for line in read_new_lines(&mut followed, size) {
+                for event in followed.parser.line(&line) {
+                    if let LogEvent::Tokens { total } = event {
+                        followed.baseline = followed.baseline.max(total);
                     }
                 }
-                followed.highest = followed.baseline;
             }
-            self.current = Some(followed);
+            followed.highest = followed.baseline;
         }
+        self.current = Some(followed);
+    }
+
+    /// The events of the lines appended to the followed file.
+    fn read(&mut self) -> Vec<LogEvent> {
         let Some(followed) = self.current.as_mut() else {
             return Vec::new();
         };
@@ -197,167 +351,52 @@ impl SessionTail {
         events
     }
 
-    /// The newest session file of this run, if any.
-    fn find(&self) -> Option<PathBuf> {
-        let mut candidates = Vec::new();
-        let since = self
-            .started
-            .checked_sub(CLOCK_SLACK)
-            .unwrap_or(self.started);
-        self.walk(&self.root, 0, Some(since), &mut candidates);
-        candidates.sort();
-        candidates.pop().map(|(_, path)| path)
-    }
-
-    /// The session files of this working directory under `dir` (modified at
-    /// or after `since`, when given).
-    fn walk(
-        &self,
-        dir: &Path,
-        depth: usize,
-        since: Option<SystemTime>,
-        found: &mut Vec<(SystemTime, PathBuf)>,
-    ) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let Ok(meta) = entry.metadata() else { continue };
-            let Ok(modified) = meta.modified() else {
-                continue;
-            };
-            // Folders are walked whatever their time: appending to a session file
-            // (a resumed conversation) does not touch its folder.
-            if meta.is_dir() {
-                if depth < MAX_DEPTH {
-                    self.walk(&path, depth + 1, since, found);
-                }
-            } else if meta.is_file()
-                && since.is_none_or(|since| modified >= since)
-                && path.extension().is_some_and(|ext| ext == "jsonl")
-                && !self.excluded.contains(&path)
-                && self.belongs_here(&path)
-            {
-                found.push((modified, path));
-            }
-        }
-    }
-
-    fn belongs_here(&self, path: &Path) -> bool {
-        match self.format {
-            LogFormat::CodexRollout => first_line(path)
-                .and_then(|line| codex_session_cwd(&line))
-                .is_some_and(|cwd| cwd == self.workdir),
-            LogFormat::ClaudeTranscript => path
-                .parent()
-                .and_then(Path::file_name)
-                .is_some_and(|name| name.to_string_lossy() == claude_project_dir(&self.workdir)),
-            LogFormat::GeminiChat => first_line(path)
-                .and_then(|line| gemini_project_hash(&line))
-                .is_some_and(|hash| hash == gemini_hash_of(&self.workdir)),
-            LogFormat::OpencodeDb => false,
-        }
-    }
-
-    /// opencode keeps its sessions in a SQLite database (`ROOT/opencode.db`):
-    /// the replies of this working directory's sessions since the agent
-    /// started. Their tokens add up; a reply that finished with `stop` ends a turn.
-    fn poll_opencode(&mut self) -> Vec<LogEvent> {
-        use rusqlite::{OpenFlags, params};
-        let path = self.root.join("opencode.db");
-        if !path.is_file() {
+    fn poll_opencode(&mut self, forced: bool) -> Vec<LogEvent> {
+        if !std::mem::take(&mut self.discovery.db_dirty) && !forced {
             return Vec::new();
         }
-        if self.current.is_none() {
-            self.current = Some(Followed {
-                path: path.clone(),
-                offset: 0,
-                partial: Vec::new(),
-                parser: LogParser::new(self.format),
-                baseline: 0,
-                highest: 0,
-            });
-        }
-        let since_ms = self
-            .started
-            .checked_sub(CLOCK_SLACK)
-            .unwrap_or(self.started)
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
-        let replies = (|| -> rusqlite::Result<Vec<(String, String)>> {
-            let db = rusqlite::Connection::open_with_flags(
-                &path,
-                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )?;
-            db.busy_timeout(Duration::from_millis(200))?;
-            let mut query = db.prepare(
-                "SELECT m.id, m.data FROM message m JOIN session s ON s.id = m.session_id
-                 WHERE s.directory = ?1 AND m.time_created >= ?2
-                 ORDER BY m.time_created, m.id",
-            )?;
-            query
-                .query_map(params![self.workdir, since_ms], |row| {
-                    Ok((row.get(0)?, row.get(1)?))
-                })?
-                .collect()
-        })();
-        let Ok(replies) = replies else {
-            // Locked or mid-migration: the next look reads it.
+        let Some(db) = self.opencode.as_mut() else {
             return Vec::new();
         };
-        let mut events = Vec::new();
-        let mut total = 0;
-        for (id, data) in replies {
-            let Ok(message) = serde_json::from_str::<serde_json::Value>(&data) else {
-                continue;
-            };
-            if message["role"] != "assistant" {
-                continue;
-            }
-            total += message["tokens"]["total"].as_u64().unwrap_or(0);
-            let completed = message["time"]["completed"].is_u64();
-            let error = &message["error"];
-            // A reply that ended in an error (its retries spent) ends the turn too.
-            let finished = completed && (message["finish"] == "stop" || error.is_object());
-            if finished && self.finished_replies.insert(id) {
-                if error["name"] == "APIError" {
-                    let data = &error["data"];
-                    events.push(LogEvent::ApiError {
-                        status: data["statusCode"]
-                            .as_u64()
-                            .and_then(|code| u16::try_from(code).ok()),
-                        message: data["message"].as_str().unwrap_or("").to_string(),
-                    });
-                }
-                events.push(LogEvent::TurnComplete);
-            }
+        if std::mem::take(&mut self.discovery.db_created) {
+            db.reopen();
         }
-        if total != self.last_total {
-            self.last_total = total;
-            events.insert(0, LogEvent::Tokens { total });
-        }
+        let (events, queried, opened) = db.poll(forced);
+        self.discovery.stats.db_queries += u64::from(queried);
+        self.discovery.stats.files_opened += u64::from(opened);
         events
     }
+}
+
+/// A name without path separators or dots in front (an id from a hook).
+fn is_plain_name(id: &str) -> bool {
+    !id.is_empty() && !id.starts_with('.') && !id.contains('/') && id.len() <= 200
 }
 
 /// The whole lines added to the followed file since the last read, reading
 /// no further than byte `limit`.
 fn read_new_lines(followed: &mut Followed, limit: u64) -> Vec<String> {
-    let Ok(mut file) = File::open(&followed.path) else {
-        return Vec::new();
-    };
-    let len = file.metadata().map(|m| m.len()).unwrap_or(0).min(limit);
+    let len = followed
+        .file
+        .metadata()
+        .map(|m| m.len())
+        .unwrap_or(0)
+        .min(limit);
     if len < followed.offset {
-        // Truncated or replaced: start over.
+        // Truncated: start over.
         followed.offset = 0;
         followed.partial.clear();
     }
-    if len == followed.offset || file.seek(SeekFrom::Start(followed.offset)).is_err() {
+    if len == followed.offset
+        || followed
+            .file
+            .seek(SeekFrom::Start(followed.offset))
+            .is_err()
+    {
         return Vec::new();
     }
     let mut bytes = Vec::new();
-    if (&mut file)
+    if (&mut followed.file)
         .take(len - followed.offset)
         .read_to_end(&mut bytes)
         .is_err()
@@ -405,6 +444,7 @@ pub fn resolve_root(templates: &[String], env: &dyn Fn(&str) -> Option<String>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::agent::session_log::{claude_project_dir, gemini_hash_of};
     use std::io::Write;
 
     #[test]
@@ -475,8 +515,14 @@ mod tests {
     fn a_conversation_resumed_without_an_id_counts_only_what_this_run_adds() {
         let dir = tempfile::tempdir().unwrap();
         let workdir = "/home/user/project";
-        let chats = dir.path().join("project/chats");
+        let root = dir.path().join(".gemini/tmp");
+        let chats = root.join("project/chats");
         std::fs::create_dir_all(&chats).unwrap();
+        std::fs::write(
+            dir.path().join(".gemini/projects.json"),
+            r#"{"projects": {"/home/user/project": "project"}}"#,
+        )
+        .unwrap();
         let header = format!(
             r#"{{"sessionId":"s1","projectHash":"{}","kind":"main"}}"#,
             gemini_hash_of(workdir)
@@ -490,12 +536,12 @@ mod tests {
         std::fs::write(&other, "{\"projectHash\":\"x\"}\n").unwrap();
         let mut tail = SessionTail::new(
             LogFormat::GeminiChat,
-            dir.path().into(),
+            root,
             Path::new(workdir),
             SystemTime::now(),
         )
         .resuming_existing();
-        assert_eq!(tail.resumed_sizes.len(), 1);
+        assert_eq!(tail.discovery.resumed_sizes.len(), 1);
         // This run's first reply lands before the tail first looks.
         let mut file = std::fs::OpenOptions::new()
             .append(true)
@@ -510,10 +556,18 @@ mod tests {
     #[test]
     fn totals_that_repeat_or_go_back_are_not_reported() {
         let dir = tempfile::tempdir().unwrap();
-        let day = dir.path().join("2026/11/21");
+        let mut tail = SessionTail::new(
+            LogFormat::CodexRollout,
+            dir.path().into(),
+            Path::new("/w"),
+            SystemTime::now(),
+        );
+        let today = jiff::Zoned::now().date();
+        let day = crate::agent::session_places::day_folder(dir.path(), today);
         std::fs::create_dir_all(&day).unwrap();
-        let path =
-            day.join("rollout-2026-11-21T12-28-28-01a1fe14-567b-7b42-8d7b-de516ddd01bd.jsonl");
+        let path = day.join(format!(
+            "rollout-{today}T12-28-28-01a1fe14-567b-7b42-8d7b-de516ddd01bd.jsonl"
+        ));
         let meta = r#"{"type":"session_meta","payload":{"cwd":"/w"}}"#;
         let count = |n: u64| {
             format!(
@@ -528,12 +582,6 @@ mod tests {
             count(2050),
         ];
         std::fs::write(&path, lines.join("\n") + "\n").unwrap();
-        let mut tail = SessionTail::new(
-            LogFormat::CodexRollout,
-            dir.path().into(),
-            Path::new("/w"),
-            SystemTime::now(),
-        );
         let totals: Vec<u64> = tail
             .poll(true)
             .into_iter()
@@ -546,14 +594,53 @@ mod tests {
     }
 
     #[test]
+    fn a_later_day_folder_made_during_the_run_is_looked_in_and_an_earlier_one_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut tail = SessionTail::new(
+            LogFormat::CodexRollout,
+            dir.path().into(),
+            Path::new("/w"),
+            SystemTime::now(),
+        );
+        let today = jiff::Zoned::now().date();
+        let write = |day: jiff::civil::Date, total: u64| {
+            let folder = crate::agent::session_places::day_folder(dir.path(), day);
+            std::fs::create_dir_all(&folder).unwrap();
+            let path = folder.join(format!("rollout-{day}T00-00-01-{total}.jsonl"));
+            let lines = [
+                r#"{"type":"session_meta","payload":{"cwd":"/w"}}"#.to_string(),
+                format!(
+                    r#"{{"type":"event_msg","payload":{{"type":"token_count","info":{{"total_token_usage":{{"total_tokens":{total}}}}}}}}}"#
+                ),
+            ];
+            std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+            path
+        };
+        // Five days ago: a folder no session started now is written in.
+        write(today.checked_sub(jiff::ToSpan::days(5)).unwrap(), 111);
+        assert_eq!(tail.poll(false), vec![]);
+        assert_eq!(tail.path(), None);
+        // Three days on (a run that lasts): its new folder, seen by its events alone.
+        let later = write(today.checked_add(jiff::ToSpan::days(3)).unwrap(), 222);
+        assert_eq!(tail.poll(false), vec![LogEvent::Tokens { total: 222 }]);
+        assert_eq!(tail.path(), Some(later.as_path()));
+        let stats = tail.stats();
+        assert_eq!(
+            stats.files_opened, 2,
+            "its first line, then to follow it: {stats:?}"
+        );
+        assert_eq!(stats.rescans, 0, "{stats:?}");
+    }
+
+    #[test]
     fn opencode_replies_of_this_directory_add_up() {
         let dir = tempfile::tempdir().unwrap();
         let db = rusqlite::Connection::open(dir.path().join("opencode.db")).unwrap();
         db.execute_batch(
-            "CREATE TABLE session (id TEXT PRIMARY KEY, directory TEXT NOT NULL);
+            "CREATE TABLE session (id TEXT PRIMARY KEY, directory TEXT NOT NULL,
+                                   time_created INTEGER NOT NULL);
              CREATE TABLE message (id TEXT PRIMARY KEY, session_id TEXT NOT NULL,
-                                   time_created INTEGER NOT NULL, data TEXT NOT NULL);
-             INSERT INTO session VALUES ('s1', '/home/user/project'), ('s2', '/elsewhere');",
+                                   time_created INTEGER NOT NULL, data TEXT NOT NULL);",
         )
         .unwrap();
         let started = SystemTime::now();
@@ -561,6 +648,17 @@ mod tests {
             .duration_since(SystemTime::UNIX_EPOCH)
             .unwrap()
             .as_millis() as i64;
+        let mut tail = SessionTail::new(
+            LogFormat::OpencodeDb,
+            dir.path().into(),
+            Path::new("/home/user/project"),
+            started,
+        );
+        db.execute(
+            "INSERT INTO session VALUES ('s1', '/home/user/project', ?1), ('s2', '/elsewhere', ?1)",
+            [now],
+        )
+        .unwrap();
         let add = |id: &str, session: &str, at: i64, data: &str| {
             db.execute(
                 "INSERT INTO message VALUES (?1, ?2, ?3, ?4)",
@@ -586,12 +684,6 @@ mod tests {
             "s2",
             now + 2,
             r#"{"role":"assistant","tokens":{"total":5}}"#,
-        );
-        let mut tail = SessionTail::new(
-            LogFormat::OpencodeDb,
-            dir.path().into(),
-            Path::new("/home/user/project"),
-            started,
         );
         assert_eq!(tail.poll(true), vec![LogEvent::Tokens { total: 6020 }]);
         add(

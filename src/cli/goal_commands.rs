@@ -354,14 +354,11 @@ fn resume_spec(
         .find(|e| e.is(RowKind::Injection))
         .map(|e| e.seq);
     // The agent's own session, when goalie followed its log: what resume continues.
-    let session_id = entries
-        .iter()
-        .rev()
-        .find(|e| e.is(RowKind::SessionLog))
-        .and_then(|e| match e.row() {
-            Row::SessionLog { session_id, .. } => session_id,
-            _ => None,
-        });
+    let session_log = entries.iter().rev().find(|e| e.is(RowKind::SessionLog));
+    let (session_id, session_path) = match session_log.map(|e| e.row()) {
+        Some(Row::SessionLog { session_id, path }) => (session_id, Some(PathBuf::from(path))),
+        _ => (None, None),
+    };
     let can_resume = adapter
         .resume_launch_args(Path::new("goalie"), session_id.as_deref())
         .is_some();
@@ -410,6 +407,7 @@ fn resume_spec(
             first_prompt,
             objective_changed_from,
             session_id,
+            session_path,
         }),
         on_event,
         // The rotation the goal was started with.

@@ -19,6 +19,8 @@ use crate::ledger::Ledger;
 const MAX_INPUT: u64 = 1024 * 1024;
 /// Longer strings in the agent's JSON are cut to this many characters.
 const MAX_STRING: usize = 200;
+/// Paths and ids (which name the agent's session log) are kept whole up to this.
+const MAX_PATH: usize = 4096;
 
 /// Relays one turn-complete signal. `payload` is the agent's JSON when it
 /// passes it as an argument (Codex); otherwise stdin is read (Claude Code),
@@ -65,21 +67,28 @@ fn relay(db: &Path, goal: &str, source: &str, data: Value) -> Result<(), Error> 
 }
 
 /// The agent's JSON, shortened for the ledger: its top-level strings, numbers
-/// and booleans (long strings cut), not its lists or nested objects (Codex
+/// and booleans (long strings cut, but for paths and ids: the supervisor
+/// follows the session log they name), not its lists or nested objects (Codex
 /// sends the turn's messages). Text that is not JSON is kept as a short string.
 pub fn brief(text: &str) -> Value {
-    let cut = |s: &str| -> Value {
-        if s.chars().count() > MAX_STRING {
-            Value::String(s.chars().take(MAX_STRING).collect::<String>() + "…")
+    let cut_at = |s: &str, max: usize| -> Value {
+        if s.chars().count() > max {
+            Value::String(s.chars().take(max).collect::<String>() + "…")
         } else {
             Value::String(s.to_string())
         }
     };
+    let cut = |s: &str| cut_at(s, MAX_STRING);
+    let whole = |key: &str| key.ends_with("path") || key.ends_with("id") || key == "cwd";
     match serde_json::from_str::<Value>(text.trim()) {
         Ok(Value::Object(fields)) => Value::Object(
             fields
                 .into_iter()
                 .filter_map(|(key, value)| match value {
+                    Value::String(s) if whole(&key) => {
+                        let value = cut_at(&s, MAX_PATH);
+                        Some((key, value))
+                    }
                     Value::String(s) => Some((key, cut(&s))),
                     Value::Number(_) | Value::Bool(_) | Value::Null => Some((key, value)),
                     _ => None,
@@ -116,6 +125,10 @@ mod tests {
                 .count(),
             MAX_STRING + 1
         );
+        // The transcript's path is kept whole, however deep its folder.
+        let path = format!("/{}/s.jsonl", "d".repeat(300));
+        let claude = json!({ "session_id": "e98f3d61", "transcript_path": path });
+        assert_eq!(brief(&claude.to_string())["transcript_path"], json!(path));
         assert_eq!(brief("not json"), json!("not json"));
         assert_eq!(brief(""), json!(""));
     }

@@ -134,12 +134,16 @@ pub enum Row {
     /// goalie failed; the run ended.
     InternalError { error: String },
     /// The run ended: why, goalie's exit code, the agent's exit status (if it
-    /// ended), and how often the agent cleared its screen.
+    /// ended), how often the agent cleared its screen, and (a debug statistic,
+    /// when the agent has a session log) the work goalie did to follow it:
+    /// `{wakes, events, dir_scans, files_opened, rescans, db_queries}`.
     Stopped {
         reason: String,
         exit_code: i32,
         agent_status: Option<String>,
         screen_resets: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session_log_work: Option<Value>,
     },
 
     // Turns.

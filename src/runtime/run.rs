@@ -15,6 +15,7 @@ use crate::agent::home::Settled;
 use crate::agent::process::{self as agent_process, AgentProcess, Exit, Launch};
 use crate::agent::prompts::Prompts;
 use crate::agent::screen::Screen;
+use crate::agent::session_log::LogFormat;
 use crate::agent::session_tail::{self, SessionTail};
 use crate::audit;
 use crate::audit::auditor::Auditor;
@@ -55,6 +56,9 @@ const STOP_GRACE: Duration = Duration::from_secs(3);
 const HANDOFF_CHARS: usize = 8000;
 /// How many transcript rows make a reply read from the screen.
 const SCREEN_REPLY_ROWS: usize = 6;
+/// With its folders watched, the session log is looked at again this rarely
+/// (in ticks: 30 s), for what a lost event would hide.
+const FALLBACK_TICKS: u64 = 300;
 
 /// Everything a run needs, validated.
 pub struct RunSpec {
@@ -91,6 +95,9 @@ pub struct Resumed {
     pub objective_changed_from: Option<String>,
     /// The agent's session to continue (from the ledger's `session_log` rows).
     pub session_id: Option<String>,
+    /// Where goalie last followed it (a Codex session of an earlier day is in
+    /// a folder the tail of a new run does not look in).
+    pub session_path: Option<PathBuf>,
 }
 
 /// Runs one goal to its end; returns the exit code.
@@ -521,6 +528,12 @@ async fn supervise_goal(
             return Err(err);
         }
     };
+    let session_log_work = shell.session_tail.as_ref().map(|tail| {
+        // A debug statistic: the work goalie did to follow the session log.
+        let stats = tail.stats();
+        tracing::info!(?stats, "session log work");
+        json!(stats)
+    });
     shell.ledger.append(
         &shell.goal_id,
         &Row::Stopped {
@@ -528,6 +541,7 @@ async fn supervise_goal(
             exit_code,
             agent_status,
             screen_resets: shell.screen.resets(),
+            session_log_work,
         },
     )?;
     shell.ledger.set_ended(&shell.goal_id, &reason)?;
@@ -595,12 +609,11 @@ impl Shell<'_> {
         let mut last_refresh = Instant::now();
         let mut last_look = Instant::now();
         let mut unseen_output = false;
-        let (log_wake_tx, mut log_wake) = mpsc::unbounded_channel::<()>();
-        let _log_watcher = self
-            .session_tail
-            .as_ref()
-            .and_then(|tail| watch(tail.root(), log_wake_tx));
         let mut ticks: u64 = 0;
+        // opencode's database is written many times a second while it streams:
+        // read at most once a tick then.
+        let mut last_db_read = Instant::now();
+        let mut db_dirty = false;
 
         loop {
             if let Some((reason, handoff_file)) = self.restart.take() {
@@ -673,6 +686,7 @@ impl Shell<'_> {
                         Method::Set(change) => UserCommand::Change(change.clone()),
                         Method::Clear => UserCommand::Clear,
                         Method::TurnComplete { source, data } => {
+                            let data = data.clone();
                             let signal = Event::TurnSignal {
                                 now_ms: self.now_ms(),
                                 source: source.clone(),
@@ -681,6 +695,13 @@ impl Shell<'_> {
                             let stopped = self.dispatch(signal, &done_tx)?;
                             pending.answer(Ok(json!({ "goal": self.snapshot() })));
                             if let Some(stopped) = stopped {
+                                return Ok(stopped);
+                            }
+                            // The hook says which session the agent writes: follow that one.
+                            if let Some(tail) = self.session_tail.as_mut() {
+                                tail.follow_reported(&data);
+                            }
+                            if let Some(stopped) = self.read_session_log(false, &done_tx)? {
                                 return Ok(stopped);
                             }
                             continue;
@@ -711,18 +732,33 @@ impl Shell<'_> {
                     }
                     continue;
                 }
-                Some(()) = log_wake.recv() => {
-                    while log_wake.try_recv().is_ok() {}
-                    if let Some(stopped) = self.read_session_log(true, &done_tx)? {
+                () = session_log_changed(&mut self.session_tail) => {
+                    if self.session_tail.as_ref().is_some_and(|tail| tail.format() == LogFormat::OpencodeDb)
+                        && last_db_read.elapsed() < TICK
+                    {
+                        db_dirty = true;
+                        self.drain_session_log();
+                        continue;
+                    }
+                    last_db_read = Instant::now();
+                    if let Some(stopped) = self.read_session_log(false, &done_tx)? {
                         return Ok(stopped);
                     }
                     continue;
                 }
                 _ = tick.tick() => {
                     ticks += 1;
+                    // Watched, the log is read when it changes, and looked at
+                    // again only now and then; polled otherwise.
+                    let watched = self.session_tail.as_ref().is_some_and(SessionTail::watching);
+                    let (read, rescan) = if watched {
+                        (std::mem::take(&mut db_dirty), ticks.is_multiple_of(FALLBACK_TICKS))
+                    } else {
+                        (ticks.is_multiple_of(5), ticks.is_multiple_of(20))
+                    };
                     if self.session_tail.is_some()
-                        && ticks.is_multiple_of(5)
-                        && let Some(stopped) = self.read_session_log(ticks.is_multiple_of(20), &done_tx)?
+                        && (read || rescan)
+                        && let Some(stopped) = self.read_session_log(rescan, &done_tx)?
                     {
                         return Ok(stopped);
                     }
@@ -828,6 +864,14 @@ impl Shell<'_> {
             }
         }
         Ok(None)
+    }
+
+    /// Takes the kernel's news about the session log without reading it yet
+    /// (opencode's database, between two reads).
+    fn drain_session_log(&mut self) {
+        if let Some(tail) = self.session_tail.as_mut() {
+            tail.note_changes();
+        }
     }
 
     /// Claims `goalie mcp` wrote to the ledger since the last look, as events.
@@ -1366,24 +1410,20 @@ fn new_session_tail(
     Some(match resumed {
         None => tail,
         Some(resumed) => match &resumed.session_id {
-            Some(id) => tail.resuming(Some(id.clone())),
+            Some(id) => tail
+                .resuming(Some(id.clone()))
+                .resumed_at(resumed.session_path.clone()),
             None => tail.resuming_existing(),
         },
     })
 }
 
-/// Wakes the loop when anything under `root` changes. `None` when the folder
-/// does not exist yet or cannot be watched: the tick's look covers that.
-fn watch(root: &Path, wake: mpsc::UnboundedSender<()>) -> Option<notify::RecommendedWatcher> {
-    use notify::Watcher;
-    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if event.is_ok() {
-            let _ = wake.send(());
-        }
-    })
-    .ok()?;
-    watcher.watch(root, notify::RecursiveMode::Recursive).ok()?;
-    Some(watcher)
+/// Returns when the session log may have changed; never without one.
+async fn session_log_changed(tail: &mut Option<SessionTail>) {
+    match tail {
+        Some(tail) => tail.changed().await,
+        None => std::future::pending().await,
+    }
 }
 
 async fn wait_exit(exit: &mut Option<Exit>) -> String {

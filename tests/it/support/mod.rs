@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 pub mod agents;
 pub mod fake_model;
 pub mod http;
+pub mod lived_in;
 
 use goalie::ledger::{Entry, Goal, Ledger};
 
