@@ -65,8 +65,10 @@ def sampled_run(argv, env, cwd, label, timeout):
     samples = [rss for _, rss in sampler.samples if rss]
     n = len(samples)
     early = statistics.median(samples[n // 10: max(n // 10 + 1, n // 5)]) if n else None
+    mid = statistics.median(samples[n // 2: max(n // 2 + 1, n * 6 // 10)]) if n else None
     late = statistics.median(samples[n - max(1, n // 10):]) if n else None
-    return {"peak_kib": sampler.hwm, "early_kib": early, "late_kib": late, "exit": code}
+    return {"peak_kib": sampler.hwm, "early_kib": early, "mid_kib": mid, "late_kib": late,
+            "exit": code}
 
 
 def private_env(label):
@@ -118,19 +120,22 @@ def run(opts):
     rows = []
     turns = [turns_round(opts.sim_turns) for _ in range(opts.rounds)]
     mib = lambda k: fmt(None if k is None else k / 1024, ".1f") + " MiB"  # noqa: E731
-    summary = {k: median([r[k] for r in turns]) for k in ("peak_kib", "early_kib", "late_kib")}
+    keys = ("peak_kib", "early_kib", "mid_kib", "late_kib")
+    summary = {k: median([r[k] for r in turns]) for k in keys}
     note("rss", "sim_turns", {"turns": opts.sim_turns, **summary, "rounds": turns})
     rows.append((f"{opts.sim_turns} simulated turns", mib(summary["peak_kib"]),
-                 mib(summary["early_kib"]), mib(summary["late_kib"]),
+                 mib(summary["early_kib"]), mib(summary["mid_kib"]), mib(summary["late_kib"]),
                  fmt(summary["late_kib"] / summary["early_kib"]) + "×"))
     for queries in (False, True):
         log(f"rss: {opts.flood_mb} MB flood, queries={queries}")
         runs = [flood_round(opts.flood_mb, queries) for _ in range(opts.rounds)]
-        s = {k: median([r[k] for r in runs]) for k in ("peak_kib", "early_kib", "late_kib")}
+        s = {k: median([r[k] for r in runs]) for k in keys}
         name = f"{opts.flood_mb} MB flood" + (" with terminal queries" if queries else "")
         note("rss", "flood_queries" if queries else "flood", {"mb": opts.flood_mb, **s,
                                                               "rounds": runs})
-        rows.append((name, mib(s["peak_kib"]), mib(s["early_kib"]), mib(s["late_kib"]),
+        rows.append((name, mib(s["peak_kib"]), mib(s["early_kib"]), mib(s["mid_kib"]),
+                     mib(s["late_kib"]),
                      fmt(s["late_kib"] / s["early_kib"]) + "×"))
     table(f"Peak memory (median of {opts.rounds})",
-          ["run", "peak RSS", "RSS 10–20 % in", "RSS at the end", "end / early"], rows)
+          ["run", "peak RSS", "RSS 10–20 % in", "RSS 50–60 % in", "RSS at the end",
+           "end / early"], rows)
