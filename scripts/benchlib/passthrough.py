@@ -17,13 +17,23 @@ from .util import GOALIE, fmt, note, table
 
 
 def measure(command):
-    """Runs a shell command; returns (seconds, peak RSS of its children in KiB, exit code)."""
+    """Runs a shell command; returns (seconds, the peak RSS of the largest process in
+    it in KiB, exit code). The peak comes from GNU time: a process started from this
+    script starts with this script's own peak (the kernel carries a process's peak
+    RSS across exec), so its rusage would report Python's size, not the command's."""
+    out = tempfile.NamedTemporaryFile(prefix="goalie-bench-rss-", delete=False)
+    out.close()
     start = time.perf_counter()
-    proc = subprocess.Popen(command, shell=True, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", out.name, "sh", "-c", command],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            stdin=subprocess.DEVNULL)
+    code = proc.wait()
     elapsed = time.perf_counter() - start
-    return elapsed, usage.ru_maxrss, os.waitstatus_to_exitcode(status)
+    with open(out.name) as f:
+        lines = f.read().split()
+    os.remove(out.name)
+    # GNU time notes a non-zero exit before the figure.
+    return elapsed, int(lines[-1]), code
 
 
 def sh(text):

@@ -21,9 +21,14 @@ turns:
     reply: "Did a small step of the benchmark."
 """
 
+# Like a TUI, the flood puts its terminal in raw mode; it never reads its input. (In
+# canonical mode the kernel discards input past a full line buffer instead of making
+# the writer wait, so no answer would ever queue up.)
 FLOOD = r"""
-import os, sys
+import os, sys, tty
 mb, queries = int(sys.argv[1]), sys.argv[2] == "1"
+if os.isatty(0):
+    tty.setraw(0)
 line = b"line of output \x1b[1mbold\x1b[0m the quick brown fox jumps over the lazy dog " * 13
 line = line[:1000] + b"\r\n"
 block = bytearray()
@@ -126,7 +131,7 @@ def run(opts):
     rows.append((f"{opts.sim_turns} simulated turns", mib(summary["peak_kib"]),
                  mib(summary["early_kib"]), mib(summary["mid_kib"]), mib(summary["late_kib"]),
                  fmt(summary["late_kib"] / summary["early_kib"]) + "×"))
-    for queries in (False, True):
+    for queries in (False, True) if opts.flood_mb > 0 else ():
         log(f"rss: {opts.flood_mb} MB flood, queries={queries}")
         runs = [flood_round(opts.flood_mb, queries) for _ in range(opts.rounds)]
         s = {k: median([r[k] for r in runs]) for k in keys}
