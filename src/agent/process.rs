@@ -8,7 +8,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use nix::sys::signal::Signal;
@@ -16,6 +17,11 @@ use portable_pty::{CommandBuilder, MasterPty, PtySize, native_pty_system};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::agent::process_tree;
+
+/// Answers to terminal queries are dropped while this much input already waits for
+/// the agent to read it: an agent that keeps asking without reading would otherwise
+/// grow goalie's queue without end (about 15 KB per MB of its output).
+pub const MAX_QUEUED_FOR_REPLIES: usize = 64 * 1024;
 
 /// The running agent's leader pid, for the panic hook (0: none).
 static LEADER: AtomicU32 = AtomicU32::new(0);
@@ -46,9 +52,24 @@ pub enum SpawnError {
 pub struct AgentProcess {
     pid: u32,
     master: Box<dyn MasterPty + Send>,
-    writer: std::sync::mpsc::Sender<Vec<u8>>,
+    writer: Input,
     /// Every process that belonged to the agent the last time we looked.
     known: BTreeSet<(u32, u64)>,
+}
+
+/// Queues bytes for the agent's input (a handle for other tasks too), counting
+/// the bytes not yet written.
+#[derive(Clone)]
+pub struct Input {
+    tx: std::sync::mpsc::Sender<Vec<u8>>,
+    queued: Arc<AtomicUsize>,
+}
+
+impl Input {
+    pub fn send(&self, bytes: Vec<u8>) -> Result<(), std::sync::mpsc::SendError<Vec<u8>>> {
+        self.queued.fetch_add(bytes.len(), Ordering::SeqCst);
+        self.tx.send(bytes)
+    }
 }
 
 /// The agent's output, chunk by chunk, until the PTY closes.
@@ -144,10 +165,13 @@ fn wait_for_exit(mut child: Box<dyn portable_pty::Child + Send + Sync>) -> std::
 }
 
 /// The PTY's single writer: a thread that types the bytes it is sent.
+/// Also returns the count of bytes queued and not yet written.
 fn write_input(
     mut pty_writer: Box<dyn Write + Send>,
-) -> std::io::Result<std::sync::mpsc::Sender<Vec<u8>>> {
+) -> std::io::Result<(std::sync::mpsc::Sender<Vec<u8>>, Arc<AtomicUsize>)> {
     let (writer_tx, writer_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    let queued = Arc::new(AtomicUsize::new(0));
+    let written = queued.clone();
     std::thread::Builder::new()
         .name("agent-input".into())
         .spawn(move || {
@@ -159,11 +183,12 @@ fn write_input(
                 {
                     break;
                 }
+                written.fetch_sub(bytes.len(), Ordering::SeqCst);
             }
             // Dropping the writer types a newline and end-of-file into the
             // PTY; by now the agent is gone, so nothing reads them.
         })?;
-    Ok(writer_tx)
+    Ok((writer_tx, queued))
 }
 
 impl AgentProcess {
@@ -201,12 +226,15 @@ impl AgentProcess {
             .map_err(|err| fail(format!("{err:#}")))?;
         let output_rx = read_output(reader).map_err(|err| fail(err.to_string()))?;
         let exit_rx = wait_for_exit(child).map_err(|err| fail(err.to_string()))?;
-        let writer_tx = write_input(pty_writer).map_err(|err| fail(err.to_string()))?;
+        let (writer_tx, queued) = write_input(pty_writer).map_err(|err| fail(err.to_string()))?;
 
         let process = AgentProcess {
             pid,
             master: pair.master,
-            writer: writer_tx,
+            writer: Input {
+                tx: writer_tx,
+                queued,
+            },
             known: BTreeSet::new(),
         };
         Ok((process, output_rx, exit_rx))
@@ -221,8 +249,24 @@ impl AgentProcess {
         let _ = self.writer.send(bytes);
     }
 
+    /// Queues goalie's answer to a terminal query, unless more than
+    /// [`MAX_QUEUED_FOR_REPLIES`] bytes wait already (the agent is not reading);
+    /// whether it was queued.
+    pub fn answer(&self, bytes: Vec<u8>) -> bool {
+        if self.queued() + bytes.len() > MAX_QUEUED_FOR_REPLIES {
+            return false;
+        }
+        self.write(bytes);
+        true
+    }
+
+    /// Bytes queued for the agent's input and not yet written.
+    pub fn queued(&self) -> usize {
+        self.writer.queued.load(Ordering::SeqCst)
+    }
+
     /// A handle that queues bytes for the agent's input from another task.
-    pub fn writer(&self) -> std::sync::mpsc::Sender<Vec<u8>> {
+    pub fn writer(&self) -> Input {
         self.writer.clone()
     }
 
@@ -295,5 +339,52 @@ pub fn kill_running_agent() {
     if leader != 0 {
         let members = process_tree::living_members(leader, &BTreeSet::new());
         process_tree::signal_all(leader, &members, Signal::SIGKILL);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_to_an_agent_that_never_reads_stay_bounded() {
+        let launch = Launch {
+            program: PathBuf::from("/bin/sleep"),
+            args: vec!["30".into()],
+            env: BTreeMap::new(),
+            env_remove: Vec::new(),
+            workdir: std::env::temp_dir(),
+            rows: 24,
+            cols: 80,
+        };
+        let (mut agent, _output, exit) = AgentProcess::spawn(&launch).expect("spawn sleep");
+        // 4 MB of cursor-position answers: far more than the kernel's PTY buffers hold.
+        let reply = b"\x1b[12;40R".to_vec();
+        let attempts = 4 * 1024 * 1024 / reply.len();
+        let accepted = (0..attempts)
+            .filter(|_| agent.answer(reply.clone()))
+            .count();
+        assert!(
+            agent.queued() <= MAX_QUEUED_FOR_REPLIES,
+            "{}",
+            agent.queued()
+        );
+        assert!(accepted < attempts / 4, "{accepted} of {attempts} queued");
+        // What goalie types is never dropped, however much waits.
+        for _ in 0..8 {
+            agent.write(vec![b'x'; 16 * 1024]);
+        }
+        assert!(
+            agent.queued() > MAX_QUEUED_FOR_REPLIES,
+            "{}",
+            agent.queued()
+        );
+        assert!(!agent.answer(reply));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let mut exit = exit;
+        runtime.block_on(agent.terminate(Some(&mut exit), Duration::from_secs(5)));
     }
 }

@@ -1112,7 +1112,7 @@ impl Shell<'_> {
         self.screen.process(chunk);
         let replies = self.screen.take_replies();
         if !replies.is_empty() {
-            self.agent.write(replies);
+            self.agent.answer(replies);
         }
     }
 

@@ -29,6 +29,7 @@ pub mod recorder;
 pub mod schema;
 pub mod script;
 mod sse;
+mod times;
 
 use std::convert::Infallible;
 use std::io;
@@ -635,6 +636,7 @@ async fn handle(
     if shared.log {
         eprintln!("[fake-model] {}", record.summary());
     }
+    let timed = times::request(&record, guard.prompt.index);
     guard.records.push(record);
     drop(guard);
     shared.changed.notify_all();
@@ -644,9 +646,12 @@ async fn handle(
             status,
             body,
             headers,
-        } => json_response(status, &body, &headers),
+        } => {
+            times::end(timed);
+            json_response(status, &body, &headers)
+        }
         Outcome::Sse { events, hang } => {
-            let body = spawn_sse(events, hang, shutdown);
+            let body = spawn_sse(events, hang, shutdown, timed);
             let mut res = Response::new(BodyExt::boxed(body));
             res.headers_mut()
                 .insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));

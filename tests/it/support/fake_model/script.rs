@@ -459,6 +459,8 @@ impl Script {
 /// - `[usage=N]` report N input tokens on the final reply (default 1000*turn);
 /// - `[stepusage=N]` report N input tokens on every tool-call reply, growing N per step;
 /// - `[slow]` 150 ms between streamed chunks;
+/// - `[chunkms=N]` N ms between streamed chunks instead;
+/// - `[words=N]` N more words of text in the final reply (a long stream, with either);
 /// - `[hang]`, `[error=STATUS]`, `[usagelimit]`, `[toolong]`: fail the first request of
 ///   the prompt that way (a retry then gets the normal plan).
 ///
@@ -491,7 +493,7 @@ pub fn directive_rule(ctx: &TurnContext<'_>) -> Step {
     for i in 1..=d.tools {
         plan.push(ToolCall::shell(format!("echo step {i}")));
     }
-    let delay = if d.slow { 150 } else { 0 };
+    let delay = d.chunk_ms.unwrap_or(if d.slow { 150 } else { 0 });
     let step = ctx.step;
     if step < plan.len() {
         let call = plan[step].clone();
@@ -516,14 +518,34 @@ pub fn directive_rule(ctx: &TurnContext<'_>) -> Step {
     if !plan.is_empty() {
         reply.push_str(&format!(" [after {} tool call(s)]", plan.len()));
     }
+    for i in 1..=d.words {
+        reply.push_str(if i % 12 == 1 { "\n" } else { " " });
+        reply.push_str(FILLER[i % FILLER.len()]);
+    }
     let input = d.usage.unwrap_or(1000 * ctx.turn as u64);
     Step::text(reply)
         .with_usage(input, 50)
         .slow(Duration::from_millis(delay))
 }
 
+/// The words of a `[words=N]` reply.
+const FILLER: &[&str] = &[
+    "streamed",
+    "text",
+    "for",
+    "the",
+    "benchmark",
+    "of",
+    "an",
+    "agent",
+    "printing",
+    "output",
+];
+
 #[derive(Debug, Default)]
 struct Directives {
+    words: usize,
+    chunk_ms: Option<u64>,
     shell: Option<String>,
     mcp: Option<(String, String, Value)>,
     tools: usize,
@@ -568,6 +590,8 @@ impl Directives {
                     }
                 }
                 ("tools", Some(v)) => d.tools = v.parse().unwrap_or(0).min(50),
+                ("words", Some(v)) => d.words = v.parse().unwrap_or(0).min(100_000),
+                ("chunkms", Some(v)) => d.chunk_ms = v.parse().ok().map(|ms: u64| ms.min(60_000)),
                 ("usage", Some(v)) => d.usage = v.parse().ok(),
                 ("stepusage", Some(v)) => d.step_usage = v.parse().ok(),
                 ("error", Some(v)) => d.error = v.parse().ok(),
@@ -603,8 +627,10 @@ mod tests {
     #[test]
     fn directives_parse() {
         let d = Directives::parse(
-            r#"do [shell=echo hi > f.txt] [mcp=goalie.update_goal {"status":"complete"}] [tools=2] [slow] [usage=9000]"#,
+            r#"do [shell=echo hi > f.txt] [mcp=goalie.update_goal {"status":"complete"}] [tools=2] [slow] [usage=9000] [words=30] [chunkms=25]"#,
         );
+        assert_eq!(d.words, 30);
+        assert_eq!(d.chunk_ms, Some(25));
         assert_eq!(d.shell.as_deref(), Some("echo hi > f.txt"));
         let (s, t, a) = d.mcp.expect("mcp directive");
         assert_eq!((s.as_str(), t.as_str()), ("goalie", "update_goal"));

@@ -125,11 +125,13 @@ impl Outcome {
     }
 }
 
-/// Starts a task that writes `events` (then hangs if asked) into a new streaming body.
+/// Starts a task that writes `events` (then hangs if asked) into a new streaming body;
+/// the last event sent is noted in the times log (see `times`) when `timed`.
 pub(crate) fn spawn_sse(
     events: Vec<SseEvent>,
     hang: bool,
     mut shutdown: watch::Receiver<bool>,
+    timed: Option<usize>,
 ) -> ChannelBody {
     let (tx, rx) = mpsc::channel::<Bytes>(64);
     tokio::spawn(async move {
@@ -145,6 +147,7 @@ pub(crate) fn spawn_sse(
                 return;
             }
         }
+        super::times::end(timed);
         if hang {
             // Keep the sender (and so the stream) alive until the client closes or we stop.
             tokio::select! {

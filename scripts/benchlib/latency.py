@@ -1,0 +1,204 @@
+"""Latency: from the agent's own turn-end signal (its hook; its session log) to the
+first byte of goalie's next prompt; from the end of the model's answer to that
+byte when goalie reads only the screen (minus the quiet window); goalie's start
+to its first prompt against the agent's own start to its idle screen; and the
+turn gap as the model sees it (its last answer to the next request)."""
+
+import glob
+import json
+import os
+import re
+import shlex
+import subprocess
+import time
+
+from .agents import (AGENT_ARGS, WORKDIR, Run, claude_project_dir, offline_env, parse_at,
+                     populate, setup_claude, setup_codex)
+from .fake_model import turn_gaps
+from .util import CACHE, ROOT, fmt, log, median, note, table, wait_for
+
+
+def screen_only_adapter(agent, path):
+    """The built-in adapter without its hook and session log: goalie has only the screen."""
+    with open(os.path.join(ROOT, "adapters", f"{agent}.yaml")) as f:
+        lines = f.read().splitlines()
+    kept, skipping = [], False
+    for line in lines:
+        top = re.match(r"^([a-z_]+):", line)
+        if top:
+            skipping = top.group(1) in ("hook_args", "session_log")
+        if not skipping:
+            kept.append(line)
+    with open(path, "w") as f:
+        f.write("\n".join(kept) + "\n")
+    text = "\n".join(kept)
+    return int(re.search(r"^\s+quiet_ms:\s*(\d+)", text, re.M).group(1))
+
+
+def log_turn_ends(run):
+    """Times of the agent's own turn-end lines in this run's session log (Codex
+    `task_complete`, Claude `turn_duration`)."""
+    if run.agent == "codex":
+        files = glob.glob(os.path.join(run.agent_home, "sessions", "**", "*.jsonl"), recursive=True)
+    else:
+        files = glob.glob(os.path.join(run.agent_home, "projects", claude_project_dir(WORKDIR),
+                                       "*.jsonl"))
+    ends = []
+    for path in files:
+        if os.path.getmtime(path) < run.started_at - 2:
+            continue
+        with open(path, errors="replace") as f:
+            for line in f:
+                try:
+                    row = json.loads(line)
+                except ValueError:
+                    continue
+                payload = row.get("payload") or {}
+                if (row.get("type") == "event_msg" and payload.get("type") == "task_complete") or \
+                        (row.get("type") == "system" and row.get("subtype") == "turn_duration"):
+                    ends.append(parse_at(row["timestamp"]))
+    return sorted(ends)
+
+
+def next_after(times, t):
+    later = [x for x in times if x >= t]
+    return min(later) if later else None
+
+
+def signalled_round(agent, home, model, opts, label):
+    since = time.time()
+    run = Run(agent, home, model.url, opts.agents_dir, "Benchmark: reply at once.",
+              goalie_args=["--max-turns", str(opts.turns)], sessions=opts.sessions, label=label)
+    try:
+        if run.proc.proc.wait(timeout=120 + 60 * opts.turns) not in (3, 0):
+            log(f"warning: goalie exited {run.proc.proc.returncode}: {run.output()[-1500:]}")
+    finally:
+        run.stop()
+    injections = [r[0] for r in run.rows("injection")]
+    hooks = [r[0] for r in run.rows("turn_signal") if r[2].get("source") != "session_log"]
+    logs = log_turn_ends(run)
+    hook_lat = [next_after(injections, h) - h for h in hooks if next_after(injections, h)]
+    log_lat = [next_after(injections, t) - t for t in logs if next_after(injections, t)]
+    both = []
+    for h in hooks:
+        t = next_after(logs, h - 5)
+        if t is None or abs(t - h) > 5:
+            continue
+        latest = max(h, t)
+        nxt = next_after(injections, latest)
+        if nxt:
+            both.append(nxt - latest)
+    turns = model.turns(since)
+    first_request = min((t["at"] for t in turns), default=None)
+    return {
+        "hook_to_byte": median(hook_lat),
+        "log_to_byte": median(log_lat),
+        "both_to_byte": median(both),
+        "model_gap": median(turn_gaps(turns)),
+        "start_to_prompt": injections[0] - run.started_at if injections else None,
+        "start_to_request": first_request - run.started_at if first_request else None,
+        "turns": len(injections),
+    }
+
+
+def screen_round(agent, home, model, opts, label):
+    adapter = os.path.join(CACHE, f"{agent}-screen-only.yaml")
+    quiet_ms = screen_only_adapter(agent, adapter)
+    since = time.time()
+    run = Run(agent, home, model.url, opts.agents_dir, "Benchmark: reply at once.",
+              goalie_args=["--max-turns", str(opts.turns)], sessions=opts.sessions,
+              adapter=adapter, label=label)
+    try:
+        run.proc.proc.wait(timeout=120 + 60 * opts.turns)
+    finally:
+        run.stop()
+    injections = [r[0] for r in run.rows("injection")]
+    over = []
+    for turn in model.turns(since):
+        nxt = next_after(injections, turn["end"]) if turn["end"] else None
+        if nxt:
+            over.append(nxt - turn["end"] - quiet_ms / 1000)
+    return {"screen_to_byte_minus_quiet": median(over), "quiet_ms": quiet_ms}
+
+
+IDLE = {"codex": r"^› (Ask Codex to do anything|[^\d\s])", "claude": r"^❯"}
+
+
+def agent_alone_start(agent, home, model, opts, label):
+    """The agent's own start to its idle screen: the CLI alone in tmux (a real
+    terminal emulator), its screen read every 20 ms."""
+    private = os.path.join(CACHE, "runs", label)
+    subprocess.run(["rm", "-rf", private, WORKDIR])
+    os.makedirs(private)
+    os.makedirs(WORKDIR)
+    env = offline_env(opts.agents_dir, WORKDIR, private)
+    agent_home = os.path.join(private, f"{agent}-home")
+    (setup_codex if agent == "codex" else setup_claude)(env, agent_home, model.url, WORKDIR)
+    if home == "lived-in":
+        populate(agent, agent_home, opts.sessions)
+    args = (["--no-daemon"] if agent == "codex" else []) + AGENT_ARGS[agent]
+    wrapper = os.path.join(private, "agent.sh")
+    with open(wrapper, "w") as f:
+        f.write("#!/bin/sh\n")
+        for k, v in env.items():
+            if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", k):
+                f.write(f"export {k}={shlex.quote(v)}\n")
+        f.write(f"cd {shlex.quote(WORKDIR)}\nexec {agent} {' '.join(map(shlex.quote, args))}\n")
+    os.chmod(wrapper, 0o755)
+    socket = f"goalie-bench-{os.getpid()}"
+    tmux = ["tmux", "-L", socket, "-f", "/dev/null"]
+    idle = re.compile(IDLE[agent], re.M)
+    started = time.time()
+    subprocess.run(tmux + ["new-session", "-d", "-x", "120", "-y", "40", wrapper], check=True)
+    try:
+        def ready():
+            out = subprocess.run(tmux + ["capture-pane", "-p"], stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL, text=True).stdout
+            return idle.search(out) and time.time()
+        at = wait_for(ready, 120, 0.02)
+    finally:
+        subprocess.run(tmux + ["kill-server"], stderr=subprocess.DEVNULL)
+    return at - started if at else None
+
+
+def run(model, opts):
+    rows, start_rows = [], []
+    goalie_start = {}
+    for agent in opts.agents:
+        for home in opts.homes:
+            sig, scr, alone = [], [], []
+            for r in range(opts.rounds):
+                log(f"latency: {agent}, {home} home, round {r + 1}/{opts.rounds}")
+                sig.append(signalled_round(agent, home, model, opts, f"lat-{agent}-{home}"))
+                scr.append(screen_round(agent, home, model, opts, f"lat-screen-{agent}-{home}"))
+                alone.append(agent_alone_start(agent, home, model, opts,
+                                               f"lat-alone-{agent}-{home}"))
+            m = {k: median([x[k] for x in sig]) for k in sig[0] if k != "turns"}
+            m["screen_to_byte_minus_quiet"] = median([x["screen_to_byte_minus_quiet"]
+                                                      for x in scr])
+            m["agent_start_to_idle"] = median(alone)
+            note("latency", f"{agent}/{home}", {"median": m, "signalled": sig, "screen": scr,
+                                               "agent_alone": alone})
+            goalie_start[(agent, home)] = m["start_to_prompt"]
+            ms = lambda v: fmt(None if v is None else 1000 * v, ".0f") + " ms"  # noqa: E731
+            rows.append((agent, home, ms(m["hook_to_byte"]), ms(m["log_to_byte"]),
+                         ms(m["both_to_byte"]), ms(m["screen_to_byte_minus_quiet"]),
+                         ms(m["model_gap"])))
+            ratio = (m["start_to_prompt"] / m["agent_start_to_idle"]
+                     if m["start_to_prompt"] and m["agent_start_to_idle"] else None)
+            start_rows.append((agent, home, fmt(m["agent_start_to_idle"]) + " s",
+                               fmt(m["start_to_prompt"]) + " s",
+                               fmt(m["start_to_request"]) + " s", fmt(ratio) + "×"))
+    table(f"Latency (median of {opts.rounds} runs of {opts.turns} turns each)",
+          ["agent", "home", "hook → first byte", "session log → first byte",
+           "both said so → first byte", "screen only: → first byte − quiet window",
+           "model: last answer → next request"], rows)
+    for agent in opts.agents:
+        e, lv = goalie_start.get((agent, "empty")), goalie_start.get((agent, "lived-in"))
+        if e and lv:
+            note("latency", f"{agent}/start_lived_over_empty", lv / e)
+            start_rows.append((agent, "lived-in / empty", "", fmt(lv / e) + "×", "", ""))
+    table("Start-up", ["agent", "home", "agent alone: start → idle screen",
+                       "goalie: start → first prompt byte",
+                       "goalie: start → first model request", "goalie / agent alone"],
+          start_rows)

@@ -1,0 +1,130 @@
+"""Side by side with ralph-orchestrator (crates.io `ralph-cli`), the strongest peer,
+on the same fake model and the same agent CLI: the turn gap, the first model request
+after start, and the supervisor's CPU per minute of agent work.
+
+ralph runs the agent headless, one process per iteration (`claude --print
+--output-format stream-json`, `codex exec`); goalie drives the interactive TUI and
+must wait for it to be ready. The peer is built here, into .cache/ralph, on request
+or when missing outside CI (never in CI)."""
+
+import os
+import shutil
+import subprocess
+import time
+
+from .agents import WORKDIR, Run, offline_env, setup_claude, setup_codex
+from .fake_model import turn_gaps
+from .util import CACHE, ROOT, CpuMeter, Started, fmt, log, median, note, table
+
+RALPH_VERSION = "2.10.1"
+RALPH_ROOT = os.path.join(ROOT, ".cache", "ralph")
+RALPH = os.path.join(RALPH_ROOT, "bin", "ralph")
+
+
+def build_command():
+    return ["nice", "-n", "19", "cargo", "install", "ralph-cli", "--version", RALPH_VERSION,
+            "--root", RALPH_ROOT, "--locked", "-j", "1"]
+
+
+def start_build():
+    """Starts building the peer in the background (it takes a while on two cores);
+    the process, or None when it is built already or this is CI."""
+    if os.access(RALPH, os.X_OK) or os.environ.get("CI"):
+        return None
+    os.makedirs(RALPH_ROOT, exist_ok=True)
+    log(f"building ralph-cli {RALPH_VERSION} into .cache/ralph in the background "
+        "(log: .cache/ralph/build.log)")
+    return Started(build_command(), cwd=ROOT, log_path=os.path.join(RALPH_ROOT, "build.log"))
+
+
+def wait_build(build, timeout=3 * 3600):
+    if build is not None:
+        log("waiting for the ralph-cli build")
+        try:
+            build.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            build.stop()
+    return os.access(RALPH, os.X_OK)
+
+
+def ralph_round(agent, model, opts, label):
+    private = os.path.join(CACHE, "runs", label)
+    shutil.rmtree(private, ignore_errors=True)
+    shutil.rmtree(WORKDIR, ignore_errors=True)
+    os.makedirs(private)
+    os.makedirs(WORKDIR)
+    env = offline_env(opts.agents_dir, WORKDIR, private)
+    home = os.path.join(private, f"{agent}-home")
+    (setup_codex if agent == "codex" else setup_claude)(env, home, model.url, WORKDIR)
+    env["HOME"] = private  # ~/.ralph: none
+    subprocess.run(["git", "init", "-q"], cwd=WORKDIR, check=True)
+    with open(os.path.join(WORKDIR, "ralph.yml"), "w") as f:
+        f.write(f"""cli:
+  backend: "{agent}"
+event_loop:
+  max_iterations: {opts.peer_turns}
+  completion_promise: "LOOP_COMPLETE"
+""")
+    since = time.time()
+    proc = Started([RALPH, "run", "--no-tui", "--skip-preflight",
+                    "-c", "ralph.yml", "--max-iterations", str(opts.peer_turns),
+                    "-p", "Benchmark: reply at once."],
+                   env=env, cwd=WORKDIR, log_path=os.path.join(private, "ralph.out"))
+    try:
+        cpu = CpuMeter(proc.pid, goalie_exe=RALPH).measure(120 + 60 * opts.peer_turns,
+                                                          until_exit=True)
+    finally:
+        proc.stop(grace=10)
+    return summarize(model.turns(since), proc.started_at, cpu, os.path.join(private, "ralph.out"))
+
+
+def goalie_round(agent, model, opts, label):
+    since = time.time()
+    run = Run(agent, "empty", model.url, opts.agents_dir, "Benchmark: reply at once.",
+              goalie_args=["--max-turns", str(opts.peer_turns)], label=label)
+    try:
+        cpu = CpuMeter(run.proc.pid).measure(120 + 60 * opts.peer_turns, until_exit=True)
+    finally:
+        run.stop()
+    return summarize(model.turns(since), run.started_at, cpu, run.proc.log_path)
+
+
+def summarize(turns, started_at, cpu, out):
+    first = min((t["at"] for t in turns), default=None)
+    found = {
+        "turn_gap": median(turn_gaps(turns)),
+        "first_request": first - started_at if first else None,
+        "supervisor_cpu_s_per_min": 60 * cpu["goalie_s"] / cpu["wall"],
+        "supervisor_core_share": cpu["goalie"],
+        "agent_core_share": cpu["agent"],
+        "turns": len(turns),
+        "wall": cpu["wall"],
+    }
+    if len(turns) < 2:
+        log(f"warning: fewer than two turns reached the model (see {out})")
+    return found
+
+
+def run(model, opts):
+    if not os.access(RALPH, os.X_OK):
+        print(f"\n### Side by side with ralph-orchestrator\n\n(not built: run `scripts/bench "
+              f"peer --build-peer` or `{' '.join(build_command())}`)")
+        return
+    rows = []
+    for agent in opts.agents:
+        found = {"ralph": [], "goalie": []}
+        for r in range(opts.rounds):
+            log(f"peer: {agent}, round {r + 1}/{opts.rounds}")
+            found["ralph"].append(ralph_round(agent, model, opts, f"peer-ralph-{agent}"))
+            found["goalie"].append(goalie_round(agent, model, opts, f"peer-goalie-{agent}"))
+        for who, rounds in found.items():
+            m = {k: median([x[k] for x in rounds]) for k in rounds[0]}
+            note("peer", f"{agent}/{who}", {"median": m, "rounds": rounds})
+            rows.append((agent, who, fmt(m["turn_gap"]) + " s", fmt(m["first_request"]) + " s",
+                         fmt(m["supervisor_cpu_s_per_min"], ".2f") + " s",
+                         fmt(100 * m["supervisor_core_share"], ".1f") + " %",
+                         fmt(100 * m["agent_core_share"], ".1f") + " %"))
+    table(f"Side by side with ralph-orchestrator {RALPH_VERSION} ({opts.peer_turns} turns, "
+          f"median of {opts.rounds})",
+          ["agent", "supervisor", "turn gap (model's view)", "first request after start",
+           "supervisor CPU per minute", "supervisor (share of a core)", "agent (tree)"], rows)
