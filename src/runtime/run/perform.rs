@@ -7,7 +7,7 @@ use serde_json::json;
 use tokio::sync::mpsc;
 
 use crate::core::prompt::Digest;
-use crate::core::prompt::PromptKind;
+use crate::core::prompt::{PromptKind, PromptVars};
 use crate::core::row::Row;
 use crate::core::supervisor::Action;
 use crate::error::Error;
@@ -45,62 +45,8 @@ impl Shell<'_> {
         done_tx: &mpsc::UnboundedSender<()>,
     ) -> Result<Option<(i32, String)>, Error> {
         match action {
-            Action::Inject {
-                kind,
-                mut vars,
-                why,
-            } => {
-                if matches!(
-                    kind,
-                    PromptKind::AfterCompaction | PromptKind::AfterRotation
-                ) {
-                    vars.digest = Some(Digest::from_entries(&self.ledger.entries(&self.goal_id)?));
-                }
-                let text = self
-                    .spec
-                    .prompts
-                    .render(kind, &vars)
-                    .map_err(Error::Usage)?;
-                let text = sanitize(&text);
-                self.observer.typed(&text, &vars.nonce);
-                self.ledger.append(
-                    &self.goal_id,
-                    &Row::Injection {
-                        turn: vars.turn,
-                        prompt: kind,
-                        why: why.clone(),
-                        text: text.clone(),
-                    },
-                )?;
-                if !self.interactive {
-                    self.say(&format!(
-                        "turn {}: typing the {} prompt ({why})",
-                        vars.turn,
-                        describe(kind)
-                    ));
-                }
-                self.type_text(text, done_tx.clone());
-            }
-            Action::Record(mut row) => {
-                if self.panic_for_test && matches!(row, Row::TurnEnded { .. }) {
-                    panic!("GOALIE_TEST_PANIC: a panic at the end of a turn");
-                }
-                match &mut row {
-                    // What the person will want to see when goalie gave up on a screen.
-                    Row::DialogEscalated { screen, .. } | Row::UnknownScreen { screen, .. } => {
-                        *screen = Some(self.screen.text());
-                    }
-                    // Without a session log, the agent's reply is what its screen shows last.
-                    Row::TurnEnded { reply, .. } if reply.is_none() => {
-                        *reply = self.screen_reply();
-                    }
-                    _ => {}
-                }
-                if !self.interactive {
-                    self.narrate(&row);
-                }
-                self.ledger.append(&self.goal_id, &row)?;
-            }
+            Action::Inject { kind, vars, why } => self.inject(kind, vars, why, done_tx)?,
+            Action::Record(row) => self.record(row)?,
             Action::Transition {
                 from,
                 to,
@@ -168,6 +114,70 @@ impl Shell<'_> {
             Action::Reply(_) => {}
         }
         Ok(None)
+    }
+
+    /// Renders the prompt of `kind`, records it and types it.
+    fn inject(
+        &mut self,
+        kind: PromptKind,
+        mut vars: Box<PromptVars>,
+        why: String,
+        done_tx: &mpsc::UnboundedSender<()>,
+    ) -> Result<(), Error> {
+        if matches!(
+            kind,
+            PromptKind::AfterCompaction | PromptKind::AfterRotation
+        ) {
+            vars.digest = Some(Digest::from_entries(&self.ledger.entries(&self.goal_id)?));
+        }
+        let text = self
+            .spec
+            .prompts
+            .render(kind, &vars)
+            .map_err(Error::Usage)?;
+        let text = sanitize(&text);
+        self.observer.typed(&text, &vars.nonce);
+        self.ledger.append(
+            &self.goal_id,
+            &Row::Injection {
+                turn: vars.turn,
+                prompt: kind,
+                why: why.clone(),
+                text: text.clone(),
+            },
+        )?;
+        if !self.interactive {
+            self.say(&format!(
+                "turn {}: typing the {} prompt ({why})",
+                vars.turn,
+                describe(kind)
+            ));
+        }
+        self.type_text(text, done_tx.clone());
+        Ok(())
+    }
+
+    /// Records a row the core made, with what only the shell sees added.
+    fn record(&mut self, mut row: Row) -> Result<(), Error> {
+        if self.panic_for_test && matches!(row, Row::TurnEnded { .. }) {
+            panic!("GOALIE_TEST_PANIC: a panic at the end of a turn");
+        }
+        match &mut row {
+            // What the person will want to see when goalie gave up on a screen.
+            Row::DialogEscalated { screen, .. } | Row::UnknownScreen { screen, .. } => {
+                *screen = Some(self.screen.text());
+            }
+            // Without a session log, the agent's reply is what its screen shows last.
+            Row::TurnEnded { reply, .. } if reply.is_none() => {
+                *reply = self.screen_reply();
+            }
+            _ => {}
+        }
+        if !self.interactive {
+            self.narrate(&row);
+        }
+        self.ledger.append(&self.goal_id, &row)?;
+        Ok(())
     }
 
     /// Types `text` the adapter's way (paste, pause, Enter) on a task of its

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::agent::home::Settled;
-use crate::agent::process::{self as agent_process};
+use crate::agent::process as agent_process;
 use crate::audit;
 use crate::control::{ControlServer, socket_dir};
 use crate::core::prompt::PromptKind;
@@ -24,7 +24,7 @@ use super::spec::RunSpec;
 use super::supervise::supervise_goal;
 
 /// Size of the agent's screen when no terminal gives one.
-pub(super) const HEADLESS_SIZE: (u16, u16) = (50, 160);
+const HEADLESS_SIZE: (u16, u16) = (50, 160);
 
 /// Runs one goal to its end; returns the exit code.
 pub fn run(spec: RunSpec) -> Result<i32, Error> {
@@ -35,20 +35,14 @@ pub fn run(spec: RunSpec) -> Result<i32, Error> {
     runtime.block_on(supervise(spec))
 }
 
-pub(super) async fn supervise(spec: RunSpec) -> Result<i32, Error> {
+async fn supervise(spec: RunSpec) -> Result<i32, Error> {
     // Everything that can be wrong with the input is checked before the ledger is touched.
     let exe =
         std::env::current_exe().map_err(|err| Error::io("cannot find goalie's own path", err))?;
     let program = agent_process::resolve(&spec.adapter.program(&exe), &spec.workdir)?;
     spec.adapter
         .check_mcp_registration(&|name| std::env::var(name).ok())?;
-    let mut args = match &spec.resume {
-        Some(resumed) if resumed.first_prompt != PromptKind::Start => spec
-            .adapter
-            .resume_launch_args(&exe, resumed.session_id.as_deref())
-            .unwrap_or_else(|| spec.adapter.launch_args(&exe)),
-        _ => spec.adapter.launch_args(&exe),
-    };
+    let mut args = launch_args(&spec, &exe);
     let interactive = !spec.headless;
     let (rows, cols) = if interactive {
         terminal::size().unwrap_or((24, 80))
@@ -60,51 +54,14 @@ pub(super) async fn supervise(spec: RunSpec) -> Result<i32, Error> {
     // `goalie mcp` runs in the agent's working directory: it needs an absolute path.
     let db = std::path::absolute(&spec.db).unwrap_or_else(|_| spec.db.clone());
     let mut ledger = Ledger::open(&db)?;
-    let goal = match &spec.resume {
-        None => create_goal(&ledger, &spec, interactive)?,
-        Some(resumed) => {
-            let goal = ledger.goal(&resumed.goal_id)?;
-            ledger.append(
-                &goal.id,
-                &Row::Resumed {
-                    agent: spec.adapter.name.clone(),
-                    agent_args: spec.agent_args.clone(),
-                    dialog_policies: spec.dialog_policies.iter().cloned().collect(),
-                    conversation: if resumed.first_prompt == PromptKind::Start {
-                        Conversation::New
-                    } else {
-                        Conversation::Resumed
-                    },
-                    prior: Progress {
-                        turns: goal.turns,
-                        tokens_used: goal.tokens_used,
-                        time_used_ms: goal.time_used_ms,
-                    },
-                    mode: mode(interactive),
-                },
-            )?;
-            goal
-        }
-    };
+    let goal = open_goal(&ledger, &spec, interactive)?;
     // The effective spec (a bare one for a plain objective) is stored with the goal
     // (`goalie mcp` and `goalie report` read it there); a resumed goal keeps its own.
     let goal_spec = ledger
         .spec(&goal.id)?
         .and_then(|stored| serde_json::from_value::<GoalSpec>(stored).ok())
         .unwrap_or_else(|| GoalSpec::bare(&goal.objective));
-    // The protected paths' state when the goal started, which a completion claim must
-    // leave intact: hashed now for a new goal, read back from the ledger on resume.
-    let baseline = match stored_baseline(&ledger, &goal.id)? {
-        Some(baseline) => baseline,
-        None => {
-            let baseline = audit::baseline(&spec.workdir, &goal_spec.protect);
-            if !baseline.is_empty() {
-                let paths = baseline.clone();
-                ledger.append(&goal.id, &Row::ProtectBaseline { paths })?;
-            }
-            baseline
-        }
-    };
+    let baseline = protect_baseline(&ledger, &goal.id, &spec.workdir, &goal_spec)?;
     // `goalie mcp` for this run only; its files (if any) live in a private
     // directory next to the control sockets until `mcp` is dropped, when this
     // function returns (on every path).
@@ -168,9 +125,72 @@ pub(super) async fn supervise(spec: RunSpec) -> Result<i32, Error> {
     outcome
 }
 
+/// The adapter's arguments for the agent: those that resume its conversation
+/// when a resumed goal continues it, else those of a new one.
+fn launch_args(spec: &RunSpec, exe: &Path) -> Vec<String> {
+    match &spec.resume {
+        Some(resumed) if resumed.first_prompt != PromptKind::Start => spec
+            .adapter
+            .resume_launch_args(exe, resumed.session_id.as_deref())
+            .unwrap_or_else(|| spec.adapter.launch_args(exe)),
+        _ => spec.adapter.launch_args(exe),
+    }
+}
+
+/// The goal this run pursues: a new one, or the resumed one (with a `resumed` row).
+fn open_goal(ledger: &Ledger, spec: &RunSpec, interactive: bool) -> Result<Goal, Error> {
+    Ok(match &spec.resume {
+        None => create_goal(ledger, spec, interactive)?,
+        Some(resumed) => {
+            let goal = ledger.goal(&resumed.goal_id)?;
+            ledger.append(
+                &goal.id,
+                &Row::Resumed {
+                    agent: spec.adapter.name.clone(),
+                    agent_args: spec.agent_args.clone(),
+                    dialog_policies: spec.dialog_policies.iter().cloned().collect(),
+                    conversation: if resumed.first_prompt == PromptKind::Start {
+                        Conversation::New
+                    } else {
+                        Conversation::Resumed
+                    },
+                    prior: Progress {
+                        turns: goal.turns,
+                        tokens_used: goal.tokens_used,
+                        time_used_ms: goal.time_used_ms,
+                    },
+                    mode: mode(interactive),
+                },
+            )?;
+            goal
+        }
+    })
+}
+
+/// The protected paths' state when the goal started, which a completion claim must
+/// leave intact: hashed now for a new goal, read back from the ledger on resume.
+fn protect_baseline(
+    ledger: &Ledger,
+    goal_id: &str,
+    workdir: &Path,
+    goal_spec: &GoalSpec,
+) -> Result<audit::Baseline, Error> {
+    Ok(match stored_baseline(ledger, goal_id)? {
+        Some(baseline) => baseline,
+        None => {
+            let baseline = audit::baseline(workdir, &goal_spec.protect);
+            if !baseline.is_empty() {
+                let paths = baseline.clone();
+                ledger.append(goal_id, &Row::ProtectBaseline { paths })?;
+            }
+            baseline
+        }
+    })
+}
+
 /// Records what settling the agent's private home did (a `home_settled` row)
 /// and tells the person about anything kept beside their own files.
-pub(super) fn report_settled_home(db: &Path, goal_id: &str, agent: &str, settled: &Settled) {
+fn report_settled_home(db: &Path, goal_id: &str, agent: &str, settled: &Settled) {
     if settled.is_empty() {
         return;
     }
@@ -190,7 +210,7 @@ pub(super) fn report_settled_home(db: &Path, goal_id: &str, agent: &str, settled
 
 /// Records why the agent could not be started for goal `goal_id` (the `row`
 /// of the error), leaves the goal paused and ended, and returns `err`.
-pub(super) fn fail_before_start(
+fn fail_before_start(
     ledger: &Ledger,
     goal_id: &str,
     row: impl FnOnce(String) -> Row,
@@ -205,10 +225,7 @@ pub(super) fn fail_before_start(
 }
 
 /// The protected paths' fingerprints recorded when the goal started, if any.
-pub(super) fn stored_baseline(
-    ledger: &Ledger,
-    goal_id: &str,
-) -> Result<Option<audit::Baseline>, Error> {
+fn stored_baseline(ledger: &Ledger, goal_id: &str) -> Result<Option<audit::Baseline>, Error> {
     Ok(ledger
         .entries(goal_id)?
         .into_iter()
@@ -220,11 +237,7 @@ pub(super) fn stored_baseline(
         }))
 }
 
-pub(super) fn create_goal(
-    ledger: &Ledger,
-    spec: &RunSpec,
-    interactive: bool,
-) -> Result<Goal, Error> {
+fn create_goal(ledger: &Ledger, spec: &RunSpec, interactive: bool) -> Result<Goal, Error> {
     let claim_code = new_claim_code();
     let goal = ledger.create_goal(&NewGoal {
         objective: spec.objective.clone(),
@@ -260,7 +273,7 @@ pub(super) fn create_goal(
     Ok(goal)
 }
 
-pub(super) fn mode(interactive: bool) -> Mode {
+fn mode(interactive: bool) -> Mode {
     if interactive {
         Mode::Interactive
     } else {

@@ -21,7 +21,7 @@ use crate::error::Error;
 use crate::goal::limits::{Limits, Progress};
 use crate::goal::spec::GoalSpec;
 use crate::ledger::claim_inbox::ClaimInbox;
-use crate::ledger::{Goal, Ledger};
+use crate::ledger::{Entry, Goal, Ledger};
 use crate::terminal::takeover::ChordFilter;
 use crate::terminal::{self, RawMode};
 
@@ -87,6 +87,57 @@ pub(super) async fn supervise_goal(
             reason: None,
         },
     )?;
+    let core = Supervisor::new(core_config(spec, &goal, &goal_spec, &entries));
+    let observer = Observer::for_adapter(&spec.adapter);
+    let inbox = ClaimInbox::new(&ledger, &goal.id)?;
+    let (auditor, audit_reports) = Auditor::new(goal_spec, spec.workdir.clone(), baseline);
+    let mut shell = Shell {
+        spec,
+        notifier: control.notifier(),
+        chords: ChordFilter::default(),
+        ledger,
+        goal_id: goal.id.clone(),
+        core,
+        observer,
+        auditor,
+        inbox,
+        screen: Screen::new(rows, cols, !interactive),
+        agent,
+        exit: Some(exit),
+        started: Instant::now(),
+        interactive,
+        tokens_seen: false,
+        session_tail,
+        launch,
+        restart: None,
+        process,
+        panic_for_test: std::env::var_os("GOALIE_TEST_PANIC").is_some(),
+    };
+    if !interactive {
+        shell.say(&format!(
+            "goal {} started: agent {} (pid {}) in {}",
+            goal.id,
+            spec.adapter.name,
+            shell.agent.pid(),
+            spec.workdir.display()
+        ));
+    }
+
+    let raw = if interactive {
+        Some(
+            RawMode::enter()
+                .map_err(|err| Error::io("cannot put the terminal in raw mode", err))?,
+        )
+    } else {
+        None
+    };
+    let outcome = shell.event_loop(output, control, audit_reports).await;
+    shell.finish(outcome, raw).await
+}
+
+/// The core's config for `goal`: the adapter's rules and timing, the run's
+/// limits and rotation, and what the goal's history (`entries`) carries over.
+fn core_config(spec: &RunSpec, goal: &Goal, goal_spec: &GoalSpec, entries: &[Entry]) -> Config {
     let prior_compactions = entries.iter().filter(|e| e.is(RowKind::Compacted)).count();
     let mut compaction_sources = Vec::new();
     if spec.adapter.session_log.is_some() {
@@ -105,7 +156,7 @@ pub(super) async fn supervise_goal(
         compaction_sources.push(Source::Gauge);
     }
 
-    let core = Supervisor::new(Config {
+    Config {
         goal_id: goal.id.clone(),
         objective: goal.objective.clone(),
         claim_code: goal.claim_code.clone(),
@@ -153,92 +204,59 @@ pub(super) async fn supervise_goal(
             .as_ref()
             .and_then(|log| log.context_window),
         reset_wait: spec.resume.as_ref().and_then(|_| {
-            crate::ledger::pending_wait::pending_wait(&entries, jiff::Timestamp::now())
+            crate::ledger::pending_wait::pending_wait(entries, jiff::Timestamp::now())
         }),
-    });
-    let observer = Observer::for_adapter(&spec.adapter);
-    let inbox = ClaimInbox::new(&ledger, &goal.id)?;
-    let (auditor, audit_reports) = Auditor::new(goal_spec, spec.workdir.clone(), baseline);
-    let mut shell = Shell {
-        spec,
-        notifier: control.notifier(),
-        chords: ChordFilter::default(),
-        ledger,
-        goal_id: goal.id.clone(),
-        core,
-        observer,
-        auditor,
-        inbox,
-        screen: Screen::new(rows, cols, !interactive),
-        agent,
-        exit: Some(exit),
-        started: Instant::now(),
-        interactive,
-        tokens_seen: false,
-        session_tail,
-        launch,
-        restart: None,
-        process,
-        panic_for_test: std::env::var_os("GOALIE_TEST_PANIC").is_some(),
-    };
-    if !interactive {
-        shell.say(&format!(
-            "goal {} started: agent {} (pid {}) in {}",
-            goal.id,
-            spec.adapter.name,
-            shell.agent.pid(),
-            spec.workdir.display()
-        ));
     }
+}
 
-    let raw = if interactive {
-        Some(
-            RawMode::enter()
-                .map_err(|err| Error::io("cannot put the terminal in raw mode", err))?,
-        )
-    } else {
-        None
-    };
-    let outcome = shell.event_loop(output, control, audit_reports).await;
-    let agent_status = shell.agent.terminate(shell.exit.as_mut(), STOP_GRACE).await;
-    // The agent's session log may hold the last reply's figures only now.
-    let (late_tx, _late) = mpsc::unbounded_channel();
-    if let Err(err) = shell.read_session_log(true, &late_tx) {
-        tracing::warn!(%err, "could not read the session log after the agent ended");
-    }
-    if raw.is_some() {
-        terminal::restore(&shell.screen.restore_sequence());
-    }
-    drop(raw);
-    let (exit_code, reason) = match outcome {
-        Ok(stopped) => stopped,
-        Err(err) => {
-            // Leave a trace in the ledger if it still works; the error is what the user sees.
-            let error = err.to_string();
-            let _ = shell
-                .ledger
-                .append(&shell.goal_id, &Row::InternalError { error });
-            let _ = shell.ledger.set_ended(&shell.goal_id, &err.to_string());
-            return Err(err);
+impl Shell<'_> {
+    /// Ends the run after the loop: the agent, the terminal, the `stopped` row,
+    /// the summary; returns the exit code (or the loop's error, recorded).
+    async fn finish(
+        mut self,
+        outcome: Result<(i32, String), Error>,
+        raw: Option<RawMode>,
+    ) -> Result<i32, Error> {
+        let agent_status = self.agent.terminate(self.exit.as_mut(), STOP_GRACE).await;
+        // The agent's session log may hold the last reply's figures only now.
+        let (late_tx, _late) = mpsc::unbounded_channel();
+        if let Err(err) = self.read_session_log(true, &late_tx) {
+            tracing::warn!(%err, "could not read the session log after the agent ended");
         }
-    };
-    let session_log_work = shell.session_tail.as_ref().map(|tail| {
-        // A debug statistic: the work goalie did to follow the session log.
-        let stats = tail.stats();
-        tracing::info!(?stats, "session log work");
-        json!(stats)
-    });
-    shell.ledger.append(
-        &shell.goal_id,
-        &Row::Stopped {
-            reason: reason.clone(),
-            exit_code,
-            agent_status,
-            screen_resets: shell.screen.resets(),
-            session_log_work,
-        },
-    )?;
-    shell.ledger.set_ended(&shell.goal_id, &reason)?;
-    shell.summary(&reason);
-    Ok(exit_code)
+        if raw.is_some() {
+            terminal::restore(&self.screen.restore_sequence());
+        }
+        drop(raw);
+        let (exit_code, reason) = match outcome {
+            Ok(stopped) => stopped,
+            Err(err) => {
+                // Leave a trace in the ledger if it still works; the error is what the user sees.
+                let error = err.to_string();
+                let _ = self
+                    .ledger
+                    .append(&self.goal_id, &Row::InternalError { error });
+                let _ = self.ledger.set_ended(&self.goal_id, &err.to_string());
+                return Err(err);
+            }
+        };
+        let session_log_work = self.session_tail.as_ref().map(|tail| {
+            // A debug statistic: the work goalie did to follow the session log.
+            let stats = tail.stats();
+            tracing::info!(?stats, "session log work");
+            json!(stats)
+        });
+        self.ledger.append(
+            &self.goal_id,
+            &Row::Stopped {
+                reason: reason.clone(),
+                exit_code,
+                agent_status,
+                screen_resets: self.screen.resets(),
+                session_log_work,
+            },
+        )?;
+        self.ledger.set_ended(&self.goal_id, &reason)?;
+        self.summary(&reason);
+        Ok(exit_code)
+    }
 }
