@@ -1,23 +1,26 @@
-//! The event loop: what wakes it (PTY output, keys, timers, signals, the
-//! control socket, the session log, audits, the agent's exit) becomes events
-//! for the core.
+//! The event loop. Each `select!` arm only says what woke the loop (a
+//! [`Step`]); the steps that follow from it (a session log read, a look at
+//! the screen, the clock's event) come after it in order, each taken once the
+//! core has heard the one before; and the core hears every event of the loop
+//! in one place, where the loop calls [`Shell::dispatch`] (the only other
+//! caller is the last read of the session log, after the loop).
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use tokio::signal::unix::{SignalKind, signal};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::mpsc;
 
 use crate::agent::process::{self as agent_process, Exit};
-use crate::agent::session_log::LogFormat;
 use crate::agent::session_tail::SessionTail;
 use crate::audit;
 use crate::control::protocol::{ENDED, REFUSED};
-use crate::control::{ControlServer, Method, RpcError};
+use crate::control::{ControlServer, Pending, RpcError};
+use crate::core::log_event::LogEvent;
 use crate::core::supervisor::{Action, Event};
 use crate::error::Error;
-use crate::goal::change::UserCommand;
-use crate::terminal;
+use crate::goal::change::Refusal;
 
 use super::shell::Shell;
 
@@ -32,22 +35,236 @@ pub(super) const LOOK_EVERY: Duration = Duration::from_millis(20);
 /// (in ticks: 30 s), for what a lost event would hide.
 pub(super) const FALLBACK_TICKS: u64 = 300;
 
+/// How a run ends: (exit code, reason).
+pub(super) type Stopped = (i32, String);
+
+/// The answer to a control command, if the core gave one.
+type Reply = Option<Result<Vec<String>, Refusal>>;
+
+/// What the loop does next: what woke it (one `select!` arm each), or a step
+/// that follows from that.
+pub(super) enum Step {
+    /// An event for the core, stamped when it came.
+    Event(Event),
+    /// An event for the core, stamped when it is heard.
+    Now(fn(u64) -> Event),
+    /// The core asked for a new agent process: (why, the handoff file to read).
+    Restart(String, Option<String>),
+    /// The agent wrote to its PTY (`None`: the PTY closed).
+    Output(Option<Vec<u8>>),
+    /// The agent's process ended, with this status.
+    Exited(String),
+    /// The person typed (`None`: their terminal went away).
+    Keys(Option<Vec<u8>>),
+    /// An audit finished.
+    Audit(audit::Report),
+    /// A request on the control socket.
+    Control(Pending),
+    /// The agent's hook said which session it writes.
+    FollowReported(serde_json::Value),
+    /// The session log may have changed.
+    SessionLogChanged,
+    /// Read the session log; `rescan` also looks for a newer file.
+    ReadSessionLog { rescan: bool },
+    /// What one read of the session log said, heard one event at a time.
+    SessionLog(VecDeque<LogEvent>),
+    /// The clock ticked.
+    Tick,
+    /// Now and then, the agent's process tree is looked at again.
+    RefreshMembers,
+    /// Output came in since the last look at the screen: look now.
+    LookIfUnseen,
+    /// Claims `goalie mcp` submitted since the last look.
+    Claims,
+    /// The terminal changed size.
+    Resized,
+}
+
+/// A control request answered once the core heard it.
+pub(super) enum Asker {
+    /// A command (`set`, `clear`): answered with the core's reply.
+    Command(Pending),
+    /// A hook's turn signal: answered with the goal.
+    Signal(Pending),
+}
+
+/// The signals the loop listens to.
+struct Signals {
+    int: Signal,
+    term: Signal,
+    hup: Signal,
+    winch: Signal,
+}
+
+/// What the loop listens on, and its clocks.
+pub(super) struct Wires {
+    signals: Signals,
+    pub(super) output: agent_process::Output,
+    pub(super) output_open: bool,
+    pub(super) keys: mpsc::Receiver<Vec<u8>>,
+    pub(super) keys_open: bool,
+    pub(super) done_tx: mpsc::UnboundedSender<()>,
+    pub(super) done: mpsc::UnboundedReceiver<()>,
+    pub(super) audit_reports: mpsc::UnboundedReceiver<audit::Report>,
+    pub(super) tick: tokio::time::Interval,
+    pub(super) ticks: u64,
+    pub(super) last_refresh: Instant,
+    pub(super) last_look: Instant,
+    pub(super) unseen_output: bool,
+    /// opencode's database is written many times a second while it streams:
+    /// read at most once a tick then.
+    pub(super) last_db_read: Instant,
+    pub(super) db_dirty: bool,
+}
+
+impl Wires {
+    fn new(
+        interactive: bool,
+        output: agent_process::Output,
+        audit_reports: mpsc::UnboundedReceiver<audit::Report>,
+    ) -> Result<Wires, Error> {
+        let signal_err = |err| Error::io("cannot listen for signals", err);
+        let signals = Signals {
+            int: signal(SignalKind::interrupt()).map_err(signal_err)?,
+            term: signal(SignalKind::terminate()).map_err(signal_err)?,
+            hup: signal(SignalKind::hangup()).map_err(signal_err)?,
+            winch: signal(SignalKind::window_change()).map_err(signal_err)?,
+        };
+        let (keys_tx, keys) = mpsc::channel::<Vec<u8>>(64);
+        if interactive {
+            spawn_stdin_reader(keys_tx);
+        }
+        let (done_tx, done) = mpsc::unbounded_channel::<()>();
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        Ok(Wires {
+            signals,
+            output,
+            output_open: true,
+            keys,
+            keys_open: interactive,
+            done_tx,
+            done,
+            audit_reports,
+            tick,
+            ticks: 0,
+            last_refresh: Instant::now(),
+            last_look: Instant::now(),
+            unseen_output: false,
+            last_db_read: Instant::now(),
+            db_dirty: false,
+        })
+    }
+}
+
+impl Shell<'_> {
+    /// Runs until the core says stop; returns (exit code, reason).
+    pub(super) async fn event_loop(
+        &mut self,
+        output: agent_process::Output,
+        control: &mut ControlServer,
+        audit_reports: mpsc::UnboundedReceiver<audit::Report>,
+    ) -> Result<Stopped, Error> {
+        let mut wires = Wires::new(self.interactive, output, audit_reports)?;
+        let mut steps = VecDeque::new();
+        loop {
+            let step = match steps.pop_front() {
+                Some(step) => step,
+                None => match self.restart.take() {
+                    Some((reason, handoff_file)) => Step::Restart(reason, handoff_file),
+                    None => self.wake(&mut wires, control).await,
+                },
+            };
+            let mut then = Vec::new();
+            let heard = self.step(step, &mut wires, &mut then).await?;
+            // What follows from this step comes before what was queued already.
+            for next in then.into_iter().rev() {
+                steps.push_front(next);
+            }
+            let Some((event, asker)) = heard else {
+                continue;
+            };
+            let (stopped, reply) = self.dispatch(event, &wires.done_tx)?;
+            match asker {
+                Some(Asker::Command(pending)) => pending.answer(match reply {
+                    Some(Ok(messages)) => {
+                        Ok(json!({ "goal": self.snapshot(), "messages": messages }))
+                    }
+                    Some(Err(refusal)) => Err(RpcError::new(REFUSED, refusal.0)),
+                    None => Err(RpcError::new(ENDED, "the goal's run has ended")),
+                }),
+                Some(Asker::Signal(pending)) => {
+                    pending.answer(Ok(json!({ "goal": self.snapshot() })));
+                }
+                None => {}
+            }
+            if let Some(stopped) = stopped {
+                return Ok(stopped);
+            }
+        }
+    }
+
+    /// Waits for what wakes the loop next.
+    async fn wake(&mut self, wires: &mut Wires, control: &mut ControlServer) -> Step {
+        let interrupted = |now_ms, signal| Step::Event(Event::Interrupted { now_ms, signal });
+        tokio::select! {
+            chunk = wires.output.recv(), if wires.output_open => Step::Output(chunk),
+            status = wait_exit(&mut self.exit) => Step::Exited(status),
+            key = wires.keys.recv(), if wires.keys_open => Step::Keys(key),
+            Some(()) = wires.done.recv() => Step::Event(Event::InjectionDone { now_ms: self.now_ms() }),
+            Some(report) = wires.audit_reports.recv() => Step::Audit(report),
+            Some(pending) = control.next() => Step::Control(pending),
+            () = session_log_changed(&mut self.session_tail) => Step::SessionLogChanged,
+            _ = wires.tick.tick() => Step::Tick,
+            _ = wires.signals.winch.recv() => Step::Resized,
+            _ = wires.signals.int.recv() => interrupted(self.now_ms(), libc::SIGINT),
+            _ = wires.signals.term.recv() => interrupted(self.now_ms(), libc::SIGTERM),
+            _ = wires.signals.hup.recv() => interrupted(self.now_ms(), libc::SIGHUP),
+        }
+    }
+
+    /// Hands an event to the core and carries out its actions: `Some` stop
+    /// when the run is over, and the core's reply to a command.
+    pub(super) fn dispatch(
+        &mut self,
+        event: Event,
+        done_tx: &mpsc::UnboundedSender<()>,
+    ) -> Result<(Option<Stopped>, Reply), Error> {
+        tracing::trace!(?event, "event");
+        let mut stopped = None;
+        let mut reply = None;
+        // A stop comes last but for the notification of what changed.
+        for action in self.core.handle(event) {
+            tracing::debug!(?action, "action");
+            match action {
+                // Answered where the command came in.
+                Action::Reply(answer) => reply = Some(answer),
+                action => {
+                    let done = self.perform(action, done_tx)?;
+                    stopped = stopped.or(done);
+                }
+            }
+        }
+        Ok((stopped, reply))
+    }
+}
+
 /// Returns when the session log may have changed; never without one.
-pub(super) async fn session_log_changed(tail: &mut Option<SessionTail>) {
+async fn session_log_changed(tail: &mut Option<SessionTail>) {
     match tail {
         Some(tail) => tail.changed().await,
         None => std::future::pending().await,
     }
 }
 
-pub(super) async fn wait_exit(exit: &mut Option<Exit>) -> String {
+async fn wait_exit(exit: &mut Option<Exit>) -> String {
     match exit.as_mut() {
         Some(rx) => rx.await.unwrap_or_else(|_| "unknown status".into()),
         None => std::future::pending().await,
     }
 }
 
-pub(super) fn spawn_stdin_reader(tx: mpsc::Sender<Vec<u8>>) {
+fn spawn_stdin_reader(tx: mpsc::Sender<Vec<u8>>) {
     let _ = std::thread::Builder::new()
         .name("user-keys".into())
         .spawn(move || {
@@ -65,236 +282,4 @@ pub(super) fn spawn_stdin_reader(tx: mpsc::Sender<Vec<u8>>) {
                 }
             }
         });
-}
-
-impl Shell<'_> {
-    /// Runs until the core says stop; returns (exit code, reason).
-    pub(super) async fn event_loop(
-        &mut self,
-        mut output: agent_process::Output,
-        control: &mut ControlServer,
-        mut audit_reports: mpsc::UnboundedReceiver<audit::Report>,
-    ) -> Result<(i32, String), Error> {
-        let signal_err = |err| Error::io("cannot listen for signals", err);
-        let mut sigint = signal(SignalKind::interrupt()).map_err(signal_err)?;
-        let mut sigterm = signal(SignalKind::terminate()).map_err(signal_err)?;
-        let mut sighup = signal(SignalKind::hangup()).map_err(signal_err)?;
-        let mut sigwinch = signal(SignalKind::window_change()).map_err(signal_err)?;
-        let (keys_tx, mut keys) = mpsc::channel::<Vec<u8>>(64);
-        if self.interactive {
-            spawn_stdin_reader(keys_tx);
-        }
-        let (done_tx, mut done) = mpsc::unbounded_channel::<()>();
-        let mut tick = tokio::time::interval(TICK);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut output_open = true;
-        let mut keys_open = self.interactive;
-        let mut last_refresh = Instant::now();
-        let mut last_look = Instant::now();
-        let mut unseen_output = false;
-        let mut ticks: u64 = 0;
-        // opencode's database is written many times a second while it streams:
-        // read at most once a tick then.
-        let mut last_db_read = Instant::now();
-        let mut db_dirty = false;
-
-        loop {
-            if let Some((reason, handoff_file)) = self.restart.take() {
-                let event = self
-                    .restart_agent(&mut output, reason, handoff_file)
-                    .await?;
-                output_open = true;
-                if let Some(stopped) = self.dispatch(event, &done_tx)? {
-                    return Ok(stopped);
-                }
-                continue;
-            }
-            let event = tokio::select! {
-                chunk = output.recv(), if output_open => match chunk {
-                    Some(chunk) => {
-                        self.take_output(&chunk);
-                        // Drain what else is waiting, then look at the screen once.
-                        while let Ok(more) = output.try_recv() {
-                            self.take_output(&more);
-                        }
-                        if last_look.elapsed() < LOOK_EVERY {
-                            unseen_output = true;
-                            continue;
-                        }
-                        last_look = Instant::now();
-                        unseen_output = false;
-                        self.look()
-                    }
-                    None => {
-                        output_open = false;
-                        continue;
-                    }
-                },
-                status = wait_exit(&mut self.exit) => {
-                    self.exit = None;
-                    Event::AgentExited { now_ms: self.now_ms(), status }
-                }
-                key = keys.recv(), if keys_open => match key {
-                    Some(bytes) => {
-                        if terminal::is_terminal_reply(&bytes) {
-                            self.agent.write(bytes);
-                            continue;
-                        }
-                        let (keys, chords) = self.chords.feed(&bytes);
-                        if !keys.is_empty() {
-                            self.agent.write(keys);
-                        }
-                        for _ in 0..chords {
-                            let chord = Event::TakeoverChord { now_ms: self.now_ms() };
-                            if let Some(stopped) = self.dispatch(chord, &done_tx)? {
-                                return Ok(stopped);
-                            }
-                        }
-                        Event::UserInput { now_ms: self.now_ms() }
-                    }
-                    None => {
-                        // The user's terminal went away: like a hangup.
-                        keys_open = false;
-                        Event::Interrupted { now_ms: self.now_ms(), signal: libc::SIGHUP }
-                    }
-                },
-                Some(()) = done.recv() => Event::InjectionDone { now_ms: self.now_ms() },
-                Some(report) = audit_reports.recv() => self.audit_report(report)?,
-                Some(pending) = control.next() => {
-                    let command = match &pending.request.method {
-                        Method::Get => {
-                            pending.answer(Ok(json!({ "goal": self.snapshot() })));
-                            continue;
-                        }
-                        Method::Set(change) => UserCommand::Change(change.clone()),
-                        Method::Clear => UserCommand::Clear,
-                        Method::TurnComplete { source, data } => {
-                            let data = data.clone();
-                            let signal = Event::TurnSignal {
-                                now_ms: self.now_ms(),
-                                source: source.clone(),
-                                data: data.clone(),
-                            };
-                            let stopped = self.dispatch(signal, &done_tx)?;
-                            pending.answer(Ok(json!({ "goal": self.snapshot() })));
-                            if let Some(stopped) = stopped {
-                                return Ok(stopped);
-                            }
-                            // The hook says which session the agent writes: follow that one.
-                            if let Some(tail) = self.session_tail.as_mut() {
-                                tail.follow_reported(&data);
-                            }
-                            if let Some(stopped) = self.read_session_log(false, &done_tx)? {
-                                return Ok(stopped);
-                            }
-                            continue;
-                        }
-                    };
-                    let event = Event::Command { now_ms: self.now_ms(), command };
-                    let mut reply = None;
-                    let mut stopped = None;
-                    for action in self.core.handle(event) {
-                        tracing::debug!(?action, "action");
-                        match action {
-                            Action::Reply(answer) => reply = Some(answer),
-                            action => {
-                                let done = self.perform(action, &done_tx)?;
-                                stopped = stopped.or(done);
-                            }
-                        }
-                    }
-                    pending.answer(match reply {
-                        Some(Ok(messages)) => {
-                            Ok(json!({ "goal": self.snapshot(), "messages": messages }))
-                        }
-                        Some(Err(refusal)) => Err(RpcError::new(REFUSED, refusal.0)),
-                        None => Err(RpcError::new(ENDED, "the goal's run has ended")),
-                    });
-                    if let Some(stopped) = stopped {
-                        return Ok(stopped);
-                    }
-                    continue;
-                }
-                () = session_log_changed(&mut self.session_tail) => {
-                    if self.session_tail.as_ref().is_some_and(|tail| tail.format() == LogFormat::OpencodeDb)
-                        && last_db_read.elapsed() < TICK
-                    {
-                        db_dirty = true;
-                        self.drain_session_log();
-                        continue;
-                    }
-                    last_db_read = Instant::now();
-                    if let Some(stopped) = self.read_session_log(false, &done_tx)? {
-                        return Ok(stopped);
-                    }
-                    continue;
-                }
-                _ = tick.tick() => {
-                    ticks += 1;
-                    // Watched, the log is read when it changes, and looked at
-                    // again only now and then; polled otherwise.
-                    let watched = self.session_tail.as_ref().is_some_and(SessionTail::watching);
-                    let (read, rescan) = if watched {
-                        (std::mem::take(&mut db_dirty), ticks.is_multiple_of(FALLBACK_TICKS))
-                    } else {
-                        (ticks.is_multiple_of(5), ticks.is_multiple_of(20))
-                    };
-                    if self.session_tail.is_some()
-                        && (read || rescan)
-                        && let Some(stopped) = self.read_session_log(rescan, &done_tx)?
-                    {
-                        return Ok(stopped);
-                    }
-                    if last_refresh.elapsed() >= Duration::from_secs(2) {
-                        self.agent.refresh_members();
-                        last_refresh = Instant::now();
-                    }
-                    if unseen_output {
-                        let seen = self.look();
-                        last_look = Instant::now();
-                        unseen_output = false;
-                        if let Some(stopped) = self.dispatch(seen, &done_tx)? {
-                            return Ok(stopped);
-                        }
-                    }
-                    for event in self.submitted_claims()? {
-                        if let Some(stopped) = self.dispatch(event, &done_tx)? {
-                            return Ok(stopped);
-                        }
-                    }
-                    Event::Tick { now_ms: self.now_ms() }
-                }
-                _ = sigwinch.recv() => {
-                    if let Some((rows, cols)) = terminal::size().filter(|_| self.interactive) {
-                        self.agent.resize(rows, cols);
-                        self.screen.resize(rows, cols);
-                    }
-                    continue;
-                }
-                _ = sigint.recv() => Event::Interrupted { now_ms: self.now_ms(), signal: libc::SIGINT },
-                _ = sigterm.recv() => Event::Interrupted { now_ms: self.now_ms(), signal: libc::SIGTERM },
-                _ = sighup.recv() => Event::Interrupted { now_ms: self.now_ms(), signal: libc::SIGHUP },
-            };
-            if let Some(stopped) = self.dispatch(event, &done_tx)? {
-                return Ok(stopped);
-            }
-        }
-    }
-
-    /// Hands an event to the core and carries out its actions; `Some` when the run is over.
-    pub(super) fn dispatch(
-        &mut self,
-        event: Event,
-        done_tx: &mpsc::UnboundedSender<()>,
-    ) -> Result<Option<(i32, String)>, Error> {
-        tracing::trace!(?event, "event");
-        let mut stopped = None;
-        // A stop comes last but for the notification of what changed.
-        for action in self.core.handle(event) {
-            tracing::debug!(?action, "action");
-            let done = self.perform(action, done_tx)?;
-            stopped = stopped.or(done);
-        }
-        Ok(stopped)
-    }
 }

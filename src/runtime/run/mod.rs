@@ -12,7 +12,8 @@
 //! | `start.rs` | [`run`]: checks, the goal (new or resumed), `goalie mcp`, the control socket, the hooks |
 //! | `supervise.rs` | the first agent process, the core's config, the end of the run |
 //! | `shell.rs` | the shell's state, the goal as the control socket shows it |
-//! | `event_loop.rs` | what wakes the loop, handed to the core in one place |
+//! | `event_loop.rs` | what wakes the loop, and the core hearing it in one place |
+//! | `steps.rs` | what the shell does with each thing that woke the loop |
 //! | `perform.rs` | carrying out the core's actions, typing text |
 //! | `screen.rs` | output taken in, the screen read with the adapter's rules |
 //! | `session.rs` | the agent's session log: where it is, what it says |
@@ -30,6 +31,7 @@ mod session;
 mod shell;
 mod spec;
 mod start;
+mod steps;
 mod supervise;
 
 pub use perform::sanitize;

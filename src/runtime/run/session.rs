@@ -5,11 +5,13 @@ use std::path::Path;
 use tokio::sync::mpsc;
 
 use crate::agent::session_tail::{self, SessionTail};
+use crate::core::log_event::LogEvent;
 use crate::core::prompt::PromptKind;
 use crate::core::row::Row;
 use crate::core::supervisor::Event;
 use crate::error::Error;
 
+use super::event_loop::Stopped;
 use super::shell::Shell;
 use super::spec::RunSpec;
 
@@ -51,14 +53,28 @@ pub(super) fn new_session_tail(
 }
 
 impl Shell<'_> {
-    /// Feeds what the session log says to the core; `rescan` also looks for a newer file.
+    /// Feeds what the session log says to the core (after the event loop);
+    /// `rescan` also looks for a newer file.
     pub(super) fn read_session_log(
         &mut self,
         rescan: bool,
         done_tx: &mpsc::UnboundedSender<()>,
-    ) -> Result<Option<(i32, String)>, Error> {
+    ) -> Result<Option<Stopped>, Error> {
+        for event in self.poll_session_log(rescan)? {
+            let now_ms = self.now_ms();
+            let (stopped, _) = self.dispatch(Event::SessionLog { now_ms, event }, done_tx)?;
+            if stopped.is_some() {
+                return Ok(stopped);
+            }
+        }
+        Ok(None)
+    }
+
+    /// What the session log says since the last read (`rescan`: also looks for
+    /// a newer file); a `session_log` row when the file is a new one.
+    pub(super) fn poll_session_log(&mut self, rescan: bool) -> Result<Vec<LogEvent>, Error> {
         let Some(tail) = self.session_tail.as_mut() else {
-            return Ok(None);
+            return Ok(Vec::new());
         };
         let before = tail.path().map(Path::to_path_buf);
         let events = tail.poll(rescan);
@@ -70,13 +86,7 @@ impl Shell<'_> {
             self.ledger
                 .append(&self.goal_id, &Row::SessionLog { path, session_id })?;
         }
-        for event in events {
-            let now_ms = self.now_ms();
-            if let Some(stopped) = self.dispatch(Event::SessionLog { now_ms, event }, done_tx)? {
-                return Ok(Some(stopped));
-            }
-        }
-        Ok(None)
+        Ok(events)
     }
 
     /// Takes the kernel's news about the session log without reading it yet

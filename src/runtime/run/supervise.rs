@@ -7,7 +7,7 @@ use std::time::Instant;
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use crate::agent::process::{self as agent_process, AgentProcess, Launch};
+use crate::agent::process::{self as agent_process, AgentProcess, Exit, Launch};
 use crate::agent::screen::Screen;
 use crate::audit;
 use crate::audit::auditor::Auditor;
@@ -58,35 +58,7 @@ pub(super) async fn supervise_goal(
         .filter(|e| e.is(RowKind::AgentStarted))
         .count() as u32;
     tracing::info!(goal = %goal.id, program = %program.display(), ?args, rows, cols, "starting the agent");
-    let (agent, output, exit) = match AgentProcess::spawn(&launch) {
-        Ok(spawned) => spawned,
-        Err(err) => {
-            ledger.append(
-                &goal.id,
-                &Row::AgentFailedToStart {
-                    error: err.to_string(),
-                    process: None,
-                },
-            )?;
-            ledger.set_state(&goal.id, crate::goal::lifecycle::GoalState::Paused)?;
-            ledger.set_ended(&goal.id, &err.to_string())?;
-            return Err(err.into());
-        }
-    };
-    terminal::install_panic_hook(agent_process::kill_running_agent);
-    ledger.set_running(&goal.id, std::process::id(), Some(agent.pid()))?;
-    ledger.append(
-        &goal.id,
-        &Row::AgentStarted {
-            pid: agent.pid(),
-            program: program.display().to_string(),
-            args,
-            rows,
-            cols,
-            process,
-            reason: None,
-        },
-    )?;
+    let (agent, output, exit) = start_agent(&ledger, &goal.id, &launch, process)?;
     let core = Supervisor::new(core_config(spec, &goal, &goal_spec, &entries));
     let observer = Observer::for_adapter(&spec.adapter);
     let inbox = ClaimInbox::new(&ledger, &goal.id)?;
@@ -133,6 +105,46 @@ pub(super) async fn supervise_goal(
     };
     let outcome = shell.event_loop(output, control, audit_reports).await;
     shell.finish(outcome, raw).await
+}
+
+/// Starts the goal's first agent process of this run (number `process`) and
+/// records it; a goal whose agent cannot start is left paused and ended.
+fn start_agent(
+    ledger: &Ledger,
+    goal_id: &str,
+    launch: &Launch,
+    process: u32,
+) -> Result<(AgentProcess, agent_process::Output, Exit), Error> {
+    let (agent, output, exit) = match AgentProcess::spawn(launch) {
+        Ok(spawned) => spawned,
+        Err(err) => {
+            ledger.append(
+                goal_id,
+                &Row::AgentFailedToStart {
+                    error: err.to_string(),
+                    process: None,
+                },
+            )?;
+            ledger.set_state(goal_id, crate::goal::lifecycle::GoalState::Paused)?;
+            ledger.set_ended(goal_id, &err.to_string())?;
+            return Err(err.into());
+        }
+    };
+    terminal::install_panic_hook(agent_process::kill_running_agent);
+    ledger.set_running(goal_id, std::process::id(), Some(agent.pid()))?;
+    ledger.append(
+        goal_id,
+        &Row::AgentStarted {
+            pid: agent.pid(),
+            program: launch.program.display().to_string(),
+            args: launch.args.clone(),
+            rows: launch.rows,
+            cols: launch.cols,
+            process,
+            reason: None,
+        },
+    )?;
+    Ok((agent, output, exit))
 }
 
 /// The core's config for `goal`: the adapter's rules and timing, the run's
