@@ -1,0 +1,285 @@
+//! The event loop. Each `select!` arm only says what woke the loop (a
+//! [`Step`]); the steps that follow from it (a session log read, a look at
+//! the screen, the clock's event) come after it in order, each taken once the
+//! core has heard the one before; and the core hears every event of the loop
+//! in one place, where the loop calls [`Shell::dispatch`] (the only other
+//! caller is the last read of the session log, after the loop).
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tokio::signal::unix::{Signal, SignalKind, signal};
+use tokio::sync::mpsc;
+
+use crate::agent::process::{self as agent_process, Exit};
+use crate::agent::session_tail::SessionTail;
+use crate::audit;
+use crate::control::protocol::{ENDED, REFUSED};
+use crate::control::{ControlServer, Pending, RpcError};
+use crate::core::log_event::LogEvent;
+use crate::core::supervisor::{Action, Event};
+use crate::error::Error;
+use crate::goal::change::Refusal;
+
+use super::shell::Shell;
+
+/// How often the clock ticks.
+pub(super) const TICK: Duration = Duration::from_millis(100);
+
+/// Looks at the screen at most this often while output streams in; the tick
+/// after the stream stops always takes a last look.
+pub(super) const LOOK_EVERY: Duration = Duration::from_millis(20);
+
+/// With its folders watched, the session log is looked at again this rarely
+/// (in ticks: 30 s), for what a lost event would hide.
+pub(super) const FALLBACK_TICKS: u64 = 300;
+
+/// How a run ends: (exit code, reason).
+pub(super) type Stopped = (i32, String);
+
+/// The answer to a control command, if the core gave one.
+type Reply = Option<Result<Vec<String>, Refusal>>;
+
+/// What the loop does next: what woke it (one `select!` arm each), or a step
+/// that follows from that.
+pub(super) enum Step {
+    /// An event for the core, stamped when it came.
+    Event(Event),
+    /// An event for the core, stamped when it is heard.
+    Now(fn(u64) -> Event),
+    /// The core asked for a new agent process: (why, the handoff file to read).
+    Restart(String, Option<String>),
+    /// The agent wrote to its PTY (`None`: the PTY closed).
+    Output(Option<Vec<u8>>),
+    /// The agent's process ended, with this status.
+    Exited(String),
+    /// The person typed (`None`: their terminal went away).
+    Keys(Option<Vec<u8>>),
+    /// An audit finished.
+    Audit(audit::Report),
+    /// A request on the control socket.
+    Control(Pending),
+    /// The agent's hook said which session it writes.
+    FollowReported(serde_json::Value),
+    /// The session log may have changed.
+    SessionLogChanged,
+    /// Read the session log; `rescan` also looks for a newer file.
+    ReadSessionLog { rescan: bool },
+    /// What one read of the session log said, heard one event at a time.
+    SessionLog(VecDeque<LogEvent>),
+    /// The clock ticked.
+    Tick,
+    /// Now and then, the agent's process tree is looked at again.
+    RefreshMembers,
+    /// Output came in since the last look at the screen: look now.
+    LookIfUnseen,
+    /// Claims `goalie mcp` submitted since the last look.
+    Claims,
+    /// The terminal changed size.
+    Resized,
+}
+
+/// A control request answered once the core heard it.
+pub(super) enum Asker {
+    /// A command (`set`, `clear`): answered with the core's reply.
+    Command(Pending),
+    /// A hook's turn signal: answered with the goal.
+    Signal(Pending),
+}
+
+/// The signals the loop listens to.
+struct Signals {
+    int: Signal,
+    term: Signal,
+    hup: Signal,
+    winch: Signal,
+}
+
+/// What the loop listens on, and its clocks.
+pub(super) struct Wires {
+    signals: Signals,
+    pub(super) output: agent_process::Output,
+    pub(super) output_open: bool,
+    pub(super) keys: mpsc::Receiver<Vec<u8>>,
+    pub(super) keys_open: bool,
+    pub(super) done_tx: mpsc::UnboundedSender<()>,
+    pub(super) done: mpsc::UnboundedReceiver<()>,
+    pub(super) audit_reports: mpsc::UnboundedReceiver<audit::Report>,
+    pub(super) tick: tokio::time::Interval,
+    pub(super) ticks: u64,
+    pub(super) last_refresh: Instant,
+    pub(super) last_look: Instant,
+    pub(super) unseen_output: bool,
+    /// opencode's database is written many times a second while it streams:
+    /// read at most once a tick then.
+    pub(super) last_db_read: Instant,
+    pub(super) db_dirty: bool,
+}
+
+impl Wires {
+    fn new(
+        interactive: bool,
+        output: agent_process::Output,
+        audit_reports: mpsc::UnboundedReceiver<audit::Report>,
+    ) -> Result<Wires, Error> {
+        let signal_err = |err| Error::io("cannot listen for signals", err);
+        let signals = Signals {
+            int: signal(SignalKind::interrupt()).map_err(signal_err)?,
+            term: signal(SignalKind::terminate()).map_err(signal_err)?,
+            hup: signal(SignalKind::hangup()).map_err(signal_err)?,
+            winch: signal(SignalKind::window_change()).map_err(signal_err)?,
+        };
+        let (keys_tx, keys) = mpsc::channel::<Vec<u8>>(64);
+        if interactive {
+            spawn_stdin_reader(keys_tx);
+        }
+        let (done_tx, done) = mpsc::unbounded_channel::<()>();
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        Ok(Wires {
+            signals,
+            output,
+            output_open: true,
+            keys,
+            keys_open: interactive,
+            done_tx,
+            done,
+            audit_reports,
+            tick,
+            ticks: 0,
+            last_refresh: Instant::now(),
+            last_look: Instant::now(),
+            unseen_output: false,
+            last_db_read: Instant::now(),
+            db_dirty: false,
+        })
+    }
+}
+
+impl Shell<'_> {
+    /// Runs until the core says stop; returns (exit code, reason).
+    pub(super) async fn event_loop(
+        &mut self,
+        output: agent_process::Output,
+        control: &mut ControlServer,
+        audit_reports: mpsc::UnboundedReceiver<audit::Report>,
+    ) -> Result<Stopped, Error> {
+        let mut wires = Wires::new(self.interactive, output, audit_reports)?;
+        let mut steps = VecDeque::new();
+        loop {
+            let step = match steps.pop_front() {
+                Some(step) => step,
+                None => match self.restart.take() {
+                    Some((reason, handoff_file)) => Step::Restart(reason, handoff_file),
+                    None => self.wake(&mut wires, control).await,
+                },
+            };
+            let mut then = Vec::new();
+            let heard = self.step(step, &mut wires, &mut then).await?;
+            // What follows from this step comes before what was queued already.
+            for next in then.into_iter().rev() {
+                steps.push_front(next);
+            }
+            let Some((event, asker)) = heard else {
+                continue;
+            };
+            let (stopped, reply) = self.dispatch(event, &wires.done_tx)?;
+            match asker {
+                Some(Asker::Command(pending)) => pending.answer(match reply {
+                    Some(Ok(messages)) => {
+                        Ok(json!({ "goal": self.snapshot(), "messages": messages }))
+                    }
+                    Some(Err(refusal)) => Err(RpcError::new(REFUSED, refusal.0)),
+                    None => Err(RpcError::new(ENDED, "the goal's run has ended")),
+                }),
+                Some(Asker::Signal(pending)) => {
+                    pending.answer(Ok(json!({ "goal": self.snapshot() })));
+                }
+                None => {}
+            }
+            if let Some(stopped) = stopped {
+                return Ok(stopped);
+            }
+        }
+    }
+
+    /// Waits for what wakes the loop next.
+    async fn wake(&mut self, wires: &mut Wires, control: &mut ControlServer) -> Step {
+        let interrupted = |now_ms, signal| Step::Event(Event::Interrupted { now_ms, signal });
+        tokio::select! {
+            chunk = wires.output.recv(), if wires.output_open => Step::Output(chunk),
+            status = wait_exit(&mut self.exit) => Step::Exited(status),
+            key = wires.keys.recv(), if wires.keys_open => Step::Keys(key),
+            Some(()) = wires.done.recv() => Step::Event(Event::InjectionDone { now_ms: self.now_ms() }),
+            Some(report) = wires.audit_reports.recv() => Step::Audit(report),
+            Some(pending) = control.next() => Step::Control(pending),
+            () = session_log_changed(&mut self.session_tail) => Step::SessionLogChanged,
+            _ = wires.tick.tick() => Step::Tick,
+            _ = wires.signals.winch.recv() => Step::Resized,
+            _ = wires.signals.int.recv() => interrupted(self.now_ms(), libc::SIGINT),
+            _ = wires.signals.term.recv() => interrupted(self.now_ms(), libc::SIGTERM),
+            _ = wires.signals.hup.recv() => interrupted(self.now_ms(), libc::SIGHUP),
+        }
+    }
+
+    /// Hands an event to the core and carries out its actions: `Some` stop
+    /// when the run is over, and the core's reply to a command.
+    pub(super) fn dispatch(
+        &mut self,
+        event: Event,
+        done_tx: &mpsc::UnboundedSender<()>,
+    ) -> Result<(Option<Stopped>, Reply), Error> {
+        tracing::trace!(?event, "event");
+        let mut stopped = None;
+        let mut reply = None;
+        // A stop comes last but for the notification of what changed.
+        for action in self.core.handle(event) {
+            tracing::debug!(?action, "action");
+            match action {
+                // Answered where the command came in.
+                Action::Reply(answer) => reply = Some(answer),
+                action => {
+                    let done = self.perform(action, done_tx)?;
+                    stopped = stopped.or(done);
+                }
+            }
+        }
+        Ok((stopped, reply))
+    }
+}
+
+/// Returns when the session log may have changed; never without one.
+async fn session_log_changed(tail: &mut Option<SessionTail>) {
+    match tail {
+        Some(tail) => tail.changed().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn wait_exit(exit: &mut Option<Exit>) -> String {
+    match exit.as_mut() {
+        Some(rx) => rx.await.unwrap_or_else(|_| "unknown status".into()),
+        None => std::future::pending().await,
+    }
+}
+
+fn spawn_stdin_reader(tx: mpsc::Sender<Vec<u8>>) {
+    let _ = std::thread::Builder::new()
+        .name("user-keys".into())
+        .spawn(move || {
+            use std::io::Read;
+            let mut stdin = std::io::stdin().lock();
+            let mut buf = [0u8; 4096];
+            loop {
+                match stdin.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        if tx.blocking_send(buf[..n].to_vec()).is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+        });
+}

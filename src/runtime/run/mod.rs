@@ -1,0 +1,39 @@
+//! The imperative shell around the supervisor core: it starts the agent in a
+//! PTY, turns PTY output, keys, timers, signals and the agent's exit into
+//! events, and carries out the core's actions (typing, ledger rows, stopping).
+//!
+//! This file is the face; the files split the shell by concern. `Shell`
+//! (`shell.rs`) holds what one run wires together; the other files add its
+//! methods for their concern.
+//!
+//! | file | does |
+//! |---|---|
+//! | `spec.rs` | what a run is given ([`RunSpec`], [`Resumed`]) |
+//! | `start.rs` | [`run`]: checks, the goal (new or resumed), `goalie mcp`, the control socket, the hooks |
+//! | `supervise.rs` | the first agent process, the core's config, the end of the run |
+//! | `shell.rs` | the shell's state, the goal as the control socket shows it |
+//! | `event_loop.rs` | what wakes the loop, and the core hearing it in one place |
+//! | `steps.rs` | what the shell does with each thing that woke the loop |
+//! | `perform.rs` | carrying out the core's actions, typing text |
+//! | `screen.rs` | output taken in, the screen read with the adapter's rules |
+//! | `session.rs` | the agent's session log: where it is, what it says |
+//! | `claims.rs` | claims `goalie mcp` submitted, audits of claims |
+//! | `restart.rs` | a new agent process, and its handoff note |
+//! | `narrate.rs` | progress lines for headless runs, the summary |
+
+mod claims;
+mod event_loop;
+mod narrate;
+mod perform;
+mod restart;
+mod screen;
+mod session;
+mod shell;
+mod spec;
+mod start;
+mod steps;
+mod supervise;
+
+pub use perform::sanitize;
+pub use spec::{Resumed, RunSpec};
+pub use start::run;

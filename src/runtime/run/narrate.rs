@@ -1,0 +1,121 @@
+//! Progress lines for headless runs, and the summary at the end.
+
+use std::io::Write;
+
+use serde_json::json;
+
+use crate::core::row::Row;
+use crate::goal::units::format_duration;
+
+use super::shell::Shell;
+
+impl Shell<'_> {
+    pub(super) fn narrate(&mut self, row: &Row) {
+        let line = match row {
+            Row::TurnEnded {
+                turn,
+                duration_ms,
+                tokens_used,
+                ..
+            } => {
+                let tokens = *tokens_used;
+                self.tokens_seen |= tokens > 0;
+                format!(
+                    "turn {turn} ended after {}{}",
+                    format_duration(*duration_ms),
+                    if tokens > 0 {
+                        format!(" (tokens used: {})", crate::goal::units::thousands(tokens))
+                    } else {
+                        String::new()
+                    }
+                )
+            }
+            Row::ClaimSeen {
+                channel,
+                turn,
+                status,
+            } => format!(
+                "the agent claimed the goal {status} in turn {turn} ({})",
+                channel.as_str()
+            ),
+            Row::ClaimRejected { turn, .. } => format!("the claim of turn {turn} was rejected"),
+            Row::Compacted(compacted) => format!(
+                "the agent compacted its context (compaction {}, seen by {})",
+                compacted.compaction,
+                compacted
+                    .sources
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            ),
+            Row::RotationStarted {
+                context_used_pct, ..
+            } => format!(
+                "the context is {}% full: asking the agent for a handoff note",
+                json!(context_used_pct)
+            ),
+            Row::UsageLimitShown(_) => "the agent shows a usage limit".to_string(),
+            Row::ApiErrorShown(_) => "the agent shows an API error".to_string(),
+            Row::ErrorBackoff {
+                turn,
+                error,
+                consecutive,
+                wait_ms,
+                until_reset,
+                ..
+            } => format!(
+                "turn {turn} ended with {} ({consecutive} in a row): the next prompt in {}{}",
+                error.describe(),
+                format_duration(*wait_ms),
+                match until_reset {
+                    Some(shown) => format!(", when the limit resets (`{shown}`)"),
+                    None => String::new(),
+                }
+            ),
+            Row::AgentExited { status } => format!("the agent exited ({status})"),
+            Row::WrapUpTimeout { .. } => "the wrap-up turn took too long; stopping".to_string(),
+            Row::DialogAnswered { dialog, answer, .. } => {
+                format!("answered the agent's {dialog} dialog: {}", answer.as_str())
+            }
+            Row::DialogEscalated { .. } | Row::UnknownScreen { .. } => {
+                "the agent is waiting on a screen goalie will not answer; its text is in the ledger (goalie status)".to_string()
+            }
+            _ => return,
+        };
+        self.say(&line);
+    }
+
+    /// A progress line (headless mode).
+    pub(super) fn say(&self, line: &str) {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "goalie: {line}");
+        let _ = out.flush();
+    }
+
+    pub(super) fn summary(&self, reason: &str) {
+        let goal = match self.ledger.goal(&self.goal_id) {
+            Ok(goal) => goal,
+            Err(_) => return,
+        };
+        let tokens = if goal.tokens_used > 0 || self.tokens_seen {
+            crate::goal::units::thousands(goal.tokens_used)
+        } else {
+            "not shown by the agent".to_string()
+        };
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(
+            out,
+            "goalie: goal {} {}: {reason}\ngoalie:   turns {} · tokens {} · time {} · agent {}\ngoalie:   ledger {} (goalie status {})",
+            goal.id,
+            goal.state,
+            goal.turns,
+            tokens,
+            format_duration(goal.time_used_ms),
+            goal.agent,
+            self.ledger.path().display(),
+            goal.id,
+        );
+        let _ = out.flush();
+    }
+}

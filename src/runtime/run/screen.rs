@@ -1,0 +1,58 @@
+//! The agent's screen: output taken in, read with the adapter's rules, a reply
+//! read from it.
+
+use std::io::Write;
+
+use crate::core::supervisor::Event;
+use crate::core::usage_reset::ResetTime;
+
+use super::shell::Shell;
+
+/// How many transcript rows make a reply read from the screen.
+pub(super) const SCREEN_REPLY_ROWS: usize = 6;
+
+impl Shell<'_> {
+    /// The agent's last reply as its screen shows it: the last rows of its
+    /// transcript above the input box.
+    pub(super) fn screen_reply(&self) -> Option<String> {
+        let rows = self.screen.rows();
+        let rules = &self.spec.adapter.screen;
+        let input = rows.iter().rposition(|row| rules.idle.is_match(row))?;
+        let lines: Vec<&str> = rows[..input]
+            .iter()
+            .map(|row| row.trim_end())
+            .filter(|row| !row.trim().is_empty() && !rules.busy.is_match(row))
+            .collect();
+        let start = lines.len().saturating_sub(SCREEN_REPLY_ROWS);
+        let text = lines[start..].join("\n");
+        (!text.is_empty()).then(|| crate::core::supervisor::excerpt(&text))
+    }
+
+    /// Reads the screen with the adapter's rules.
+    pub(super) fn look(&mut self) -> Event {
+        let rows = self.screen.rows();
+        let scrolled = self.screen.take_scrolled();
+        let mut seen = self.observer.observe(&rows, &scrolled);
+        // A reset shown as a time of day becomes a delay against this clock.
+        if let Some(reset @ ResetTime::At { .. }) = seen.usage_limit_reset.take() {
+            seen.usage_limit_reset = Some(reset.from(&jiff::Zoned::now()));
+        }
+        Event::Screen {
+            now_ms: self.now_ms(),
+            seen,
+        }
+    }
+
+    pub(super) fn take_output(&mut self, chunk: &[u8]) {
+        if self.interactive {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(chunk);
+            let _ = out.flush();
+        }
+        self.screen.process(chunk);
+        let replies = self.screen.take_replies();
+        if !replies.is_empty() {
+            self.agent.answer(replies);
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! The shell: the edges one run wires to the core, and the goal as the control
+//! socket shows it.
+
+use std::time::{Duration, Instant};
+
+use crate::agent::process::{AgentProcess, Exit, Launch};
+use crate::agent::screen::Screen;
+use crate::agent::session_tail::SessionTail;
+use crate::audit::auditor::Auditor;
+use crate::control::protocol::{self as control_protocol};
+use crate::control::{GoalSnapshot, Notifier};
+use crate::core::observer::Observer;
+use crate::core::supervisor::Supervisor;
+use crate::ledger::Ledger;
+use crate::ledger::claim_inbox::ClaimInbox;
+use crate::terminal::takeover::ChordFilter;
+
+use super::spec::RunSpec;
+
+/// How long the agent's processes get to end after SIGTERM.
+pub(super) const STOP_GRACE: Duration = Duration::from_secs(3);
+
+pub(super) struct Shell<'a> {
+    pub(super) spec: &'a RunSpec,
+    /// The control socket's subscribers.
+    pub(super) notifier: Notifier,
+    /// Takes the takeover chord out of the person's keys.
+    pub(super) chords: ChordFilter,
+    pub(super) ledger: Ledger,
+    pub(super) goal_id: String,
+    pub(super) core: Supervisor,
+    pub(super) observer: Observer,
+    pub(super) auditor: Auditor,
+    pub(super) inbox: ClaimInbox,
+    pub(super) screen: Screen,
+    pub(super) agent: AgentProcess,
+    pub(super) exit: Option<Exit>,
+    pub(super) started: Instant,
+    pub(super) interactive: bool,
+    pub(super) tokens_seen: bool,
+    /// The agent's session log, when its adapter names one.
+    pub(super) session_tail: Option<SessionTail>,
+    /// How the agent is started (again, for a context rotation).
+    pub(super) launch: Launch,
+    /// The core asked for a new agent process: (why, the handoff file to read).
+    pub(super) restart: Option<(String, Option<String>)>,
+    /// The agent process, from 1.
+    pub(super) process: u32,
+    /// Test hook: `GOALIE_TEST_PANIC=1` panics at the first end of turn, so
+    /// tests can check that a panic still restores the terminal and ends the agent.
+    pub(super) panic_for_test: bool,
+}
+
+impl Shell<'_> {
+    pub(super) fn now_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// The goal as the control socket shows it.
+    pub(super) fn snapshot(&self) -> GoalSnapshot {
+        let used = self.core.used(self.now_ms());
+        let limits = self.core.limits();
+        GoalSnapshot {
+            id: self.goal_id.clone(),
+            objective: self.core.objective().to_string(),
+            state: self.core.state(),
+            takeover: self.core.takeover(),
+            state_text: control_protocol::state_text(self.core.state(), self.core.takeover()),
+            agent: self.spec.adapter.name.clone(),
+            workdir: self.spec.workdir.display().to_string(),
+            max_turns: limits.max_turns,
+            max_time_ms: limits.max_time_ms,
+            budget_tokens: limits.budget_tokens,
+            turns: used.turns,
+            tokens_used: used.tokens_used,
+            time_used_ms: used.time_used_ms,
+            supervisor_pid: std::process::id(),
+            agent_pid: Some(self.agent.pid()),
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! The loop's steps: what the shell does with each thing that woke the loop,
+//! what the core is to hear of it, and the steps that follow from it.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::agent::session_log::LogFormat;
+use crate::agent::session_tail::SessionTail;
+use crate::control::{Method, Pending};
+use crate::core::supervisor::Event;
+use crate::error::Error;
+use crate::goal::change::UserCommand;
+use crate::terminal;
+
+use super::event_loop::{Asker, FALLBACK_TICKS, LOOK_EVERY, Step, TICK, Wires};
+use super::shell::Shell;
+
+impl Shell<'_> {
+    /// Takes one step: what the core is to hear of it (and who is waiting
+    /// for the answer), with the steps that follow from it put in `then`.
+    pub(super) async fn step(
+        &mut self,
+        step: Step,
+        wires: &mut Wires,
+        then: &mut Vec<Step>,
+    ) -> Result<Option<(Event, Option<Asker>)>, Error> {
+        let event = match step {
+            Step::Event(event) => Some(event),
+            Step::Now(event) => Some(event(self.now_ms())),
+            Step::Restart(reason, handoff_file) => {
+                let event = self
+                    .restart_agent(&mut wires.output, reason, handoff_file)
+                    .await?;
+                wires.output_open = true;
+                Some(event)
+            }
+            Step::Output(Some(chunk)) => self.output(&chunk, wires),
+            Step::Output(None) => {
+                wires.output_open = false;
+                None
+            }
+            Step::Exited(status) => {
+                self.exit = None;
+                Some(Event::AgentExited {
+                    now_ms: self.now_ms(),
+                    status,
+                })
+            }
+            Step::Keys(Some(bytes)) => {
+                self.keys(&bytes, then);
+                None
+            }
+            Step::Keys(None) => {
+                // The user's terminal went away: like a hangup.
+                wires.keys_open = false;
+                Some(Event::Interrupted {
+                    now_ms: self.now_ms(),
+                    signal: libc::SIGHUP,
+                })
+            }
+            Step::Audit(report) => Some(self.audit_report(report)?),
+            Step::Control(pending) => return Ok(self.control(pending, then)),
+            Step::FollowReported(data) => {
+                // The hook says which session the agent writes: follow that one.
+                if let Some(tail) = self.session_tail.as_mut() {
+                    tail.follow_reported(&data);
+                }
+                None
+            }
+            Step::SessionLogChanged => {
+                self.log_changed(wires, then);
+                None
+            }
+            Step::ReadSessionLog { rescan } => {
+                let events = self.poll_session_log(rescan)?;
+                if !events.is_empty() {
+                    then.push(Step::SessionLog(events.into()));
+                }
+                None
+            }
+            Step::SessionLog(mut events) => {
+                let event = events.pop_front();
+                if !events.is_empty() {
+                    then.push(Step::SessionLog(events));
+                }
+                event.map(|event| Event::SessionLog {
+                    now_ms: self.now_ms(),
+                    event,
+                })
+            }
+            Step::Tick => {
+                self.tick(wires, then);
+                None
+            }
+            Step::RefreshMembers => {
+                if wires.last_refresh.elapsed() >= Duration::from_secs(2) {
+                    self.agent.refresh_members();
+                    wires.last_refresh = Instant::now();
+                }
+                None
+            }
+            Step::LookIfUnseen => wires.unseen_output.then(|| {
+                let seen = self.look();
+                wires.last_look = Instant::now();
+                wires.unseen_output = false;
+                seen
+            }),
+            Step::Claims => {
+                then.extend(self.submitted_claims()?.into_iter().map(Step::Event));
+                None
+            }
+            Step::Resized => {
+                self.resized();
+                None
+            }
+        };
+        Ok(event.map(|event| (event, None)))
+    }
+
+    /// Takes in the agent's output (and what else is waiting), then looks at
+    /// the screen once, unless it looked a moment ago.
+    fn output(&mut self, chunk: &[u8], wires: &mut Wires) -> Option<Event> {
+        self.take_output(chunk);
+        while let Ok(more) = wires.output.try_recv() {
+            self.take_output(&more);
+        }
+        if wires.last_look.elapsed() < LOOK_EVERY {
+            wires.unseen_output = true;
+            return None;
+        }
+        wires.last_look = Instant::now();
+        wires.unseen_output = false;
+        Some(self.look())
+    }
+
+    /// Passes the person's keys to the agent, but for the takeover chord; the
+    /// core hears of each chord, then of the input.
+    fn keys(&mut self, bytes: &[u8], then: &mut Vec<Step>) {
+        if terminal::is_terminal_reply(bytes) {
+            self.agent.write(bytes.to_vec());
+            return;
+        }
+        let (keys, chords) = self.chords.feed(bytes);
+        if !keys.is_empty() {
+            self.agent.write(keys);
+        }
+        for _ in 0..chords {
+            then.push(Step::Now(|now_ms| Event::TakeoverChord { now_ms }));
+        }
+        then.push(Step::Now(|now_ms| Event::UserInput { now_ms }));
+    }
+
+    /// A request on the control socket: `get` is answered now; a command or a
+    /// hook's turn signal goes to the core, and is answered once it has heard.
+    fn control(
+        &mut self,
+        pending: Pending,
+        then: &mut Vec<Step>,
+    ) -> Option<(Event, Option<Asker>)> {
+        let now_ms = self.now_ms();
+        let command = match &pending.request.method {
+            Method::Get => {
+                pending.answer(Ok(json!({ "goal": self.snapshot() })));
+                return None;
+            }
+            Method::Set(change) => UserCommand::Change(change.clone()),
+            Method::Clear => UserCommand::Clear,
+            Method::TurnComplete { source, data } => {
+                let signal = Event::TurnSignal {
+                    now_ms,
+                    source: source.clone(),
+                    data: data.clone(),
+                };
+                then.push(Step::FollowReported(data.clone()));
+                then.push(Step::ReadSessionLog { rescan: false });
+                return Some((signal, Some(Asker::Signal(pending))));
+            }
+        };
+        let event = Event::Command { now_ms, command };
+        Some((event, Some(Asker::Command(pending))))
+    }
+
+    /// The clock: the session log read (when it changed, else now and then),
+    /// the agent's process tree, a last look at the screen, claims, then the
+    /// core's tick.
+    fn tick(&mut self, wires: &mut Wires, then: &mut Vec<Step>) {
+        wires.ticks += 1;
+        // Watched, the log is read when it changes, and looked at
+        // again only now and then; polled otherwise.
+        let watched = self
+            .session_tail
+            .as_ref()
+            .is_some_and(SessionTail::watching);
+        let (read, rescan) = if watched {
+            (
+                std::mem::take(&mut wires.db_dirty),
+                wires.ticks.is_multiple_of(FALLBACK_TICKS),
+            )
+        } else {
+            (
+                wires.ticks.is_multiple_of(5),
+                wires.ticks.is_multiple_of(20),
+            )
+        };
+        if self.session_tail.is_some() && (read || rescan) {
+            then.push(Step::ReadSessionLog { rescan });
+        }
+        then.extend([
+            Step::RefreshMembers,
+            Step::LookIfUnseen,
+            Step::Claims,
+            Step::Now(|now_ms| Event::Tick { now_ms }),
+        ]);
+    }
+
+    /// The session log may have changed: read it, unless it is opencode's
+    /// database read a moment ago (then the tick reads it).
+    fn log_changed(&mut self, wires: &mut Wires, then: &mut Vec<Step>) {
+        if self
+            .session_tail
+            .as_ref()
+            .is_some_and(|tail| tail.format() == LogFormat::OpencodeDb)
+            && wires.last_db_read.elapsed() < TICK
+        {
+            wires.db_dirty = true;
+            self.drain_session_log();
+        } else {
+            wires.last_db_read = Instant::now();
+            then.push(Step::ReadSessionLog { rescan: false });
+        }
+    }
+
+    /// The person's terminal changed size: so do the agent's PTY and screen.
+    fn resized(&mut self) {
+        if let Some((rows, cols)) = terminal::size().filter(|_| self.interactive) {
+            self.agent.resize(rows, cols);
+            self.screen.resize(rows, cols);
+        }
+    }
+}
