@@ -27,6 +27,8 @@ pub struct OpencodeDb {
     /// The agent continues one of the folder's sessions: theirs count too.
     any_session: bool,
     db: Option<Connection>,
+    /// The database was read since the agent started.
+    read: bool,
     /// What `PRAGMA data_version` said at the last query.
     version: Option<i64>,
     /// The replies already seen complete (their turn ends were reported).
@@ -46,12 +48,14 @@ impl OpencodeDb {
                 .map_or(0, |d| d.as_millis() as i64),
             any_session: false,
             db: None,
+            read: false,
             version: None,
             finished_replies: HashSet::new(),
             last_total: 0,
         };
-        let opened = tail.open();
-        if let Some(db) = &tail.db {
+        // Before the agent starts, the database may be read whatever its mode.
+        let opened = tail.open_now();
+        if let Some(db) = tail.db.take() {
             // An empty table, or none yet: every message is new.
             tail.start_rowid = db
                 .query_row("SELECT COALESCE(MAX(rowid), 0) FROM message", [], |row| {
@@ -71,12 +75,25 @@ impl OpencodeDb {
         &self.path
     }
 
+    /// Whether the run has read the database yet (it is the run's session log then).
     pub fn is_open(&self) -> bool {
-        self.db.is_some()
+        self.read
     }
 
-    /// Opens the database if it exists; true when it was opened now.
+    /// Opens the database once opencode has it in WAL mode (its `-wal` file
+    /// is there), where a reader never holds up its writes: while it creates
+    /// and migrates the database, a reader could make it wait. True when it
+    /// was opened now.
     fn open(&mut self) -> bool {
+        let mut wal = self.path.clone().into_os_string();
+        wal.push("-wal");
+        if self.db.is_some() || !Path::new(&wal).exists() {
+            return false;
+        }
+        self.open_now()
+    }
+
+    fn open_now(&mut self) -> bool {
         if self.db.is_some() || !self.path.is_file() {
             return false;
         }
@@ -139,12 +156,14 @@ impl OpencodeDb {
         let replies = match replies {
             Ok(replies) => replies,
             Err(err) => {
-                // Locked or mid-migration: the next look reads it.
+                // Locked or mid-migration: the next look reads it, afresh.
                 tracing::debug!(%err, "opencode database not readable now");
+                self.reopen();
                 return (Vec::new(), true, opened);
             }
         };
         self.version = version;
+        self.read = true;
         (self.events(replies), true, opened)
     }
 

@@ -636,6 +636,8 @@ mod tests {
     fn opencode_replies_of_this_directory_add_up() {
         let dir = tempfile::tempdir().unwrap();
         let db = rusqlite::Connection::open(dir.path().join("opencode.db")).unwrap();
+        // As opencode has it: in WAL mode (goalie reads it only then).
+        db.pragma_update(None, "journal_mode", "wal").unwrap();
         db.execute_batch(
             "CREATE TABLE session (id TEXT PRIMARY KEY, directory TEXT NOT NULL,
                                    time_created INTEGER NOT NULL);

@@ -35,6 +35,10 @@ pub(super) const LOOK_EVERY: Duration = Duration::from_millis(20);
 /// (in ticks: 30 s), for what a lost event would hide.
 pub(super) const FALLBACK_TICKS: u64 = 300;
 
+/// opencode's database is read at most this often (as often as it was
+/// polled before it was watched): each read may meet it locked by the agent.
+pub(super) const DB_EVERY: Duration = Duration::from_millis(500);
+
 /// How a run ends: (exit code, reason).
 pub(super) type Stopped = (i32, String);
 
@@ -111,8 +115,8 @@ pub(super) struct Wires {
     pub(super) last_refresh: Instant,
     pub(super) last_look: Instant,
     pub(super) unseen_output: bool,
-    /// opencode's database is written many times a second while it streams:
-    /// read at most once a tick then.
+    /// opencode's database is written many times a second while it streams
+    /// (and is locked while it migrates at start): read at most every `DB_EVERY`.
     pub(super) last_db_read: Instant,
     pub(super) db_dirty: bool,
 }

@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::goal::change::UserCommand;
 use crate::terminal;
 
-use super::event_loop::{Asker, FALLBACK_TICKS, LOOK_EVERY, Step, TICK, Wires};
+use super::event_loop::{Asker, DB_EVERY, FALLBACK_TICKS, LOOK_EVERY, Step, Wires};
 use super::shell::Shell;
 
 impl Shell<'_> {
@@ -193,10 +193,12 @@ impl Shell<'_> {
             .as_ref()
             .is_some_and(SessionTail::watching);
         let (read, rescan) = if watched {
-            (
-                std::mem::take(&mut wires.db_dirty),
-                wires.ticks.is_multiple_of(FALLBACK_TICKS),
-            )
+            let read = wires.db_dirty && wires.last_db_read.elapsed() >= DB_EVERY;
+            if read {
+                wires.db_dirty = false;
+                wires.last_db_read = Instant::now();
+            }
+            (read, wires.ticks.is_multiple_of(FALLBACK_TICKS))
         } else {
             (
                 wires.ticks.is_multiple_of(5),
@@ -221,7 +223,7 @@ impl Shell<'_> {
             .session_tail
             .as_ref()
             .is_some_and(|tail| tail.format() == LogFormat::OpencodeDb)
-            && wires.last_db_read.elapsed() < TICK
+            && wires.last_db_read.elapsed() < DB_EVERY
         {
             wires.db_dirty = true;
             self.drain_session_log();
