@@ -6,10 +6,10 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::core::compaction::During;
+use crate::core::compaction::{Compacted, During};
 use crate::core::row::Row;
 use crate::error::Error;
-use crate::goal::claim::Claim;
+use crate::goal::claim::{Channel, Claim};
 use crate::goal::units::format_duration;
 use crate::ledger::context_counts::ContextCounts;
 use crate::ledger::{Entry, Ledger, LedgerError};
@@ -76,31 +76,10 @@ pub fn render(entry: &Entry) -> Vec<String> {
             turn,
             claim,
             consecutive,
-        } => {
-            let mut lines = vec![head(
-                "claim",
-                format!(
-                    "turn {turn} via {}: {}{}",
-                    channel.as_str(),
-                    claim.status(),
-                    match (consecutive, &claim) {
-                        (Some(n), Claim::Blocked { reason }) =>
-                            format!(" ({n} in a row): {reason}"),
-                        _ => String::new(),
-                    }
-                ),
-            )];
-            if let Claim::Complete { checklist } = &claim {
-                for item in checklist {
-                    lines.push(format!(
-                        "                    {}: {}",
-                        item.requirement,
-                        one_line(&item.evidence)
-                    ));
-                }
-            }
-            lines
-        }
+        } => claim_lines(
+            head("claim", claim_head(channel, turn, &claim, consecutive)),
+            &claim,
+        ),
         Row::ClaimSubmitted { channel, claim } => vec![head(
             "submitted",
             format!("through {}: {}", channel.as_str(), claim.status()),
@@ -114,27 +93,7 @@ pub fn render(entry: &Entry) -> Vec<String> {
             detail,
             output,
             ..
-        } => {
-            let mark = if passed { "pass" } else { "FAIL" };
-            let mut lines = vec![format!(
-                "                    {mark}  {check:<9} {}",
-                one_line(detail.lines().next().unwrap_or(""))
-            )];
-            if !passed && let Some(output) = output {
-                for line in output
-                    .trim_end()
-                    .lines()
-                    .rev()
-                    .take(5)
-                    .collect::<Vec<_>>()
-                    .into_iter()
-                    .rev()
-                {
-                    lines.push(format!("                          | {line}"));
-                }
-            }
-            lines
-        }
+        } => audit_step_lines(&check, passed, &detail, output.as_deref()),
         Row::AuditFinished { passed, steps, .. } => vec![head(
             "audit",
             format!(
@@ -165,29 +124,7 @@ pub fn render(entry: &Entry) -> Vec<String> {
             "state",
             format!("{from} -> {to} by {}: {reason}", actor.as_str()),
         )],
-        Row::Compacted(compacted) => vec![head(
-            "compacted",
-            format!(
-                "#{} in turn {} ({}), seen by {}{}",
-                compacted.compaction,
-                compacted.turn,
-                match compacted.during {
-                    During::BetweenTurns => "between turns",
-                    During::Turn => "mid-turn",
-                },
-                compacted
-                    .sources
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                match (compacted.context_before, compacted.context_after) {
-                    (Some(before), Some(after)) => format!("; context {before} -> {after} tokens"),
-                    (Some(before), None) => format!("; context {before} tokens before"),
-                    _ => String::new(),
-                }
-            ),
-        )],
+        Row::Compacted(compacted) => vec![head("compacted", compaction_text(&compacted))],
         Row::GoalRestored { prompt, turn, .. } => vec![head(
             "restored",
             format!("the goal, in the {} prompt of turn {turn}", prompt.as_str()),
@@ -209,6 +146,82 @@ pub fn render(entry: &Entry) -> Vec<String> {
         // The other rows, and rows this goalie cannot read, as stored.
         _ => vec![head(&entry.kind, compact(&entry.data))],
     }
+}
+
+/// A claim's first line: the turn, the channel, the status, and for a
+/// repeated blocker how many turns in a row.
+fn claim_head(channel: Channel, turn: u32, claim: &Claim, consecutive: Option<u32>) -> String {
+    format!(
+        "turn {turn} via {}: {}{}",
+        channel.as_str(),
+        claim.status(),
+        match (consecutive, claim) {
+            (Some(n), Claim::Blocked { reason }) => format!(" ({n} in a row): {reason}"),
+            _ => String::new(),
+        }
+    )
+}
+
+/// A claim's lines: its head, then each checklist item with its evidence.
+fn claim_lines(head: String, claim: &Claim) -> Vec<String> {
+    let mut lines = vec![head];
+    if let Claim::Complete { checklist } = claim {
+        for item in checklist {
+            lines.push(format!(
+                "                    {}: {}",
+                item.requirement,
+                one_line(&item.evidence)
+            ));
+        }
+    }
+    lines
+}
+
+/// One audit step, and for a failed one the last lines of its output.
+fn audit_step_lines(check: &str, passed: bool, detail: &str, output: Option<&str>) -> Vec<String> {
+    let mark = if passed { "pass" } else { "FAIL" };
+    let mut lines = vec![format!(
+        "                    {mark}  {check:<9} {}",
+        one_line(detail.lines().next().unwrap_or(""))
+    )];
+    if !passed && let Some(output) = output {
+        for line in output
+            .trim_end()
+            .lines()
+            .rev()
+            .take(5)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+        {
+            lines.push(format!("                          | {line}"));
+        }
+    }
+    lines
+}
+
+/// A compaction: its number, turn, when, who saw it and the context around it.
+fn compaction_text(compacted: &Compacted) -> String {
+    format!(
+        "#{} in turn {} ({}), seen by {}{}",
+        compacted.compaction,
+        compacted.turn,
+        match compacted.during {
+            During::BetweenTurns => "between turns",
+            During::Turn => "mid-turn",
+        },
+        compacted
+            .sources
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        match (compacted.context_before, compacted.context_after) {
+            (Some(before), Some(after)) => format!("; context {before} -> {after} tokens"),
+            (Some(before), None) => format!("; context {before} tokens before"),
+            _ => String::new(),
+        }
+    )
 }
 
 fn compact(value: &Value) -> String {
