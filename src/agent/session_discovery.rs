@@ -14,6 +14,7 @@ use std::time::{Duration, SystemTime};
 use crate::agent::log_watch::{Change, LogWatch, Roles};
 use crate::agent::session_log::{
     LogFormat, codex_session_cwd, gemini_hash_of, gemini_project_hash, session_id,
+    session_id_from_path,
 };
 use crate::agent::session_places::{DirKind, Places};
 use crate::agent::tail_stats::TailStats;
@@ -66,6 +67,10 @@ pub struct Discovery {
     pub resumed_sizes: HashMap<PathBuf, u64>,
     /// The agent continues one of this project's conversations, unknown which.
     pub continue_any: bool,
+    /// The session this run resumes: a new file of the same session is its
+    /// twin (gemini-cli may start one before it reopens the conversation's
+    /// own file, where it then writes), never this run's file.
+    pub resumed_id: Option<String>,
     /// The file being followed (watched for what is written to it).
     pub following: Option<PathBuf>,
     /// opencode: its database was written since the last query.
@@ -99,6 +104,7 @@ impl Discovery {
             candidates: Vec::new(),
             resumed_sizes: HashMap::new(),
             continue_any: false,
+            resumed_id: None,
             following: None,
             db_dirty: true,
             db_created: false,
@@ -352,7 +358,14 @@ impl Discovery {
         let ours = match self.read_first_line(path) {
             FirstLine::NotYet => return,
             FirstLine::Missing => None,
-            FirstLine::Line(line) => Some(self.line_belongs(&line)),
+            FirstLine::Line(line) => {
+                let twin =
+                    self.resumed_id.is_some() && self.session_of(path, &line) == self.resumed_id;
+                if twin {
+                    tracing::debug!(path = %path.display(), "a new file of the resumed session: not followed");
+                }
+                Some(self.line_belongs(&line) && !twin)
+            }
         };
         self.pending.remove(path);
         match ours {
@@ -375,6 +388,18 @@ impl Discovery {
         match self.read_first_line(path) {
             FirstLine::Line(line) => Some(self.line_belongs(&line)),
             _ => None,
+        }
+    }
+
+    /// The session id of a new file (gemini-cli: its first line's `sessionId`).
+    fn session_of(&self, path: &Path, line: &str) -> Option<String> {
+        match self.format {
+            LogFormat::GeminiChat => {
+                serde_json::from_str::<serde_json::Value>(line).ok()?["sessionId"]
+                    .as_str()
+                    .map(str::to_string)
+            }
+            _ => session_id_from_path(path),
         }
     }
 

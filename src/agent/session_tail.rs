@@ -20,7 +20,7 @@ use std::time::SystemTime;
 use crate::agent::log_watch::Roles;
 use crate::agent::session_db::OpencodeDb;
 use crate::agent::session_discovery::{CLOCK_SLACK, Discovery};
-use crate::agent::session_log::{LogFormat, LogParser, session_id};
+use crate::agent::session_log::{LogFormat, LogParser};
 pub use crate::agent::tail_stats::TailStats;
 use crate::core::log_event::LogEvent;
 
@@ -33,9 +33,6 @@ pub struct SessionTail {
     discovery: Discovery,
     /// The file the agent's own hook named.
     pinned: Option<PathBuf>,
-    /// The session this run resumes: its file holds earlier runs' lines, which
-    /// set the baseline but are not reported again.
-    resumed_session: Option<String>,
     current: Option<Followed>,
     /// Tokens counted in files this run followed before the current one.
     earlier_files_total: u64,
@@ -92,7 +89,6 @@ impl SessionTail {
             workdir,
             discovery,
             pinned: None,
-            resumed_session: None,
             current: None,
             earlier_files_total: 0,
             last_total: 0,
@@ -115,8 +111,8 @@ impl SessionTail {
 
     /// This run resumes `session`: its log's earlier lines are a baseline only.
     pub fn resuming(mut self, session: Option<String>) -> SessionTail {
-        self.resumed_session = session;
-        if let Some(id) = self.resumed_session.clone()
+        self.discovery.resumed_id = session;
+        if let Some(id) = self.discovery.resumed_id.clone()
             && let Some(path) = self.discovery.find_by_id(&id)
         {
             self.resume_file(path);
@@ -304,12 +300,13 @@ impl SessionTail {
         };
         let earlier = match self.discovery.resumed_sizes.get(&followed.path) {
             Some(&size) => Some(size),
-            None => ((self.resumed_session.is_some()
-                && session_id(self.format, &followed.path) == self.resumed_session)
-                // A file from before the run that the hook named (the person
-                // switched conversations): only what is added now counts.
-                || self.discovery.preexisting.contains(&followed.path))
-            .then_some(u64::MAX),
+            // A file from before the run that the hook named (the person
+            // switched conversations): only what is added now counts.
+            None => self
+                .discovery
+                .preexisting
+                .contains(&followed.path)
+                .then_some(u64::MAX),
         };
         if let Some(size) = earlier {
             // Read what earlier runs wrote, silently: it is the baseline.
@@ -509,6 +506,44 @@ mod tests {
             .filter(|e| matches!(e, LogEvent::Tokens { .. }))
             .collect();
         assert_eq!(tokens, vec![LogEvent::Tokens { total: 100 }]);
+    }
+
+    #[test]
+    fn a_new_file_of_the_resumed_gemini_session_does_not_take_its_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let workdir = "/home/user/project";
+        let root = dir.path().join(".gemini/tmp");
+        let chats = root.join("project/chats");
+        std::fs::create_dir_all(&chats).unwrap();
+        std::fs::write(
+            dir.path().join(".gemini/projects.json"),
+            r#"{"projects": {"/home/user/project": "project"}}"#,
+        )
+        .unwrap();
+        let id = "b7bf4036-087a-4632-877b-8f67b913f646";
+        let header = format!(
+            r#"{{"sessionId":"{id}","projectHash":"{}","kind":"main"}}"#,
+            gemini_hash_of(workdir)
+        );
+        let reply =
+            |n: u32| format!(r#"{{"id":"r{n}","type":"gemini","tokens":{{"total":1010}}}}"#);
+        let own = chats.join("session-2026-12-01T11-52-b7bf4036.jsonl");
+        std::fs::write(&own, format!("{header}\n{}\n{}\n", reply(1), reply(2))).unwrap();
+        let mut tail = SessionTail::new(
+            LogFormat::GeminiChat,
+            root,
+            Path::new(workdir),
+            SystemTime::now(),
+        )
+        .resuming(Some(id.to_string()));
+        // gemini-cli 0.61.0 may first start a file of the same session, then
+        // reopen the conversation's own file and write there.
+        let twin = chats.join("session-2026-12-01T11-53-b7bf4036.jsonl");
+        std::fs::write(&twin, format!("{header}\n")).unwrap();
+        let mut file = std::fs::OpenOptions::new().append(true).open(&own).unwrap();
+        writeln!(file, "{}", reply(3)).unwrap();
+        assert_eq!(tail.poll(false), vec![LogEvent::Tokens { total: 1010 }]);
+        assert_eq!(tail.path(), Some(own.as_path()));
     }
 
     #[test]
