@@ -26,8 +26,6 @@ pub(super) enum Phase {
         saw_done: bool,
         /// The agent said the turn is complete: `session_log` or `hook`, the first to.
         signalled_by: Option<&'static str>,
-        /// When that first counted signal arrived.
-        signalled_ms: Option<u64>,
         /// Usage limits and API errors that appeared during the turn.
         errors: TurnErrors,
     },

@@ -10,18 +10,11 @@ use super::phase::Phase;
 impl Supervisor {
     /// The agent says its turn is complete. Whether it counts for the turn
     /// under way: not when none is, nor when it is the previous turn's, late.
-    pub(super) fn signal_turn(&mut self, now_ms: u64, by: &'static str) -> bool {
+    pub(super) fn signal_turn(&mut self, by: &'static str) -> bool {
         let in_turn = matches!(self.phase, Phase::Working { .. });
         let counted = self.signals.signal(by, in_turn);
-        if counted
-            && let Phase::Working {
-                signalled_by,
-                signalled_ms,
-                ..
-            } = &mut self.phase
-        {
+        if counted && let Phase::Working { signalled_by, .. } = &mut self.phase {
             signalled_by.get_or_insert(by);
-            signalled_ms.get_or_insert(now_ms);
         }
         counted
     }
@@ -34,7 +27,7 @@ impl Supervisor {
         data: serde_json::Value,
         actions: &mut Vec<Action>,
     ) {
-        let counted = self.signal_turn(now_ms, "hook");
+        let counted = self.signal_turn("hook");
         actions.push(Action::Record(Row::TurnSignal {
             source,
             turn: self.turns + 1,

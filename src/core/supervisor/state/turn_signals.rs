@@ -38,11 +38,6 @@ impl TurnSignals {
         true
     }
 
-    /// Whether `by` has signalled the turn under way.
-    pub fn signalled(&self, by: &str) -> bool {
-        self.this_turn.contains(&by)
-    }
-
     /// The turn ended: the sources that did not signal it owe their signal.
     pub fn turn_ended(&mut self) {
         let signalled = std::mem::take(&mut self.this_turn);
@@ -68,10 +63,6 @@ mod tests {
             signals.signal("hook", true),
             "a second signal of the turn counts too"
         );
-        assert!(signals.signalled("hook"));
-        assert!(!signals.signalled("session_log"));
-        signals.turn_ended();
-        assert!(!signals.signalled("hook"), "a new turn");
     }
 
     #[test]
