@@ -50,6 +50,20 @@ pub enum Command {
         /// A goal id or a unique prefix of one (the latest goal if omitted).
         goal: Option<String>,
     },
+    /// Play a goal's recording of the agent's screen in this terminal (or to a pipe).
+    Replay {
+        /// A goal id or a unique prefix of one (the latest goal if omitted).
+        goal: Option<String>,
+        /// Start at the prompt of turn N (what came before is drawn at once).
+        #[arg(long, value_name = "N")]
+        turn: Option<u32>,
+        /// Play this many times faster (0.5 is half speed); pauses over 2 s are cut to 2 s.
+        #[arg(long, value_name = "X", default_value_t = 1.0)]
+        speed: f64,
+        /// Only the recording of agent process N (a goal has one per process).
+        #[arg(long, value_name = "N")]
+        process: Option<u32>,
+    },
     /// Pause a goal: its current turn finishes, then goalie types nothing.
     #[command(after_help = GOAL_HELP)]
     Pause {
@@ -216,6 +230,14 @@ pub struct LimitArgs {
     /// 80%: the agent writes a handoff note, and a new agent process continues from it.
     #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
     pub rotate_at: Option<u8>,
+    /// Keep the bottom row of your terminal for goalie's status (the agent
+    /// gets one row less) [config: status_line].
+    #[arg(long)]
+    pub status_line: bool,
+    /// Do not record the agent's screen [config: record: false]; recordings
+    /// go to $XDG_STATE_HOME/goalie/recordings (see `goalie replay`).
+    #[arg(long)]
+    pub no_record: bool,
 }
 
 impl LimitArgs {

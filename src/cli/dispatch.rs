@@ -8,6 +8,7 @@ use super::args::{Cli, Command, DemoArgs, LimitArgs, RunArgs};
 use super::{goal_commands, spec_file, status};
 use crate::agent::adapter::Adapter;
 use crate::agent::prompts::Prompts;
+use crate::agent::recording;
 use crate::config_file::{ConfigFile, config_dir};
 use crate::core::config::DialogPolicy;
 use crate::error::Error;
@@ -72,6 +73,20 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Ls { json } => status::list(&db, json),
         Command::Check { file } => check_spec(&file),
         Command::Report { goal } => crate::cli::report::show(&db, goal.as_deref()),
+        Command::Replay {
+            goal,
+            turn,
+            speed,
+            process,
+        } => crate::cli::replay::replay(
+            &db,
+            &crate::cli::replay::Replay {
+                goal: goal.as_deref(),
+                turn,
+                speed,
+                process,
+            },
+        ),
         Command::Mcp { goal } => crate::cli::mcp_server::serve(db, &goal),
         Command::Hook {
             signal: _,
@@ -270,6 +285,8 @@ fn run_goal(run: GoalRun, limits: &LimitArgs, db: PathBuf) -> Result<i32, Error>
         on_event,
         rotation: limits.rotation(),
         dialog_policies,
+        status_line: limits.status_line,
+        record: (!limits.no_record).then_some(recording::DEFAULT_CAP),
     })
 }
 

@@ -413,6 +413,8 @@ fn resume_spec(
         // The rotation the goal was started with.
         rotation,
         dialog_policies,
+        status_line: false,
+        record: Some(crate::agent::recording::DEFAULT_CAP),
     })
 }
 

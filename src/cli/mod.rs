@@ -7,6 +7,7 @@ pub mod goal_commands;
 pub mod goal_selector;
 pub mod logging;
 pub mod mcp_server;
+pub mod replay;
 pub mod report;
 pub mod spec_file;
 pub mod status;

@@ -38,6 +38,7 @@ impl Term {
         cmd.env("GOALIE_DB", sandbox.db());
         cmd.env("GOALIE_CONFIG_DIR", sandbox.dir.path().join("config"));
         cmd.env("XDG_RUNTIME_DIR", sandbox.runtime_dir());
+        cmd.env("XDG_STATE_HOME", sandbox.state_dir());
         cmd.env("TERM", "xterm-256color");
         for (key, value) in env {
             cmd.env(key, value);

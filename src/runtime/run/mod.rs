@@ -18,6 +18,7 @@
 //! | `screen.rs` | output taken in, the screen read with the adapter's rules |
 //! | `session.rs` | the agent's session log: where it is, what it says |
 //! | `claims.rs` | claims `goalie mcp` submitted, audits of claims |
+//! | `record.rs` | the recording of the agent's screen, and its markers |
 //! | `restart.rs` | a new agent process, and its handoff note |
 //! | `narrate.rs` | progress lines for headless runs, the summary |
 
@@ -25,6 +26,7 @@ mod claims;
 mod event_loop;
 mod narrate;
 mod perform;
+mod record;
 mod restart;
 mod screen;
 mod session;

@@ -91,6 +91,7 @@ impl Shell<'_> {
                 reason: Some(reason.clone()),
             },
         )?;
+        self.start_recording()?;
         if !self.interactive {
             self.say(&format!(
                 "agent process {} started (pid {}): {reason}",

@@ -44,6 +44,7 @@ impl Shell<'_> {
     }
 
     pub(super) fn take_output(&mut self, chunk: &[u8]) {
+        self.record_output(chunk);
         if self.interactive {
             let mut out = std::io::stdout().lock();
             let _ = out.write_all(chunk);

@@ -26,7 +26,7 @@ use crate::terminal::takeover::ChordFilter;
 use crate::terminal::{self, RawMode};
 
 use super::session::new_session_tail;
-use super::shell::{STOP_GRACE, Shell};
+use super::shell::{STOP_GRACE, SharedRecorder, Shell};
 use super::spec::RunSpec;
 
 #[allow(clippy::too_many_arguments)]
@@ -40,6 +40,7 @@ pub(super) async fn supervise_goal(
     (args, env): (Vec<String>, std::collections::BTreeMap<String, String>),
     interactive: bool,
     (rows, cols): (u16, u16),
+    recording: SharedRecorder,
 ) -> Result<i32, Error> {
     let launch = Launch {
         program: program.clone(),
@@ -84,7 +85,9 @@ pub(super) async fn supervise_goal(
         restart: None,
         process,
         panic_for_test: std::env::var_os("GOALIE_TEST_PANIC").is_some(),
+        recording,
     };
+    shell.start_recording()?;
     if !interactive {
         shell.say(&format!(
             "goal {} started: agent {} (pid {}) in {}",
@@ -235,6 +238,8 @@ impl Shell<'_> {
         if let Err(err) = self.read_session_log(true, &late_tx) {
             tracing::warn!(%err, "could not read the session log after the agent ended");
         }
+        // The recording ends with the agent.
+        self.recording.replace(None);
         if raw.is_some() {
             terminal::restore(&self.screen.restore_sequence());
         }
