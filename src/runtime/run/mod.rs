@@ -20,6 +20,7 @@
 //! | `claims.rs` | claims `goalie mcp` submitted, audits of claims |
 //! | `record.rs` | the recording of the agent's screen, and its markers |
 //! | `restart.rs` | a new agent process, and its handoff note |
+//! | `status.rs` | goalie's title and status row on the person's terminal |
 //! | `narrate.rs` | progress lines for headless runs, the summary |
 
 mod claims;
@@ -33,6 +34,7 @@ mod session;
 mod shell;
 mod spec;
 mod start;
+mod status;
 mod steps;
 mod supervise;
 

@@ -16,6 +16,7 @@ use crate::core::observer::Observer;
 use crate::core::supervisor::Supervisor;
 use crate::ledger::Ledger;
 use crate::ledger::claim_inbox::ClaimInbox;
+use crate::terminal::status::StatusDisplay;
 use crate::terminal::takeover::ChordFilter;
 
 use super::spec::RunSpec;
@@ -58,6 +59,8 @@ pub(super) struct Shell<'a> {
     pub(super) panic_for_test: bool,
     /// The current agent process's recording (shared with the ledger's observer).
     pub(super) recording: SharedRecorder,
+    /// goalie's title and status row on the person's terminal.
+    pub(super) status: StatusDisplay,
 }
 
 impl Shell<'_> {

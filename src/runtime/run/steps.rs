@@ -238,7 +238,9 @@ impl Shell<'_> {
 
     /// The person's terminal changed size: so do the agent's PTY and screen.
     fn resized(&mut self) {
-        if let Some((rows, cols)) = terminal::size().filter(|_| self.interactive) {
+        if let Some(size) = terminal::size().filter(|_| self.interactive) {
+            self.status.resized(size);
+            let (rows, cols) = self.status.agent_size(size);
             self.agent.resize(rows, cols);
             self.screen.resize(rows, cols);
             self.record_resize(rows, cols);

@@ -42,6 +42,9 @@ pub(super) async fn supervise_goal(
     (rows, cols): (u16, u16),
     recording: SharedRecorder,
 ) -> Result<i32, Error> {
+    let status = super::status::display(spec.status_line, interactive, (rows, cols));
+    // With a status row, the agent has one row less than the terminal.
+    let (rows, cols) = status.agent_size((rows, cols));
     let launch = Launch {
         program: program.clone(),
         args: args.clone(),
@@ -86,6 +89,7 @@ pub(super) async fn supervise_goal(
         process,
         panic_for_test: std::env::var_os("GOALIE_TEST_PANIC").is_some(),
         recording,
+        status,
     };
     shell.start_recording()?;
     if !interactive {
@@ -106,6 +110,7 @@ pub(super) async fn supervise_goal(
     } else {
         None
     };
+    shell.begin_status();
     let outcome = shell.event_loop(output, control, audit_reports).await;
     shell.finish(outcome, raw).await
 }
@@ -241,6 +246,7 @@ impl Shell<'_> {
         // The recording ends with the agent.
         self.recording.replace(None);
         if raw.is_some() {
+            self.end_status();
             terminal::restore(&self.screen.restore_sequence());
         }
         drop(raw);
