@@ -9,6 +9,7 @@ pub mod logging;
 pub mod mcp_server;
 pub mod replay;
 pub mod report;
+pub mod settings;
 pub mod spec_file;
 pub mod status;
 pub mod turn_hook;

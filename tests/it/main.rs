@@ -15,6 +15,7 @@ mod support;
 
 mod adapter_fixtures;
 mod audit_sim;
+mod config;
 mod context_sim;
 mod controls;
 mod errors;
