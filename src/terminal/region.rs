@@ -116,12 +116,14 @@ impl OutputFilter {
                     self.state = match byte {
                         b'[' => State::Csi,
                         b']' | b'P' | b'_' | b'^' | b'X' => State::Str,
+                        // An intermediate (`ESC ( B`): the final byte is still to come.
+                        0x20..=0x2f if self.csi.len() <= MAX_CSI => State::Escape,
                         _ => State::Ground,
                     };
                     if byte == b'c' {
                         self.damaged = true;
                     }
-                    if self.state != State::Csi {
+                    if !matches!(self.state, State::Csi | State::Escape) {
                         emit(&self.csi);
                     }
                 }
@@ -228,6 +230,10 @@ mod tests {
         assert!(!filter.at_ground());
         filter.filter(b"8;5;1m");
         assert!(filter.at_ground());
+        filter.filter(b"\x1b(");
+        assert!(!filter.at_ground(), "a charset designation is not over");
+        filter.filter(b"B");
+        assert!(filter.at_ground());
     }
 
     #[test]
@@ -242,7 +248,7 @@ mod tests {
         );
         assert!(filter.at_ground());
         // Private and other sequences pass as they are.
-        let other = b"\x1b[?1049h\x1b[38;5;1m\x1b]0;t\x07\x1b7\x1b[?2004r";
+        let other = b"\x1b[?1049h\x1b[38;5;1m\x1b]0;t\x07\x1b7\x1b(B\x1b[?2004r";
         assert_eq!(all(&mut filter, &[other]), other);
         assert!(filter.take_damage(), "the alternate screen wipes the row");
         assert!(!filter.take_damage());

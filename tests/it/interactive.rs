@@ -461,3 +461,42 @@ fn the_title_and_the_status_row_are_the_persons_and_never_the_agents() {
         (Some(29), Some(100))
     );
 }
+
+#[test]
+fn the_status_row_follows_a_window_resize() {
+    let sandbox = Sandbox::new();
+    let scenario = sandbox.file("s.yaml", &scenario(None, "proper", 600_000));
+    let mut args = run_args(&scenario);
+    args.insert(1, "--status-line".into());
+    let mut term = Term::start(&sandbox, &as_strs(&args), &[]);
+    let rows_show = |term: &Term, footer: usize, status: usize, cols: u16| {
+        let parser = term.parser.lock().unwrap();
+        let rows: Vec<String> = parser.screen().rows(0, cols).collect();
+        rows[footer].contains("tokens used") && rows[status].contains("│ turn ")
+    };
+    let drawn = eventually(Duration::from_secs(30), || rows_show(&term, 27, 29, 100));
+    assert!(drawn, "{}", term.screen());
+    term.parser
+        .lock()
+        .unwrap()
+        .screen_mut()
+        .set_size(NonZeroU16::new(40).unwrap(), NonZeroU16::new(120).unwrap());
+    term.master
+        .resize(PtySize {
+            rows: 40,
+            cols: 120,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    // The agent has 39 rows now, its footer on row 38; the status row is row 40.
+    let moved = eventually(Duration::from_secs(10), || rows_show(&term, 37, 39, 120));
+    assert!(moved, "{}", term.screen());
+    term.signal(nix::sys::signal::Signal::SIGTERM);
+    assert_eq!(term.wait(), 143);
+    term.assert_restored();
+    let raw = term.raw.lock().unwrap().clone();
+    let region = rfind(&raw, b"\x1b[1;39r").expect("the region follows the size");
+    assert!(region < rfind(&raw, b"\x1b[r").expect("the region reset"));
+    assert!(!term.screen().contains("│ turn "), "{}", term.screen());
+}
