@@ -32,12 +32,14 @@ const LAST_MARKER_ROOM: u64 = 256;
 /// Buffered output is written to the file at least this often.
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
 
-/// Every byte that goes into a recording (the agent's output, marker labels,
-/// the title) passes through here first. The secrets redactor (what goalie
-/// redacts in its ledger and logs) is applied here, so a recording never
-/// holds what goalie would redact elsewhere.
-pub fn recorded(bytes: &[u8]) -> Cow<'_, [u8]> {
-    Cow::Borrowed(bytes)
+/// Every byte written to a recording passes through here, once: each line
+/// of the file (the header, then one event: the agent's output, a marker's
+/// label, a resize) just before it is written. The secrets redactor (what
+/// goalie redacts in its ledger and logs) is applied here, so a recording
+/// never holds what goalie would redact elsewhere; the line is JSON, so what
+/// it puts in place of a secret must be plain text.
+pub fn recorded(line: &[u8]) -> Cow<'_, [u8]> {
+    Cow::Borrowed(line)
 }
 
 /// Where recordings are kept: `$XDG_STATE_HOME/goalie/recordings` (by
@@ -121,8 +123,6 @@ impl Recorder {
             partial: Vec::new(),
             last_flush: Instant::now(),
         };
-        let title =
-            recorded(format!("goalie {goal_id}, agent process {process}").as_bytes()).into_owned();
         let timestamp = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
@@ -135,7 +135,7 @@ impl Recorder {
                 "TERM": std::env::var("TERM").unwrap_or_else(|_| "xterm-256color".into()),
                 "SHELL": std::env::var("SHELL").unwrap_or_default(),
             },
-            "title": String::from_utf8_lossy(&title),
+            "title": format!("goalie {goal_id}, agent process {process}"),
         });
         let mut line = serde_json::to_vec(&header).map_err(std::io::Error::other)?;
         line.push(b'\n');
@@ -152,9 +152,8 @@ impl Recorder {
         if self.closed {
             return;
         }
-        let chunk = recorded(chunk);
         let mut bytes = std::mem::take(&mut self.partial);
-        bytes.extend_from_slice(&chunk);
+        bytes.extend_from_slice(chunk);
         let (complete, rest) = split_partial_char(&bytes);
         self.partial = rest.to_vec();
         if !complete.is_empty() {
@@ -171,8 +170,7 @@ impl Recorder {
         if self.closed {
             return;
         }
-        let label = recorded(label.as_bytes()).into_owned();
-        self.event("m", &String::from_utf8_lossy(&label));
+        self.event("m", label);
     }
 
     /// The agent's screen is now `rows` × `cols`.
@@ -233,7 +231,8 @@ impl Recorder {
     }
 
     fn write_line(&mut self, line: &[u8]) {
-        if let Err(err) = self.out.write_all(line) {
+        let line = recorded(line);
+        if let Err(err) = self.out.write_all(&line) {
             tracing::warn!(%err, path = %self.path.display(), "the recording cannot be written");
             self.closed = true;
             return;
