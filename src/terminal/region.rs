@@ -7,7 +7,8 @@
 //! (`agent_rows`), and goalie sets the scroll region (DECSTBM) to those rows
 //! so that scrolling never moves the status row. The agent may set its own
 //! region: `CSI r` (the whole screen, which is the terminal's) becomes
-//! `CSI 1;agent_rows r`, and a bottom margin past `agent_rows` is cut to it.
+//! `CSI 1;agent_rows r`, and a bottom margin past `agent_rows` is cut to it;
+//! a cursor move to a row past `agent_rows` goes to `agent_rows`.
 //! What can wipe the status row (clearing the screen, the alternate screen,
 //! a full reset) marks it damaged, so it is drawn again.
 //!
@@ -182,9 +183,26 @@ impl OutputFilter {
             }
             _ => {}
         }
-        let region = (last == b'r' && body.iter().all(|b| b.is_ascii_digit() || *b == b';'))
-            .then_some(self.agent_rows)
-            .flatten();
+        let plain = body.iter().all(|b| b.is_ascii_digit() || *b == b';');
+        let rows = self.agent_rows.filter(|_| plain);
+        // A cursor move past the agent's rows (`CSI 999;999 H`, as a TUI
+        // finds the screen's size) stops on its last row, not on goalie's.
+        if let (Some(rows), b'H' | b'f' | b'd') = (rows, last) {
+            let mut params = body.split(|b| *b == b';');
+            let row = params.next().and_then(number);
+            if row.is_some_and(|row| row > rows) {
+                let rest: Vec<&[u8]> = params.collect();
+                let mut out = format!("\x1b[{rows}").into_bytes();
+                for param in rest {
+                    out.push(b';');
+                    out.extend_from_slice(param);
+                }
+                out.push(last);
+                return Cow::Owned(out);
+            }
+            return Cow::Borrowed(seq);
+        }
+        let region = rows.filter(|_| last == b'r');
         match region {
             Some(rows) => {
                 let mut params = body.split(|b| *b == b';').map(number);
@@ -247,6 +265,16 @@ mod tests {
             b"x\x1b[1;29ry"
         );
         assert!(filter.at_ground());
+        // The cursor never goes below the agent's rows.
+        assert_eq!(all(&mut filter, &[b"\x1b[999;999H"]), b"\x1b[29;999H");
+        assert_eq!(
+            all(&mut filter, &[b"\x1b[30d\x1b[12;3f"]),
+            b"\x1b[29d\x1b[12;3f"
+        );
+        assert_eq!(
+            all(&mut filter, &[b"\x1b[H\x1b[29;1H"]),
+            b"\x1b[H\x1b[29;1H"
+        );
         // Private and other sequences pass as they are.
         let other = b"\x1b[?1049h\x1b[38;5;1m\x1b]0;t\x07\x1b7\x1b(B\x1b[?2004r";
         assert_eq!(all(&mut filter, &[other]), other);
