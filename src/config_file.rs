@@ -1,7 +1,23 @@
-//! The user's settings file, `$GOALIE_CONFIG_DIR/config.yaml` (default
-//! `~/.config/goalie/config.yaml`). Optional; every key is optional.
+//! goalie's settings files: the user's `$GOALIE_CONFIG_DIR/config.yaml`
+//! (default `~/.config/goalie/config.yaml`) and a project's `.goalie.yaml`
+//! (found upward from the working directory). Both are optional, every key
+//! is optional, and an unknown key is an error at its line and column. How
+//! they are layered with the defaults, `GOALIE_*` variables and flags:
+//! `cli::settings` (and `goalie config --origin`).
 //!
 //! ```yaml
+//! agent: codex                # --agent
+//! max_turns: 40               # --max-turns
+//! max_time: 4h                # --max-time
+//! budget_tokens: 200k         # --budget-tokens
+//! user_quiet: 3s              # --user-quiet: how long your keys must be still
+//! wrap_up_grace: 10m          # --wrap-up-grace: how long the wrap-up turn may take
+//! rotate_at: 80%              # --rotate-at
+//! dialogs:                    # --dialog NAME=POLICY
+//!   run-shell-command: accept
+//! status_line: true           # --status-line
+//! record: false               # --no-record
+//! record_cap_mb: 50           # the goal's recordings together, at most
 //! # Run for every ledger row of a running goal, with the row as JSON on stdin.
 //! on_event: 'notify-send goalie "$GOALIE_EVENT_KIND"'
 //! ```
@@ -25,6 +41,50 @@ pub fn config_dir() -> Option<PathBuf> {
 pub struct ConfigFile {
     /// A shell command run for each event (`--on-event` overrides it).
     pub on_event: Option<String>,
+    /// The agent CLI's adapter name (`--agent`).
+    pub agent: Option<String>,
+    pub max_turns: Option<u32>,
+    /// A duration (`90m`, `4h`).
+    pub max_time: Option<String>,
+    /// A token figure (`200000`, `200k`, `1.5M`).
+    pub budget_tokens: Option<Figure>,
+    /// How long the person's keys must be still before goalie types.
+    pub user_quiet: Option<String>,
+    /// How long the wrap-up turn may take once a limit is reached.
+    pub wrap_up_grace: Option<String>,
+    /// The context share (`80%` or `80`) that starts a new agent process.
+    pub rotate_at: Option<Figure>,
+    /// Dialog name → `accept`, `deny` or `escalate`.
+    pub dialogs: Option<std::collections::BTreeMap<String, String>>,
+    pub status_line: Option<bool>,
+    pub record: Option<bool>,
+    pub record_cap_mb: Option<u64>,
+    // Room for the stall and hang settings, once they exist.
+}
+
+/// A figure written as a number or as text (`200k`, `80%`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum Figure {
+    Number(u64),
+    Text(String),
+}
+
+impl std::fmt::Display for Figure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Figure::Number(n) => write!(f, "{n}"),
+            Figure::Text(text) => f.write_str(text),
+        }
+    }
+}
+
+/// The project's settings file: `.goalie.yaml` in `dir` or the nearest of
+/// its ancestors that has one.
+pub fn project_file(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .map(|dir| dir.join(".goalie.yaml"))
+        .find(|path| path.is_file())
 }
 
 /// A problem with the settings file.
@@ -46,19 +106,29 @@ impl ConfigFile {
         let Some(path) = config_dir.map(|dir| dir.join("config.yaml")) else {
             return Ok(ConfigFile::default());
         };
-        let text = match std::fs::read_to_string(&path) {
+        Ok(ConfigFile::load_file(&path)?.map_or_else(ConfigFile::default, |(file, _)| file))
+    }
+
+    /// Reads the settings file at `path`, with its text (for the lines its
+    /// keys are on); `None` when there is no such file.
+    pub fn load_file(path: &Path) -> Result<Option<(ConfigFile, String)>, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(ConfigFile::default());
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                });
             }
-            Err(source) => return Err(ConfigError::Read { path, source }),
         };
         if text.trim().is_empty() {
-            return Ok(ConfigFile::default());
+            return Ok(Some((ConfigFile::default(), text)));
         }
-        serde_yaml_ng::from_str::<Option<ConfigFile>>(&text)
+        let file = serde_yaml_ng::from_str::<Option<ConfigFile>>(&text)
             .map(Option::unwrap_or_default)
-            .map_err(|err| ConfigError::Invalid(Located::from_yaml(&path, &err)))
+            .map_err(|err| ConfigError::Invalid(Located::from_yaml(path, &err)))?;
+        Ok(Some((file, text)))
     }
 }
 

@@ -41,7 +41,9 @@
 //!
 //! 1. The agent writes to its PTY; a reader thread of
 //!    [`agent::process::AgentProcess`] sends the bytes to the event loop
-//!    ([`runtime::run`]), which mirrors them to your terminal and feeds them
+//!    ([`runtime::run`]), which mirrors them to your terminal (where goalie
+//!    keeps its title and status row, [`terminal::status`]), records them
+//!    ([`agent::recording`], asciicast v2) and feeds them
 //!    to the screen model ([`agent::screen`], vt100). The screen model answers
 //!    the terminal queries a TUI sends and keeps the rows that scroll away.
 //! 2. At most every 20 ms the loop looks: the [`core::observer::Observer`]
@@ -83,9 +85,11 @@
 //!   saved terminal mode in [`terminal`] (global, so a panic hook can restore it).
 //! - **Files on disk the run makes**: the agent's private home for MCP
 //!   registration ([`agent::home`]), handoff notes in `.goalie/` of the working
-//!   directory, the control socket in a private directory ([`control`]).
+//!   directory, the control socket in a private directory ([`control`]),
+//!   the recordings of the agent's screen in the state dir ([`agent::recording`]).
 //! - **The user's data**: adapters and prompt overrides in the config dir
-//!   ([`config_file::config_dir`]), the goal spec file ([`cli::spec_file`]).
+//!   ([`config_file::config_dir`]), the settings files, layered with the
+//!   variables and flags in [`cli::settings`], the goal spec file ([`cli::spec_file`]).
 
 pub mod agent;
 pub mod audit;

@@ -190,6 +190,15 @@ impl Screen {
         out
     }
 
+    /// The bytes that put the cursor where the agent left it, with its
+    /// drawing attributes (after goalie drew elsewhere on the terminal).
+    pub fn cursor_sequence(&self) -> Vec<u8> {
+        let screen = self.parser.screen();
+        let mut out = screen.cursor_state_formatted().into_bytes();
+        out.extend_from_slice(screen.attributes_formatted().as_bytes());
+        out
+    }
+
     /// The whole screen as text, one line per row (for messages and tests).
     pub fn text(&self) -> String {
         self.parser.screen().contents()

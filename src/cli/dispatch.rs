@@ -5,11 +5,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::args::{Cli, Command, DemoArgs, LimitArgs, RunArgs};
+use super::settings::{self, Settings};
 use super::{goal_commands, spec_file, status};
 use crate::agent::adapter::Adapter;
 use crate::agent::prompts::Prompts;
-use crate::config_file::{ConfigFile, config_dir};
+use crate::config_file::config_dir;
 use crate::core::config::DialogPolicy;
+use crate::core::supervisor::Rotation;
 use crate::error::Error;
 use crate::goal::change::{GoalChange, Status};
 use crate::goal::exit_code;
@@ -71,7 +73,30 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Watch { goal, json } => goal_commands::watch(&db, goal.as_deref(), json),
         Command::Ls { json } => status::list(&db, json),
         Command::Check { file } => check_spec(&file),
+        Command::Config {
+            origin,
+            agent,
+            dialogs,
+            limits,
+        } => {
+            let settings = settings::here(None, settings::flags(&limits, agent, &dialogs))?;
+            Ok(settings::show(&settings, origin))
+        }
         Command::Report { goal } => crate::cli::report::show(&db, goal.as_deref()),
+        Command::Replay {
+            goal,
+            turn,
+            speed,
+            process,
+        } => crate::cli::replay::replay(
+            &db,
+            &crate::cli::replay::Replay {
+                goal: goal.as_deref(),
+                turn,
+                speed,
+                process,
+            },
+        ),
         Command::Mcp { goal } => crate::cli::mcp_server::serve(db, &goal),
         Command::Hook {
             signal: _,
@@ -99,8 +124,8 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
     }
 }
 
-/// `goalie run`: the goal spec (if any) and the command line make the run;
-/// the command line's limits override the spec's `stop`.
+/// `goalie run`: the settings (defaults, files, variables, the goal spec if
+/// any, the flags) make the run.
 fn run_command(args: RunArgs, db: PathBuf) -> Result<i32, Error> {
     let config = config_dir();
     let spec = match &args.goal {
@@ -113,24 +138,23 @@ fn run_command(args: RunArgs, db: PathBuf) -> Result<i32, Error> {
         }
         None => None,
     };
-    let agent = args
-        .agent
-        .clone()
-        .or_else(|| spec.as_ref().and_then(|spec| spec.agent.clone()));
-    let mut adapter = match (&args.adapter, &agent) {
+    let spec_layer = args
+        .goal
+        .as_deref()
+        .zip(spec.as_ref().map(settings::spec_layer));
+    let flags = settings::flags(&args.limits, args.agent.clone(), &args.dialogs);
+    let settings = settings::here(spec_layer, flags)?;
+    let mut adapter = match (&args.adapter, &settings.agent.value) {
         (Some(file), _) => Adapter::from_file(file)?,
         (None, Some(name)) => Adapter::named(name, config.as_deref())?,
         (None, None) => {
             return Err(Error::Usage(
-                "give --agent NAME or --adapter FILE (or `agent:` in the goal spec)".into(),
+                "give --agent NAME or --adapter FILE (or `agent:` in the goal spec or your settings)"
+                    .into(),
             ));
         }
     };
-    for (name, policy) in &args.dialogs {
-        adapter
-            .set_dialog_policy(name, *policy)
-            .map_err(Error::Usage)?;
-    }
+    let dialog_policies = settings::apply_dialogs(&mut adapter, &settings)?;
     let objective = match (&spec, args.objective) {
         (Some(spec), _) => spec.objective.clone(),
         (None, Some(objective)) => objective,
@@ -138,27 +162,21 @@ fn run_command(args: RunArgs, db: PathBuf) -> Result<i32, Error> {
             return Err(Error::Usage("give an objective or --goal FILE".into()));
         }
     };
-    let mut limits = args.limits.clone();
-    if let Some(spec) = &spec {
-        limits.max_turns = limits.max_turns.or(spec.stop.turns);
-        limits.budget_tokens = limits.budget_tokens.or(spec.stop.token_limit());
-        limits.max_time = limits
-            .max_time
-            .or(spec.stop.time_ms.map(Duration::from_millis));
-    }
     let run = GoalRun {
         adapter,
         objective,
         spec,
         agent_args: args.agent_args,
-        dialog_policies: args.dialogs,
+        dialog_policies,
     };
-    run_goal(run, &limits, db)
+    run_goal(run, &args.limits, &settings, db)
 }
 
 /// `goalie demo`: the simulated agent, on its built-in scenario or a file.
 fn demo(args: DemoArgs, db: PathBuf) -> Result<i32, Error> {
-    let adapter = Adapter::named("sim", None)?;
+    let mut adapter = Adapter::named("sim", None)?;
+    let settings = settings::here(None, settings::flags(&args.limits, None, &[]))?;
+    let dialog_policies = settings::apply_dialogs(&mut adapter, &settings)?;
     let mut agent_args = Vec::new();
     if let Some(scenario) = &args.scenario {
         crate::sim::Scenario::load(scenario)?;
@@ -170,9 +188,9 @@ fn demo(args: DemoArgs, db: PathBuf) -> Result<i32, Error> {
         objective: args.objective,
         spec: None,
         agent_args,
-        dialog_policies: Vec::new(),
+        dialog_policies,
     };
-    run_goal(run, &args.limits, db)
+    run_goal(run, &args.limits, &settings, db)
 }
 
 /// `goalie check FILE`: warnings and errors on stderr; exit 2 when there are errors.
@@ -214,7 +232,12 @@ struct GoalRun {
     dialog_policies: Vec<(String, DialogPolicy)>,
 }
 
-fn run_goal(run: GoalRun, limits: &LimitArgs, db: PathBuf) -> Result<i32, Error> {
+fn run_goal(
+    run: GoalRun,
+    limits: &LimitArgs,
+    settings: &Settings,
+    db: PathBuf,
+) -> Result<i32, Error> {
     let GoalRun {
         adapter,
         objective,
@@ -227,7 +250,7 @@ fn run_goal(run: GoalRun, limits: &LimitArgs, db: PathBuf) -> Result<i32, Error>
             "the objective is empty: say what the agent should achieve".into(),
         ));
     }
-    if limits.max_turns == Some(0) {
+    if settings.max_turns.value == Some(0) {
         return Err(Error::Usage("--max-turns must be at least 1".into()));
     }
     let workdir = match &limits.workdir {
@@ -243,13 +266,12 @@ fn run_goal(run: GoalRun, limits: &LimitArgs, db: PathBuf) -> Result<i32, Error>
     }
     let config = config_dir();
     let prompts = Prompts::load(config.as_ref().map(|dir| dir.join("prompts")).as_deref())?;
-    let on_event = match &limits.on_event {
-        Some(command) => Some(command.clone()),
-        None => ConfigFile::load(config.as_deref())?.on_event,
+    let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    let rotation = match (limits.fresh, settings.rotate_at.value) {
+        (true, _) => Rotation::EveryTurn,
+        (false, Some(pct)) => Rotation::At(pct),
+        (false, None) => Rotation::Never,
     };
-    let max_time_ms = limits
-        .max_time
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
     run::run(RunSpec {
         adapter,
         prompts,
@@ -257,19 +279,21 @@ fn run_goal(run: GoalRun, limits: &LimitArgs, db: PathBuf) -> Result<i32, Error>
         spec,
         workdir,
         limits: Limits {
-            max_turns: limits.max_turns,
-            max_time_ms,
-            budget_tokens: limits.budget_tokens,
+            max_turns: settings.max_turns.value,
+            max_time_ms: settings.max_time.value.map(millis),
+            budget_tokens: settings.budget_tokens.value,
         },
         agent_args,
         headless: limits.headless || !terminal::is_interactive(),
         db,
-        user_quiet_ms: 3000,
-        wrap_up_grace_ms: 10 * 60 * 1000,
+        user_quiet_ms: millis(settings.user_quiet.value),
+        wrap_up_grace_ms: millis(settings.wrap_up_grace.value),
         resume: None,
-        on_event,
-        rotation: limits.rotation(),
+        on_event: settings.on_event.value.clone(),
+        rotation,
         dialog_policies,
+        status_line: settings.status_line.value,
+        record: settings.record_cap(),
     })
 }
 

@@ -14,8 +14,9 @@ use serde_json::{Value, json};
 use crate::agent::adapter::Adapter;
 use crate::agent::prompts::Prompts;
 use crate::cli::goal_selector::{self, Fallback};
+use crate::cli::settings;
 use crate::cli::status;
-use crate::config_file::{ConfigFile, config_dir};
+use crate::config_file::config_dir;
 use crate::control::protocol::{self, REFUSED};
 use crate::control::{Client, ControlError, GoalSnapshot, RpcError};
 use crate::core::config::DialogPolicy;
@@ -385,10 +386,16 @@ fn resume_spec(
             workdir.display()
         )));
     }
-    let on_event = match on_event {
-        Some(command) => Some(command),
-        None => ConfigFile::load(config.as_deref())?.on_event,
-    };
+    // The goal keeps its own agent, limits and dialogs; the run's other
+    // settings are today's (files, variables, `--on-event`).
+    let settings = settings::here(
+        None,
+        settings::Partial {
+            on_event,
+            ..settings::Partial::default()
+        },
+    )?;
+    let millis = |d: std::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
     Ok(RunSpec {
         prompts: Prompts::load(config.map(|dir| dir.join("prompts")).as_deref())?,
         adapter,
@@ -400,8 +407,8 @@ fn resume_spec(
         agent_args,
         headless: headless || !terminal::is_interactive(),
         db: db.to_path_buf(),
-        user_quiet_ms: 3000,
-        wrap_up_grace_ms: 10 * 60 * 1000,
+        user_quiet_ms: millis(settings.user_quiet.value),
+        wrap_up_grace_ms: millis(settings.wrap_up_grace.value),
         resume: Some(Resumed {
             goal_id: goal.id.clone(),
             first_prompt,
@@ -409,10 +416,12 @@ fn resume_spec(
             session_id,
             session_path,
         }),
-        on_event,
+        on_event: settings.on_event.value.clone(),
         // The rotation the goal was started with.
         rotation,
         dialog_policies,
+        status_line: settings.status_line.value,
+        record: settings.record_cap(),
     })
 }
 

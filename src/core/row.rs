@@ -363,6 +363,10 @@ pub enum Row {
     /// A new agent process runs (with the handoff note, or not).
     Rotated { process: u32, handoff: bool },
 
+    // Recordings.
+    /// Agent process `process` is recorded (asciicast v2) in the file at `path`.
+    Recording { process: u32, path: String },
+
     /// A row this goalie cannot read as one of the above, as stored.
     #[serde(untagged)]
     Other { kind: String, data: Value },

@@ -25,6 +25,9 @@
 //! Exit codes: 0 for `/quit`, Ctrl-D on an empty input or Ctrl-C while idle
 //! (or stdin closed); 1 after `exit_after_turns`; 128+N on signal N
 //! (SIGTERM, SIGHUP, SIGINT). The terminal is restored on every exit.
+//!
+//! With `GOALIE_SIM_INPUT_LOG=FILE`, every byte the sim reads is appended to
+//! FILE: what reached the agent, for tests.
 
 mod app;
 mod builtin;

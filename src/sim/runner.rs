@@ -7,7 +7,7 @@ use crate::sim::screen::Screen;
 use crate::sim::signals::Signals;
 use crate::sim::term::{self, Terminal, Wait};
 use crate::sim::ui;
-use std::io;
+use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
 const CURSOR_QUERY: &str = "\x1b[6n";
@@ -17,6 +17,17 @@ const MAX_POLL: Duration = Duration::from_millis(100);
 const ESC_WAIT: Duration = Duration::from_millis(25);
 /// Exit status base for a terminating signal (128 + signal number).
 const SIGNAL_EXIT_BASE: i32 = 128;
+
+/// With `GOALIE_SIM_INPUT_LOG=FILE`, every byte the sim reads from its
+/// terminal is appended to FILE (tests check what reached the agent).
+fn input_log() -> Option<std::fs::File> {
+    let path = std::env::var_os("GOALIE_SIM_INPUT_LOG")?;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .ok()
+}
 
 pub(crate) fn run(scenario: Scenario) -> io::Result<i32> {
     let signals = Signals::install()?;
@@ -31,6 +42,7 @@ fn event_loop(scenario: Scenario, terminal: &Terminal, signals: &Signals) -> io:
     let mut size = term::size();
     let mut last_byte_at = Instant::now();
     let mut buf = [0u8; 4096];
+    let mut input_log = input_log();
     if app.awaiting_cursor() {
         terminal.write(CURSOR_QUERY)?;
     }
@@ -68,6 +80,9 @@ fn event_loop(scenario: Scenario, terminal: &Terminal, signals: &Signals) -> io:
                     return Ok(0);
                 }
                 last_byte_at = Instant::now();
+                if let Some(log) = input_log.as_mut() {
+                    let _ = log.write_all(&buf[..n]);
+                }
                 for key in parser.feed(&buf[..n]) {
                     if let Some(code) = app.handle(key, last_byte_at) {
                         return Ok(code);

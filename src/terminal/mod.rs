@@ -1,6 +1,9 @@
 //! The user's terminal: raw mode while the agent's screen is mirrored, and
-//! restored on every way out (normal, error, panic, signal).
+//! restored on every way out (normal, error, panic, signal); goalie's
+//! title and status row on it (`status.rs`, `region.rs`).
 
+pub mod region;
+pub mod status;
 pub mod takeover;
 
 use std::io::Write;
@@ -59,6 +62,7 @@ pub fn restore(resets: &[u8]) {
     let mut out = std::io::stdout().lock();
     if !resets.is_empty() {
         let _ = out.write_all(resets);
+        let _ = out.write_all(status::pop_title());
         let _ = out.flush();
     }
     if let Some(original) = saved {
@@ -79,8 +83,9 @@ pub fn install_panic_hook(also: fn()) {
     }));
 }
 
-/// Undoes every mode a TUI commonly turns on; harmless when they are off.
-pub const RESET_ALL: &[u8] = b"\x1b[?1049l\x1b[?2004l\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?1l\x1b>\x1b[?25h\x1b[0m\r\n";
+/// Undoes every mode a TUI commonly turns on (and goalie's scroll region,
+/// the cursor kept); harmless when they are off.
+pub const RESET_ALL: &[u8] = b"\x1b7\x1b[r\x1b8\x1b[?1049l\x1b[?2004l\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?1l\x1b>\x1b[?25h\x1b[0m\r\n";
 
 /// Whether a chunk read from the user's terminal is the terminal answering a
 /// query (cursor position, device attributes, colours, focus) rather than keys.

@@ -19,6 +19,8 @@ struct Term {
     master: Box<dyn MasterPty + Send>,
     child: Box<dyn Child + Send + Sync>,
     parser: Arc<Mutex<vt100::Parser>>,
+    /// Every byte goalie wrote to the terminal.
+    raw: Arc<Mutex<Vec<u8>>>,
     writer: Arc<Mutex<Box<dyn Write + Send>>>,
     modes_before: libc::tcflag_t,
 }
@@ -38,6 +40,7 @@ impl Term {
         cmd.env("GOALIE_DB", sandbox.db());
         cmd.env("GOALIE_CONFIG_DIR", sandbox.dir.path().join("config"));
         cmd.env("XDG_RUNTIME_DIR", sandbox.runtime_dir());
+        cmd.env("XDG_STATE_HOME", sandbox.state_dir());
         cmd.env("TERM", "xterm-256color");
         for (key, value) in env {
             cmd.env(key, value);
@@ -53,13 +56,15 @@ impl Term {
         )));
         let writer = Arc::new(Mutex::new(pair.master.take_writer().unwrap()));
         let mut reader = pair.master.try_clone_reader().unwrap();
-        let (p, w) = (parser.clone(), writer.clone());
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let (p, w, r) = (parser.clone(), writer.clone(), raw.clone());
         std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
             while let Ok(n) = reader.read(&mut buf) {
                 if n == 0 {
                     break;
                 }
+                r.lock().unwrap().extend_from_slice(&buf[..n]);
                 let mut parser = p.lock().unwrap();
                 parser.process(&buf[..n]);
                 // Be the terminal: answer cursor position queries.
@@ -74,6 +79,7 @@ impl Term {
             master: pair.master,
             child,
             parser,
+            raw,
             writer,
             modes_before,
         }
@@ -308,6 +314,11 @@ fn the_takeover_chord_hands_the_agent_to_the_person_and_back() {
         state_text(&sandbox) == "paused (takeover)"
     });
     assert!(taken, "{}", state_text(&sandbox));
+    // The terminal's title says so.
+    let titled = eventually(Duration::from_secs(10), || {
+        String::from_utf8_lossy(&term.raw.lock().unwrap()).contains("· paused (takeover)\x07")
+    });
+    assert!(titled, "the title never showed the takeover");
     let ended = eventually(Duration::from_secs(20), || {
         !sandbox.entries_of("turn_ended").is_empty()
     });
@@ -356,4 +367,136 @@ fn the_takeover_chord_hands_the_agent_to_the_person_and_back() {
     term.signal(nix::sys::signal::Signal::SIGTERM);
     assert_eq!(term.wait(), 143);
     term.assert_restored();
+}
+
+/// The last place `needle` is in `haystack`.
+fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack
+        .windows(needle.len())
+        .rposition(|win| win == needle)
+}
+
+#[test]
+fn the_title_and_the_status_row_are_the_persons_and_never_the_agents() {
+    let sandbox = Sandbox::new();
+    let scenario = sandbox.file("s.yaml", &scenario(Some(2), "proper", 300));
+    let input_log = sandbox.dir.path().join("sim-input.log");
+    let mut args = run_args(&scenario);
+    args.insert(1, "--status-line".into());
+    args.insert(1, "--max-turns".into());
+    args.insert(2, "9".into());
+    let mut term = Term::start(
+        &sandbox,
+        &as_strs(&args),
+        &[("GOALIE_SIM_INPUT_LOG", &path_str(&input_log))],
+    );
+    // The agent draws on the 29 rows above the status row: its footer is
+    // on its second-to-last row, row 28 of the terminal's 30.
+    let drawn = eventually(Duration::from_secs(30), || {
+        let parser = term.parser.lock().unwrap();
+        let rows: Vec<String> = parser.screen().rows(0, 100).collect();
+        rows[27].contains("tokens used")
+            && rows[29].contains(" goalie ")
+            && rows[29].contains("│ turn ")
+            && rows[29].contains("/9 │")
+    });
+    assert!(drawn, "{}", term.screen());
+    let status_row = term
+        .parser
+        .lock()
+        .unwrap()
+        .screen()
+        .rows(0, 100)
+        .nth(29)
+        .unwrap();
+    assert_eq!(term.wait(), 0, "{}", term.screen());
+    term.assert_restored();
+    let goal = sandbox.goal();
+    assert!(status_row.contains(&goal.id), "{status_row}");
+
+    let raw = term.raw.lock().unwrap().clone();
+    // The title was saved first, set to the goal's, and put back last.
+    let pushed = rfind(&raw, b"\x1b[22;0t").expect("title pushed");
+    let title = format!("\x1b]2;goalie {} · turn ", goal.id);
+    let set = rfind(&raw, title.as_bytes()).expect("title set");
+    let popped = rfind(&raw, b"\x1b[23;0t").expect("title popped");
+    assert!(pushed < set && set < popped);
+    assert_eq!(raw.windows(7).filter(|w| w == b"\x1b[23;0t").count(), 1);
+    assert!(
+        String::from_utf8_lossy(&raw).contains("/9 · "),
+        "the title shows the turn limit"
+    );
+    // The scroll region kept the agent's rows; at the end it is the whole screen again.
+    let region = rfind(&raw, b"\x1b[1;29r").expect("scroll region set");
+    let reset = rfind(&raw, b"\x1b[r").expect("scroll region reset");
+    assert!(region < reset);
+    // After the run, no status row is left on the screen.
+    assert!(!term.screen().contains("│ turn "), "{}", term.screen());
+
+    // What reached the agent: the person's terminal's answers and goalie's
+    // prompts, never the title or the status row.
+    let received = std::fs::read(&input_log).expect("the sim logged its input");
+    let received = String::from_utf8_lossy(&received);
+    assert!(received.contains("Make the tests pass"), "{received}");
+    for mark in ["\x1b]2;", "22;0t", "23;0t", "│", "tok ·", "\x1b[1;29r"] {
+        assert!(
+            !received.contains(mark),
+            "{mark:?} reached the agent: {received:?}"
+        );
+    }
+    // Nor the recording.
+    let recording = sandbox.entries_of("recording")[0].data["path"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let recording = std::fs::read_to_string(recording).unwrap();
+    assert!(recording.contains("tokens used"));
+    for mark in ["\\u001b]2;", "│ turn", "\\u001b[1;29r"] {
+        assert!(!recording.contains(mark), "{mark:?} was recorded");
+    }
+    let header: serde_json::Value =
+        serde_json::from_str(recording.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        (header["height"].as_u64(), header["width"].as_u64()),
+        (Some(29), Some(100))
+    );
+}
+
+#[test]
+fn the_status_row_follows_a_window_resize() {
+    let sandbox = Sandbox::new();
+    let scenario = sandbox.file("s.yaml", &scenario(None, "proper", 600_000));
+    let mut args = run_args(&scenario);
+    args.insert(1, "--status-line".into());
+    let mut term = Term::start(&sandbox, &as_strs(&args), &[]);
+    let rows_show = |term: &Term, footer: usize, status: usize, cols: u16| {
+        let parser = term.parser.lock().unwrap();
+        let rows: Vec<String> = parser.screen().rows(0, cols).collect();
+        rows[footer].contains("tokens used") && rows[status].contains("│ turn ")
+    };
+    let drawn = eventually(Duration::from_secs(30), || rows_show(&term, 27, 29, 100));
+    assert!(drawn, "{}", term.screen());
+    term.parser
+        .lock()
+        .unwrap()
+        .screen_mut()
+        .set_size(NonZeroU16::new(40).unwrap(), NonZeroU16::new(120).unwrap());
+    term.master
+        .resize(PtySize {
+            rows: 40,
+            cols: 120,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    // The agent has 39 rows now, its footer on row 38; the status row is row 40.
+    let moved = eventually(Duration::from_secs(10), || rows_show(&term, 37, 39, 120));
+    assert!(moved, "{}", term.screen());
+    term.signal(nix::sys::signal::Signal::SIGTERM);
+    assert_eq!(term.wait(), 143);
+    term.assert_restored();
+    let raw = term.raw.lock().unwrap().clone();
+    let region = rfind(&raw, b"\x1b[1;39r").expect("the region follows the size");
+    assert!(region < rfind(&raw, b"\x1b[r").expect("the region reset"));
+    assert!(!term.screen().contains("│ turn "), "{}", term.screen());
 }

@@ -15,6 +15,7 @@ mod support;
 
 mod adapter_fixtures;
 mod audit_sim;
+mod config;
 mod context_sim;
 mod controls;
 mod errors;
@@ -29,6 +30,7 @@ mod real_codex;
 mod real_lived_in;
 mod real_mcp;
 mod real_resume;
+mod recording;
 mod run_headless;
 mod session_tail_lived_in;
 mod sim_pty;

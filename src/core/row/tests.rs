@@ -180,6 +180,14 @@ fn the_goal_and_its_runs() -> Vec<String> {
             json!({ "moved_back": ["/h/.codex/x"], "kept_beside": [], "failed": ["y: denied"] }),
         ),
         pin(
+            Row::Recording {
+                process: 2,
+                path: "/s/goalie/recordings/7jpe-2.cast".into(),
+            },
+            "recording",
+            json!({ "process": 2, "path": "/s/goalie/recordings/7jpe-2.cast" }),
+        ),
+        pin(
             Row::InternalError { error: "e".into() },
             "internal_error",
             json!({ "error": "e" }),
@@ -680,7 +688,7 @@ fn every_kind_is_stored_as_the_json_goalie_wrote_before_rows_were_typed() {
         .map(|kind| kind.as_str().to_string())
         .collect();
     assert_eq!(pinned, kinds, "every kind is pinned, and by serde's name");
-    assert_eq!(kinds.len(), 52);
+    assert_eq!(kinds.len(), 53);
 }
 
 #[test]

@@ -14,6 +14,7 @@
 //! | file | decides |
 //! |---|---|
 //! | `event.rs`, `action.rs` | what comes in, what goes out |
+//! | `activity.rs`, `doing.rs` | what the run is doing now, for the person's status |
 //! | `phase.rs` | where the turn cycle is (starting, typing, working, waiting, auditing) |
 //! | `turns.rs` | which prompt comes next, typing it |
 //! | `advance.rs` | when the agent is ready, a turn has ended, a wait is over |
@@ -28,11 +29,13 @@
 //! | `state/` | tokens, the screen's stillness, turn signals, compactions, error backoff, idle time, dialogs, processes, blockers, the agent's commands |
 
 mod action;
+mod activity;
 mod advance;
 mod backoff;
 mod claims;
 mod commands;
 mod dialogs;
+mod doing;
 mod event;
 mod goal_state;
 mod phase;
@@ -47,6 +50,7 @@ mod turn_error;
 mod turns;
 
 pub use action::Action;
+pub use activity::Activity;
 pub use event::Event;
 pub use state::agent_log::excerpt;
 pub use state::blockers::BLOCKED_TURNS;

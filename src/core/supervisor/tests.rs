@@ -951,6 +951,7 @@ fn the_log_and_the_banner_of_one_compaction_make_one_row() {
     assert_eq!(compacted[0]["context_before"], 170_006);
 }
 
+mod activity;
 mod api_errors;
 mod compactions;
 mod rotation;

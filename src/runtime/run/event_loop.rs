@@ -189,6 +189,7 @@ impl Shell<'_> {
                 continue;
             };
             let (stopped, reply) = self.dispatch(event, &wires.done_tx)?;
+            self.show_status();
             match asker {
                 Some(Asker::Command(pending)) => pending.answer(match reply {
                     Some(Ok(messages)) => {

@@ -18,19 +18,23 @@
 //! | `screen.rs` | output taken in, the screen read with the adapter's rules |
 //! | `session.rs` | the agent's session log: where it is, what it says |
 //! | `claims.rs` | claims `goalie mcp` submitted, audits of claims |
+//! | `record.rs` | the recording of the agent's screen, and its markers |
 //! | `restart.rs` | a new agent process, and its handoff note |
+//! | `status.rs` | goalie's title and status row on the person's terminal |
 //! | `narrate.rs` | progress lines for headless runs, the summary |
 
 mod claims;
 mod event_loop;
 mod narrate;
 mod perform;
+mod record;
 mod restart;
 mod screen;
 mod session;
 mod shell;
 mod spec;
 mod start;
+mod status;
 mod steps;
 mod supervise;
 

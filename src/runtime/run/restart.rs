@@ -45,10 +45,12 @@ impl Shell<'_> {
             let mut out = std::io::stdout().lock();
             let _ = out.write_all(b"\x1b[H\x1b[2J");
             let _ = out.flush();
-            if let Some((rows, cols)) = terminal::size() {
-                self.launch.rows = rows;
-                self.launch.cols = cols;
+            if let Some(size) = terminal::size() {
+                self.status.resized(size);
+                (self.launch.rows, self.launch.cols) = self.status.agent_size(size);
             }
+            // The clean screen took the status row with it.
+            self.status.invalidate();
         }
         self.screen = Screen::new(self.launch.rows, self.launch.cols, !self.interactive);
         self.observer = Observer::for_adapter(&self.spec.adapter);
@@ -91,6 +93,7 @@ impl Shell<'_> {
                 reason: Some(reason.clone()),
             },
         )?;
+        self.start_recording()?;
         if !self.interactive {
             self.say(&format!(
                 "agent process {} started (pid {}): {reason}",

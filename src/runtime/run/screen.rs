@@ -44,9 +44,11 @@ impl Shell<'_> {
     }
 
     pub(super) fn take_output(&mut self, chunk: &[u8]) {
+        self.record_output(chunk);
         if self.interactive {
+            let shown = self.status.filter.filter(chunk);
             let mut out = std::io::stdout().lock();
-            let _ = out.write_all(chunk);
+            let _ = out.write_all(&shown);
             let _ = out.flush();
         }
         self.screen.process(chunk);

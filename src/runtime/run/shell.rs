@@ -1,9 +1,12 @@
 //! The shell: the edges one run wires to the core, and the goal as the control
 //! socket shows it.
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use crate::agent::process::{AgentProcess, Exit, Launch};
+use crate::agent::recording::Recorder;
 use crate::agent::screen::Screen;
 use crate::agent::session_tail::SessionTail;
 use crate::audit::auditor::Auditor;
@@ -13,12 +16,17 @@ use crate::core::observer::Observer;
 use crate::core::supervisor::Supervisor;
 use crate::ledger::Ledger;
 use crate::ledger::claim_inbox::ClaimInbox;
+use crate::terminal::status::StatusDisplay;
 use crate::terminal::takeover::ChordFilter;
 
 use super::spec::RunSpec;
 
 /// How long the agent's processes get to end after SIGTERM.
 pub(super) const STOP_GRACE: Duration = Duration::from_secs(3);
+
+/// The agent process's recording, shared by the shell (output) and the
+/// ledger's observer (markers); `None` while nothing is recorded.
+pub(super) type SharedRecorder = Rc<RefCell<Option<Recorder>>>;
 
 pub(super) struct Shell<'a> {
     pub(super) spec: &'a RunSpec,
@@ -49,6 +57,10 @@ pub(super) struct Shell<'a> {
     /// Test hook: `GOALIE_TEST_PANIC=1` panics at the first end of turn, so
     /// tests can check that a panic still restores the terminal and ends the agent.
     pub(super) panic_for_test: bool,
+    /// The current agent process's recording (shared with the ledger's observer).
+    pub(super) recording: SharedRecorder,
+    /// goalie's title and status row on the person's terminal.
+    pub(super) status: StatusDisplay,
 }
 
 impl Shell<'_> {

@@ -34,6 +34,11 @@ pub struct RunSpec {
     /// `--dialog NAME=POLICY`: the adapter's dialogs answered otherwise for this
     /// goal (already applied to `adapter`; kept with the goal for `goalie resume`).
     pub dialog_policies: Vec<(String, DialogPolicy)>,
+    /// `--status-line`: goalie's status on the bottom row of the person's terminal.
+    pub status_line: bool,
+    /// Each agent process is recorded, the goal's recordings kept under this
+    /// many bytes together; `None`: `--no-record`.
+    pub record: Option<u64>,
 }
 
 /// How an existing goal continues.

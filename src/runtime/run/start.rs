@@ -20,6 +20,8 @@ use crate::ledger::new_claim_code;
 use crate::ledger::{Goal, Ledger, NewGoal};
 use crate::terminal;
 
+use super::record::mark;
+use super::shell::SharedRecorder;
 use super::spec::RunSpec;
 use super::supervise::supervise_goal;
 
@@ -95,7 +97,10 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
         .map(|command| EventHook::start(command, spec.workdir.clone()));
     let notifier = control.notifier();
     let hook_sender = hook.as_ref().map(EventHook::sender);
+    let recording = SharedRecorder::default();
+    let marks = recording.clone();
     ledger.set_observer(move |entry| {
+        mark(&marks, entry);
         notifier.send("event", serde_json::to_value(entry).unwrap_or_default());
         if let Some(hook) = &hook_sender {
             hook.send(entry);
@@ -113,6 +118,7 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
         (args, env),
         interactive,
         (rows, cols),
+        recording,
     )
     .await;
     control.shutdown().await;

@@ -186,6 +186,9 @@ impl Shell<'_> {
     /// core's tick.
     fn tick(&mut self, wires: &mut Wires, then: &mut Vec<Step>) {
         wires.ticks += 1;
+        if wires.ticks.is_multiple_of(10) {
+            self.flush_recording();
+        }
         // Watched, the log is read when it changes, and looked at
         // again only now and then; polled otherwise.
         let watched = self
@@ -235,9 +238,12 @@ impl Shell<'_> {
 
     /// The person's terminal changed size: so do the agent's PTY and screen.
     fn resized(&mut self) {
-        if let Some((rows, cols)) = terminal::size().filter(|_| self.interactive) {
+        if let Some(size) = terminal::size().filter(|_| self.interactive) {
+            self.status.resized(size);
+            let (rows, cols) = self.status.agent_size(size);
             self.agent.resize(rows, cols);
             self.screen.resize(rows, cols);
+            self.record_resize(rows, cols);
         }
     }
 }

@@ -26,7 +26,7 @@ use crate::terminal::takeover::ChordFilter;
 use crate::terminal::{self, RawMode};
 
 use super::session::new_session_tail;
-use super::shell::{STOP_GRACE, Shell};
+use super::shell::{STOP_GRACE, SharedRecorder, Shell};
 use super::spec::RunSpec;
 
 #[allow(clippy::too_many_arguments)]
@@ -40,7 +40,11 @@ pub(super) async fn supervise_goal(
     (args, env): (Vec<String>, std::collections::BTreeMap<String, String>),
     interactive: bool,
     (rows, cols): (u16, u16),
+    recording: SharedRecorder,
 ) -> Result<i32, Error> {
+    let status = super::status::display(spec.status_line, interactive, (rows, cols));
+    // With a status row, the agent has one row less than the terminal.
+    let (rows, cols) = status.agent_size((rows, cols));
     let launch = Launch {
         program: program.clone(),
         args: args.clone(),
@@ -84,7 +88,10 @@ pub(super) async fn supervise_goal(
         restart: None,
         process,
         panic_for_test: std::env::var_os("GOALIE_TEST_PANIC").is_some(),
+        recording,
+        status,
     };
+    shell.start_recording()?;
     if !interactive {
         shell.say(&format!(
             "goal {} started: agent {} (pid {}) in {}",
@@ -103,6 +110,7 @@ pub(super) async fn supervise_goal(
     } else {
         None
     };
+    shell.begin_status();
     let outcome = shell.event_loop(output, control, audit_reports).await;
     shell.finish(outcome, raw).await
 }
@@ -235,7 +243,10 @@ impl Shell<'_> {
         if let Err(err) = self.read_session_log(true, &late_tx) {
             tracing::warn!(%err, "could not read the session log after the agent ended");
         }
+        // The recording ends with the agent.
+        self.recording.replace(None);
         if raw.is_some() {
+            self.end_status();
             terminal::restore(&self.screen.restore_sequence());
         }
         drop(raw);

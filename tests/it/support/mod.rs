@@ -48,6 +48,11 @@ impl Sandbox {
         self.dir.path().join("run")
     }
 
+    /// `XDG_STATE_HOME` for goalie: its recordings go in `goalie/recordings/` there.
+    pub fn state_dir(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+
     /// Writes a file in the sandbox and returns its path.
     pub fn file(&self, name: &str, text: &str) -> PathBuf {
         let path = self.dir.path().join(name);
@@ -62,6 +67,7 @@ impl Sandbox {
             .env("GOALIE_DB", self.db())
             .env("GOALIE_CONFIG_DIR", self.dir.path().join("config"))
             .env("XDG_RUNTIME_DIR", self.runtime_dir())
+            .env("XDG_STATE_HOME", self.state_dir())
             .current_dir(self.workdir())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

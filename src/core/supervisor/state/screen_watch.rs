@@ -32,6 +32,12 @@ impl ScreenWatch {
         self.last_user_ms = Some(now_ms);
     }
 
+    /// Whether the person typed less than `ms` before `now_ms`.
+    pub fn user_typed_within(&self, now_ms: u64, ms: u64) -> bool {
+        self.last_user_ms
+            .is_some_and(|at| now_ms.saturating_sub(at) < ms)
+    }
+
     /// A prompt was submitted: the screen's stillness counts from now.
     pub fn submitted(&mut self, now_ms: u64) {
         self.last_change_ms = now_ms;

@@ -1,0 +1,47 @@
+//! What the run is doing at a moment ([`Activity`]), read from the
+//! supervisor's phase, the goal's state and the person's keys.
+
+use crate::core::config::DialogPolicy;
+use crate::goal::lifecycle::GoalState;
+
+use super::Supervisor;
+use super::activity::Activity;
+use super::phase::Phase;
+
+impl Supervisor {
+    /// What the run is doing at `now_ms`.
+    pub fn activity(&self, now_ms: u64) -> Activity {
+        if self.phase == Phase::Stopped {
+            return Activity::Stopped;
+        }
+        if self.takeover {
+            return Activity::TakenOver;
+        }
+        let escalated = self
+            .dialog
+            .shown()
+            .and_then(|index| self.config.dialogs.get(index))
+            .is_some_and(|dialog| dialog.policy == DialogPolicy::Escalate);
+        if escalated {
+            return Activity::WaitingForKeys;
+        }
+        let seen = self.screen.seen();
+        let person_typing = self
+            .screen
+            .user_typed_within(now_ms, self.config.user_quiet_ms);
+        match self.phase {
+            Phase::Auditing => Activity::Auditing,
+            Phase::Backoff { until_ms, .. } => Activity::BackingOff { until_ms },
+            Phase::Injecting { .. } => Activity::Typing,
+            Phase::Restarting => Activity::Restarting,
+            Phase::Starting { .. } => Activity::Starting,
+            _ if self.state == GoalState::Paused => Activity::Paused,
+            // The turn looks over, but the person's keys hold goalie back.
+            Phase::Working { .. } | Phase::Idle if person_typing && seen.idle && !seen.busy => {
+                Activity::WaitingForKeys
+            }
+            Phase::Working { .. } => Activity::Working,
+            Phase::Idle | Phase::Stopped => Activity::Idle,
+        }
+    }
+}
