@@ -15,6 +15,7 @@ use crate::goal::change::{GoalChange, Status};
 use crate::goal::exit_code;
 use crate::goal::limits::Limits;
 use crate::goal::spec::{GoalSpec, SpecError};
+use crate::goal::wait::WaitOptions;
 use crate::ledger;
 use crate::runtime::run::{self, RunSpec};
 use crate::terminal;
@@ -145,6 +146,7 @@ fn run_command(args: RunArgs, db: PathBuf) -> Result<i32, Error> {
         limits.max_time = limits
             .max_time
             .or(spec.stop.time_ms.map(Duration::from_millis));
+        limits.max_quota = limits.max_quota.or(spec.stop.quota);
     }
     let run = GoalRun {
         adapter,
@@ -230,6 +232,16 @@ fn run_goal(run: GoalRun, limits: &LimitArgs, db: PathBuf) -> Result<i32, Error>
     if limits.max_turns == Some(0) {
         return Err(Error::Usage("--max-turns must be at least 1".into()));
     }
+    if let Some(pct) = limits.max_quota
+        && !adapter.reports_quota()
+    {
+        return Err(Error::Usage(format!(
+            "--max-quota {pct}% (or `stop.quota`): the {} agent does not report its plan's quota \
+             to goalie (only Codex writes its rate-limit windows to its session log), so goalie \
+             cannot wait for a reset; drop the flag",
+            adapter.name
+        )));
+    }
     let workdir = match &limits.workdir {
         Some(dir) => absolute(dir)?,
         None => std::env::current_dir()
@@ -270,6 +282,10 @@ fn run_goal(run: GoalRun, limits: &LimitArgs, db: PathBuf) -> Result<i32, Error>
         on_event,
         rotation: limits.rotation(),
         dialog_policies,
+        waits: WaitOptions {
+            max_wait_ms: u64::try_from(limits.max_wait.as_millis()).unwrap_or(u64::MAX),
+            max_quota_pct: limits.max_quota,
+        },
     })
 }
 

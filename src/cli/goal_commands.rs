@@ -331,7 +331,7 @@ fn resume_spec(
     db: &Path,
 ) -> Result<RunSpec, Error> {
     let entries = ledger.entries(&goal.id)?;
-    let (adapter_file, policies, agent_args, rotation) = match entries
+    let (adapter_file, policies, agent_args, rotation, waits) = match entries
         .iter()
         .find(|e| e.is(RowKind::GoalCreated))
         .map(Entry::row)
@@ -341,8 +341,9 @@ fn resume_spec(
             dialog_policies,
             agent_args,
             rotation,
+            waits,
             ..
-        }) => (Some(adapter), dialog_policies, agent_args, rotation),
+        }) => (Some(adapter), dialog_policies, agent_args, rotation, waits),
         _ => Default::default(),
     };
     let config = config_dir();
@@ -410,9 +411,10 @@ fn resume_spec(
             session_path,
         }),
         on_event,
-        // The rotation the goal was started with.
+        // The rotation and the waits the goal was started with.
         rotation,
         dialog_policies,
+        waits,
     })
 }
 

@@ -10,6 +10,7 @@ use crate::core::prompt::PromptKind;
 use crate::core::supervisor::Rotation;
 use crate::goal::limits::Limits;
 use crate::goal::spec::GoalSpec;
+use crate::goal::wait::WaitOptions;
 
 /// Everything a run needs, validated.
 pub struct RunSpec {
@@ -34,6 +35,8 @@ pub struct RunSpec {
     /// `--dialog NAME=POLICY`: the adapter's dialogs answered otherwise for this
     /// goal (already applied to `adapter`; kept with the goal for `goalie resume`).
     pub dialog_policies: Vec<(String, DialogPolicy)>,
+    /// `--max-wait`, `--max-quota` (or `stop.quota`).
+    pub waits: WaitOptions,
 }
 
 /// How an existing goal continues.
