@@ -33,3 +33,4 @@ mod real_waits;
 mod run_headless;
 mod session_tail_lived_in;
 mod sim_pty;
+mod wait_sim;
