@@ -300,7 +300,9 @@ fn describe(ledger: &Ledger, goal: &Goal) -> Result<Value, crate::ledger::Ledger
         },
         "last_audit": last_audit,
         "how_to_claim": "update_goal with status complete and a checklist [{requirement, evidence}] \
-                         covering every requirement (by id), or status blocked with a reason",
+                         covering every requirement (by id), or status blocked with a reason; \
+                         to have goalie wait without a turn (a CI run, a deploy, a time), status \
+                         waiting with wait {for}, {until} or {command, every, timeout}",
     }))
 }
 
