@@ -111,11 +111,7 @@ mod tests {
                 output: "ready".into()
             }
         );
-        let slow = check(
-            dir.path(),
-            "echo started; sleep 30",
-            Duration::from_millis(300),
-        );
+        let slow = check(dir.path(), "echo started; sleep 30", Duration::from_secs(3));
         assert!(!slow.passed && slow.exit_code.is_none());
         assert!(slow.output.starts_with("started\n"), "{}", slow.output);
         assert!(slow.output.contains("did not finish"), "{}", slow.output);
