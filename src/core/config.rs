@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::core::compaction::Source;
 use crate::core::prompt::PromptKind;
+use crate::core::wait::WaitCause;
 use crate::goal::limits::{Limits, Progress};
 use crate::goal::spec::Requirement;
 
@@ -55,7 +56,7 @@ pub struct Config {
 }
 
 /// How goalie waits without typing (see `supervisor/wait.rs`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WaitConfig {
     /// The longest wait the agent may ask for (`--max-wait`, default 2 h).
     pub max_wait_ms: u64,
@@ -65,6 +66,10 @@ pub struct WaitConfig {
     /// The wall clock (Unix ms) when the run's `now_ms` was 0, to turn a
     /// clock time (`until`, a quota reset) into the core's time.
     pub clock_origin_ms: i64,
+    /// A wait the agent asked for that was under way when an earlier run
+    /// ended, and how long it had lasted: `goalie resume` ended it, and the
+    /// first prompt (to an agent that kept its conversation) says so.
+    pub interrupted: Option<(WaitCause, u64)>,
 }
 
 pub use crate::goal::wait::DEFAULT_MAX_WAIT_MS;
@@ -75,6 +80,7 @@ impl Default for WaitConfig {
             max_wait_ms: DEFAULT_MAX_WAIT_MS,
             max_quota_pct: None,
             clock_origin_ms: 0,
+            interrupted: None,
         }
     }
 }

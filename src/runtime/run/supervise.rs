@@ -226,6 +226,9 @@ fn core_config(spec: &RunSpec, goal: &Goal, goal_spec: &GoalSpec, entries: &[Ent
             max_quota_pct: spec.waits.max_quota_pct,
             // The shell's clock starts with the run (`Shell::started`), now or so.
             clock_origin_ms: jiff::Timestamp::now().as_millisecond(),
+            interrupted: spec.resume.as_ref().and_then(|_| {
+                crate::ledger::pending_wait::interrupted_wait(entries, jiff::Timestamp::now())
+            }),
         },
     }
 }

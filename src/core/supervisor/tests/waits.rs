@@ -330,3 +330,31 @@ fn without_a_threshold_the_quota_is_only_recorded() {
         vec![PromptKind::Start, PromptKind::Continuation]
     );
 }
+
+#[test]
+fn a_wait_an_earlier_run_was_in_is_ended_by_the_resume_and_the_first_prompt_says_so() {
+    let mut cfg = waiting_config();
+    cfg.first_prompt = PromptKind::Continuation;
+    cfg.waits.interrupted = Some((
+        crate::core::wait::WaitCause::Agent {
+            channel: Channel::Mcp,
+            wait: command(60_000),
+        },
+        600_000,
+    ));
+    let mut run = Run::new(cfg.clone());
+    run.start_with(PromptKind::AfterWait);
+    let (_, vars) = run.last_prompt();
+    let note = vars.wait.expect("the note");
+    assert!(
+        note.ended.contains("`goalie resume` ended it"),
+        "{}",
+        note.ended
+    );
+    assert_eq!(note.waited, "10m 0s");
+    // An agent that starts afresh gets the start prompt, which carries no note.
+    cfg.first_prompt = PromptKind::Start;
+    let mut run = Run::new(cfg);
+    run.start();
+    assert!(run.last_prompt().1.wait.is_none());
+}
