@@ -142,7 +142,7 @@ impl Supervisor {
             notice: None,
             commands: AgentCommands::default(),
             wait: None,
-            wait_note: wait::interrupted_note(&config),
+            wait_note: state::wait::interrupted_note(&config),
             quota: QuotaWatch::default(),
             config,
         }

@@ -235,24 +235,6 @@ impl Supervisor {
     }
 }
 
-/// The note for the first prompt of a resumed run whose earlier run was in
-/// a wait the agent asked for (none when the agent starts afresh).
-pub(super) fn interrupted_note(config: &crate::core::config::Config) -> Option<WaitNote> {
-    match &config.waits.interrupted {
-        Some((WaitCause::Agent { wait, .. }, waited_ms))
-            if config.first_prompt != crate::core::prompt::PromptKind::Start =>
-        {
-            Some(WaitNote {
-                asked: wait.describe(),
-                ended: "goalie stopped during the wait, and `goalie resume` ended it".into(),
-                waited: format_duration(*waited_ms),
-                output: None,
-            })
-        }
-        _ => None,
-    }
-}
-
 /// What ended the wait, in words for the agent.
 fn ended_text(end: WaitEnd, wait: &Waiting) -> String {
     let checks = match wait.checks {

@@ -6,7 +6,10 @@
 //! due `every` after the last one started; a check never overlaps another,
 //! and each is stopped by the shell at the time left to the next one).
 
+use crate::core::config::Config;
+use crate::core::prompt::{PromptKind, WaitNote};
 use crate::core::wait::WaitCause;
+use crate::goal::units::format_duration;
 use crate::goal::wait::WaitEnd;
 
 /// A quota wait ends this long after the window's reset, so that it has reset.
@@ -35,6 +38,24 @@ pub struct Waiting {
     pub last_output: Option<String>,
     /// What ended the wait, once it is over (goalie then waits for the screen).
     pub over: Option<WaitEnd>,
+}
+
+/// The note for the first prompt of a resumed run whose earlier run was in
+/// a wait the agent asked for (none when the agent starts afresh).
+pub fn interrupted_note(config: &Config) -> Option<WaitNote> {
+    match &config.waits.interrupted {
+        Some((WaitCause::Agent { wait, .. }, waited_ms))
+            if config.first_prompt != PromptKind::Start =>
+        {
+            Some(WaitNote {
+                asked: wait.describe(),
+                ended: "goalie stopped during the wait, and `goalie resume` ended it".into(),
+                waited: format_duration(*waited_ms),
+                output: None,
+            })
+        }
+        _ => None,
+    }
 }
 
 /// What the wait asks for now.

@@ -358,3 +358,21 @@ fn a_wait_an_earlier_run_was_in_is_ended_by_the_resume_and_the_first_prompt_says
     run.start();
     assert!(run.last_prompt().1.wait.is_none());
 }
+
+#[test]
+fn a_known_dialog_during_a_wait_is_answered_and_the_wait_goes_on() {
+    let mut run = Run::new(waiting_config());
+    run.start();
+    run.turn_asking(WaitFor::Span { ms: 60_000 });
+    let since = run.now;
+    run.screen(since + 100, dialog(0));
+    run.ticks(since + 100 + QUIET + 200);
+    assert_eq!(run.records("dialog_answered").len(), 1);
+    assert!(run.sup.waiting().is_some(), "still waiting");
+    run.screen(run.now + 100, idle());
+    run.ticks(since + 50_000);
+    assert_eq!(run.injections(), vec![PromptKind::Start]);
+    run.ticks(since + 61_000);
+    assert_eq!(run.ended(), vec!["elapsed"]);
+    assert_eq!(run.last_prompt().0, PromptKind::AfterWait);
+}
