@@ -12,9 +12,11 @@
 //!   own `timestamp`).
 //!
 //! Claude Code does not write its plan's quota to its transcript or hand it
-//! to its hooks; only its status-line command gets it (`rate_limits.five_hour`,
-//! `seven_day`), which goalie does not install. So only an adapter whose
-//! session log is a Codex rollout reports the quota.
+//! to its hooks; only its status-line command gets it (`rate_limits.five_hour`
+//! and `seven_day`, each `used_percentage` and `resets_at`, for Claude.ai
+//! subscribers after the first answer; 2.1.197), and goalie installs no
+//! status line. So only an adapter whose session log is a Codex rollout
+//! reports the quota.
 
 use serde_json::Value;
 
