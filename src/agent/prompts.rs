@@ -44,6 +44,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "claim_rejected.md",
         include_str!("../../prompts/claim_rejected.md"),
     ),
+    ("after_wait.md", include_str!("../../prompts/after_wait.md")),
 ];
 
 /// A problem with a template.

@@ -160,6 +160,10 @@ fn codex(record: &Value) -> Vec<LogEvent> {
                             window: info["model_context_window"].as_u64(),
                         });
                     }
+                    let windows = crate::agent::quota_log::codex_windows(record);
+                    if !windows.is_empty() {
+                        events.push(LogEvent::Quota { windows });
+                    }
                     events
                 }
                 Some("task_complete") => {

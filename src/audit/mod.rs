@@ -15,6 +15,7 @@
 
 pub mod auditor;
 mod command;
+pub mod wait_check;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -270,6 +270,13 @@ pub struct LimitArgs {
     /// go to $XDG_STATE_HOME/goalie/recordings (see `goalie replay`).
     #[arg(long)]
     pub no_record: bool,
+    /// The longest wait the agent may ask for (update_goal `waiting`), e.g. 30m or 8h.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "2h")]
+    pub max_wait: Duration,
+    /// Wait for the plan's quota window to reset once its use reaches this
+    /// share, e.g. 80% (an agent that reports its quota: Codex).
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
+    pub max_quota: Option<u8>,
 }
 
 impl LimitArgs {

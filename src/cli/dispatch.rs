@@ -17,6 +17,7 @@ use crate::goal::change::{GoalChange, Status};
 use crate::goal::exit_code;
 use crate::goal::limits::Limits;
 use crate::goal::spec::{GoalSpec, SpecError};
+use crate::goal::wait::WaitOptions;
 use crate::ledger;
 use crate::runtime::run::{self, RunSpec};
 use crate::terminal;
@@ -253,6 +254,20 @@ fn run_goal(
     if settings.max_turns.value == Some(0) {
         return Err(Error::Usage("--max-turns must be at least 1".into()));
     }
+    // `--max-quota`, else the goal spec's `stop.quota`.
+    let max_quota = limits
+        .max_quota
+        .or(spec.as_ref().and_then(|spec| spec.stop.quota));
+    if let Some(pct) = max_quota
+        && !adapter.reports_quota()
+    {
+        return Err(Error::Usage(format!(
+            "--max-quota {pct}% (or `stop.quota`): the {} agent does not report its plan's quota \
+             to goalie (only Codex writes its rate-limit windows to its session log), so goalie \
+             cannot wait for a reset; drop the flag",
+            adapter.name
+        )));
+    }
     let workdir = match &limits.workdir {
         Some(dir) => absolute(dir)?,
         None => std::env::current_dir()
@@ -294,6 +309,10 @@ fn run_goal(
         dialog_policies,
         status_line: settings.status_line.value,
         record: settings.record_cap(),
+        waits: WaitOptions {
+            max_wait_ms: u64::try_from(limits.max_wait.as_millis()).unwrap_or(u64::MAX),
+            max_quota_pct: max_quota,
+        },
     })
 }
 

@@ -27,6 +27,7 @@ use crate::goal::change::{self as goal_change, GoalChange, Refusal, Standing, St
 use crate::goal::lifecycle::{self, Actor, GoalState};
 use crate::goal::limits::{Limits, Progress};
 use crate::ledger::context_counts::ContextCounts;
+use crate::ledger::wait_status::WaitStatus;
 use crate::ledger::{Entry, Goal, Ledger};
 use crate::runtime::run::{self, Resumed, RunSpec};
 use crate::terminal;
@@ -80,8 +81,14 @@ pub fn status(db: &Path, arg: Option<&str>, as_json: bool) -> Result<i32, Error>
         Some(mut client) => Some(snapshot_of(&call(&mut client, "goal/get", json!({}))?)?),
         None => None,
     };
-    let counts = ContextCounts::from_entries(&ledger.entries(&goal.id)?);
-    status::show(&goal, live.as_ref(), &counts, as_json);
+    let entries = ledger.entries(&goal.id)?;
+    let counts = ContextCounts::from_entries(&entries);
+    let mut waits = WaitStatus::from_entries(&entries);
+    if live.is_none() {
+        // A wait of a run that is gone is over.
+        waits.waiting = None;
+    }
+    status::show(&goal, live.as_ref(), (&counts, &waits), as_json);
     Ok(0)
 }
 
@@ -332,7 +339,7 @@ fn resume_spec(
     db: &Path,
 ) -> Result<RunSpec, Error> {
     let entries = ledger.entries(&goal.id)?;
-    let (adapter_file, policies, agent_args, rotation) = match entries
+    let (adapter_file, policies, agent_args, rotation, waits) = match entries
         .iter()
         .find(|e| e.is(RowKind::GoalCreated))
         .map(Entry::row)
@@ -342,8 +349,9 @@ fn resume_spec(
             dialog_policies,
             agent_args,
             rotation,
+            waits,
             ..
-        }) => (Some(adapter), dialog_policies, agent_args, rotation),
+        }) => (Some(adapter), dialog_policies, agent_args, rotation, waits),
         _ => Default::default(),
     };
     let config = config_dir();
@@ -422,6 +430,8 @@ fn resume_spec(
         dialog_policies,
         status_line: settings.status_line.value,
         record: settings.record_cap(),
+        // The waits the goal was started with.
+        waits,
     })
 }
 

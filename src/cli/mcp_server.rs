@@ -33,6 +33,7 @@ use crate::goal::claim::{Channel, ChecklistItem, Claim};
 use crate::goal::lifecycle::GoalState;
 use crate::goal::spec::GoalSpec;
 use crate::goal::units::format_duration;
+use crate::goal::wait::WaitFor;
 use crate::ledger::{Goal, Ledger};
 
 /// The server's name in the agent's config (`mcp__goalie…`).
@@ -142,11 +143,18 @@ impl GoalTools {
                         "received; goalie will audit it when your turn ends (it runs the verify \
                          commands and checks protected files and your checklist). The goal is \
                          achieved only if the audit passes."
+                            .to_string()
                     }
                     Claim::Blocked { .. } => {
                         "received; goalie records the blocker. The goal ends unmet only when the \
                          same blocker is reported in 3 consecutive turns."
+                            .to_string()
                     }
+                    Claim::Waiting { wait } => format!(
+                        "received; when your turn ends goalie waits {} without typing anything \
+                         (no turn, no tokens), then tells you what ended the wait. End your turn now.",
+                        wait.describe()
+                    ),
                 };
                 Ok(CallToolResult::success(vec![ContentBlock::text(reply)]))
             }
@@ -161,18 +169,22 @@ impl GoalTools {
 
 /// The arguments of `update_goal` as a claim, or why they are refused.
 pub fn parse_update(arguments: &JsonObject) -> Result<Claim, Refusal> {
-    const ALLOWED: [&str; 3] = ["status", "checklist", "reason"];
+    const ALLOWED: [&str; 4] = ["status", "checklist", "reason", "wait"];
     if let Some(extra) = arguments
         .keys()
         .find(|key| !ALLOWED.contains(&key.as_str()))
     {
         return Err(Refusal(format!(
-            "update_goal takes only status, checklist and reason; `{extra}` is not something the \
+            "update_goal takes only status, checklist, reason and wait; `{extra}` is not something the \
              agent may set (objectives, budgets and the goal's state are the user's)"
         )));
     }
     let text = |key: &str| arguments.get(key).and_then(Value::as_str).map(str::trim);
-    match arguments.get("status").and_then(Value::as_str) {
+    let status = arguments.get("status").and_then(Value::as_str);
+    if status != Some("waiting") && arguments.contains_key("wait") {
+        return Err(Refusal("`wait` goes with status waiting".into()));
+    }
+    match status {
         Some("complete") => {
             if arguments.contains_key("reason") {
                 return Err(Refusal(
@@ -214,9 +226,30 @@ pub fn parse_update(arguments: &JsonObject) -> Result<Claim, Refusal> {
                 )),
             }
         }
+        Some("waiting") => {
+            if let Some(extra) = ["checklist", "reason"]
+                .into_iter()
+                .find(|key| arguments.contains_key(*key))
+            {
+                return Err(Refusal(format!(
+                    "`{extra}` does not go with status waiting; a wait carries `wait`"
+                )));
+            }
+            let Some(wait) = arguments.get("wait") else {
+                return Err(Refusal(
+                    "a wait needs `wait`: {\"for\": \"20m\"}, {\"until\": \"RFC 3339 time\"} or \
+                     {\"command\": \"…\", \"every\": \"1m\", \"timeout\": \"2h\"}"
+                        .into(),
+                ));
+            };
+            WaitFor::from_json(wait)
+                .map(|wait| Claim::Waiting { wait })
+                .map_err(Refusal)
+        }
         Some(other) => Err(Refusal(format!(
             "status `{other}` is refused: the agent may only claim the goal `complete` or \
-             `blocked`; pausing, resuming and clearing a goal are the user's"
+             `blocked`, or ask goalie to wait (`waiting`); pausing, resuming and clearing a goal \
+             are the user's"
         ))),
         None => Err(Refusal(
             "update_goal needs `status`: `complete` (with a checklist) or `blocked` (with a reason)"
@@ -267,7 +300,9 @@ fn describe(ledger: &Ledger, goal: &Goal) -> Result<Value, crate::ledger::Ledger
         },
         "last_audit": last_audit,
         "how_to_claim": "update_goal with status complete and a checklist [{requirement, evidence}] \
-                         covering every requirement (by id), or status blocked with a reason",
+                         covering every requirement (by id), or status blocked with a reason; \
+                         to have goalie wait without a turn (a CI run, a deploy, a time), status \
+                         waiting with wait {for}, {until} or {command, every, timeout}",
     }))
 }
 
@@ -286,14 +321,16 @@ fn tools() -> Vec<Tool> {
             UPDATE_GOAL,
             "Claim the goal complete (with a checklist mapping every requirement to its \
              evidence) or report it blocked (with a reason). goalie audits a completion claim \
-             itself: it runs the verify commands and checks protected files and the checklist.",
+             itself: it runs the verify commands and checks protected files and the checklist. \
+             Or ask goalie to wait (status waiting, with wait) for a span, a time, or a command \
+             that exits 0 (a CI run, a deploy): goalie types nothing and spends no tokens meanwhile.",
             schema(json!({
                 "type": "object",
                 "properties": {
                     // No `enum` and no `additionalProperties: false`: an agent that checks
                     // arguments itself (gemini-cli) would refuse a pause attempt before
                     // goalie could record it. goalie refuses anything else itself.
-                    "status": { "type": "string", "description": "complete or blocked: nothing else is accepted." },
+                    "status": { "type": "string", "description": "complete or blocked, or waiting (with wait): nothing else is accepted." },
                     "checklist": {
                         "type": "array",
                         "description": "For status complete: one entry per requirement.",
@@ -307,7 +344,18 @@ fn tools() -> Vec<Tool> {
                             "additionalProperties": false
                         }
                     },
-                    "reason": { "type": "string", "description": "For status blocked: what stops you." }
+                    "reason": { "type": "string", "description": "For status blocked: what stops you." },
+                    "wait": {
+                        "type": "object",
+                        "description": "For status waiting: goalie waits without a turn and without tokens, then tells you what ended the wait. One of {\"for\": \"20m\"}, {\"until\": \"2026-12-02T03:00:00Z\"}, or {\"command\": \"gh run view 123 --exit-status\", \"every\": \"1m\", \"timeout\": \"2h\"} (run in the workspace until it exits 0). At most 2 hours unless the user allows more.",
+                        "properties": {
+                            "for": { "type": "string" },
+                            "until": { "type": "string" },
+                            "command": { "type": "string" },
+                            "every": { "type": "string" },
+                            "timeout": { "type": "string" }
+                        }
+                    }
                 },
                 "required": ["status"]
             })),
@@ -384,7 +432,7 @@ mod tests {
             (json!({}), "update_goal needs `status`"),
             (
                 json!({"status": "complete", "checklist": [], "max_turns": 99}),
-                "update_goal takes only status, checklist and reason; `max_turns`",
+                "update_goal takes only status, checklist, reason and wait; `max_turns`",
             ),
             (
                 json!({"status": "blocked", "reason": "x", "objective": "something easier"}),
@@ -409,6 +457,43 @@ mod tests {
     }
 
     #[test]
+    fn a_wait_parses_and_goes_only_with_status_waiting() {
+        let claim = parse_update(&args(json!({
+            "status": "waiting",
+            "wait": {"command": "test -f ready.flag", "every": "2s", "timeout": "10m"}
+        })))
+        .unwrap();
+        assert_eq!(
+            claim,
+            Claim::Waiting {
+                wait: WaitFor::Command {
+                    run: "test -f ready.flag".into(),
+                    every_ms: 2_000,
+                    timeout_ms: Some(600_000)
+                }
+            }
+        );
+        for (arguments, expected) in [
+            (json!({"status": "waiting"}), "a wait needs `wait`"),
+            (
+                json!({"status": "complete", "checklist": [], "wait": {"for": "1m"}}),
+                "`wait` goes with status waiting",
+            ),
+            (
+                json!({"status": "waiting", "wait": {"for": "1m"}, "reason": "ci"}),
+                "`reason` does not go with status waiting",
+            ),
+            (
+                json!({"status": "waiting", "wait": {"for": "later"}}),
+                "`for: later` is not a duration",
+            ),
+        ] {
+            let Refusal(why) = parse_update(&args(arguments.clone())).unwrap_err();
+            assert!(why.contains(expected), "{arguments}: {why}");
+        }
+    }
+
+    #[test]
     fn the_tool_schemas_offer_nothing_but_the_two_tools() {
         let tools = tools();
         let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
@@ -418,7 +503,7 @@ mod tests {
         // refuses it and records the attempt (an agent that checked the schema
         // itself would have refused it unrecorded).
         let properties: Vec<&String> = update["properties"].as_object().unwrap().keys().collect();
-        assert_eq!(properties, ["checklist", "reason", "status"]);
+        assert_eq!(properties, ["checklist", "reason", "status", "wait"]);
         assert!(
             update["properties"]["status"]["description"]
                 .as_str()

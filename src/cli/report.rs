@@ -157,6 +157,7 @@ fn claim_head(channel: Channel, turn: u32, claim: &Claim, consecutive: Option<u3
         claim.status(),
         match (consecutive, claim) {
             (Some(n), Claim::Blocked { reason }) => format!(" ({n} in a row): {reason}"),
+            (_, Claim::Waiting { wait }) => format!(": {}", wait.describe()),
             _ => String::new(),
         }
     )

@@ -13,6 +13,7 @@ use crate::error::Error;
 use crate::goal::units::format_duration;
 use crate::goal::units::thousands;
 use crate::ledger::context_counts::ContextCounts;
+use crate::ledger::wait_status::WaitStatus;
 use crate::ledger::{Goal, Ledger, LedgerError};
 
 /// The stored goal with the running supervisor's view laid over it.
@@ -41,7 +42,12 @@ fn to_json(goal: &Goal, running: bool, takeover: bool) -> serde_json::Value {
 }
 
 /// Prints one goal; `live` is its running supervisor's answer to `goal/get`.
-pub fn show(goal: &Goal, live: Option<&GoalSnapshot>, counts: &ContextCounts, as_json: bool) {
+pub fn show(
+    goal: &Goal,
+    live: Option<&GoalSnapshot>,
+    (counts, waits): (&ContextCounts, &WaitStatus),
+    as_json: bool,
+) {
     let running = live.is_some();
     let (goal, takeover) = merged(goal, live);
     let mut out = std::io::stdout().lock();
@@ -49,6 +55,11 @@ pub fn show(goal: &Goal, live: Option<&GoalSnapshot>, counts: &ContextCounts, as
         let mut value = to_json(&goal, running, takeover);
         if let (Some(map), Ok(serde_json::Value::Object(extra))) =
             (value.as_object_mut(), serde_json::to_value(counts))
+        {
+            map.extend(extra);
+        }
+        if let (Some(map), Ok(serde_json::Value::Object(extra))) =
+            (value.as_object_mut(), serde_json::to_value(waits))
         {
             map.extend(extra);
         }
@@ -60,7 +71,11 @@ pub fn show(goal: &Goal, live: Option<&GoalSnapshot>, counts: &ContextCounts, as
         return;
     }
     let limit = |value: Option<String>| value.map(|v| format!(" (limit {v})")).unwrap_or_default();
-    let running_text = if running { " (running)" } else { "" };
+    let running_text = match (running, waits.waiting.is_some()) {
+        (true, true) => " (running, waiting)",
+        (true, false) => " (running)",
+        (false, _) => "",
+    };
     let _ = writeln!(
         out,
         "goal {}  {}{running_text}",
@@ -98,6 +113,9 @@ pub fn show(goal: &Goal, live: Option<&GoalSnapshot>, counts: &ContextCounts, as
         goal.ended_at.as_deref().unwrap_or("-")
     );
     let _ = writeln!(out, "  context    {}", counts.line());
+    for (label, text) in waits.lines() {
+        let _ = writeln!(out, "  {label:<10} {text}");
+    }
     if let Some(reason) = &goal.end_reason {
         let _ = writeln!(out, "  why        {reason}");
     }

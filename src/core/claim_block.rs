@@ -11,7 +11,9 @@
 //! ```
 //!
 //! or, when the agent cannot go on, `blocked` in place of `complete` and lines
-//! saying what blocks it. Checklist lines are `ID: evidence` (or a bullet
+//! saying what blocks it; or, to have goalie wait without a turn, `waiting`
+//! and the wait's lines (`for: 20m`, `until: TIME`, or `command: CMD` with
+//! `every: 1m` and `timeout: 2h`; see [`crate::goal::wait`]). Checklist lines are `ID: evidence` (or a bullet
 //! `- requirement: evidence`); lines that follow a checklist line without
 //! starting a new one continue it (a TUI wraps long lines). The agent's own
 //! decoration around a line (bullets, indentation, Markdown emphasis) is allowed.
@@ -52,6 +54,7 @@ use regex::{Regex, RegexSet};
 use std::sync::LazyLock;
 
 use crate::goal::claim::{ChecklistItem, Claim};
+use crate::goal::wait::WaitFor;
 
 /// The word that opens a claim block.
 pub const OPEN: &str = "GOALIE-CLAIM";
@@ -115,9 +118,10 @@ impl ClaimReader {
     fn parse<'a>(&self, nonce: &str, rows: impl Iterator<Item = &'a String>) -> Option<Claim> {
         let open_complete = format!("{OPEN} {nonce} complete");
         let open_blocked = format!("{OPEN} {nonce} blocked");
+        let open_waiting = format!("{OPEN} {nonce} waiting");
         let close = format!("{CLOSE} {nonce}");
         let mut in_tool_output = false;
-        let mut building: Option<(bool, Vec<&str>)> = None;
+        let mut building: Option<(Status, Vec<&str>)> = None;
         let mut last = None;
         for row in rows {
             if self.tool_output.is_match(row) {
@@ -127,9 +131,11 @@ impl ClaimReader {
             }
             let core = collapse_spaces(strip_decoration(row));
             let opening = if core == open_complete {
-                Some(true)
+                Some(Status::Complete)
             } else if core == open_blocked {
-                Some(false)
+                Some(Status::Blocked)
+            } else if core == open_waiting {
+                Some(Status::Waiting)
             } else {
                 None
             };
@@ -145,8 +151,8 @@ impl ClaimReader {
                 continue;
             };
             if core == close {
-                if !in_tool_output {
-                    last = Some(finish(*complete, lines));
+                if !in_tool_output && let Some(claim) = finish(*complete, lines) {
+                    last = Some(claim);
                 }
                 building = None;
             } else if in_tool_output || core.contains(OPEN) || lines.len() >= MAX_BLOCK_ROWS {
@@ -163,7 +169,26 @@ static ITEM_ID: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(R\d+)\s*[:.)\]-]\s*(.*)$").expect("checklist-id pattern is valid")
 });
 
-fn finish(complete: bool, lines: &[&str]) -> Claim {
+/// What a block's opening line claims.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Complete,
+    Blocked,
+    Waiting,
+}
+
+/// The claim of a whole block; none for a wait that does not parse.
+fn finish(status: Status, lines: &[&str]) -> Option<Claim> {
+    if status == Status::Waiting {
+        let lines: Vec<&str> = lines.iter().map(|line| strip_bullet(line)).collect();
+        return WaitFor::from_lines(lines)
+            .ok()
+            .map(|wait| Claim::Waiting { wait });
+    }
+    Some(finish_claim(status == Status::Complete, lines))
+}
+
+fn finish_claim(complete: bool, lines: &[&str]) -> Claim {
     if !complete {
         let reason = lines
             .iter()

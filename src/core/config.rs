@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::core::compaction::Source;
 use crate::core::prompt::PromptKind;
+use crate::core::wait::WaitCause;
 use crate::goal::limits::{Limits, Progress};
 use crate::goal::spec::Requirement;
 
@@ -50,6 +51,38 @@ pub struct Config {
     /// An earlier run was waiting out a usage limit's reset: the wait left (ms)
     /// and what the agent said. The first prompt waits for it too.
     pub reset_wait: Option<(u64, String)>,
+    /// Waits: the longest, the plan's quota threshold, and the clock.
+    pub waits: WaitConfig,
+}
+
+/// How goalie waits without typing (see `supervisor/wait.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitConfig {
+    /// The longest wait the agent may ask for (`--max-wait`, default 2 h).
+    pub max_wait_ms: u64,
+    /// `--max-quota N%` / `stop.quota`: wait for a quota window's reset
+    /// once its use reaches this share.
+    pub max_quota_pct: Option<u8>,
+    /// The wall clock (Unix ms) when the run's `now_ms` was 0, to turn a
+    /// clock time (`until`, a quota reset) into the core's time.
+    pub clock_origin_ms: i64,
+    /// A wait the agent asked for that was under way when an earlier run
+    /// ended, and how long it had lasted: `goalie resume` ended it, and the
+    /// first prompt (to an agent that kept its conversation) says so.
+    pub interrupted: Option<(WaitCause, u64)>,
+}
+
+pub use crate::goal::wait::DEFAULT_MAX_WAIT_MS;
+
+impl Default for WaitConfig {
+    fn default() -> WaitConfig {
+        WaitConfig {
+            max_wait_ms: DEFAULT_MAX_WAIT_MS,
+            max_quota_pct: None,
+            clock_origin_ms: 0,
+            interrupted: None,
+        }
+    }
 }
 
 /// When goalie ends the agent's process and starts a new one. In the ledger

@@ -1,6 +1,8 @@
 //! What a line of an agent's session log says, as the core hears it
 //! (`agent::session_log` reads the lines; the core decides what they mean).
 
+use crate::core::quota::QuotaWindow;
+
 /// What a session log line says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LogEvent {
@@ -16,6 +18,8 @@ pub enum LogEvent {
     Reply { text: String },
     /// The agent ran a shell command (its own tool call).
     CommandRun { command: String },
+    /// The plan's quota windows (Codex `rate_limits`).
+    Quota { windows: Vec<QuotaWindow> },
     /// The model's API answered a request with an error the agent gave up on
     /// (`status` 429: a usage limit).
     ApiError {

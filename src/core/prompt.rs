@@ -27,10 +27,12 @@ pub enum PromptKind {
     Handoff,
     /// The first prompt to a new agent process (`--fresh`, `--rotate-at`).
     AfterRotation,
+    /// The first prompt after a wait the agent asked for: what ended it.
+    AfterWait,
 }
 
 impl PromptKind {
-    pub const ALL: [PromptKind; 8] = [
+    pub const ALL: [PromptKind; 9] = [
         PromptKind::Start,
         PromptKind::Continuation,
         PromptKind::BudgetLimit,
@@ -39,6 +41,7 @@ impl PromptKind {
         PromptKind::AfterCompaction,
         PromptKind::Handoff,
         PromptKind::AfterRotation,
+        PromptKind::AfterWait,
     ];
 
     /// The template file that renders it.
@@ -52,6 +55,7 @@ impl PromptKind {
             PromptKind::AfterCompaction => "after_compaction.md",
             PromptKind::Handoff => "handoff.md",
             PromptKind::AfterRotation => "after_rotation.md",
+            PromptKind::AfterWait => "after_wait.md",
         }
     }
 
@@ -66,6 +70,7 @@ impl PromptKind {
             PromptKind::AfterCompaction => "after_compaction",
             PromptKind::Handoff => "handoff",
             PromptKind::AfterRotation => "after_rotation",
+            PromptKind::AfterWait => "after_wait",
         }
     }
 }
@@ -107,6 +112,33 @@ pub struct PromptVars {
     pub handoff_file: Option<String>,
     /// For the prompts that restore the goal: what the ledger says so far.
     pub digest: Option<Digest>,
+    /// For the after-wait prompt: the wait and what ended it.
+    pub wait: Option<WaitNote>,
+}
+
+/// A wait that ended, for the after-wait prompt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WaitNote {
+    /// What the agent asked for, in words (`for 20m`, `until …`).
+    pub asked: String,
+    /// What ended it, in words.
+    pub ended: String,
+    /// How long goalie waited.
+    pub waited: String,
+    /// The wait command's last output, shortened (untrusted data).
+    pub output: Option<String>,
+}
+
+impl WaitNote {
+    /// Plausible values, to check templates before a run.
+    pub fn sample() -> WaitNote {
+        WaitNote {
+            asked: "until `gh run view 123 --exit-status` exits 0".into(),
+            ended: "the command exited 0".into(),
+            waited: "12m 5s".into(),
+            output: Some("✓ build in 11m".into()),
+        }
+    }
 }
 
 impl PromptVars {
@@ -137,6 +169,7 @@ impl PromptVars {
             handoff: Some("Done: the parser. Next: the empty-input test.".into()),
             handoff_file: Some(".goalie/handoff-abcd1234-1.md".into()),
             digest: Some(Digest::sample()),
+            wait: Some(WaitNote::sample()),
         }
     }
 }

@@ -27,9 +27,12 @@ use serde_json::Value;
 use crate::core::compaction::Compacted;
 use crate::core::config::{DialogPolicy, Rotation};
 use crate::core::prompt::PromptKind;
+use crate::core::quota::QuotaWindow;
+use crate::core::wait::WaitCause;
 use crate::goal::claim::{Channel, Claim};
 use crate::goal::lifecycle::{Actor, GoalState};
 use crate::goal::limits::{Limits, Progress};
+use crate::goal::wait::{WaitEnd, WaitOptions};
 
 /// One ledger row: its kind and its data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::EnumDiscriminants)]
@@ -60,6 +63,9 @@ pub enum Row {
         /// `--fresh`: `"fresh"`; `--rotate-at N%`: `{"at_pct": N}`; else null.
         #[serde(default)]
         rotation: Rotation,
+        /// `--max-wait`, and `--max-quota` (or the spec's `stop.quota`).
+        #[serde(default)]
+        waits: WaitOptions,
     },
     /// `goalie resume` started a new run of the goal.
     Resumed {
@@ -366,6 +372,37 @@ pub enum Row {
     // Recordings.
     /// Agent process `process` is recorded (asciicast v2) in the file at `path`.
     Recording { process: u32, path: String },
+    // Waits and the plan's quota.
+    /// goalie waits without typing (a wait is not a turn) until `until`
+    /// (Unix ms `until_ms`), or its command passes first.
+    WaitStarted {
+        turn: u32,
+        #[serde(flatten)]
+        cause: WaitCause,
+        wait_ms: u64,
+        until_ms: i64,
+        until: String,
+    },
+    /// A wait's command ran.
+    WaitChecked {
+        run: String,
+        passed: bool,
+        exit_code: Option<i32>,
+    },
+    /// A wait ended (`end`: what ended it), after `checks` runs of its command.
+    WaitEnded {
+        turn: u32,
+        end: WaitEnd,
+        waited_ms: u64,
+        checks: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        output: Option<String>,
+    },
+    /// The plan's quota windows at the end of `turn`, as the session log said.
+    Quota {
+        turn: u32,
+        windows: Vec<QuotaWindow>,
+    },
 
     /// A row this goalie cannot read as one of the above, as stored.
     #[serde(untagged)]

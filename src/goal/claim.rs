@@ -15,6 +15,8 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::goal::wait::WaitFor;
+
 /// What the agent claims.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
@@ -23,6 +25,8 @@ pub enum Claim {
     Complete { checklist: Vec<ChecklistItem> },
     /// The agent cannot go on; why.
     Blocked { reason: String },
+    /// The agent asks goalie to wait (no turn, no tokens) until this holds.
+    Waiting { wait: WaitFor },
 }
 
 /// One line of a completion checklist.
@@ -58,6 +62,7 @@ impl Claim {
         match self {
             Claim::Complete { .. } => "complete",
             Claim::Blocked { .. } => "blocked",
+            Claim::Waiting { .. } => "waiting",
         }
     }
 }

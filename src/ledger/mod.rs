@@ -9,5 +9,6 @@ pub mod digest;
 pub mod event_hooks;
 pub mod pending_wait;
 mod store;
+pub mod wait_status;
 
 pub use store::{Entry, Goal, Ledger, LedgerError, NewGoal, default_path, new_claim_code, now};

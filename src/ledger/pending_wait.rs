@@ -3,6 +3,7 @@
 //! rows and a `now` in, the wait left out.
 
 use crate::core::row::{Row, RowKind};
+use crate::core::wait::WaitCause;
 use crate::ledger::Entry;
 
 /// The wait left at `now` for a usage limit's reset that an earlier run of
@@ -27,6 +28,25 @@ pub fn pending_wait(entries: &[Entry], now: jiff::Timestamp) -> Option<(u64, Str
     let until = at.checked_add(wait).ok()?;
     let left = until.duration_since(now).as_millis();
     (left > 0).then(|| (u64::try_from(left).unwrap_or(u64::MAX), shown))
+}
+
+/// A wait the agent asked for that an earlier run of the goal was in when
+/// it ended (no `wait_ended` or `turn_started` after its `wait_started`),
+/// and how long it had lasted by `now`.
+pub fn interrupted_wait(entries: &[Entry], now: jiff::Timestamp) -> Option<(WaitCause, u64)> {
+    let last = entries.iter().rev().find(|e| {
+        e.is(RowKind::WaitStarted) || e.is(RowKind::WaitEnded) || e.is(RowKind::TurnStarted)
+    })?;
+    let Row::WaitStarted {
+        cause: cause @ WaitCause::Agent { .. },
+        ..
+    } = last.row()
+    else {
+        return None;
+    };
+    let at: jiff::Timestamp = last.at.parse().ok()?;
+    let waited = now.duration_since(at).as_millis().max(0);
+    Some((cause, u64::try_from(waited).unwrap_or(0)))
 }
 
 #[cfg(test)]
@@ -81,5 +101,40 @@ mod tests {
         let plain = row("2026-11-29T14:00:00Z", backoff_row(None));
         assert_eq!(pending_wait(&[plain], now), None);
         assert_eq!(pending_wait(&[], now), None);
+    }
+
+    #[test]
+    fn a_wait_an_earlier_run_was_in_is_found_with_how_long_it_lasted() {
+        let cause = WaitCause::Agent {
+            channel: crate::goal::claim::Channel::Mcp,
+            wait: crate::goal::wait::WaitFor::Span { ms: 3_600_000 },
+        };
+        let started = row(
+            "2026-11-29T14:00:00Z",
+            Row::WaitStarted {
+                turn: 1,
+                cause: cause.clone(),
+                wait_ms: 3_600_000,
+                until_ms: 0,
+                until: "2026-11-29T15:00:00Z".into(),
+            },
+        );
+        let now: jiff::Timestamp = "2026-11-29T14:10:00Z".parse().unwrap();
+        assert_eq!(
+            interrupted_wait(std::slice::from_ref(&started), now),
+            Some((cause, 600_000))
+        );
+        let ended = row(
+            "2026-11-29T14:05:00Z",
+            Row::WaitEnded {
+                turn: 1,
+                end: crate::goal::wait::WaitEnd::Elapsed,
+                waited_ms: 300_000,
+                checks: 0,
+                output: None,
+            },
+        );
+        assert_eq!(interrupted_wait(&[started, ended], now), None);
+        assert_eq!(interrupted_wait(&[], now), None);
     }
 }

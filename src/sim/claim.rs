@@ -63,6 +63,9 @@ fn block(scenario: &Scenario, nonce: &str, prompt: &str) -> Vec<String> {
     if scenario.claim_mode == ClaimMode::Blocked {
         lines.push(format!("{OPEN} {nonce} blocked"));
         lines.push(format!("reason: {}", scenario.blocked_reason));
+    } else if scenario.claim_mode == ClaimMode::Waiting {
+        lines.push(format!("{OPEN} {nonce} waiting"));
+        lines.extend(scenario.wait.iter().cloned());
     } else {
         lines.push(format!("{OPEN} {nonce} complete"));
         let ids = requirement_ids(prompt);
@@ -89,9 +92,9 @@ pub(crate) fn reply_lines(
         return entry("• ", prompt);
     }
     let mut lines = entry("• ", &scenario.turn(number).reply);
-    let claiming = scenario
-        .claim_after_turns
-        .is_some_and(|first| number >= first);
+    let claiming = scenario.claim_after_turns.is_some_and(|first| {
+        number >= first && (scenario.claim_mode != ClaimMode::Waiting || number == first.max(1))
+    });
     if !claiming || scenario.claim_mode == ClaimMode::Never {
         return lines;
     }
@@ -102,7 +105,9 @@ pub(crate) fn reply_lines(
     let indented = |block: Vec<String>| block.into_iter().map(|l| format!("  {l}"));
     match scenario.claim_mode {
         ClaimMode::Never | ClaimMode::Echo => {}
-        ClaimMode::Proper | ClaimMode::Blocked => lines.extend(indented(block(scenario, nonce, prompt))),
+        ClaimMode::Proper | ClaimMode::Blocked | ClaimMode::Waiting => {
+            lines.extend(indented(block(scenario, nonce, prompt)));
+        }
         ClaimMode::Mention => lines.push(format!(
             "  I will write {OPEN} {nonce} complete and {CLOSE} {nonce} when the work is really finished."
         )),
@@ -197,6 +202,18 @@ mod tests {
                 "  GOALIE-END b2"
             ]
         );
+    }
+
+    #[test]
+    fn a_waiting_claim_is_made_in_its_turn_only() {
+        let mut s = scenario(ClaimMode::Waiting, Some(2));
+        s.wait = vec!["for: 3s".into()];
+        assert_eq!(reply_lines(&s, 1, "claim nonce: w1", None).len(), 2);
+        assert_eq!(
+            &reply_lines(&s, 2, "claim nonce: w2", None)[2..],
+            ["  GOALIE-CLAIM w2 waiting", "  for: 3s", "  GOALIE-END w2"]
+        );
+        assert_eq!(reply_lines(&s, 3, "claim nonce: w3", None).len(), 2);
     }
 
     #[test]

@@ -11,8 +11,10 @@
 //! after_compaction_pct: 20      # 0..=100
 //! claim_after_turns: 4          # null/absent = never; 0 behaves like 1
 //! claim_mode: proper            # proper | none | mention | echo | blocked | stale | display
+//!                               # | waiting (in turn claim_after_turns only)
 //! evidence: "ran the verify commands; they pass"   # each checklist line's evidence
 //! blocked_reason: "the test database is not reachable"
+//! wait: ["for: 5s"]             # a waiting claim's lines
 //! exit_after_turns: null        # exit 1 after this turn; turns count submissions,
 //!                               # interrupted ones included
 //! random_compactions: null      # or {count: 20, turns: 30, seed: 7}: one compaction in
@@ -73,6 +75,8 @@ pub struct Scenario {
     pub evidence: String,
     /// The reason a blocked claim gives.
     pub blocked_reason: String,
+    /// The lines of a waiting claim (`for: 5s`, `until: TIME`, `command: CMD`).
+    pub wait: Vec<String>,
     /// Exit with code 1 after this turn completes (absent = never).
     pub exit_after_turns: Option<u32>,
     /// Compactions at seeded random points (absent = none).
@@ -173,6 +177,9 @@ pub enum ClaimMode {
     Stale,
     /// A current block, but inside displayed command output (`└`).
     Display,
+    /// In turn `claim_after_turns` only: a block asking goalie to wait (the
+    /// scenario's `wait` lines, e.g. `for: 5s`).
+    Waiting,
 }
 
 /// Why a scenario could not be loaded.
@@ -213,6 +220,7 @@ impl Default for Scenario {
             claim_mode: ClaimMode::Proper,
             evidence: "ran the verify commands; they pass".to_string(),
             blocked_reason: "the test database is not reachable".to_string(),
+            wait: vec!["for: 5s".to_string()],
             exit_after_turns: None,
             random_compactions: None,
             turns: vec![Turn::default()],

@@ -327,3 +327,54 @@ fn a_dialog_policy_for_an_unknown_dialog_names_the_known_ones() {
     );
     assert!(!sandbox.db().exists(), "the ledger was touched");
 }
+
+#[test]
+fn max_quota_for_an_agent_that_does_not_report_its_quota_is_an_error_before_the_ledger() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.run(
+        &[
+            "run",
+            "--agent",
+            "claude",
+            "--max-quota",
+            "80%",
+            "objective",
+        ],
+        LIMIT,
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert_eq!(
+        out.stderr,
+        "error: --max-quota 80% (or `stop.quota`): the claude agent does not report its plan's \
+         quota to goalie (only Codex writes its rate-limit windows to its session log), so goalie \
+         cannot wait for a reset; drop the flag\n"
+    );
+    assert!(!sandbox.db().exists(), "the ledger was touched");
+    // The same from a goal spec's `stop.quota`.
+    let spec = sandbox.file(
+        "goal.yaml",
+        "objective: |\n  1. proof.txt exists\nverify:\n  - test -f proof.txt\nstop:\n  turns: 3\n  quota: 80%\nagent: sim\n",
+    );
+    let out = sandbox.run(&["run", "--goal", &path_str(&spec)], LIMIT);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr
+            .starts_with("error: --max-quota 80% (or `stop.quota`): the sim agent"),
+        "{}",
+        out.stderr
+    );
+    assert!(!sandbox.db().exists(), "the ledger was touched");
+    // A quota that is not a percentage is the spec's error.
+    let bad = sandbox.file(
+        "bad.yaml",
+        "objective: |\n  1. proof.txt exists\nverify:\n  - test -f proof.txt\nstop:\n  turns: 3\n  quota: most\n",
+    );
+    let out = sandbox.run(&["check", &path_str(&bad)], LIMIT);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("`stop.quota: most` is not a percentage from 1% to 100%"),
+        "{}",
+        out.stderr
+    );
+}

@@ -130,7 +130,7 @@ async fn the_handshake_the_two_tools_and_the_refusals() {
         (
             "update_goal",
             json!({"status": "blocked", "reason": "x", "budget_tokens": 1_000_000}),
-            "refused: update_goal takes only status, checklist and reason; `budget_tokens`",
+            "refused: update_goal takes only status, checklist, reason and wait; `budget_tokens`",
         ),
         (
             "pause_goal",

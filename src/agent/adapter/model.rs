@@ -129,6 +129,14 @@ pub enum AdapterError {
 }
 
 impl Adapter {
+    /// Whether goalie can read the agent's plan quota (what `--max-quota`
+    /// needs): only a Codex rollout carries it (see `agent::quota_log`).
+    pub fn reports_quota(&self) -> bool {
+        self.session_log
+            .as_ref()
+            .is_some_and(|log| log.format == crate::agent::session_log::LogFormat::CodexRollout)
+    }
+
     /// Answers the dialog named `name` by `policy` for this run (`--dialog
     /// NAME=POLICY`). An unknown name is an error listing the adapter's dialogs.
     pub fn set_dialog_policy(&mut self, name: &str, policy: DialogPolicy) -> Result<(), String> {

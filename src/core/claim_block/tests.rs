@@ -241,3 +241,34 @@ fn garbage_does_not_panic() {
     ];
     assert_eq!(reader.read(&garbage, &garbage), None);
 }
+
+#[test]
+fn a_waiting_block_asks_for_a_wait_and_a_malformed_one_is_no_claim() {
+    let n = nonce();
+    let text = format!(
+        "• CI is running; I will wait for it.\n  GOALIE-CLAIM {n} waiting\n  - command: gh run view 123 --exit-status\n  - every: 30s\n  GOALIE-END {n}"
+    );
+    assert_eq!(
+        read(&text),
+        Some(Claim::Waiting {
+            wait: WaitFor::Command {
+                run: "gh run view 123 --exit-status".into(),
+                every_ms: 30_000,
+                timeout_ms: None,
+            }
+        })
+    );
+    let span = format!("• Waiting.\n  GOALIE-CLAIM {n} waiting\n  for: 20m\n  GOALIE-END {n}");
+    assert_eq!(
+        read(&span),
+        Some(Claim::Waiting {
+            wait: WaitFor::Span { ms: 20 * 60_000 }
+        })
+    );
+    let malformed = format!("• Waiting.\n  GOALIE-CLAIM {n} waiting\n  a while\n  GOALIE-END {n}");
+    assert_eq!(read(&malformed), None);
+    // The anti-forgery rules hold for waits too: an earlier turn's nonce does not count.
+    let stale = turn_nonce(SECRET, 2);
+    let old = format!("• x\n  GOALIE-CLAIM {stale} waiting\n  for: 20m\n  GOALIE-END {stale}");
+    assert_eq!(read(&old), None);
+}

@@ -1,3 +1,6 @@
+use crate::core::quota::QuotaWindow;
+use crate::core::wait::WaitCause;
+use crate::goal::wait::{WaitEnd, WaitFor, WaitOptions};
 use std::collections::BTreeSet;
 
 use serde_json::json;
@@ -53,13 +56,18 @@ fn the_goal_and_its_runs() -> Vec<String> {
                 dialog_policies: BTreeMap::from([("trust".into(), DialogPolicy::Accept)]),
                 mode: Mode::Headless,
                 rotation: Rotation::At(80),
+                waits: WaitOptions {
+                    max_wait_ms: 7_200_000,
+                    max_quota_pct: Some(80),
+                },
             },
             "goal_created",
             json!({ "objective": "ship it", "agent": "codex",
                     "adapter": "/cfg/adapters/codex.yaml", "workdir": "/w",
                     "limits": { "max_turns": 5, "max_time_ms": null, "budget_tokens": 1000 },
                     "agent_args": ["--model", "m"], "dialog_policies": { "trust": "accept" },
-                    "mode": "headless", "rotation": { "at_pct": 80 } }),
+                    "mode": "headless", "rotation": { "at_pct": 80 },
+                    "waits": { "max_wait_ms": 7_200_000, "max_quota_pct": 80 } }),
         ),
         pin(
             Row::Resumed {
@@ -672,6 +680,88 @@ fn state_screen_and_context() -> Vec<String> {
     ]
 }
 
+fn waits_and_quota() -> Vec<String> {
+    let window = QuotaWindow {
+        name: "primary".into(),
+        used_tenths: 855,
+        window_minutes: Some(300),
+        resets_at_ms: Some(1_796_180_400_000),
+    };
+    vec![
+        pin(
+            Row::WaitStarted {
+                turn: 2,
+                cause: WaitCause::Agent {
+                    channel: Channel::Mcp,
+                    wait: WaitFor::Command {
+                        run: "test -f ready.flag".into(),
+                        every_ms: 2000,
+                        timeout_ms: None,
+                    },
+                },
+                wait_ms: 7_200_000,
+                until_ms: 1_796_180_400_000,
+                until: "2026-12-02T03:00:00Z".into(),
+            },
+            "wait_started",
+            json!({ "turn": 2, "cause": "agent", "channel": "mcp",
+                    "wait": { "kind": "command", "run": "test -f ready.flag", "every_ms": 2000,
+                              "timeout_ms": null },
+                    "wait_ms": 7_200_000, "until_ms": 1_796_180_400_000_i64,
+                    "until": "2026-12-02T03:00:00Z" }),
+        ),
+        pin(
+            Row::WaitChecked {
+                run: "test -f ready.flag".into(),
+                passed: false,
+                exit_code: Some(1),
+            },
+            "wait_checked",
+            json!({ "run": "test -f ready.flag", "passed": false, "exit_code": 1 }),
+        ),
+        pin(
+            Row::WaitEnded {
+                turn: 2,
+                end: WaitEnd::ConditionMet,
+                waited_ms: 25_000,
+                checks: 12,
+                output: Some("ready".into()),
+            },
+            "wait_ended",
+            json!({ "turn": 2, "end": "condition_met", "waited_ms": 25_000, "checks": 12,
+                    "output": "ready" }),
+        ),
+        pin(
+            Row::Quota {
+                turn: 3,
+                windows: vec![window.clone()],
+            },
+            "quota",
+            json!({ "turn": 3, "windows": [{ "name": "primary", "used_tenths": 855,
+                    "window_minutes": 300, "resets_at_ms": 1_796_180_400_000_i64 }] }),
+        ),
+        // A quota wait is a wait of its own cause.
+        pin(
+            Row::WaitStarted {
+                turn: 3,
+                cause: WaitCause::Quota {
+                    window,
+                    max_pct: 80,
+                },
+                wait_ms: 60_000,
+                until_ms: 1_796_180_401_000,
+                until: "2026-12-02T03:00:01Z".into(),
+            },
+            "wait_started",
+            json!({ "turn": 3, "cause": "quota", "max_pct": 80,
+                    "window": { "name": "primary", "used_tenths": 855, "window_minutes": 300,
+                                "resets_at_ms": 1_796_180_400_000_i64 },
+                    "wait_ms": 60_000, "until_ms": 1_796_180_401_000_i64,
+                    "until": "2026-12-02T03:00:01Z" }),
+        ),
+    ]
+}
+
 #[test]
 fn every_kind_is_stored_as_the_json_goalie_wrote_before_rows_were_typed() {
     let pinned: BTreeSet<String> = [
@@ -679,6 +769,7 @@ fn every_kind_is_stored_as_the_json_goalie_wrote_before_rows_were_typed() {
         turns(),
         claims_and_audits(),
         state_screen_and_context(),
+        waits_and_quota(),
     ]
     .concat()
     .into_iter()
@@ -688,7 +779,7 @@ fn every_kind_is_stored_as_the_json_goalie_wrote_before_rows_were_typed() {
         .map(|kind| kind.as_str().to_string())
         .collect();
     assert_eq!(pinned, kinds, "every kind is pinned, and by serde's name");
-    assert_eq!(kinds.len(), 53);
+    assert_eq!(kinds.len(), 57);
 }
 
 #[test]

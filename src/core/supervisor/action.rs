@@ -45,6 +45,9 @@ pub enum Action {
         /// `None` when the agent has none (evidence citing commands is then not checked).
         commands: Option<Vec<String>>,
     },
+    /// Run a wait's command in the workspace (its own process group, stopped
+    /// after `timeout_ms`), then report [`Event::WaitChecked`](super::Event::WaitChecked).
+    RunWaitCheck { run: String, timeout_ms: u64 },
     /// Stop the agent and end the run with this exit code.
     Stop { exit_code: i32, reason: String },
     /// End the agent's process and start a new one for the same goal, then

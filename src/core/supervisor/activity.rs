@@ -19,6 +19,9 @@ pub enum Activity {
     /// The last turn ended with an API error or a usage limit: the next
     /// prompt comes at `until_ms` (the run's clock).
     BackingOff { until_ms: u64 },
+    /// goalie waits, as the agent asked, without typing: at the latest until
+    /// `until_ms` (the run's clock).
+    Waiting { until_ms: u64 },
     /// The goal is paused.
     Paused,
     /// The person has taken the agent over.
@@ -40,6 +43,7 @@ impl Activity {
             Activity::Auditing => "auditing",
             Activity::WaitingForKeys => "waiting for your keys",
             Activity::BackingOff { .. } => "backing off",
+            Activity::Waiting { .. } => "waiting",
             Activity::Paused => "paused",
             Activity::TakenOver => "taken over",
             Activity::Restarting => "restarting the agent",

@@ -28,6 +28,11 @@ impl Supervisor {
         {
             return;
         }
+        // A known dialog that shows while goalie waits (Codex's offer of a
+        // cheaper model near the quota) is answered as in a turn.
+        if self.phase == Phase::Waiting && self.dialog.shown().is_some() {
+            self.on_dialog(now_ms, actions);
+        }
         let quiet_ms = self.config.timing.quiet_ms;
         match self.phase {
             Phase::Stopped | Phase::Injecting { .. } | Phase::Auditing | Phase::Restarting => {}
@@ -51,6 +56,7 @@ impl Supervisor {
                     self.next_turn(now_ms, "the goal was resumed".into(), actions);
                 }
             }
+            Phase::Waiting => self.advance_wait(now_ms, actions),
             Phase::Starting { since_ms } => self.advance_start(now_ms, since_ms, actions),
             Phase::Working { .. } => self.advance_turn(now_ms, actions),
         }

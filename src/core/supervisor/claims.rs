@@ -17,6 +17,16 @@ impl Supervisor {
     /// A claim through a channel; the last one of a turn is acted on when the turn ends.
     pub(super) fn take_claim(&mut self, channel: Channel, claim: Claim, actions: &mut Vec<Action>) {
         let turn = self.turns + 1;
+        if self.phase == Phase::Waiting {
+            // The waiting turn's own block, read again while goalie waits.
+            actions.push(Action::Record(Row::ClaimIgnored {
+                channel,
+                turn,
+                claim,
+                why: "no claim is taken while goalie waits (no turn is under way)".into(),
+            }));
+            return;
+        }
         if self.phase == Phase::Auditing || self.state != GoalState::Pursuing {
             actions.push(Action::Record(Row::ClaimIgnored {
                 channel,
@@ -82,6 +92,10 @@ impl Supervisor {
             }
             Some((channel, Claim::Blocked { reason })) => {
                 self.blocker_reported(now_ms, channel, reason, actions)
+            }
+            Some((channel, Claim::Waiting { wait })) => {
+                self.agent_waits(now_ms, channel, wait, actions);
+                true
             }
             None => {
                 self.blockers.clear();

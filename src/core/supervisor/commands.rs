@@ -29,6 +29,15 @@ impl Supervisor {
             }
             UserCommand::Change(change) => change,
         };
+        if change.status == Some(goal_change::Status::Pursuing)
+            && self.state == GoalState::Pursuing
+            && self.user_ends_wait(now_ms, actions)
+        {
+            self.updated = true;
+            return Ok(vec![format!(
+                "goal {id} was waiting: the wait is over, goalie types the next prompt"
+            )]);
+        }
         let standing = Standing {
             id: &id,
             state: self.state,

@@ -33,6 +33,9 @@ impl Supervisor {
             Phase::Auditing => Activity::Auditing,
             Phase::Backoff { until_ms, .. } => Activity::BackingOff { until_ms },
             Phase::Injecting { .. } => Activity::Typing,
+            Phase::Waiting => Activity::Waiting {
+                until_ms: self.wait.as_ref().map_or(now_ms, |wait| wait.deadline_ms),
+            },
             Phase::Restarting => Activity::Restarting,
             Phase::Starting { .. } => Activity::Starting,
             _ if self.state == GoalState::Paused => Activity::Paused,

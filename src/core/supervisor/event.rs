@@ -48,6 +48,14 @@ pub enum Event {
         /// What the agent handed its hook, shortened.
         data: serde_json::Value,
     },
+    /// A wait's command finished (see [`Action::RunWaitCheck`](super::Action::RunWaitCheck)):
+    /// whether it exited 0, and its output's end, shortened.
+    WaitChecked {
+        now_ms: u64,
+        passed: bool,
+        exit_code: Option<i32>,
+        output: String,
+    },
     /// The audit of a completion claim finished.
     AuditFinished {
         now_ms: u64,

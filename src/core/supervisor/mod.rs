@@ -24,6 +24,7 @@
 //! | `dialogs.rs` | answering the agent's dialogs |
 //! | `rotation.rs` | a new agent process, after a handoff note |
 //! | `claims.rs` | claims and their audit |
+//! | `wait.rs` | waits the agent asks for, and for the plan's quota to reset |
 //! | `commands.rs` | the user's commands and the takeover chord |
 //! | `goal_state.rs`, `stop.rs` | transitions, time and budgets, ending the run |
 //! | `state/` | tokens, the screen's stillness, turn signals, compactions, error backoff, idle time, dialogs, processes, blockers, the agent's commands |
@@ -48,6 +49,7 @@ mod stop;
 mod turn_end;
 mod turn_error;
 mod turns;
+mod wait;
 
 pub use action::Action;
 pub use activity::Activity;
@@ -56,6 +58,7 @@ pub use state::agent_log::excerpt;
 pub use state::blockers::BLOCKED_TURNS;
 pub use state::error_backoff::{ERROR_TURNS, MAX_RESET_WAIT_MS, RESET_MARGIN_MS, error_backoff_ms};
 pub use state::processes::handoff_file;
+pub use state::wait::QUOTA_RESET_MARGIN_MS;
 pub use turn_error::TurnError;
 
 pub use crate::core::config::{Config, DialogRule, Rotation};
@@ -68,7 +71,7 @@ use crate::goal::limits::{Limits, Progress};
 use phase::Phase;
 use state::{
     AgentCommands, Blockers, CompactionWatch, DialogWatch, ErrorBackoff, IdleTime, Processes,
-    ScreenWatch, Tokens, TurnSignals,
+    QuotaWatch, ScreenWatch, Tokens, TurnSignals, Waiting,
 };
 
 /// The supervisor's state.
@@ -107,6 +110,12 @@ pub struct Supervisor {
     notice: Option<String>,
     /// Shell commands the agent ran in this run (session log), newest last.
     commands: AgentCommands,
+    /// The wait under way (or just over), when goalie waits without typing.
+    wait: Option<Waiting>,
+    /// For the next prompt: the agent's wait that ended.
+    wait_note: Option<crate::core::prompt::WaitNote>,
+    /// The plan's quota windows, as the session log reports them.
+    quota: QuotaWatch,
 }
 
 impl Supervisor {
@@ -136,6 +145,9 @@ impl Supervisor {
             rejection_reasons: Vec::new(),
             notice: None,
             commands: AgentCommands::default(),
+            wait: None,
+            wait_note: state::wait::interrupted_note(&config),
+            quota: QuotaWatch::default(),
             config,
         }
     }
@@ -245,6 +257,12 @@ impl Supervisor {
                 passed,
                 reasons,
             } => self.audit_finished(now_ms, passed, reasons, &mut actions),
+            Event::WaitChecked {
+                now_ms,
+                passed,
+                exit_code,
+                output,
+            } => self.on_wait_checked(now_ms, (passed, exit_code, output), &mut actions),
         }
         if std::mem::take(&mut self.updated) {
             actions.push(Action::GoalUpdated);

@@ -37,6 +37,8 @@ pub(super) enum Phase {
         wait_ms: u64,
         error: TurnError,
     },
+    /// goalie waits without typing (the supervisor's `wait` says for what).
+    Waiting,
     /// goalie is auditing a completion claim; nothing is typed meanwhile.
     Auditing,
     /// The run is over; nothing more happens.

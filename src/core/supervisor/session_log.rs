@@ -39,6 +39,7 @@ impl Supervisor {
                 }
             }
             LogEvent::CommandRun { command } => self.commands.push(command),
+            LogEvent::Quota { windows } => self.quota_reported(windows),
             LogEvent::TurnComplete => {
                 self.signal_turn("session_log");
             }

@@ -45,6 +45,7 @@ fn config() -> Config {
         rotation: Rotation::Never,
         context_window: None,
         reset_wait: None,
+        waits: crate::core::config::WaitConfig::default(),
         dialogs: vec![
             DialogRule {
                 name: "trust".into(),
@@ -956,6 +957,7 @@ mod api_errors;
 mod compactions;
 mod rotation;
 mod user_commands;
+mod waits;
 
 #[test]
 fn a_hooks_turn_signal_ends_the_turn_and_is_recorded() {

@@ -54,6 +54,7 @@ impl Supervisor {
                 after_stop: false,
             }));
         }
+        self.record_quota(actions);
         actions.push(self.progress(now_ms));
         if kind == PromptKind::BudgetLimit && self.wrap_up_ended(now_ms, &mut claim, actions) {
             return;

@@ -33,7 +33,7 @@ impl Supervisor {
             self.inject(now_ms, PromptKind::BudgetLimit, reason, actions);
             return;
         }
-        if self.rotate(now_ms, actions) {
+        if self.quota_waits(now_ms, actions) || self.rotate(now_ms, actions) {
             return;
         }
         let kind = self.next_prompt();
@@ -48,6 +48,8 @@ impl Supervisor {
             PromptKind::Start
         } else if self.context.pending() {
             PromptKind::AfterCompaction
+        } else if self.wait_note.is_some() {
+            PromptKind::AfterWait
         } else if !self.rejection_reasons.is_empty() {
             PromptKind::ClaimRejected
         } else if self.config.objective_changed_from.is_some() {
@@ -91,6 +93,11 @@ impl Supervisor {
         let mut vars = self.prompt_vars(now_ms, kind);
         vars.previous_objective = previous_objective;
         vars.handoff = handoff;
+        // A wait's note goes with the prompt after it, or with none.
+        vars.wait = self
+            .wait_note
+            .take()
+            .filter(|_| kind == PromptKind::AfterWait);
         self.phase = Phase::Injecting { kind };
         actions.push(Action::Inject {
             kind,
@@ -133,6 +140,7 @@ impl Supervisor {
             handoff_file: (kind == PromptKind::Handoff)
                 .then(|| handoff_file(&self.config.goal_id, process)),
             digest: None,
+            wait: None,
         }
     }
 

@@ -41,6 +41,10 @@ pub struct Stop {
     /// The price that turns `cost` into a token budget.
     #[serde(default)]
     pub usd_per_million_tokens: Option<f64>,
+    /// Wait for a plan quota window's reset once its use reaches this
+    /// percentage (`quota: 80%`); not a budget of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quota: Option<u8>,
 }
 
 impl Stop {

@@ -39,6 +39,19 @@ impl Lint<'_> {
                 )),
             }
         }
+        if let Some(quota) = file.quota {
+            let shown = match quota {
+                Scalar::Number(n) => n.to_string(),
+                Scalar::Text(text) => text,
+            };
+            match shown.trim().trim_end_matches('%').trim().parse::<u8>() {
+                Ok(pct) if (1..=100).contains(&pct) => stop.quota = Some(pct),
+                _ => self.error(self.at(
+                    "quota:",
+                    format!("`stop.quota: {shown}` is not a percentage from 1% to 100% (e.g. 80%)"),
+                )),
+            }
+        }
         self.cost(&stop);
         let enforced = stop.tokens.is_some()
             || stop.time_ms.is_some()

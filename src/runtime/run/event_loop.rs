@@ -62,6 +62,8 @@ pub(super) enum Step {
     Keys(Option<Vec<u8>>),
     /// An audit finished.
     Audit(audit::Report),
+    /// A wait's command finished.
+    WaitChecked(audit::wait_check::WaitCheck),
     /// A request on the control socket.
     Control(Pending),
     /// The agent's hook said which session it writes.
@@ -218,6 +220,7 @@ impl Shell<'_> {
             key = wires.keys.recv(), if wires.keys_open => Step::Keys(key),
             Some(()) = wires.done.recv() => Step::Event(Event::InjectionDone { now_ms: self.now_ms() }),
             Some(report) = wires.audit_reports.recv() => Step::Audit(report),
+            Some(check) = self.wait_checker.next() => Step::WaitChecked(check),
             Some(pending) = control.next() => Step::Control(pending),
             () = session_log_changed(&mut self.session_tail) => Step::SessionLogChanged,
             _ = wires.tick.tick() => Step::Tick,

@@ -73,6 +73,31 @@ impl Shell<'_> {
                     None => String::new(),
                 }
             ),
+            Row::WaitStarted {
+                cause,
+                wait_ms,
+                until,
+                ..
+            } => format!(
+                "{}; goalie types nothing for at most {} (until {until})",
+                cause.describe(),
+                format_duration(*wait_ms)
+            ),
+            Row::WaitEnded {
+                end,
+                waited_ms,
+                checks,
+                ..
+            } => format!(
+                "the wait ended ({}) after {}{}",
+                end.as_str().replace('_', " "),
+                format_duration(*waited_ms),
+                match checks {
+                    0 => String::new(),
+                    1 => ", 1 check".to_string(),
+                    n => format!(", {n} checks"),
+                }
+            ),
             Row::AgentExited { status } => format!("the agent exited ({status})"),
             Row::WrapUpTimeout { .. } => "the wrap-up turn took too long; stopping".to_string(),
             Row::DialogAnswered { dialog, answer, .. } => {

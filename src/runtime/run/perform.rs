@@ -26,6 +26,7 @@ pub(super) fn describe(kind: PromptKind) -> &'static str {
         PromptKind::AfterCompaction => "after-compaction",
         PromptKind::Handoff => "handoff",
         PromptKind::AfterRotation => "after-rotation",
+        PromptKind::AfterWait => "after-wait",
     }
 }
 
@@ -84,7 +85,7 @@ impl Shell<'_> {
             } => {
                 let checklist = match claim {
                     Claim::Complete { checklist } => checklist,
-                    Claim::Blocked { .. } => Vec::new(),
+                    Claim::Blocked { .. } | Claim::Waiting { .. } => Vec::new(),
                 };
                 self.ledger
                     .append(&self.goal_id, &Row::AuditStarted { turn, channel })?;
@@ -92,6 +93,10 @@ impl Shell<'_> {
                     self.say(&format!("auditing the completion claim of turn {turn}"));
                 }
                 self.auditor.start(checklist, commands);
+            }
+            Action::RunWaitCheck { run, timeout_ms } => {
+                self.wait_checker
+                    .start(run, Duration::from_millis(timeout_ms));
             }
             Action::Stop { exit_code, reason } => return Ok(Some((exit_code, reason))),
             Action::RestartAgent {

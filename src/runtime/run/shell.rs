@@ -10,6 +10,7 @@ use crate::agent::recording::Recorder;
 use crate::agent::screen::Screen;
 use crate::agent::session_tail::SessionTail;
 use crate::audit::auditor::Auditor;
+use crate::audit::wait_check::WaitChecker;
 use crate::control::protocol::{self as control_protocol};
 use crate::control::{GoalSnapshot, Notifier};
 use crate::core::observer::Observer;
@@ -39,6 +40,8 @@ pub(super) struct Shell<'a> {
     pub(super) core: Supervisor,
     pub(super) observer: Observer,
     pub(super) auditor: Auditor,
+    /// Runs the commands of waits the agent asks for.
+    pub(super) wait_checker: WaitChecker,
     pub(super) inbox: ClaimInbox,
     pub(super) screen: Screen,
     pub(super) agent: AgentProcess,

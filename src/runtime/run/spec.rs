@@ -10,6 +10,7 @@ use crate::core::prompt::PromptKind;
 use crate::core::supervisor::Rotation;
 use crate::goal::limits::Limits;
 use crate::goal::spec::GoalSpec;
+use crate::goal::wait::WaitOptions;
 
 /// Everything a run needs, validated.
 pub struct RunSpec {
@@ -39,6 +40,8 @@ pub struct RunSpec {
     /// Each agent process is recorded, the goal's recordings kept under this
     /// many bytes together; `None`: `--no-record`.
     pub record: Option<u64>,
+    /// `--max-wait`, `--max-quota` (or `stop.quota`).
+    pub waits: WaitOptions,
 }
 
 /// How an existing goal continues.

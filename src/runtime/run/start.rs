@@ -274,6 +274,7 @@ fn create_goal(ledger: &Ledger, spec: &RunSpec, interactive: bool) -> Result<Goa
             dialog_policies: spec.dialog_policies.iter().cloned().collect(),
             mode: mode(interactive),
             rotation: spec.rotation,
+            waits: spec.waits,
         },
     )?;
     Ok(goal)

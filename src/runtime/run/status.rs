@@ -29,13 +29,13 @@ impl Shell<'_> {
         let limits = self.core.limits();
         let activity = self.core.activity(now_ms);
         let phase = match activity {
-            Activity::BackingOff { until_ms } => {
+            Activity::BackingOff { until_ms } | Activity::Waiting { until_ms } => {
                 let wait = i64::try_from(until_ms.saturating_sub(now_ms)).unwrap_or(i64::MAX);
                 let at = jiff::Zoned::now()
                     .checked_add(jiff::SignedDuration::from_millis(wait))
                     .map(|at| at.strftime("%H:%M").to_string())
                     .unwrap_or_default();
-                format!("backing off until {at}")
+                format!("{} until {at}", activity.label())
             }
             other => other.label().to_string(),
         };

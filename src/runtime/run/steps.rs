@@ -60,6 +60,12 @@ impl Shell<'_> {
                 })
             }
             Step::Audit(report) => Some(self.audit_report(report)?),
+            Step::WaitChecked(check) => Some(Event::WaitChecked {
+                now_ms: self.now_ms(),
+                passed: check.passed,
+                exit_code: check.exit_code,
+                output: check.output,
+            }),
             Step::Control(pending) => return Ok(self.control(pending, then)),
             Step::FollowReported(data) => {
                 // The hook says which session the agent writes: follow that one.

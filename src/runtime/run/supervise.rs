@@ -11,8 +11,10 @@ use crate::agent::process::{self as agent_process, AgentProcess, Exit, Launch};
 use crate::agent::screen::Screen;
 use crate::audit;
 use crate::audit::auditor::Auditor;
+use crate::audit::wait_check::WaitChecker;
 use crate::control::ControlServer;
 use crate::core::compaction::Source;
+use crate::core::config::WaitConfig;
 use crate::core::observer::Observer;
 use crate::core::prompt::PromptKind;
 use crate::core::row::{Row, RowKind};
@@ -76,6 +78,7 @@ pub(super) async fn supervise_goal(
         core,
         observer,
         auditor,
+        wait_checker: WaitChecker::new(spec.workdir.clone()),
         inbox,
         screen: Screen::new(rows, cols, !interactive),
         agent,
@@ -226,6 +229,15 @@ fn core_config(spec: &RunSpec, goal: &Goal, goal_spec: &GoalSpec, entries: &[Ent
         reset_wait: spec.resume.as_ref().and_then(|_| {
             crate::ledger::pending_wait::pending_wait(entries, jiff::Timestamp::now())
         }),
+        waits: WaitConfig {
+            max_wait_ms: spec.waits.max_wait_ms,
+            max_quota_pct: spec.waits.max_quota_pct,
+            // The shell's clock starts with the run (`Shell::started`), now or so.
+            clock_origin_ms: jiff::Timestamp::now().as_millisecond(),
+            interrupted: spec.resume.as_ref().and_then(|_| {
+                crate::ledger::pending_wait::interrupted_wait(entries, jiff::Timestamp::now())
+            }),
+        },
     }
 }
 

@@ -636,6 +636,11 @@ async fn handle(
     if shared.log {
         eprintln!("[fake-model] {}", record.summary());
     }
+    let extra_headers = if record.kind == RequestKind::Turn {
+        guard.script.turn_headers.clone()
+    } else {
+        Vec::new()
+    };
     let timed = times::request(&record, guard.prompt.index);
     guard.records.push(record);
     drop(guard);
@@ -648,6 +653,8 @@ async fn handle(
             headers,
         } => {
             times::end(timed);
+            let mut headers = headers;
+            headers.extend(extra_headers);
             json_response(status, &body, &headers)
         }
         Outcome::Sse { events, hang } => {
@@ -657,6 +664,12 @@ async fn handle(
                 .insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
             res.headers_mut()
                 .insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            for (k, v) in extra_headers {
+                if let (Ok(k), Ok(v)) = (HeaderName::try_from(k.as_str()), HeaderValue::try_from(v))
+                {
+                    res.headers_mut().insert(k, v);
+                }
+            }
             res
         }
     })

@@ -302,6 +302,9 @@ pub struct Script {
     pub(crate) compaction_summary: String,
     pub(crate) title: String,
     pub(crate) compaction_usage: Option<Usage>,
+    /// HTTP headers sent with every answer to a turn request (e.g. Codex's
+    /// `x-codex-primary-used-percent` rate-limit headers, as the real service sends them).
+    pub(crate) turn_headers: Vec<(String, String)>,
 }
 
 impl fmt::Debug for Script {
@@ -340,6 +343,7 @@ impl Script {
             compaction_summary: DEFAULT_COMPACTION_SUMMARY.to_string(),
             title: "Fake session title".to_string(),
             compaction_usage: None,
+            turn_headers: Vec::new(),
         }
     }
 
@@ -404,6 +408,18 @@ impl Script {
     /// Usage reported by compaction replies (default: input 1000, output 100).
     pub fn with_compaction_usage(mut self, usage: Usage) -> Self {
         self.compaction_usage = Some(usage);
+        self
+    }
+
+    /// Sends these headers with every answer to a turn request.
+    pub fn with_turn_headers<K: Into<String>, V: Into<String>>(
+        mut self,
+        headers: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        self.turn_headers = headers
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
         self
     }
 
