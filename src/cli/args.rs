@@ -45,10 +45,20 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// A goal's ledger: each claim, each audit step and its outcome, every other row compactly.
+    /// What happened to a goal: a summary, a table of its turns, its audits, the
+    /// wrap-up and the last reply; every ledger row with --rows.
     Report {
         /// A goal id or a unique prefix of one (the latest goal if omitted).
         goal: Option<String>,
+        /// Every ledger row too (in JSON: `rows`).
+        #[arg(long)]
+        rows: bool,
+        /// Print the report as one JSON document (docs/report-json.md).
+        #[arg(long, conflicts_with = "html")]
+        json: bool,
+        /// Write the report as one self-contained HTML page to FILE.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
     },
     /// Pause a goal: its current turn finishes, then goalie types nothing.
     #[command(after_help = GOAL_HELP)]

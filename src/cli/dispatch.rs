@@ -71,7 +71,16 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Watch { goal, json } => goal_commands::watch(&db, goal.as_deref(), json),
         Command::Ls { json } => status::list(&db, json),
         Command::Check { file } => check_spec(&file),
-        Command::Report { goal } => crate::cli::report::show(&db, goal.as_deref()),
+        Command::Report {
+            goal,
+            rows,
+            json,
+            html,
+        } => crate::cli::report::show(
+            &db,
+            goal.as_deref(),
+            &crate::cli::report::ReportOptions { rows, json, html },
+        ),
         Command::Mcp { goal } => crate::cli::mcp_server::serve(db, &goal),
         Command::Hook {
             signal: _,

@@ -29,6 +29,7 @@ mod real_codex;
 mod real_lived_in;
 mod real_mcp;
 mod real_resume;
+mod report;
 mod run_headless;
 mod session_tail_lived_in;
 mod sim_pty;
