@@ -9,6 +9,7 @@ pub mod log_watch;
 pub mod process;
 pub mod process_tree;
 pub mod prompts;
+pub mod readiness;
 pub mod screen;
 pub mod session_db;
 pub mod session_discovery;

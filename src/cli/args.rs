@@ -124,6 +124,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Check that goalie can run here: each agent CLI (on PATH? the tested version?
+    /// how to install it), the agents' settings goalie depends on, and its paths.
+    #[command(after_help = DOCTOR_HELP)]
+    Doctor {
+        /// The agent to check; exit 7 unless it is ready.
+        #[arg(long, value_name = "NAME")]
+        agent: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check a goal spec: errors (exit 2) and warnings, each with file, line and column.
     Check {
         /// The goal spec (YAML).
@@ -175,6 +186,11 @@ supervisor; otherwise the database is changed directly.
 
 Exit codes: 0 done (or nothing to do, e.g. pausing a paused goal), 2 bad usage or
 no such goal, 6 refused by the goal's state (nothing was changed).";
+
+const DOCTOR_HELP: &str = "\
+Exit codes: 0 ready (with --agent: that agent is installed, answers --version, and
+every path goalie needs is usable; a version other than the tested one is a note,
+not a failure), 7 not ready, 2 bad usage (an unknown agent).";
 
 const BUDGET_HELP: &str = "\
 Examples:

@@ -3,6 +3,7 @@
 //! `args.rs` holds the arguments, `dispatch.rs` what each subcommand does;
 //! the commands that need more than a few lines have files of their own.
 
+pub mod doctor;
 pub mod goal_commands;
 pub mod goal_selector;
 pub mod local_time;
