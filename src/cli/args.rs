@@ -6,10 +6,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use clap_complete::engine::ArgValueCandidates;
 
 use crate::core::config::DialogPolicy;
 use crate::core::supervisor::Rotation;
 use crate::goal::exit_code;
+
+use super::candidates::{agent_candidates, goal_candidates};
 
 /// Keeps an interactive coding-agent CLI working on one goal until it is
 /// achieved, blocked, paused by you, or out of budget.
@@ -40,6 +43,7 @@ pub enum Command {
     /// Show one goal: the one running here, else the latest, if none is named.
     Status {
         /// A goal id or a unique prefix of one.
+        #[arg(add = ArgValueCandidates::new(goal_candidates))]
         goal: Option<String>,
         /// Print JSON.
         #[arg(long)]
@@ -49,6 +53,7 @@ pub enum Command {
     /// wrap-up and the last reply; every ledger row with --rows.
     Report {
         /// A goal id or a unique prefix of one (the latest goal if omitted).
+        #[arg(add = ArgValueCandidates::new(goal_candidates))]
         goal: Option<String>,
         /// Every ledger row too (in JSON: `rows`).
         #[arg(long)]
@@ -64,12 +69,14 @@ pub enum Command {
     #[command(after_help = GOAL_HELP)]
     Pause {
         /// A goal id or a unique prefix [default: the goal running here].
+        #[arg(add = ArgValueCandidates::new(goal_candidates))]
         goal: Option<String>,
     },
     /// Resume a paused goal; one whose supervisor is gone starts its agent again, here.
     #[command(after_help = GOAL_HELP)]
     Resume {
         /// A goal id or a unique prefix [default: the goal running here].
+        #[arg(add = ArgValueCandidates::new(goal_candidates))]
         goal: Option<String>,
         /// Print progress lines instead of showing the agent's screen.
         #[arg(long)]
@@ -82,6 +89,7 @@ pub enum Command {
     #[command(after_help = GOAL_HELP)]
     Clear {
         /// A goal id or a unique prefix [default: the goal running here].
+        #[arg(add = ArgValueCandidates::new(goal_candidates))]
         goal: Option<String>,
     },
     /// Change a goal's objective ($VISUAL or $EDITOR, or --objective); the next
@@ -89,6 +97,7 @@ pub enum Command {
     #[command(after_help = GOAL_HELP)]
     Edit {
         /// A goal id or a unique prefix [default: the goal running here].
+        #[arg(add = ArgValueCandidates::new(goal_candidates))]
         goal: Option<String>,
         /// The new objective, instead of opening an editor.
         #[arg(long, value_name = "TEXT")]
@@ -98,6 +107,7 @@ pub enum Command {
     #[command(after_help = BUDGET_HELP)]
     Budget {
         /// A goal id or a unique prefix [default: the goal running here].
+        #[arg(add = ArgValueCandidates::new(goal_candidates))]
         goal: Option<String>,
         /// The turn limit, or `none`.
         #[arg(long, value_name = "N|none", value_parser = parse_turn_limit)]
@@ -113,6 +123,7 @@ pub enum Command {
     #[command(after_help = GOAL_HELP)]
     Watch {
         /// A goal id or a unique prefix [default: the goal running here].
+        #[arg(add = ArgValueCandidates::new(goal_candidates))]
         goal: Option<String>,
         /// Print each notification as a JSON line (the control protocol's own).
         #[arg(long)]
@@ -129,11 +140,24 @@ pub enum Command {
     #[command(after_help = DOCTOR_HELP)]
     Doctor {
         /// The agent to check; exit 7 unless it is ready.
-        #[arg(long, value_name = "NAME")]
+        #[arg(long, value_name = "NAME", add = ArgValueCandidates::new(agent_candidates))]
         agent: Option<String>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Print the script that completes goalie's commands, goal ids and agent names
+    /// in your shell, e.g. `goalie completions bash >> ~/.bashrc`
+    /// (zsh: `source <(goalie completions zsh)`; fish: `goalie completions fish | source`).
+    Completions {
+        #[arg(value_parser = ["bash", "zsh", "fish"])]
+        shell: String,
+    },
+    /// Print goalie's man page (roff): `goalie man > goalie.1`.
+    Man {
+        /// Write every page (goalie.1 and one per subcommand) into DIR instead.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
     },
     /// Check a goal spec: errors (exit 2) and warnings, each with file, line and column.
     Check {
@@ -280,7 +304,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub goal: Option<PathBuf>,
     /// The agent CLI: codex, claude or sim (or a name in your config's adapters/).
-    #[arg(long, value_name = "NAME", required_unless_present_any = ["adapter", "goal"])]
+    #[arg(long, value_name = "NAME", required_unless_present_any = ["adapter", "goal"],
+          add = ArgValueCandidates::new(agent_candidates))]
     pub agent: Option<String>,
     /// An adapter file to use instead of a named one.
     #[arg(long, value_name = "FILE")]

@@ -71,6 +71,8 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Watch { goal, json } => goal_commands::watch(&db, goal.as_deref(), json),
         Command::Ls { json } => status::list(&db, json),
         Command::Check { file } => check_spec(&file),
+        Command::Completions { shell } => crate::cli::completion::completions(&shell),
+        Command::Man { dir } => crate::cli::completion::man(dir.as_deref()),
         Command::Doctor { agent, json } => crate::cli::doctor::doctor(&db, agent.as_deref(), json),
         Command::Report {
             goal,

@@ -20,6 +20,7 @@ mod controls;
 mod doctor;
 mod errors;
 mod fake_model_protocols;
+mod generated_docs;
 mod goal_spec_cli;
 mod interactive;
 mod mcp;
