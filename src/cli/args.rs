@@ -11,6 +11,7 @@ use clap_complete::engine::ArgValueCandidates;
 use crate::core::config::DialogPolicy;
 use crate::core::supervisor::Rotation;
 use crate::goal::exit_code;
+use crate::goal::lifecycle::GoalState;
 
 use super::candidates::{agent_candidates, goal_candidates};
 
@@ -128,12 +129,35 @@ pub enum Command {
         /// Print each notification as a JSON line (the control protocol's own).
         #[arg(long)]
         json: bool,
+        /// Print the goal's rows after sequence number SEQ first (0: all of them);
+        /// a goal that does not run then shows its history and ends.
+        #[arg(long, value_name = "SEQ")]
+        since: Option<i64>,
     },
-    /// List every goal, newest first, with its state and whether it runs.
+    /// List the goals, newest first: state, whether it runs, counters, working
+    /// directory and objective (archived goals only with --all).
     Ls {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// Only goals in this state (pursuing, paused, achieved, budget-limited, unmet, cleared).
+        #[arg(long, value_name = "STATE", value_parser = parse_state)]
+        state: Option<GoalState>,
+        /// Only goals whose working directory is this one or a folder above it.
+        #[arg(long)]
+        here: bool,
+        /// Archived goals too.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Hide a goal from `goalie ls` (the ledger keeps it; `ls --all` lists it).
+    Archive {
+        /// A goal id or a unique prefix of one.
+        #[arg(add = ArgValueCandidates::new(goal_candidates))]
+        goal: String,
+        /// List it again.
+        #[arg(long)]
+        undo: bool,
     },
     /// Check that goalie can run here: each agent CLI (on PATH? the tested version?
     /// how to install it), the agents' settings goalie depends on, and its paths.
@@ -303,7 +327,8 @@ pub struct RunArgs {
     /// paths, budgets. Limits given on the command line override its `stop`.
     #[arg(long, value_name = "FILE")]
     pub goal: Option<PathBuf>,
-    /// The agent CLI: codex, claude or sim (or a name in your config's adapters/).
+    /// The agent CLI: codex, claude, gemini, opencode, aider or sim (goalie's simulated
+    /// agent), or a name in your config's adapters/ (see `goalie doctor`).
     #[arg(long, value_name = "NAME", required_unless_present_any = ["adapter", "goal"],
           add = ArgValueCandidates::new(agent_candidates))]
     pub agent: Option<String>,
@@ -345,6 +370,12 @@ pub struct DemoArgs {
 }
 
 const DEMO_OBJECTIVE: &str = "Make the demo project's test suite pass: fix the failing parser test and add a test for empty input.";
+
+fn parse_state(text: &str) -> Result<GoalState, String> {
+    GoalState::parse(text).ok_or_else(|| {
+        "expected pursuing, paused, achieved, budget-limited, unmet or cleared".to_string()
+    })
+}
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
     let duration =
@@ -443,6 +474,24 @@ mod tests {
                 assert_eq!(max_turns, Some(Limit(None)));
             }
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_agent_flag_lists_every_adapter() {
+        let mut command = Cli::command();
+        let run = command.find_subcommand_mut("run").unwrap();
+        let agent = run.get_arguments().find(|a| a.get_id() == "agent").unwrap();
+        let help = agent.get_help().unwrap().to_string();
+        let words: Vec<&str> = help
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        for (name, _) in crate::agent::adapter::BUILTIN {
+            assert!(
+                words.contains(name),
+                "--agent's help does not name {name}: {help}"
+            );
         }
     }
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::args::{Cli, Command, DemoArgs, LimitArgs, RunArgs};
-use super::{goal_commands, spec_file, status};
+use super::{goal_commands, spec_file};
 use crate::agent::adapter::Adapter;
 use crate::agent::prompts::Prompts;
 use crate::config_file::{ConfigFile, config_dir};
@@ -68,8 +68,24 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
             };
             goal_commands::change(&db, goal.as_deref(), change)
         }
-        Command::Watch { goal, json } => goal_commands::watch(&db, goal.as_deref(), json),
-        Command::Ls { json } => status::list(&db, json),
+        Command::Watch { goal, json, since } => {
+            goal_commands::watch(&db, goal.as_deref(), json, since)
+        }
+        Command::Ls {
+            json,
+            state,
+            here,
+            all,
+        } => crate::cli::list::list(
+            &db,
+            &crate::cli::list::ListOptions {
+                json,
+                state,
+                here,
+                all,
+            },
+        ),
+        Command::Archive { goal, undo } => crate::cli::list::archive(&db, &goal, undo),
         Command::Check { file } => check_spec(&file),
         Command::Completions { shell } => crate::cli::completion::completions(&shell),
         Command::Man { dir } => crate::cli::completion::man(dir.as_deref()),

@@ -8,6 +8,7 @@ pub mod completion;
 pub mod doctor;
 pub mod goal_commands;
 pub mod goal_selector;
+pub mod list;
 pub mod local_time;
 pub mod logging;
 pub mod mcp_server;

@@ -159,6 +159,19 @@ fn a_missing_agent_is_not_ready_and_says_how_to_install_it() {
     assert_eq!(codex_of(&json)["status"], "missing");
     // Without --agent, nothing chosen is missing: ready.
     assert_eq!(doctor(&sandbox, &bin, &[]).code, 0);
-    // A misspelt agent is bad usage, as for `goalie run`.
-    assert_eq!(doctor(&sandbox, &bin, &["--agent", "codx"]).code, 2);
+    // A misspelt agent is bad usage, as for `goalie run`, with the nearest name.
+    let misspelt = doctor(&sandbox, &bin, &["--agent", "codx"]);
+    assert_eq!(misspelt.code, 2);
+    assert!(
+        misspelt.stderr.contains("hint: did you mean `codex`?"),
+        "{}",
+        misspelt.stderr
+    );
+    let run = sandbox.run(&["run", "--agent", "cladue", "fix it"], LIMIT);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("hint: did you mean `claude`?"),
+        "{}",
+        run.stderr
+    );
 }

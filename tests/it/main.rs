@@ -23,6 +23,7 @@ mod fake_model_protocols;
 mod generated_docs;
 mod goal_spec_cli;
 mod interactive;
+mod list;
 mod mcp;
 mod real_agents;
 mod real_api_errors;

@@ -21,10 +21,17 @@ pub fn render_at(entry: &Entry, time: &str) -> Vec<String> {
         |label: &str, text: String| format!("{time}  {label:<9} {text}").trim_end().to_string();
     match entry.row() {
         Row::Injection {
-            turn, prompt, why, ..
+            turn,
+            prompt,
+            why,
+            text,
         } => vec![head(
             "prompt",
-            format!("turn {turn}: {} ({why})", prompt.as_str()),
+            format!(
+                "turn {turn}: {}, {} chars ({why})",
+                prompt.as_str(),
+                crate::goal::units::thousands(text.chars().count() as u64)
+            ),
         )],
         Row::TurnEnded {
             turn,
@@ -279,6 +286,18 @@ mod tests {
         assert_eq!(
             render(&entry("agent_ready", json!({}))),
             vec!["10:11:12  agent_ready"]
+        );
+    }
+
+    #[test]
+    fn a_prompt_reads_as_its_kind_and_length_never_its_text() {
+        let text = "x".repeat(3000);
+        assert_eq!(
+            render(&entry(
+                "injection",
+                json!({"turn": 4, "prompt": "continuation", "why": "the agent is idle", "text": text})
+            )),
+            vec!["10:11:12  prompt    turn 4: continuation, 3,000 chars (the agent is idle)"]
         );
     }
 

@@ -119,6 +119,13 @@ impl Shell<'_> {
             self.ledger.path().display(),
             goal.id,
         );
+        if goal.state == crate::goal::lifecycle::GoalState::Paused {
+            let _ = writeln!(
+                out,
+                "goalie:   paused: `goalie resume {}` continues it",
+                goal.id
+            );
+        }
         // The limit by name, and what the agent said in its wrap-up turn.
         let entries = self.ledger.entries(&goal.id).unwrap_or_default();
         let report = crate::ledger::report::GoalReport::build(&goal, &entries, false);
