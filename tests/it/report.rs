@@ -87,6 +87,25 @@ fn a_budget_limited_goal_reports_its_limit_turns_and_wrap_up_in_text_json_and_ht
         "{}",
         with_rows.stdout
     );
+    // Times a person reads are local, with the offset (a POSIX TZ: UTC+05:30).
+    let mut local = sandbox.command(&["report"]);
+    local.env("TZ", "XST-5:30");
+    let local = support::finish(local.spawn().unwrap(), LIMIT);
+    let started = local
+        .stdout
+        .lines()
+        .find(|line| line.starts_with("  started    "))
+        .expect("a started line");
+    assert!(started.contains(" +05:30  ended "), "{started}");
+    assert!(started.ends_with(" +05:30"), "{started}");
+    let mut status = sandbox.command(&["status", &goal.id]);
+    status.env("TZ", "XST-5:30");
+    let status = support::finish(status.spawn().unwrap(), LIMIT);
+    assert!(
+        status.stdout.contains(" +05:30\n  ended "),
+        "{}",
+        status.stdout
+    );
 
     // JSON: one document that validates against the documented schema.
     let json = sandbox.run(&["report", "--json", "--rows"], LIMIT);

@@ -8,7 +8,21 @@ use super::rows::{one_line, render_at};
 use crate::core::row::RowKind;
 use crate::goal::units::{format_duration, thousands};
 use crate::ledger::Entry;
+use crate::ledger::context_counts::ContextCounts;
 use crate::ledger::report::{GoalReport, Reply, TurnLine};
+
+/// The rows of the claims-and-audits section.
+const AUDIT_KINDS: &[RowKind] = &[
+    RowKind::Claim,
+    RowKind::ClaimIgnored,
+    RowKind::AuditStarted,
+    RowKind::AuditStep,
+    RowKind::AuditFinished,
+    RowKind::ClaimAccepted,
+    RowKind::ClaimNotAccepted,
+    RowKind::ClaimRejected,
+    RowKind::Transition,
+];
 
 /// At most this many lines of a quoted reply.
 const QUOTED_LINES: usize = 20;
@@ -20,18 +34,18 @@ pub fn lines(report: &GoalReport, entries: &[Entry], rows: bool) -> Vec<String> 
 
 /// The report's lines, with times in `tz`.
 pub fn lines_in(report: &GoalReport, entries: &[Entry], rows: bool, tz: &TimeZone) -> Vec<String> {
-    let mut out = summary(report, tz);
+    let mut out = summary(report, &ContextCounts::from_entries(entries), tz);
     out.push(String::new());
     out.extend(turn_table(&report.turns));
+    // The claims, their audits step by step and their outcome, and the
+    // state changes, as their rows read (as `goalie report` always showed them).
     let audit_rows: Vec<&Entry> = entries
         .iter()
-        .filter(|e| {
-            e.is(RowKind::AuditStarted) || e.is(RowKind::AuditStep) || e.is(RowKind::AuditFinished)
-        })
+        .filter(|e| AUDIT_KINDS.iter().any(|k| e.is(*k)))
         .collect();
     if !audit_rows.is_empty() {
         out.push(String::new());
-        out.push("audits".into());
+        out.push("claims, audits and state changes".into());
         for entry in audit_rows {
             out.extend(render_at(entry, &local_clock(entry, tz)));
         }
@@ -64,7 +78,7 @@ fn local_clock(entry: &Entry, tz: &TimeZone) -> String {
 }
 
 /// The summary: the goal, how it ended, its counters, its claims.
-fn summary(report: &GoalReport, tz: &TimeZone) -> Vec<String> {
+fn summary(report: &GoalReport, counts: &ContextCounts, tz: &TimeZone) -> Vec<String> {
     let goal = &report.goal;
     let s = &report.summary;
     let local = |at: &Option<String>| {
@@ -106,13 +120,7 @@ fn summary(report: &GoalReport, tz: &TimeZone) -> Vec<String> {
             .map(|ms| format!(" of {}", format_duration(ms)))
             .unwrap_or_default(),
     ));
-    out.push(format!(
-        "  context    compactions {} · rotations {} ({} agent process{})",
-        s.compactions,
-        s.rotations,
-        s.agent_processes,
-        if s.agent_processes == 1 { "" } else { "es" }
-    ));
+    out.push(format!("  context    {}", counts.line()));
     if s.claims.is_empty() {
         out.push("  claims     none".into());
     }

@@ -84,17 +84,18 @@ goal g1  budget-limited
   ended      the agent wrapped up after a limit was reached
   limit      the turn limit (1 turn) was reached
   used       2 turns of 1 · 2,000 tokens · 1m 6s
-  context    compactions 0 · rotations 0 (0 agent processes)
+  context    compactions 0 · goal restored 0 · rotations 0 (0 agent processes)
   claims     none
 
  turn  prompt                time    tokens context  progress                 outcome
     1  start                1m 5s     1,500     12%  -                        replied
     2  budget_limit            1s       500       -  -                        wrapped up
 
-audits
+claims, audits and state changes
 10:00:04  audit     of the claim of turn 1
                     pass  verify    `make` exited 0
 10:00:06  audit     passed (1 checks)
+10:00:07  state     pursuing -> budget-limited by runtime: the turn limit was reached
 
 the wrap-up reply (turn 2)
   > Wrapped:
