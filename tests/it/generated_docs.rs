@@ -121,6 +121,19 @@ fn bash_completes_subcommands_goal_ids_and_agent_names() {
     assert_eq!(subcommands, ["report", "resume"], "{subcommands:?}");
     let goals = bash_completes(&sandbox, &["goalie", "report", ""]);
     assert!(goals.contains(&id), "{goals:?}");
+    // The database named on the command line is the one read.
+    let elsewhere = sandbox.dir.path().join("none.db");
+    let none = bash_completes(
+        &sandbox,
+        &[
+            "goalie",
+            "--db",
+            &crate::support::path_str(&elsewhere),
+            "report",
+            "",
+        ],
+    );
+    assert!(!none.contains(&id), "{none:?}");
     let prefix = &id[..2];
     let goals = bash_completes(&sandbox, &["goalie", "status", prefix]);
     assert_eq!(goals, vec![id.clone()], "{goals:?}");
