@@ -46,6 +46,17 @@ pub enum Error {
     },
 }
 
+/// The candidate nearest to a misspelt `name` (Jaro-Winkler, strsim), if
+/// one is near enough to be what was meant.
+pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|candidate| (strsim::jaro_winkler(name, candidate), candidate))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, candidate)| candidate)
+}
+
 impl Error {
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Error {
         Error::Io {
@@ -91,7 +102,32 @@ impl Error {
             Error::Ledger(LedgerError::Empty(_)) => {
                 Some("start one with `goalie run` or `goalie demo`".into())
             }
+            Error::Adapter(AdapterError::Unknown { name, known }) => {
+                nearest(name, known.split(", ")).map(|near| format!("did you mean `{near}`?"))
+            }
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_misspelt_agent_name_suggests_the_nearest() {
+        let known = "sim, codex, claude, gemini, opencode, aider";
+        let hint = |name: &str| {
+            Error::Adapter(AdapterError::Unknown {
+                name: name.into(),
+                known: known.into(),
+            })
+            .hint()
+        };
+        assert_eq!(hint("codx").as_deref(), Some("did you mean `codex`?"));
+        assert_eq!(hint("cladue").as_deref(), Some("did you mean `claude`?"));
+        assert_eq!(hint("gemeni").as_deref(), Some("did you mean `gemini`?"));
+        assert_eq!(hint("opencod").as_deref(), Some("did you mean `opencode`?"));
+        assert_eq!(hint("zzzzzz"), None);
     }
 }

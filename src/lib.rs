@@ -110,5 +110,6 @@ mod layers;
 /// Parses the command line and runs it; returns the exit code.
 pub fn run() -> Result<i32, error::Error> {
     use clap::Parser;
+    cli::completion::complete_if_asked();
     cli::dispatch(cli::Cli::parse())
 }

@@ -10,6 +10,7 @@ pub mod process;
 pub mod process_tree;
 pub mod prompts;
 pub mod quota_log;
+pub mod readiness;
 pub mod recording;
 pub mod screen;
 pub mod session_db;

@@ -6,10 +6,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use clap_complete::engine::ArgValueCandidates;
 
 use crate::core::config::DialogPolicy;
 use crate::core::supervisor::Rotation;
 use crate::goal::exit_code;
+use crate::goal::lifecycle::GoalState;
+
+use super::candidates::{agent_candidates, goal_candidates};
 
 /// Keeps an interactive coding-agent CLI working on one goal until it is
 /// achieved, blocked, paused by you, or out of budget.
@@ -40,15 +44,27 @@ pub enum Command {
     /// Show one goal: the one running here, else the latest, if none is named.
     Status {
         /// A goal id or a unique prefix of one.
+        #[arg(add = ArgValueCandidates::new(goal_candidates))]
         goal: Option<String>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
     },
-    /// A goal's ledger: each claim, each audit step and its outcome, every other row compactly.
+    /// What happened to a goal: a summary, a table of its turns, its audits, the
+    /// wrap-up and the last reply; every ledger row with --rows.
     Report {
         /// A goal id or a unique prefix of one (the latest goal if omitted).
+        #[arg(add = ArgValueCandidates::new(goal_candidates))]
         goal: Option<String>,
+        /// Every ledger row too (in JSON: `rows`).
+        #[arg(long)]
+        rows: bool,
+        /// Print the report as one JSON document (docs/report-json.md).
+        #[arg(long, conflicts_with = "html")]
+        json: bool,
+        /// Write the report as one self-contained HTML page to FILE.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
     },
     /// Play a goal's recording of the agent's screen in this terminal (or to a pipe).
     Replay {
@@ -84,12 +100,14 @@ pub enum Command {
     #[command(after_help = GOAL_HELP)]
     Pause {
         /// A goal id or a unique prefix [default: the goal running here].
+        #[arg(add = ArgValueCandidates::new(goal_candidates))]
         goal: Option<String>,
     },
     /// Resume a paused goal; one whose supervisor is gone starts its agent again, here.
     #[command(after_help = GOAL_HELP)]
     Resume {
         /// A goal id or a unique prefix [default: the goal running here].
+        #[arg(add = ArgValueCandidates::new(goal_candidates))]
         goal: Option<String>,
         /// Print progress lines instead of showing the agent's screen.
         #[arg(long)]
@@ -102,6 +120,7 @@ pub enum Command {
     #[command(after_help = GOAL_HELP)]
     Clear {
         /// A goal id or a unique prefix [default: the goal running here].
+        #[arg(add = ArgValueCandidates::new(goal_candidates))]
         goal: Option<String>,
     },
     /// Change a goal's objective ($VISUAL or $EDITOR, or --objective); the next
@@ -109,6 +128,7 @@ pub enum Command {
     #[command(after_help = GOAL_HELP)]
     Edit {
         /// A goal id or a unique prefix [default: the goal running here].
+        #[arg(add = ArgValueCandidates::new(goal_candidates))]
         goal: Option<String>,
         /// The new objective, instead of opening an editor.
         #[arg(long, value_name = "TEXT")]
@@ -118,6 +138,7 @@ pub enum Command {
     #[command(after_help = BUDGET_HELP)]
     Budget {
         /// A goal id or a unique prefix [default: the goal running here].
+        #[arg(add = ArgValueCandidates::new(goal_candidates))]
         goal: Option<String>,
         /// The turn limit, or `none`.
         #[arg(long, value_name = "N|none", value_parser = parse_turn_limit)]
@@ -133,16 +154,64 @@ pub enum Command {
     #[command(after_help = GOAL_HELP)]
     Watch {
         /// A goal id or a unique prefix [default: the goal running here].
+        #[arg(add = ArgValueCandidates::new(goal_candidates))]
         goal: Option<String>,
         /// Print each notification as a JSON line (the control protocol's own).
         #[arg(long)]
         json: bool,
+        /// Print the goal's rows after sequence number SEQ first (0: all of them);
+        /// a goal that does not run then shows its history and ends.
+        #[arg(long, value_name = "SEQ")]
+        since: Option<i64>,
     },
-    /// List every goal, newest first, with its state and whether it runs.
+    /// List the goals, newest first: state, whether it runs, counters, working
+    /// directory and objective (archived goals only with --all).
     Ls {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// Only goals in this state (pursuing, paused, achieved, budget-limited, unmet, cleared).
+        #[arg(long, value_name = "STATE", value_parser = parse_state)]
+        state: Option<GoalState>,
+        /// Only goals whose working directory is this one or a folder above it.
+        #[arg(long)]
+        here: bool,
+        /// Archived goals too.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Hide a goal from `goalie ls` (the ledger keeps it; `ls --all` lists it).
+    Archive {
+        /// A goal id or a unique prefix of one.
+        #[arg(add = ArgValueCandidates::new(goal_candidates))]
+        goal: String,
+        /// List it again.
+        #[arg(long)]
+        undo: bool,
+    },
+    /// Check that goalie can run here: each agent CLI (on PATH? the tested version?
+    /// how to install it), the agents' settings goalie depends on, and its paths.
+    #[command(after_help = DOCTOR_HELP)]
+    Doctor {
+        /// The agent to check; exit 7 unless it is ready.
+        #[arg(long, value_name = "NAME", add = ArgValueCandidates::new(agent_candidates))]
+        agent: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the script that completes goalie's commands, goal ids and agent names
+    /// in your shell, e.g. `goalie completions bash >> ~/.bashrc`
+    /// (zsh: `source <(goalie completions zsh)`; fish: `goalie completions fish | source`).
+    Completions {
+        #[arg(value_parser = ["bash", "zsh", "fish"])]
+        shell: String,
+    },
+    /// Print goalie's man page (roff): `goalie man > goalie.1`.
+    Man {
+        /// Write every page (goalie.1 and one per subcommand) into DIR instead.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
     },
     /// Check a goal spec: errors (exit 2) and warnings, each with file, line and column.
     Check {
@@ -205,6 +274,11 @@ supervisor; otherwise the database is changed directly.
 
 Exit codes: 0 done (or nothing to do, e.g. pausing a paused goal), 2 bad usage or
 no such goal, 6 refused by the goal's state (nothing was changed).";
+
+const DOCTOR_HELP: &str = "\
+Exit codes: 0 ready (with --agent: that agent is installed, answers --version, and
+every path goalie needs is usable; a version other than the tested one is a note,
+not a failure), 7 not ready, 2 bad usage (an unknown agent).";
 
 const BUDGET_HELP: &str = "\
 Examples:
@@ -314,9 +388,9 @@ pub struct RunArgs {
     /// paths, budgets. Limits given on the command line override its `stop`.
     #[arg(long, value_name = "FILE")]
     pub goal: Option<PathBuf>,
-    /// The agent CLI: codex, claude or sim (or a name in your config's adapters/)
-    /// [config: agent].
-    #[arg(long, value_name = "NAME")]
+    /// The agent CLI: codex, claude, gemini, opencode, aider or sim (goalie's simulated
+    /// agent), or a name in your config's adapters/ (see `goalie doctor`) [config: agent].
+    #[arg(long, value_name = "NAME", add = ArgValueCandidates::new(agent_candidates))]
     pub agent: Option<String>,
     /// An adapter file to use instead of a named one.
     #[arg(long, value_name = "FILE")]
@@ -356,6 +430,12 @@ pub struct DemoArgs {
 }
 
 const DEMO_OBJECTIVE: &str = "Make the demo project's test suite pass: fix the failing parser test and add a test for empty input.";
+
+fn parse_state(text: &str) -> Result<GoalState, String> {
+    GoalState::parse(text).ok_or_else(|| {
+        "expected pursuing, paused, achieved, budget-limited, unmet or cleared".to_string()
+    })
+}
 
 pub(super) fn parse_duration(text: &str) -> Result<Duration, String> {
     let duration =
@@ -454,6 +534,24 @@ mod tests {
                 assert_eq!(max_turns, Some(Limit(None)));
             }
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_agent_flag_lists_every_adapter() {
+        let mut command = Cli::command();
+        let run = command.find_subcommand_mut("run").unwrap();
+        let agent = run.get_arguments().find(|a| a.get_id() == "agent").unwrap();
+        let help = agent.get_help().unwrap().to_string();
+        let words: Vec<&str> = help
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        for (name, _) in crate::agent::adapter::BUILTIN {
+            assert!(
+                words.contains(name),
+                "--agent's help does not name {name}: {help}"
+            );
         }
     }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::args::{Cli, Command, DemoArgs, LimitArgs, RunArgs};
 use super::settings::{self, Settings};
-use super::{goal_commands, spec_file, status};
+use super::{goal_commands, spec_file};
 use crate::agent::adapter::Adapter;
 use crate::agent::prompts::Prompts;
 use crate::config_file::config_dir;
@@ -71,9 +71,38 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
             };
             goal_commands::change(&db, goal.as_deref(), change)
         }
-        Command::Watch { goal, json } => goal_commands::watch(&db, goal.as_deref(), json),
-        Command::Ls { json } => status::list(&db, json),
+        Command::Watch { goal, json, since } => {
+            goal_commands::watch(&db, goal.as_deref(), json, since)
+        }
+        Command::Ls {
+            json,
+            state,
+            here,
+            all,
+        } => crate::cli::list::list(
+            &db,
+            &crate::cli::list::ListOptions {
+                json,
+                state,
+                here,
+                all,
+            },
+        ),
+        Command::Archive { goal, undo } => crate::cli::list::archive(&db, &goal, undo),
         Command::Check { file } => check_spec(&file),
+        Command::Completions { shell } => crate::cli::completion::completions(&shell),
+        Command::Man { dir } => crate::cli::completion::man(dir.as_deref()),
+        Command::Doctor { agent, json } => crate::cli::doctor::doctor(&db, agent.as_deref(), json),
+        Command::Report {
+            goal,
+            rows,
+            json,
+            html,
+        } => crate::cli::report::show(
+            &db,
+            goal.as_deref(),
+            &crate::cli::report::ReportOptions { rows, json, html },
+        ),
         Command::Config {
             origin,
             agent,
@@ -83,7 +112,6 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
             let settings = settings::here(None, settings::flags(&limits, agent, &dialogs))?;
             Ok(settings::show(&settings, origin))
         }
-        Command::Report { goal } => crate::cli::report::show(&db, goal.as_deref()),
         Command::Replay {
             goal,
             turn,

@@ -249,28 +249,71 @@ fn edit_in_editor(goal: &Goal) -> Result<String, Error> {
 }
 
 /// `goalie watch [GOAL] [--json]`: notifications as lines until the run ends.
-pub fn watch(db: &Path, arg: Option<&str>, as_json: bool) -> Result<i32, Error> {
-    let (_, goal) = open(db, arg, Fallback::None)?;
-    let Some(mut client) = goal_selector::connect(&goal)? else {
+pub fn watch(
+    db: &Path,
+    arg: Option<&str>,
+    as_json: bool,
+    since: Option<i64>,
+) -> Result<i32, Error> {
+    let (ledger, goal) = open(db, arg, Fallback::None)?;
+    let client = goal_selector::connect(&goal)?;
+    if client.is_none() && since.is_none() {
         return Err(Refusal(format!(
             "goal {} has no running supervisor (it is {}): `goalie status {}` shows it",
             goal.id, goal.state, goal.id
         ))
         .into());
-    };
-    let now = snapshot_of(&call(&mut client, "goal/get", json!({}))?)?;
-    let mut out = std::io::stdout().lock();
-    if !as_json {
-        let _ = writeln!(out, "goal {} {}: watching", now.id, now.state_text);
-        let _ = out.flush();
     }
+    let tz = crate::cli::local_time::zone();
+    let mut out = std::io::stdout().lock();
+    let mut client = match client {
+        Some(mut client) => {
+            let now = snapshot_of(&call(&mut client, "goal/get", json!({}))?)?;
+            if !as_json {
+                let _ = writeln!(out, "goal {} {}: watching", now.id, now.state_text);
+            }
+            Some(client)
+        }
+        None => {
+            if !as_json {
+                let _ = writeln!(
+                    out,
+                    "goal {} {}: its rows (it does not run)",
+                    goal.id, goal.state
+                );
+            }
+            None
+        }
+    };
+    // The history first (the supervisor already sends what comes after the
+    // connection, so a row is printed once: by its sequence number).
+    let mut printed = 0;
+    if let Some(since) = since {
+        for entry in ledger
+            .entries(&goal.id)?
+            .into_iter()
+            .filter(|e| e.seq > since)
+        {
+            printed = entry.seq;
+            let params = serde_json::to_value(&entry).unwrap_or_default();
+            if !emit(&mut out, as_json, "event", &params, &tz) {
+                return Ok(0);
+            }
+        }
+    }
+    drop(ledger);
+    let Some(client) = client.as_mut() else {
+        return Ok(0);
+    };
     while let Some(note) = client.notification()? {
-        let line = if as_json {
-            json!({ "method": note.method, "params": note.params }).to_string()
-        } else {
-            describe(&note.method, &note.params)
-        };
-        if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
+        if note.method == "event"
+            && note.params["seq"]
+                .as_i64()
+                .is_some_and(|seq| seq <= printed)
+        {
+            continue;
+        }
+        if !emit(&mut out, as_json, &note.method, &note.params, &tz) {
             // The reader went away (`goalie watch | head`): done.
             return Ok(0);
         }
@@ -278,14 +321,37 @@ pub fn watch(db: &Path, arg: Option<&str>, as_json: bool) -> Result<i32, Error> 
     Ok(0)
 }
 
-/// One notification as a line of text.
+/// Prints one notification; `false` once the reader has gone.
+fn emit(
+    out: &mut impl Write,
+    as_json: bool,
+    method: &str,
+    params: &Value,
+    tz: &jiff::tz::TimeZone,
+) -> bool {
+    let line = if as_json {
+        json!({ "method": method, "params": params }).to_string()
+    } else {
+        describe_in(method, params, tz)
+    };
+    writeln!(out, "{line}").and_then(|()| out.flush()).is_ok()
+}
+
+/// One notification as a line of text (times in the local zone).
 pub fn describe(method: &str, params: &Value) -> String {
+    describe_in(method, params, &crate::cli::local_time::zone())
+}
+
+/// One notification as lines of text, times in `tz`: a ledger row as
+/// `goalie report --rows` shows it (a prompt by its kind and length, never
+/// its text), a goal's change by its state and counters.
+fn describe_in(method: &str, params: &Value, tz: &jiff::tz::TimeZone) -> String {
     match method {
         // A ledger row (an [`Entry`]).
         "event" => match Entry::deserialize(params) {
             Ok(entry) => {
-                let time = entry.at.get(11..19).unwrap_or(&entry.at);
-                format!("{time} {} {}", entry.kind, entry.data)
+                let time = crate::cli::local_time::clock(&entry.at, tz);
+                crate::cli::report::render_at(&entry, &time).join("\n")
             }
             Err(_) => format!("{method} {params}"),
         },

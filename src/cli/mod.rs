@@ -3,8 +3,13 @@
 //! `args.rs` holds the arguments, `dispatch.rs` what each subcommand does;
 //! the commands that need more than a few lines have files of their own.
 
+pub mod candidates;
+pub mod completion;
+pub mod doctor;
 pub mod goal_commands;
 pub mod goal_selector;
+pub mod list;
+pub mod local_time;
 pub mod logging;
 pub mod mcp_server;
 pub mod replay;

@@ -317,6 +317,11 @@ pub enum Row {
     TakeoverEnded { by: TakeoverBy },
     /// A takeover was refused: the goal is in `state`.
     TakeoverRefused { state: GoalState },
+    /// `goalie archive`: the goal is hidden from `goalie ls` (`ls --all` lists
+    /// it); the ledger keeps every row.
+    Archived {},
+    /// `goalie archive --undo`: the goal is listed again.
+    Unarchived {},
 
     // The agent's screen.
     /// goalie answered a dialog by its policy (`times` answers before).

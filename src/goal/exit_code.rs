@@ -17,6 +17,9 @@ pub const PAUSED: i32 = 5;
 /// A control command (pause, resume, clear, edit, budget, watch) was refused:
 /// the goal's state does not allow it, or a budget is below what is already used.
 pub const REFUSED: i32 = 6;
+/// `goalie doctor`: the chosen agent is not ready (missing, its `--version`
+/// fails, or a path goalie needs is unusable).
+pub const NOT_READY: i32 = 7;
 
 /// Exit code for a process ended by signal `n`, as shells report it.
 pub fn for_signal(signal: i32) -> i32 {
@@ -45,4 +48,6 @@ Exit codes:
   5        paused or cleared: stopped by the user, or the agent exited before the goal ended
   6        refused: the goal's state does not allow the command (resuming an achieved
            goal, a budget below what is already used); nothing was changed
+  7        goalie doctor: the chosen agent is not ready (not installed, its --version
+           fails, or a path goalie needs is unusable)
   128+n    goalie was stopped by signal n (the goal is left paused)";

@@ -1,13 +1,15 @@
 //! The ledger: the store (SQLite, numbered migrations) and the reads of a
 //! goal's history: the prompts' digest, context counts, a usage-limit wait
 //! carried over a restart, the claim inbox that `goalie mcp` writes to, and
-//! the `--on-event` hooks that each row is sent to.
+//! the `--on-event` hooks that each row is sent to, and the report of what
+//! happened to a goal (`goalie report`).
 
 pub mod claim_inbox;
 pub mod context_counts;
 pub mod digest;
 pub mod event_hooks;
 pub mod pending_wait;
+pub mod report;
 mod store;
 pub mod wait_status;
 

@@ -208,6 +208,13 @@ fn pause_stops_injections_resume_continues_and_clear_stops_the_agent() {
     let status = status_json(&sandbox, &goal.id);
     assert_eq!(status["state"], "paused");
     assert_eq!(status["running"], true);
+    // A paused goal says how to resume it.
+    let text = goalie(&sandbox, &["status", &goal.id]);
+    assert!(
+        text.stdout
+            .contains(&format!("\n  resume     goalie resume {}\n", goal.id)),
+        "{text:?}"
+    );
 
     let out = goalie(&sandbox, &["resume"]);
     assert_eq!(out.code, 0, "{out:?}");
@@ -321,7 +328,11 @@ fn edit_types_the_objective_updated_prompt_and_watchers_see_every_notification_i
         .spawn()
         .unwrap();
     let text_watch = sandbox.command(&["watch", &goal.id]).spawn().unwrap();
-    // Both watchers are connected once they have asked for the goal; give them a moment.
+    let history_watch = sandbox
+        .command(&["watch", &goal.id, "--json", "--since", "0"])
+        .spawn()
+        .unwrap();
+    // The watchers are connected once they have asked for the goal; give them a moment.
     std::thread::sleep(Duration::from_millis(700));
 
     let out = goalie(&sandbox, &["edit", "--objective", "Ship the <new> parser"]);
@@ -375,6 +386,24 @@ fn edit_types_the_objective_updated_prompt_and_watchers_see_every_notification_i
         .filter(|seq| *seq >= seqs[0])
         .collect();
     assert_eq!(seqs, ledger);
+    // With --since 0: every row, the history and then the live ones, each once.
+    let history = finish(history_watch, LIMIT);
+    assert_eq!(history.code, 0, "{history:?}");
+    let all: Vec<i64> = history
+        .stdout
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .filter(|n| n["method"] == "event")
+        .map(|n| n["params"]["seq"].as_i64().unwrap())
+        .collect();
+    let every: Vec<i64> = sandbox
+        .ledger()
+        .entries(&goal.id)
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(all, every);
     let methods: Vec<String> = notes
         .iter()
         .map(|n| match n["method"].as_str().unwrap() {
@@ -630,6 +659,46 @@ fn without_a_supervisor_the_commands_act_on_the_database_and_resume_continues_th
             "error: goal {id} has no running supervisor (it is cleared): `goalie status {id}` shows it\n"
         )
     );
+    // With --since, its history: readable lines, a prompt by its kind and
+    // length (never its text); --json keeps the rows as they are.
+    let history = goalie(&sandbox, &["watch", id, "--since", "0"]);
+    assert_eq!(history.code, 0, "{history:?}");
+    let lines: Vec<&str> = history.stdout.lines().collect();
+    assert_eq!(
+        lines[0],
+        format!("goal {id} cleared: its rows (it does not run)")
+    );
+    let rows = sandbox.ledger().entries(id).unwrap();
+    let prompts: Vec<&&str> = lines
+        .iter()
+        .filter(|l| l.contains("  prompt    turn "))
+        .collect();
+    assert_eq!(
+        prompts.len(),
+        entries(&sandbox, &goal, "injection").len(),
+        "{}",
+        history.stdout
+    );
+    assert!(prompts[0].contains(": start, "), "{}", prompts[0]);
+    assert!(prompts[0].contains(" chars ("), "{}", prompts[0]);
+    assert!(
+        !history.stdout.contains("<untrusted_objective>"),
+        "{}",
+        history.stdout
+    );
+    let json = goalie(&sandbox, &["watch", id, "--json", "--since", "3"]);
+    assert_eq!(json.code, 0, "{json:?}");
+    let seqs: Vec<i64> = json
+        .stdout
+        .lines()
+        .map(|line| {
+            let note: Value = serde_json::from_str(line).unwrap();
+            assert_eq!(note["method"], "event");
+            note["params"]["seq"].as_i64().unwrap()
+        })
+        .collect();
+    let after: Vec<i64> = rows.iter().map(|e| e.seq).filter(|seq| *seq > 3).collect();
+    assert_eq!(seqs, after);
 }
 
 #[test]

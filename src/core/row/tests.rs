@@ -585,6 +585,8 @@ fn state_screen_and_context() -> Vec<String> {
             "takeover_refused",
             json!({ "state": "achieved" }),
         ),
+        pin(Row::Archived {}, "archived", json!({})),
+        pin(Row::Unarchived {}, "unarchived", json!({})),
         pin(
             Row::DialogAnswered {
                 dialog: "trust".into(),
@@ -779,7 +781,7 @@ fn every_kind_is_stored_as_the_json_goalie_wrote_before_rows_were_typed() {
         .map(|kind| kind.as_str().to_string())
         .collect();
     assert_eq!(pinned, kinds, "every kind is pinned, and by serde's name");
-    assert_eq!(kinds.len(), 57);
+    assert_eq!(kinds.len(), 59);
 }
 
 #[test]

@@ -9,6 +9,9 @@ use crate::goal::units::format_duration;
 
 use super::shell::Shell;
 
+/// How many lines of the wrap-up reply the summary at the end shows.
+const WRAP_UP_LINES: usize = 5;
+
 impl Shell<'_> {
     pub(super) fn narrate(&mut self, row: &Row) {
         let line = match row {
@@ -141,6 +144,30 @@ impl Shell<'_> {
             self.ledger.path().display(),
             goal.id,
         );
+        if goal.state == crate::goal::lifecycle::GoalState::Paused {
+            let _ = writeln!(
+                out,
+                "goalie:   paused: `goalie resume {}` continues it",
+                goal.id
+            );
+        }
+        // The limit by name, and what the agent said in its wrap-up turn.
+        let entries = self.ledger.entries(&goal.id).unwrap_or_default();
+        let report = crate::ledger::report::GoalReport::build(&goal, &entries, false);
+        if let Some(limit) = report.limit_sentence() {
+            let _ = writeln!(out, "goalie:   {limit} was reached");
+        }
+        let head = report.wrap_up_head(WRAP_UP_LINES);
+        if !head.is_empty() {
+            let _ = writeln!(
+                out,
+                "goalie:   the wrap-up reply (goalie report {}):",
+                goal.id
+            );
+            for line in head {
+                let _ = writeln!(out, "goalie:   > {line}");
+            }
+        }
         let _ = out.flush();
     }
 }

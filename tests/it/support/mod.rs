@@ -7,6 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub mod agents;
+pub mod browser;
 pub mod fake_model;
 pub mod http;
 pub mod lived_in;

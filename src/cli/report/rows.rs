@@ -1,63 +1,37 @@
-//! `goalie report [GOAL]`: a goal's ledger for a person. Each claim with its
-//! checklist, each audit step and its outcome, and the other rows compactly.
-
-use std::io::Write;
-use std::path::Path;
+//! A goal's ledger rows for a person, one or a few lines each: each claim with
+//! its checklist, each audit step and its outcome, and the other rows compactly
+//! (`goalie report --rows`, the audit section, the HTML report's timeline).
 
 use serde_json::Value;
 
 use crate::core::compaction::{Compacted, During};
 use crate::core::row::Row;
-use crate::error::Error;
 use crate::goal::claim::{Channel, Claim};
 use crate::goal::units::format_duration;
-use crate::ledger::context_counts::ContextCounts;
-use crate::ledger::{Entry, Ledger, LedgerError};
-
-/// Prints the report of goal `id` (the latest if `None`).
-pub fn show(db: &Path, id: Option<&str>) -> Result<i32, Error> {
-    let ledger = Ledger::open_existing(db)?;
-    let goal = match id {
-        Some(id) => ledger.goal(id)?,
-        None => ledger
-            .goals()?
-            .into_iter()
-            .next()
-            .ok_or_else(|| LedgerError::Empty(db.to_path_buf()))?,
-    };
-    let entries = ledger.entries(&goal.id)?;
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "goal {}  {}", goal.id, goal.state);
-    let _ = writeln!(out, "  objective  {}", one_line(&goal.objective));
-    let _ = writeln!(out, "  agent      {} in {}", goal.agent, goal.workdir);
-    let _ = writeln!(
-        out,
-        "  context    {}",
-        ContextCounts::from_entries(&entries).line()
-    );
-    if let Some(reason) = &goal.end_reason {
-        let _ = writeln!(out, "  ended      {reason}");
-    }
-    let _ = writeln!(out);
-    for entry in &entries {
-        for line in render(entry) {
-            let _ = writeln!(out, "{line}");
-        }
-    }
-    Ok(0)
-}
+use crate::ledger::Entry;
 
 /// The lines one ledger row becomes.
 pub fn render(entry: &Entry) -> Vec<String> {
-    let time = entry.at.get(11..19).unwrap_or(&entry.at);
+    render_at(entry, entry.at.get(11..19).unwrap_or(&entry.at))
+}
+
+/// The lines one ledger row becomes, with `time` (the row's, as a person reads it) first.
+pub fn render_at(entry: &Entry, time: &str) -> Vec<String> {
     let head =
         |label: &str, text: String| format!("{time}  {label:<9} {text}").trim_end().to_string();
     match entry.row() {
         Row::Injection {
-            turn, prompt, why, ..
+            turn,
+            prompt,
+            why,
+            text,
         } => vec![head(
             "prompt",
-            format!("turn {turn}: {} ({why})", prompt.as_str()),
+            format!(
+                "turn {turn}: {}, {} chars ({why})",
+                prompt.as_str(),
+                crate::goal::units::thousands(text.chars().count() as u64)
+            ),
         )],
         Row::TurnEnded {
             turn,
@@ -237,7 +211,7 @@ fn compact(value: &Value) -> String {
     }
 }
 
-fn one_line(text: &str) -> String {
+pub fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -313,6 +287,18 @@ mod tests {
         assert_eq!(
             render(&entry("agent_ready", json!({}))),
             vec!["10:11:12  agent_ready"]
+        );
+    }
+
+    #[test]
+    fn a_prompt_reads_as_its_kind_and_length_never_its_text() {
+        let text = "x".repeat(3000);
+        assert_eq!(
+            render(&entry(
+                "injection",
+                json!({"turn": 4, "prompt": "continuation", "why": "the agent is idle", "text": text})
+            )),
+            vec!["10:11:12  prompt    turn 4: continuation, 3,000 chars (the agent is idle)"]
         );
     }
 
