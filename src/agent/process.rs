@@ -283,6 +283,13 @@ impl AgentProcess {
     /// lose their parent (and so their link to the agent) are still ended.
     /// Cheap: it walks down the agent's own tree (see
     /// [`process_tree::living_descendants`]).
+    /// The CPU time (user and system, with that of reaped children) the
+    /// agent's processes have used so far, in clock ticks, as of the last
+    /// [`refresh_members`](Self::refresh_members).
+    pub fn cpu_ticks(&self) -> u64 {
+        process_tree::cpu_ticks(self.pid, &self.known)
+    }
+
     pub fn refresh_members(&mut self) {
         self.known = process_tree::living_descendants(self.pid, &self.known)
             .unwrap_or_else(|| process_tree::living_members(self.pid, &self.known));

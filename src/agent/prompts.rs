@@ -44,6 +44,11 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "claim_rejected.md",
         include_str!("../../prompts/claim_rejected.md"),
     ),
+    (
+        "no_progress.md",
+        include_str!("../../prompts/no_progress.md"),
+    ),
+    ("after_hang.md", include_str!("../../prompts/after_hang.md")),
 ];
 
 /// A problem with a template.

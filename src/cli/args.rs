@@ -216,6 +216,16 @@ pub struct LimitArgs {
     /// 80%: the agent writes a handoff note, and a new agent process continues from it.
     #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
     pub rotate_at: Option<u8>,
+    /// After N turns in a row without progress (nothing changed in the
+    /// workspace, the same reply), say so to the agent; after N more, pause
+    /// the goal. 0 turns it off [default: the goal spec's stop.stall_turns, else 3].
+    #[arg(long, value_name = "N")]
+    pub stall_turns: Option<u32>,
+    /// A turn busy this long with no sign of work (no screen change but the
+    /// spinner, no session-log line, no CPU time in the agent's processes) is
+    /// hung: goalie interrupts it [default: 30m; 0 turns it off].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub turn_timeout: Option<Duration>,
 }
 
 impl LimitArgs {

@@ -270,6 +270,10 @@ fn run_goal(run: GoalRun, limits: &LimitArgs, db: PathBuf) -> Result<i32, Error>
         on_event,
         rotation: limits.rotation(),
         dialog_policies,
+        stall_turns: limits.stall_turns,
+        turn_timeout_ms: limits
+            .turn_timeout
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
     })
 }
 

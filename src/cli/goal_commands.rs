@@ -331,7 +331,7 @@ fn resume_spec(
     db: &Path,
 ) -> Result<RunSpec, Error> {
     let entries = ledger.entries(&goal.id)?;
-    let (adapter_file, policies, agent_args, rotation) = match entries
+    let (adapter_file, policies, agent_args, rotation, watch) = match entries
         .iter()
         .find(|e| e.is(RowKind::GoalCreated))
         .map(Entry::row)
@@ -341,8 +341,16 @@ fn resume_spec(
             dialog_policies,
             agent_args,
             rotation,
+            stall_turns,
+            turn_timeout_ms,
             ..
-        }) => (Some(adapter), dialog_policies, agent_args, rotation),
+        }) => (
+            Some(adapter),
+            dialog_policies,
+            agent_args,
+            rotation,
+            (stall_turns, turn_timeout_ms),
+        ),
         _ => Default::default(),
     };
     let config = config_dir();
@@ -413,6 +421,9 @@ fn resume_spec(
         // The rotation the goal was started with.
         rotation,
         dialog_policies,
+        // The watchdog's flags the goal was started with.
+        stall_turns: watch.0,
+        turn_timeout_ms: watch.1,
     })
 }
 

@@ -11,6 +11,7 @@ pub mod compaction;
 pub mod config;
 pub mod log_event;
 pub mod observer;
+pub mod progress;
 pub mod prompt;
 pub mod row;
 pub mod screen_rules;

@@ -27,10 +27,14 @@ pub enum PromptKind {
     Handoff,
     /// The first prompt to a new agent process (`--fresh`, `--rotate-at`).
     AfterRotation,
+    /// After `--stall-turns` turns in a row without progress: what did not change.
+    NoProgress,
+    /// After a hung turn was interrupted (or the agent restarted).
+    AfterHang,
 }
 
 impl PromptKind {
-    pub const ALL: [PromptKind; 8] = [
+    pub const ALL: [PromptKind; 10] = [
         PromptKind::Start,
         PromptKind::Continuation,
         PromptKind::BudgetLimit,
@@ -39,6 +43,8 @@ impl PromptKind {
         PromptKind::AfterCompaction,
         PromptKind::Handoff,
         PromptKind::AfterRotation,
+        PromptKind::NoProgress,
+        PromptKind::AfterHang,
     ];
 
     /// The template file that renders it.
@@ -52,6 +58,8 @@ impl PromptKind {
             PromptKind::AfterCompaction => "after_compaction.md",
             PromptKind::Handoff => "handoff.md",
             PromptKind::AfterRotation => "after_rotation.md",
+            PromptKind::NoProgress => "no_progress.md",
+            PromptKind::AfterHang => "after_hang.md",
         }
     }
 
@@ -66,6 +74,8 @@ impl PromptKind {
             PromptKind::AfterCompaction => "after_compaction",
             PromptKind::Handoff => "handoff",
             PromptKind::AfterRotation => "after_rotation",
+            PromptKind::NoProgress => "no_progress",
+            PromptKind::AfterHang => "after_hang",
         }
     }
 }
@@ -107,6 +117,21 @@ pub struct PromptVars {
     pub handoff_file: Option<String>,
     /// For the prompts that restore the goal: what the ledger says so far.
     pub digest: Option<Digest>,
+    /// For the no-progress and after-hang prompts: what goalie saw.
+    pub stall: Option<StallNote>,
+}
+
+/// What the no-progress and after-hang prompts say goalie saw.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct StallNote {
+    /// Turns in a row without progress.
+    pub turns: u32,
+    /// What did not change, a line per turn.
+    pub unchanged: Vec<String>,
+    /// How long the hung turn showed no sign of work.
+    pub silent_for: Option<String>,
+    /// The agent was restarted on its own session after the hang.
+    pub restarted: bool,
 }
 
 impl PromptVars {
@@ -137,6 +162,12 @@ impl PromptVars {
             handoff: Some("Done: the parser. Next: the empty-input test.".into()),
             handoff_file: Some(".goalie/handoff-abcd1234-1.md".into()),
             digest: Some(Digest::sample()),
+            stall: Some(StallNote {
+                turns: 3,
+                unchanged: vec!["workspace unchanged; the reply repeats an earlier one".into()],
+                silent_for: Some("30m".into()),
+                restarted: false,
+            }),
         }
     }
 }

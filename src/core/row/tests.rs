@@ -53,6 +53,8 @@ fn the_goal_and_its_runs() -> Vec<String> {
                 dialog_policies: BTreeMap::from([("trust".into(), DialogPolicy::Accept)]),
                 mode: Mode::Headless,
                 rotation: Rotation::At(80),
+                stall_turns: None,
+                turn_timeout_ms: None,
             },
             "goal_created",
             json!({ "objective": "ship it", "agent": "codex",
@@ -664,6 +666,34 @@ fn state_screen_and_context() -> Vec<String> {
     ]
 }
 
+fn progress_and_hangs() -> Vec<String> {
+    vec![
+        pin(
+            Row::Progress {
+                turn: 4,
+                progress: false,
+                what: "workspace unchanged; the reply repeats an earlier one".into(),
+                change: crate::core::progress::Change::None,
+                without: 2,
+            },
+            "progress",
+            json!({ "turn": 4, "progress": false,
+                    "what": "workspace unchanged; the reply repeats an earlier one",
+                    "change": "none", "without": 2 }),
+        ),
+        pin(
+            Row::TurnHung {
+                turn: 5,
+                silent_ms: 1_800_000,
+                in_row: 1,
+                step: "interrupt".into(),
+            },
+            "turn_hung",
+            json!({ "turn": 5, "silent_ms": 1_800_000, "in_row": 1, "step": "interrupt" }),
+        ),
+    ]
+}
+
 #[test]
 fn every_kind_is_stored_as_the_json_goalie_wrote_before_rows_were_typed() {
     let pinned: BTreeSet<String> = [
@@ -671,6 +701,7 @@ fn every_kind_is_stored_as_the_json_goalie_wrote_before_rows_were_typed() {
         turns(),
         claims_and_audits(),
         state_screen_and_context(),
+        progress_and_hangs(),
     ]
     .concat()
     .into_iter()
@@ -680,7 +711,7 @@ fn every_kind_is_stored_as_the_json_goalie_wrote_before_rows_were_typed() {
         .map(|kind| kind.as_str().to_string())
         .collect();
     assert_eq!(pinned, kinds, "every kind is pinned, and by serde's name");
-    assert_eq!(kinds.len(), 52);
+    assert_eq!(kinds.len(), 54);
 }
 
 #[test]

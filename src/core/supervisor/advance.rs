@@ -28,6 +28,9 @@ impl Supervisor {
         {
             return;
         }
+        if self.hang_check(now_ms, actions) {
+            return;
+        }
         let quiet_ms = self.config.timing.quiet_ms;
         match self.phase {
             Phase::Stopped | Phase::Injecting { .. } | Phase::Auditing | Phase::Restarting => {}

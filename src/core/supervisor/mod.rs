@@ -25,7 +25,8 @@
 //! | `claims.rs` | claims and their audit |
 //! | `commands.rs` | the user's commands and the takeover chord |
 //! | `goal_state.rs`, `stop.rs` | transitions, time and budgets, ending the run |
-//! | `state/` | tokens, the screen's stillness, turn signals, compactions, error backoff, idle time, dialogs, processes, blockers, the agent's commands |
+//! | `progress.rs` | each turn's progress, the no-progress breaker, hung turns |
+//! | `state/` | tokens, the screen's stillness, turn signals, compactions, error backoff, idle time, dialogs, processes, blockers, the agent's commands, the breaker's memory, the hang watch |
 
 mod action;
 mod advance;
@@ -36,6 +37,7 @@ mod dialogs;
 mod event;
 mod goal_state;
 mod phase;
+mod progress;
 mod rotation;
 mod screen;
 mod session_log;
@@ -63,8 +65,8 @@ use crate::goal::limits::{Limits, Progress};
 
 use phase::Phase;
 use state::{
-    AgentCommands, Blockers, CompactionWatch, DialogWatch, ErrorBackoff, IdleTime, Processes,
-    ScreenWatch, Tokens, TurnSignals,
+    AgentCommands, Blockers, CompactionWatch, DialogWatch, ErrorBackoff, HangWatch, IdleTime,
+    Processes, ScreenWatch, StallWatch, Tokens, TurnSignals,
 };
 
 /// The supervisor's state.
@@ -103,6 +105,9 @@ pub struct Supervisor {
     notice: Option<String>,
     /// Shell commands the agent ran in this run (session log), newest last.
     commands: AgentCommands,
+    /// The no-progress breaker and the hung-turn watch.
+    stall: StallWatch,
+    hang: HangWatch,
 }
 
 impl Supervisor {
@@ -132,6 +137,8 @@ impl Supervisor {
             rejection_reasons: Vec::new(),
             notice: None,
             commands: AgentCommands::default(),
+            stall: StallWatch::default(),
+            hang: HangWatch::default(),
             config,
         }
     }
@@ -194,6 +201,7 @@ impl Supervisor {
             }
             return actions;
         }
+        self.watch(&event);
         match event {
             Event::Screen { now_ms, seen } => {
                 self.on_screen(now_ms, seen, &mut actions);
@@ -236,6 +244,12 @@ impl Supervisor {
                 channel,
                 claim,
             } => self.take_claim(channel, claim, &mut actions),
+            Event::Workspace {
+                now_ms,
+                workspace,
+                screen_reply,
+            } => self.on_workspace(now_ms, workspace, screen_reply, &mut actions),
+            Event::AgentCpu { now_ms, .. } => self.advance(now_ms, &mut actions),
             Event::AuditFinished {
                 now_ms,
                 passed,

@@ -45,6 +45,7 @@ fn config() -> Config {
         rotation: Rotation::Never,
         context_window: None,
         reset_wait: None,
+        watchdog: Default::default(),
         dialogs: vec![
             DialogRule {
                 name: "trust".into(),
@@ -954,6 +955,7 @@ fn the_log_and_the_banner_of_one_compaction_make_one_row() {
 mod api_errors;
 mod compactions;
 mod rotation;
+mod stall;
 mod user_commands;
 
 #[test]

@@ -42,7 +42,10 @@ impl Supervisor {
 
     /// The prompt for the next turn, by what happened since the last one.
     fn next_prompt(&self) -> PromptKind {
-        if self.processes.rotated() {
+        let watchdog = self.watchdog_prompt();
+        if watchdog == Some(PromptKind::AfterHang) {
+            PromptKind::AfterHang
+        } else if self.processes.rotated() {
             PromptKind::AfterRotation
         } else if !self.started && self.config.first_prompt == PromptKind::Start {
             PromptKind::Start
@@ -52,6 +55,8 @@ impl Supervisor {
             PromptKind::ClaimRejected
         } else if self.config.objective_changed_from.is_some() {
             PromptKind::ObjectiveUpdated
+        } else if let Some(kind) = watchdog {
+            kind
         } else if !self.started {
             self.config.first_prompt
         } else {
@@ -91,6 +96,7 @@ impl Supervisor {
         let mut vars = self.prompt_vars(now_ms, kind);
         vars.previous_objective = previous_objective;
         vars.handoff = handoff;
+        vars.stall = self.stall_note(kind);
         self.phase = Phase::Injecting { kind };
         actions.push(Action::Inject {
             kind,
@@ -133,6 +139,7 @@ impl Supervisor {
             handoff_file: (kind == PromptKind::Handoff)
                 .then(|| handoff_file(&self.config.goal_id, process)),
             digest: None,
+            stall: None,
         }
     }
 

@@ -69,6 +69,8 @@ pub(super) struct StopFile {
     pub(super) cost: Option<f64>,
     #[serde(default)]
     pub(super) usd_per_million_tokens: Option<f64>,
+    #[serde(default)]
+    pub(super) stall_turns: Option<u32>,
 }
 
 #[derive(Deserialize)]

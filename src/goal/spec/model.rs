@@ -41,6 +41,10 @@ pub struct Stop {
     /// The price that turns `cost` into a token budget.
     #[serde(default)]
     pub usd_per_million_tokens: Option<f64>,
+    /// Turns in a row without progress before goalie says so (and as many
+    /// more before it pauses the goal); 0: never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stall_turns: Option<u32>,
 }
 
 impl Stop {

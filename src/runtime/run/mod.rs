@@ -33,6 +33,7 @@ mod spec;
 mod start;
 mod steps;
 mod supervise;
+mod watchdog;
 
 pub use perform::sanitize;
 pub use spec::{Resumed, RunSpec};

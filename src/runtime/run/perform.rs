@@ -26,6 +26,8 @@ pub(super) fn describe(kind: PromptKind) -> &'static str {
         PromptKind::AfterCompaction => "after-compaction",
         PromptKind::Handoff => "handoff",
         PromptKind::AfterRotation => "after-rotation",
+        PromptKind::NoProgress => "no-progress",
+        PromptKind::AfterHang => "after-hang",
     }
 }
 
@@ -98,6 +100,11 @@ impl Shell<'_> {
                 reason,
                 handoff_file,
             } => self.restart = Some((reason, handoff_file)),
+            Action::ResumeAgent { reason } => {
+                self.watch.resume = true;
+                self.restart = Some((reason, None));
+            }
+            Action::MeasureProgress { .. } => self.measure_workspace(),
             Action::SetObjective { objective } => {
                 self.ledger.set_objective(&self.goal_id, &objective)?;
             }

@@ -57,7 +57,8 @@ impl Shell<'_> {
             Some(tail) => Some(tail.successor(std::time::SystemTime::now())),
             None => new_session_tail(self.spec, &self.launch.env),
         };
-        let (agent, new_output, exit) = match AgentProcess::spawn(&self.launch) {
+        let launch = self.launch_for_restart()?;
+        let (agent, new_output, exit) = match AgentProcess::spawn(&launch) {
             Ok(spawned) => spawned,
             Err(err) => {
                 self.ledger.append(

@@ -1,6 +1,7 @@
 //! The shell: the edges one run wires to the core, and the goal as the control
 //! socket shows it.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::agent::process::{AgentProcess, Exit, Launch};
@@ -10,12 +11,35 @@ use crate::audit::auditor::Auditor;
 use crate::control::protocol::{self as control_protocol};
 use crate::control::{GoalSnapshot, Notifier};
 use crate::core::observer::Observer;
-use crate::core::supervisor::Supervisor;
+use crate::core::supervisor::{Event, Supervisor};
 use crate::ledger::Ledger;
 use crate::ledger::claim_inbox::ClaimInbox;
 use crate::terminal::takeover::ChordFilter;
+use crate::workspace::Tracker;
 
 use super::spec::RunSpec;
+
+/// The shell's watchdog state.
+#[derive(Debug)]
+pub(super) struct Watch {
+    /// The workspace and its last look.
+    pub(super) tracker: Tracker,
+    /// An event the core asked for while it handled another (the measurement).
+    pub(super) follow_up: Option<Event>,
+    /// The next restart resumes the agent's own session.
+    pub(super) resume: bool,
+}
+
+impl Watch {
+    /// Takes the workspace's baseline now, before the first turn.
+    pub(super) fn new(workdir: &Path) -> Watch {
+        Watch {
+            tracker: Tracker::new(workdir),
+            follow_up: None,
+            resume: false,
+        }
+    }
+}
 
 /// How long the agent's processes get to end after SIGTERM.
 pub(super) const STOP_GRACE: Duration = Duration::from_secs(3);
@@ -49,6 +73,8 @@ pub(super) struct Shell<'a> {
     /// Test hook: `GOALIE_TEST_PANIC=1` panics at the first end of turn, so
     /// tests can check that a panic still restores the terminal and ends the agent.
     pub(super) panic_for_test: bool,
+    /// The workspace measured at each turn's end, and a hung agent's restart.
+    pub(super) watch: Watch,
 }
 
 impl Shell<'_> {

@@ -34,6 +34,10 @@ pub struct RunSpec {
     /// `--dialog NAME=POLICY`: the adapter's dialogs answered otherwise for this
     /// goal (already applied to `adapter`; kept with the goal for `goalie resume`).
     pub dialog_policies: Vec<(String, DialogPolicy)>,
+    /// `--stall-turns N` (else the goal spec's `stop.stall_turns`, else 3; 0: off).
+    pub stall_turns: Option<u32>,
+    /// `--turn-timeout` (else 30 minutes; 0: off).
+    pub turn_timeout_ms: Option<u64>,
 }
 
 /// How an existing goal continues.

@@ -268,6 +268,8 @@ fn create_goal(ledger: &Ledger, spec: &RunSpec, interactive: bool) -> Result<Goa
             dialog_policies: spec.dialog_policies.iter().cloned().collect(),
             mode: mode(interactive),
             rotation: spec.rotation,
+            stall_turns: spec.stall_turns,
+            turn_timeout_ms: spec.turn_timeout_ms,
         },
     )?;
     Ok(goal)

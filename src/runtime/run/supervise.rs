@@ -26,7 +26,7 @@ use crate::terminal::takeover::ChordFilter;
 use crate::terminal::{self, RawMode};
 
 use super::session::new_session_tail;
-use super::shell::{STOP_GRACE, Shell};
+use super::shell::{STOP_GRACE, Shell, Watch};
 use super::spec::RunSpec;
 
 #[allow(clippy::too_many_arguments)]
@@ -84,6 +84,7 @@ pub(super) async fn supervise_goal(
         restart: None,
         process,
         panic_for_test: std::env::var_os("GOALIE_TEST_PANIC").is_some(),
+        watch: Watch::new(&spec.workdir),
     };
     if !interactive {
         shell.say(&format!(
@@ -218,6 +219,7 @@ fn core_config(spec: &RunSpec, goal: &Goal, goal_spec: &GoalSpec, entries: &[Ent
         reset_wait: spec.resume.as_ref().and_then(|_| {
             crate::ledger::pending_wait::pending_wait(entries, jiff::Timestamp::now())
         }),
+        watchdog: super::watchdog::config(spec, goal_spec),
     }
 }
 
