@@ -172,7 +172,13 @@ fn demo(args: DemoArgs, db: PathBuf) -> Result<i32, Error> {
         agent_args,
         dialog_policies: Vec::new(),
     };
-    run_goal(run, &args.limits, db)
+    // The built-in demo's turns write nothing (it runs wherever it is
+    // started): the no-progress breaker is off unless asked for.
+    let mut limits = args.limits.clone();
+    if args.scenario.is_none() {
+        limits.stall_turns.get_or_insert(0);
+    }
+    run_goal(run, &limits, db)
 }
 
 /// `goalie check FILE`: warnings and errors on stderr; exit 2 when there are errors.

@@ -29,6 +29,7 @@
 mod app;
 mod builtin;
 mod claim;
+mod effects;
 mod handoff;
 mod input;
 mod prompt;

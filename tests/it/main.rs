@@ -32,3 +32,4 @@ mod real_resume;
 mod run_headless;
 mod session_tail_lived_in;
 mod sim_pty;
+mod stall_sim;

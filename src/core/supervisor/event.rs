@@ -57,9 +57,9 @@ pub enum Event {
         /// The reply as the screen shows it (for an agent whose log has none).
         screen_reply: Option<String>,
     },
-    /// The CPU time the agent's process tree has used so far, in clock ticks
-    /// (read every few seconds).
-    AgentCpu { now_ms: u64, ticks: u64 },
+    /// The CPU time the agent's process tree has used so far, in ms (read
+    /// every few seconds).
+    AgentCpu { now_ms: u64, cpu_ms: u64 },
     /// The audit of a completion claim finished.
     AuditFinished {
         now_ms: u64,

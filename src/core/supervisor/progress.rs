@@ -40,7 +40,7 @@ impl Supervisor {
                     self.hang.sign(*now_ms);
                 }
             }
-            Event::AgentCpu { now_ms, ticks } => self.hang.cpu(*now_ms, *ticks),
+            Event::AgentCpu { now_ms, cpu_ms } => self.hang.cpu(*now_ms, *cpu_ms),
             Event::InjectionDone { now_ms } if matches!(self.phase, Phase::Injecting { .. }) => {
                 self.hang.turn_started(*now_ms);
             }

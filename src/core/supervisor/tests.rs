@@ -955,6 +955,7 @@ fn the_log_and_the_banner_of_one_compaction_make_one_row() {
 mod api_errors;
 mod compactions;
 mod rotation;
+mod soak;
 mod stall;
 mod user_commands;
 

@@ -47,7 +47,7 @@ impl Shell<'_> {
     pub(super) fn agent_cpu(&self) -> Option<Event> {
         self.core.watches_hangs().then(|| Event::AgentCpu {
             now_ms: self.now_ms(),
-            ticks: self.agent.cpu_ticks(),
+            cpu_ms: self.agent.cpu_ms(),
         })
     }
 

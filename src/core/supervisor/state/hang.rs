@@ -1,7 +1,8 @@
 //! A hung turn: busy past the turn timeout with no sign of work since, where
 //! a sign of work is a change on screen other than the spinner's row, a line
 //! of the session log, or CPU time spent in the agent's process tree (a long
-//! build keeps the model silent but the tree busy). The first hang is
+//! build keeps the model silent but the tree busy): more than a fifth of a
+//! core between two readings, since a TUI drawing its spinner uses a little. The first hang is
 //! interrupted; a second in a row restarts the agent on its own session; a
 //! third pauses the goal.
 
@@ -26,12 +27,16 @@ impl HangStep {
     }
 }
 
+/// CPU time of at least one part in this many of the wall time is work.
+pub const BUSY_SHARE: u64 = 5;
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HangWatch {
     /// The last sign of work in this turn (or its start).
     last_sign_ms: u64,
-    /// The CPU time of the agent's tree the last time it was read (clock ticks).
-    cpu_ticks: Option<u64>,
+    /// The CPU time of the agent's tree the last time it was read, and when
+    /// (both in ms).
+    cpu: Option<(u64, u64)>,
     /// This turn was found hung (once per turn).
     hung: bool,
     /// Hung turns in a row.
@@ -54,14 +59,19 @@ impl HangWatch {
         self.last_sign_ms = self.last_sign_ms.max(now_ms);
     }
 
-    /// The agent's tree has used `ticks` of CPU time so far: more than the
-    /// last reading is a sign of work. (A process that ended takes its time
-    /// with it, so the figure may fall; that is no sign.)
-    pub fn cpu(&mut self, now_ms: u64, ticks: u64) {
-        if self.cpu_ticks.is_some_and(|before| ticks > before) {
-            self.sign(now_ms);
+    /// The agent's tree has used `cpu_ms` of CPU time so far: more than
+    /// [`BUSY_SHARE`] of the time since the last reading is a sign of work. (A
+    /// process that ended takes its time with it, so the figure may fall;
+    /// that is no sign.)
+    pub fn cpu(&mut self, now_ms: u64, cpu_ms: u64) {
+        if let Some((at_ms, before)) = self.cpu {
+            let used = cpu_ms.saturating_sub(before);
+            let wall = now_ms.saturating_sub(at_ms).max(1);
+            if used * BUSY_SHARE >= wall {
+                self.sign(now_ms);
+            }
         }
-        self.cpu_ticks = Some(ticks);
+        self.cpu = Some((now_ms, cpu_ms));
     }
 
     /// How long the turn has shown no sign of work.
@@ -102,7 +112,7 @@ impl HangWatch {
 
     /// A new agent process: its CPU time counts from its own start.
     pub fn new_process(&mut self) {
-        self.cpu_ticks = None;
+        self.cpu = None;
     }
 
     /// The prompt after a hang is due.
@@ -137,12 +147,13 @@ mod tests {
     fn signs_of_work_and_cpu_time_put_it_off() {
         let mut watch = HangWatch::default();
         watch.turn_started(0);
-        watch.cpu(1000, 50);
+        watch.cpu(1000, 500);
         watch.sign(30_000);
         assert_eq!(watch.check(89_999, 60_000), None);
-        watch.cpu(80_000, 51);
+        watch.cpu(80_000, 16_300); // a fifth of a core since
         assert_eq!(watch.check(139_999, 60_000), None, "a long build");
-        watch.cpu(130_000, 40); // a process ended
+        watch.cpu(82_000, 16_350); // a spinner's redraws: 2.5 %
+        watch.cpu(130_000, 4_000); // a process ended
         assert_eq!(watch.check(140_000, 60_000), Some(HangStep::Interrupt));
     }
 

@@ -310,7 +310,7 @@ fn cpu_time_screen_text_or_log_lines_keep_a_long_turn_alive() {
     let mut run = Run::new(watched());
     run.start();
     let start = run.now;
-    let mut ticks = 0;
+    let mut cpu_ms = 0;
     let mut looks = 0;
     // A long build: the spinner only, but CPU time grows; then log lines; then text.
     while run.now < start + 4 * TIMEOUT {
@@ -318,8 +318,8 @@ fn cpu_time_screen_text_or_log_lines_keep_a_long_turn_alive() {
         run.screen(next, busy());
         looks += 1;
         if looks % 2 == 0 {
-            ticks += 5;
-            run.at(next, |now_ms| Event::AgentCpu { now_ms, ticks });
+            cpu_ms += 1500; // a core's three quarters
+            run.at(next, |now_ms| Event::AgentCpu { now_ms, cpu_ms });
         }
     }
     while run.now < start + 6 * TIMEOUT {
@@ -343,11 +343,12 @@ fn cpu_time_screen_text_or_log_lines_keep_a_long_turn_alive() {
     }
     assert!(run.records("turn_hung").is_empty());
     assert!(run.keys().is_empty());
-    // Then silence: the same CPU figure is no sign.
+    // Then silence: a spinner's few ms of CPU are no sign.
     let start = run.now;
     while run.now < start + TIMEOUT + 2000 {
         let next = run.now + 1000;
-        run.at(next, |now_ms| Event::AgentCpu { now_ms, ticks });
+        cpu_ms += 20;
+        run.at(next, |now_ms| Event::AgentCpu { now_ms, cpu_ms });
     }
     assert_eq!(run.records("turn_hung").len(), 1);
 }
