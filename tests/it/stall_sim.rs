@@ -185,3 +185,60 @@ fn a_long_build_with_cpu_in_the_agents_tree_is_not_interrupted() {
     assert!(lines.contains("finished 1"), "{lines}");
     assert!(!lines.contains("interrupted"), "{lines}");
 }
+
+/// The sim's adapter with a short settle, so that 500 turns take minutes.
+fn fast_sim_adapter() -> String {
+    let sim = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/adapters/sim.yaml"))
+        .expect("the sim's adapter");
+    sim.replace("pause_ms: 200", "pause_ms: 50")
+        .replace("quiet_ms: 800", "quiet_ms: 300")
+}
+
+#[test]
+#[ignore = "500 turns through the PTY take minutes: scripts/test runs it"]
+fn soak_500_turns_through_the_pty_type_nothing_while_the_sim_works() {
+    const TURNS: u32 = 500;
+    let sandbox = Sandbox::new();
+    sandbox.user_adapter("sim", &fast_sim_adapter());
+    let log = sandbox.file("input.log", "");
+    // Turns of every length, spinner gaps (silences while the busy row stays),
+    // compactions at seeded random points, and a file written every turn.
+    let scenario = format!(
+        "name: soak\nstartup_ms: 100\ncursor_query_timeout_ms: 60000\nclaim_after_turns: {TURNS}\n\
+         input_log: {}\nrandom_compactions: {{count: 40, turns: {TURNS}, seed: 13}}\nturns:\n\
+         {}",
+        log.display(),
+        (0..7)
+            .map(|n| format!(
+                "  - work_ms: {}\n    silent_at_ms: 20\n    silent_ms: {}\n    compact_ms: 200\n    tokens: 10\n    reply: \"Step {n} done.\"\n    run: \"date +%s%N >> steps.log\"\n",
+                40 + 60 * n,
+                if n % 3 == 0 { 700 } else { 0 },
+            ))
+            .collect::<String>()
+    );
+    let out = sandbox.run_sim(
+        &scenario,
+        &["--turn-timeout", "10s", "--max-turns", "600"],
+        Duration::from_secs(1800),
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let goal = sandbox.goal();
+    assert_eq!(goal.state.as_str(), "achieved");
+    assert_eq!(goal.turns, TURNS);
+    assert_eq!(sandbox.entries_of("turn_ended").len(), TURNS as usize);
+    assert!(sandbox.entries_of("turn_hung").is_empty(), "no false hang");
+    assert!(!prompts(&sandbox).contains(&"no_progress".to_string()));
+    let rows = progress(&sandbox);
+    assert_eq!(rows.len(), TURNS as usize);
+    assert!(
+        rows.iter().all(|row| row["progress"] == true),
+        "no false stall"
+    );
+    let lines = std::fs::read_to_string(&log).unwrap();
+    let count = |prefix: &str| lines.lines().filter(|l| l.starts_with(prefix)).count();
+    assert_eq!(count("started "), TURNS as usize, "no turn missed");
+    assert_eq!(count("finished "), TURNS as usize);
+    assert_eq!(count("interrupted "), 0);
+    assert_eq!(count("input while working"), 0, "typed while busy: {lines}");
+    assert_eq!(sandbox.entries_of("compacted").len(), 40);
+}

@@ -90,6 +90,7 @@ impl Supervisor {
     ) -> StallStep {
         self.hang.turn_ended();
         if !self.config.watchdog.measure_progress {
+            self.stall.drop_measurement(); // the turn's commands are not kept
             return StallStep::Go;
         }
         let change = self.stall.change();

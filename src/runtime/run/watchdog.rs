@@ -76,7 +76,16 @@ impl Shell<'_> {
             .adapter
             .resume_launch_args(&exe, session_id.as_deref())
         {
-            launch.args = args;
+            // The run's own arguments (MCP, hook, those after `--`) follow the
+            // adapter's: only those are replaced.
+            let resumed_id = self.spec.resume.as_ref().and_then(|r| r.session_id.clone());
+            let bases = [
+                Some(self.spec.adapter.launch_args(&exe)),
+                self.spec
+                    .adapter
+                    .resume_launch_args(&exe, resumed_id.as_deref()),
+            ];
+            launch.args = swap_base(&launch.args, &bases, args);
             // The resumed session appends to the log it had: follow that one.
             if let Some(tail) = &self.session_tail {
                 let path = tail.path().map(Path::to_path_buf);
@@ -94,5 +103,48 @@ impl Shell<'_> {
             }
         }
         Ok(launch)
+    }
+}
+
+/// `args` with the longest of `bases` that begins them replaced by `base`.
+fn swap_base(args: &[String], bases: &[Option<Vec<String>>], base: Vec<String>) -> Vec<String> {
+    let rest = bases
+        .iter()
+        .flatten()
+        .filter(|old| args.starts_with(old))
+        .map(Vec::len)
+        .max()
+        .unwrap_or(0);
+    base.into_iter()
+        .chain(args[rest..].iter().cloned())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(text: &str) -> Vec<String> {
+        text.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn a_restart_on_the_session_keeps_the_runs_own_arguments() {
+        let run = words("--mcp x --hook y -- --model m");
+        let fresh = Some(Vec::new());
+        assert_eq!(
+            swap_base(&run, &[fresh.clone(), None], words("resume id")),
+            words("resume id --mcp x --hook y -- --model m")
+        );
+        let resumed = words("resume old --mcp x");
+        assert_eq!(
+            swap_base(
+                &resumed,
+                &[fresh, Some(words("resume old"))],
+                words("resume new")
+            ),
+            words("resume new --mcp x"),
+            "the longest base that matches"
+        );
     }
 }
