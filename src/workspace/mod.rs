@@ -42,6 +42,8 @@ const MAX_HASHED_FILE: u64 = 1 << 20;
 const MAX_HASHED_TOTAL: u64 = 64 << 20;
 /// At most this much of git's output is read.
 const MAX_GIT_OUTPUT: usize = 8 << 20;
+/// git may take this long to answer.
+const GIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// At most this many paths are named in the line of what changed.
 const NAMED: usize = 3;
 
@@ -87,17 +89,30 @@ impl Tracker {
 
     /// Looks again: what changed since the last look.
     pub fn measure(&mut self) -> Workspace {
+        let git_before = self.git.is_some();
         let now = self.look();
+        if git_before && self.git.is_none() {
+            // git failed: the files are looked at from now on, this look the baseline.
+            self.last = now;
+            return Workspace {
+                change: Change::None,
+                what: "git did not answer; goalie looks at the files from now on".into(),
+            };
+        }
         let workspace = compare(&self.last, &now);
         self.last = now;
         workspace
     }
 
-    fn look(&self) -> Snapshot {
-        match &self.git {
-            Some(top) => git_look(top).unwrap_or_else(|| walk_look(&self.root)),
-            None => walk_look(&self.root),
+    /// The look, through git while it answers.
+    fn look(&mut self) -> Snapshot {
+        if let Some(top) = &self.git {
+            if let Some(snapshot) = git_look(top) {
+                return snapshot;
+            }
+            self.git = None;
         }
+        walk_look(&self.root)
     }
 }
 
@@ -311,8 +326,9 @@ fn short_hash(bytes: &[u8]) -> [u8; 16] {
     short
 }
 
-/// git's output for `args` in `dir` (at most [`MAX_GIT_OUTPUT`]), if it succeeded.
-/// `GIT_OPTIONAL_LOCKS=0`: looking never takes the index lock from the agent.
+/// git's output for `args` in `dir` (at most [`MAX_GIT_OUTPUT`], within
+/// [`GIT_TIMEOUT`]), if it succeeded. `GIT_OPTIONAL_LOCKS=0`: looking never
+/// takes the index lock from the agent.
 fn git(dir: &Path, args: &[&str]) -> Option<Vec<u8>> {
     let mut child = Command::new("git")
         .arg("-C")
@@ -324,12 +340,22 @@ fn git(dir: &Path, args: &[&str]) -> Option<Vec<u8>> {
         .stderr(Stdio::null())
         .spawn()
         .ok()?;
-    let mut out = Vec::new();
     let stdout = child.stdout.take()?;
-    let read = stdout
-        .take(MAX_GIT_OUTPUT as u64 + 1)
-        .read_to_end(&mut out)
-        .ok();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let read = stdout
+            .take(MAX_GIT_OUTPUT as u64 + 1)
+            .read_to_end(&mut out)
+            .is_ok();
+        let _ = tx.send((read, out));
+    });
+    let Ok((read, mut out)) = rx.recv_timeout(GIT_TIMEOUT) else {
+        // A repository too big (or a git that hangs): no git look this time.
+        let _ = child.kill();
+        let _ = child.wait();
+        return None;
+    };
     if out.len() > MAX_GIT_OUTPUT {
         let _ = child.kill();
         let _ = child.wait();
@@ -337,7 +363,7 @@ fn git(dir: &Path, args: &[&str]) -> Option<Vec<u8>> {
         return Some(out);
     }
     let status = child.wait().ok()?;
-    (read.is_some() && status.success()).then_some(out)
+    (read && status.success()).then_some(out)
 }
 
 #[cfg(test)]
@@ -436,5 +462,14 @@ mod tests {
         let seen = tracker.measure();
         assert_eq!(seen.change, Change::Content, "a commit: {}", seen.what);
         assert!(seen.what.contains("(HEAD)"));
+        // git stops answering (here: the repository is gone): the files, from then on.
+        std::fs::remove_dir_all(root.join(".git")).unwrap();
+        let seen = tracker.measure();
+        assert_eq!(seen.change, Change::None);
+        assert!(seen.what.contains("git did not answer"), "{}", seen.what);
+        assert!(!tracker.uses_git());
+        write(root, "src/lib.rs", "fn d() {}");
+        let seen = tracker.measure();
+        assert_eq!(seen.what, "1 file changed: src/lib.rs");
     }
 }
