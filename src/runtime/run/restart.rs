@@ -84,8 +84,8 @@ impl Shell<'_> {
             &self.goal_id,
             &Row::AgentStarted {
                 pid: self.agent.pid(),
-                program: self.launch.program.display().to_string(),
-                args: self.launch.args.clone(),
+                program: launch.program.display().to_string(),
+                args: launch.args.clone(),
                 rows: self.launch.rows,
                 cols: self.launch.cols,
                 process: self.process,
