@@ -37,7 +37,7 @@ pub struct HangWatch {
     /// The CPU time of the agent's tree the last time it was read, and when
     /// (both in ms).
     cpu: Option<(u64, u64)>,
-    /// This turn was found hung (once per turn).
+    /// This turn was found hung.
     hung: bool,
     /// Hung turns in a row.
     in_row: u32,
@@ -80,12 +80,14 @@ impl HangWatch {
     }
 
     /// Whether the turn is hung at `now_ms` with `timeout_ms`: the step to
-    /// take, once per turn.
+    /// take. A turn still silent a timeout after its interrupt (the keys did
+    /// not stop it) is the next hang in the row.
     pub fn check(&mut self, now_ms: u64, timeout_ms: u64) -> Option<HangStep> {
-        if self.hung || self.silent_ms(now_ms) < timeout_ms {
+        if self.silent_ms(now_ms) < timeout_ms {
             return None;
         }
         self.hung = true;
+        self.last_sign_ms = now_ms;
         self.in_row += 1;
         self.after_hang = true;
         Some(match self.in_row {
@@ -137,10 +139,19 @@ mod tests {
         watch.turn_started(1000);
         assert_eq!(watch.check(60_999, 60_000), None);
         assert_eq!(watch.check(61_000, 60_000), Some(HangStep::Interrupt));
-        assert_eq!(watch.check(200_000, 60_000), None, "once per turn");
+        assert_eq!(watch.check(120_999, 60_000), None);
         assert!(watch.after_hang_due());
         assert!(!watch.take_after_hang());
         assert!(!watch.after_hang_due());
+    }
+
+    #[test]
+    fn a_turn_the_interrupt_did_not_stop_is_the_next_hang() {
+        let mut watch = HangWatch::default();
+        watch.turn_started(0);
+        assert_eq!(watch.check(60_000, 60_000), Some(HangStep::Interrupt));
+        assert_eq!(watch.check(119_999, 60_000), None);
+        assert_eq!(watch.check(120_000, 60_000), Some(HangStep::Restart));
     }
 
     #[test]

@@ -306,6 +306,32 @@ fn a_second_hang_in_a_row_restarts_the_agent_and_a_third_pauses() {
 }
 
 #[test]
+fn a_turn_the_interrupt_does_not_stop_restarts_the_agent_a_timeout_later() {
+    let mut run = Run::new(watched());
+    run.start();
+    let start = run.now;
+    run.spin(start + TIMEOUT + 1000);
+    assert_eq!(run.keys(), ["\x1b"]);
+    assert!(
+        !run.actions
+            .iter()
+            .any(|a| matches!(a, Action::ResumeAgent { .. }))
+    );
+    run.spin(start + 2 * TIMEOUT + 2000);
+    assert!(
+        run.actions
+            .iter()
+            .any(|a| matches!(a, Action::ResumeAgent { .. }))
+    );
+    let steps: Vec<String> = run
+        .records("turn_hung")
+        .iter()
+        .map(|row| row["step"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(steps, ["interrupt", "restart"]);
+}
+
+#[test]
 fn cpu_time_screen_text_or_log_lines_keep_a_long_turn_alive() {
     let mut run = Run::new(watched());
     run.start();
