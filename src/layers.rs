@@ -20,7 +20,15 @@ use std::str::FromStr;
 
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
 
-const EDGES: &[&str] = &["agent", "ledger", "audit", "control", "terminal", "sim"];
+const EDGES: &[&str] = &[
+    "agent",
+    "ledger",
+    "audit",
+    "control",
+    "terminal",
+    "sim",
+    "workspace",
+];
 
 /// Each folder (or top-level file) of `src/`, bottom up, with the layers
 /// below it that it may import. A folder imports only what is listed before it.
@@ -33,6 +41,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("control", &["goal", "core"]),
     ("terminal", &["goal", "core"]),
     ("sim", &["goal", "core"]),
+    ("workspace", &["goal", "core"]),
     ("config_file", &["goal", "core", "edges"]),
     ("error", &["goal", "core", "edges", "config_file"]),
     (

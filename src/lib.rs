@@ -13,7 +13,7 @@
 //! |---|---|---|---|
 //! | vocabulary | [`goal`] | lifecycle, limits, goal changes, claims, the goal spec and its checks, units, exit codes | no |
 //! | core | [`core`] | the supervisor (event in, actions out), its config, the screen observer and its rules, the claim-block reader, compaction dedupe, the usage-reset parser, prompt kinds and variables, session-log events | no |
-//! | edges | [`agent`], [`ledger`], [`audit`], [`control`], [`terminal`], [`sim`] | the agent's process and PTY, its screen model, adapters, prompt templates, session logs; the SQLite ledger and the reads of its history; the audit of a claim; the control socket; the user's terminal; the simulated agent | yes |
+//! | edges | [`agent`], [`ledger`], [`audit`], [`control`], [`terminal`], [`sim`], [`workspace`] | the agent's process and PTY, its screen model, adapters, prompt templates, session logs; the SQLite ledger and the reads of its history; the audit of a claim; the control socket; the user's terminal; the simulated agent; what changed in the working directory each turn | yes |
 //! | shell | [`runtime`] | the one place that wires the edges to the core: start, the event loop, carrying out actions, narrating progress | yes |
 //! | front | [`cli`] | arguments, the commands, `goalie mcp`, `goalie hook` | yes |
 //!
@@ -81,7 +81,8 @@
 //!   the observer must remember between looks (rows scrolled away, the claim
 //!   reader's typed text and nonce).
 //! - **The world's handles**: the agent's process and PTY, the session-log
-//!   cursor, the control server, timers, in the shell ([`runtime::run`]); the
+//!   cursor, the control server, timers, the workspace's last look
+//!   ([`workspace::Tracker`], for each turn's progress), in the shell ([`runtime::run`]); the
 //!   saved terminal mode in [`terminal`] (global, so a panic hook can restore it).
 //! - **Files on disk the run makes**: the agent's private home for MCP
 //!   registration ([`agent::home`]), handoff notes in `.goalie/` of the working
@@ -103,6 +104,7 @@ pub mod ledger;
 pub mod runtime;
 pub mod sim;
 pub mod terminal;
+pub mod workspace;
 
 #[cfg(test)]
 mod layers;

@@ -224,7 +224,8 @@ class Run:
         if home == "lived-in":
             populate(agent, agent_home, sessions)
         self.db = self.env["GOALIE_DB"]
-        argv = [GOALIE, "run", "--headless", *goalie_args]
+        # The fake model's turns change nothing: the no-progress breaker is off.
+        argv = [GOALIE, "run", "--headless", "--stall-turns", "0", *goalie_args]
         argv += ["--adapter", adapter] if adapter else ["--agent", agent]
         argv += [objective, "--", *AGENT_ARGS[agent]]
         self.proc = Started(argv, env=self.env, cwd=WORKDIR,

@@ -96,7 +96,8 @@ def turns_round(turns):
     scenario = os.path.join(private, "scenario.yaml")
     with open(scenario, "w") as f:
         f.write(SCENARIO)
-    argv = [GOALIE, "run", "--headless", "--adapter", adapter, "--max-turns", str(turns),
+    # Turns that change nothing, on purpose: the no-progress breaker is off.
+    argv = [GOALIE, "run", "--headless", "--stall-turns", "0", "--adapter", adapter, "--max-turns", str(turns),
             "Benchmark: many small turns.", "--", "--scenario", scenario]
     found = sampled_run(argv, env, private, "rss-turns", timeout=turns * 3 + 120)
     if found["exit"] != 3:

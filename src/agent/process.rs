@@ -283,6 +283,20 @@ impl AgentProcess {
     /// lose their parent (and so their link to the agent) are still ended.
     /// Cheap: it walks down the agent's own tree (see
     /// [`process_tree::living_descendants`]).
+    /// The CPU time (user and system, with that of reaped children) the
+    /// agent's processes have used so far, in ms, as of the last
+    /// [`refresh_members`](Self::refresh_members).
+    pub fn cpu_ms(&self) -> u64 {
+        let ticks = process_tree::cpu_ticks(self.pid, &self.known);
+        // SAFETY: sysconf only reads a system constant.
+        let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+        let per_second = u64::try_from(per_second)
+            .ok()
+            .filter(|n| *n > 0)
+            .unwrap_or(100);
+        ticks.saturating_mul(1000) / per_second
+    }
+
     pub fn refresh_members(&mut self) {
         self.known = process_tree::living_descendants(self.pid, &self.known)
             .unwrap_or_else(|| process_tree::living_members(self.pid, &self.known));

@@ -52,6 +52,47 @@ pub fn parse_stat(text: &str) -> Option<ProcStat> {
     })
 }
 
+/// utime + stime + cutime + cstime of a /proc/PID/stat text, in clock ticks.
+pub fn parse_cpu(text: &str) -> Option<u64> {
+    let (_, tail) = text.rsplit_once(')')?;
+    // After the name: state is field 3; utime..cstime are fields 14 to 17.
+    let fields: Vec<&str> = tail.split_whitespace().skip(11).take(4).collect();
+    if fields.len() < 4 {
+        return None;
+    }
+    fields
+        .iter()
+        .map(|field| field.parse::<u64>().ok())
+        .sum::<Option<u64>>()
+}
+
+/// The CPU time used so far by the leader and the processes in `known` that
+/// are still the same processes, in clock ticks.
+pub fn cpu_ticks(leader: u32, known: &BTreeSet<(u32, u64)>) -> u64 {
+    let mut buf = Vec::with_capacity(4096);
+    let mut total = 0;
+    let mut leader_seen = false;
+    let read = |pid: u32, expect: Option<u64>, buf: &mut Vec<u8>| -> u64 {
+        let Some(text) = read_small(&format!("/proc/{pid}/stat"), buf) else {
+            return 0;
+        };
+        let same = expect.is_none_or(|start| parse_stat(text).is_some_and(|s| s.start == start));
+        if same {
+            parse_cpu(text).unwrap_or(0)
+        } else {
+            0
+        }
+    };
+    for &(pid, start) in known {
+        leader_seen |= pid == leader;
+        total += read(pid, Some(start), &mut buf);
+    }
+    if !leader_seen {
+        total += read(leader, None, &mut buf);
+    }
+    total
+}
+
 /// Every process on the machine that we may read.
 pub fn all_processes() -> Vec<ProcStat> {
     let Ok(dir) = std::fs::read_dir("/proc") else {
@@ -207,6 +248,20 @@ pub fn signal_all(leader: u32, pids: &BTreeSet<(u32, u64)>, signal: Signal) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cpu_time_is_read_from_stat_and_grows_while_a_process_works() {
+        let line = "42 (a (b) c) S 1 42 42 0 -1 4194560 100 0 0 0 7 3 20 10 20 0 1 0 999 0";
+        assert_eq!(parse_cpu(line), Some(40));
+        let me = std::process::id();
+        let before = cpu_ticks(me, &BTreeSet::new());
+        // Work until the kernel books a tick (10 ms at most on Linux's USER_HZ).
+        let mut spins = 0u64;
+        while cpu_ticks(me, &BTreeSet::new()) == before {
+            spins = std::hint::black_box(spins.wrapping_add(1));
+        }
+        assert!(cpu_ticks(me, &BTreeSet::new()) > before);
+    }
 
     #[test]
     fn stat_lines_with_awkward_names_parse() {

@@ -45,6 +45,11 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../prompts/claim_rejected.md"),
     ),
     ("after_wait.md", include_str!("../../prompts/after_wait.md")),
+    (
+        "no_progress.md",
+        include_str!("../../prompts/no_progress.md"),
+    ),
+    ("after_hang.md", include_str!("../../prompts/after_hang.md")),
 ];
 
 /// A problem with a template.

@@ -351,6 +351,16 @@ pub struct LimitArgs {
     /// share, e.g. 80% (an agent that reports its quota: Codex).
     #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
     pub max_quota: Option<u8>,
+    /// After N turns in a row without progress (nothing changed in the
+    /// workspace, the same reply), say so to the agent; after N more, pause
+    /// the goal. 0 turns it off [default: the goal spec's stop.stall_turns, else 3].
+    #[arg(long, value_name = "N")]
+    pub stall_turns: Option<u32>,
+    /// A turn busy this long with no sign of work (no screen change but the
+    /// spinner, no session-log line, no CPU time in the agent's processes) is
+    /// hung: goalie interrupts it [default: 30m; 0 turns it off].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub turn_timeout: Option<Duration>,
 }
 
 impl LimitArgs {

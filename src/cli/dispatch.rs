@@ -219,7 +219,13 @@ fn demo(args: DemoArgs, db: PathBuf) -> Result<i32, Error> {
         agent_args,
         dialog_policies,
     };
-    run_goal(run, &args.limits, &settings, db)
+    // The built-in demo's turns write nothing (it runs wherever it is
+    // started): the no-progress breaker is off unless asked for.
+    let mut limits = args.limits.clone();
+    if args.scenario.is_none() {
+        limits.stall_turns.get_or_insert(0);
+    }
+    run_goal(run, &limits, &settings, db)
 }
 
 /// `goalie check FILE`: warnings and errors on stderr; exit 2 when there are errors.
@@ -341,6 +347,10 @@ fn run_goal(
             max_wait_ms: u64::try_from(limits.max_wait.as_millis()).unwrap_or(u64::MAX),
             max_quota_pct: max_quota,
         },
+        stall_turns: limits.stall_turns,
+        turn_timeout_ms: limits
+            .turn_timeout
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
     })
 }
 

@@ -405,7 +405,7 @@ fn resume_spec(
     db: &Path,
 ) -> Result<RunSpec, Error> {
     let entries = ledger.entries(&goal.id)?;
-    let (adapter_file, policies, agent_args, rotation, waits) = match entries
+    let (adapter_file, policies, agent_args, rotation, waits, watch) = match entries
         .iter()
         .find(|e| e.is(RowKind::GoalCreated))
         .map(Entry::row)
@@ -415,9 +415,18 @@ fn resume_spec(
             dialog_policies,
             agent_args,
             rotation,
+            stall_turns,
+            turn_timeout_ms,
             waits,
             ..
-        }) => (Some(adapter), dialog_policies, agent_args, rotation, waits),
+        }) => (
+            Some(adapter),
+            dialog_policies,
+            agent_args,
+            rotation,
+            waits,
+            (stall_turns, turn_timeout_ms),
+        ),
         _ => Default::default(),
     };
     let config = config_dir();
@@ -498,6 +507,9 @@ fn resume_spec(
         record: settings.record_cap(),
         // The waits the goal was started with.
         waits,
+        // The watchdog's flags the goal was started with.
+        stall_turns: watch.0,
+        turn_timeout_ms: watch.1,
     })
 }
 

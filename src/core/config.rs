@@ -53,6 +53,8 @@ pub struct Config {
     pub reset_wait: Option<(u64, String)>,
     /// Waits: the longest, the plan's quota threshold, and the clock.
     pub waits: WaitConfig,
+    /// Telling progress from spinning, and hung turns.
+    pub watchdog: Watchdog,
 }
 
 /// How goalie waits without typing (see `supervisor/wait.rs`).
@@ -84,6 +86,39 @@ impl Default for WaitConfig {
         }
     }
 }
+
+/// The no-progress breaker and the hung-turn watch (issue 13).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Watchdog {
+    /// Ask the shell to measure the workspace at every turn's end (and record
+    /// a `progress` row); off, turns end without it.
+    pub measure_progress: bool,
+    /// After this many turns in a row without progress the next prompt says
+    /// so; after as many more the goal pauses (0: never).
+    pub stall_turns: u32,
+    /// A turn busy this long with no sign of work is hung (`None`: never).
+    pub turn_timeout_ms: Option<u64>,
+    /// The keys that interrupt the agent's turn (the adapter's; empty: none).
+    pub interrupt: String,
+}
+
+impl Default for Watchdog {
+    /// Nothing measured and no timeout, but the breaker's default count.
+    fn default() -> Watchdog {
+        Watchdog {
+            measure_progress: false,
+            stall_turns: DEFAULT_STALL_TURNS,
+            turn_timeout_ms: None,
+            interrupt: String::new(),
+        }
+    }
+}
+
+/// Turns in a row without progress before the no-progress prompt.
+pub const DEFAULT_STALL_TURNS: u32 = 3;
+
+/// How long a turn may show no sign of work (30 minutes).
+pub const DEFAULT_TURN_TIMEOUT_MS: u64 = 30 * 60 * 1000;
 
 /// When goalie ends the agent's process and starts a new one. In the ledger
 /// (`goal_created`): `"fresh"`, `{"at_pct": 80}` or null.

@@ -11,6 +11,7 @@ pub mod compaction;
 pub mod config;
 pub mod log_event;
 pub mod observer;
+pub mod progress;
 pub mod prompt;
 pub mod quota;
 pub mod row;

@@ -14,6 +14,9 @@ use crate::goal::units::parse_token_figure;
 pub struct Observation {
     /// The screen's text differs from the previous look.
     pub changed: bool,
+    /// It differs in more than its busy rows (a spinner's frame and seconds
+    /// are no sign of work; a hung turn shows nothing else).
+    pub text_changed: bool,
     /// A busy indicator is shown.
     pub busy: bool,
     /// The input box is shown, and no dialog is.
@@ -45,6 +48,8 @@ pub struct Observer {
     dialogs: Vec<RegexSet>,
     claims: ClaimReader,
     previous: Vec<String>,
+    /// The previous look's rows but its busy rows.
+    previous_calm: Vec<String>,
     scrolled_done: u32,
     scrolled_compactions: u32,
     /// Per-reply token figures (`tokens_per_reply`) on rows that scrolled away.
@@ -58,6 +63,7 @@ impl Observer {
             rules,
             dialogs: Vec::new(),
             previous: Vec::new(),
+            previous_calm: Vec::new(),
             scrolled_done: 0,
             scrolled_compactions: 0,
             scrolled_tokens: None,
@@ -166,6 +172,14 @@ impl Observer {
         if observation.changed {
             self.previous.clear();
             self.previous.extend_from_slice(rows);
+            let calm: Vec<String> = rows
+                .iter()
+                .filter(|row| !self.rules.busy.is_match(row))
+                .cloned()
+                .collect();
+            observation.text_changed = calm != self.previous_calm
+                || scrolled.iter().any(|row| !self.rules.busy.is_match(row));
+            self.previous_calm = calm;
         }
         observation
     }
@@ -230,6 +244,26 @@ mod tests {
         let seen = o.observe(&idle, &[]);
         assert!(!seen.busy && seen.idle && seen.changed);
         assert_eq!(seen.tokens, Some(3_600));
+    }
+
+    #[test]
+    fn a_spinner_frame_changes_the_screen_but_not_its_text() {
+        let mut o = observer();
+        let frame = |glyph: &str, secs: u32| {
+            rows(&format!(
+                "› fix it\n{glyph} Working ({secs}s • esc to interrupt)\n› Ask the sim to do anything"
+            ))
+        };
+        assert!(
+            o.observe(&frame("⠋", 1), &[]).text_changed,
+            "the first look"
+        );
+        let spun = o.observe(&frame("⠙", 2), &[]);
+        assert!(spun.changed && !spun.text_changed);
+        let mut more = frame("⠹", 3);
+        more.insert(1, "• ran cargo build".into());
+        let worked = o.observe(&more, &[]);
+        assert!(worked.changed && worked.text_changed);
     }
 
     #[test]

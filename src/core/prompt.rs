@@ -29,10 +29,14 @@ pub enum PromptKind {
     AfterRotation,
     /// The first prompt after a wait the agent asked for: what ended it.
     AfterWait,
+    /// After `--stall-turns` turns in a row without progress: what did not change.
+    NoProgress,
+    /// After a hung turn was interrupted (or the agent restarted).
+    AfterHang,
 }
 
 impl PromptKind {
-    pub const ALL: [PromptKind; 9] = [
+    pub const ALL: [PromptKind; 11] = [
         PromptKind::Start,
         PromptKind::Continuation,
         PromptKind::BudgetLimit,
@@ -42,6 +46,8 @@ impl PromptKind {
         PromptKind::Handoff,
         PromptKind::AfterRotation,
         PromptKind::AfterWait,
+        PromptKind::NoProgress,
+        PromptKind::AfterHang,
     ];
 
     /// The template file that renders it.
@@ -56,6 +62,8 @@ impl PromptKind {
             PromptKind::Handoff => "handoff.md",
             PromptKind::AfterRotation => "after_rotation.md",
             PromptKind::AfterWait => "after_wait.md",
+            PromptKind::NoProgress => "no_progress.md",
+            PromptKind::AfterHang => "after_hang.md",
         }
     }
 
@@ -71,6 +79,8 @@ impl PromptKind {
             PromptKind::Handoff => "handoff",
             PromptKind::AfterRotation => "after_rotation",
             PromptKind::AfterWait => "after_wait",
+            PromptKind::NoProgress => "no_progress",
+            PromptKind::AfterHang => "after_hang",
         }
     }
 }
@@ -114,6 +124,21 @@ pub struct PromptVars {
     pub digest: Option<Digest>,
     /// For the after-wait prompt: the wait and what ended it.
     pub wait: Option<WaitNote>,
+    /// For the no-progress and after-hang prompts: what goalie saw.
+    pub stall: Option<StallNote>,
+}
+
+/// What the no-progress and after-hang prompts say goalie saw.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct StallNote {
+    /// Turns in a row without progress.
+    pub turns: u32,
+    /// What did not change, a line per turn.
+    pub unchanged: Vec<String>,
+    /// How long the hung turn showed no sign of work.
+    pub silent_for: Option<String>,
+    /// The agent was restarted on its own session after the hang.
+    pub restarted: bool,
 }
 
 /// A wait that ended, for the after-wait prompt.
@@ -170,6 +195,12 @@ impl PromptVars {
             handoff_file: Some(".goalie/handoff-abcd1234-1.md".into()),
             digest: Some(Digest::sample()),
             wait: Some(WaitNote::sample()),
+            stall: Some(StallNote {
+                turns: 3,
+                unchanged: vec!["workspace unchanged; the reply repeats an earlier one".into()],
+                silent_for: Some("30m".into()),
+                restarted: false,
+            }),
         }
     }
 }

@@ -26,6 +26,7 @@ use serde_json::Value;
 
 use crate::core::compaction::Compacted;
 use crate::core::config::{DialogPolicy, Rotation};
+use crate::core::progress::Change;
 use crate::core::prompt::PromptKind;
 use crate::core::quota::QuotaWindow;
 use crate::core::wait::WaitCause;
@@ -66,6 +67,11 @@ pub enum Row {
         /// `--max-wait`, and `--max-quota` (or the spec's `stop.quota`).
         #[serde(default)]
         waits: WaitOptions,
+        /// `--stall-turns N` and `--turn-timeout`, when given (`goalie resume` keeps them).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stall_turns: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        turn_timeout_ms: Option<u64>,
     },
     /// `goalie resume` started a new run of the goal.
     Resumed {
@@ -195,6 +201,24 @@ pub enum Row {
         /// turn, else the last rows of its transcript on screen.
         #[serde(default)]
         reply: Option<String>,
+    },
+    /// What a turn changed, in a line, and whether goalie counts it as
+    /// progress; `without`: turns in a row without progress so far.
+    Progress {
+        turn: u32,
+        progress: bool,
+        what: String,
+        #[serde(default)]
+        change: Change,
+        without: u32,
+    },
+    /// A turn was busy `silent_ms` with no sign of work: goalie's `step`
+    /// (`interrupt`, `restart` or `pause`); `in_row`: hung turns in a row.
+    TurnHung {
+        turn: u32,
+        silent_ms: u64,
+        in_row: u32,
+        step: String,
     },
     /// The goal's token count changed: `screen` or `session_log` said so;
     /// `after_stop` when the log said it after the run stopped.

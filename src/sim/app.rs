@@ -3,6 +3,7 @@
 //! Time is passed in, so every behaviour can be tested without a terminal.
 
 use crate::sim::claim;
+use crate::sim::effects::Effects;
 use crate::sim::handoff;
 use crate::sim::input::Key;
 use crate::sim::prompt::InputBox;
@@ -42,6 +43,8 @@ struct ActiveTurn {
     started: Instant,
     timeline: Timeline,
     compacted: bool,
+    /// The spinner runs until the turn is interrupted.
+    hang: bool,
     /// Whether a frame of this turn reached the screen (silence starts after that).
     drawn: bool,
 }
@@ -57,6 +60,7 @@ pub(crate) struct App {
     turns_started: u32,
     /// The prompt of the last finished turn (for the stale-nonce claim mode).
     previous_prompt: Option<String>,
+    effects: Effects,
 }
 
 impl App {
@@ -74,6 +78,7 @@ impl App {
         App {
             input: InputBox::new(Duration::from_millis(scenario.drop_fast_enter_ms)),
             transcript: vec![format!("  scenario: {}", scenario.name)],
+            effects: Effects::new(scenario.input_log.as_ref()),
             scenario,
             phase,
             tokens: 0,
@@ -90,6 +95,18 @@ impl App {
 
     /// Applies a key; returns the exit code if the session ends.
     pub(crate) fn handle(&mut self, key: Key, now: Instant) -> Option<i32> {
+        if let Phase::Working(turn) = &self.phase {
+            let what = match &key {
+                Key::Text(_) => Some("text"),
+                Key::Paste(_) => Some("paste"),
+                Key::Enter => Some("enter"),
+                Key::Backspace => Some("backspace"),
+                _ => None,
+            };
+            if let Some(what) = what {
+                self.effects.input_while_working(turn.number, what);
+            }
+        }
         match key {
             Key::CursorReport { .. } => {
                 if self.awaiting_cursor() {
@@ -121,7 +138,7 @@ impl App {
                 let t = now.saturating_duration_since(turn.started);
                 let compaction_due =
                     !turn.compacted && turn.timeline.compaction_end().is_some_and(|end| t >= end);
-                let done = t >= turn.timeline.end();
+                let done = !turn.hang && t >= turn.timeline.end();
                 if compaction_due {
                     self.compact();
                 }
@@ -230,17 +247,23 @@ impl App {
         self.turns_started = self.turns_started.saturating_add(1);
         let number = self.turns_started;
         self.push_entry(claim::entry("› ", &prompt));
+        let turn = self.scenario.turn_with_compactions(number);
+        self.effects.turn_started(number, turn.cpu);
         self.phase = Phase::Working(ActiveTurn {
             number,
-            timeline: Timeline::new(&self.scenario.turn_with_compactions(number)),
+            timeline: Timeline::new(&turn),
             prompt,
             started: now,
             compacted: false,
+            hang: turn.hang,
             drawn: false,
         });
     }
 
     fn interrupt(&mut self) {
+        if let Phase::Working(turn) = &self.phase {
+            self.effects.turn_ended(turn.number, "interrupted");
+        }
         self.phase = Phase::Idle;
         self.push_entry(vec![INTERRUPTED.to_string()]);
     }
@@ -259,6 +282,7 @@ impl App {
         let Phase::Working(turn) = std::mem::replace(&mut self.phase, Phase::Idle) else {
             return None;
         };
+        self.effects.turn_ended(turn.number, "finished");
         if let Some(command) = self.scenario.turn(turn.number).run {
             // The scenario's "work": a real command in the working directory.
             let _ = std::process::Command::new("sh")

@@ -32,6 +32,7 @@
 mod app;
 mod builtin;
 mod claim;
+mod effects;
 mod handoff;
 mod input;
 mod prompt;

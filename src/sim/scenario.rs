@@ -17,6 +17,9 @@
 //! wait: ["for: 5s"]             # a waiting claim's lines
 //! exit_after_turns: null        # exit 1 after this turn; turns count submissions,
 //!                               # interrupted ones included
+//! input_log: null               # or a file: "started N" / "finished N" / "interrupted N"
+//!                               # per turn, and "input while working N: …" for any
+//!                               # key but Esc and Ctrl-C that arrives during a turn
 //! random_compactions: null      # or {count: 20, turns: 30, seed: 7}: one compaction in
 //!                               # each of `count` distinct turns drawn from 1..=turns,
 //!                               # at the turn's start (before any work, as agents
@@ -35,6 +38,9 @@
 //!     run: null                 # a shell command run in the working directory at
 //!                               # the end of the turn, before the reply (to "fix"
 //!                               # things, or to edit a protected file)
+//!     hang: false               # the spinner runs until Esc or Ctrl-C, nothing else
+//!     cpu: false                # a child process burns CPU while the turn works
+//!                               # (a long build: the model silent, the tree busy)
 //! ```
 //!
 //! An empty file (or one with only comments) is all defaults.
@@ -79,6 +85,8 @@ pub struct Scenario {
     pub wait: Vec<String>,
     /// Exit with code 1 after this turn completes (absent = never).
     pub exit_after_turns: Option<u32>,
+    /// Where to log turns and any input that arrives during one (absent = nowhere).
+    pub input_log: Option<PathBuf>,
     /// Compactions at seeded random points (absent = none).
     pub random_compactions: Option<RandomCompactions>,
     /// Turn n uses entry n-1; past the end the last entry repeats.
@@ -109,6 +117,10 @@ pub struct Turn {
     /// A shell command run (`sh -c`, in the working directory) at the end of
     /// the turn, before the reply is written.
     pub run: Option<String>,
+    /// The spinner runs until the turn is interrupted: no other output.
+    pub hang: bool,
+    /// A child process burns CPU while the turn works.
+    pub cpu: bool,
 }
 
 /// Compactions at seeded random points: one in each of `count` distinct turns.
@@ -222,6 +234,7 @@ impl Default for Scenario {
             blocked_reason: "the test database is not reachable".to_string(),
             wait: vec!["for: 5s".to_string()],
             exit_after_turns: None,
+            input_log: None,
             random_compactions: None,
             turns: vec![Turn::default()],
         }
@@ -240,6 +253,8 @@ impl Default for Turn {
             tokens: 1800,
             reply: "Read the code and listed what the objective needs.".to_string(),
             run: None,
+            hang: false,
+            cpu: false,
         }
     }
 }

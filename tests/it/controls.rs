@@ -179,7 +179,11 @@ fn assert_gone(sandbox: &Sandbox, goal: &Goal) {
 #[test]
 fn pause_stops_injections_resume_continues_and_clear_stops_the_agent() {
     let sandbox = Sandbox::new();
-    let run = Running::start(&sandbox, &turns(&[1500, 600]), &["--max-turns", "20"]);
+    let run = Running::start(
+        &sandbox,
+        &turns(&[1500, 600]),
+        &["--max-turns", "20", "--stall-turns", "0"],
+    );
     let goal = goal_in(&sandbox, &run.workdir);
     wait_for_entries(&sandbox, &goal, "turn_started", 1);
 
@@ -320,7 +324,11 @@ fn raising_the_budget_reopens_a_running_goal_during_its_wrap_up() {
 #[test]
 fn edit_types_the_objective_updated_prompt_and_watchers_see_every_notification_in_order() {
     let sandbox = Sandbox::new();
-    let run = Running::start(&sandbox, &turns(&[1200]), &["--max-turns", "20"]);
+    let run = Running::start(
+        &sandbox,
+        &turns(&[1200]),
+        &["--max-turns", "20", "--stall-turns", "0"],
+    );
     let goal = goal_in(&sandbox, &run.workdir);
     wait_for_entries(&sandbox, &goal, "turn_started", 1);
     let watch = sandbox
@@ -441,7 +449,11 @@ fn edit_types_the_objective_updated_prompt_and_watchers_see_every_notification_i
 #[test]
 fn the_socket_is_private_and_malformed_requests_get_json_errors_while_the_goal_runs_on() {
     let sandbox = Sandbox::new();
-    let run = Running::start(&sandbox, &turns(&[600]), &["--max-turns", "30"]);
+    let run = Running::start(
+        &sandbox,
+        &turns(&[600]),
+        &["--max-turns", "30", "--stall-turns", "0"],
+    );
     let goal = goal_in(&sandbox, &run.workdir);
     let socket = goal.control_socket.clone().unwrap();
     let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
@@ -744,7 +756,12 @@ fn twenty_goals_at_once_each_controlled_on_its_own() {
     let runs: Vec<Running> = (0..GOALS)
         .map(|i| {
             let dir = sandbox.workdir().join(format!("g{i:02}"));
-            Running::start_in(&sandbox, &dir, &scenario, &["--max-turns", "100"])
+            Running::start_in(
+                &sandbox,
+                &dir,
+                &scenario,
+                &["--max-turns", "100", "--stall-turns", "0"],
+            )
         })
         .collect();
     let goals: Vec<Goal> = runs

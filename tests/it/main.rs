@@ -40,4 +40,5 @@ mod report;
 mod run_headless;
 mod session_tail_lived_in;
 mod sim_pty;
+mod stall_sim;
 mod wait_sim;

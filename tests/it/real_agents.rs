@@ -299,3 +299,93 @@ fn aider_budget_tokens_ends_the_goal_after_a_wrap_up() {
     );
     check_budget_run(&sandbox, &server, &out);
 }
+
+/// The first prompt's request never ends: the agent shows only its busy sign.
+/// At the turn timeout goalie records `turn_hung` and sends the adapter's
+/// interrupt keys; `after_hang.md` reaches the model from the same process, or
+/// (`restarted`: the keys did not stop the turn) from the agent restarted a
+/// timeout later.
+fn hung_turn_is_interrupted(
+    agent: &str,
+    restarted: bool,
+    agent_args: &[&str],
+    setup: impl FnOnce(&mut std::process::Command, &BlockingFakeModel),
+) {
+    let sandbox = Sandbox::new();
+    let server = BlockingFakeModel::start(Script::rule(|ctx| {
+        if ctx.prompt_index == 1 {
+            Step::hang()
+        } else {
+            Step::text(format!("Step {} done.", ctx.turn))
+        }
+    }))
+    .expect("fake model");
+    let out = run(
+        &sandbox,
+        agent,
+        &["--max-turns", "2", "--turn-timeout", "8s"],
+        agent_args,
+        |cmd| setup(cmd, &server),
+    );
+    let summary = fake_model::summarize(&server.requests());
+    assert_eq!(out.code, 3, "{out:?}\n{summary}");
+    let steps: Vec<String> = sandbox
+        .entries_of("turn_hung")
+        .iter()
+        .map(|e| e.data["step"].as_str().unwrap().to_string())
+        .collect();
+    let expected: &[&str] = if restarted {
+        &["interrupt", "restart"]
+    } else {
+        &["interrupt"]
+    };
+    assert_eq!(steps, expected, "{summary}");
+    let prompts: Vec<String> = sandbox
+        .entries_of("injection")
+        .iter()
+        .map(|e| e.data["prompt"].as_str().unwrap().to_string())
+        .collect();
+    // A hung turn the restart cut short is no turn: the next prompt is one more.
+    let expected: &[&str] = if restarted {
+        &["start", "after_hang", "continuation", "budget_limit"]
+    } else {
+        &["start", "after_hang", "budget_limit"]
+    };
+    assert_eq!(prompts, expected, "{summary}");
+    let started = sandbox.entries_of("agent_started");
+    assert_eq!(started.len(), if restarted { 2 } else { 1 });
+    assert!(
+        server
+            .turn_requests()
+            .iter()
+            .any(|r| r.latest_user_text().contains("Your last turn hung")),
+        "{summary}"
+    );
+    let goal = sandbox.goal();
+    assert_eq!(goal.state.as_str(), "budget-limited");
+    assert_eq!(goal.turns, 3, "two turns and the wrap-up");
+    for process in started {
+        support::assert_no_process_left(process.data["pid"].as_u64().unwrap() as u32);
+    }
+}
+
+#[test]
+#[ignore = "a real agent CLI: scripts/test runs it when installed"]
+fn opencode_hung_turn_that_esc_does_not_stop_restarts_opencode() {
+    agents::require("opencode");
+    hung_turn_is_interrupted("opencode", true, &[], |cmd, server| {
+        let workdir = cmd.get_current_dir().unwrap().to_path_buf();
+        let home = workdir.join("../opencode-home");
+        agents::opencode(cmd, &home, &format!("{}/v1", server.base_url()), &workdir);
+    });
+}
+
+#[test]
+#[ignore = "a real agent CLI: scripts/test runs it when installed"]
+fn aider_hung_turn_that_ctrl_c_does_not_stop_restarts_aider() {
+    agents::require("aider");
+    hung_turn_is_interrupted("aider", true, AIDER_ARGS, |cmd, server| {
+        let home = cmd.get_current_dir().unwrap().join("../aider-home");
+        agents::aider(cmd, &home, &format!("{}/v1", server.base_url()));
+    });
+}

@@ -300,3 +300,51 @@ fn claude_rotation_hands_off_to_a_new_claude_with_the_note() {
     let pid = sandbox.agent_pid();
     support::assert_no_process_left(pid);
 }
+
+#[test]
+#[ignore = "a real agent CLI: scripts/test runs it when installed"]
+fn claude_hung_turn_is_interrupted_with_esc_and_after_hang_follows() {
+    agents::require("claude");
+    let sandbox = Sandbox::new();
+    // The first prompt's request never ends: Claude Code shows only its spinner.
+    let server = BlockingFakeModel::start(Script::rule(|ctx| {
+        if ctx.prompt_index == 1 {
+            Step::hang()
+        } else {
+            Step::text(format!("Step {} done.", ctx.turn))
+        }
+    }))
+    .expect("fake model");
+    let out = run_claude(
+        &sandbox,
+        &server,
+        &["--max-turns", "2", "--turn-timeout", "8s"],
+    );
+    let summary = fake_model::summarize(&server.requests());
+    assert_eq!(out.code, 3, "{out:?}\n{summary}");
+    let hung = sandbox.entries_of("turn_hung");
+    assert_eq!(hung.len(), 1, "{hung:?}\n{summary}");
+    assert_eq!(hung[0].data["step"], "interrupt");
+    let prompts: Vec<String> = sandbox
+        .entries_of("injection")
+        .iter()
+        .map(|e| e.data["prompt"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        prompts,
+        ["start", "after_hang", "budget_limit"],
+        "{summary}"
+    );
+    assert_eq!(sandbox.entries_of("agent_started").len(), 1);
+    assert!(
+        server
+            .turn_requests()
+            .iter()
+            .any(|r| r.latest_user_text().contains("Your last turn hung")),
+        "{summary}"
+    );
+    let pid = sandbox.agent_pid();
+    assert!(support::eventually(Duration::from_secs(5), || {
+        leftover_processes(pid).is_empty()
+    }));
+}

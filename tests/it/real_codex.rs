@@ -539,3 +539,140 @@ fn codex_notify_signals_each_turn_through_goalie_hook() {
         assert_eq!(turn.data["signalled_by"], "hook", "{turn:?}");
     }
 }
+
+#[test]
+#[ignore = "a real agent CLI: scripts/test runs it when installed"]
+fn codex_hung_turn_is_interrupted_with_esc_and_after_hang_follows() {
+    agents::require("codex");
+    let sandbox = Sandbox::new();
+    // The first prompt's request never ends: Codex shows only its spinner.
+    let server = BlockingFakeModel::start(Script::rule(|ctx| {
+        if ctx.prompt_index == 1 {
+            Step::hang()
+        } else {
+            Step::text(format!("Step {} done.", ctx.turn))
+        }
+    }))
+    .expect("fake model");
+    let out = run_codex(
+        &sandbox,
+        &server,
+        &["--max-turns", "2", "--turn-timeout", "8s"],
+        &[],
+    );
+    let summary = fake_model::summarize(&server.requests());
+    assert_eq!(out.code, 3, "{out:?}\n{summary}");
+    let hung = sandbox.entries_of("turn_hung");
+    assert_eq!(hung.len(), 1, "{hung:?}\n{summary}");
+    assert_eq!(hung[0].data["step"], "interrupt");
+    assert!(hung[0].data["silent_ms"].as_u64().unwrap() >= 8000);
+    let prompts: Vec<String> = sandbox
+        .entries_of("injection")
+        .iter()
+        .map(|e| e.data["prompt"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        prompts,
+        ["start", "after_hang", "budget_limit"],
+        "{summary}"
+    );
+    // Esc reached Codex: the same process took the next prompt to the model.
+    assert_eq!(sandbox.entries_of("agent_started").len(), 1);
+    assert!(
+        server
+            .turn_requests()
+            .iter()
+            .any(|r| r.latest_user_text().contains("Your last turn hung")),
+        "{summary}"
+    );
+    assert!(no_codex_left(&sandbox));
+}
+
+#[test]
+#[ignore = "a real agent CLI: scripts/test runs it when installed"]
+fn codex_long_build_with_cpu_in_its_tree_is_not_interrupted() {
+    agents::require("codex");
+    let sandbox = Sandbox::new();
+    // The first prompt runs a 9 s "build" (a busy loop) with the model silent:
+    // past the 5 s turn timeout, but the CPU time is in Codex's tree.
+    let server = BlockingFakeModel::start(Script::rule(|ctx| {
+        if ctx.prompt_index == 1 && ctx.step == 0 {
+            Step::shell("timeout 9 sh -c 'while :; do :; done'; echo built > built.txt")
+        } else {
+            Step::text(format!("Step {} done.", ctx.turn))
+        }
+    }))
+    .expect("fake model");
+    let out = run_codex(
+        &sandbox,
+        &server,
+        &["--max-turns", "1", "--turn-timeout", "5s"],
+        &[],
+    );
+    let summary = fake_model::summarize(&server.requests());
+    assert_eq!(out.code, 3, "{out:?}\n{summary}");
+    assert!(sandbox.entries_of("turn_hung").is_empty(), "{summary}");
+    let built = std::fs::read_to_string(sandbox.workdir().join("built.txt")).expect("built.txt");
+    assert_eq!(built.trim(), "built");
+    let ended = sandbox.entries_of("turn_ended");
+    assert!(ended[0].data["duration_ms"].as_u64().unwrap() >= 9000);
+    assert!(no_codex_left(&sandbox));
+}
+
+#[test]
+#[ignore = "a real agent CLI: scripts/test runs it when installed"]
+fn codex_second_hang_in_a_row_restarts_codex_on_its_own_session() {
+    agents::require("codex");
+    let sandbox = Sandbox::new();
+    // The first two prompts' requests never end; the third is answered.
+    let server = BlockingFakeModel::start(Script::rule(|ctx| {
+        if ctx.prompt_index <= 2 {
+            Step::hang()
+        } else {
+            Step::text(format!("Step {} done.", ctx.turn))
+        }
+    }))
+    .expect("fake model");
+    let out = run_codex(
+        &sandbox,
+        &server,
+        &["--max-turns", "2", "--turn-timeout", "8s"],
+        &[],
+    );
+    let summary = fake_model::summarize(&server.requests());
+    assert_eq!(out.code, 3, "{out:?}\n{summary}");
+    let steps: Vec<String> = sandbox
+        .entries_of("turn_hung")
+        .iter()
+        .map(|e| e.data["step"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(steps, ["interrupt", "restart"], "{summary}");
+    let prompts: Vec<String> = sandbox
+        .entries_of("injection")
+        .iter()
+        .map(|e| e.data["prompt"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        prompts,
+        ["start", "after_hang", "after_hang", "budget_limit"],
+        "{summary}"
+    );
+    // The new Codex resumed the session: its first request carries the old prompts.
+    let started = sandbox.entries_of("agent_started");
+    assert_eq!(started.len(), 2);
+    let args: Vec<String> = serde_json::from_value(started[1].data["args"].clone()).unwrap();
+    assert_eq!(args[0], "resume", "{args:?}");
+    let after = server
+        .turn_requests()
+        .into_iter()
+        .find(|r| {
+            r.latest_user_text()
+                .contains("restarted you on your own session")
+        })
+        .expect("the prompt after the restart reached the model");
+    assert!(
+        after.user_texts.iter().any(|text| text.contains(OBJECTIVE)),
+        "{summary}"
+    );
+    assert!(no_codex_left(&sandbox));
+}

@@ -63,6 +63,9 @@ pub struct Adapter {
     /// The arguments that start the agent again in its last conversation in the
     /// working directory (`goalie resume`), instead of `args`; none if it cannot.
     pub resume_args: Option<Vec<String>>,
+    /// The keys that interrupt the agent's turn (Esc for most; typed as they
+    /// are, one after another), sent when a turn hangs; empty: none.
+    pub interrupt: Vec<String>,
     pub env: BTreeMap<String, String>,
     /// Variables removed from the agent's environment: the agent runs in
     /// goalie's terminal, so a `CI=true` that makes it headless must not reach it.

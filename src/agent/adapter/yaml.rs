@@ -36,6 +36,8 @@ struct AdapterFile {
     hook_args: Vec<String>,
     resume_args: Option<Vec<String>>,
     #[serde(default)]
+    interrupt: Vec<String>,
+    #[serde(default)]
     env: BTreeMap<String, String>,
     #[serde(default)]
     env_remove: Vec<String>,
@@ -168,6 +170,7 @@ impl Adapter {
             mcp_home: file.mcp_home,
             hook_args: file.hook_args,
             resume_args: file.resume_args,
+            interrupt: file.interrupt,
             env: file.env,
             env_remove: file.env_remove,
             submit: Submit {

@@ -60,6 +60,8 @@ fn the_goal_and_its_runs() -> Vec<String> {
                     max_wait_ms: 7_200_000,
                     max_quota_pct: Some(80),
                 },
+                stall_turns: None,
+                turn_timeout_ms: None,
             },
             "goal_created",
             json!({ "objective": "ship it", "agent": "codex",
@@ -764,6 +766,34 @@ fn waits_and_quota() -> Vec<String> {
     ]
 }
 
+fn progress_and_hangs() -> Vec<String> {
+    vec![
+        pin(
+            Row::Progress {
+                turn: 4,
+                progress: false,
+                what: "workspace unchanged; the reply repeats an earlier one".into(),
+                change: crate::core::progress::Change::None,
+                without: 2,
+            },
+            "progress",
+            json!({ "turn": 4, "progress": false,
+                    "what": "workspace unchanged; the reply repeats an earlier one",
+                    "change": "none", "without": 2 }),
+        ),
+        pin(
+            Row::TurnHung {
+                turn: 5,
+                silent_ms: 1_800_000,
+                in_row: 1,
+                step: "interrupt".into(),
+            },
+            "turn_hung",
+            json!({ "turn": 5, "silent_ms": 1_800_000, "in_row": 1, "step": "interrupt" }),
+        ),
+    ]
+}
+
 #[test]
 fn every_kind_is_stored_as_the_json_goalie_wrote_before_rows_were_typed() {
     let pinned: BTreeSet<String> = [
@@ -772,6 +802,7 @@ fn every_kind_is_stored_as_the_json_goalie_wrote_before_rows_were_typed() {
         claims_and_audits(),
         state_screen_and_context(),
         waits_and_quota(),
+        progress_and_hangs(),
     ]
     .concat()
     .into_iter()
@@ -781,7 +812,7 @@ fn every_kind_is_stored_as_the_json_goalie_wrote_before_rows_were_typed() {
         .map(|kind| kind.as_str().to_string())
         .collect();
     assert_eq!(pinned, kinds, "every kind is pinned, and by serde's name");
-    assert_eq!(kinds.len(), 59);
+    assert_eq!(kinds.len(), 61);
 }
 
 #[test]

@@ -57,6 +57,13 @@ pub enum Action {
         reason: String,
         handoff_file: Option<String>,
     },
+    /// Measure the workspace now (the turn ending is `turn`), then report
+    /// [`Event::Workspace`](super::Event::Workspace) at once.
+    MeasureProgress { turn: u32 },
+    /// End the agent's process and start it again on its own session (its
+    /// resume arguments, else a new one), then report
+    /// [`Event::AgentRestarted`](super::Event::AgentRestarted).
+    ResumeAgent { reason: String },
     /// Store the goal's new objective.
     SetObjective { objective: String },
     /// Store the goal's new limits.

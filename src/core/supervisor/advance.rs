@@ -32,6 +32,10 @@ impl Supervisor {
         // cheaper model near the quota) is answered as in a turn.
         if self.phase == Phase::Waiting && self.dialog.shown().is_some() {
             self.on_dialog(now_ms, actions);
+            return;
+        }
+        if self.hang_check(now_ms, actions) {
+            return;
         }
         let quiet_ms = self.config.timing.quiet_ms;
         match self.phase {

@@ -2,6 +2,7 @@
 
 use crate::core::log_event::LogEvent;
 use crate::core::observer::Observation;
+use crate::core::progress::Workspace;
 use crate::goal::change::UserCommand;
 use crate::goal::claim::{Channel, Claim};
 
@@ -56,6 +57,17 @@ pub enum Event {
         exit_code: Option<i32>,
         output: String,
     },
+    /// The shell measured the workspace (after
+    /// [`Action::MeasureProgress`](super::Action::MeasureProgress)).
+    Workspace {
+        now_ms: u64,
+        workspace: Workspace,
+        /// The reply as the screen shows it (for an agent whose log has none).
+        screen_reply: Option<String>,
+    },
+    /// The CPU time the agent's process tree has used so far, in ms (read
+    /// every few seconds).
+    AgentCpu { now_ms: u64, cpu_ms: u64 },
     /// The audit of a completion claim finished.
     AuditFinished {
         now_ms: u64,

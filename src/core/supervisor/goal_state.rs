@@ -24,6 +24,9 @@ impl Supervisor {
         let from = self.state;
         match lifecycle::check(from, to, actor) {
             Ok(()) => {
+                if to == GoalState::Pursuing && from != to {
+                    self.watch_resumed();
+                }
                 self.state = to;
                 self.updated = true;
                 actions.push(Action::Transition {

@@ -27,7 +27,8 @@
 //! | `wait.rs` | waits the agent asks for, and for the plan's quota to reset |
 //! | `commands.rs` | the user's commands and the takeover chord |
 //! | `goal_state.rs`, `stop.rs` | transitions, time and budgets, ending the run |
-//! | `state/` | tokens, the screen's stillness, turn signals, compactions, error backoff, idle time, dialogs, processes, blockers, the agent's commands |
+//! | `progress.rs` | each turn's progress, the no-progress breaker, hung turns |
+//! | `state/` | tokens, the screen's stillness, turn signals, compactions, error backoff, idle time, dialogs, processes, blockers, the agent's commands, the breaker's memory, the hang watch |
 
 mod action;
 mod activity;
@@ -40,6 +41,7 @@ mod doing;
 mod event;
 mod goal_state;
 mod phase;
+mod progress;
 mod rotation;
 mod screen;
 mod session_log;
@@ -70,8 +72,8 @@ use crate::goal::limits::{Limits, Progress};
 
 use phase::Phase;
 use state::{
-    AgentCommands, Blockers, CompactionWatch, DialogWatch, ErrorBackoff, IdleTime, Processes,
-    QuotaWatch, ScreenWatch, Tokens, TurnSignals, Waiting,
+    AgentCommands, Blockers, CompactionWatch, DialogWatch, ErrorBackoff, HangWatch, IdleTime,
+    Processes, QuotaWatch, ScreenWatch, StallWatch, Tokens, TurnSignals, Waiting,
 };
 
 /// The supervisor's state.
@@ -116,6 +118,9 @@ pub struct Supervisor {
     wait_note: Option<crate::core::prompt::WaitNote>,
     /// The plan's quota windows, as the session log reports them.
     quota: QuotaWatch,
+    /// The no-progress breaker and the hung-turn watch.
+    stall: StallWatch,
+    hang: HangWatch,
 }
 
 impl Supervisor {
@@ -148,6 +153,8 @@ impl Supervisor {
             wait: None,
             wait_note: state::wait::interrupted_note(&config),
             quota: QuotaWatch::default(),
+            stall: StallWatch::default(),
+            hang: HangWatch::default(),
             config,
         }
     }
@@ -210,6 +217,7 @@ impl Supervisor {
             }
             return actions;
         }
+        self.watch(&event);
         match event {
             Event::Screen { now_ms, seen } => {
                 self.on_screen(now_ms, seen, &mut actions);
@@ -252,6 +260,12 @@ impl Supervisor {
                 channel,
                 claim,
             } => self.take_claim(channel, claim, &mut actions),
+            Event::Workspace {
+                now_ms,
+                workspace,
+                screen_reply,
+            } => self.on_workspace(now_ms, workspace, screen_reply, &mut actions),
+            Event::AgentCpu { now_ms, .. } => self.advance(now_ms, &mut actions),
             Event::AuditFinished {
                 now_ms,
                 passed,

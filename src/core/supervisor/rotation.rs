@@ -79,5 +79,6 @@ impl Supervisor {
         self.context.new_process();
         self.reply = None;
         self.tokens.new_process();
+        self.watch_new_process();
     }
 }

@@ -46,6 +46,7 @@ fn config() -> Config {
         context_window: None,
         reset_wait: None,
         waits: crate::core::config::WaitConfig::default(),
+        watchdog: Default::default(),
         dialogs: vec![
             DialogRule {
                 name: "trust".into(),
@@ -956,6 +957,8 @@ mod activity;
 mod api_errors;
 mod compactions;
 mod rotation;
+mod soak;
+mod stall;
 mod user_commands;
 mod waits;
 

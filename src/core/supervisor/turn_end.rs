@@ -11,6 +11,7 @@ use super::Supervisor;
 use super::action::Action;
 use super::phase::Phase;
 use super::state::agent_log::excerpt;
+use super::state::stall::StallStep;
 
 impl Supervisor {
     pub(super) fn end_turn(&mut self, now_ms: u64, actions: &mut Vec<Action>) {
@@ -26,8 +27,12 @@ impl Supervisor {
         else {
             return;
         };
+        if self.measure_first(actions) {
+            return;
+        }
         // A usage limit is the turn's error when both showed.
         let error = errors.the_error();
+        let reply = self.reply.clone();
         let mut claim = self.claim.take();
         self.turns += 1;
         self.processes.turn_ended();
@@ -56,6 +61,7 @@ impl Supervisor {
         }
         self.record_quota(actions);
         actions.push(self.progress(now_ms));
+        let stall = self.judge_turn(reply.as_deref(), error, actions);
         if kind == PromptKind::BudgetLimit && self.wrap_up_ended(now_ms, &mut claim, actions) {
             return;
         }
@@ -67,6 +73,10 @@ impl Supervisor {
             return;
         }
         self.backoff.clear();
+        if let StallStep::Pause { turns } = stall {
+            self.stall_pause(now_ms, turns, actions);
+            return;
+        }
         self.next_turn(now_ms, format!("turn {} ended", self.turns), actions);
     }
 

@@ -42,7 +42,10 @@ impl Supervisor {
 
     /// The prompt for the next turn, by what happened since the last one.
     fn next_prompt(&self) -> PromptKind {
-        if self.processes.rotated() {
+        let watchdog = self.watchdog_prompt();
+        if watchdog == Some(PromptKind::AfterHang) {
+            PromptKind::AfterHang
+        } else if self.processes.rotated() {
             PromptKind::AfterRotation
         } else if !self.started && self.config.first_prompt == PromptKind::Start {
             PromptKind::Start
@@ -54,6 +57,8 @@ impl Supervisor {
             PromptKind::ClaimRejected
         } else if self.config.objective_changed_from.is_some() {
             PromptKind::ObjectiveUpdated
+        } else if let Some(kind) = watchdog {
+            kind
         } else if !self.started {
             self.config.first_prompt
         } else {
@@ -98,6 +103,7 @@ impl Supervisor {
             .wait_note
             .take()
             .filter(|_| kind == PromptKind::AfterWait);
+        vars.stall = self.stall_note(kind);
         self.phase = Phase::Injecting { kind };
         actions.push(Action::Inject {
             kind,
@@ -141,6 +147,7 @@ impl Supervisor {
                 .then(|| handoff_file(&self.config.goal_id, process)),
             digest: None,
             wait: None,
+            stall: None,
         }
     }
 

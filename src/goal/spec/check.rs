@@ -224,6 +224,19 @@ mod tests {
     }
 
     #[test]
+    fn stall_turns_is_read_and_is_no_stop_rule_on_its_own() {
+        let (spec, _) =
+            lint(&GOOD.replace("  time: 2h\n", "  time: 2h\n  stall_turns: 0\n")).unwrap();
+        assert_eq!(spec.stop.stall_turns, Some(0));
+        assert_eq!(lint(GOOD).unwrap().0.stop.stall_turns, None);
+        let err = lint(
+            "objective: Make `cargo test` pass\nverify: [cargo test]\nstop: {stall_turns: 3}\n",
+        )
+        .unwrap_err();
+        assert!(err.contains("no stop rule"), "{err}");
+    }
+
+    #[test]
     fn no_verify_is_an_error_at_its_place() {
         let err =
             lint("objective: Make `cargo test` pass\nverify: []\nstop: {turns: 3}\n").unwrap_err();

@@ -71,6 +71,7 @@ pub(super) struct StopFile {
     pub(super) usd_per_million_tokens: Option<f64>,
     #[serde(default)]
     pub(super) quota: Option<Scalar>,
+    pub(super) stall_turns: Option<u32>,
 }
 
 #[derive(Deserialize)]

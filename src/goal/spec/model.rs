@@ -45,6 +45,10 @@ pub struct Stop {
     /// percentage (`quota: 80%`); not a budget of its own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quota: Option<u8>,
+    /// Turns in a row without progress before goalie says so (and as many
+    /// more before it pauses the goal); 0: never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stall_turns: Option<u32>,
 }
 
 impl Stop {

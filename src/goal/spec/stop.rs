@@ -12,6 +12,7 @@ impl Lint<'_> {
             turns: file.turns,
             cost: file.cost,
             usd_per_million_tokens: file.usd_per_million_tokens,
+            stall_turns: file.stall_turns,
             ..Stop::default()
         };
         if stop.turns == Some(0) {

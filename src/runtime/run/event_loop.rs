@@ -176,9 +176,13 @@ impl Shell<'_> {
         loop {
             let step = match steps.pop_front() {
                 Some(step) => step,
-                None => match self.restart.take() {
-                    Some((reason, handoff_file)) => Step::Restart(reason, handoff_file),
-                    None => self.wake(&mut wires, control).await,
+                None => match (self.watch.follow_up.take(), self.restart.take()) {
+                    (Some(event), restart) => {
+                        self.restart = restart;
+                        Step::Event(event)
+                    }
+                    (None, Some((reason, handoff_file))) => Step::Restart(reason, handoff_file),
+                    (None, None) => self.wake(&mut wires, control).await,
                 },
             };
             let mut then = Vec::new();

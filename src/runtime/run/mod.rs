@@ -37,6 +37,7 @@ mod start;
 mod status;
 mod steps;
 mod supervise;
+mod watchdog;
 
 pub use perform::sanitize;
 pub use spec::{Resumed, RunSpec};

@@ -109,6 +109,22 @@ impl Shell<'_> {
             Row::DialogEscalated { .. } | Row::UnknownScreen { .. } => {
                 "the agent is waiting on a screen goalie will not answer; its text is in the ledger (goalie status)".to_string()
             }
+            Row::Progress {
+                turn,
+                progress: false,
+                what,
+                without,
+                ..
+            } => format!("turn {turn}: no progress ({without} in a row): {what}"),
+            Row::TurnHung {
+                turn,
+                silent_ms,
+                step,
+                ..
+            } => format!(
+                "turn {turn} hung: busy with no sign of work for {}; goalie's step: {step}",
+                format_duration(*silent_ms)
+            ),
             _ => return,
         };
         self.say(&line);

@@ -27,6 +27,8 @@ pub(super) fn describe(kind: PromptKind) -> &'static str {
         PromptKind::Handoff => "handoff",
         PromptKind::AfterRotation => "after-rotation",
         PromptKind::AfterWait => "after-wait",
+        PromptKind::NoProgress => "no-progress",
+        PromptKind::AfterHang => "after-hang",
     }
 }
 
@@ -103,6 +105,11 @@ impl Shell<'_> {
                 reason,
                 handoff_file,
             } => self.restart = Some((reason, handoff_file)),
+            Action::ResumeAgent { reason } => {
+                self.watch.resume = true;
+                self.restart = Some((reason, None));
+            }
+            Action::MeasureProgress { .. } => self.measure_workspace(),
             Action::SetObjective { objective } => {
                 self.ledger.set_objective(&self.goal_id, &objective)?;
             }

@@ -59,7 +59,8 @@ impl Shell<'_> {
             Some(tail) => Some(tail.successor(std::time::SystemTime::now())),
             None => new_session_tail(self.spec, &self.launch.env),
         };
-        let (agent, new_output, exit) = match AgentProcess::spawn(&self.launch) {
+        let launch = self.launch_for_restart()?;
+        let (agent, new_output, exit) = match AgentProcess::spawn(&launch) {
             Ok(spawned) => spawned,
             Err(err) => {
                 self.ledger.append(
@@ -85,8 +86,8 @@ impl Shell<'_> {
             &self.goal_id,
             &Row::AgentStarted {
                 pid: self.agent.pid(),
-                program: self.launch.program.display().to_string(),
-                args: self.launch.args.clone(),
+                program: launch.program.display().to_string(),
+                args: launch.args.clone(),
                 rows: self.launch.rows,
                 cols: self.launch.cols,
                 process: self.process,

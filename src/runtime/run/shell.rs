@@ -2,6 +2,7 @@
 //! socket shows it.
 
 use std::cell::RefCell;
+use std::path::Path;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -14,13 +15,36 @@ use crate::audit::wait_check::WaitChecker;
 use crate::control::protocol::{self as control_protocol};
 use crate::control::{GoalSnapshot, Notifier};
 use crate::core::observer::Observer;
-use crate::core::supervisor::Supervisor;
+use crate::core::supervisor::{Event, Supervisor};
 use crate::ledger::Ledger;
 use crate::ledger::claim_inbox::ClaimInbox;
 use crate::terminal::status::StatusDisplay;
 use crate::terminal::takeover::ChordFilter;
+use crate::workspace::Tracker;
 
 use super::spec::RunSpec;
+
+/// The shell's watchdog state.
+#[derive(Debug)]
+pub(super) struct Watch {
+    /// The workspace and its last look.
+    pub(super) tracker: Tracker,
+    /// An event the core asked for while it handled another (the measurement).
+    pub(super) follow_up: Option<Event>,
+    /// The next restart resumes the agent's own session.
+    pub(super) resume: bool,
+}
+
+impl Watch {
+    /// Takes the workspace's baseline now, before the first turn.
+    pub(super) fn new(workdir: &Path) -> Watch {
+        Watch {
+            tracker: Tracker::new(workdir),
+            follow_up: None,
+            resume: false,
+        }
+    }
+}
 
 /// How long the agent's processes get to end after SIGTERM.
 pub(super) const STOP_GRACE: Duration = Duration::from_secs(3);
@@ -64,6 +88,8 @@ pub(super) struct Shell<'a> {
     pub(super) recording: SharedRecorder,
     /// goalie's title and status row on the person's terminal.
     pub(super) status: StatusDisplay,
+    /// The workspace measured at each turn's end, and a hung agent's restart.
+    pub(super) watch: Watch,
 }
 
 impl Shell<'_> {

@@ -42,6 +42,10 @@ pub struct RunSpec {
     pub record: Option<u64>,
     /// `--max-wait`, `--max-quota` (or `stop.quota`).
     pub waits: WaitOptions,
+    /// `--stall-turns N` (else the goal spec's `stop.stall_turns`, else 3; 0: off).
+    pub stall_turns: Option<u32>,
+    /// `--turn-timeout` (else 30 minutes; 0: off).
+    pub turn_timeout_ms: Option<u64>,
 }
 
 /// How an existing goal continues.

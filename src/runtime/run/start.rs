@@ -275,6 +275,8 @@ fn create_goal(ledger: &Ledger, spec: &RunSpec, interactive: bool) -> Result<Goa
             mode: mode(interactive),
             rotation: spec.rotation,
             waits: spec.waits,
+            stall_turns: spec.stall_turns,
+            turn_timeout_ms: spec.turn_timeout_ms,
         },
     )?;
     Ok(goal)

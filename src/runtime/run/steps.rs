@@ -103,8 +103,10 @@ impl Shell<'_> {
                 if wires.last_refresh.elapsed() >= Duration::from_secs(2) {
                     self.agent.refresh_members();
                     wires.last_refresh = Instant::now();
+                    self.agent_cpu()
+                } else {
+                    None
                 }
-                None
             }
             Step::LookIfUnseen => wires.unseen_output.then(|| {
                 let seen = self.look();

@@ -28,7 +28,7 @@ use crate::terminal::takeover::ChordFilter;
 use crate::terminal::{self, RawMode};
 
 use super::session::new_session_tail;
-use super::shell::{STOP_GRACE, SharedRecorder, Shell};
+use super::shell::{STOP_GRACE, SharedRecorder, Shell, Watch};
 use super::spec::RunSpec;
 
 #[allow(clippy::too_many_arguments)]
@@ -93,6 +93,7 @@ pub(super) async fn supervise_goal(
         panic_for_test: std::env::var_os("GOALIE_TEST_PANIC").is_some(),
         recording,
         status,
+        watch: Watch::new(&spec.workdir),
     };
     shell.start_recording()?;
     if !interactive {
@@ -238,6 +239,7 @@ fn core_config(spec: &RunSpec, goal: &Goal, goal_spec: &GoalSpec, entries: &[Ent
                 crate::ledger::pending_wait::interrupted_wait(entries, jiff::Timestamp::now())
             }),
         },
+        watchdog: super::watchdog::config(spec, goal_spec),
     }
 }
 

@@ -1,0 +1,244 @@
+//! The no-progress breaker and hung turns, through the real binary and the
+//! simulated agent in a real PTY: what the workspace shows decides progress,
+//! and a turn that only spins is interrupted, then restarted, then paused,
+//! while a turn whose processes work (a long build) is left alone.
+
+use std::time::Duration;
+
+use crate::support;
+use support::Sandbox;
+
+const LIMIT: Duration = Duration::from_secs(120);
+
+fn prompts(sandbox: &Sandbox) -> Vec<String> {
+    sandbox
+        .entries_of("injection")
+        .iter()
+        .map(|e| e.data["prompt"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn progress(sandbox: &Sandbox) -> Vec<serde_json::Value> {
+    sandbox
+        .entries_of("progress")
+        .into_iter()
+        .map(|e| e.data)
+        .collect()
+}
+
+fn paused_because(sandbox: &Sandbox) -> Vec<String> {
+    sandbox
+        .entries_of("transition")
+        .iter()
+        .filter(|e| e.data["to"] == "paused")
+        .map(|e| e.data["reason"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn never_claims(turn: &str) -> String {
+    format!(
+        "name: stall\nstartup_ms: 100\ncursor_query_timeout_ms: 60000\nclaim_after_turns: null\nturns:\n{turn}"
+    )
+}
+
+#[test]
+fn the_same_reply_and_no_change_brings_no_progress_after_3_turns_and_pauses_after_6() {
+    let sandbox = Sandbox::new();
+    let scenario =
+        never_claims("  - work_ms: 300\n    tokens: 10\n    reply: \"I looked at the code.\"\n");
+    let out = sandbox.run_sim(&scenario, &["--max-turns", "40"], LIMIT);
+    assert_eq!(out.code, 5, "{out:?}");
+    assert_eq!(
+        prompts(&sandbox),
+        [
+            "start",
+            "continuation",
+            "continuation",
+            "no_progress",
+            "continuation",
+            "continuation"
+        ]
+    );
+    let nudge = &sandbox.entries_of("injection")[3].data["text"];
+    assert!(
+        nudge.as_str().unwrap().contains("made no progress"),
+        "{nudge}"
+    );
+    assert_eq!(paused_because(&sandbox), ["no progress in 6 turns"]);
+    let rows = progress(&sandbox);
+    assert_eq!(rows.len(), 6);
+    assert!(rows.iter().all(|row| row["progress"] == false), "{rows:?}");
+    assert_eq!(rows[5]["without"], 6);
+    assert_eq!(sandbox.goal().state.as_str(), "paused");
+    // `goalie resume` continues with a fresh count: three more turns before the prompt.
+    let goal = sandbox.goal().id;
+    let out = sandbox.run(&["resume", &goal, "--headless"], LIMIT);
+    assert_eq!(out.code, 5, "{out:?}");
+    let after: Vec<String> = prompts(&sandbox).split_off(6);
+    assert_eq!(after.len(), 6, "{after:?}");
+    assert_eq!(after[3], "no_progress");
+}
+
+#[test]
+fn a_new_file_every_turn_is_not_stopped_by_the_breaker() {
+    let sandbox = Sandbox::new();
+    let scenario = never_claims(
+        "  - work_ms: 300\n    tokens: 10\n    reply: \"Wrote one more file.\"\n    run: \"n=$(ls | wc -l); echo $n > file$n.txt\"\n",
+    );
+    let out = sandbox.run_sim(&scenario, &["--max-turns", "7"], LIMIT);
+    assert_eq!(out.code, 3, "budget-limited, not paused: {out:?}");
+    assert!(!prompts(&sandbox).contains(&"no_progress".to_string()));
+    let rows = progress(&sandbox);
+    assert_eq!(rows.len(), 8, "seven turns and the wrap-up");
+    for row in &rows {
+        assert_eq!(row["progress"], true, "{row}");
+        assert_eq!(row["change"], "content", "{row}");
+        assert!(
+            row["what"]
+                .as_str()
+                .unwrap()
+                .contains("1 file changed: file")
+        );
+    }
+}
+
+#[test]
+fn a_repeated_reply_with_a_touched_file_is_no_progress() {
+    let sandbox = Sandbox::new();
+    let scenario = never_claims(
+        "  - work_ms: 300\n    tokens: 10\n    reply: \"Updated the notes.\"\n    run: \"printf same > notes.txt\"\n",
+    );
+    let out = sandbox.run_sim(
+        &scenario,
+        &["--max-turns", "40", "--stall-turns", "2"],
+        LIMIT,
+    );
+    assert_eq!(out.code, 5, "{out:?}");
+    let rows = progress(&sandbox);
+    let made: Vec<bool> = rows.iter().map(|row| row["progress"] == true).collect();
+    assert_eq!(made, [true, false, false, false, false], "{rows:?}");
+    for row in &rows[1..] {
+        assert_eq!(row["change"], "touched", "{row}");
+    }
+    assert_eq!(paused_because(&sandbox), ["no progress in 4 turns"]);
+    assert_eq!(prompts(&sandbox)[3], "no_progress");
+}
+
+#[test]
+fn a_spinner_forever_is_interrupted_then_restarted_then_paused() {
+    let sandbox = Sandbox::new();
+    let log = sandbox.file("input.log", "");
+    let scenario = format!(
+        "name: hang\nstartup_ms: 100\ncursor_query_timeout_ms: 60000\ninput_log: {}\nturns:\n  - hang: true\n",
+        log.display()
+    );
+    let out = sandbox.run_sim(&scenario, &["--turn-timeout", "3s"], LIMIT);
+    assert_eq!(out.code, 5, "{out:?}");
+    let steps: Vec<String> = sandbox
+        .entries_of("turn_hung")
+        .iter()
+        .map(|e| e.data["step"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(steps, ["interrupt", "restart", "pause"]);
+    for hung in sandbox.entries_of("turn_hung") {
+        assert!(hung.data["silent_ms"].as_u64().unwrap() >= 3000, "{hung:?}");
+    }
+    assert_eq!(prompts(&sandbox), ["start", "after_hang", "after_hang"]);
+    assert_eq!(
+        sandbox.entries_of("agent_started").len(),
+        2,
+        "restarted once"
+    );
+    assert_eq!(
+        paused_because(&sandbox),
+        ["the agent hung in 3 turns in a row"]
+    );
+    // The sim saw Esc on its first turn: interrupted, and nothing typed into a busy turn.
+    let lines = std::fs::read_to_string(&log).unwrap();
+    assert!(lines.contains("interrupted 1"), "{lines}");
+    assert!(!lines.contains("input while working"), "{lines}");
+    let after_hang = &sandbox.entries_of("injection")[1].data["text"];
+    assert!(
+        after_hang
+            .as_str()
+            .unwrap()
+            .contains("goalie interrupted it"),
+        "{after_hang}"
+    );
+}
+
+#[test]
+fn a_long_build_with_cpu_in_the_agents_tree_is_not_interrupted() {
+    let sandbox = Sandbox::new();
+    let log = sandbox.file("input.log", "");
+    let scenario = format!(
+        "name: build\nstartup_ms: 100\ncursor_query_timeout_ms: 60000\nclaim_after_turns: 1\ninput_log: {}\nturns:\n  - work_ms: 14000\n    cpu: true\n    tokens: 10\n    reply: \"Built it.\"\n",
+        log.display()
+    );
+    let out = sandbox.run_sim(&scenario, &["--turn-timeout", "6s"], LIMIT);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(sandbox.entries_of("turn_hung").is_empty());
+    let ended = sandbox.entries_of("turn_ended");
+    assert_eq!(ended.len(), 1);
+    assert!(ended[0].data["duration_ms"].as_u64().unwrap() >= 14_000);
+    let lines = std::fs::read_to_string(&log).unwrap();
+    assert!(lines.contains("finished 1"), "{lines}");
+    assert!(!lines.contains("interrupted"), "{lines}");
+}
+
+/// The sim's adapter with a short settle, so that 500 turns take minutes.
+fn fast_sim_adapter() -> String {
+    let sim = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/adapters/sim.yaml"))
+        .expect("the sim's adapter");
+    sim.replace("pause_ms: 200", "pause_ms: 50")
+        .replace("quiet_ms: 800", "quiet_ms: 300")
+}
+
+#[test]
+#[ignore = "500 turns through the PTY take minutes: scripts/test runs it"]
+fn soak_500_turns_through_the_pty_type_nothing_while_the_sim_works() {
+    const TURNS: u32 = 500;
+    let sandbox = Sandbox::new();
+    sandbox.user_adapter("sim", &fast_sim_adapter());
+    let log = sandbox.file("input.log", "");
+    // Turns of every length, spinner gaps (silences while the busy row stays),
+    // compactions at seeded random points, and a file written every turn.
+    let scenario = format!(
+        "name: soak\nstartup_ms: 100\ncursor_query_timeout_ms: 60000\nclaim_after_turns: {TURNS}\n\
+         input_log: {}\nrandom_compactions: {{count: 40, turns: {TURNS}, seed: 13}}\nturns:\n\
+         {}",
+        log.display(),
+        (0..7)
+            .map(|n| format!(
+                "  - work_ms: {}\n    silent_at_ms: 20\n    silent_ms: {}\n    compact_ms: 200\n    tokens: 10\n    reply: \"Step {n} done.\"\n    run: \"date +%s%N >> steps.log\"\n",
+                40 + 60 * n,
+                if n % 3 == 0 { 700 } else { 0 },
+            ))
+            .collect::<String>()
+    );
+    let out = sandbox.run_sim(
+        &scenario,
+        &["--turn-timeout", "10s", "--max-turns", "600"],
+        Duration::from_secs(1800),
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let goal = sandbox.goal();
+    assert_eq!(goal.state.as_str(), "achieved");
+    assert_eq!(goal.turns, TURNS);
+    assert_eq!(sandbox.entries_of("turn_ended").len(), TURNS as usize);
+    assert!(sandbox.entries_of("turn_hung").is_empty(), "no false hang");
+    assert!(!prompts(&sandbox).contains(&"no_progress".to_string()));
+    let rows = progress(&sandbox);
+    assert_eq!(rows.len(), TURNS as usize);
+    assert!(
+        rows.iter().all(|row| row["progress"] == true),
+        "no false stall"
+    );
+    let lines = std::fs::read_to_string(&log).unwrap();
+    let count = |prefix: &str| lines.lines().filter(|l| l.starts_with(prefix)).count();
+    assert_eq!(count("started "), TURNS as usize, "no turn missed");
+    assert_eq!(count("finished "), TURNS as usize);
+    assert_eq!(count("interrupted "), 0);
+    assert_eq!(count("input while working"), 0, "typed while busy: {lines}");
+    assert_eq!(sandbox.entries_of("compacted").len(), 40);
+}
