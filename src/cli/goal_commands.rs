@@ -308,7 +308,8 @@ pub fn resume(
     // Everything that can be wrong is found before the goal changes.
     let spec = resume_spec(&ledger, &goal, headless, on_event, db)?;
     let mut ledger = ledger;
-    if let Err(other) = ledger.claim_supervision(&goal.id, std::process::id())? {
+    let me = crate::agent::process_key::this_process();
+    if let Err(other) = ledger.claim_supervision(&goal.id, me.pid, me.start)? {
         return Err(Refusal(format!(
             "goal {} is already being supervised by goalie (pid {other}); use `goalie status {}`",
             goal.id, goal.id

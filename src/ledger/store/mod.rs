@@ -60,6 +60,10 @@ pub struct Goal {
     pub ended_at: Option<String>,
     pub end_reason: Option<String>,
     pub supervisor_pid: Option<u32>,
+    /// The supervisor's start time in clock ticks since boot (`/proc/PID/stat`
+    /// field 22), recorded with its pid.
+    #[serde(skip)]
+    pub supervisor_start: Option<u64>,
     pub agent_pid: Option<u32>,
     /// The running supervisor's control socket.
     pub control_socket: Option<String>,
@@ -293,6 +297,12 @@ mod tests {
         assert_eq!(new[0].data["n"], 2);
     }
 
+    fn running_since_for_test(pid: u32) -> u64 {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        let tail = text.rsplit_once(')').unwrap().1;
+        tail.split_whitespace().nth(19).unwrap().parse().unwrap()
+    }
+
     #[test]
     fn only_one_live_goalie_supervises_a_goal() {
         let dir = tempfile::tempdir().unwrap();
@@ -303,23 +313,54 @@ mod tests {
             .conn
             .execute("UPDATE goals SET supervisor_pid = 999999999", [])
             .unwrap();
-        assert_eq!(ledger.claim_supervision(&goal.id, 4242).unwrap(), Ok(()));
+        assert_eq!(ledger.claim_supervision(&goal.id, 4242, 1).unwrap(), Ok(()));
         // A live process that is not goalie (this test binary's parent) does not either.
         let shell = std::os::unix::process::parent_id();
         ledger
             .conn
             .execute("UPDATE goals SET supervisor_pid = ?1", [shell])
             .unwrap();
-        let _ = ledger.claim_supervision(&goal.id, 4242).unwrap();
+        let _ = ledger.claim_supervision(&goal.id, 4242, 1).unwrap();
         assert_eq!(ledger.goal(&goal.id).unwrap().supervisor_pid, Some(4242));
-        // A live goalie (this test binary is one: target/debug/deps/goalie-…) does.
+        // A live goalie (this test binary is one: target/debug/deps/goalie-…) does,
+        // whether its start time was recorded (a row of an older goalie) or is its own.
         let me = std::process::id();
+        let my_start = running_since_for_test(me);
         ledger
             .conn
-            .execute("UPDATE goals SET supervisor_pid = ?1", [me])
+            .execute(
+                "UPDATE goals SET supervisor_pid = ?1, supervisor_start = NULL",
+                [me],
+            )
             .unwrap();
-        assert_eq!(ledger.claim_supervision(&goal.id, 4242).unwrap(), Err(me));
-        assert_eq!(ledger.claim_supervision(&goal.id, me).unwrap(), Ok(()));
+        assert_eq!(
+            ledger.claim_supervision(&goal.id, 4242, 1).unwrap(),
+            Err(me)
+        );
+        ledger
+            .conn
+            .execute(
+                "UPDATE goals SET supervisor_pid = ?1, supervisor_start = ?2",
+                rusqlite::params![me, my_start as i64],
+            )
+            .unwrap();
+        assert_eq!(
+            ledger.claim_supervision(&goal.id, 4242, 1).unwrap(),
+            Err(me)
+        );
+        // Recorded with another start time, the pid is another process's: dead.
+        ledger
+            .conn
+            .execute(
+                "UPDATE goals SET supervisor_start = ?1",
+                [my_start as i64 + 1],
+            )
+            .unwrap();
+        assert_eq!(ledger.claim_supervision(&goal.id, 4242, 1).unwrap(), Ok(()));
+        assert_eq!(
+            ledger.claim_supervision(&goal.id, me, my_start).unwrap(),
+            Ok(())
+        );
     }
 
     #[test]

@@ -77,8 +77,11 @@ impl Shell<'_> {
         *output = new_output;
         self.exit = Some(exit);
         self.process += 1;
-        self.ledger
-            .set_running(&self.goal_id, std::process::id(), Some(self.agent.pid()))?;
+        self.ledger.set_running(
+            &self.goal_id,
+            super::supervise::supervisor_key(),
+            Some(self.agent.pid()),
+        )?;
         self.ledger.append(
             &self.goal_id,
             &Row::AgentStarted {

@@ -131,7 +131,7 @@ fn start_agent(
         }
     };
     terminal::install_panic_hook(agent_process::kill_running_agent);
-    ledger.set_running(goal_id, std::process::id(), Some(agent.pid()))?;
+    ledger.set_running(goal_id, supervisor_key(), Some(agent.pid()))?;
     ledger.append(
         goal_id,
         &Row::AgentStarted {
@@ -145,6 +145,12 @@ fn start_agent(
         },
     )?;
     Ok((agent, output, exit))
+}
+
+/// This process as the goal's supervisor: its pid and start time.
+pub(super) fn supervisor_key() -> (u32, u64) {
+    let me = crate::agent::process_key::this_process();
+    (me.pid, me.start)
 }
 
 /// The core's config for `goal`: the adapter's rules and timing, the run's
