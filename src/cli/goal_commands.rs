@@ -179,6 +179,7 @@ pub fn clear(db: &Path, arg: Option<&str>) -> Result<i32, Error> {
         return Ok(0);
     }
     goal_change::check_clear(&goal.id, goal.state)?;
+    crate::runtime::leftovers::end_for_goal(&ledger, &goal, "clear")?;
     transition(&ledger, &goal.id, goal.state, GoalState::Cleared)?;
     if goal.ended_at.is_none() {
         ledger.set_ended(

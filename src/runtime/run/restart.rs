@@ -82,6 +82,12 @@ impl Shell<'_> {
             super::supervise::supervisor_key(),
             Some(self.agent.pid()),
         )?;
+        crate::runtime::leftovers::record_group(
+            &self.ledger,
+            &self.goal_id,
+            crate::core::row::GroupRole::Agent,
+            self.agent.pid(),
+        )?;
         self.ledger.append(
             &self.goal_id,
             &Row::AgentStarted {

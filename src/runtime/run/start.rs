@@ -18,6 +18,7 @@ use crate::goal::spec::GoalSpec;
 use crate::ledger::event_hooks::EventHook;
 use crate::ledger::new_claim_code;
 use crate::ledger::{Goal, Ledger, NewGoal};
+use crate::runtime::leftovers;
 use crate::terminal;
 
 use super::spec::RunSpec;
@@ -54,6 +55,13 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
     // `goalie mcp` runs in the agent's working directory: it needs an absolute path.
     let db = std::path::absolute(&spec.db).unwrap_or_else(|_| spec.db.clone());
     let mut ledger = Ledger::open(&db)?;
+    // What a killed goalie left running is ended before anything starts.
+    match &spec.resume {
+        Some(resumed) => {
+            leftovers::end_for_goal(&ledger, &ledger.goal(&resumed.goal_id)?, "resume")?;
+        }
+        None => leftovers::end_for_unfinished_goals(&ledger)?,
+    }
     let goal = open_goal(&ledger, &spec, interactive)?;
     // The effective spec (a bare one for a plain objective) is stored with the goal
     // (`goalie mcp` and `goalie report` read it there); a resumed goal keeps its own.

@@ -15,13 +15,14 @@ use crate::control::ControlServer;
 use crate::core::compaction::Source;
 use crate::core::observer::Observer;
 use crate::core::prompt::PromptKind;
-use crate::core::row::{Row, RowKind};
+use crate::core::row::{GroupRole, Row, RowKind};
 use crate::core::supervisor::{Config, DialogRule, Supervisor};
 use crate::error::Error;
 use crate::goal::limits::{Limits, Progress};
 use crate::goal::spec::GoalSpec;
 use crate::ledger::claim_inbox::ClaimInbox;
 use crate::ledger::{Entry, Goal, Ledger};
+use crate::runtime::leftovers;
 use crate::terminal::takeover::ChordFilter;
 use crate::terminal::{self, RawMode};
 
@@ -62,7 +63,8 @@ pub(super) async fn supervise_goal(
     let core = Supervisor::new(core_config(spec, &goal, &goal_spec, &entries));
     let observer = Observer::for_adapter(&spec.adapter);
     let inbox = ClaimInbox::new(&ledger, &goal.id)?;
-    let (auditor, audit_reports) = Auditor::new(goal_spec, spec.workdir.clone(), baseline);
+    let (mut auditor, audit_reports) = Auditor::new(goal_spec, spec.workdir.clone(), baseline);
+    auditor.on_group_started(record_verify_group(spec, &goal.id));
     let mut shell = Shell {
         spec,
         notifier: control.notifier(),
@@ -132,6 +134,7 @@ fn start_agent(
     };
     terminal::install_panic_hook(agent_process::kill_running_agent);
     ledger.set_running(goal_id, supervisor_key(), Some(agent.pid()))?;
+    leftovers::record_group(ledger, goal_id, GroupRole::Agent, agent.pid())?;
     ledger.append(
         goal_id,
         &Row::AgentStarted {
@@ -145,6 +148,22 @@ fn start_agent(
         },
     )?;
     Ok((agent, output, exit))
+}
+
+/// Records each verify command's process group as it starts (from the
+/// audit's thread, on a connection of its own), so that a later goalie can
+/// end one that a killed goalie left running.
+fn record_verify_group(spec: &RunSpec, goal_id: &str) -> crate::audit::groups::OnStart {
+    let db = std::path::absolute(&spec.db).unwrap_or_else(|_| spec.db.clone());
+    let goal_id = goal_id.to_string();
+    std::sync::Arc::new(move |pgid| {
+        let recorded = Ledger::open_existing(&db)
+            .map_err(Error::from)
+            .and_then(|ledger| leftovers::record_group(&ledger, &goal_id, GroupRole::Verify, pgid));
+        if let Err(err) = recorded {
+            tracing::warn!(%err, pgid, "could not record a verify command's process group");
+        }
+    })
 }
 
 /// This process as the goal's supervisor: its pid and start time.
@@ -235,6 +254,11 @@ impl Shell<'_> {
         outcome: Result<(i32, String), Error>,
         raw: Option<RawMode>,
     ) -> Result<i32, Error> {
+        // A verify command still running is ended with the rest, not waited for.
+        let verifying = self.auditor.stop();
+        if verifying > 0 {
+            tracing::info!(verifying, "ended the running verify commands");
+        }
         let agent_status = self.agent.terminate(self.exit.as_mut(), STOP_GRACE).await;
         // The agent's session log may hold the last reply's figures only now.
         let (late_tx, _late) = mpsc::unbounded_channel();
