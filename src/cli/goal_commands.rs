@@ -72,9 +72,10 @@ fn snapshot_of(result: &Value) -> Result<GoalSnapshot, Error> {
         .map_err(|err| ControlError::Protocol(format!("bad goal in answer: {err}")).into())
 }
 
-/// `goalie status [GOAL] [--json]`.
+/// `goalie status [GOAL] [--json]`: it only reads, so the database is opened read-only.
 pub fn status(db: &Path, arg: Option<&str>, as_json: bool) -> Result<i32, Error> {
-    let (ledger, goal) = open(db, arg, Fallback::Latest)?;
+    let ledger = Ledger::open_read_only(db)?;
+    let goal = goal_selector::select(&ledger, arg, &cwd()?, Fallback::Latest)?;
     let live = match goal_selector::connect(&goal)? {
         Some(mut client) => Some(snapshot_of(&call(&mut client, "goal/get", json!({}))?)?),
         None => None,

@@ -16,7 +16,7 @@ use crate::ledger::{Entry, Ledger, LedgerError};
 
 /// Prints the report of goal `id` (the latest if `None`).
 pub fn show(db: &Path, id: Option<&str>) -> Result<i32, Error> {
-    let ledger = Ledger::open_existing(db)?;
+    let ledger = Ledger::open_read_only(db)?;
     let goal = match id {
         Some(id) => ledger.goal(id)?,
         None => ledger

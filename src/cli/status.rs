@@ -112,7 +112,7 @@ fn ask(goal: &Goal) -> Option<GoalSnapshot> {
 
 /// `goalie ls`: every goal, newest first, with its state and whether it runs.
 pub fn list(db: &Path, as_json: bool) -> Result<i32, Error> {
-    let goals = match Ledger::open_existing(db) {
+    let goals = match Ledger::open_read_only(db) {
         Ok(ledger) => ledger.goals()?,
         Err(LedgerError::Empty(_)) => Vec::new(),
         Err(err) => return Err(err.into()),

@@ -17,6 +17,10 @@ pub const PAUSED: i32 = 5;
 /// A control command (pause, resume, clear, edit, budget, watch) was refused:
 /// the goal's state does not allow it, or a budget is below what is already used.
 pub const REFUSED: i32 = 6;
+/// The ledger cannot take more rows: the disk that holds it is full, or the
+/// file is damaged. goalie wrote nothing more (and printed nothing it did
+/// not store); the message says how to recover.
+pub const LEDGER: i32 = 7;
 
 /// Exit code for a process ended by signal `n`, as shells report it.
 pub fn for_signal(signal: i32) -> i32 {
@@ -45,4 +49,6 @@ Exit codes:
   5        paused or cleared: stopped by the user, or the agent exited before the goal ended
   6        refused: the goal's state does not allow the command (resuming an achieved
            goal, a budget below what is already used); nothing was changed
+  7        the ledger cannot take more rows: its disk is full or the file is damaged;
+           goalie wrote nothing more, and the message says how to recover
   128+n    goalie was stopped by signal n (the goal is left paused)";
