@@ -16,9 +16,13 @@ pub fn init(verbose: u8, file: Option<PathBuf>) {
     };
     let filter = EnvFilter::try_from_env("GOALIE_LOG")
         .unwrap_or_else(|_| EnvFilter::new(format!("goalie={level}")));
+    // A log line that cannot be written (stderr is a closed pipe: `goalie …
+    // 2>&1 | head`) is dropped; the subscriber's own complaint about it
+    // would go to the same closed stderr, and panic there.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false);
+        .with_target(false)
+        .log_internal_errors(false);
     let result = match file.and_then(|path| {
         std::fs::OpenOptions::new()
             .create(true)

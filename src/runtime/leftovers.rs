@@ -13,6 +13,7 @@
 //! groups and is not found here; the running goalie follows those itself.
 
 use std::collections::BTreeSet;
+use std::io::Write;
 use std::time::Duration;
 
 use crate::agent::process_key::{self, ProcessKey};
@@ -89,7 +90,8 @@ pub fn end_for_goal(ledger: &Ledger, goal: &Goal, by: &str) -> Result<Vec<u32>, 
         .collect();
     if !ended.is_empty() {
         tracing::info!(goal = %goal.id, ?ended, "ended what a killed goalie left running");
-        eprintln!(
+        let _ = writeln!(
+            std::io::stderr(),
             "goalie: ended {} process(es) that goal {}'s killed supervisor left running: {}",
             ended.len(),
             goal.id,

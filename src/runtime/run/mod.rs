@@ -20,10 +20,12 @@
 //! | `claims.rs` | claims `goalie mcp` submitted, audits of claims |
 //! | `restart.rs` | a new agent process, and its handoff note |
 //! | `narrate.rs` | progress lines for headless runs, the summary |
+//! | `panics.rs` | a panic in the loop still ends the run in the ledger |
 
 mod claims;
 mod event_loop;
 mod narrate;
+mod panics;
 mod perform;
 mod restart;
 mod screen;

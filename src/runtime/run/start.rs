@@ -2,6 +2,7 @@
 //! socket and the hooks, then the goal itself; what is left behind when the
 //! agent cannot start.
 
+use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
@@ -206,13 +207,17 @@ fn report_settled_home(db: &Path, goal_id: &str, agent: &str, settled: &Settled)
         let _ = ledger.append(goal_id, &settled.row());
     }
     for path in &settled.kept_beside {
-        eprintln!(
+        let _ = writeln!(
+            std::io::stderr(),
             "goalie: {agent} wrote {} during the run, kept beside your own file, which is unchanged",
             path.display()
         );
     }
     for failure in &settled.failed {
-        eprintln!("goalie: could not move back what {agent} wrote in its private home: {failure}");
+        let _ = writeln!(
+            std::io::stderr(),
+            "goalie: could not move back what {agent} wrote in its private home: {failure}"
+        );
     }
 }
 

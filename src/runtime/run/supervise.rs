@@ -18,6 +18,7 @@ use crate::core::prompt::PromptKind;
 use crate::core::row::{GroupRole, Row, RowKind};
 use crate::core::supervisor::{Config, DialogRule, Supervisor};
 use crate::error::Error;
+use crate::goal::lifecycle::{Actor, GoalState};
 use crate::goal::limits::{Limits, Progress};
 use crate::goal::spec::GoalSpec;
 use crate::ledger::claim_inbox::ClaimInbox;
@@ -26,6 +27,7 @@ use crate::runtime::leftovers;
 use crate::terminal::takeover::ChordFilter;
 use crate::terminal::{self, RawMode};
 
+use super::panics::{self, CatchPanic};
 use super::session::new_session_tail;
 use super::shell::{STOP_GRACE, Shell};
 use super::spec::RunSpec;
@@ -105,8 +107,19 @@ pub(super) async fn supervise_goal(
     } else {
         None
     };
-    let outcome = shell.event_loop(output, control, audit_reports).await;
-    shell.finish(outcome, raw).await
+    let looped = CatchPanic(Box::pin(shell.event_loop(output, control, audit_reports))).await;
+    let (outcome, panicked) = match looped {
+        Ok(outcome) => (outcome, None),
+        Err(payload) => {
+            let reason = format!("goalie panicked: {}", panics::message(&*payload));
+            (Ok(shell.after_panic(reason)), Some(payload))
+        }
+    };
+    let code = shell.finish(outcome, raw).await;
+    if let Some(payload) = panicked {
+        std::panic::resume_unwind(payload);
+    }
+    code
 }
 
 /// Starts the goal's first agent process of this run (number `process`) and
@@ -247,6 +260,25 @@ fn core_config(spec: &RunSpec, goal: &Goal, goal_spec: &GoalSpec, entries: &[Ent
 }
 
 impl Shell<'_> {
+    /// After a panic in the loop: the goal is left paused (the transition
+    /// recorded, as far as the ledger still works); the stop for `finish`.
+    fn after_panic(&mut self, reason: String) -> (i32, String) {
+        let from = self.core.state();
+        if from == GoalState::Pursuing {
+            let _ = self.ledger.set_state(&self.goal_id, GoalState::Paused);
+            let _ = self.ledger.append(
+                &self.goal_id,
+                &Row::Transition {
+                    from,
+                    to: GoalState::Paused,
+                    actor: Actor::Runtime,
+                    reason: reason.clone(),
+                },
+            );
+        }
+        (panics::PANICKED, reason)
+    }
+
     /// Ends the run after the loop: the agent, the terminal, the `stopped` row,
     /// the summary; returns the exit code (or the loop's error, recorded).
     async fn finish(

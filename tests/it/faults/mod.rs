@@ -8,6 +8,7 @@
 mod ledger_files;
 mod liveness;
 mod orphans;
+mod pipes;
 
 use std::path::Path;
 use std::time::Duration;
