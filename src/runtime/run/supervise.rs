@@ -62,7 +62,7 @@ pub(super) async fn supervise_goal(
         .count() as u32;
     tracing::info!(goal = %goal.id, program = %program.display(), ?args, rows, cols, "starting the agent");
     let (agent, output, exit) = start_agent(&ledger, &goal.id, &launch, process)?;
-    let core = Supervisor::new(core_config(spec, &goal, &goal_spec, &entries));
+    let core = Supervisor::new(core_config(spec, &goal, &goal_spec, &entries, process));
     let observer = Observer::for_adapter(&spec.adapter);
     let inbox = ClaimInbox::new(&ledger, &goal.id)?;
     let (mut auditor, audit_reports) = Auditor::new(goal_spec, spec.workdir.clone(), baseline);
@@ -187,7 +187,13 @@ pub(super) fn supervisor_key() -> (u32, u64) {
 
 /// The core's config for `goal`: the adapter's rules and timing, the run's
 /// limits and rotation, and what the goal's history (`entries`) carries over.
-fn core_config(spec: &RunSpec, goal: &Goal, goal_spec: &GoalSpec, entries: &[Entry]) -> Config {
+fn core_config(
+    spec: &RunSpec,
+    goal: &Goal,
+    goal_spec: &GoalSpec,
+    entries: &[Entry],
+    first_process: u32,
+) -> Config {
     let prior_compactions = entries.iter().filter(|e| e.is(RowKind::Compacted)).count();
     let mut compaction_sources = Vec::new();
     if spec.adapter.session_log.is_some() {
@@ -247,6 +253,7 @@ fn core_config(spec: &RunSpec, goal: &Goal, goal_spec: &GoalSpec, entries: &[Ent
             .collect(),
         compaction_sources,
         prior_compactions: u32::try_from(prior_compactions).unwrap_or(u32::MAX),
+        first_process,
         rotation: spec.rotation,
         context_window: spec
             .adapter

@@ -5,6 +5,7 @@
 //! screen is shown, and the ledger's accuracy across a crash; and the crash
 //! consistency suite that kills goalie at seeded random moments.
 
+mod accuracy;
 mod ledger_files;
 mod liveness;
 mod orphans;
