@@ -6,6 +6,7 @@
 //! consistency suite that kills goalie at seeded random moments.
 
 mod accuracy;
+mod crash;
 mod ledger_files;
 mod liveness;
 mod orphans;
