@@ -1,6 +1,7 @@
 //! One goal under supervision: the first agent process, the core with its
 //! config, the shell, and the end of the run.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -22,12 +23,13 @@ use crate::goal::lifecycle::{Actor, GoalState};
 use crate::goal::limits::{Limits, Progress};
 use crate::goal::spec::GoalSpec;
 use crate::ledger::claim_inbox::ClaimInbox;
-use crate::ledger::{Entry, Goal, Ledger};
+use crate::ledger::{Entry, Goal, Ledger, LedgerError};
 use crate::runtime::leftovers;
 use crate::terminal::takeover::ChordFilter;
 use crate::terminal::{self, RawMode};
 
 use super::panics::{self, CatchPanic};
+use super::reserve::Reserve;
 use super::session::new_session_tail;
 use super::shell::{STOP_GRACE, Shell};
 use super::spec::RunSpec;
@@ -87,6 +89,10 @@ pub(super) async fn supervise_goal(
         launch,
         restart: None,
         process,
+        reserve: Reserve::keep(
+            &std::path::absolute(&spec.db).unwrap_or_else(|_| spec.db.clone()),
+            &goal.id,
+        ),
         panic_for_test: std::env::var_os("GOALIE_TEST_PANIC").is_some(),
     };
     if !interactive {
@@ -286,6 +292,60 @@ impl Shell<'_> {
         (panics::PANICKED, reason)
     }
 
+    /// The disk is full: with the room kept for it given back, the goal is
+    /// left paused, with its transition and stopped rows; where even that
+    /// cannot be written, stderr says what state the goal is left in.
+    fn end_on_full_disk(&mut self) {
+        let released = self.reserve.release();
+        let reason = "the disk that holds the database is full".to_string();
+        let from = self.core.state();
+        let ended = (|| -> Result<(), LedgerError> {
+            if from == GoalState::Pursuing {
+                self.ledger.set_state(&self.goal_id, GoalState::Paused)?;
+                self.ledger.append(
+                    &self.goal_id,
+                    &Row::Transition {
+                        from,
+                        to: GoalState::Paused,
+                        actor: Actor::Runtime,
+                        reason: reason.clone(),
+                    },
+                )?;
+            }
+            self.ledger.append(
+                &self.goal_id,
+                &Row::Stopped {
+                    reason: reason.clone(),
+                    exit_code: crate::goal::exit_code::LEDGER,
+                    agent_status: None,
+                    screen_resets: self.screen.resets(),
+                    session_log_work: None,
+                },
+            )?;
+            self.ledger.set_ended(&self.goal_id, &reason)
+        })();
+        let mut err = std::io::stderr().lock();
+        let _ = match ended {
+            Ok(()) => writeln!(
+                err,
+                "goalie: goal {} is left paused ({reason}); its ledger holds every row printed",
+                self.goal_id
+            ),
+            Err(failed) => writeln!(
+                err,
+                "goalie: goal {} could not be left paused ({failed}{}): it reads as {from} with no supervisor; `goalie resume {}` or `goalie clear {}` once there is room",
+                self.goal_id,
+                if released {
+                    ""
+                } else {
+                    "; no room was kept for it"
+                },
+                self.goal_id,
+                self.goal_id
+            ),
+        };
+    }
+
     /// Ends the run after the loop: the agent, the terminal, the `stopped` row,
     /// the summary; returns the exit code (or the loop's error, recorded).
     async fn finish(
@@ -310,6 +370,10 @@ impl Shell<'_> {
         drop(raw);
         let (exit_code, reason) = match outcome {
             Ok(stopped) => stopped,
+            Err(err @ Error::Ledger(LedgerError::Full)) => {
+                self.end_on_full_disk();
+                return Err(err);
+            }
             Err(err) => {
                 // Leave a trace in the ledger if it still works; the error is what the user sees.
                 let error = err.to_string();

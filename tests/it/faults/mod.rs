@@ -7,6 +7,7 @@
 
 mod accuracy;
 mod crash;
+mod disk;
 mod ledger_files;
 mod liveness;
 mod orphans;
