@@ -1,7 +1,7 @@
 //! The crash consistency suite: goalie is killed with SIGKILL at seeded
 //! random moments of a simulated run (while it types a prompt, mid-turn,
-//! during a compaction, during an audit's verify command, at a random time),
-//! and after each kill:
+//! during a compaction, during an audit's verify command, while it waits out
+//! a usage limit's backoff, at a random time), and after each kill:
 //!
 //! - `PRAGMA integrity_check` says ok;
 //! - every row read from the ledger before the kill is still there, as read;
@@ -11,11 +11,8 @@
 //!   plus what the resumed run used);
 //! - no process of any group the runs started is left.
 //!
-//! A usage-limit backoff is not among the moments: the simulated agent
-//! cannot show one (the real agents' backoffs are tested against the fake
-//! model server in `real_api_errors`).
-//!
-//! `crash_moments_quick` runs 5 moments with every `cargo test` (about 40 s);
+//! `crash_moments_quick` runs 6 moments, one of each kind, with every
+//! `cargo test` (about 40 s);
 //! `suite_crash_consistency_50_moments` runs all 50 (about 6 minutes on a
 //! shared 2-core machine), `#[ignore]`d, and `scripts/test` runs it with
 //! the ignored tests (its name begins with `suite_`).
@@ -29,6 +26,9 @@ use goalie::ledger::{Entry, Ledger};
 /// The first run: three quick turns, a compaction in the second, a claim in
 /// the third, audited with a verify command that takes a moment.
 const FIRST: &str = "name: crash\nstartup_ms: 50\ncursor_query_timeout_ms: 60000\nclaim_after_turns: 3\nevidence: \"ran the verify command\"\nturns:\n  - work_ms: 300\n    tokens: 1000\n    reply: One.\n  - work_ms: 600\n    compact: true\n    compact_ms: 400\n    tokens: 1000\n    reply: Two.\n  - work_ms: 300\n    tokens: 1000\n    reply: Three.\n";
+/// For the backoff: the first turn's reply is a usage limit (the sim
+/// adapter's screen rule), so goalie waits a minute before its next prompt.
+const LIMITED: &str = "name: crash\nstartup_ms: 50\ncursor_query_timeout_ms: 60000\nclaim_after_turns: null\nturns:\n  - work_ms: 300\n    tokens: 1000\n    reply: You've hit your usage limit.\n";
 const SPEC: &str =
     "objective: Make the tests pass\nverify:\n  - run: sleep 0.8\nstop:\n  turns: 12\n";
 
@@ -60,13 +60,15 @@ enum Moment {
     Compaction { ms: u64 },
     /// The audit's verify command runs.
     Audit,
+    /// goalie waits out a usage limit's backoff, `ms` after it began.
+    Backoff { ms: u64 },
     /// `ms` after goalie started.
     Random { ms: u64 },
 }
 
-/// A moment of kind `kind` (0 to 4, in the order of [`Moment`]), its times seeded.
+/// A moment of kind `kind` (0 to 5, in the order of [`Moment`]), its times seeded.
 fn moment(kind: usize, rng: &mut Seeded) -> Moment {
-    match kind % 5 {
+    match kind % 6 {
         0 => Moment::Typing,
         1 => Moment::MidTurn {
             turn: 1 + rng.below(3) as u32,
@@ -76,6 +78,9 @@ fn moment(kind: usize, rng: &mut Seeded) -> Moment {
             ms: 300 + rng.below(350),
         },
         3 => Moment::Audit,
+        4 => Moment::Backoff {
+            ms: rng.below(1500),
+        },
         _ => Moment::Random {
             ms: 100 + rng.below(5000),
         },
@@ -111,6 +116,10 @@ fn due(moment: Moment, rows: &[Entry], since: Instant, mark: &mut Option<Instant
         Moment::Audit => rows
             .iter()
             .any(|e| e.kind == "group_started" && e.data["role"] == "verify"),
+        Moment::Backoff { ms } => {
+            let waiting = rows.iter().any(|e| e.kind == "error_backoff");
+            after(ms, mark, waiting)
+        }
         Moment::Random { ms } => since.elapsed() >= Duration::from_millis(ms),
     }
 }
@@ -123,20 +132,29 @@ fn same(a: &Entry, b: &Entry) -> bool {
 fn kill_and_check(round: usize, moment: Moment) {
     let sandbox = Sandbox::new();
     let db = sandbox.db();
-    let mut goalie = super::start_sim(&sandbox, Some(SPEC), FIRST);
+    let first = match moment {
+        Moment::Backoff { .. } => LIMITED,
+        _ => FIRST,
+    };
+    let mut goalie = super::start_sim(&sandbox, Some(SPEC), first);
     let since = Instant::now();
     let mut mark = None;
     let deadline = since + Duration::from_secs(30);
-    let before = loop {
+    let (before, reached) = loop {
         let now = rows(&db);
-        if due(moment, &now, since, &mut mark)
-            || Instant::now() > deadline
-            || goalie.try_wait().unwrap().is_some()
-        {
-            break now;
+        if due(moment, &now, since, &mut mark) {
+            break (now, true);
+        }
+        if Instant::now() > deadline || goalie.try_wait().unwrap().is_some() {
+            break (now, false);
         }
         std::thread::sleep(Duration::from_millis(5));
     };
+    // Only a random time may come after the run ended by itself.
+    assert!(
+        reached || matches!(moment, Moment::Random { .. }),
+        "round {round}: the moment {moment:?} never came: {before:?}"
+    );
     signal(&goalie, libc::SIGKILL);
     let _ = goalie.wait();
     let what = format!("round {round}, {moment:?}, {} rows before", before.len());
@@ -208,7 +226,7 @@ fn run_moments(seed: u64, count: usize) {
 
 #[test]
 fn crash_moments_quick() {
-    run_moments(15, 5);
+    run_moments(15, 6);
 }
 
 #[test]
