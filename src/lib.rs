@@ -84,6 +84,11 @@
 //! - **Files on disk the run makes**: the agent's private home for MCP
 //!   registration ([`agent::home`]), handoff notes in `.goalie/` of the working
 //!   directory, the control socket in a private directory ([`control`]).
+//! - **What must not outlive goalie**: each process group a run starts (the
+//!   agent's session, a verify command's group) is recorded in the ledger as
+//!   it starts (`group_started`: its leader's pid and start time), and the
+//!   supervisor's own pid with its start time; the next `run`, `resume` or
+//!   `clear` ends what a killed goalie left ([`runtime::leftovers`]).
 //! - **The user's data**: adapters and prompt overrides in the config dir
 //!   ([`config_file::config_dir`]), the goal spec file ([`cli::spec_file`]).
 
