@@ -124,3 +124,32 @@ fn sigterm_during_an_audit_ends_the_verify_group_at_once() {
     assert_eq!(goal.state.as_str(), "paused");
     assert_eq!(sandbox.entries_of("stopped").len(), 1);
 }
+
+#[test]
+fn the_next_run_on_the_database_ends_what_a_killed_run_left() {
+    let sandbox = Sandbox::new();
+    let scenario = format!(
+        "{HEAD}claim_after_turns: null\nturns:\n  - work_ms: 200\n    reply: Started a server.\n    run: nohup sleep 903 >/dev/null 2>&1 &\n  - work_ms: 60000\n    reply: Still at it.\n"
+    );
+    let mut goalie = start_sim(&sandbox, None, &scenario);
+    let agent = wait_for_row(&sandbox, "group_started", |d| d["role"] == "agent");
+    let session = agent["pgid"].as_u64().unwrap();
+    assert!(
+        eventually(Duration::from_secs(30), || group(session)
+            .iter()
+            .any(|stat| stat.contains("(sleep)"))),
+        "the turn's nohup sleep never ran"
+    );
+    signal(&goalie, libc::SIGKILL);
+    let _ = goalie.wait();
+    assert!(!group(session).is_empty());
+    // Another goal on the same database: its run ends the killed one's leftovers.
+    let out = sandbox.run_sim(
+        &crate::support::scenario(Some(1), "proper", 100),
+        &["--headless"],
+        LIMIT,
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(group(session).is_empty(), "{:?}", group(session));
+    assert!(out.stderr.contains("left running"), "{out:?}");
+}
