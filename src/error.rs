@@ -79,7 +79,13 @@ impl Error {
             | Error::Home(HomeError::Settings(_) | HomeError::Variable { .. }) => exit_code::USAGE,
             Error::Spawn(SpawnError::NotFound { .. }) => exit_code::USAGE,
             Error::Ledger(LedgerError::NotFound(_) | LedgerError::Ambiguous { .. })
-            | Error::Ledger(LedgerError::Empty(_)) => exit_code::USAGE,
+            | Error::Ledger(LedgerError::Empty(_))
+            | Error::Ledger(LedgerError::ReadOnly { .. } | LedgerError::ReadOnlyNow) => {
+                exit_code::USAGE
+            }
+            Error::Ledger(
+                LedgerError::Full | LedgerError::Damaged { .. } | LedgerError::DamagedNow { .. },
+            ) => exit_code::LEDGER,
             Error::Refused(_) => exit_code::REFUSED,
             Error::Spawn(_)
             | Error::Ledger(_)

@@ -88,6 +88,11 @@
 //!   registration ([`agent::home`]), handoff notes in `.goalie/` of the working
 //!   directory, the control socket in a private directory ([`control`]),
 //!   the recordings of the agent's screen in the state dir ([`agent::recording`]).
+//! - **What must not outlive goalie**: each process group a run starts (the
+//!   agent's session, a verify command's group) is recorded in the ledger as
+//!   it starts (`group_started`: its leader's pid and start time), and the
+//!   supervisor's own pid with its start time; the next `run`, `resume` or
+//!   `clear` ends what a killed goalie left ([`runtime::leftovers`]).
 //! - **The user's data**: adapters and prompt overrides in the config dir
 //!   ([`config_file::config_dir`]), the settings files, layered with the
 //!   variables and flags in [`cli::settings`], the goal spec file ([`cli::spec_file`]).

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 use tokio::sync::mpsc;
 
-use crate::audit::{self, Baseline, Report};
+use crate::audit::groups::OnStart;
+use crate::audit::{self, Baseline, Report, VerifyGroups};
 use crate::goal::claim::ChecklistItem;
 use crate::goal::spec::GoalSpec;
 
@@ -17,6 +18,8 @@ pub struct Auditor {
     workdir: PathBuf,
     baseline: Baseline,
     reports: mpsc::UnboundedSender<Report>,
+    /// The verify commands running now, to end with the run.
+    groups: VerifyGroups,
 }
 
 impl Auditor {
@@ -33,9 +36,27 @@ impl Auditor {
                 workdir,
                 baseline,
                 reports,
+                groups: VerifyGroups::default(),
             },
             rx,
         )
+    }
+
+    /// Tells `on_start` the process group of each verify command as it starts.
+    pub fn on_group_started(&mut self, on_start: OnStart) {
+        self.groups = VerifyGroups::new(on_start);
+    }
+
+    /// The verify commands' groups, shared with whatever else runs commands
+    /// for this goal (a wait's command), so that they are recorded and ended alike.
+    pub fn groups(&self) -> VerifyGroups {
+        self.groups.clone()
+    }
+
+    /// Ends the verify commands that run now and starts no other: the run
+    /// is stopping, and waits for none of them.
+    pub fn stop(&self) -> usize {
+        self.groups.stop_all()
     }
 
     /// Audits a completion claim on a blocking thread (needs a tokio runtime).
@@ -48,8 +69,9 @@ impl Auditor {
             commands,
         };
         let reports = self.reports.clone();
+        let groups = self.groups.clone();
         tokio::task::spawn_blocking(move || {
-            let _ = reports.send(audit::run(&request));
+            let _ = reports.send(audit::run_in(&request, &groups));
         });
     }
 }

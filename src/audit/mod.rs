@@ -15,6 +15,7 @@
 
 pub mod auditor;
 mod command;
+pub mod groups;
 pub mod wait_check;
 
 use std::collections::BTreeMap;
@@ -31,6 +32,7 @@ use crate::goal::spec::{GoalSpec, Requirement};
 
 pub use command::shorten;
 use command::{collect, outcome, start, wait_or_kill};
+pub use groups::VerifyGroups;
 
 /// The protected paths' fingerprints: path → `sha256:…`, `absent` or `unreadable: …`.
 pub type Baseline = BTreeMap<String, String>;
@@ -102,6 +104,12 @@ pub struct Request {
 
 /// Runs the whole audit (blocking: commands run, files are read).
 pub fn run(request: &Request) -> Report {
+    run_in(request, &VerifyGroups::default())
+}
+
+/// Runs the whole audit, its verify commands' groups in `groups` (which can
+/// end them at once, and then starts no other).
+pub fn run_in(request: &Request, groups: &VerifyGroups) -> Report {
     let mut steps = Vec::new();
     for (path, before) in &request.baseline {
         let started = Instant::now();
@@ -133,10 +141,14 @@ pub fn run(request: &Request) -> Report {
         steps.extend(command_steps(&request.checklist, commands, &verify));
     }
     for command in &request.spec.verify {
-        steps.push(verify(
+        if groups.is_stopped() {
+            break;
+        }
+        steps.push(verify_in(
             &request.workdir,
             &command.run,
             Duration::from_millis(command.timeout_ms),
+            groups,
         ));
     }
     Report { steps }
@@ -417,6 +429,11 @@ pub fn named_files(evidence: &str) -> Vec<String> {
 /// Runs one verify command with `sh -c` in the workspace, in its own process
 /// group (killed whole at the timeout).
 pub fn verify(workdir: &Path, run: &str, timeout: Duration) -> Step {
+    verify_in(workdir, run, timeout, &VerifyGroups::default())
+}
+
+/// [`verify`], its process group told to `groups` while it runs.
+fn verify_in(workdir: &Path, run: &str, timeout: Duration, groups: &VerifyGroups) -> Step {
     let started = Instant::now();
     let (mut child, reader) = match start(workdir, run) {
         Ok(started) => started,
@@ -433,7 +450,11 @@ pub fn verify(workdir: &Path, run: &str, timeout: Duration) -> Step {
         }
     };
     let (output, done_rx) = collect(reader);
+    if !groups.started(child.id()) {
+        groups::kill_group(child.id());
+    }
     let status = wait_or_kill(&mut child, started + timeout);
+    groups.ended(child.id());
     // A background process may hold the pipe open: wait a moment, then take what came.
     let _ = done_rx.recv_timeout(Duration::from_secs(1));
     let bytes = output.lock().unwrap_or_else(|e| e.into_inner()).clone();

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use super::command::{collect, last_lines, start, wait_or_kill};
+use super::groups::{VerifyGroups, kill_group};
 
 /// Lines of the command's output kept for the agent.
 const OUTPUT_LINES: usize = 20;
@@ -29,22 +30,31 @@ pub struct WaitCheck {
 /// Runs one goal's wait commands.
 pub struct WaitChecker {
     workdir: PathBuf,
+    /// The goal's command groups (the verify commands'): a wait's command is
+    /// recorded as it starts and ended with them when the run stops.
+    groups: VerifyGroups,
     tx: mpsc::UnboundedSender<WaitCheck>,
     rx: mpsc::UnboundedReceiver<WaitCheck>,
 }
 
 impl WaitChecker {
-    pub fn new(workdir: PathBuf) -> WaitChecker {
+    pub fn new(workdir: PathBuf, groups: VerifyGroups) -> WaitChecker {
         let (tx, rx) = mpsc::unbounded_channel();
-        WaitChecker { workdir, tx, rx }
+        WaitChecker {
+            workdir,
+            groups,
+            tx,
+            rx,
+        }
     }
 
     /// Runs `run` on a blocking thread, killed after `timeout` (needs a tokio runtime).
     pub fn start(&self, run: String, timeout: Duration) {
         let workdir = self.workdir.clone();
         let tx = self.tx.clone();
+        let groups = self.groups.clone();
         tokio::task::spawn_blocking(move || {
-            let _ = tx.send(check(&workdir, &run, timeout));
+            let _ = tx.send(check_in(&workdir, &run, timeout, &groups));
         });
     }
 
@@ -56,6 +66,16 @@ impl WaitChecker {
 
 /// Runs `run` in `workdir` once, killed after `timeout`.
 pub fn check(workdir: &std::path::Path, run: &str, timeout: Duration) -> WaitCheck {
+    check_in(workdir, run, timeout, &VerifyGroups::default())
+}
+
+/// [`check`], its process group told to `groups` while it runs.
+fn check_in(
+    workdir: &std::path::Path,
+    run: &str,
+    timeout: Duration,
+    groups: &VerifyGroups,
+) -> WaitCheck {
     let (mut child, reader) = match start(workdir, run) {
         Ok(started) => started,
         Err(err) => {
@@ -67,7 +87,12 @@ pub fn check(workdir: &std::path::Path, run: &str, timeout: Duration) -> WaitChe
         }
     };
     let (output, done) = collect(reader);
+    if !groups.started(child.id()) {
+        // The run is stopping: the command does not run.
+        kill_group(child.id());
+    }
     let status = wait_or_kill(&mut child, Instant::now() + timeout);
+    groups.ended(child.id());
     // The pipe closes once the group is gone; a grandchild holding it is not waited for long.
     let _ = done.recv_timeout(Duration::from_millis(500));
     let bytes = output.lock().unwrap_or_else(|e| e.into_inner()).clone();

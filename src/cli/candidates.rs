@@ -10,7 +10,7 @@ pub fn goal_candidates() -> Vec<CompletionCandidate> {
     let db = db_in(std::env::args())
         .or_else(|| std::env::var_os("GOALIE_DB").map(std::path::PathBuf::from))
         .unwrap_or_else(crate::ledger::default_path);
-    let Ok(ledger) = crate::ledger::Ledger::open_existing(&db) else {
+    let Ok(ledger) = crate::ledger::Ledger::open_read_only(&db) else {
         return Vec::new();
     };
     ledger

@@ -74,9 +74,10 @@ fn snapshot_of(result: &Value) -> Result<GoalSnapshot, Error> {
         .map_err(|err| ControlError::Protocol(format!("bad goal in answer: {err}")).into())
 }
 
-/// `goalie status [GOAL] [--json]`.
+/// `goalie status [GOAL] [--json]`: it only reads, so the database is opened read-only.
 pub fn status(db: &Path, arg: Option<&str>, as_json: bool) -> Result<i32, Error> {
-    let (ledger, goal) = open(db, arg, Fallback::Latest)?;
+    let ledger = Ledger::open_read_only(db)?;
+    let goal = goal_selector::select(&ledger, arg, &cwd()?, Fallback::Latest)?;
     let live = match goal_selector::connect(&goal)? {
         Some(mut client) => Some(snapshot_of(&call(&mut client, "goal/get", json!({}))?)?),
         None => None,
@@ -187,6 +188,7 @@ pub fn clear(db: &Path, arg: Option<&str>) -> Result<i32, Error> {
         return Ok(0);
     }
     goal_change::check_clear(&goal.id, goal.state)?;
+    crate::runtime::leftovers::end_for_goal(&ledger, &goal, "clear")?;
     transition(&ledger, &goal.id, goal.state, GoalState::Cleared)?;
     if goal.ended_at.is_none() {
         ledger.set_ended(
@@ -382,7 +384,8 @@ pub fn resume(
     // Everything that can be wrong is found before the goal changes.
     let spec = resume_spec(&ledger, &goal, headless, on_event, db)?;
     let mut ledger = ledger;
-    if let Err(other) = ledger.claim_supervision(&goal.id, std::process::id())? {
+    let me = crate::agent::process_key::this_process();
+    if let Err(other) = ledger.claim_supervision(&goal.id, me.pid, me.start)? {
         return Err(Refusal(format!(
             "goal {} is already being supervised by goalie (pid {other}); use `goalie status {}`",
             goal.id, goal.id

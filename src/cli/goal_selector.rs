@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::agent::process_key;
 use crate::control::{Client, ControlError};
 use crate::error::Error;
 use crate::ledger::{Goal, Ledger, LedgerError};
@@ -16,10 +17,12 @@ pub enum Fallback {
     None,
 }
 
-/// Whether the goal's supervisor process is alive right now.
+/// Whether the goal's supervisor process is alive right now: its pid runs,
+/// is no zombie, and (where the ledger recorded it) started when the
+/// supervisor did, so a pid given to another process reads as dead.
 pub fn supervisor_alive(goal: &Goal) -> bool {
     goal.supervisor_pid
-        .is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists())
+        .is_some_and(|pid| process_key::is_running(pid, goal.supervisor_start))
 }
 
 /// The goal `arg` names, or the one running in `cwd` (or below its workdir).

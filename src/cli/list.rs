@@ -30,7 +30,7 @@ pub struct ListOptions {
 
 /// `goalie ls`.
 pub fn list(db: &Path, options: &ListOptions) -> Result<i32, Error> {
-    let ledger = match Ledger::open_existing(db) {
+    let ledger = match Ledger::open_read_only(db) {
         Ok(ledger) => Some(ledger),
         Err(LedgerError::Empty(_)) => None,
         Err(err) => return Err(err.into()),

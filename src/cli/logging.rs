@@ -16,21 +16,38 @@ pub fn init(verbose: u8, file: Option<PathBuf>) {
     };
     let filter = EnvFilter::try_from_env("GOALIE_LOG")
         .unwrap_or_else(|_| EnvFilter::new(format!("goalie={level}")));
+    // A log line that cannot be written (stderr is a closed pipe: `goalie …
+    // 2>&1 | head`) is dropped; the subscriber's own complaint about it
+    // would go to the same closed stderr, and panic there.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false);
-    let result = match file.and_then(|path| {
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .ok()
-    }) {
-        Some(file) => builder
+        .with_target(false)
+        .log_internal_errors(false);
+    let Some(path) = file else {
+        let _ = builder.with_writer(std::io::stderr).try_init();
+        return;
+    };
+    // The log file's folder is made first (a first run in a fresh data
+    // folder); where the file cannot be had, logs are dropped rather than
+    // shown on the agent's screen.
+    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        use std::os::unix::fs::DirBuilderExt;
+        // Private, like the data folder the ledger lives in.
+        let _ = std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir);
+    }
+    let opened = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path);
+    let result = match opened {
+        Ok(file) => builder
             .with_ansi(false)
             .with_writer(std::sync::Mutex::new(file))
             .try_init(),
-        None => builder.with_writer(std::io::stderr).try_init(),
+        Err(_) => builder.with_writer(std::io::sink).try_init(),
     };
     // A second init (tests) is harmless: the first subscriber stays.
     let _ = result;

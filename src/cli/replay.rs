@@ -47,7 +47,7 @@ pub fn replay(db: &Path, what: &Replay<'_>) -> Result<i32, Error> {
             "--speed must be more than 0 (e.g. 2 or 0.5)".into(),
         ));
     }
-    let ledger = Ledger::open_existing(db)?;
+    let ledger = Ledger::open_read_only(db)?;
     let goal = match what.goal {
         Some(id) => ledger.goal(id)?,
         None => ledger

@@ -43,6 +43,10 @@ pub struct Config {
     pub compaction_sources: Vec<Source>,
     /// Compactions recorded in earlier runs of the goal.
     pub prior_compactions: u32,
+    /// The number of this run's first agent process: processes are counted
+    /// across the goal's runs (1 for a new goal; after a resume, one more
+    /// than the agent processes the goal had).
+    pub first_process: u32,
     /// Whether and when goalie starts a new agent process.
     pub rotation: Rotation,
     /// The model's context window in tokens, for a session log that says how

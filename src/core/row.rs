@@ -432,10 +432,34 @@ pub enum Row {
         turn: u32,
         windows: Vec<QuotaWindow>,
     },
+    // What must not outlive goalie.
+    /// goalie started a process group: the agent's session, or a verify
+    /// command's group; named by its leader's pid (`pgid`, the group's and
+    /// session's id) and start time (clock ticks since boot), so that what a
+    /// killed goalie left of it can be ended by the next `run`, `resume` or
+    /// `clear`, and nothing that got the pid since.
+    GroupStarted {
+        role: GroupRole,
+        pgid: u32,
+        start: u64,
+    },
+    /// Processes that a goalie killed before its end left running, ended by
+    /// a later command (`by`: `run`, `resume` or `clear`).
+    LeftoversEnded { by: String, pids: Vec<u32> },
 
     /// A row this goalie cannot read as one of the above, as stored.
     #[serde(untagged)]
     Other { kind: String, data: Value },
+}
+
+/// Whose process group a [`Row::GroupStarted`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupRole {
+    /// The agent's session (its leader is the agent's first process).
+    Agent,
+    /// A verify command of an audit.
+    Verify,
 }
 
 /// A usage limit or an API error the agent showed: on `screen` (its message

@@ -20,6 +20,10 @@ pub const REFUSED: i32 = 6;
 /// `goalie doctor`: the chosen agent is not ready (missing, its `--version`
 /// fails, or a path goalie needs is unusable).
 pub const NOT_READY: i32 = 7;
+/// The ledger cannot take more rows: the disk that holds it is full, or the
+/// file is damaged. goalie wrote nothing more (and printed nothing it did
+/// not store); the message says how to recover.
+pub const LEDGER: i32 = 8;
 
 /// Exit code for a process ended by signal `n`, as shells report it.
 pub fn for_signal(signal: i32) -> i32 {
@@ -50,4 +54,6 @@ Exit codes:
            goal, a budget below what is already used); nothing was changed
   7        goalie doctor: the chosen agent is not ready (not installed, its --version
            fails, or a path goalie needs is unusable)
+  8        the ledger cannot take more rows: its disk is full or the file is damaged;
+           goalie wrote nothing more, and the message says how to recover
   128+n    goalie was stopped by signal n (the goal is left paused)";

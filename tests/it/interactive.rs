@@ -500,3 +500,26 @@ fn the_status_row_follows_a_window_resize() {
     assert!(region < rfind(&raw, b"\x1b[r").expect("the region reset"));
     assert!(!term.screen().contains("│ turn "), "{}", term.screen());
 }
+
+/// Issue 15, defect 11: with `-v` on the first interactive run in a fresh
+/// data folder, the logs go to the log file there, never to the agent's screen.
+#[test]
+fn logs_of_a_first_run_in_a_fresh_data_folder_never_reach_the_screen() {
+    let sandbox = Sandbox::new();
+    let scenario = sandbox.file("s.yaml", &scenario(Some(1), "proper", 300));
+    let fresh = sandbox.dir.path().join("fresh/data/goalie");
+    let db = fresh.join("goalie.db");
+    let mut args = vec!["-v".to_string()];
+    args.extend(run_args(&scenario));
+    let mut term = Term::start(&sandbox, &as_strs(&args), &[("GOALIE_DB", &path_str(&db))]);
+    assert_eq!(term.wait(), 0, "{}", term.screen());
+    let text = term.screen();
+    assert!(
+        text.contains("achieved: the agent claimed completion in turn 1"),
+        "{text}"
+    );
+    assert!(!text.contains("starting the agent"), "{text}");
+    assert!(!text.contains(" INFO "), "{text}");
+    let log = std::fs::read_to_string(fresh.join("goalie.log")).expect("the log file");
+    assert!(log.contains("starting the agent"), "{log}");
+}

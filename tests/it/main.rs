@@ -21,6 +21,7 @@ mod controls;
 mod doctor;
 mod errors;
 mod fake_model_protocols;
+mod faults;
 mod generated_docs;
 mod goal_spec_cli;
 mod interactive;

@@ -61,7 +61,7 @@ pub fn show(db: &Path, id: Option<&str>, options: &ReportOptions) -> Result<i32,
 
 /// The goal `id` (the latest if `None`) and its rows.
 fn read(db: &Path, id: Option<&str>) -> Result<(Goal, Vec<Entry>), Error> {
-    let ledger = Ledger::open_existing(db)?;
+    let ledger = Ledger::open_read_only(db)?;
     let goal = match id {
         Some(id) => ledger.goal(id)?,
         None => ledger

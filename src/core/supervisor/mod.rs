@@ -136,7 +136,7 @@ impl Supervisor {
                 config.prior_compactions,
             ),
             reply: None,
-            processes: Processes::default(),
+            processes: Processes::starting_at(config.first_process),
             signals: TurnSignals::default(),
             backoff: ErrorBackoff::default(),
             started: false,

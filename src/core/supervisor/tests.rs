@@ -42,6 +42,7 @@ fn config() -> Config {
         objective_changed_from: None,
         compaction_sources: vec![Source::Screen],
         prior_compactions: 0,
+        first_process: 1,
         rotation: Rotation::Never,
         context_window: None,
         reset_wait: None,

@@ -20,6 +20,7 @@ fn goal(state: GoalState, end_reason: Option<&str>) -> Goal {
         ended_at: Some("2026-01-02T10:05:00Z".into()),
         end_reason: end_reason.map(String::from),
         supervisor_pid: None,
+        supervisor_start: None,
         agent_pid: None,
         control_socket: None,
     }

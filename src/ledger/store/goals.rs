@@ -53,44 +53,59 @@ impl Ledger {
         Ok(())
     }
 
-    /// Marks the start of a supervised run.
-    /// Makes process `pid` the goal's supervisor, unless another goalie that
-    /// is still alive already is: one atomic step, so two `goalie resume` of
-    /// the same goal cannot both start its agent. Returns the other's pid.
+    /// Makes process `pid` (started at `start`, clock ticks since boot) the
+    /// goal's supervisor, unless another goalie that is still alive already
+    /// is: one atomic step, so two `goalie resume` of the same goal cannot
+    /// both start its agent. Returns the other's pid. A recorded supervisor
+    /// that is a zombie, or whose pid now names a process that started at
+    /// another time, is dead.
     pub fn claim_supervision(
         &mut self,
         goal_id: &str,
         pid: u32,
+        start: u64,
     ) -> Result<Result<(), u32>, LedgerError> {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let holder: Option<u32> = tx.query_row(
-            "SELECT supervisor_pid FROM goals WHERE id = ?1",
+        let (holder, holder_start): (Option<u32>, Option<i64>) = tx.query_row(
+            "SELECT supervisor_pid, supervisor_start FROM goals WHERE id = ?1",
             [goal_id],
-            |row| row.get(0),
+            |row| Ok((row.get(0)?, row.get(1)?)),
         )?;
-        if let Some(other) = holder.filter(|other| *other != pid && is_goalie(*other)) {
+        let holder_start = holder_start.map(|start| start.max(0) as u64);
+        if let Some(other) =
+            holder.filter(|other| *other != pid && is_live_goalie(*other, holder_start))
+        {
             return Ok(Err(other));
         }
         tx.execute(
-            "UPDATE goals SET supervisor_pid = ?2 WHERE id = ?1",
-            params![goal_id, pid],
+            "UPDATE goals SET supervisor_pid = ?2, supervisor_start = ?3 WHERE id = ?1",
+            params![goal_id, pid, clamp_i64(start)],
         )?;
         tx.commit()?;
         Ok(Ok(()))
     }
 
+    /// Marks the start of a supervised run: the supervisor is process
+    /// `supervisor` (pid, start time in clock ticks since boot).
     pub fn set_running(
         &self,
         goal_id: &str,
-        supervisor_pid: u32,
+        supervisor: (u32, u64),
         agent_pid: Option<u32>,
     ) -> Result<(), LedgerError> {
         self.conn.execute(
             "UPDATE goals SET started_at = COALESCE(started_at, ?2), supervisor_pid = ?3,
-                agent_pid = ?4, ended_at = NULL, end_reason = NULL WHERE id = ?1",
-            params![goal_id, now(), supervisor_pid, agent_pid],
+                agent_pid = ?4, ended_at = NULL, end_reason = NULL, supervisor_start = ?5
+             WHERE id = ?1",
+            params![
+                goal_id,
+                now(),
+                supervisor.0,
+                agent_pid,
+                clamp_i64(supervisor.1)
+            ],
         )?;
         Ok(())
     }
@@ -147,7 +162,7 @@ impl Ledger {
     pub fn set_ended(&self, goal_id: &str, reason: &str) -> Result<(), LedgerError> {
         self.conn.execute(
             "UPDATE goals SET ended_at = ?2, end_reason = ?3, supervisor_pid = NULL, agent_pid = NULL,
-                control_socket = NULL
+                control_socket = NULL, supervisor_start = NULL
              WHERE id = ?1",
             params![goal_id, now(), reason],
         )?;
@@ -213,7 +228,7 @@ impl Ledger {
 
 const GOAL_COLUMNS: &str = "id, objective, agent, workdir, state, claim_code, max_turns,
     max_time_ms, budget_tokens, turns, tokens_used, time_used_ms, created_at, started_at,
-    ended_at, end_reason, supervisor_pid, agent_pid, control_socket";
+    ended_at, end_reason, supervisor_pid, agent_pid, control_socket, supervisor_start";
 
 fn goal_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Goal> {
     let state: String = row.get(4)?;
@@ -247,7 +262,28 @@ fn goal_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Goal> {
         supervisor_pid: row.get(16)?,
         agent_pid: row.get(17)?,
         control_socket: row.get(18)?,
+        supervisor_start: unsigned(19)?,
     })
+}
+
+/// Whether `pid` is a running goalie that started at `start` (when known):
+/// not a zombie, not a process that reused a dead goalie's pid.
+fn is_live_goalie(pid: u32, start: Option<u64>) -> bool {
+    let running = running_since(pid);
+    is_goalie(pid) && running.is_some_and(|now| start.is_none_or(|start| start == now))
+}
+
+/// When process `pid` started (field 22 of /proc/PID/stat), unless it is
+/// gone or a zombie. (The agent edge reads the whole line; the ledger needs
+/// only this.)
+fn running_since(pid: u32) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, fields) = text.rsplit_once(')')?;
+    let mut fields = fields.split_whitespace();
+    let state = fields.next()?;
+    // Field 3 was the state; the start time is field 22.
+    let start = fields.nth(18)?.parse().ok()?;
+    (state != "Z").then_some(start)
 }
 
 /// Whether `pid` is a running goalie (not a process that reused a dead goalie's pid).

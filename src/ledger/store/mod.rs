@@ -16,6 +16,7 @@ use crate::goal::lifecycle::GoalState;
 
 mod events;
 mod goals;
+mod guard;
 mod schema;
 
 use schema::MIGRATIONS;
@@ -30,13 +31,54 @@ pub enum LedgerError {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
     #[error("database error: {0}")]
-    Sql(#[from] rusqlite::Error),
+    Sql(rusqlite::Error),
+    #[error(
+        "the database {path} is read-only to goalie: the commands that change a goal (run, resume, pause, clear, edit, budget) must write it; give one goalie can write with --db or GOALIE_DB, or make it writable"
+    )]
+    ReadOnly { path: PathBuf },
+    #[error("the database became read-only while goalie wrote to it")]
+    ReadOnlyNow,
+    #[error(
+        "the database {path} is damaged ({detail}): goalie adds nothing to a damaged ledger. Recover what it holds into a new file with `sqlite3 {path} .recover | sqlite3 {path}.recovered`, check it (`goalie --db {path}.recovered ls`), and move it in place of the damaged one, keeping the damaged file"
+    )]
+    Damaged { path: PathBuf, detail: String },
+    #[error(
+        "the database was found damaged while goalie used it ({detail}): goalie adds nothing more to it; `sqlite3 DB .recover` recovers what it holds into a new file"
+    )]
+    DamagedNow { detail: String },
+    #[error(
+        "the disk that holds the database is full (database or disk is full): goalie stopped before writing more; free some space, then `goalie resume` the goal"
+    )]
+    Full,
     #[error("no goal matches `{0}` (see `goalie ls`)")]
     NotFound(String),
     #[error("`{prefix}` matches several goals: {matches}; give more of the id")]
     Ambiguous { prefix: String, matches: String },
     #[error("there are no goals yet in {0}")]
     Empty(PathBuf),
+}
+
+/// SQLite's error as the ledger's: a full disk, a read-only or a damaged
+/// file have errors of their own.
+impl From<rusqlite::Error> for LedgerError {
+    fn from(err: rusqlite::Error) -> LedgerError {
+        use rusqlite::ErrorCode;
+        match err.sqlite_error_code() {
+            Some(ErrorCode::DiskFull) => LedgerError::Full,
+            Some(ErrorCode::ReadOnly) => LedgerError::ReadOnlyNow,
+            Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => LedgerError::DamagedNow {
+                detail: err.to_string(),
+            },
+            _ => LedgerError::Sql(err),
+        }
+    }
+}
+
+/// The error for a database this process may not write.
+fn read_only(path: &Path) -> LedgerError {
+    LedgerError::ReadOnly {
+        path: path.to_path_buf(),
+    }
 }
 
 /// A goal as stored.
@@ -60,6 +102,10 @@ pub struct Goal {
     pub ended_at: Option<String>,
     pub end_reason: Option<String>,
     pub supervisor_pid: Option<u32>,
+    /// The supervisor's start time in clock ticks since boot (`/proc/PID/stat`
+    /// field 22), recorded with its pid.
+    #[serde(skip)]
+    pub supervisor_start: Option<u64>,
     pub agent_pid: Option<u32>,
     /// The running supervisor's control socket.
     pub control_socket: Option<String>,
@@ -122,11 +168,21 @@ impl Ledger {
         if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|err| fail(Box::new(err)))?;
         }
+        // One goalie at a time creates, converts and migrates the database:
+        // several started at once on a new one all find it ready.
+        let _lock = guard::lock(path);
         let mut conn = Connection::open(path).map_err(|err| fail(Box::new(err)))?;
+        if conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false) {
+            return Err(read_only(path));
+        }
         conn.busy_timeout(Duration::from_secs(10))
             .map_err(|err| fail(Box::new(err)))?;
         conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(|err| fail(Box::new(err)))?;
+            .map_err(|err| match LedgerError::from(err) {
+                LedgerError::ReadOnlyNow => read_only(path),
+                LedgerError::Sql(err) => fail(Box::new(err)),
+                other => other,
+            })?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(|err| fail(Box::new(err)))?;
         let migrations = Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect());
@@ -141,6 +197,13 @@ impl Ledger {
             }
             std::thread::sleep(Duration::from_millis(20 * attempts));
         }
+        // Nothing is added to a damaged file.
+        if let Some(detail) = guard::damage(&conn)? {
+            return Err(LedgerError::Damaged {
+                path: path.to_path_buf(),
+                detail,
+            });
+        }
         Ok(Ledger {
             conn,
             path: path.to_path_buf(),
@@ -154,6 +217,33 @@ impl Ledger {
             return Err(LedgerError::Empty(path.to_path_buf()));
         }
         Ledger::open(path)
+    }
+
+    /// Opens an existing database read-only, for the commands that only
+    /// read (`ls`, `status`, `report`): they work on a file goalie may not
+    /// write. A missing file is "no goals yet".
+    pub fn open_read_only(path: &Path) -> Result<Ledger, LedgerError> {
+        if !path.exists() {
+            return Err(LedgerError::Empty(path.to_path_buf()));
+        }
+        let conn = guard::open_read_only(path).map_err(|err| match LedgerError::from(err) {
+            LedgerError::Sql(source) => LedgerError::Open {
+                path: path.to_path_buf(),
+                source: Box::new(source),
+            },
+            other => other,
+        })?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        if usize::try_from(version).unwrap_or(0) < MIGRATIONS.len() {
+            // An older goalie's schema: brought up to date where goalie may write.
+            return Ledger::open(path);
+        }
+        Ok(Ledger {
+            conn,
+            path: path.to_path_buf(),
+            observer: None,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -293,6 +383,12 @@ mod tests {
         assert_eq!(new[0].data["n"], 2);
     }
 
+    fn running_since_for_test(pid: u32) -> u64 {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        let tail = text.rsplit_once(')').unwrap().1;
+        tail.split_whitespace().nth(19).unwrap().parse().unwrap()
+    }
+
     #[test]
     fn only_one_live_goalie_supervises_a_goal() {
         let dir = tempfile::tempdir().unwrap();
@@ -303,23 +399,54 @@ mod tests {
             .conn
             .execute("UPDATE goals SET supervisor_pid = 999999999", [])
             .unwrap();
-        assert_eq!(ledger.claim_supervision(&goal.id, 4242).unwrap(), Ok(()));
+        assert_eq!(ledger.claim_supervision(&goal.id, 4242, 1).unwrap(), Ok(()));
         // A live process that is not goalie (this test binary's parent) does not either.
         let shell = std::os::unix::process::parent_id();
         ledger
             .conn
             .execute("UPDATE goals SET supervisor_pid = ?1", [shell])
             .unwrap();
-        let _ = ledger.claim_supervision(&goal.id, 4242).unwrap();
+        let _ = ledger.claim_supervision(&goal.id, 4242, 1).unwrap();
         assert_eq!(ledger.goal(&goal.id).unwrap().supervisor_pid, Some(4242));
-        // A live goalie (this test binary is one: target/debug/deps/goalie-…) does.
+        // A live goalie (this test binary is one: target/debug/deps/goalie-…) does,
+        // whether its start time was recorded (a row of an older goalie) or is its own.
         let me = std::process::id();
+        let my_start = running_since_for_test(me);
         ledger
             .conn
-            .execute("UPDATE goals SET supervisor_pid = ?1", [me])
+            .execute(
+                "UPDATE goals SET supervisor_pid = ?1, supervisor_start = NULL",
+                [me],
+            )
             .unwrap();
-        assert_eq!(ledger.claim_supervision(&goal.id, 4242).unwrap(), Err(me));
-        assert_eq!(ledger.claim_supervision(&goal.id, me).unwrap(), Ok(()));
+        assert_eq!(
+            ledger.claim_supervision(&goal.id, 4242, 1).unwrap(),
+            Err(me)
+        );
+        ledger
+            .conn
+            .execute(
+                "UPDATE goals SET supervisor_pid = ?1, supervisor_start = ?2",
+                rusqlite::params![me, my_start as i64],
+            )
+            .unwrap();
+        assert_eq!(
+            ledger.claim_supervision(&goal.id, 4242, 1).unwrap(),
+            Err(me)
+        );
+        // Recorded with another start time, the pid is another process's: dead.
+        ledger
+            .conn
+            .execute(
+                "UPDATE goals SET supervisor_start = ?1",
+                [my_start as i64 + 1],
+            )
+            .unwrap();
+        assert_eq!(ledger.claim_supervision(&goal.id, 4242, 1).unwrap(), Ok(()));
+        assert_eq!(
+            ledger.claim_supervision(&goal.id, me, my_start).unwrap(),
+            Ok(())
+        );
     }
 
     #[test]

@@ -39,4 +39,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     "ALTER TABLE goals ADD COLUMN spec TEXT;",
     // 3: where a running goal's supervisor listens (its control socket).
     "ALTER TABLE goals ADD COLUMN control_socket TEXT;",
+    // 4: the supervisor's start time (field 22 of /proc/PID/stat): with its pid,
+    // a name no other process can have, so a zombie or a reused pid reads as dead.
+    "ALTER TABLE goals ADD COLUMN supervisor_start INTEGER;",
 ];

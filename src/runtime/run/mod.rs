@@ -22,12 +22,16 @@
 //! | `restart.rs` | a new agent process, and its handoff note |
 //! | `status.rs` | goalie's title and status row on the person's terminal |
 //! | `narrate.rs` | progress lines for headless runs, the summary |
+//! | `panics.rs` | a panic in the loop still ends the run in the ledger |
+//! | `reserve.rs` | room kept beside the database for the end of a run on a full disk |
 
 mod claims;
 mod event_loop;
 mod narrate;
+mod panics;
 mod perform;
 mod record;
+mod reserve;
 mod restart;
 mod screen;
 mod session;

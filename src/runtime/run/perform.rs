@@ -185,10 +185,11 @@ impl Shell<'_> {
             }
             _ => {}
         }
+        // Stored first: nothing is printed that the ledger does not hold.
+        self.ledger.append(&self.goal_id, &row)?;
         if !self.interactive {
             self.narrate(&row);
         }
-        self.ledger.append(&self.goal_id, &row)?;
         Ok(())
     }
 

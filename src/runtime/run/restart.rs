@@ -80,8 +80,17 @@ impl Shell<'_> {
         *output = new_output;
         self.exit = Some(exit);
         self.process += 1;
-        self.ledger
-            .set_running(&self.goal_id, std::process::id(), Some(self.agent.pid()))?;
+        self.ledger.set_running(
+            &self.goal_id,
+            super::supervise::supervisor_key(),
+            Some(self.agent.pid()),
+        )?;
+        crate::runtime::leftovers::record_group(
+            &self.ledger,
+            &self.goal_id,
+            crate::core::row::GroupRole::Agent,
+            self.agent.pid(),
+        )?;
         self.ledger.append(
             &self.goal_id,
             &Row::AgentStarted {

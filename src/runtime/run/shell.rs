@@ -81,6 +81,8 @@ pub(super) struct Shell<'a> {
     pub(super) restart: Option<(String, Option<String>)>,
     /// The agent process, from 1.
     pub(super) process: u32,
+    /// Room kept for the end of the run when the disk fills.
+    pub(super) reserve: super::reserve::Reserve,
     /// Test hook: `GOALIE_TEST_PANIC=1` panics at the first end of turn, so
     /// tests can check that a panic still restores the terminal and ends the agent.
     pub(super) panic_for_test: bool,

@@ -2,6 +2,7 @@
 //! socket and the hooks, then the goal itself; what is left behind when the
 //! agent cannot start.
 
+use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
@@ -18,6 +19,7 @@ use crate::goal::spec::GoalSpec;
 use crate::ledger::event_hooks::EventHook;
 use crate::ledger::new_claim_code;
 use crate::ledger::{Goal, Ledger, NewGoal};
+use crate::runtime::leftovers;
 use crate::terminal;
 
 use super::record::mark;
@@ -56,6 +58,13 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
     // `goalie mcp` runs in the agent's working directory: it needs an absolute path.
     let db = std::path::absolute(&spec.db).unwrap_or_else(|_| spec.db.clone());
     let mut ledger = Ledger::open(&db)?;
+    // What a killed goalie left running is ended before anything starts.
+    match &spec.resume {
+        Some(resumed) => {
+            leftovers::end_for_goal(&ledger, &ledger.goal(&resumed.goal_id)?, "resume")?;
+        }
+        None => leftovers::end_for_unfinished_goals(&ledger)?,
+    }
     let goal = open_goal(&ledger, &spec, interactive)?;
     // The effective spec (a bare one for a plain objective) is stored with the goal
     // (`goalie mcp` and `goalie report` read it there); a resumed goal keeps its own.
@@ -204,13 +213,17 @@ fn report_settled_home(db: &Path, goal_id: &str, agent: &str, settled: &Settled)
         let _ = ledger.append(goal_id, &settled.row());
     }
     for path in &settled.kept_beside {
-        eprintln!(
+        let _ = writeln!(
+            std::io::stderr(),
             "goalie: {agent} wrote {} during the run, kept beside your own file, which is unchanged",
             path.display()
         );
     }
     for failure in &settled.failed {
-        eprintln!("goalie: could not move back what {agent} wrote in its private home: {failure}");
+        let _ = writeln!(
+            std::io::stderr(),
+            "goalie: could not move back what {agent} wrote in its private home: {failure}"
+        );
     }
 }
 

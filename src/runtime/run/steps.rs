@@ -14,6 +14,9 @@ use crate::goal::change::UserCommand;
 use crate::terminal;
 
 use super::event_loop::{Asker, DB_EVERY, FALLBACK_TICKS, LOOK_EVERY, Step, Wires};
+
+/// The goal's counters are written every this many ticks (1 s) while it runs.
+const CHECKPOINT_TICKS: u64 = 10;
 use super::shell::Shell;
 
 impl Shell<'_> {
@@ -192,6 +195,25 @@ impl Shell<'_> {
     /// The clock: the session log read (when it changed, else now and then),
     /// the agent's process tree, a last look at the screen, claims, then the
     /// core's tick.
+    /// Writes the goal's counters as they are now: a turn under way when
+    /// goalie is killed keeps its time (up to a second of it is lost), and
+    /// the tokens seen so far; turns are counted when they end, so a resumed
+    /// goal counts each once.
+    fn checkpoint_progress(&mut self) {
+        if self.core.is_stopped() {
+            return;
+        }
+        let used = self.core.used(self.now_ms());
+        if let Err(err) = self.ledger.set_progress(
+            &self.goal_id,
+            used.turns,
+            used.tokens_used,
+            used.time_used_ms,
+        ) {
+            tracing::warn!(%err, "could not write the goal's counters");
+        }
+    }
+
     fn tick(&mut self, wires: &mut Wires, then: &mut Vec<Step>) {
         wires.ticks += 1;
         if wires.ticks.is_multiple_of(10) {
@@ -218,6 +240,9 @@ impl Shell<'_> {
         };
         if self.session_tail.is_some() && (read || rescan) {
             then.push(Step::ReadSessionLog { rescan });
+        }
+        if wires.ticks.is_multiple_of(CHECKPOINT_TICKS) {
+            self.checkpoint_progress();
         }
         then.extend([
             Step::RefreshMembers,

@@ -1,6 +1,7 @@
 //! One goal under supervision: the first agent process, the core with its
 //! config, the shell, and the end of the run.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -17,16 +18,20 @@ use crate::core::compaction::Source;
 use crate::core::config::WaitConfig;
 use crate::core::observer::Observer;
 use crate::core::prompt::PromptKind;
-use crate::core::row::{Row, RowKind};
+use crate::core::row::{GroupRole, Row, RowKind};
 use crate::core::supervisor::{Config, DialogRule, Supervisor};
 use crate::error::Error;
+use crate::goal::lifecycle::{Actor, GoalState};
 use crate::goal::limits::{Limits, Progress};
 use crate::goal::spec::GoalSpec;
 use crate::ledger::claim_inbox::ClaimInbox;
-use crate::ledger::{Entry, Goal, Ledger};
+use crate::ledger::{Entry, Goal, Ledger, LedgerError};
+use crate::runtime::leftovers;
 use crate::terminal::takeover::ChordFilter;
 use crate::terminal::{self, RawMode};
 
+use super::panics::{self, CatchPanic};
+use super::reserve::Reserve;
 use super::session::new_session_tail;
 use super::shell::{STOP_GRACE, SharedRecorder, Shell, Watch};
 use super::spec::RunSpec;
@@ -65,10 +70,13 @@ pub(super) async fn supervise_goal(
         .count() as u32;
     tracing::info!(goal = %goal.id, program = %program.display(), ?args, rows, cols, "starting the agent");
     let (agent, output, exit) = start_agent(&ledger, &goal.id, &launch, process)?;
-    let core = Supervisor::new(core_config(spec, &goal, &goal_spec, &entries));
+    let core = Supervisor::new(core_config(spec, &goal, &goal_spec, &entries, process));
     let observer = Observer::for_adapter(&spec.adapter);
     let inbox = ClaimInbox::new(&ledger, &goal.id)?;
-    let (auditor, audit_reports) = Auditor::new(goal_spec, spec.workdir.clone(), baseline);
+    let (mut auditor, audit_reports) = Auditor::new(goal_spec, spec.workdir.clone(), baseline);
+    auditor.on_group_started(record_verify_group(spec, &goal.id));
+    // A wait's command runs in a group recorded and ended like a verify command's.
+    let wait_checker = WaitChecker::new(spec.workdir.clone(), auditor.groups());
     let mut shell = Shell {
         spec,
         notifier: control.notifier(),
@@ -78,7 +86,7 @@ pub(super) async fn supervise_goal(
         core,
         observer,
         auditor,
-        wait_checker: WaitChecker::new(spec.workdir.clone()),
+        wait_checker,
         inbox,
         screen: Screen::new(rows, cols, !interactive),
         agent,
@@ -90,6 +98,10 @@ pub(super) async fn supervise_goal(
         launch,
         restart: None,
         process,
+        reserve: Reserve::keep(
+            &std::path::absolute(&spec.db).unwrap_or_else(|_| spec.db.clone()),
+            &goal.id,
+        ),
         panic_for_test: std::env::var_os("GOALIE_TEST_PANIC").is_some(),
         recording,
         status,
@@ -115,8 +127,19 @@ pub(super) async fn supervise_goal(
         None
     };
     shell.begin_status();
-    let outcome = shell.event_loop(output, control, audit_reports).await;
-    shell.finish(outcome, raw).await
+    let looped = CatchPanic(Box::pin(shell.event_loop(output, control, audit_reports))).await;
+    let (outcome, panicked) = match looped {
+        Ok(outcome) => (outcome, None),
+        Err(payload) => {
+            let reason = format!("goalie panicked: {}", panics::message(&*payload));
+            (Ok(shell.after_panic(reason)), Some(payload))
+        }
+    };
+    let code = shell.finish(outcome, raw).await;
+    if let Some(payload) = panicked {
+        std::panic::resume_unwind(payload);
+    }
+    code
 }
 
 /// Starts the goal's first agent process of this run (number `process`) and
@@ -143,7 +166,8 @@ fn start_agent(
         }
     };
     terminal::install_panic_hook(agent_process::kill_running_agent);
-    ledger.set_running(goal_id, std::process::id(), Some(agent.pid()))?;
+    ledger.set_running(goal_id, supervisor_key(), Some(agent.pid()))?;
+    leftovers::record_group(ledger, goal_id, GroupRole::Agent, agent.pid())?;
     ledger.append(
         goal_id,
         &Row::AgentStarted {
@@ -159,9 +183,37 @@ fn start_agent(
     Ok((agent, output, exit))
 }
 
+/// Records each verify command's process group as it starts (from the
+/// audit's thread, on a connection of its own), so that a later goalie can
+/// end one that a killed goalie left running.
+fn record_verify_group(spec: &RunSpec, goal_id: &str) -> crate::audit::groups::OnStart {
+    let db = std::path::absolute(&spec.db).unwrap_or_else(|_| spec.db.clone());
+    let goal_id = goal_id.to_string();
+    std::sync::Arc::new(move |pgid| {
+        let recorded = Ledger::open_existing(&db)
+            .map_err(Error::from)
+            .and_then(|ledger| leftovers::record_group(&ledger, &goal_id, GroupRole::Verify, pgid));
+        if let Err(err) = recorded {
+            tracing::warn!(%err, pgid, "could not record a verify command's process group");
+        }
+    })
+}
+
+/// This process as the goal's supervisor: its pid and start time.
+pub(super) fn supervisor_key() -> (u32, u64) {
+    let me = crate::agent::process_key::this_process();
+    (me.pid, me.start)
+}
+
 /// The core's config for `goal`: the adapter's rules and timing, the run's
 /// limits and rotation, and what the goal's history (`entries`) carries over.
-fn core_config(spec: &RunSpec, goal: &Goal, goal_spec: &GoalSpec, entries: &[Entry]) -> Config {
+fn core_config(
+    spec: &RunSpec,
+    goal: &Goal,
+    goal_spec: &GoalSpec,
+    entries: &[Entry],
+    first_process: u32,
+) -> Config {
     let prior_compactions = entries.iter().filter(|e| e.is(RowKind::Compacted)).count();
     let mut compaction_sources = Vec::new();
     if spec.adapter.session_log.is_some() {
@@ -221,6 +273,7 @@ fn core_config(spec: &RunSpec, goal: &Goal, goal_spec: &GoalSpec, entries: &[Ent
             .collect(),
         compaction_sources,
         prior_compactions: u32::try_from(prior_compactions).unwrap_or(u32::MAX),
+        first_process,
         rotation: spec.rotation,
         context_window: spec
             .adapter
@@ -244,6 +297,79 @@ fn core_config(spec: &RunSpec, goal: &Goal, goal_spec: &GoalSpec, entries: &[Ent
 }
 
 impl Shell<'_> {
+    /// After a panic in the loop: the goal is left paused (the transition
+    /// recorded, as far as the ledger still works); the stop for `finish`.
+    fn after_panic(&mut self, reason: String) -> (i32, String) {
+        let from = self.core.state();
+        if from == GoalState::Pursuing {
+            let _ = self.ledger.set_state(&self.goal_id, GoalState::Paused);
+            let _ = self.ledger.append(
+                &self.goal_id,
+                &Row::Transition {
+                    from,
+                    to: GoalState::Paused,
+                    actor: Actor::Runtime,
+                    reason: reason.clone(),
+                },
+            );
+        }
+        (panics::PANICKED, reason)
+    }
+
+    /// The disk is full: with the room kept for it given back, the goal is
+    /// left paused, with its transition and stopped rows; where even that
+    /// cannot be written, stderr says what state the goal is left in.
+    fn end_on_full_disk(&mut self) {
+        let released = self.reserve.release();
+        let reason = "the disk that holds the database is full".to_string();
+        let from = self.core.state();
+        let ended = (|| -> Result<(), LedgerError> {
+            if from == GoalState::Pursuing {
+                self.ledger.set_state(&self.goal_id, GoalState::Paused)?;
+                self.ledger.append(
+                    &self.goal_id,
+                    &Row::Transition {
+                        from,
+                        to: GoalState::Paused,
+                        actor: Actor::Runtime,
+                        reason: reason.clone(),
+                    },
+                )?;
+            }
+            self.ledger.append(
+                &self.goal_id,
+                &Row::Stopped {
+                    reason: reason.clone(),
+                    exit_code: crate::goal::exit_code::LEDGER,
+                    agent_status: None,
+                    screen_resets: self.screen.resets(),
+                    session_log_work: None,
+                },
+            )?;
+            self.ledger.set_ended(&self.goal_id, &reason)
+        })();
+        let mut err = std::io::stderr().lock();
+        let _ = match ended {
+            Ok(()) => writeln!(
+                err,
+                "goalie: goal {} is left paused ({reason}); its ledger holds every row printed",
+                self.goal_id
+            ),
+            Err(failed) => writeln!(
+                err,
+                "goalie: goal {} could not be left paused ({failed}{}): it reads as {from} with no supervisor; `goalie resume {}` or `goalie clear {}` once there is room",
+                self.goal_id,
+                if released {
+                    ""
+                } else {
+                    "; no room was kept for it"
+                },
+                self.goal_id,
+                self.goal_id
+            ),
+        };
+    }
+
     /// Ends the run after the loop: the agent, the terminal, the `stopped` row,
     /// the summary; returns the exit code (or the loop's error, recorded).
     async fn finish(
@@ -251,6 +377,11 @@ impl Shell<'_> {
         outcome: Result<(i32, String), Error>,
         raw: Option<RawMode>,
     ) -> Result<i32, Error> {
+        // A verify command still running is ended with the rest, not waited for.
+        let verifying = self.auditor.stop();
+        if verifying > 0 {
+            tracing::info!(verifying, "ended the running verify commands");
+        }
         let agent_status = self.agent.terminate(self.exit.as_mut(), STOP_GRACE).await;
         // The agent's session log may hold the last reply's figures only now.
         let (late_tx, _late) = mpsc::unbounded_channel();
@@ -266,6 +397,10 @@ impl Shell<'_> {
         drop(raw);
         let (exit_code, reason) = match outcome {
             Ok(stopped) => stopped,
+            Err(err @ Error::Ledger(LedgerError::Full)) => {
+                self.end_on_full_disk();
+                return Err(err);
+            }
             Err(err) => {
                 // Leave a trace in the ledger if it still works; the error is what the user sees.
                 let error = err.to_string();

@@ -71,6 +71,7 @@ fn the_summary_leads_then_the_turns_the_audits_and_the_replies() {
         ended_at: Some("2026-01-02T10:01:06Z".into()),
         end_reason: Some("the agent wrapped up after a limit was reached".into()),
         supervisor_pid: None,
+        supervisor_start: None,
         agent_pid: None,
         control_socket: None,
     };

@@ -43,6 +43,14 @@ impl Default for Processes {
 }
 
 impl Processes {
+    /// The processes of a run whose first agent process is number `first`.
+    pub fn starting_at(first: u32) -> Processes {
+        Processes {
+            number: first.max(1),
+            ..Processes::default()
+        }
+    }
+
     /// The agent process, from 1.
     pub fn number(&self) -> u32 {
         self.number

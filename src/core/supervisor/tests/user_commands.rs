@@ -88,6 +88,19 @@ fn pause_lets_the_turn_finish_then_types_nothing_and_resume_continues_at_the_nex
 }
 
 #[test]
+fn a_resumed_goal_names_its_agent_process_by_the_goal_s_count() {
+    let mut cfg = config();
+    cfg.first_process = 3;
+    let mut run = Run::new(cfg);
+    run.screen(100, idle());
+    run.ticks(QUIET + 500);
+    assert_eq!(
+        run.records("agent_ready"),
+        vec![serde_json::json!({ "process": 3 })]
+    );
+}
+
+#[test]
 fn a_goal_paused_before_the_agent_is_ready_gets_its_start_prompt_on_resume() {
     let mut run = Run::new(config());
     run.set(50, GoalChange::status(Status::Paused)).unwrap();
