@@ -2,7 +2,12 @@
 
 use std::path::PathBuf;
 
+use std::os::unix::fs::OpenOptionsExt;
+
 use tracing_subscriber::EnvFilter;
+
+use super::log_redact::Redacting;
+use crate::core::redact::Redactor;
 
 /// Starts logging. `verbose` counts `-v`s; `GOALIE_LOG` (a tracing filter)
 /// wins over it. With `file`, logs are appended there instead of to stderr,
@@ -16,6 +21,9 @@ pub fn init(verbose: u8, file: Option<PathBuf>) {
     };
     let filter = EnvFilter::try_from_env("GOALIE_LOG")
         .unwrap_or_else(|_| EnvFilter::new(format!("goalie={level}")));
+    // Secrets never reach the log: those of goalie's environment (which the
+    // agent inherits) and every credential shape the redactor knows.
+    let redactor = Redactor::from_vars(std::env::vars());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false);
@@ -23,14 +31,17 @@ pub fn init(verbose: u8, file: Option<PathBuf>) {
         std::fs::OpenOptions::new()
             .create(true)
             .append(true)
+            .mode(0o600)
             .open(path)
             .ok()
     }) {
         Some(file) => builder
             .with_ansi(false)
-            .with_writer(std::sync::Mutex::new(file))
+            .with_writer(Redacting::new(std::sync::Mutex::new(file), redactor))
             .try_init(),
-        None => builder.with_writer(std::io::stderr).try_init(),
+        None => builder
+            .with_writer(Redacting::new(std::io::stderr, redactor))
+            .try_init(),
     };
     // A second init (tests) is harmless: the first subscriber stays.
     let _ = result;

@@ -5,6 +5,7 @@
 
 pub mod goal_commands;
 pub mod goal_selector;
+pub mod log_redact;
 pub mod logging;
 pub mod mcp_server;
 pub mod report;

@@ -12,6 +12,7 @@ pub mod config;
 pub mod log_event;
 pub mod observer;
 pub mod prompt;
+pub mod redact;
 pub mod row;
 pub mod screen_rules;
 pub mod supervisor;

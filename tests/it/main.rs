@@ -30,5 +30,6 @@ mod real_lived_in;
 mod real_mcp;
 mod real_resume;
 mod run_headless;
+mod secrets;
 mod session_tail_lived_in;
 mod sim_pty;

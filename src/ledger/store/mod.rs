@@ -11,11 +11,13 @@ use rusqlite::Connection;
 use rusqlite_migration::{M, Migrations};
 use serde::Serialize;
 
+use crate::core::redact::Redactor;
 use crate::core::row::{Row, RowKind};
 use crate::goal::lifecycle::GoalState;
 
 mod events;
 mod goals;
+mod private;
 mod schema;
 
 use schema::MIGRATIONS;
@@ -110,6 +112,8 @@ pub struct Ledger {
     path: PathBuf,
     /// Told of every row appended through this handle.
     observer: Option<Observer>,
+    /// Hides secrets in every row before it is stored (see `events.rs`).
+    redactor: Redactor,
 }
 
 impl Ledger {
@@ -120,8 +124,9 @@ impl Ledger {
             source,
         };
         if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|err| fail(Box::new(err)))?;
+            private::create_private_dir(dir).map_err(|err| fail(Box::new(err)))?;
         }
+        private::prepare_private_file(path).map_err(|err| fail(Box::new(err)))?;
         let mut conn = Connection::open(path).map_err(|err| fail(Box::new(err)))?;
         conn.busy_timeout(Duration::from_secs(10))
             .map_err(|err| fail(Box::new(err)))?;
@@ -141,10 +146,12 @@ impl Ledger {
             }
             std::thread::sleep(Duration::from_millis(20 * attempts));
         }
+        private::tighten_companions(path);
         Ok(Ledger {
             conn,
             path: path.to_path_buf(),
             observer: None,
+            redactor: Redactor::from_vars(std::env::vars()),
         })
     }
 
