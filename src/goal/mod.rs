@@ -10,3 +10,4 @@ pub mod limits;
 pub mod source_location;
 pub mod spec;
 pub mod units;
+pub mod yaml_input;
