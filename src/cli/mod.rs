@@ -3,6 +3,8 @@
 //! `args.rs` holds the arguments, `dispatch.rs` what each subcommand does;
 //! the commands that need more than a few lines have files of their own.
 
+#[doc(hidden)]
+pub mod fuzz_targets;
 pub mod goal_commands;
 pub mod goal_selector;
 pub mod log_redact;

@@ -19,6 +19,7 @@ mod context_sim;
 mod controls;
 mod errors;
 mod fake_model_protocols;
+mod fuzz_corpus;
 mod goal_spec_cli;
 mod interactive;
 mod mcp;
