@@ -69,7 +69,10 @@ pub fn claim_block(data: &[u8]) {
     let text = text(data);
     let rows: Vec<String> = text.lines().map(str::to_string).collect();
     let (scrolled, shown) = rows.split_at(rows.len() / 2);
-    let mut reader = ClaimReader::new(RegexSet::new(["^\\s*└", "^\\s*\\$ "]).expect("patterns"));
+    static TOOL_OUTPUT: OnceLock<RegexSet> = OnceLock::new();
+    let tool_output =
+        TOOL_OUTPUT.get_or_init(|| RegexSet::new(["^\\s*└", "^\\s*\\$ "]).expect("patterns"));
+    let mut reader = ClaimReader::new(tool_output.clone());
     reader.new_turn(NONCE);
     reader.typed(shown.first().map_or("", String::as_str));
     if let Some(claim) = reader.read(shown, scrolled) {
@@ -132,11 +135,14 @@ pub fn prompt_vars(data: &[u8]) {
     vars.previous_objective = Some(next());
     vars.handoff = Some(next());
     vars.rejection_reasons = vec![next(), next()];
-    vars.verify = vec![next()];
+    // A requirement's text is a numbered item of the (untrusted) objective.
+    vars.requirements[0].text = next();
+    // The verify commands are the person's own spec, typed as written.
+    vars.verify = vec!["cargo test".into()];
     for kind in PromptKind::ALL {
         if let Ok(prompt) = prompts.render(kind, &vars) {
             assert!(prompt.len() <= MAX_RENDERED_BYTES);
-            // The objective never closes the tag it is quoted in.
+            // Nothing the agent or an objective wrote closes the tag it is quoted in.
             assert!(prompt.matches("</untrusted_objective>").count() <= 1);
         }
     }
