@@ -23,6 +23,11 @@ use crate::agent::process_tree;
 /// grow goalie's queue without end (about 15 KB per MB of its output).
 pub const MAX_QUEUED_FOR_REPLIES: usize = 64 * 1024;
 
+/// And while this much of what waits is answers: an agent that asks without
+/// reading gets at most this much stale answers from goalie once it reads
+/// again (the kernel's PTY buffer holds what was written before it filled).
+pub const MAX_QUEUED_REPLIES: usize = 4 * 1024;
+
 /// The running agent's leader pid, for the panic hook (0: none).
 static LEADER: AtomicU32 = AtomicU32::new(0);
 
@@ -61,14 +66,27 @@ pub struct AgentProcess {
 /// the bytes not yet written.
 #[derive(Clone)]
 pub struct Input {
-    tx: std::sync::mpsc::Sender<Vec<u8>>,
+    tx: std::sync::mpsc::Sender<Typed>,
     queued: Arc<AtomicUsize>,
+    /// Of those, the bytes of answers to terminal queries.
+    replies: Arc<AtomicUsize>,
 }
+
+/// Bytes for the writer thread, and whether they answer a terminal query.
+type Typed = (Vec<u8>, bool);
 
 impl Input {
     pub fn send(&self, bytes: Vec<u8>) -> Result<(), std::sync::mpsc::SendError<Vec<u8>>> {
         self.queued.fetch_add(bytes.len(), Ordering::SeqCst);
-        self.tx.send(bytes)
+        self.tx
+            .send((bytes, false))
+            .map_err(|err| std::sync::mpsc::SendError(err.0.0))
+    }
+
+    fn send_reply(&self, bytes: Vec<u8>) {
+        self.queued.fetch_add(bytes.len(), Ordering::SeqCst);
+        self.replies.fetch_add(bytes.len(), Ordering::SeqCst);
+        let _ = self.tx.send((bytes, true));
     }
 }
 
@@ -166,16 +184,18 @@ fn wait_for_exit(mut child: Box<dyn portable_pty::Child + Send + Sync>) -> std::
 
 /// The PTY's single writer: a thread that types the bytes it is sent.
 /// Also returns the count of bytes queued and not yet written.
-fn write_input(
-    mut pty_writer: Box<dyn Write + Send>,
-) -> std::io::Result<(std::sync::mpsc::Sender<Vec<u8>>, Arc<AtomicUsize>)> {
-    let (writer_tx, writer_rx) = std::sync::mpsc::channel::<Vec<u8>>();
-    let queued = Arc::new(AtomicUsize::new(0));
-    let written = queued.clone();
+fn write_input(mut pty_writer: Box<dyn Write + Send>) -> std::io::Result<Input> {
+    let (writer_tx, writer_rx) = std::sync::mpsc::channel::<Typed>();
+    let input = Input {
+        tx: writer_tx,
+        queued: Arc::new(AtomicUsize::new(0)),
+        replies: Arc::new(AtomicUsize::new(0)),
+    };
+    let (written, replied) = (input.queued.clone(), input.replies.clone());
     std::thread::Builder::new()
         .name("agent-input".into())
         .spawn(move || {
-            while let Ok(bytes) = writer_rx.recv() {
+            while let Ok((bytes, reply)) = writer_rx.recv() {
                 if pty_writer
                     .write_all(&bytes)
                     .and_then(|()| pty_writer.flush())
@@ -184,11 +204,14 @@ fn write_input(
                     break;
                 }
                 written.fetch_sub(bytes.len(), Ordering::SeqCst);
+                if reply {
+                    replied.fetch_sub(bytes.len(), Ordering::SeqCst);
+                }
             }
             // Dropping the writer types a newline and end-of-file into the
             // PTY; by now the agent is gone, so nothing reads them.
         })?;
-    Ok((writer_tx, queued))
+    Ok(input)
 }
 
 impl AgentProcess {
@@ -226,15 +249,12 @@ impl AgentProcess {
             .map_err(|err| fail(format!("{err:#}")))?;
         let output_rx = read_output(reader).map_err(|err| fail(err.to_string()))?;
         let exit_rx = wait_for_exit(child).map_err(|err| fail(err.to_string()))?;
-        let (writer_tx, queued) = write_input(pty_writer).map_err(|err| fail(err.to_string()))?;
+        let writer = write_input(pty_writer).map_err(|err| fail(err.to_string()))?;
 
         let process = AgentProcess {
             pid,
             master: pair.master,
-            writer: Input {
-                tx: writer_tx,
-                queued,
-            },
+            writer,
             known: BTreeSet::new(),
         };
         Ok((process, output_rx, exit_rx))
@@ -250,14 +270,22 @@ impl AgentProcess {
     }
 
     /// Queues goalie's answer to a terminal query, unless more than
-    /// [`MAX_QUEUED_FOR_REPLIES`] bytes wait already (the agent is not reading);
+    /// [`MAX_QUEUED_FOR_REPLIES`] bytes, or [`MAX_QUEUED_REPLIES`] of answers,
+    /// wait already (the agent is not reading);
     /// whether it was queued.
     pub fn answer(&self, bytes: Vec<u8>) -> bool {
-        if self.queued() + bytes.len() > MAX_QUEUED_FOR_REPLIES {
+        if self.queued() + bytes.len() > MAX_QUEUED_FOR_REPLIES
+            || self.queued_replies() + bytes.len() > MAX_QUEUED_REPLIES
+        {
             return false;
         }
-        self.write(bytes);
+        self.writer.send_reply(bytes);
         true
+    }
+
+    /// Answers to terminal queries queued and not yet written.
+    pub fn queued_replies(&self) -> usize {
+        self.writer.replies.load(Ordering::SeqCst)
     }
 
     /// Bytes queued for the agent's input and not yet written.
@@ -355,6 +383,9 @@ pub fn kill_running_agent() {
         process_tree::signal_all(leader, &members, Signal::SIGKILL);
     }
 }
+
+#[cfg(test)]
+mod flood_tests;
 
 #[cfg(test)]
 mod tests {

@@ -52,6 +52,15 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("after_hang.md", include_str!("../../prompts/after_hang.md")),
 ];
 
+/// The most a rendered prompt may be, in bytes: it is typed into the agent
+/// and stored in the ledger, and the longest built-in one with a 16 KiB
+/// objective is under 24 KiB.
+pub const MAX_RENDERED_BYTES: usize = 256 * 1024;
+
+/// The most work one render may do, in minijinja's instructions (fuel): a
+/// built-in prompt takes a few hundred, so only a runaway loop reaches it.
+pub const MAX_RENDER_FUEL: u64 = 2_000_000;
+
 /// A problem with a template.
 #[derive(Debug, thiserror::Error)]
 pub enum PromptError {
@@ -82,6 +91,10 @@ impl Prompts {
     pub fn load(override_dir: Option<&Path>) -> Result<Prompts, PromptError> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_fuel(Some(MAX_RENDER_FUEL));
+        if let Some(dir) = override_dir {
+            refuse_unknown_files(dir)?;
+        }
         env.add_filter("untrusted", untrusted);
         env.add_filter("thousands", |n: u64| thousands(n));
         let mut origins = Vec::new();
@@ -117,7 +130,43 @@ impl Prompts {
                 return Err(PromptError::Invalid(locate(&origin, text, &err)));
             }
         }
+        if override_dir.is_some() {
+            prompts.check_nonces(&origins)?;
+        }
         Ok(prompts)
+    }
+
+    /// A prompt whose built-in version shows the turn's claim nonce must show
+    /// it when overridden too: without it the agent can never write a claim
+    /// goalie accepts, and the goal could never be achieved.
+    fn check_nonces(&self, origins: &[(&str, PathBuf, String)]) -> Result<(), PromptError> {
+        let builtin = Prompts::load(None)?;
+        let vars = PromptVars::sample();
+        for kind in PromptKind::ALL {
+            let shown = |prompts: &Prompts| {
+                prompts
+                    .try_render(kind, &vars)
+                    .is_ok_and(|text| text.contains(&vars.nonce))
+            };
+            if shown(&builtin) && !shown(self) {
+                let (origin, text) = origins
+                    .iter()
+                    .find(|(file, _, _)| *file == kind.file())
+                    .map(|(_, origin, text)| (origin.clone(), text.as_str()))
+                    .unwrap_or_default();
+                return Err(PromptError::Invalid(Located::at_offset(
+                    &origin,
+                    text,
+                    0,
+                    String::from(
+                        "this template never shows the turn's claim nonce (`{{ nonce }}`, \
+                         or include `_audit.md`): without it the agent cannot make a claim \
+                         goalie accepts, so the goal could never be achieved",
+                    ),
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Renders a prompt. Templates were test-rendered at load, so a failure here
@@ -128,11 +177,78 @@ impl Prompts {
     }
 
     fn try_render(&self, kind: PromptKind, vars: &PromptVars) -> Result<String, minijinja::Error> {
-        let text = self
+        let mut out = Capped::default();
+        let rendered = self
             .env
             .get_template(kind.file())?
-            .render(minijinja::value::Serde(vars))?;
-        Ok(text.trim().to_string())
+            .render_captured_to(minijinja::value::Serde(vars), &mut out);
+        if out.over {
+            return Err(minijinja::Error::new(
+                minijinja::ErrorKind::InvalidOperation,
+                format!(
+                    "the prompt is longer than {} KiB, the most goalie types into the agent",
+                    MAX_RENDERED_BYTES / 1024
+                ),
+            ));
+        }
+        rendered?;
+        Ok(String::from_utf8_lossy(&out.bytes).trim().to_string())
+    }
+}
+
+/// A render's output, refused past [`MAX_RENDERED_BYTES`]: the render stops
+/// at the first write beyond it, so a runaway template never holds more.
+#[derive(Default)]
+struct Capped {
+    bytes: Vec<u8>,
+    over: bool,
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + buf.len() > MAX_RENDERED_BYTES {
+            self.over = true;
+            return Err(std::io::Error::other("the prompt is too long"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A `.md` file in the overrides folder that names no template would be
+/// ignored, and the prompt it was meant to change would stay the built-in
+/// one without a word: refused, with the names goalie reads.
+fn refuse_unknown_files(dir: &Path) -> Result<(), PromptError> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".md"))
+        .filter(|name| !BUILTIN.iter().any(|(known, _)| known == name))
+        .collect();
+    names.sort();
+    match names.first() {
+        None => Ok(()),
+        Some(name) => Err(PromptError::Invalid(Located {
+            path: dir.join(name),
+            line: 1,
+            column: 1,
+            message: format!(
+                "no prompt is named `{name}`, so it would be ignored; an override takes the \
+                 name of the template it replaces: {}",
+                BUILTIN
+                    .iter()
+                    .map(|(known, _)| *known)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        })),
     }
 }
 
@@ -155,6 +271,9 @@ fn locate(origin: &Path, text: &str, err: &minijinja::Error) -> Located {
 pub fn untrusted(text: String) -> String {
     text.replace('<', "&lt;")
 }
+
+#[cfg(test)]
+mod refusal_tests;
 
 #[cfg(test)]
 mod tests {
@@ -295,12 +414,17 @@ mod tests {
     #[test]
     fn an_override_replaces_one_template() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("continuation.md"), "Go on: {{ objective }}").unwrap();
+        // An override must show the nonce (see refusal_tests).
+        std::fs::write(
+            dir.path().join("continuation.md"),
+            "Go on: {{ objective }} ({{ nonce }})",
+        )
+        .unwrap();
         let prompts = Prompts::load(Some(dir.path())).unwrap();
         let vars = PromptVars::sample();
         assert_eq!(
             prompts.render(PromptKind::Continuation, &vars).unwrap(),
-            "Go on: Make the tests pass"
+            "Go on: Make the tests pass (abcd1234ef)"
         );
         assert!(
             prompts

@@ -23,6 +23,8 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::core::redact::Redactor;
+
 /// The goal's recordings together stay under this many bytes by default.
 pub const DEFAULT_CAP: u64 = 50 * 1024 * 1024;
 
@@ -36,10 +38,22 @@ const FLUSH_EVERY: Duration = Duration::from_secs(1);
 /// of the file (the header, then one event: the agent's output, a marker's
 /// label, a resize) just before it is written. The secrets redactor (what
 /// goalie redacts in its ledger and logs) is applied here, so a recording
-/// never holds what goalie would redact elsewhere; the line is JSON, so what
-/// it puts in place of a secret must be plain text.
-pub fn recorded(line: &[u8]) -> Cow<'_, [u8]> {
-    Cow::Borrowed(line)
+/// never holds what goalie would redact elsewhere; the line is JSON, and
+/// what the redactor puts in place of a secret is plain text.
+pub fn recorded<'a>(line: &'a [u8], redactor: &Redactor) -> Cow<'a, [u8]> {
+    match std::str::from_utf8(line) {
+        Ok(text) => match redactor.redact(text) {
+            Cow::Borrowed(_) => Cow::Borrowed(line),
+            Cow::Owned(text) => Cow::Owned(text.into_bytes()),
+        },
+        // Lines are JSON made here, always UTF-8; anything else is redacted as text.
+        Err(_) => Cow::Owned(
+            redactor
+                .redact(&String::from_utf8_lossy(line))
+                .into_owned()
+                .into_bytes(),
+        ),
+    }
 }
 
 /// Where recordings are kept: `$XDG_STATE_HOME/goalie/recordings` (by
@@ -89,6 +103,8 @@ pub struct Recorder {
     /// The start of a UTF-8 character the last chunk ended in.
     partial: Vec<u8>,
     last_flush: Instant,
+    /// What is hidden before anything is written (see [`recorded`]).
+    redactor: Redactor,
 }
 
 impl Recorder {
@@ -100,6 +116,7 @@ impl Recorder {
         process: u32,
         (rows, cols): (u16, u16),
         cap: u64,
+        redactor: Redactor,
     ) -> std::io::Result<Recorder> {
         std::fs::create_dir_all(dir)?;
         let path = path_for(dir, goal_id, process);
@@ -122,6 +139,7 @@ impl Recorder {
             closed: false,
             partial: Vec::new(),
             last_flush: Instant::now(),
+            redactor,
         };
         let timestamp = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -231,7 +249,7 @@ impl Recorder {
     }
 
     fn write_line(&mut self, line: &[u8]) {
-        let line = recorded(line);
+        let line = recorded(line, &self.redactor);
         if let Err(err) = self.out.write_all(&line) {
             tracing::warn!(%err, path = %self.path.display(), "the recording cannot be written");
             self.closed = true;
@@ -333,7 +351,8 @@ mod tests {
     #[test]
     fn output_markers_and_resizes_read_back_with_utf8_split_across_chunks() {
         let dir = tempfile::tempdir().unwrap();
-        let mut rec = Recorder::create(dir.path(), "g1", 1, (24, 80), DEFAULT_CAP).unwrap();
+        let mut rec =
+            Recorder::create(dir.path(), "g1", 1, (24, 80), DEFAULT_CAP, Redactor::new()).unwrap();
         let text = "héllo \x1b[1mwörld\x1b[0m\r\n".as_bytes();
         // Split inside the two-byte é.
         rec.output(&text[..2]);
@@ -363,15 +382,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cap = 8 * 1024;
         let chunk = vec![b'x'; 1000];
-        let mut first = Recorder::create(dir.path(), "g", 1, (24, 80), cap).unwrap();
+        let mut first =
+            Recorder::create(dir.path(), "g", 1, (24, 80), cap, Redactor::new()).unwrap();
         for _ in 0..5 {
             first.output(&chunk);
         }
         drop(first);
         // Another goal's recording is never touched.
-        let other = Recorder::create(dir.path(), "h", 1, (24, 80), cap).unwrap();
+        let other = Recorder::create(dir.path(), "h", 1, (24, 80), cap, Redactor::new()).unwrap();
         drop(other);
-        let mut second = Recorder::create(dir.path(), "g", 2, (24, 80), cap).unwrap();
+        let mut second =
+            Recorder::create(dir.path(), "g", 2, (24, 80), cap, Redactor::new()).unwrap();
         for _ in 0..4 {
             second.output(&chunk);
         }

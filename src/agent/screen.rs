@@ -13,11 +13,23 @@ use vt100::capture::{BasicFormattedCaptureState, basic_formatted_to_plain};
 /// The smallest screen the model accepts (vt100 misbehaves below 2×2).
 const MIN_SIZE: u16 = 2;
 
+/// The most rows kept between two looks at the screen (a look comes every
+/// 20 ms, so only a flood scrolls more): the newest are kept, and the older
+/// ones of a flood are counted, not stored. With at most 1,000 columns a row,
+/// the model holds at most ~4 MB of scrolled text however much the agent writes.
+pub const MAX_SCROLLED_ROWS: usize = 4096;
+
+/// The most answers to terminal queries held between two takes (each chunk
+/// of output): a chunk of 32 KiB asks at most ~8,000 questions.
+pub const MAX_REPLY_BYTES: usize = 64 * 1024;
+
 #[derive(Default)]
 struct Hooks {
     answer_queries: bool,
     replies: Vec<u8>,
-    scrolled: Vec<String>,
+    scrolled: std::collections::VecDeque<String>,
+    /// Rows that scrolled away and were not kept (see [`MAX_SCROLLED_ROWS`]).
+    scrolled_dropped: u64,
     /// Kitty keyboard modes pushed (`CSI > flags u`) minus those popped.
     keyboard_pushes: u32,
 }
@@ -39,7 +51,7 @@ impl vt100::Callbacks for Hooks {
             }
             _ => {}
         }
-        if !self.answer_queries {
+        if !self.answer_queries || self.replies.len() >= MAX_REPLY_BYTES {
             return;
         }
         let first = params.first().and_then(|p| p.first()).copied().unwrap_or(0);
@@ -59,7 +71,7 @@ impl vt100::Callbacks for Hooks {
     }
 
     fn unhandled_osc(&mut self, _: &mut vt100::Screen, params: &[&[u8]]) {
-        if !self.answer_queries {
+        if !self.answer_queries || self.replies.len() >= MAX_REPLY_BYTES {
             return;
         }
         // Colour queries: OSC 10 (foreground) and 11 (background) with `?`.
@@ -81,8 +93,12 @@ impl vt100::Callbacks for Hooks {
             .write_formatted_basic(&mut formatted, &mut state)
             .is_ok()
         {
+            if self.scrolled.len() >= MAX_SCROLLED_ROWS {
+                self.scrolled.pop_front();
+                self.scrolled_dropped += 1;
+            }
             self.scrolled
-                .push(basic_formatted_to_plain(&formatted).collect::<String>());
+                .push_back(basic_formatted_to_plain(&formatted).collect::<String>());
         }
     }
 }
@@ -144,9 +160,23 @@ impl Screen {
         self.parser.screen().rows(0, cols).collect()
     }
 
+    /// What the model holds beyond its screen, in bytes: answers not yet
+    /// taken and rows scrolled away not yet taken (both bounded: see
+    /// [`MAX_REPLY_BYTES`] and [`MAX_SCROLLED_ROWS`]).
+    pub fn held_bytes(&mut self) -> usize {
+        let hooks = self.parser.callbacks_mut();
+        hooks.replies.len() + hooks.scrolled.iter().map(String::len).sum::<usize>()
+    }
+
+    /// Rows that scrolled away between two looks beyond [`MAX_SCROLLED_ROWS`],
+    /// counted and not kept, since the start.
+    pub fn scrolled_dropped(&mut self) -> u64 {
+        self.parser.callbacks_mut().scrolled_dropped
+    }
+
     /// Rows that scrolled off the top since the last call.
     pub fn take_scrolled(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.parser.callbacks_mut().scrolled)
+        std::mem::take(&mut self.parser.callbacks_mut().scrolled).into()
     }
 
     /// Answers owed to the agent for the queries it sent.
@@ -236,6 +266,25 @@ mod tests {
         let mut quiet = Screen::new(24, 80, false);
         quiet.process(b"\x1b[6n\x1b[c");
         assert!(quiet.take_replies().is_empty());
+    }
+
+    #[test]
+    fn a_flood_between_two_looks_keeps_the_newest_rows_and_counts_the_rest() {
+        let mut screen = Screen::new(4, 20, true);
+        let text: String = (0..10_000).map(|i| format!("row {i}\r\n")).collect();
+        screen.process(text.as_bytes());
+        // A query per byte of a long stretch: the answers held are capped too.
+        screen.process("\x1b[6n".repeat(20_000).as_bytes());
+        assert!(screen.held_bytes() <= MAX_REPLY_BYTES + MAX_SCROLLED_ROWS * 20);
+        let replies = screen.take_replies();
+        assert!(replies.len() <= MAX_REPLY_BYTES + 16, "{}", replies.len());
+        let scrolled = screen.take_scrolled();
+        assert_eq!(scrolled.len(), MAX_SCROLLED_ROWS);
+        assert_eq!(scrolled.last().map(String::as_str), Some("row 9996"));
+        assert_eq!(
+            screen.scrolled_dropped(),
+            10_000 - 3 - MAX_SCROLLED_ROWS as u64
+        );
     }
 
     #[test]

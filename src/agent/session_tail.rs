@@ -45,6 +45,8 @@ struct Followed {
     file: File,
     offset: u64,
     partial: Vec<u8>,
+    /// Throwing away the rest of a line longer than [`MAX_LOG_LINE`].
+    skipping: bool,
     parser: LogParser,
     /// The session's token total when this run attached to it (non-zero on resume).
     baseline: u64,
@@ -294,6 +296,7 @@ impl SessionTail {
             file,
             offset: 0,
             partial: Vec::new(),
+            skipping: false,
             parser: LogParser::new(self.format),
             baseline: 0,
             highest: 0,
@@ -310,10 +313,12 @@ impl SessionTail {
         };
         if let Some(size) = earlier {
             // Read what earlier runs wrote, silently: it is the baseline.
-            for line in read_new_lines(&mut followed, size) {
-                for event in followed.parser.line(&line) {
-                    if let LogEvent::Tokens { total } = event {
-                        followed.baseline = followed.baseline.max(total);
+            while let Some(lines) = read_new_lines(&mut followed, size) {
+                for line in lines {
+                    for event in followed.parser.line(&line) {
+                        if let LogEvent::Tokens { total } = event {
+                            followed.baseline = followed.baseline.max(total);
+                        }
                     }
                 }
             }
@@ -328,20 +333,22 @@ impl SessionTail {
             return Vec::new();
         };
         let mut events = Vec::new();
-        for line in read_new_lines(followed, u64::MAX) {
-            for event in followed.parser.line(&line) {
-                match event {
-                    LogEvent::Tokens { total } => {
-                        if total <= followed.highest {
-                            continue;
+        while let Some(lines) = read_new_lines(followed, u64::MAX) {
+            for line in lines {
+                for event in followed.parser.line(&line) {
+                    match event {
+                        LogEvent::Tokens { total } => {
+                            if total <= followed.highest {
+                                continue;
+                            }
+                            followed.highest = total;
+                            self.last_total = total - followed.baseline;
+                            events.push(LogEvent::Tokens {
+                                total: self.earlier_files_total + self.last_total,
+                            });
                         }
-                        followed.highest = total;
-                        self.last_total = total - followed.baseline;
-                        events.push(LogEvent::Tokens {
-                            total: self.earlier_files_total + self.last_total,
-                        });
+                        event => events.push(event),
                     }
-                    event => events.push(event),
                 }
             }
         }
@@ -370,9 +377,18 @@ fn is_plain_name(id: &str) -> bool {
     !id.is_empty() && !id.starts_with('.') && !id.contains('/') && id.len() <= 200
 }
 
-/// The whole lines added to the followed file since the last read, reading
-/// no further than byte `limit`.
-fn read_new_lines(followed: &mut Followed, limit: u64) -> Vec<String> {
+/// How much of a session log is read at a time.
+const READ_CHUNK: u64 = 1024 * 1024;
+
+/// The longest session-log line goalie parses: 32 MiB (a 10 MB line of tool
+/// output is read whole). A longer one is thrown away as it is read, so what
+/// goalie holds of a log is at most this plus one [`READ_CHUNK`].
+pub const MAX_LOG_LINE: usize = 32 * 1024 * 1024;
+
+/// The whole lines of the next piece (at most [`READ_CHUNK`]) added to the
+/// followed file since the last read, reading no further than byte `limit`;
+/// `None` once there is nothing more to read.
+fn read_new_lines(followed: &mut Followed, limit: u64) -> Option<Vec<String>> {
     let len = followed
         .file
         .metadata()
@@ -383,6 +399,7 @@ fn read_new_lines(followed: &mut Followed, limit: u64) -> Vec<String> {
         // Truncated: start over.
         followed.offset = 0;
         followed.partial.clear();
+        followed.skipping = false;
     }
     if len == followed.offset
         || followed
@@ -390,27 +407,44 @@ fn read_new_lines(followed: &mut Followed, limit: u64) -> Vec<String> {
             .seek(SeekFrom::Start(followed.offset))
             .is_err()
     {
-        return Vec::new();
+        return None;
     }
     let mut bytes = Vec::new();
-    if (&mut followed.file)
-        .take(len - followed.offset)
-        .read_to_end(&mut bytes)
-        .is_err()
-    {
-        return Vec::new();
+    let want = (len - followed.offset).min(READ_CHUNK);
+    match (&mut followed.file).take(want).read_to_end(&mut bytes) {
+        Ok(0) | Err(_) => return None,
+        Ok(_) => {}
     }
     followed.offset += bytes.len() as u64;
-    followed.partial.extend_from_slice(&bytes);
+    let mut bytes = &bytes[..];
+    if followed.skipping {
+        let Some(newline) = bytes.iter().position(|b| *b == b'\n') else {
+            return Some(Vec::new());
+        };
+        bytes = &bytes[newline + 1..];
+        followed.skipping = false;
+    }
+    followed.partial.extend_from_slice(bytes);
     // Only whole lines: the agent may be halfway through writing the last one.
-    let Some(end) = followed.partial.iter().rposition(|b| *b == b'\n') else {
-        return Vec::new();
+    let lines = match followed.partial.iter().rposition(|b| *b == b'\n') {
+        None => Vec::new(),
+        Some(end) => {
+            let complete: Vec<u8> = followed.partial.drain(..=end).collect();
+            String::from_utf8_lossy(&complete)
+                .lines()
+                .map(str::to_string)
+                .collect()
+        }
     };
-    let complete: Vec<u8> = followed.partial.drain(..=end).collect();
-    String::from_utf8_lossy(&complete)
-        .lines()
-        .map(str::to_string)
-        .collect()
+    if followed.partial.len() > MAX_LOG_LINE {
+        tracing::warn!(
+            path = %followed.path.display(),
+            "a session-log line longer than 32 MiB is skipped"
+        );
+        followed.partial = Vec::new();
+        followed.skipping = true;
+    }
+    Some(lines)
 }
 
 /// Expands a log folder template: `$VAR` from the environment (a template
@@ -437,6 +471,9 @@ pub fn resolve_root(templates: &[String], env: &dyn Fn(&str) -> Option<String>) 
         Some(PathBuf::from(out))
     })
 }
+
+#[cfg(test)]
+mod bound_tests;
 
 #[cfg(test)]
 mod tests {

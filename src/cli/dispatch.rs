@@ -159,7 +159,14 @@ fn run_command(args: RunArgs, db: PathBuf) -> Result<i32, Error> {
     let config = config_dir();
     let spec = match &args.goal {
         Some(file) => {
-            let (spec, warnings) = spec_file::load(file)?;
+            let workdir = match &args.limits.workdir {
+                Some(dir) => absolute(dir)?,
+                None => std::env::current_dir()
+                    .map_err(|err| Error::io("cannot read the current directory", err))?,
+            };
+            let agent_used = args.agent.is_none() && args.adapter.is_none();
+            let (spec, warnings) =
+                spec_file::load_in(file, &workdir, config.as_deref(), agent_used)?;
             for warning in warnings {
                 eprintln!("{warning}");
             }
@@ -230,7 +237,9 @@ fn demo(args: DemoArgs, db: PathBuf) -> Result<i32, Error> {
 
 /// `goalie check FILE`: warnings and errors on stderr; exit 2 when there are errors.
 fn check_spec(file: &Path) -> Result<i32, Error> {
-    match spec_file::load(file) {
+    let workdir = std::env::current_dir()
+        .map_err(|err| Error::io("cannot read the current directory", err))?;
+    match spec_file::load_in(file, &workdir, config_dir().as_deref(), true) {
         Ok((spec, warnings)) => {
             for warning in &warnings {
                 eprintln!("{warning}");
@@ -284,6 +293,9 @@ fn run_goal(
         return Err(Error::Usage(
             "the objective is empty: say what the agent should achieve".into(),
         ));
+    }
+    if let Some(message) = crate::goal::spec::objective_too_long(objective.trim()) {
+        return Err(Error::Usage(message));
     }
     if settings.max_turns.value == Some(0) {
         return Err(Error::Usage("--max-turns must be at least 1".into()));

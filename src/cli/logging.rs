@@ -2,7 +2,12 @@
 
 use std::path::PathBuf;
 
+use std::os::unix::fs::OpenOptionsExt;
+
 use tracing_subscriber::EnvFilter;
+
+use super::log_redact::Redacting;
+use crate::core::redact::Redactor;
 
 /// Starts logging. `verbose` counts `-v`s; `GOALIE_LOG` (a tracing filter)
 /// wins over it. With `file`, logs are appended there instead of to stderr,
@@ -16,6 +21,9 @@ pub fn init(verbose: u8, file: Option<PathBuf>) {
     };
     let filter = EnvFilter::try_from_env("GOALIE_LOG")
         .unwrap_or_else(|_| EnvFilter::new(format!("goalie={level}")));
+    // Secrets never reach the log: those of goalie's environment (which the
+    // agent inherits) and every credential shape the redactor knows.
+    let redactor = Redactor::from_vars(std::env::vars());
     // A log line that cannot be written (stderr is a closed pipe: `goalie …
     // 2>&1 | head`) is dropped; the subscriber's own complaint about it
     // would go to the same closed stderr, and panic there.
@@ -24,7 +32,9 @@ pub fn init(verbose: u8, file: Option<PathBuf>) {
         .with_target(false)
         .log_internal_errors(false);
     let Some(path) = file else {
-        let _ = builder.with_writer(std::io::stderr).try_init();
+        let _ = builder
+            .with_writer(Redacting::new(std::io::stderr, redactor))
+            .try_init();
         return;
     };
     // The log file's folder is made first (a first run in a fresh data
@@ -41,11 +51,12 @@ pub fn init(verbose: u8, file: Option<PathBuf>) {
     let opened = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
+        .mode(0o600)
         .open(&path);
     let result = match opened {
         Ok(file) => builder
             .with_ansi(false)
-            .with_writer(std::sync::Mutex::new(file))
+            .with_writer(Redacting::new(std::sync::Mutex::new(file), redactor))
             .try_init(),
         Err(_) => builder.with_writer(std::io::sink).try_init(),
     };

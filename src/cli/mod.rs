@@ -6,10 +6,13 @@
 pub mod candidates;
 pub mod completion;
 pub mod doctor;
+#[doc(hidden)]
+pub mod fuzz_targets;
 pub mod goal_commands;
 pub mod goal_selector;
 pub mod list;
 pub mod local_time;
+pub mod log_redact;
 pub mod logging;
 pub mod mcp_server;
 pub mod replay;

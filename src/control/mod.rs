@@ -7,6 +7,8 @@
 
 pub mod client;
 mod error;
+pub mod fanout;
+pub mod line;
 pub mod protocol;
 pub mod server;
 pub mod socket_dir;

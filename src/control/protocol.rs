@@ -22,8 +22,10 @@ pub const REFUSED: i64 = 1;
 pub const FORBIDDEN: i64 = 2;
 /// The supervisor is stopping; the request was not carried out.
 pub const ENDED: i64 = 3;
-/// A subscriber fell behind and missed notifications.
+/// A subscriber left too many notifications unread and is dropped.
 pub const LAGGED: i64 = 4;
+/// A request line was longer than the most goalie reads; the connection is closed.
+pub const TOO_LONG: i64 = 5;
 
 /// A request the supervisor understands.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,16 +11,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
-use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 
 use super::error::ControlError;
-use super::protocol::{self, ENDED, FORBIDDEN, LAGGED, Request, RpcError};
-
-/// Notifications a slow subscriber may fall behind by before it misses some.
-const BACKLOG: usize = 4096;
+use super::fanout::{Fanout, MAX_UNREAD_BYTES, Note, Subscription};
+use super::line::{Line, MAX_REQUEST_LINE, read_line};
+use super::protocol::{self, ENDED, FORBIDDEN, LAGGED, Request, RpcError, TOO_LONG};
 /// How long connections get to write their last notifications at shutdown.
 const FLUSH: Duration = Duration::from_secs(1);
 
@@ -43,13 +42,24 @@ impl Pending {
 /// Sends notifications to every connected client.
 #[derive(Clone)]
 pub struct Notifier {
-    tx: broadcast::Sender<Arc<str>>,
+    fanout: Arc<Fanout>,
 }
 
 impl Notifier {
     pub fn send(&self, method: &str, params: Value) {
         // No subscribers is fine.
-        let _ = self.tx.send(protocol::notification(method, params).into());
+        self.fanout
+            .send(protocol::notification(method, params).into());
+    }
+
+    /// The clients subscribed to notifications.
+    pub fn clients(&self) -> usize {
+        self.fanout.clients()
+    }
+
+    /// The bytes of notifications waiting, unread, for all clients.
+    pub fn unread_bytes(&self) -> usize {
+        self.fanout.unread_bytes()
     }
 }
 
@@ -79,8 +89,9 @@ impl ControlServer {
         // The directory is 0700, so no one else can reach the socket before this.
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(fail)?;
         let (requests_tx, requests) = mpsc::channel(64);
-        let (tx, _) = broadcast::channel(BACKLOG);
-        let notifier = Notifier { tx };
+        let notifier = Notifier {
+            fanout: Arc::new(Fanout::default()),
+        };
         let (stop, stopped) = watch::channel(false);
         let accept = tokio::spawn(accept_loop(
             listener,
@@ -150,7 +161,7 @@ async fn accept_loop(
             _ = stop.changed() => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
-                    let notes = notifier.tx.subscribe();
+                    let notes = notifier.fanout.subscribe();
                     connections.spawn(serve(stream, requests.clone(), notes, stop.clone()));
                 }
                 Err(err) => {
@@ -176,7 +187,7 @@ pub fn peer_allowed(peer_uid: u32, owner_uid: u32) -> bool {
 async fn serve(
     stream: UnixStream,
     requests: mpsc::Sender<Pending>,
-    mut notes: broadcast::Receiver<Arc<str>>,
+    mut notes: Subscription,
     mut stop: watch::Receiver<bool>,
 ) {
     let owner = nix::unistd::geteuid().as_raw();
@@ -205,27 +216,42 @@ async fn serve(
             return;
         }
     }
-    let mut lines = BufReader::new(read).lines();
+    let mut reader = BufReader::new(read);
+    let mut partial = Vec::new();
     loop {
         tokio::select! {
             note = notes.recv() => match note {
-                Ok(line) => {
-                    if write_line(&mut write, &line).await.is_err() {
+                Note::Line(line) => {
+                    if !write_unless_dropped(&mut write, &notes, &line).await {
                         return;
                     }
                 }
-                Err(broadcast::error::RecvError::Lagged(missed)) => {
-                    let err = RpcError::new(LAGGED, format!("missed {missed} notifications"));
-                    if write_line(&mut write, &protocol::error(&Value::Null, &err)).await.is_err() {
-                        return;
-                    }
-                }
-                Err(broadcast::error::RecvError::Closed) => return,
+                Note::Dropped => return tell_dropped(&write),
+                Note::Closed => return,
             },
-            line = lines.next_line() => {
+            line = read_line(&mut reader, &mut partial, MAX_REQUEST_LINE) => {
                 let line = match line {
-                    Ok(Some(line)) => line,
-                    Ok(None) | Err(_) => return,
+                    Ok(Line::Text(line)) => line,
+                    Ok(Line::TooLong) => {
+                        let err = RpcError::new(
+                            TOO_LONG,
+                            format!(
+                                "a request line is at most {} MiB; closing the connection",
+                                MAX_REQUEST_LINE / (1024 * 1024)
+                            ),
+                        );
+                        let _ = write_line(&mut write, &protocol::error(&Value::Null, &err)).await;
+                        // Close gently (see the refusal above): the rest of the line is
+                        // read and thrown away for a moment, never stored.
+                        let _ = write.shutdown().await;
+                        let _ = tokio::time::timeout(
+                            Duration::from_millis(500),
+                            tokio::io::copy(&mut reader, &mut tokio::io::sink()),
+                        )
+                        .await;
+                        return;
+                    }
+                    Ok(Line::End) | Err(_) => return,
                 };
                 if line.trim().is_empty() {
                     continue;
@@ -248,7 +274,7 @@ async fn serve(
                 };
                 // What the request caused is told before its answer.
                 if flush(&mut notes, &mut write).await.is_err()
-                    || write_line(&mut write, &answer).await.is_err()
+                    || !write_unless_dropped(&mut write, &notes, &answer).await
                 {
                     return;
                 }
@@ -263,13 +289,46 @@ async fn serve(
 
 /// Writes the notifications already sent.
 async fn flush(
-    notes: &mut broadcast::Receiver<Arc<str>>,
+    notes: &mut Subscription,
     write: &mut tokio::net::unix::OwnedWriteHalf,
 ) -> std::io::Result<()> {
-    while let Ok(line) = notes.try_recv() {
+    while let Some(line) = notes.try_recv() {
         write_line(write, &line).await?;
     }
     Ok(())
+}
+
+/// Writes `line`, unless the client is dropped for not reading while the
+/// write waits on it; whether the connection goes on.
+async fn write_unless_dropped(
+    write: &mut tokio::net::unix::OwnedWriteHalf,
+    notes: &Subscription,
+    line: &str,
+) -> bool {
+    tokio::select! {
+        written = write_line(write, line) => written.is_ok(),
+        () = notes.dropped() => {
+            tell_dropped(write);
+            false
+        }
+    }
+}
+
+/// Tells a client dropped for not reading why, if its socket still takes a
+/// line without waiting (it may not: it is not reading).
+fn tell_dropped(write: &tokio::net::unix::OwnedWriteHalf) {
+    tracing::warn!("control socket: dropped a client that left too many notifications unread");
+    let err = RpcError::new(
+        LAGGED,
+        format!(
+            "this connection left more than {} MiB of notifications unread; it is closed \
+             (read what goalie sends, or reconnect)",
+            MAX_UNREAD_BYTES / (1024 * 1024)
+        ),
+    );
+    let mut line = protocol::error(&Value::Null, &err).into_bytes();
+    line.push(b'\n');
+    let _ = write.try_write(&line);
 }
 
 async fn write_line(
@@ -281,6 +340,9 @@ async fn write_line(
     bytes.push(b'\n');
     write.write_all(&bytes).await
 }
+
+#[cfg(test)]
+mod bounds_tests;
 
 #[cfg(test)]
 mod tests {

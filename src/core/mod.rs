@@ -14,6 +14,7 @@ pub mod observer;
 pub mod progress;
 pub mod prompt;
 pub mod quota;
+pub mod redact;
 pub mod row;
 pub mod screen_rules;
 pub mod supervisor;

@@ -140,6 +140,9 @@ fn plan_objective(now: &Standing<'_>, objective: &str, plan: &mut Plan) -> Resul
             "the objective is empty: say what the agent should achieve".into(),
         ));
     }
+    if let Some(message) = crate::goal::spec::objective_too_long(objective) {
+        return Err(Refusal(message));
+    }
     if objective == now.objective.trim() {
         plan.messages
             .push(format!("goal {id}: the objective is unchanged"));
@@ -505,6 +508,21 @@ mod tests {
             plan(&standing(BudgetLimited), &both).unwrap().transitions,
             vec![Pursuing]
         );
+    }
+
+    #[test]
+    fn an_edited_objective_is_held_to_16_kib() {
+        let long = "Make one more test pass. ".repeat(700);
+        let err = plan(&standing(Paused), &GoalChange::objective(long.clone())).unwrap_err();
+        assert!(
+            err.to_string().starts_with(&format!(
+                "the objective is {} bytes; the most goalie takes is 16384 (16 KiB)",
+                long.trim().len()
+            )),
+            "{err}"
+        );
+        let fits = "x".repeat(crate::goal::spec::MAX_OBJECTIVE_BYTES);
+        assert!(plan(&standing(Paused), &GoalChange::objective(fits)).is_ok());
     }
 
     #[test]

@@ -11,3 +11,4 @@ pub mod source_location;
 pub mod spec;
 pub mod units;
 pub mod wait;
+pub mod yaml_input;

@@ -77,6 +77,7 @@ fn default_deny() -> String {
 struct SubmitFile {
     bracketed_paste: bool,
     pause_ms: u64,
+    #[serde(deserialize_with = "crate::goal::yaml_input::text_only")]
     enter: String,
 }
 
@@ -138,6 +139,7 @@ impl Default for TimingFile {
 impl Adapter {
     /// Parses and validates adapter YAML; `origin` names it in errors.
     pub fn from_yaml(text: &str, origin: &Path) -> Result<Adapter, AdapterError> {
+        crate::goal::yaml_input::check_nesting(origin, text).map_err(AdapterError::Invalid)?;
         let file: AdapterFile = serde_yaml_ng::from_str(text)
             .map_err(|err| AdapterError::Invalid(Located::from_yaml(origin, &err)))?;
         let check = Check { origin, text };
@@ -189,11 +191,12 @@ impl Adapter {
 
     /// Reads an adapter file.
     pub fn from_file(path: &Path) -> Result<Adapter, AdapterError> {
-        let text = std::fs::read_to_string(path).map_err(|source| AdapterError::Read {
+        let bytes = std::fs::read(path).map_err(|source| AdapterError::Read {
             path: path.to_path_buf(),
             source,
         })?;
-        Adapter::from_yaml(&text, path)
+        let text = crate::goal::yaml_input::text_of(path, &bytes).map_err(AdapterError::Invalid)?;
+        Adapter::from_yaml(text, path)
     }
 
     /// Finds an adapter by name: the user's override in `config_dir/adapters/NAME.yaml`
@@ -259,15 +262,39 @@ impl Check<'_> {
         if file.timing.quiet_ms == 0 {
             return Err(self.invalid("quiet_ms:", "`timing.quiet_ms` must be above 0".into()));
         }
+        if file.timing.startup_timeout_ms == 0 {
+            return Err(self.invalid(
+                "startup_timeout_ms:",
+                "`timing.startup_timeout_ms` must be above 0 (the agent needs time to start)"
+                    .into(),
+            ));
+        }
         Ok(())
     }
 
     fn set(&self, patterns: &[String]) -> Result<RegexSet, AdapterError> {
         for pattern in patterns {
+            self.not_empty(pattern)?;
             Regex::new(pattern)
                 .map_err(|err| self.invalid(pattern, format!("bad pattern: {}", one_line(&err))))?;
         }
         RegexSet::new(patterns).map_err(|err| self.invalid("screen:", one_line(&err)))
+    }
+
+    /// An empty pattern matches every screen: refused.
+    fn not_empty(&self, pattern: &str) -> Result<(), AdapterError> {
+        if pattern.trim().is_empty() {
+            // Point at the empty item as written: `''` or `""`.
+            let at = ["''", "\"\""]
+                .into_iter()
+                .find(|quoted| self.text.contains(quoted))
+                .unwrap_or("screen:");
+            return Err(self.invalid(
+                at,
+                "an empty pattern matches every screen; give it some text or remove it".into(),
+            ));
+        }
+        Ok(())
     }
 
     /// An optional pattern that must have the named groups `has_groups` wants.
@@ -472,6 +499,9 @@ fn one_line(err: &dyn std::fmt::Display) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+#[cfg(test)]
+mod refusal_tests;
 
 #[cfg(test)]
 mod tests {

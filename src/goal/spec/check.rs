@@ -12,6 +12,7 @@ use crate::goal::source_location::{Located, locate_value};
 
 /// Parses and lints a spec. `Ok` carries the spec and its warnings; `Err` every error.
 pub fn check(text: &str, origin: &Path) -> Result<(GoalSpec, Vec<Finding>), SpecError> {
+    crate::goal::yaml_input::check_nesting(origin, text).map_err(refused)?;
     let file = parse(text, origin)?;
     let mut lint = Lint {
         origin,
@@ -46,6 +47,14 @@ pub fn check(text: &str, origin: &Path) -> Result<(GoalSpec, Vec<Finding>), Spec
     Ok((spec, findings))
 }
 
+/// One error at its place.
+pub(super) fn refused(at: Located) -> SpecError {
+    SpecError::Invalid(vec![Finding {
+        severity: Severity::Error,
+        at,
+    }])
+}
+
 /// The spec's YAML, or its syntax error (in words of the spec, not of
 /// goalie's private types).
 fn parse(text: &str, origin: &Path) -> Result<SpecFile, SpecError> {
@@ -53,11 +62,6 @@ fn parse(text: &str, origin: &Path) -> Result<SpecFile, SpecError> {
         let mut at = Located::from_yaml(origin, &err);
         // serde's message for an untagged enum names our private types; say what is expected.
         for (private, expected) in [
-            (
-                "data did not match any variant of untagged enum VerifyFile",
-                "each entry is a command (text) or `{run: COMMAND, timeout: 5m}`; quote a command \
-                 that YAML would read as something else, e.g. 'true'",
-            ),
             (
                 "data did not match any variant of untagged enum OneOrMany",
                 "expected a text or a list of texts",
@@ -182,7 +186,8 @@ pub(super) fn parse_duration_ms(text: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::goal::spec::model::TEMPLATE;
+    use crate::goal::spec::MAX_OBJECTIVE_BYTES;
+    use crate::goal::spec::model::{EXAMPLE, TEMPLATE};
 
     fn lint(text: &str) -> Result<(GoalSpec, Vec<Finding>), String> {
         check(text, Path::new("goal.yaml")).map_err(|err| match err {
@@ -316,6 +321,65 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("verify:\n    - cargo test -p parser"), "{err}");
+        assert!(
+            err.contains("for example:\n  objective: |\n    Make the parser"),
+            "{err}"
+        );
+        // The example, as shown, is a spec `check` accepts.
+        let example = &err[err.find("for example:\n").unwrap() + "for example:\n".len()..];
+        assert_eq!(example, EXAMPLE);
+        let (spec, _) = lint(example).unwrap();
+        assert_eq!(spec.verify.len(), 1);
+        assert_eq!(spec.protect, ["crates/parser/tests/regressions.rs"]);
+    }
+
+    #[test]
+    fn a_misspelt_key_of_a_verify_entry_is_an_error_at_its_place() {
+        let err = lint("objective: Make the tests pass\nverify:\n  - run: cargo test\n    timout: 5m\nstop: {turns: 5}\n")
+            .unwrap_err();
+        assert!(
+            err.starts_with(
+                "goal.yaml:4:5: error: verify[0]: unknown field `timout`, expected `run` or `timeout`"
+            ),
+            "{err}"
+        );
+        let err = lint("objective: Make the tests pass\nverify:\n  - true\nstop: {turns: 5}\n")
+            .unwrap_err();
+        assert!(
+            err.starts_with("goal.yaml:3:5: error: verify[0]: invalid type: boolean `true`"),
+            "{err}"
+        );
+        assert!(err.contains("quote a command"), "{err}");
+    }
+
+    #[test]
+    fn an_objective_must_be_text_of_at_most_16_kib() {
+        let err = lint("objective: 42\nverify: [cargo test]\nstop: {turns: 5}\n").unwrap_err();
+        assert!(
+            err.starts_with(
+                "goal.yaml:1:12: error: objective: invalid type: integer `42`, expected text"
+            ),
+            "{err}"
+        );
+        let long = format!(
+            "objective: |\n  {}\nverify: [cargo test]\nstop: {{turns: 5}}\n",
+            "Make the parser accept one more input. ".repeat(500)
+        );
+        let err = lint(&long).unwrap_err();
+        assert!(err.starts_with("goal.yaml:1:1: error: the objective is 19499 bytes; the most goalie takes is 16384 (16 KiB)"), "{err}");
+        let fits = format!(
+            "objective: |\n  {}\nverify: [cargo test]\nstop: {{turns: 5}}\n",
+            "x".repeat(MAX_OBJECTIVE_BYTES)
+        );
+        assert!(lint(&fits).is_ok());
+    }
+
+    #[test]
+    fn a_deeply_nested_spec_is_refused_at_its_place_before_parsing() {
+        let text = format!("objective: ok\nverify: {}", "[".repeat(200 * 1024));
+        let err = lint(&text).unwrap_err();
+        assert!(err.starts_with("goal.yaml:2:"), "{err}");
+        assert!(err.contains("nested more than 64 levels deep"), "{err}");
     }
 
     #[test]
@@ -349,8 +413,9 @@ mod tests {
         let err = lint("objective: fix `a`\nverify: [true]\nstop: {turns: 2}\n").unwrap_err();
         assert_eq!(
             err,
-            "goal.yaml:2:9: error: verify: each entry is a command (text) or `{run: COMMAND, timeout: 5m}`; \
-             quote a command that YAML would read as something else, e.g. 'true'"
+            "goal.yaml:2:10: error: verify[0]: invalid type: boolean `true`, expected a command (text) \
+             or `{run: COMMAND, timeout: 5m}`; quote a command that YAML would read as something \
+             else, e.g. 'true'"
         );
         let err = lint("objective: [unclosed\n").unwrap_err();
         assert!(err.starts_with("goal.yaml:1:"), "{err}");

@@ -5,6 +5,7 @@ use serde::Deserialize;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct SpecFile {
+    #[serde(deserialize_with = "crate::goal::yaml_input::text_only")]
     pub(super) objective: String,
     #[serde(default)]
     pub(super) behavior: OneOrMany,
@@ -45,15 +46,53 @@ impl OneOrMany {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
+/// A `verify` entry: a command, or `{run: COMMAND, timeout: 5m}` (any
+/// other key is an error at its place, such as a misspelt `timout`).
 pub(super) enum VerifyFile {
     Command(String),
     Detailed {
         run: String,
-        #[serde(default)]
         timeout: Option<String>,
     },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VerifyDetailed {
+    #[serde(deserialize_with = "crate::goal::yaml_input::text_only")]
+    run: String,
+    #[serde(default)]
+    timeout: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for VerifyFile {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Entry;
+        impl<'de> serde::de::Visitor<'de> for Entry {
+            type Value = VerifyFile;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(
+                    "a command (text) or `{run: COMMAND, timeout: 5m}`; quote a command that \
+                     YAML would read as something else, e.g. 'true'",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<VerifyFile, E> {
+                Ok(VerifyFile::Command(text.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<VerifyFile, A::Error> {
+                let detailed =
+                    VerifyDetailed::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(VerifyFile::Detailed {
+                    run: detailed.run,
+                    timeout: detailed.timeout,
+                })
+            }
+        }
+        deserializer.deserialize_any(Entry)
+    }
 }
 
 #[derive(Deserialize, Default)]

@@ -25,3 +25,4 @@ pub use model::{
     DEFAULT_VERIFY_TIMEOUT_MS, EXAMPLE, Finding, GoalSpec, Requirement, Severity, SpecError, Stop,
     TEMPLATE, VerifyCommand, numbered_items,
 };
+pub use objective::{MAX_OBJECTIVE_BYTES, objective_too_long};

@@ -128,21 +128,24 @@ pub enum SpecError {
     },
 }
 
-/// An example of a good spec, shown when a spec is refused for vagueness.
-pub const EXAMPLE: &str = "\
-  objective: |
-    Make the parser accept the inputs users report as failing:
-    1. empty input parses to an empty list
-    2. a trailing comma in a list is accepted
-  verify:
-    - cargo test -p parser
-  evidence:
-    - the name of the test that covers each numbered item
-  protect:
-    - crates/parser/tests/regressions.rs
-  stop:
-    turns: 30
-    time: 2h";
+/// An example of a good spec, shown when a spec is refused for vagueness:
+/// every line indented by two spaces (the first too), so it reads as a block
+/// and is still a spec `check` accepts as it is.
+pub const EXAMPLE: &str = concat!(
+    "  objective: |\n",
+    "    Make the parser accept the inputs users report as failing:\n",
+    "    1. empty input parses to an empty list\n",
+    "    2. a trailing comma in a list is accepted\n",
+    "  verify:\n",
+    "    - cargo test -p parser\n",
+    "  evidence:\n",
+    "    - the name of the test that covers each numbered item\n",
+    "  protect:\n",
+    "    - crates/parser/tests/regressions.rs\n",
+    "  stop:\n",
+    "    turns: 30\n",
+    "    time: 2h",
+);
 
 /// What `goalie init` writes: every field, commented. It passes `goalie check`.
 pub const TEMPLATE: &str = include_str!("goal_template.yaml");

@@ -4,6 +4,23 @@
 use super::check::Lint;
 use super::model::{EXAMPLE, numbered_items};
 
+/// The longest objective goalie takes, in bytes (UTF-8): it is typed into
+/// the agent and stored with every prompt, so it stays a page or a few, not a
+/// file (Codex itself caps an objective at 4,000 characters). A spec's, the
+/// command line's and `goalie edit`'s objective are held to it.
+pub const MAX_OBJECTIVE_BYTES: usize = 16 * 1024;
+
+/// Why `objective` is refused for its size, if it is.
+pub fn objective_too_long(objective: &str) -> Option<String> {
+    (objective.len() > MAX_OBJECTIVE_BYTES).then(|| {
+        format!(
+            "the objective is {} bytes; the most goalie takes is {MAX_OBJECTIVE_BYTES} (16 KiB): \
+             say what must be achieved and point to files for the details",
+            objective.len()
+        )
+    })
+}
+
 impl Lint<'_> {
     pub(super) fn objective(&mut self, objective: &str) {
         if objective.is_empty() {
@@ -11,6 +28,10 @@ impl Lint<'_> {
                 "objective:",
                 "`objective` is empty: say what the agent should achieve".into(),
             ));
+            return;
+        }
+        if let Some(message) = objective_too_long(objective) {
+            self.error(self.at("objective:", message));
             return;
         }
         match vagueness(objective) {

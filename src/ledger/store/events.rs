@@ -7,9 +7,13 @@ use super::{Entry, Ledger, LedgerError, now};
 use crate::core::row::{Row, RowKind};
 
 impl Ledger {
-    /// Appends a ledger row and tells the observer.
+    /// Appends a ledger row and tells the observer. This is the one way a
+    /// row is stored, so secrets are hidden here: the row's text is redacted
+    /// before it is written, and the observer (control clients, the
+    /// `--on-event` hook) is told the redacted row.
     pub fn append(&self, goal_id: &str, row: &Row) -> Result<Entry, LedgerError> {
-        let (kind, data) = (row.kind(), row.data());
+        let (kind, mut data) = (row.kind(), row.data());
+        self.redactor.redact_json(&mut data);
         let at = now();
         self.conn.execute(
             "INSERT INTO events (goal_id, at, kind, data) VALUES (?1, ?2, ?3, ?4)",
@@ -26,6 +30,21 @@ impl Ledger {
             observer(&entry);
         }
         Ok(entry)
+    }
+
+    /// Also hides the values of these variables' secrets (the agent's own
+    /// environment, beyond goalie's, which is hidden from the start).
+    pub fn add_secret_vars<K: AsRef<str>, V: AsRef<str>>(
+        &mut self,
+        vars: impl IntoIterator<Item = (K, V)>,
+    ) {
+        self.redactor.add_vars(vars);
+    }
+
+    /// What this ledger hides before it stores anything (for what else the
+    /// run writes down: the recordings of the agent's screen).
+    pub fn redactor(&self) -> &crate::core::redact::Redactor {
+        &self.redactor
     }
 
     /// Calls `observer` with every row appended from now on (the control

@@ -164,7 +164,7 @@ impl Ledger {
             "UPDATE goals SET ended_at = ?2, end_reason = ?3, supervisor_pid = NULL, agent_pid = NULL,
                 control_socket = NULL, supervisor_start = NULL
              WHERE id = ?1",
-            params![goal_id, now(), reason],
+            params![goal_id, now(), self.redactor.redact(reason)],
         )?;
         Ok(())
     }

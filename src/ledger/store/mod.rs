@@ -11,12 +11,14 @@ use rusqlite::Connection;
 use rusqlite_migration::{M, Migrations};
 use serde::Serialize;
 
+use crate::core::redact::Redactor;
 use crate::core::row::{Row, RowKind};
 use crate::goal::lifecycle::GoalState;
 
 mod events;
 mod goals;
 mod guard;
+mod private;
 mod schema;
 
 use schema::MIGRATIONS;
@@ -156,6 +158,8 @@ pub struct Ledger {
     path: PathBuf,
     /// Told of every row appended through this handle.
     observer: Option<Observer>,
+    /// Hides secrets in every row before it is stored (see `events.rs`).
+    redactor: Redactor,
 }
 
 impl Ledger {
@@ -166,11 +170,12 @@ impl Ledger {
             source,
         };
         if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|err| fail(Box::new(err)))?;
+            private::create_private_dir(dir).map_err(|err| fail(Box::new(err)))?;
         }
         // One goalie at a time creates, converts and migrates the database:
         // several started at once on a new one all find it ready.
         let _lock = guard::lock(path);
+        private::prepare_private_file(path).map_err(|err| fail(Box::new(err)))?;
         let mut conn = Connection::open(path).map_err(|err| fail(Box::new(err)))?;
         if conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false) {
             return Err(read_only(path));
@@ -204,10 +209,12 @@ impl Ledger {
                 detail,
             });
         }
+        private::tighten_companions(path);
         Ok(Ledger {
             conn,
             path: path.to_path_buf(),
             observer: None,
+            redactor: Redactor::from_vars(std::env::vars()),
         })
     }
 
@@ -243,6 +250,8 @@ impl Ledger {
             conn,
             path: path.to_path_buf(),
             observer: None,
+            // Read-only: nothing is appended, but a ledger always redacts.
+            redactor: Redactor::from_vars(std::env::vars()),
         })
     }
 

@@ -70,7 +70,14 @@ impl Shell<'_> {
         };
         let dir = recordings_dir();
         let size = (self.launch.rows, self.launch.cols);
-        match Recorder::create(&dir, &self.goal_id, self.process, size, cap) {
+        match Recorder::create(
+            &dir,
+            &self.goal_id,
+            self.process,
+            size,
+            cap,
+            self.ledger.redactor().clone(),
+        ) {
             Ok(recorder) => {
                 let path = recorder.path().display().to_string();
                 self.recording.replace(Some(recorder));

@@ -93,6 +93,7 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
     args.extend(spec.agent_args.iter().cloned());
     let mut env = spec.adapter.env.clone();
     env.extend(mcp.env.clone());
+    ledger.add_secret_vars(&env);
     let mut control = match ControlServer::bind(&sockets.join(format!("{}.sock", goal.id))) {
         Ok(control) => control,
         Err(err) => {

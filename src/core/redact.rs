@@ -1,0 +1,162 @@
+//! Secrets out of everything goalie stores or shows: a pure redactor that
+//! replaces API keys, tokens and private keys in a text with a marker that
+//! says what was there (`[redacted:openai-key]`), and the exact values of the
+//! secret-looking variables of the agent's environment
+//! (`[redacted:env:OPENAI_API_KEY]`).
+//!
+//! The edges build one [`Redactor`] from their environment
+//! (`Redactor::from_vars(std::env::vars())`) and call [`Redactor::redact`]
+//! (or [`Redactor::redact_json`]) on a text before it is written anywhere:
+//! the ledger's one append path, the log file, hooks' input, recordings.
+//! Pure: no I/O, so it can be fuzzed.
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// A variable's value shorter than this is never treated as a secret: short
+/// values (`1`, `true`, `dev`) would blank ordinary words everywhere.
+pub const MIN_SECRET_LEN: usize = 8;
+
+/// Words in a variable's name (upper-cased) that make its value a secret.
+const SECRET_NAME_WORDS: &[&str] = &["KEY", "TOKEN", "SECRET", "PASSWORD"];
+
+/// The shapes of well-known credentials, most specific first, each with the
+/// label its marker shows.
+static PATTERNS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
+    [
+        (
+            r"(?s)-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----|\z)",
+            "private-key",
+        ),
+        (r"\bsk-ant-[A-Za-z0-9_\-]{8,}", "anthropic-key"),
+        (r"\bsk-proj-[A-Za-z0-9_\-]{8,}", "openai-key"),
+        (r"\bsk-[A-Za-z0-9_\-]{16,}", "openai-key"),
+        (r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b", "aws-key"),
+        (r"\bgithub_pat_[A-Za-z0-9_]{20,}", "github-token"),
+        (r"\bgh[pousr]_[A-Za-z0-9]{20,}", "github-token"),
+        (r"\bxox[bpaosr]-[A-Za-z0-9\-]{10,}", "slack-token"),
+    ]
+    .into_iter()
+    .map(|(pattern, label)| (Regex::new(pattern).expect("a valid pattern"), label))
+    .collect()
+});
+
+/// What to hide: the known credential shapes, and the values of the secret
+/// variables it was given.
+#[derive(Debug, Clone, Default)]
+pub struct Redactor {
+    /// `(value, marker)`, longest value first, so a value that contains
+    /// another is hidden whole.
+    values: Vec<(String, String)>,
+}
+
+impl Redactor {
+    /// A redactor for the credential shapes only.
+    pub fn new() -> Redactor {
+        Redactor::default()
+    }
+
+    /// A redactor that also hides the values (of at least
+    /// [`MIN_SECRET_LEN`] characters) of the variables among `vars` whose
+    /// names contain KEY, TOKEN, SECRET or PASSWORD (in any case).
+    pub fn from_vars<K, V>(vars: impl IntoIterator<Item = (K, V)>) -> Redactor
+    where
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let mut redactor = Redactor::new();
+        redactor.add_vars(vars);
+        redactor
+    }
+
+    /// Adds the secret variables among `vars` (see [`Redactor::from_vars`]).
+    pub fn add_vars<K, V>(&mut self, vars: impl IntoIterator<Item = (K, V)>)
+    where
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        for (name, value) in vars {
+            let (name, value) = (name.as_ref(), value.as_ref());
+            if is_secret_name(name) && value.chars().count() >= MIN_SECRET_LEN {
+                let marker = format!("[redacted:env:{name}]");
+                if !self.values.iter().any(|(known, _)| known == value) {
+                    self.values.push((value.to_string(), marker));
+                }
+            }
+        }
+        self.values
+            .sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+    }
+
+    /// How many variable values it hides.
+    pub fn secret_values(&self) -> usize {
+        self.values.len()
+    }
+
+    /// `text` with every secret replaced by its marker (borrowed when there
+    /// was none).
+    pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let mut out = Cow::Borrowed(text);
+        for (value, marker) in &self.values {
+            if out.contains(value.as_str()) {
+                out = Cow::Owned(out.replace(value.as_str(), marker));
+            }
+        }
+        for (pattern, label) in PATTERNS.iter() {
+            if pattern.is_match(&out) {
+                let marker = format!("[redacted:{label}]");
+                out = Cow::Owned(pattern.replace_all(&out, marker.as_str()).into_owned());
+            }
+        }
+        out
+    }
+
+    /// Redacts every string of a JSON value in place (keys too); whether
+    /// anything was hidden.
+    pub fn redact_json(&self, value: &mut serde_json::Value) -> bool {
+        match value {
+            serde_json::Value::String(text) => match self.redact(text) {
+                Cow::Borrowed(_) => false,
+                Cow::Owned(clean) => {
+                    *text = clean;
+                    true
+                }
+            },
+            serde_json::Value::Array(items) => items
+                .iter_mut()
+                .fold(false, |any, item| self.redact_json(item) | any),
+            serde_json::Value::Object(map) => {
+                let mut any = false;
+                let renamed: Vec<(String, String)> = map
+                    .keys()
+                    .filter_map(|key| match self.redact(key) {
+                        Cow::Borrowed(_) => None,
+                        Cow::Owned(clean) => Some((key.clone(), clean)),
+                    })
+                    .collect();
+                for (old, new) in renamed {
+                    if let Some(item) = map.remove(&old) {
+                        map.insert(new, item);
+                        any = true;
+                    }
+                }
+                for item in map.values_mut() {
+                    any |= self.redact_json(item);
+                }
+                any
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Whether a variable named `name` holds a secret by its name.
+pub fn is_secret_name(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    SECRET_NAME_WORDS.iter().any(|word| upper.contains(word))
+}
+
+#[cfg(test)]
+mod tests;
