@@ -954,6 +954,7 @@ fn the_log_and_the_banner_of_one_compaction_make_one_row() {
 mod api_errors;
 mod compactions;
 mod rotation;
+mod turn_signals;
 mod user_commands;
 
 #[test]

@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::agent::session_log::LogFormat;
 use crate::agent::session_tail::SessionTail;
 use crate::control::{Method, Pending};
+use crate::core::log_event::LogEvent;
 use crate::core::supervisor::Event;
 use crate::error::Error;
 use crate::goal::change::UserCommand;
@@ -60,7 +61,15 @@ impl Shell<'_> {
                 })
             }
             Step::Audit(report) => Some(self.audit_report(report)?),
-            Step::Control(pending) => return Ok(self.control(pending, then)),
+            Step::Control(pending) => {
+                if matches!(pending.request.method, Method::TurnComplete { .. })
+                    && self.claims_first(then)?
+                {
+                    then.push(Step::Control(pending));
+                    return Ok(None);
+                }
+                return Ok(self.control(pending, then));
+            }
             Step::FollowReported(data) => {
                 // The hook says which session the agent writes: follow that one.
                 if let Some(tail) = self.session_tail.as_mut() {
@@ -77,6 +86,13 @@ impl Shell<'_> {
                 if !events.is_empty() {
                     then.push(Step::SessionLog(events.into()));
                 }
+                None
+            }
+            Step::SessionLog(events)
+                if events.front() == Some(&LogEvent::TurnComplete)
+                    && self.claims_first(then)? =>
+            {
+                then.push(Step::SessionLog(events));
                 None
             }
             Step::SessionLog(mut events) => {
@@ -116,6 +132,20 @@ impl Shell<'_> {
             }
         };
         Ok(event.map(|event| (event, None)))
+    }
+
+    /// Before the core hears that the agent's turn is complete: the claims
+    /// `goalie mcp` wrote in the turn, which it stored before it answered
+    /// the agent, so before the agent could end its turn. The clock's look
+    /// at them may be up to a tick (or, on a loaded machine, more) behind
+    /// the signal, and a claim heard after the turn ended would count for
+    /// the next one. Whether there were any (then they are put in `then`,
+    /// and the signal is to follow them).
+    fn claims_first(&mut self, then: &mut Vec<Step>) -> Result<bool, Error> {
+        let claims = self.submitted_claims()?;
+        let any = !claims.is_empty();
+        then.extend(claims.into_iter().map(Step::Event));
+        Ok(any)
     }
 
     /// Takes in the agent's output (and what else is waiting), then looks at

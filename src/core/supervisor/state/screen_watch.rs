@@ -61,6 +61,25 @@ impl ScreenWatch {
             .is_none_or(|at| now_ms.saturating_sub(at) >= user_quiet_ms);
         !self.seen.busy && self.seen.idle && user_still && self.still_ms(now_ms) >= quiet_ms
     }
+
+    /// After the agent's own turn-complete signal at `signal_ms`: the input
+    /// box and no busy sign on a look made after the signal (the screen
+    /// changed since), or on a screen that has not changed since it for
+    /// `settle_ms` (any redraw the signal came before would have shown by
+    /// then); and the person still for `user_quiet_ms`. A change at the
+    /// signal's own millisecond may have been drawn before it: only the
+    /// settle counts then.
+    pub fn settled_after_signal(
+        &self,
+        now_ms: u64,
+        signal_ms: u64,
+        settle_ms: u64,
+        user_quiet_ms: u64,
+    ) -> bool {
+        let drawn_after = self.last_change_ms > signal_ms;
+        let settled = now_ms.saturating_sub(signal_ms) >= settle_ms;
+        (drawn_after || settled) && self.settled(now_ms, 0, user_quiet_ms)
+    }
 }
 
 #[cfg(test)]
@@ -72,6 +91,13 @@ mod tests {
             changed: true,
             idle: true,
             ..Observation::default()
+        }
+    }
+
+    fn busy() -> Observation {
+        Observation {
+            busy: true,
+            ..idle()
         }
     }
 
@@ -121,6 +147,48 @@ mod tests {
         screen.user_typed(5000);
         assert!(!screen.settled(7999, 1000, 3000));
         assert!(screen.settled(8000, 1000, 3000));
+    }
+
+    #[test]
+    fn after_a_signal_a_later_idle_look_is_enough() {
+        let mut screen = ScreenWatch::default();
+        screen.look(1000, busy());
+        // The signal at 1100 comes before the TUI has drawn the turn's end.
+        assert!(!screen.settled_after_signal(1100, 1100, 100, 3000));
+        assert!(!screen.settled_after_signal(5000, 1100, 100, 3000), "busy");
+        screen.look(1120, busy());
+        assert!(!screen.settled_after_signal(1120, 1100, 100, 3000), "busy");
+        screen.look(1140, idle());
+        assert!(
+            screen.settled_after_signal(1140, 1100, 100, 3000),
+            "drawn idle after the signal"
+        );
+    }
+
+    #[test]
+    fn after_a_signal_an_unchanged_idle_screen_needs_the_settle() {
+        let mut screen = ScreenWatch::default();
+        screen.look(1000, idle());
+        assert!(!screen.settled_after_signal(1050, 1050, 100, 3000));
+        assert!(!screen.settled_after_signal(1149, 1050, 100, 3000));
+        assert!(screen.settled_after_signal(1150, 1050, 100, 3000));
+        // A look at the signal's own millisecond may show the old frame.
+        let mut screen = ScreenWatch::default();
+        screen.look(1000, busy());
+        screen.look(1050, idle());
+        assert!(!screen.settled_after_signal(1050, 1050, 100, 3000));
+        assert!(screen.settled_after_signal(1150, 1050, 100, 3000));
+    }
+
+    #[test]
+    fn after_a_signal_the_persons_keys_still_defer() {
+        let mut screen = ScreenWatch::default();
+        screen.look(1000, busy());
+        screen.user_typed(1100);
+        screen.look(1200, idle());
+        assert!(!screen.settled_after_signal(1200, 1150, 100, 3000));
+        assert!(!screen.settled_after_signal(4099, 1150, 100, 3000));
+        assert!(screen.settled_after_signal(4100, 1150, 100, 3000));
     }
 
     #[test]

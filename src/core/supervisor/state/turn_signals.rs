@@ -8,6 +8,9 @@ pub struct TurnSignals {
     sources: Vec<&'static str>,
     /// The sources that have signalled the turn under way.
     this_turn: Vec<&'static str>,
+    /// Those of them that signalled it after it showed it ran (a signal
+    /// before that may still be the last turn's, from a source first heard late).
+    after_it_ran: Vec<&'static str>,
     /// Sources that signal every turn but did not signal the last one before it
     /// ended: their next signal is that turn's, late, and must not end this one
     /// (should it be lost instead, this turn ends by the screen alone).
@@ -38,8 +41,21 @@ impl TurnSignals {
         true
     }
 
+    /// `by`'s signal, which counted, came after the turn showed it ran.
+    pub fn came_after_it_ran(&mut self, by: &'static str) {
+        if self.this_turn.contains(&by) && !self.after_it_ran.contains(&by) {
+            self.after_it_ran.push(by);
+        }
+    }
+
+    /// Whether `by` has signalled the turn under way after it showed it ran.
+    pub fn signalled_after_it_ran(&self, by: &str) -> bool {
+        self.after_it_ran.contains(&by)
+    }
+
     /// The turn ended: the sources that did not signal it owe their signal.
     pub fn turn_ended(&mut self) {
+        self.after_it_ran.clear();
         let signalled = std::mem::take(&mut self.this_turn);
         self.owed = self
             .sources
@@ -63,6 +79,23 @@ mod tests {
             signals.signal("hook", true),
             "a second signal of the turn counts too"
         );
+    }
+
+    #[test]
+    fn a_signal_is_after_the_turn_ran_only_when_said_so() {
+        let mut signals = TurnSignals::default();
+        signals.came_after_it_ran("hook");
+        assert!(
+            !signals.signalled_after_it_ran("hook"),
+            "a source that did not signal"
+        );
+        assert!(signals.signal("hook", true));
+        assert!(!signals.signalled_after_it_ran("hook"));
+        signals.came_after_it_ran("hook");
+        assert!(signals.signalled_after_it_ran("hook"));
+        assert!(!signals.signalled_after_it_ran("session_log"));
+        signals.turn_ended();
+        assert!(!signals.signalled_after_it_ran("hook"), "a new turn");
     }
 
     #[test]
