@@ -42,6 +42,10 @@ pub struct Config {
     pub compaction_sources: Vec<Source>,
     /// Compactions recorded in earlier runs of the goal.
     pub prior_compactions: u32,
+    /// The agent's start screen is known (the adapter says what it shows
+    /// while still being drawn, `screen.starting`): the first prompt follows
+    /// the evidence that it is ready for input, not the quiet window.
+    pub start_on_evidence: bool,
     /// Whether and when goalie starts a new agent process.
     pub rotation: Rotation,
     /// The model's context window in tokens, for a session log that says how

@@ -20,6 +20,9 @@ const SIGNALLED_QUIET_MS: u64 = 500;
 /// showed the input box must stay unchanged; a look drawn after the signal
 /// that shows it ends the turn at once.
 const SIGNALLED_SETTLE_MS: u64 = 100;
+/// How far apart the first and the last of the looks in a row that show a
+/// starting agent ready for input must be (see [`ScreenWatch::ready_by_looks`](super::state::screen_watch::ScreenWatch::ready_by_looks)).
+const START_READY_SPAN_MS: u64 = 100;
 
 impl Supervisor {
     /// Moves on when the clock or the screen allows it.
@@ -88,8 +91,17 @@ impl Supervisor {
     /// The agent (started at `since_ms`) shows its input box: the first
     /// prompt, or the wait for a usage limit's reset an earlier run began.
     /// Too long without it pauses the goal.
+    /// Ready is shown by evidence when the adapter knows its start screen
+    /// (looks in a row that show the input box, no busy sign, no dialog and
+    /// no start screen still being drawn), or else, and on a screen that
+    /// showed it only once, by the quiet window's stillness.
     fn advance_start(&mut self, now_ms: u64, since_ms: u64, actions: &mut Vec<Action>) {
-        if self.screen_settled(now_ms, self.config.timing.quiet_ms) {
+        let user_quiet_ms = self.config.user_quiet_ms;
+        let ready_by_looks = self.config.start_on_evidence
+            && self
+                .screen
+                .ready_by_looks(now_ms, START_READY_SPAN_MS, user_quiet_ms);
+        if ready_by_looks || self.screen_settled(now_ms, self.config.timing.quiet_ms) {
             actions.push(Action::Record(Row::AgentReady {
                 process: self.processes.number(),
             }));

@@ -42,6 +42,7 @@ fn config() -> Config {
         objective_changed_from: None,
         compaction_sources: vec![Source::Screen],
         prior_compactions: 0,
+        start_on_evidence: true,
         rotation: Rotation::Never,
         context_window: None,
         reset_wait: None,
@@ -954,6 +955,7 @@ fn the_log_and_the_banner_of_one_compaction_make_one_row() {
 mod api_errors;
 mod compactions;
 mod rotation;
+mod start;
 mod turn_signals;
 mod user_commands;
 

@@ -209,6 +209,7 @@ fn core_config(spec: &RunSpec, goal: &Goal, goal_spec: &GoalSpec, entries: &[Ent
             .collect(),
         compaction_sources,
         prior_compactions: u32::try_from(prior_compactions).unwrap_or(u32::MAX),
+        start_on_evidence: !spec.adapter.screen.starting.is_empty(),
         rotation: spec.rotation,
         context_window: spec
             .adapter

@@ -11,6 +11,10 @@ pub struct ScreenWatch {
     last_change_ms: u64,
     /// When the person last typed into the agent.
     last_user_ms: Option<u64>,
+    /// The looks in a row, up to the last, that showed the agent ready
+    /// for input (the input box, no busy sign, no dialog): when the first
+    /// and the last of them were.
+    ready_looks: Option<(u64, u64)>,
 }
 
 impl ScreenWatch {
@@ -24,6 +28,12 @@ impl ScreenWatch {
         if seen.changed {
             self.last_change_ms = now_ms;
         }
+        let ready = seen.idle && !seen.busy && seen.dialog.is_none() && !seen.starting;
+        self.ready_looks = match self.ready_looks {
+            _ if !ready => None,
+            Some((first, _)) => Some((first, now_ms)),
+            None => Some((now_ms, now_ms)),
+        };
         self.seen = seen;
     }
 
@@ -41,6 +51,7 @@ impl ScreenWatch {
     pub fn new_process(&mut self, now_ms: u64) {
         self.seen = Observation::default();
         self.last_change_ms = now_ms;
+        self.ready_looks = None;
     }
 
     /// How long the screen has been still.
@@ -60,6 +71,23 @@ impl ScreenWatch {
             .last_user_ms
             .is_none_or(|at| now_ms.saturating_sub(at) >= user_quiet_ms);
         !self.seen.busy && self.seen.idle && user_still && self.still_ms(now_ms) >= quiet_ms
+    }
+
+    /// The agent shows it is ready for input by evidence: at least two looks
+    /// in a row showed the input box, no busy sign, no dialog and no
+    /// start screen still being drawn (the adapter's `starting`), the last
+    /// `span_ms` or more after the first (a start-up screen drawn in one
+    /// burst shows its later parts, a dialog among them, within that); and
+    /// the person still for `user_quiet_ms`. Redraws that keep the input
+    /// box do not count against it.
+    pub fn ready_by_looks(&self, now_ms: u64, span_ms: u64, user_quiet_ms: u64) -> bool {
+        let user_still = self
+            .last_user_ms
+            .is_none_or(|at| now_ms.saturating_sub(at) >= user_quiet_ms);
+        user_still
+            && self
+                .ready_looks
+                .is_some_and(|(first, last)| last.saturating_sub(first) >= span_ms)
     }
 
     /// After the agent's own turn-complete signal at `signal_ms`: the input
@@ -189,6 +217,32 @@ mod tests {
         assert!(!screen.settled_after_signal(1200, 1150, 100, 3000));
         assert!(!screen.settled_after_signal(4099, 1150, 100, 3000));
         assert!(screen.settled_after_signal(4100, 1150, 100, 3000));
+    }
+
+    #[test]
+    fn ready_by_looks_needs_two_ready_looks_apart() {
+        let mut screen = ScreenWatch::default();
+        screen.look(100, idle());
+        assert!(!screen.ready_by_looks(5000, 100, 3000), "one look");
+        screen.look(199, idle());
+        assert!(!screen.ready_by_looks(5000, 100, 3000));
+        screen.look(
+            200,
+            Observation {
+                changed: false,
+                ..idle()
+            },
+        );
+        assert!(screen.ready_by_looks(200, 100, 3000));
+        screen.look(250, busy());
+        assert!(!screen.ready_by_looks(250, 100, 3000), "busy");
+        screen.look(300, idle());
+        screen.look(400, idle());
+        assert!(screen.ready_by_looks(400, 100, 3000));
+        screen.new_process(500);
+        assert!(!screen.ready_by_looks(900, 100, 3000), "a new process");
+        screen.look(600, idle());
+        assert!(!screen.ready_by_looks(900, 100, 3000), "its first look");
     }
 
     #[test]
