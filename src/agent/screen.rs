@@ -13,6 +13,11 @@ use vt100::capture::{BasicFormattedCaptureState, basic_formatted_to_plain};
 /// The smallest screen the model accepts (vt100 misbehaves below 2×2).
 const MIN_SIZE: u16 = 2;
 
+/// Rows scrolled off since the last look past which the runtime looks
+/// before it takes in more output, so that a flood holds a bounded number
+/// of rows between looks (about a screenful of 200-column rows per 40 KB).
+pub const SCROLLED_LOOK_ROWS: usize = 1000;
+
 #[derive(Default)]
 struct Hooks {
     answer_queries: bool,
@@ -149,6 +154,12 @@ impl Screen {
         std::mem::take(&mut self.parser.callbacks_mut().scrolled)
     }
 
+    /// Enough rows scrolled off since the last look ([`SCROLLED_LOOK_ROWS`])
+    /// that it is time to look before taking in more output.
+    pub fn scrolled_full(&self) -> bool {
+        self.parser.callbacks().scrolled.len() >= SCROLLED_LOOK_ROWS
+    }
+
     /// Answers owed to the agent for the queries it sent.
     pub fn take_replies(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.parser.callbacks_mut().replies)
@@ -236,6 +247,19 @@ mod tests {
         assert_eq!(screen.take_scrolled(), vec!["one", "two"]);
         assert!(screen.take_scrolled().is_empty());
         assert_eq!(screen.rows(), vec!["three", "four", "five"]);
+    }
+
+    #[test]
+    fn a_flood_says_when_to_look_after_a_bounded_number_of_rows() {
+        let mut screen = Screen::new(3, 20, false);
+        // The rows that fit the screen, then one fewer than the bound off it.
+        let lines = "row\r\n".repeat(SCROLLED_LOOK_ROWS + 1);
+        screen.process(lines.as_bytes());
+        assert!(!screen.scrolled_full());
+        screen.process(b"row\r\n");
+        assert!(screen.scrolled_full(), "time to look");
+        assert_eq!(screen.take_scrolled().len(), SCROLLED_LOOK_ROWS);
+        assert!(!screen.scrolled_full(), "the look took them");
     }
 
     #[test]

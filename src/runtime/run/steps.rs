@@ -149,13 +149,17 @@ impl Shell<'_> {
     }
 
     /// Takes in the agent's output (and what else is waiting), then looks at
-    /// the screen once, unless it looked a moment ago.
+    /// the screen once, unless it looked a moment ago. Rows that scroll off
+    /// are kept for the next look: once enough have (a flood), it looks now,
+    /// before it takes in more, so they never pile up with the output's volume.
     fn output(&mut self, chunk: &[u8], wires: &mut Wires) -> Option<Event> {
         self.take_output(chunk);
-        while let Ok(more) = wires.output.try_recv() {
+        while !self.screen.scrolled_full()
+            && let Ok(more) = wires.output.try_recv()
+        {
             self.take_output(&more);
         }
-        if wires.last_look.elapsed() < LOOK_EVERY {
+        if wires.last_look.elapsed() < LOOK_EVERY && !self.screen.scrolled_full() {
             wires.unseen_output = true;
             return None;
         }
