@@ -23,6 +23,8 @@ struct Hooks {
     answer_queries: bool,
     replies: Vec<u8>,
     scrolled: Vec<String>,
+    /// The formatted text of the row scrolling off, reused.
+    formatted: String,
     /// Kitty keyboard modes pushed (`CSI > flags u`) minus those popped.
     keyboard_pushes: u32,
 }
@@ -80,14 +82,18 @@ impl vt100::Callbacks for Hooks {
     }
 
     fn on_scroll(&mut self, contents: vt100::capture::RowContents<'_>, _alternate: bool) {
-        let mut formatted = String::new();
+        // One buffer for every row's formatted text: a flood scrolls rows
+        // by the million, and this is most of what goalie does per byte.
+        let formatted = &mut self.formatted;
+        formatted.clear();
         let mut state = BasicFormattedCaptureState::new();
         if contents
-            .write_formatted_basic(&mut formatted, &mut state)
+            .write_formatted_basic(formatted, &mut state)
             .is_ok()
         {
-            self.scrolled
-                .push(basic_formatted_to_plain(&formatted).collect::<String>());
+            let mut plain = String::with_capacity(formatted.len());
+            plain.extend(basic_formatted_to_plain(formatted));
+            self.scrolled.push(plain);
         }
     }
 }
