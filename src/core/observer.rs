@@ -293,8 +293,12 @@ mod tests {
         let seen = o.observe(&rows(splash), &[]);
         assert!(seen.idle && seen.starting);
         let with_path = splash.replace("     loading", "     /home/me/project");
-        assert!(o.observe(&rows(&with_path), &[]).starting, "the logo");
-        let ready = "  >_ OpenAI Codex (v0.169.0)\n     /home/me/project\n› Ask Codex to do anything\n  fake-model default · Ready · Context 100% left";
+        assert!(
+            o.observe(&rows(&with_path), &[]).starting,
+            "the footer hint alone"
+        );
+        // The logo stays on the full screen.
+        let ready = "  >_ OpenAI Codex (v0.169.0)\n     /home/me/project\n      ⣀⣤⣤⣤⣀⣀\n› Ask Codex to do anything\n  fake-model default · Ready · Context 100% left\n  ← for agents · ? for shortcuts                ⚠ 1 warning · f2 to view";
         let seen = o.observe(&rows(ready), &[]);
         assert!(seen.idle && !seen.starting);
     }
