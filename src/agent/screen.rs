@@ -23,6 +23,11 @@ pub const MAX_SCROLLED_ROWS: usize = 4096;
 /// of output): a chunk of 32 KiB asks at most ~8,000 questions.
 pub const MAX_REPLY_BYTES: usize = 64 * 1024;
 
+/// Rows scrolled off since the last look past which the runtime looks
+/// before it takes in more output, so that a flood holds a bounded number
+/// of rows between looks (about a screenful of 200-column rows per 40 KB).
+pub const SCROLLED_LOOK_ROWS: usize = 1000;
+
 #[derive(Default)]
 struct Hooks {
     answer_queries: bool,
@@ -30,6 +35,8 @@ struct Hooks {
     scrolled: std::collections::VecDeque<String>,
     /// Rows that scrolled away and were not kept (see [`MAX_SCROLLED_ROWS`]).
     scrolled_dropped: u64,
+    /// The formatted text of the row scrolling off, reused.
+    formatted: String,
     /// Kitty keyboard modes pushed (`CSI > flags u`) minus those popped.
     keyboard_pushes: u32,
 }
@@ -87,18 +94,22 @@ impl vt100::Callbacks for Hooks {
     }
 
     fn on_scroll(&mut self, contents: vt100::capture::RowContents<'_>, _alternate: bool) {
-        let mut formatted = String::new();
+        // One buffer for every row's formatted text: a flood scrolls rows
+        // by the million, and this is most of what goalie does per byte.
+        let formatted = &mut self.formatted;
+        formatted.clear();
         let mut state = BasicFormattedCaptureState::new();
         if contents
-            .write_formatted_basic(&mut formatted, &mut state)
+            .write_formatted_basic(formatted, &mut state)
             .is_ok()
         {
             if self.scrolled.len() >= MAX_SCROLLED_ROWS {
                 self.scrolled.pop_front();
                 self.scrolled_dropped += 1;
             }
-            self.scrolled
-                .push_back(basic_formatted_to_plain(&formatted).collect::<String>());
+            let mut plain = String::with_capacity(formatted.len());
+            plain.extend(basic_formatted_to_plain(formatted));
+            self.scrolled.push_back(plain);
         }
     }
 }
@@ -177,6 +188,12 @@ impl Screen {
     /// Rows that scrolled off the top since the last call.
     pub fn take_scrolled(&mut self) -> Vec<String> {
         std::mem::take(&mut self.parser.callbacks_mut().scrolled).into()
+    }
+
+    /// Enough rows scrolled off since the last look ([`SCROLLED_LOOK_ROWS`])
+    /// that it is time to look before taking in more output.
+    pub fn scrolled_full(&self) -> bool {
+        self.parser.callbacks().scrolled.len() >= SCROLLED_LOOK_ROWS
     }
 
     /// Answers owed to the agent for the queries it sent.
@@ -294,6 +311,19 @@ mod tests {
         assert_eq!(screen.take_scrolled(), vec!["one", "two"]);
         assert!(screen.take_scrolled().is_empty());
         assert_eq!(screen.rows(), vec!["three", "four", "five"]);
+    }
+
+    #[test]
+    fn a_flood_says_when_to_look_after_a_bounded_number_of_rows() {
+        let mut screen = Screen::new(3, 20, false);
+        // The rows that fit the screen, then one fewer than the bound off it.
+        let lines = "row\r\n".repeat(SCROLLED_LOOK_ROWS + 1);
+        screen.process(lines.as_bytes());
+        assert!(!screen.scrolled_full());
+        screen.process(b"row\r\n");
+        assert!(screen.scrolled_full(), "time to look");
+        assert_eq!(screen.take_scrolled().len(), SCROLLED_LOOK_ROWS);
+        assert!(!screen.scrolled_full(), "the look took them");
     }
 
     #[test]

@@ -47,6 +47,10 @@ pub struct Config {
     /// across the goal's runs (1 for a new goal; after a resume, one more
     /// than the agent processes the goal had).
     pub first_process: u32,
+    /// The agent's start screen is known (the adapter says what it shows
+    /// while still being drawn, `screen.starting`): the first prompt follows
+    /// the evidence that it is ready for input, not the quiet window.
+    pub start_on_evidence: bool,
     /// Whether and when goalie starts a new agent process.
     pub rotation: Rotation,
     /// The model's context window in tokens, for a session log that says how

@@ -21,6 +21,8 @@ pub struct Observation {
     pub busy: bool,
     /// The input box is shown, and no dialog is.
     pub idle: bool,
+    /// The agent's start screen is still being drawn (the adapter's `starting`).
+    pub starting: bool,
     /// The first of the adapter's dialogs shown, by its index.
     pub dialog: Option<usize>,
     /// Rows showing a usage-limit message.
@@ -131,6 +133,7 @@ impl Observer {
             }
             observation.busy |= self.rules.busy.is_match(row);
             observation.idle |= self.rules.idle.is_match(row);
+            observation.starting |= self.rules.starting.is_match(row);
             // A usage limit is an API error of its own kind: a row counts as one or the other.
             if self.rules.usage_limit.is_match(row) {
                 observation.usage_limit += 1;
@@ -314,6 +317,24 @@ mod tests {
         let seen = o.observe(&rows("› Ask Codex to do anything"), &[]);
         assert_eq!(seen.dialog, None);
         assert!(seen.idle);
+    }
+
+    #[test]
+    fn codexs_splash_is_a_start_screen_still_being_drawn() {
+        let adapter = Adapter::named("codex", None).unwrap();
+        let mut o = Observer::for_adapter(&adapter);
+        let splash = "  >_ OpenAI Codex (v0.169.0)\n     loading\n      ⣀⣤⣤⣤⣀⣀\n    ⣠⣶⣿⣿⣿⣿⣿⣿⣿⣿⣦⣤⣤\n› Ask Codex to do anything\n  ? for shortcuts";
+        let seen = o.observe(&rows(splash), &[]);
+        assert!(seen.idle && seen.starting);
+        let with_path = splash.replace("     loading", "     /home/me/project");
+        assert!(
+            o.observe(&rows(&with_path), &[]).starting,
+            "the footer hint alone"
+        );
+        // The logo stays on the full screen.
+        let ready = "  >_ OpenAI Codex (v0.169.0)\n     /home/me/project\n      ⣀⣤⣤⣤⣀⣀\n› Ask Codex to do anything\n  fake-model default · Ready · Context 100% left\n  ← for agents · ? for shortcuts                ⚠ 1 warning · f2 to view";
+        let seen = o.observe(&rows(ready), &[]);
+        assert!(seen.idle && !seen.starting);
     }
 
     #[test]

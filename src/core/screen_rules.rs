@@ -38,6 +38,10 @@ pub struct ScreenRules {
     /// Claude Code `⎿`). A claim block in such output is not the agent's own
     /// (see [`crate::core::claim_block`]).
     pub tool_output: RegexSet,
+    /// Any match on any row: the agent's start screen is still being drawn
+    /// (Codex's splash, which shows its input box before a trust dialog may
+    /// follow). The first prompt waits for it to go.
+    pub starting: RegexSet,
 }
 
 /// A group of the `screen.tokens` pattern whose figure counts: `tokens`, `tokens_…`.

@@ -114,6 +114,8 @@ struct ScreenFile {
     tokens_per_reply: bool,
     #[serde(default)]
     tool_output: Vec<String>,
+    #[serde(default)]
+    starting: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -358,6 +360,7 @@ impl Check<'_> {
             context: grouped.context,
             tokens_per_reply: screen.tokens_per_reply,
             tool_output: self.set(&screen.tool_output)?,
+            starting: self.set(&screen.starting)?,
         })
     }
 

@@ -1,6 +1,7 @@
 //! Moving on when the clock or the screen allows it: the agent is ready, a
 //! turn has ended, a wait is over, or something is wrong enough to stop.
 
+use crate::core::compaction::Source;
 use crate::core::prompt::PromptKind;
 use crate::core::row::Row;
 use crate::goal::exit_code;
@@ -12,8 +13,16 @@ use super::action::Action;
 use super::phase::Phase;
 use super::turn_error::TurnError;
 
-/// How still the screen must be after the agent said its turn is complete.
+/// How still the screen must be after the agent said its turn is complete,
+/// in a turn that showed no sign it ran.
 const SIGNALLED_QUIET_MS: u64 = 500;
+/// After the agent said its turn is complete, how long a screen that already
+/// showed the input box must stay unchanged; a look drawn after the signal
+/// that shows it ends the turn at once.
+const SIGNALLED_SETTLE_MS: u64 = 100;
+/// How far apart the first and the last of the looks in a row that show a
+/// starting agent ready for input must be (see [`ScreenWatch::ready_by_looks`](super::state::screen_watch::ScreenWatch::ready_by_looks)).
+const START_READY_SPAN_MS: u64 = 100;
 
 impl Supervisor {
     /// Moves on when the clock or the screen allows it.
@@ -92,8 +101,17 @@ impl Supervisor {
     /// The agent (started at `since_ms`) shows its input box: the first
     /// prompt, or the wait for a usage limit's reset an earlier run began.
     /// Too long without it pauses the goal.
+    /// Ready is shown by evidence when the adapter knows its start screen
+    /// (looks in a row that show the input box, no busy sign, no dialog and
+    /// no start screen still being drawn), or else, and on a screen that
+    /// showed it only once, by the quiet window's stillness.
     fn advance_start(&mut self, now_ms: u64, since_ms: u64, actions: &mut Vec<Action>) {
-        if self.screen_settled(now_ms, self.config.timing.quiet_ms) {
+        let user_quiet_ms = self.config.user_quiet_ms;
+        let ready_by_looks = self.config.start_on_evidence
+            && self
+                .screen
+                .ready_by_looks(now_ms, START_READY_SPAN_MS, user_quiet_ms);
+        if ready_by_looks || self.screen_settled(now_ms, self.config.timing.quiet_ms) {
             actions.push(Action::Record(Row::AgentReady {
                 process: self.processes.number(),
             }));
@@ -134,24 +152,58 @@ impl Supervisor {
             saw_busy,
             saw_done,
             signalled_by,
+            signalled_ms,
+            ran_signal_ms,
             ..
         } = self.phase
         else {
             return;
         };
         let timing = self.config.timing;
-        // The agent's own word that the turn is complete needs only a
-        // short settle; a busy sign or a new finished-turn line shows
-        // the turn ran; without any, only a much longer stillness ends it.
-        let quiet = if signalled_by.is_some() {
-            timing.quiet_ms.min(SIGNALLED_QUIET_MS)
-        } else if saw_busy || saw_done {
-            timing.quiet_ms
-        } else {
-            timing.no_busy_quiet_ms
+        let ran = saw_busy || saw_done;
+        // The signal that is this turn's by evidence: one that came after
+        // the turn showed it ran, or any once a new finished-turn line
+        // showed the TUI itself ended the turn.
+        // (A signal of a source first heard after a turn of this run ended may
+        // be that turn's, late: it is no evidence.)
+        let own_signal_ms = ran_signal_ms.or(signalled_ms.filter(|_| {
+            saw_done && signalled_by.is_some_and(|by| self.signals.may_be_evidence(by))
+        }));
+        // What the turn leaves behind is in: the session log (when there is
+        // one) has said this turn ended too, after its lines of the turn
+        // (the hook comes before them: a compaction's line can follow it by
+        // a few hundred ms), and no compaction banner is still settling.
+        let caught_up = (!self.config.compaction_sources.contains(&Source::SessionLog)
+            || self.signals.signalled_after_it_ran("session_log"))
+            && !self.context.banner_unsettled();
+
+        // The agent's own word that the turn is complete, when it is this
+        // turn's by evidence (above), needs only the evidence that its TUI
+        // takes input again: the input box and no busy sign drawn after the
+        // word came (or a short settle, when they showed already). A word
+        // that came before the turn showed it ran may be the last turn's,
+        // late (a source first heard after the turn it signalled ended owes
+        // nothing): then a half-second stillness. Without the word, a turn
+        // that ran ends on the quiet window; any other only on a much
+        // longer stillness.
+        let quiet = match signalled_ms {
+            Some(_) if !(own_signal_ms.is_some() && caught_up) => {
+                timing.quiet_ms.min(SIGNALLED_QUIET_MS)
+            }
+            _ if ran => timing.quiet_ms,
+            _ => timing.no_busy_quiet_ms,
         };
         let waited = now_ms.saturating_sub(submitted_ms);
-        if waited >= quiet && self.screen_settled(now_ms, quiet) {
+        let ended = match own_signal_ms {
+            Some(signal_ms) if caught_up => self.screen.settled_after_signal(
+                now_ms,
+                signal_ms,
+                timing.quiet_ms.min(SIGNALLED_SETTLE_MS),
+                self.config.user_quiet_ms,
+            ),
+            _ => waited >= quiet && self.screen_settled(now_ms, quiet),
+        };
+        if ended {
             self.end_turn(now_ms, actions);
         } else if kind == PromptKind::BudgetLimit && waited >= self.config.wrap_up_grace_ms {
             let reason = "the wrap-up turn did not end in time".to_string();

@@ -26,6 +26,12 @@ pub(super) enum Phase {
         saw_done: bool,
         /// The agent said the turn is complete: `session_log` or `hook`, the first to.
         signalled_by: Option<&'static str>,
+        /// When that first counted signal arrived.
+        signalled_ms: Option<u64>,
+        /// When the first counted signal arrived that came after the turn
+        /// had shown it ran (a busy sign or a new finished-turn line): one
+        /// that came before may be the last turn's, late.
+        ran_signal_ms: Option<u64>,
         /// Usage limits and API errors that appeared during the turn.
         errors: TurnErrors,
     },

@@ -41,7 +41,7 @@ impl Supervisor {
             LogEvent::CommandRun { command } => self.commands.push(command),
             LogEvent::Quota { windows } => self.quota_reported(windows),
             LogEvent::TurnComplete => {
-                self.signal_turn("session_log");
+                self.signal_turn(now_ms, "session_log");
             }
             LogEvent::ApiError { status, message } => {
                 self.log_api_error(status, message, actions);

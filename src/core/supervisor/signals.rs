@@ -10,11 +10,27 @@ use super::phase::Phase;
 impl Supervisor {
     /// The agent says its turn is complete. Whether it counts for the turn
     /// under way: not when none is, nor when it is the previous turn's, late.
-    pub(super) fn signal_turn(&mut self, by: &'static str) -> bool {
+    /// A counted signal that came before the turn showed it ran is kept
+    /// apart: it may still be the last turn's (a source first heard late
+    /// owes nothing), so it alone never ends the turn on evidence.
+    pub(super) fn signal_turn(&mut self, now_ms: u64, by: &'static str) -> bool {
         let in_turn = matches!(self.phase, Phase::Working { .. });
-        let counted = self.signals.signal(by, in_turn);
-        if counted && let Phase::Working { signalled_by, .. } = &mut self.phase {
+        let counted = self.signals.signal(by, in_turn, now_ms);
+        if counted
+            && let Phase::Working {
+                signalled_by,
+                signalled_ms,
+                ran_signal_ms,
+                saw_busy,
+                saw_done,
+                ..
+            } = &mut self.phase
+        {
             signalled_by.get_or_insert(by);
+            signalled_ms.get_or_insert(now_ms);
+            if (*saw_busy || *saw_done) && self.signals.came_after_it_ran(by) {
+                ran_signal_ms.get_or_insert(now_ms);
+            }
         }
         counted
     }
@@ -27,7 +43,7 @@ impl Supervisor {
         data: serde_json::Value,
         actions: &mut Vec<Action>,
     ) {
-        let counted = self.signal_turn("hook");
+        let counted = self.signal_turn(now_ms, "hook");
         actions.push(Action::Record(Row::TurnSignal {
             source,
             turn: self.turns + 1,

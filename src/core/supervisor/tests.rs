@@ -43,6 +43,7 @@ fn config() -> Config {
         compaction_sources: vec![Source::Screen],
         prior_compactions: 0,
         first_process: 1,
+        start_on_evidence: true,
         rotation: Rotation::Never,
         context_window: None,
         reset_wait: None,
@@ -960,6 +961,8 @@ mod compactions;
 mod rotation;
 mod soak;
 mod stall;
+mod start;
+mod turn_signals;
 mod user_commands;
 mod waits;
 

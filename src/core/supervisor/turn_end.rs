@@ -36,7 +36,7 @@ impl Supervisor {
         let mut claim = self.claim.take();
         self.turns += 1;
         self.processes.turn_ended();
-        self.signals.turn_ended();
+        self.signals.turn_ended(now_ms);
         actions.push(Action::Record(Row::TurnEnded {
             turn: self.turns,
             prompt: kind,

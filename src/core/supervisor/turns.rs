@@ -169,6 +169,8 @@ impl Supervisor {
             done_before: seen.turns_done,
             saw_done: false,
             signalled_by: None,
+            signalled_ms: None,
+            ran_signal_ms: None,
             errors: TurnErrors::default(),
         };
         self.screen.submitted(now_ms);

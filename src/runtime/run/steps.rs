@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::agent::session_log::LogFormat;
 use crate::agent::session_tail::SessionTail;
 use crate::control::{Method, Pending};
+use crate::core::log_event::LogEvent;
 use crate::core::supervisor::Event;
 use crate::error::Error;
 use crate::goal::change::UserCommand;
@@ -69,7 +70,15 @@ impl Shell<'_> {
                 exit_code: check.exit_code,
                 output: check.output,
             }),
-            Step::Control(pending) => return Ok(self.control(pending, then)),
+            Step::Control(pending) => {
+                if matches!(pending.request.method, Method::TurnComplete { .. })
+                    && self.claims_first(then)?
+                {
+                    then.push(Step::Control(pending));
+                    return Ok(None);
+                }
+                return Ok(self.control(pending, then));
+            }
             Step::FollowReported(data) => {
                 // The hook says which session the agent writes: follow that one.
                 if let Some(tail) = self.session_tail.as_mut() {
@@ -86,6 +95,13 @@ impl Shell<'_> {
                 if !events.is_empty() {
                     then.push(Step::SessionLog(events.into()));
                 }
+                None
+            }
+            Step::SessionLog(events)
+                if events.front() == Some(&LogEvent::TurnComplete)
+                    && self.claims_first(then)? =>
+            {
+                then.push(Step::SessionLog(events));
                 None
             }
             Step::SessionLog(mut events) => {
@@ -129,14 +145,32 @@ impl Shell<'_> {
         Ok(event.map(|event| (event, None)))
     }
 
+    /// Before the core hears that the agent's turn is complete: the claims
+    /// `goalie mcp` wrote in the turn, which it stored before it answered
+    /// the agent, so before the agent could end its turn. The clock's look
+    /// at them may be up to a tick (or, on a loaded machine, more) behind
+    /// the signal, and a claim heard after the turn ended would count for
+    /// the next one. Whether there were any (then they are put in `then`,
+    /// and the signal is to follow them).
+    fn claims_first(&mut self, then: &mut Vec<Step>) -> Result<bool, Error> {
+        let claims = self.submitted_claims()?;
+        let any = !claims.is_empty();
+        then.extend(claims.into_iter().map(Step::Event));
+        Ok(any)
+    }
+
     /// Takes in the agent's output (and what else is waiting), then looks at
-    /// the screen once, unless it looked a moment ago.
+    /// the screen once, unless it looked a moment ago. Rows that scroll off
+    /// are kept for the next look: once enough have (a flood), it looks now,
+    /// before it takes in more, so they never pile up with the output's volume.
     fn output(&mut self, chunk: &[u8], wires: &mut Wires) -> Option<Event> {
         self.take_output(chunk);
-        while let Ok(more) = wires.output.try_recv() {
+        while !self.screen.scrolled_full()
+            && let Ok(more) = wires.output.try_recv()
+        {
             self.take_output(&more);
         }
-        if wires.last_look.elapsed() < LOOK_EVERY {
+        if wires.last_look.elapsed() < LOOK_EVERY && !self.screen.scrolled_full() {
             wires.unseen_output = true;
             return None;
         }

@@ -116,6 +116,11 @@ impl CompactionWatch {
         }
     }
 
+    /// A higher banner count is on screen that has not held long enough yet.
+    pub fn banner_unsettled(&self) -> bool {
+        self.candidate.is_some()
+    }
+
     /// A higher banner count that has held for [`SETTLE_MS`] by `at` is
     /// reported, one compaction per new banner.
     pub fn settle(&mut self, at: Moment) {

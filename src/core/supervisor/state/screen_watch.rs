@@ -11,6 +11,10 @@ pub struct ScreenWatch {
     last_change_ms: u64,
     /// When the person last typed into the agent.
     last_user_ms: Option<u64>,
+    /// The looks in a row, up to the last, that showed the agent ready
+    /// for input (the input box, no busy sign, no dialog): when the first
+    /// and the last of them were.
+    ready_looks: Option<(u64, u64)>,
 }
 
 impl ScreenWatch {
@@ -24,6 +28,12 @@ impl ScreenWatch {
         if seen.changed {
             self.last_change_ms = now_ms;
         }
+        let ready = seen.idle && !seen.busy && seen.dialog.is_none() && !seen.starting;
+        self.ready_looks = match self.ready_looks {
+            _ if !ready => None,
+            Some((first, _)) => Some((first, now_ms)),
+            None => Some((now_ms, now_ms)),
+        };
         self.seen = seen;
     }
 
@@ -47,6 +57,7 @@ impl ScreenWatch {
     pub fn new_process(&mut self, now_ms: u64) {
         self.seen = Observation::default();
         self.last_change_ms = now_ms;
+        self.ready_looks = None;
     }
 
     /// How long the screen has been still.
@@ -67,6 +78,42 @@ impl ScreenWatch {
             .is_none_or(|at| now_ms.saturating_sub(at) >= user_quiet_ms);
         !self.seen.busy && self.seen.idle && user_still && self.still_ms(now_ms) >= quiet_ms
     }
+
+    /// The agent shows it is ready for input by evidence: at least two looks
+    /// in a row showed the input box, no busy sign, no dialog and no
+    /// start screen still being drawn (the adapter's `starting`), the last
+    /// `span_ms` or more after the first (a start-up screen drawn in one
+    /// burst shows its later parts, a dialog among them, within that); and
+    /// the person still for `user_quiet_ms`. Redraws that keep the input
+    /// box do not count against it.
+    pub fn ready_by_looks(&self, now_ms: u64, span_ms: u64, user_quiet_ms: u64) -> bool {
+        let user_still = self
+            .last_user_ms
+            .is_none_or(|at| now_ms.saturating_sub(at) >= user_quiet_ms);
+        user_still
+            && self
+                .ready_looks
+                .is_some_and(|(first, last)| last.saturating_sub(first) >= span_ms)
+    }
+
+    /// After the agent's own turn-complete signal at `signal_ms`: the input
+    /// box and no busy sign on a look made after the signal (the screen
+    /// changed since), or on a screen that has not changed since it for
+    /// `settle_ms` (any redraw the signal came before would have shown by
+    /// then); and the person still for `user_quiet_ms`. A change at the
+    /// signal's own millisecond may have been drawn before it: only the
+    /// settle counts then.
+    pub fn settled_after_signal(
+        &self,
+        now_ms: u64,
+        signal_ms: u64,
+        settle_ms: u64,
+        user_quiet_ms: u64,
+    ) -> bool {
+        let drawn_after = self.last_change_ms > signal_ms;
+        let settled = now_ms.saturating_sub(signal_ms) >= settle_ms;
+        (drawn_after || settled) && self.settled(now_ms, 0, user_quiet_ms)
+    }
 }
 
 #[cfg(test)]
@@ -78,6 +125,13 @@ mod tests {
             changed: true,
             idle: true,
             ..Observation::default()
+        }
+    }
+
+    fn busy() -> Observation {
+        Observation {
+            busy: true,
+            ..idle()
         }
     }
 
@@ -127,6 +181,74 @@ mod tests {
         screen.user_typed(5000);
         assert!(!screen.settled(7999, 1000, 3000));
         assert!(screen.settled(8000, 1000, 3000));
+    }
+
+    #[test]
+    fn after_a_signal_a_later_idle_look_is_enough() {
+        let mut screen = ScreenWatch::default();
+        screen.look(1000, busy());
+        // The signal at 1100 comes before the TUI has drawn the turn's end.
+        assert!(!screen.settled_after_signal(1100, 1100, 100, 3000));
+        assert!(!screen.settled_after_signal(5000, 1100, 100, 3000), "busy");
+        screen.look(1120, busy());
+        assert!(!screen.settled_after_signal(1120, 1100, 100, 3000), "busy");
+        screen.look(1140, idle());
+        assert!(
+            screen.settled_after_signal(1140, 1100, 100, 3000),
+            "drawn idle after the signal"
+        );
+    }
+
+    #[test]
+    fn after_a_signal_an_unchanged_idle_screen_needs_the_settle() {
+        let mut screen = ScreenWatch::default();
+        screen.look(1000, idle());
+        assert!(!screen.settled_after_signal(1050, 1050, 100, 3000));
+        assert!(!screen.settled_after_signal(1149, 1050, 100, 3000));
+        assert!(screen.settled_after_signal(1150, 1050, 100, 3000));
+        // A look at the signal's own millisecond may show the old frame.
+        let mut screen = ScreenWatch::default();
+        screen.look(1000, busy());
+        screen.look(1050, idle());
+        assert!(!screen.settled_after_signal(1050, 1050, 100, 3000));
+        assert!(screen.settled_after_signal(1150, 1050, 100, 3000));
+    }
+
+    #[test]
+    fn after_a_signal_the_persons_keys_still_defer() {
+        let mut screen = ScreenWatch::default();
+        screen.look(1000, busy());
+        screen.user_typed(1100);
+        screen.look(1200, idle());
+        assert!(!screen.settled_after_signal(1200, 1150, 100, 3000));
+        assert!(!screen.settled_after_signal(4099, 1150, 100, 3000));
+        assert!(screen.settled_after_signal(4100, 1150, 100, 3000));
+    }
+
+    #[test]
+    fn ready_by_looks_needs_two_ready_looks_apart() {
+        let mut screen = ScreenWatch::default();
+        screen.look(100, idle());
+        assert!(!screen.ready_by_looks(5000, 100, 3000), "one look");
+        screen.look(199, idle());
+        assert!(!screen.ready_by_looks(5000, 100, 3000));
+        screen.look(
+            200,
+            Observation {
+                changed: false,
+                ..idle()
+            },
+        );
+        assert!(screen.ready_by_looks(200, 100, 3000));
+        screen.look(250, busy());
+        assert!(!screen.ready_by_looks(250, 100, 3000), "busy");
+        screen.look(300, idle());
+        screen.look(400, idle());
+        assert!(screen.ready_by_looks(400, 100, 3000));
+        screen.new_process(500);
+        assert!(!screen.ready_by_looks(900, 100, 3000), "a new process");
+        screen.look(600, idle());
+        assert!(!screen.ready_by_looks(900, 100, 3000), "its first look");
     }
 
     #[test]
