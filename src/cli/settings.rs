@@ -5,7 +5,9 @@
 //! 2. the user's `config.yaml` ([`config_dir`]);
 //! 3. the project's `.goalie.yaml`, the nearest one upward from the current directory;
 //! 4. `GOALIE_*` variables (`GOALIE_MAX_TURNS=40`; the names are in [`KEYS`]);
-//! 5. the goal spec (`goalie run --goal FILE`: its `agent` and `stop`);
+//! 5. the goal spec (`goalie run --goal FILE`: its `agent` and `stop`, the
+//!    breaker's `stall_turns` and the plan's `quota` included: they are the
+//!    goal's own, so they override the files and variables);
 //! 6. flags.
 //!
 //! Every value keeps where it came from ([`Origin`]), which `goalie config
@@ -26,7 +28,9 @@ use crate::goal::source_location::Located;
 
 use crate::goal::spec::GoalSpec;
 
-use super::args::{LimitArgs, parse_dialog, parse_duration, parse_percent, parse_tokens};
+use super::args::{
+    LimitArgs, parse_dialog, parse_duration, parse_percent, parse_timeout, parse_tokens,
+};
 
 /// Each setting: its key in the files, its variable, its flag.
 pub const KEYS: &[(&str, &str, &str)] = &[
@@ -41,6 +45,10 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     ("status_line", "GOALIE_STATUS_LINE", "--status-line"),
     ("record", "GOALIE_RECORD", "--no-record"),
     ("record_cap_mb", "GOALIE_RECORD_CAP_MB", ""),
+    ("stall_turns", "GOALIE_STALL_TURNS", "--stall-turns"),
+    ("turn_timeout", "GOALIE_TURN_TIMEOUT", "--turn-timeout"),
+    ("max_wait", "GOALIE_MAX_WAIT", "--max-wait"),
+    ("max_quota", "GOALIE_MAX_QUOTA", "--max-quota"),
     ("on_event", "GOALIE_ON_EVENT", "--on-event"),
 ];
 
@@ -100,6 +108,11 @@ pub struct Partial {
     pub record: Option<bool>,
     pub record_cap_mb: Option<u64>,
     pub on_event: Option<String>,
+    pub stall_turns: Option<u32>,
+    /// Zero: no timeout.
+    pub turn_timeout: Option<Duration>,
+    pub max_wait: Option<Duration>,
+    pub max_quota: Option<u8>,
 }
 
 /// Every setting, resolved.
@@ -118,6 +131,14 @@ pub struct Settings {
     pub record: Setting<bool>,
     pub record_cap_mb: Setting<u64>,
     pub on_event: Setting<Option<String>>,
+    /// The no-progress breaker's N (0: off).
+    pub stall_turns: Setting<u32>,
+    /// When a silent busy turn is hung (zero: never).
+    pub turn_timeout: Setting<Duration>,
+    /// The longest wait the agent may ask for.
+    pub max_wait: Setting<Duration>,
+    /// The plan quota's share at which goalie waits for its reset.
+    pub max_quota: Setting<Option<u8>>,
     /// The files read, or looked for: (what, path, whether it was there).
     pub files: Vec<(&'static str, PathBuf, bool)>,
 }
@@ -137,6 +158,14 @@ impl Default for Settings {
             record: default(true),
             record_cap_mb: default(crate::agent::recording::DEFAULT_CAP / (1024 * 1024)),
             on_event: default(None),
+            stall_turns: default(crate::core::config::DEFAULT_STALL_TURNS),
+            turn_timeout: default(Duration::from_millis(
+                crate::core::config::DEFAULT_TURN_TIMEOUT_MS,
+            )),
+            max_wait: default(Duration::from_millis(
+                crate::goal::wait::DEFAULT_MAX_WAIT_MS,
+            )),
+            max_quota: default(None),
             files: Vec::new(),
         }
     }
@@ -203,6 +232,27 @@ impl Settings {
             layer.on_event.map(Some),
             origin("on_event"),
         );
+        set(
+            &mut self.stall_turns,
+            layer.stall_turns,
+            origin("stall_turns"),
+        );
+        set(
+            &mut self.turn_timeout,
+            layer.turn_timeout,
+            origin("turn_timeout"),
+        );
+        set(&mut self.max_wait, layer.max_wait, origin("max_wait"));
+        set(
+            &mut self.max_quota,
+            layer.max_quota.map(Some),
+            origin("max_quota"),
+        );
+    }
+
+    /// The hung-turn timeout in milliseconds; 0: none.
+    pub fn turn_timeout_ms(&self) -> u64 {
+        u64::try_from(self.turn_timeout.value.as_millis()).unwrap_or(u64::MAX)
     }
 
     /// The dialog policies, in name order.
@@ -245,6 +295,18 @@ impl Settings {
             row("user_quiet", &self.user_quiet, duration),
             row("wrap_up_grace", &self.wrap_up_grace, duration),
             row("rotate_at", &self.rotate_at, |v| {
+                v.map_or_else(none, |n| format!("{n}%"))
+            }),
+            row("stall_turns", &self.stall_turns, |n| match n {
+                0 => "off".to_string(),
+                n => n.to_string(),
+            }),
+            row("turn_timeout", &self.turn_timeout, |d| match d.is_zero() {
+                true => "off".to_string(),
+                false => duration(d),
+            }),
+            row("max_wait", &self.max_wait, duration),
+            row("max_quota", &self.max_quota, |v| {
                 v.map_or_else(none, |n| format!("{n}%"))
             }),
         ];
@@ -391,6 +453,20 @@ fn file_layer(path: &Path, text: &str, file: ConfigFile) -> Result<Partial, Erro
         record: file.record,
         record_cap_mb: file.record_cap_mb,
         on_event: file.on_event,
+        stall_turns: file.stall_turns,
+        turn_timeout: parse(
+            &bad,
+            "turn_timeout",
+            file.turn_timeout.as_ref().map(Figure::to_string),
+            parse_timeout,
+        )?,
+        max_wait: parse(&bad, "max_wait", file.max_wait, parse_duration)?,
+        max_quota: parse(
+            &bad,
+            "max_quota",
+            file.max_quota.as_ref().map(Figure::to_string),
+            parse_percent,
+        )?,
     })
 }
 
@@ -439,6 +515,14 @@ fn env_layer(env: &dyn Fn(&str) -> Option<String>) -> Result<Partial, Error> {
         record: get(env, "record", parse_bool)?,
         record_cap_mb: get(env, "record_cap_mb", number)?,
         on_event: get(env, "on_event", text)?,
+        stall_turns: get(env, "stall_turns", |value| {
+            value
+                .parse::<u32>()
+                .map_err(|_| "expected a whole number (0: off)".to_string())
+        })?,
+        turn_timeout: get(env, "turn_timeout", parse_timeout)?,
+        max_wait: get(env, "max_wait", parse_duration)?,
+        max_quota: get(env, "max_quota", parse_percent)?,
     })
 }
 
@@ -469,16 +553,24 @@ pub fn flags(
         record: limits.no_record.then_some(false),
         record_cap_mb: None,
         on_event: limits.on_event.clone(),
+        stall_turns: limits.stall_turns,
+        turn_timeout: limits.turn_timeout,
+        max_wait: limits.max_wait,
+        max_quota: limits.max_quota,
     }
 }
 
-/// What a goal spec sets: its agent and its `stop`.
+/// What a goal spec sets: its agent and its `stop` (the no-progress breaker's
+/// `stall_turns` and the plan's `quota` included): per goal, so over the
+/// settings files and variables, and under the flags.
 pub fn spec_layer(spec: &GoalSpec) -> Partial {
     Partial {
         agent: spec.agent.clone(),
         max_turns: spec.stop.turns,
         max_time: spec.stop.time_ms.map(Duration::from_millis),
         budget_tokens: spec.stop.token_limit(),
+        stall_turns: spec.stop.stall_turns,
+        max_quota: spec.stop.quota,
         ..Partial::default()
     }
 }
