@@ -42,6 +42,7 @@ mod report;
 mod run_headless;
 mod secrets;
 mod session_tail_lived_in;
+mod shell_completion;
 mod sim_pty;
 mod stall_sim;
 mod wait_sim;
