@@ -45,4 +45,5 @@ mod session_tail_lived_in;
 mod shell_completion;
 mod sim_pty;
 mod stall_sim;
+mod terminal_restore;
 mod wait_sim;
