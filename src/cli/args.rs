@@ -66,7 +66,8 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         html: Option<PathBuf>,
     },
-    /// Play a goal's recording of the agent's screen in this terminal (or to a pipe).
+    /// Play a goal's recording of the agent's screen in this terminal (or to a
+    /// pipe); Ctrl-C stops it (exit 130).
     Replay {
         /// A goal id or a unique prefix of one (the latest goal if omitted).
         goal: Option<String>,

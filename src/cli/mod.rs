@@ -16,6 +16,7 @@ pub mod log_redact;
 pub mod logging;
 pub mod mcp_server;
 pub mod replay;
+mod replay_stop;
 pub mod report;
 pub mod settings;
 pub mod spec_file;

@@ -101,3 +101,86 @@ fn after_sigterm_with_the_status_line_the_scroll_region_and_the_size_are_the_ter
     term.assert_restored();
     assert_the_whole_screen_scrolls(&term, 143);
 }
+
+/// A goal whose recording, replayed at `--speed 0.1`, enters the alternate
+/// screen, turns bracketed paste on and hides the cursor, shows `playing`,
+/// then waits 20 s before each next word: a replay that ends before its last
+/// word (` never played`) was stopped. Returns the goal's id.
+fn goal_with_a_slow_recording(sandbox: &Sandbox) -> String {
+    let out = sandbox.run(
+        &["demo", "--headless", "--max-turns", "1"],
+        Duration::from_secs(90),
+    );
+    assert_eq!(out.code, 3, "{out:?}");
+    let path = sandbox.entries_of("recording")[0].data["path"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let header = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    let mut cast = vec![header];
+    let first = "\x1b[?1049h\x1b[?2004h\x1b[?25l\x1b[Hplaying";
+    cast.push(serde_json::json!([0.0, "o", first]).to_string());
+    for (i, word) in [" one", " two", " three", " never played"]
+        .iter()
+        .enumerate()
+    {
+        cast.push(serde_json::json!([2.0 * (i + 1) as f64, "o", word]).to_string());
+    }
+    std::fs::write(&path, cast.join("\n") + "\n").unwrap();
+    sandbox.goal().id
+}
+
+/// Starts `goalie replay` of the slow recording; returns once it shows
+/// `playing` with the recording's modes on.
+fn replaying(sandbox: &Sandbox) -> Term {
+    let id = goal_with_a_slow_recording(sandbox);
+    let term = Term::start(sandbox, &["replay", &id, "--speed", "0.1"], &[]);
+    let playing = eventually(Duration::from_secs(30), || {
+        let parser = term.parser.lock().unwrap();
+        let screen = parser.screen();
+        screen.contents().contains("playing")
+            && screen.alternate_screen()
+            && screen.bracketed_paste()
+            && screen.hide_cursor()
+    });
+    assert!(playing, "{}", term.screen());
+    term
+}
+
+fn assert_stopped_early(term: &Term) {
+    let raw = String::from_utf8_lossy(&term.raw.lock().unwrap()).into_owned();
+    assert!(
+        !raw.contains("never played"),
+        "it played to its end: {raw:?}"
+    );
+}
+
+#[test]
+fn ctrl_c_stops_a_replay_with_the_terminal_put_back_and_exit_130() {
+    let sandbox = Sandbox::new();
+    let mut term = replaying(&sandbox);
+    // Keys typed while it plays are not echoed over the recording (raw mode).
+    term.type_keys(b"abc");
+    std::thread::sleep(Duration::from_millis(300));
+    term.type_keys(b"\x03");
+    assert_eq!(term.wait(), 130, "{}", term.screen());
+    term.assert_restored();
+    assert_stopped_early(&term);
+    let raw = String::from_utf8_lossy(&term.raw.lock().unwrap()).into_owned();
+    assert!(!raw.contains("abc"), "the keys were echoed: {raw:?}");
+}
+
+#[test]
+fn sigterm_stops_a_replay_with_the_terminal_put_back_and_exit_143() {
+    let sandbox = Sandbox::new();
+    let mut term = replaying(&sandbox);
+    term.signal(nix::sys::signal::Signal::SIGTERM);
+    assert_eq!(term.wait(), 143, "{}", term.screen());
+    term.assert_restored();
+    assert_stopped_early(&term);
+}
