@@ -283,9 +283,10 @@ Exit codes: 0 done (or nothing to do, e.g. pausing a paused goal), 2 bad usage o
 no such goal, 6 refused by the goal's state (nothing was changed).";
 
 const DOCTOR_HELP: &str = "\
-Exit codes: 0 ready (with --agent: that agent is installed, answers --version, and
-every path goalie needs is usable; a version other than the tested one is a note,
-not a failure), 7 not ready, 2 bad usage (an unknown agent).";
+Exit codes: 0 ready (with --agent: that agent is installed, answers --version, none
+of its own settings would keep a run from getting going, and every path goalie needs
+is usable; a version other than the tested one, or a dialog goalie answers, is a
+note, not a failure), 7 not ready, 2 bad usage (an unknown agent).";
 
 const BUDGET_HELP: &str = "\
 Examples:
