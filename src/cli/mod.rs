@@ -19,6 +19,7 @@ pub mod replay;
 mod replay_stop;
 pub mod report;
 pub mod settings;
+mod settings_layers;
 pub mod spec_file;
 pub mod status;
 pub mod turn_hook;
