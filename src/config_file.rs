@@ -18,6 +18,10 @@
 //! status_line: true           # --status-line
 //! record: false               # --no-record
 //! record_cap_mb: 50           # the goal's recordings together, at most
+//! stall_turns: 3              # --stall-turns: the no-progress breaker (0: off)
+//! turn_timeout: 30m           # --turn-timeout: when a silent busy turn is hung (0: off)
+//! max_wait: 2h                # --max-wait: the longest wait the agent may ask for
+//! max_quota: 80%              # --max-quota: wait for the plan's quota reset (Codex)
 //! # Run for every ledger row of a running goal, with the row as JSON on stdin.
 //! on_event: 'notify-send goalie "$GOALIE_EVENT_KIND"'
 //! ```
@@ -59,7 +63,14 @@ pub struct ConfigFile {
     pub status_line: Option<bool>,
     pub record: Option<bool>,
     pub record_cap_mb: Option<u64>,
-    // Room for the stall and hang settings, once they exist.
+    /// Turns in a row without progress before the breaker speaks (0: off).
+    pub stall_turns: Option<u32>,
+    /// A duration, or `0` (off): how long a silent busy turn may last.
+    pub turn_timeout: Option<Figure>,
+    /// A duration: the longest wait the agent may ask for.
+    pub max_wait: Option<String>,
+    /// The plan quota's share (`80%` or `80`) at which goalie waits for its reset.
+    pub max_quota: Option<Figure>,
 }
 
 /// A figure written as a number or as text (`200k`, `80%`).

@@ -4,6 +4,7 @@
 //! (pure line parsers, apart from the tailer that follows the files).
 
 pub mod adapter;
+pub mod agent_settings;
 pub mod home;
 pub mod log_watch;
 pub mod process;

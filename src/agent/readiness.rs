@@ -2,7 +2,8 @@
 //! program on PATH, the version it says it is against the version goalie was
 //! tested with (pinned in `scripts/agent-versions`, read here at build time so
 //! the pins stay in one place), the command that installs it, and the agent's
-//! own settings goalie depends on (Codex's trust of the working directory).
+//! own settings goalie depends on (Codex's trust of the working directory;
+//! the other agents' in `agent_settings.rs`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -66,7 +66,8 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         html: Option<PathBuf>,
     },
-    /// Play a goal's recording of the agent's screen in this terminal (or to a pipe).
+    /// Play a goal's recording of the agent's screen in this terminal (or to a
+    /// pipe); Ctrl-C stops it (exit 130).
     Replay {
         /// A goal id or a unique prefix of one (the latest goal if omitted).
         goal: Option<String>,
@@ -93,6 +94,9 @@ pub enum Command {
         /// A dialog policy, as `run --dialog` takes it.
         #[arg(long = "dialog", value_name = "NAME=POLICY", value_parser = parse_dialog)]
         dialogs: Vec<(String, DialogPolicy)>,
+        /// A goal spec, as `run --goal` takes it: its agent and stop.
+        #[arg(long, value_name = "FILE")]
+        goal: Option<PathBuf>,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -263,8 +267,11 @@ $GOALIE_CONFIG_DIR/config.yaml, the nearest .goalie.yaml from the current direct
 up, a GOALIE_* variable (GOALIE_AGENT, GOALIE_MAX_TURNS, GOALIE_MAX_TIME,
 GOALIE_BUDGET_TOKENS, GOALIE_USER_QUIET, GOALIE_WRAP_UP_GRACE, GOALIE_ROTATE_AT,
 GOALIE_DIALOGS=name=policy,…, GOALIE_STATUS_LINE, GOALIE_RECORD,
-GOALIE_RECORD_CAP_MB, GOALIE_ON_EVENT), a goal spec's agent and stop, then a flag.
-Give `goalie config` the flags of `goalie run` to see what they would make.
+GOALIE_RECORD_CAP_MB, GOALIE_ON_EVENT, GOALIE_STALL_TURNS, GOALIE_TURN_TIMEOUT,
+GOALIE_MAX_WAIT, GOALIE_MAX_QUOTA), a goal spec's agent and stop (turns, time,
+tokens, stall_turns, quota: they are the goal's, so they override the files and
+variables), then a flag. Give `goalie config` the flags of `goalie run` (and
+--goal FILE) to see what they would make.
 An unknown key in a file is an error at its line and column.";
 
 const GOAL_HELP: &str = "\
@@ -276,9 +283,10 @@ Exit codes: 0 done (or nothing to do, e.g. pausing a paused goal), 2 bad usage o
 no such goal, 6 refused by the goal's state (nothing was changed).";
 
 const DOCTOR_HELP: &str = "\
-Exit codes: 0 ready (with --agent: that agent is installed, answers --version, and
-every path goalie needs is usable; a version other than the tested one is a note,
-not a failure), 7 not ready, 2 bad usage (an unknown agent).";
+Exit codes: 0 ready (with --agent: that agent is installed, answers --version, none
+of its own settings would keep a run from getting going, and every path goalie needs
+is usable; a version other than the tested one, or a dialog goalie answers, is a
+note, not a failure), 7 not ready, 2 bad usage (an unknown agent).";
 
 const BUDGET_HELP: &str = "\
 Examples:
@@ -344,22 +352,25 @@ pub struct LimitArgs {
     /// go to $XDG_STATE_HOME/goalie/recordings (see `goalie replay`).
     #[arg(long)]
     pub no_record: bool,
-    /// The longest wait the agent may ask for (update_goal `waiting`), e.g. 30m or 8h.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "2h")]
-    pub max_wait: Duration,
+    /// The longest wait the agent may ask for (update_goal `waiting`), e.g. 30m
+    /// or 8h [default: 2h; settings: max_wait].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub max_wait: Option<Duration>,
     /// Wait for the plan's quota window to reset once its use reaches this
-    /// share, e.g. 80% (an agent that reports its quota: Codex).
+    /// share, e.g. 80% (an agent that reports its quota: Codex) [settings:
+    /// max_quota; a goal spec's stop.quota overrides those, this flag both].
     #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
     pub max_quota: Option<u8>,
     /// After N turns in a row without progress (nothing changed in the
     /// workspace, the same reply), say so to the agent; after N more, pause
-    /// the goal. 0 turns it off [default: the goal spec's stop.stall_turns, else 3].
+    /// the goal. 0 turns it off [default: 3; settings: stall_turns; a goal
+    /// spec's stop.stall_turns overrides those, this flag both].
     #[arg(long, value_name = "N")]
     pub stall_turns: Option<u32>,
     /// A turn busy this long with no sign of work (no screen change but the
     /// spinner, no session-log line, no CPU time in the agent's processes) is
-    /// hung: goalie interrupts it [default: 30m; 0 turns it off].
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    /// hung: goalie interrupts it [default: 30m; 0 turns it off; settings: turn_timeout].
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
     pub turn_timeout: Option<Duration>,
 }
 
@@ -454,6 +465,14 @@ pub(super) fn parse_duration(text: &str) -> Result<Duration, String> {
         return Err("must be more than zero".into());
     }
     Ok(duration)
+}
+
+/// A duration, or `0` / `off`: no timeout (a zero duration).
+pub(super) fn parse_timeout(text: &str) -> Result<Duration, String> {
+    match text.trim() {
+        "0" | "off" => Ok(Duration::ZERO),
+        text => parse_duration(text),
+    }
 }
 
 fn parse_limit<T>(

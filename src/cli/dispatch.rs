@@ -107,9 +107,21 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
             origin,
             agent,
             dialogs,
+            goal,
             limits,
         } => {
-            let settings = settings::here(None, settings::flags(&limits, agent, &dialogs))?;
+            let spec = match &goal {
+                Some(file) => {
+                    let cwd = std::env::current_dir()
+                        .map_err(|err| Error::io("cannot read the current directory", err))?;
+                    let config = config_dir();
+                    Some(spec_file::load_in(file, &cwd, config.as_deref(), agent.is_none())?.0)
+                }
+                None => None,
+            };
+            let spec_layer = goal.as_deref().zip(spec.as_ref().map(settings::spec_layer));
+            let flags = settings::flags(&limits, agent, &dialogs);
+            let settings = settings::here(spec_layer, flags)?;
             Ok(settings::show(&settings, origin))
         }
         Command::Replay {
@@ -211,7 +223,7 @@ fn run_command(args: RunArgs, db: PathBuf) -> Result<i32, Error> {
 /// `goalie demo`: the simulated agent, on its built-in scenario or a file.
 fn demo(args: DemoArgs, db: PathBuf) -> Result<i32, Error> {
     let mut adapter = Adapter::named("sim", None)?;
-    let settings = settings::here(None, settings::flags(&args.limits, None, &[]))?;
+    let mut settings = settings::here(None, settings::flags(&args.limits, None, &[]))?;
     let dialog_policies = settings::apply_dialogs(&mut adapter, &settings)?;
     let mut agent_args = Vec::new();
     if let Some(scenario) = &args.scenario {
@@ -227,12 +239,13 @@ fn demo(args: DemoArgs, db: PathBuf) -> Result<i32, Error> {
         dialog_policies,
     };
     // The built-in demo's turns write nothing (it runs wherever it is
-    // started): the no-progress breaker is off unless asked for.
-    let mut limits = args.limits.clone();
-    if args.scenario.is_none() {
-        limits.stall_turns.get_or_insert(0);
+    // started): the no-progress breaker is off unless the flag asks for it
+    // (a `stall_turns` in the settings is for real work).
+    if args.scenario.is_none() && !matches!(settings.stall_turns.origin, settings::Origin::Flag(_))
+    {
+        settings.stall_turns.value = 0;
     }
-    run_goal(run, &limits, &settings, db)
+    run_goal(run, &args.limits, &settings, db)
 }
 
 /// `goalie check FILE`: warnings and errors on stderr; exit 2 when there are errors.
@@ -300,19 +313,31 @@ fn run_goal(
     if settings.max_turns.value == Some(0) {
         return Err(Error::Usage("--max-turns must be at least 1".into()));
     }
-    // `--max-quota`, else the goal spec's `stop.quota`.
-    let max_quota = limits
-        .max_quota
-        .or(spec.as_ref().and_then(|spec| spec.stop.quota));
+    // `--max-quota` or the goal spec's `stop.quota` is for this agent: one it
+    // cannot keep is an error. A settings file's or a variable's holds for
+    // every agent, so it is left out for one that does not report its quota.
+    let mut max_quota = settings.max_quota.value;
     if let Some(pct) = max_quota
         && !adapter.reports_quota()
     {
-        return Err(Error::Usage(format!(
-            "--max-quota {pct}% (or `stop.quota`): the {} agent does not report its plan's quota \
-             to goalie (only Codex writes its rate-limit windows to its session log), so goalie \
-             cannot wait for a reset; drop the flag",
+        let origin = &settings.max_quota.origin;
+        if matches!(
+            origin,
+            settings::Origin::Flag(_) | settings::Origin::Spec(_)
+        ) {
+            return Err(Error::Usage(format!(
+                "--max-quota {pct}% (or `stop.quota`): the {} agent does not report its plan's \
+                 quota to goalie (only Codex writes its rate-limit windows to its session log), \
+                 so goalie cannot wait for a reset; drop the flag",
+                adapter.name
+            )));
+        }
+        eprintln!(
+            "goalie: max_quota {pct}% ({origin}) is not used: the {} agent does not report its \
+             plan's quota",
             adapter.name
-        )));
+        );
+        max_quota = None;
     }
     let workdir = match &limits.workdir {
         Some(dir) => absolute(dir)?,
@@ -356,13 +381,11 @@ fn run_goal(
         status_line: settings.status_line.value,
         record: settings.record_cap(),
         waits: WaitOptions {
-            max_wait_ms: u64::try_from(limits.max_wait.as_millis()).unwrap_or(u64::MAX),
+            max_wait_ms: millis(settings.max_wait.value),
             max_quota_pct: max_quota,
         },
-        stall_turns: limits.stall_turns,
-        turn_timeout_ms: limits
-            .turn_timeout
-            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+        stall_turns: Some(settings.stall_turns.value),
+        turn_timeout_ms: Some(settings.turn_timeout_ms()),
     })
 }
 

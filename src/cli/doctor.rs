@@ -2,17 +2,22 @@
 //! each adapter: where it comes from (built in, or the override's path),
 //! whether its program is on PATH, its version against the one goalie was
 //! tested with, and the exact install command when it is missing; the agent's
-//! own settings goalie depends on (Codex's trust of this folder); and the
-//! database, config, state and socket paths and whether each is usable.
+//! own settings goalie depends on, for each agent that is installed or
+//! chosen (Codex's trust of this folder, Claude Code's first run, trust and
+//! API key, gemini-cli's sign-in and trusted folders, and whether goalie can
+//! add its MCP server to the agent's settings; `agent::agent_settings`); and
+//! the database, config, state and socket paths and whether each is usable.
 //!
 //! Exit 0 when the chosen agent (`--agent`; without it, every path) is ready,
-//! else [`exit_code::NOT_READY`].
+//! else [`exit_code::NOT_READY`]: a setting that would keep its run from
+//! getting going (a problem, not a note) makes it not ready.
 
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use crate::agent::adapter::{Adapter, BUILTIN};
+use crate::agent::agent_settings::{self, Finding, Standing};
 use crate::agent::readiness::{self, codex_trust, find_program, program_version};
 use crate::config_file::{ConfigFile, config_dir};
 use crate::error::Error;
@@ -54,7 +59,21 @@ struct SettingCheck {
     agent: String,
     setting: String,
     ok: bool,
+    /// goalie's run with this agent would not get going (a problem, not a note).
+    blocks: bool,
     detail: String,
+}
+
+impl From<Finding> for SettingCheck {
+    fn from(finding: Finding) -> SettingCheck {
+        SettingCheck {
+            agent: finding.agent.into(),
+            setting: finding.setting.into(),
+            ok: finding.standing == Standing::Ok,
+            blocks: finding.standing == Standing::Problem,
+            detail: finding.detail,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -80,14 +99,22 @@ pub fn doctor(db: &Path, agent: Option<&str>, json: bool) -> Result<i32, Error> 
         .iter()
         .map(|name| check_agent(name, config.as_deref()))
         .collect();
-    let settings = settings(&workdir);
+    let looked_at: Vec<&str> = agents
+        .iter()
+        .filter(|a| a.path.is_some() || Some(a.name.as_str()) == agent)
+        .map(|a| a.name.as_str())
+        .collect();
+    let settings = settings(&workdir, &looked_at, config.as_deref());
     let paths = paths(db, config.as_deref());
     let paths_ok = paths.iter().all(|p| p.usable);
     let ready = paths_ok
         && match agent {
-            Some(name) => agents
-                .iter()
-                .any(|a| a.name == name && matches!(a.status, "ready" | "other_version")),
+            Some(name) => {
+                agents
+                    .iter()
+                    .any(|a| a.name == name && matches!(a.status, "ready" | "other_version"))
+                    && !settings.iter().any(|s| s.blocks && s.agent == name)
+            }
             None => true,
         };
     let report = Doctor {
@@ -194,8 +221,54 @@ fn check_agent(name: &str, config: Option<&Path>) -> AgentCheck {
     check
 }
 
-/// The agents' own settings goalie depends on.
-fn settings(workdir: &Path) -> Vec<SettingCheck> {
+/// The own settings goalie depends on of the agents named.
+fn settings(workdir: &Path, agents: &[&str], config: Option<&Path>) -> Vec<SettingCheck> {
+    let env = |name: &str| std::env::var(name).ok();
+    let mut out = Vec::new();
+    for name in agents {
+        match *name {
+            "codex" => out.extend(codex_settings(workdir)),
+            "claude" => out.extend(
+                agent_settings::claude(workdir, &env)
+                    .into_iter()
+                    .map(Into::into),
+            ),
+            "gemini" => out.extend(
+                agent_settings::gemini(workdir, &env)
+                    .into_iter()
+                    .map(Into::into),
+            ),
+            _ => {}
+        }
+        // What `goalie run` checks before it starts: that its MCP server can
+        // be added to the person's settings where it goes into them
+        // (gemini-cli's settings.json, an OPENCODE_CONFIG_CONTENT of theirs).
+        if let Ok(adapter) = Adapter::named(name, config)
+            && (adapter.mcp_home.is_some() || !adapter.mcp_env_merge.is_empty())
+        {
+            out.push(match adapter.check_mcp_registration(&env) {
+                Ok(()) => SettingCheck {
+                    agent: name.to_string(),
+                    setting: "MCP server".into(),
+                    ok: true,
+                    blocks: false,
+                    detail: "goalie can add its MCP server for the run".into(),
+                },
+                Err(err) => SettingCheck {
+                    agent: name.to_string(),
+                    setting: "MCP server".into(),
+                    ok: false,
+                    blocks: true,
+                    detail: format!("{err} (goalie run refuses to start, exit 2)"),
+                },
+            });
+        }
+    }
+    out
+}
+
+/// Whether Codex trusts this folder.
+fn codex_settings(workdir: &Path) -> Vec<SettingCheck> {
     let mut out = Vec::new();
     let codex_home = std::env::var_os("CODEX_HOME").map(PathBuf::from);
     if let Some(trust) = codex_trust(workdir, codex_home) {
@@ -205,18 +278,21 @@ fn settings(workdir: &Path) -> Vec<SettingCheck> {
                 agent: "codex".into(),
                 setting: "trusted folder".into(),
                 ok: false,
+                blocks: false,
                 detail: format!("cannot read {config}: {error}"),
             },
             (Some(folder), None) => SettingCheck {
                 agent: "codex".into(),
                 setting: "trusted folder".into(),
                 ok: true,
+                blocks: false,
                 detail: format!("{folder} is trusted in {config}"),
             },
             (None, None) => SettingCheck {
                 agent: "codex".into(),
                 setting: "trusted folder".into(),
                 ok: false,
+                blocks: false,
                 detail: format!(
                     "{} is not trusted in {config}: Codex asks at its start (goalie answers yes, \
                      as its trust-folder dialog policy says); to trust it for good, add \
@@ -368,7 +444,11 @@ fn lines(report: &Doctor) -> Vec<String> {
             out.push(format!(
                 "  {:<9} {:<14} {}: {}",
                 s.agent,
-                if s.ok { "ok" } else { "note" },
+                match (s.ok, s.blocks) {
+                    (true, _) => "ok",
+                    (false, false) => "note",
+                    (false, true) => "PROBLEM",
+                },
                 s.setting,
                 s.detail
             ));

@@ -2,12 +2,15 @@
 //! recordings of the agent's screen (asciicast v2, see
 //! [`crate::agent::recording`]) in this terminal, or to a pipe. `--turn N`
 //! jumps to the prompt of turn N: what came before is drawn at once, so the
-//! screen is as it was, and the rest plays at the chosen speed.
+//! screen is as it was, and the rest plays at the chosen speed. Ctrl-C (or
+//! SIGINT, SIGTERM, SIGHUP) stops it with the terminal put back
+//! (`replay_stop.rs`).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::replay_stop::Stop;
 use crate::agent::recording::{Cast, CastEvent};
 use crate::core::row::{Row, RowKind};
 use crate::error::Error;
@@ -94,20 +97,28 @@ pub fn replay(db: &Path, what: &Replay<'_>) -> Result<i32, Error> {
         })?,
     };
     let to_terminal = nix::unistd::isatty(std::io::stdout()).unwrap_or(false);
+    let stop = Stop::install(to_terminal && nix::unistd::isatty(std::io::stdin()).unwrap_or(false));
     let mut out = std::io::stdout().lock();
+    let mut stopped = None;
     for (index, cast) in casts.iter().enumerate().skip(start.0) {
         if to_terminal {
             // Each agent process drew on a clean screen.
             let _ = out.write_all(b"\x1b[H\x1b[2J");
         }
         let from = if index == start.0 { start.1 } else { 0 };
-        play(&mut out, &cast.events, from, what.speed);
+        stopped = play(&mut out, &cast.events, from, what.speed, &stop);
+        if stopped.is_some() {
+            break;
+        }
     }
     if to_terminal {
         let _ = out.write_all(terminal::RESET_ALL);
     }
     let _ = out.flush();
-    Ok(0)
+    drop(out);
+    // The keyboard's modes back before the exit.
+    drop(stop);
+    Ok(stopped.unwrap_or(0))
 }
 
 /// The first cast and event where turn `turn`'s prompt was typed.
@@ -122,8 +133,15 @@ fn find_turn(casts: &[Cast], turn: u32) -> Option<(usize, usize)> {
 }
 
 /// Writes the output of `events`: those before `from` at once, the rest in
-/// the recording's time divided by `speed`.
-fn play(out: &mut impl Write, events: &[CastEvent], from: usize, speed: f64) {
+/// the recording's time divided by `speed`. Returns the exit code when
+/// `stop` stopped it first.
+fn play(
+    out: &mut impl Write,
+    events: &[CastEvent],
+    from: usize,
+    speed: f64,
+    stop: &Stop,
+) -> Option<i32> {
     let mut last = events.get(from).map_or(0.0, |e| e.seconds);
     for (i, event) in events.iter().enumerate() {
         if i >= from {
@@ -131,12 +149,18 @@ fn play(out: &mut impl Write, events: &[CastEvent], from: usize, speed: f64) {
             last = event.seconds;
             if !pause.is_zero() {
                 let _ = out.flush();
-                std::thread::sleep(pause.div_f64(speed));
+                if let Some(code) = stop.sleep(pause.div_f64(speed)) {
+                    return Some(code);
+                }
             }
+        }
+        if let Some(code) = stop.stopped() {
+            return Some(code);
         }
         if event.code == "o" && out.write_all(event.data.as_bytes()).is_err() {
             // The reader went away (a closed pipe): nothing more to play.
-            return;
+            return None;
         }
     }
+    None
 }

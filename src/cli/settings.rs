@@ -5,7 +5,9 @@
 //! 2. the user's `config.yaml` ([`config_dir`]);
 //! 3. the project's `.goalie.yaml`, the nearest one upward from the current directory;
 //! 4. `GOALIE_*` variables (`GOALIE_MAX_TURNS=40`; the names are in [`KEYS`]);
-//! 5. the goal spec (`goalie run --goal FILE`: its `agent` and `stop`);
+//! 5. the goal spec (`goalie run --goal FILE`: its `agent` and `stop`, the
+//!    breaker's `stall_turns` and the plan's `quota` included: they are the
+//!    goal's own, so they override the files and variables);
 //! 6. flags.
 //!
 //! Every value keeps where it came from ([`Origin`]), which `goalie config
@@ -19,30 +21,14 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::config_file::{ConfigError, ConfigFile, Figure, config_dir, project_file};
+use crate::config_file::{ConfigFile, config_dir, project_file};
 use crate::core::config::DialogPolicy;
 use crate::error::Error;
-use crate::goal::source_location::Located;
-
 use crate::goal::spec::GoalSpec;
 
-use super::args::{LimitArgs, parse_dialog, parse_duration, parse_percent, parse_tokens};
-
-/// Each setting: its key in the files, its variable, its flag.
-pub const KEYS: &[(&str, &str, &str)] = &[
-    ("agent", "GOALIE_AGENT", "--agent"),
-    ("max_turns", "GOALIE_MAX_TURNS", "--max-turns"),
-    ("max_time", "GOALIE_MAX_TIME", "--max-time"),
-    ("budget_tokens", "GOALIE_BUDGET_TOKENS", "--budget-tokens"),
-    ("user_quiet", "GOALIE_USER_QUIET", "--user-quiet"),
-    ("wrap_up_grace", "GOALIE_WRAP_UP_GRACE", "--wrap-up-grace"),
-    ("rotate_at", "GOALIE_ROTATE_AT", "--rotate-at"),
-    ("dialogs", "GOALIE_DIALOGS", "--dialog"),
-    ("status_line", "GOALIE_STATUS_LINE", "--status-line"),
-    ("record", "GOALIE_RECORD", "--no-record"),
-    ("record_cap_mb", "GOALIE_RECORD_CAP_MB", ""),
-    ("on_event", "GOALIE_ON_EVENT", "--on-event"),
-];
+use super::args::LimitArgs;
+pub use super::settings_layers::{KEYS, Partial};
+use super::settings_layers::{env_layer, file_layer, line_of, lookup};
 
 /// Where a value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,23 +71,6 @@ fn default<T>(value: T) -> Setting<T> {
     }
 }
 
-/// What one layer sets.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Partial {
-    pub agent: Option<String>,
-    pub max_turns: Option<u32>,
-    pub max_time: Option<Duration>,
-    pub budget_tokens: Option<u64>,
-    pub user_quiet: Option<Duration>,
-    pub wrap_up_grace: Option<Duration>,
-    pub rotate_at: Option<u8>,
-    pub dialogs: Vec<(String, DialogPolicy)>,
-    pub status_line: Option<bool>,
-    pub record: Option<bool>,
-    pub record_cap_mb: Option<u64>,
-    pub on_event: Option<String>,
-}
-
 /// Every setting, resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
@@ -118,6 +87,14 @@ pub struct Settings {
     pub record: Setting<bool>,
     pub record_cap_mb: Setting<u64>,
     pub on_event: Setting<Option<String>>,
+    /// The no-progress breaker's N (0: off).
+    pub stall_turns: Setting<u32>,
+    /// When a silent busy turn is hung (zero: never).
+    pub turn_timeout: Setting<Duration>,
+    /// The longest wait the agent may ask for.
+    pub max_wait: Setting<Duration>,
+    /// The plan quota's share at which goalie waits for its reset.
+    pub max_quota: Setting<Option<u8>>,
     /// The files read, or looked for: (what, path, whether it was there).
     pub files: Vec<(&'static str, PathBuf, bool)>,
 }
@@ -137,6 +114,14 @@ impl Default for Settings {
             record: default(true),
             record_cap_mb: default(crate::agent::recording::DEFAULT_CAP / (1024 * 1024)),
             on_event: default(None),
+            stall_turns: default(crate::core::config::DEFAULT_STALL_TURNS),
+            turn_timeout: default(Duration::from_millis(
+                crate::core::config::DEFAULT_TURN_TIMEOUT_MS,
+            )),
+            max_wait: default(Duration::from_millis(
+                crate::goal::wait::DEFAULT_MAX_WAIT_MS,
+            )),
+            max_quota: default(None),
             files: Vec::new(),
         }
     }
@@ -203,6 +188,27 @@ impl Settings {
             layer.on_event.map(Some),
             origin("on_event"),
         );
+        set(
+            &mut self.stall_turns,
+            layer.stall_turns,
+            origin("stall_turns"),
+        );
+        set(
+            &mut self.turn_timeout,
+            layer.turn_timeout,
+            origin("turn_timeout"),
+        );
+        set(&mut self.max_wait, layer.max_wait, origin("max_wait"));
+        set(
+            &mut self.max_quota,
+            layer.max_quota.map(Some),
+            origin("max_quota"),
+        );
+    }
+
+    /// The hung-turn timeout in milliseconds; 0: none.
+    pub fn turn_timeout_ms(&self) -> u64 {
+        u64::try_from(self.turn_timeout.value.as_millis()).unwrap_or(u64::MAX)
     }
 
     /// The dialog policies, in name order.
@@ -245,6 +251,18 @@ impl Settings {
             row("user_quiet", &self.user_quiet, duration),
             row("wrap_up_grace", &self.wrap_up_grace, duration),
             row("rotate_at", &self.rotate_at, |v| {
+                v.map_or_else(none, |n| format!("{n}%"))
+            }),
+            row("stall_turns", &self.stall_turns, |n| match n {
+                0 => "off".to_string(),
+                n => n.to_string(),
+            }),
+            row("turn_timeout", &self.turn_timeout, |d| match d.is_zero() {
+                true => "off".to_string(),
+                false => duration(d),
+            }),
+            row("max_wait", &self.max_wait, duration),
+            row("max_quota", &self.max_quota, |v| {
                 v.map_or_else(none, |n| format!("{n}%"))
             }),
         ];
@@ -306,150 +324,6 @@ pub fn resolve(
     Ok(settings)
 }
 
-fn lookup(key: &str) -> (&'static str, &'static str, &'static str) {
-    KEYS.iter()
-        .copied()
-        .find(|(name, _, _)| *name == key)
-        .unwrap_or(("", "", ""))
-}
-
-/// The line (from 1) `key` is on in `text`: a top-level key, or a dialog's
-/// name under `dialogs:` (`dialogs.NAME`); 1 if not found.
-fn line_of(text: &str, key: &str) -> usize {
-    let (indented, name) = match key.strip_prefix("dialogs.") {
-        Some(name) => (true, name),
-        None => (false, key),
-    };
-    text.lines()
-        .position(|line| {
-            let trimmed = line.trim_start();
-            let at_top = trimmed.len() == line.len();
-            at_top != indented
-                && trimmed
-                    .strip_prefix(name)
-                    .is_some_and(|rest| rest.trim_start().starts_with(':'))
-        })
-        .map_or(1, |index| index + 1)
-}
-
-/// A settings file's values, each checked; a bad one is an error at its line.
-fn file_layer(path: &Path, text: &str, file: ConfigFile) -> Result<Partial, Error> {
-    let bad = |key: &str, message: String| -> Error {
-        let line = line_of(text, key);
-        let column = text
-            .lines()
-            .nth(line - 1)
-            .and_then(|row| row.find(':'))
-            .map_or(1, |at| at + 3);
-        ConfigError::Invalid(Located {
-            path: path.to_path_buf(),
-            line,
-            column,
-            message: format!("{key}: {message}"),
-        })
-        .into()
-    };
-    fn parse<T>(
-        bad: &dyn Fn(&str, String) -> Error,
-        key: &str,
-        value: Option<String>,
-        how: fn(&str) -> Result<T, String>,
-    ) -> Result<Option<T>, Error> {
-        value
-            .map(|text| how(&text).map_err(|err| bad(key, err)))
-            .transpose()
-    }
-    let mut dialogs = Vec::new();
-    for (name, policy) in file.dialogs.unwrap_or_default() {
-        let (name, policy) = parse_dialog(&format!("{name}={policy}"))
-            .map_err(|err| bad(&format!("dialogs.{name}"), err))?;
-        dialogs.push((name, policy));
-    }
-    Ok(Partial {
-        agent: file.agent,
-        max_turns: match file.max_turns {
-            Some(0) => return Err(bad("max_turns", "must be at least 1".into())),
-            turns => turns,
-        },
-        max_time: parse(&bad, "max_time", file.max_time, parse_duration)?,
-        budget_tokens: parse(
-            &bad,
-            "budget_tokens",
-            file.budget_tokens.as_ref().map(Figure::to_string),
-            parse_tokens,
-        )?,
-        user_quiet: parse(&bad, "user_quiet", file.user_quiet, parse_duration)?,
-        wrap_up_grace: parse(&bad, "wrap_up_grace", file.wrap_up_grace, parse_duration)?,
-        rotate_at: parse(
-            &bad,
-            "rotate_at",
-            file.rotate_at.as_ref().map(Figure::to_string),
-            parse_percent,
-        )?,
-        dialogs,
-        status_line: file.status_line,
-        record: file.record,
-        record_cap_mb: file.record_cap_mb,
-        on_event: file.on_event,
-    })
-}
-
-/// The `GOALIE_*` variables' values, each checked.
-fn env_layer(env: &dyn Fn(&str) -> Option<String>) -> Result<Partial, Error> {
-    fn get<T>(
-        env: &dyn Fn(&str) -> Option<String>,
-        key: &str,
-        how: impl Fn(&str) -> Result<T, String>,
-    ) -> Result<Option<T>, Error> {
-        let name = lookup(key).1;
-        env(name)
-            .filter(|value| !value.is_empty())
-            .map(|value| {
-                how(value.trim()).map_err(|err| Error::Usage(format!("{name}={value}: {err}")))
-            })
-            .transpose()
-    }
-    let text = |value: &str| Ok::<_, String>(value.to_string());
-    let number = |value: &str| {
-        value
-            .parse::<u64>()
-            .map_err(|_| "expected a whole number".to_string())
-    };
-    let turns = |value: &str| match value.parse::<u32>() {
-        Ok(0) | Err(_) => Err("expected a whole number of at least 1".to_string()),
-        Ok(n) => Ok(n),
-    };
-    let dialogs = |value: &str| {
-        value
-            .split(',')
-            .filter(|part| !part.trim().is_empty())
-            .map(parse_dialog)
-            .collect::<Result<Vec<_>, _>>()
-    };
-    Ok(Partial {
-        agent: get(env, "agent", text)?,
-        max_turns: get(env, "max_turns", turns)?,
-        max_time: get(env, "max_time", parse_duration)?,
-        budget_tokens: get(env, "budget_tokens", parse_tokens)?,
-        user_quiet: get(env, "user_quiet", parse_duration)?,
-        wrap_up_grace: get(env, "wrap_up_grace", parse_duration)?,
-        rotate_at: get(env, "rotate_at", parse_percent)?,
-        dialogs: get(env, "dialogs", dialogs)?.unwrap_or_default(),
-        status_line: get(env, "status_line", parse_bool)?,
-        record: get(env, "record", parse_bool)?,
-        record_cap_mb: get(env, "record_cap_mb", number)?,
-        on_event: get(env, "on_event", text)?,
-    })
-}
-
-fn parse_bool(value: &str) -> Result<bool, String> {
-    match value.to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Ok(true),
-        "0" | "false" | "no" | "off" => Ok(false),
-        _ => Err("expected true or false".into()),
-    }
-}
-
 /// What the flags of `run`, `demo` and `config` set.
 pub fn flags(
     limits: &LimitArgs,
@@ -469,16 +343,24 @@ pub fn flags(
         record: limits.no_record.then_some(false),
         record_cap_mb: None,
         on_event: limits.on_event.clone(),
+        stall_turns: limits.stall_turns,
+        turn_timeout: limits.turn_timeout,
+        max_wait: limits.max_wait,
+        max_quota: limits.max_quota,
     }
 }
 
-/// What a goal spec sets: its agent and its `stop`.
+/// What a goal spec sets: its agent and its `stop` (the no-progress breaker's
+/// `stall_turns` and the plan's `quota` included): per goal, so over the
+/// settings files and variables, and under the flags.
 pub fn spec_layer(spec: &GoalSpec) -> Partial {
     Partial {
         agent: spec.agent.clone(),
         max_turns: spec.stop.turns,
         max_time: spec.stop.time_ms.map(Duration::from_millis),
         budget_tokens: spec.stop.token_limit(),
+        stall_turns: spec.stop.stall_turns,
+        max_quota: spec.stop.quota,
         ..Partial::default()
     }
 }
@@ -536,6 +418,7 @@ pub fn show(settings: &Settings, origin: bool) -> i32 {
 
 #[cfg(test)]
 mod tests {
+    use super::super::settings_layers::parse_bool;
     use super::*;
 
     #[test]

@@ -67,7 +67,9 @@ pub enum Row {
         /// `--max-wait`, and `--max-quota` (or the spec's `stop.quota`).
         #[serde(default)]
         waits: WaitOptions,
-        /// `--stall-turns N` and `--turn-timeout`, when given (`goalie resume` keeps them).
+        /// The no-progress breaker's N and the hung-turn timeout the run
+        /// resolved (flag, goal spec, settings; `goalie resume` keeps them);
+        /// absent in goals created before they were kept.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         stall_turns: Option<u32>,
         #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -14,19 +14,31 @@ use support::{Sandbox, eventually, leftover_processes, path_str, scenario};
 
 const MODES: libc::tcflag_t = libc::ICANON | libc::ECHO | libc::ISIG | libc::IEXTEN;
 
-/// The user's terminal, with goalie running in it.
-struct Term {
-    master: Box<dyn MasterPty + Send>,
+/// The user's terminal, with goalie running in it (also used by
+/// terminal_restore.rs).
+pub(crate) struct Term {
+    pub(crate) master: Box<dyn MasterPty + Send>,
     child: Box<dyn Child + Send + Sync>,
-    parser: Arc<Mutex<vt100::Parser>>,
+    pub(crate) parser: Arc<Mutex<vt100::Parser>>,
     /// Every byte goalie wrote to the terminal.
-    raw: Arc<Mutex<Vec<u8>>>,
+    pub(crate) raw: Arc<Mutex<Vec<u8>>>,
     writer: Arc<Mutex<Box<dyn Write + Send>>>,
     modes_before: libc::tcflag_t,
 }
 
 impl Term {
-    fn start(sandbox: &Sandbox, args: &[&str], env: &[(&str, &str)]) -> Term {
+    pub(crate) fn start(sandbox: &Sandbox, args: &[&str], env: &[(&str, &str)]) -> Term {
+        Term::start_program(sandbox, support::GOALIE, args, env)
+    }
+
+    /// `program` with `args` in the terminal, with goalie's environment
+    /// (`GOALIE_BIN` names the binary, for a shell around it).
+    pub(crate) fn start_program(
+        sandbox: &Sandbox,
+        program: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Term {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows: 30,
@@ -35,8 +47,9 @@ impl Term {
                 pixel_height: 0,
             })
             .unwrap();
-        let mut cmd = CommandBuilder::new(support::GOALIE);
+        let mut cmd = CommandBuilder::new(program);
         cmd.args(args);
+        cmd.env("GOALIE_BIN", support::GOALIE);
         cmd.env("GOALIE_DB", sandbox.db());
         cmd.env("GOALIE_CONFIG_DIR", sandbox.dir.path().join("config"));
         cmd.env("XDG_RUNTIME_DIR", sandbox.runtime_dir());
@@ -85,26 +98,31 @@ impl Term {
         }
     }
 
-    fn screen(&self) -> String {
+    pub(crate) fn screen(&self) -> String {
         self.parser.lock().unwrap().screen().contents()
     }
 
-    fn wait_for(&self, text: &str) {
+    pub(crate) fn wait_for(&self, text: &str) {
         let shown = eventually(Duration::from_secs(30), || self.screen().contains(text));
         assert!(shown, "`{text}` never showed:\n{}", self.screen());
     }
 
-    fn type_keys(&self, keys: &[u8]) {
+    pub(crate) fn type_keys(&self, keys: &[u8]) {
         self.writer.lock().unwrap().write_all(keys).unwrap();
     }
 
-    fn signal(&self, signal: nix::sys::signal::Signal) {
+    /// The process started in the terminal.
+    pub(crate) fn process_id(&self) -> u32 {
+        self.child.process_id().unwrap()
+    }
+
+    pub(crate) fn signal(&self, signal: nix::sys::signal::Signal) {
         let pid = self.child.process_id().unwrap() as i32;
         nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal).unwrap();
     }
 
     /// Waits for goalie to exit; returns its exit code.
-    fn wait(&mut self) -> u32 {
+    pub(crate) fn wait(&mut self) -> u32 {
         let deadline = Instant::now() + Duration::from_secs(90);
         let status = loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -122,7 +140,7 @@ impl Term {
     }
 
     /// The terminal is as it was found: line discipline, paste mode, cursor, screen.
-    fn assert_restored(&self) {
+    pub(crate) fn assert_restored(&self) {
         assert_eq!(
             local_modes(&*self.master) & MODES,
             self.modes_before & MODES,
@@ -149,7 +167,7 @@ fn local_modes(master: &dyn MasterPty) -> libc::tcflag_t {
     t.c_lflag
 }
 
-fn run_args(scenario: &std::path::Path) -> Vec<String> {
+pub(crate) fn run_args(scenario: &std::path::Path) -> Vec<String> {
     [
         "run",
         "--agent",
@@ -164,7 +182,7 @@ fn run_args(scenario: &std::path::Path) -> Vec<String> {
     .collect()
 }
 
-fn as_strs(args: &[String]) -> Vec<&str> {
+pub(crate) fn as_strs(args: &[String]) -> Vec<&str> {
     args.iter().map(String::as_str).collect()
 }
 
@@ -370,7 +388,7 @@ fn the_takeover_chord_hands_the_agent_to_the_person_and_back() {
 }
 
 /// The last place `needle` is in `haystack`.
-fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+pub(crate) fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack
         .windows(needle.len())
         .rposition(|win| win == needle)

@@ -42,6 +42,8 @@ mod report;
 mod run_headless;
 mod secrets;
 mod session_tail_lived_in;
+mod shell_completion;
 mod sim_pty;
 mod stall_sim;
+mod terminal_restore;
 mod wait_sim;

@@ -42,9 +42,12 @@ pub struct RunSpec {
     pub record: Option<u64>,
     /// `--max-wait`, `--max-quota` (or `stop.quota`).
     pub waits: WaitOptions,
-    /// `--stall-turns N` (else the goal spec's `stop.stall_turns`, else 3; 0: off).
+    /// The no-progress breaker's N (0: off), as `cli::settings` resolved it;
+    /// `None` (a goal created before it was kept): the goal spec's
+    /// `stop.stall_turns`, else 3.
     pub stall_turns: Option<u32>,
-    /// `--turn-timeout` (else 30 minutes; 0: off).
+    /// The hung-turn timeout, as `cli::settings` resolved it (`None`: 30
+    /// minutes; 0: off).
     pub turn_timeout_ms: Option<u64>,
 }
 

@@ -16,8 +16,9 @@ use crate::goal::spec::GoalSpec;
 use super::shell::Shell;
 use super::spec::RunSpec;
 
-/// The core's watchdog: `--stall-turns` (else `stop.stall_turns`, else 3),
-/// `--turn-timeout` (else 30 minutes; 0 is off) and the adapter's interrupt keys.
+/// The core's watchdog: the resolved `stall_turns` (for a goal created
+/// without one, `stop.stall_turns`, else 3), `turn_timeout` (else 30 minutes;
+/// 0 is off) and the adapter's interrupt keys.
 pub(super) fn config(spec: &RunSpec, goal_spec: &GoalSpec) -> Watchdog {
     Watchdog {
         measure_progress: true,
