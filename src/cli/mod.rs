@@ -20,6 +20,7 @@ pub mod report;
 pub mod settings;
 pub mod spec_file;
 pub mod status;
+pub mod transfer;
 pub mod turn_hook;
 
 mod args;

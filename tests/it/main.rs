@@ -20,6 +20,7 @@ mod context_sim;
 mod controls;
 mod doctor;
 mod errors;
+mod export;
 mod fake_model_protocols;
 mod faults;
 mod fuzz_corpus;

@@ -18,6 +18,7 @@ use crate::goal::lifecycle::GoalState;
 mod events;
 mod goals;
 mod guard;
+pub mod import;
 mod private;
 mod schema;
 
@@ -111,6 +112,11 @@ pub struct Goal {
     pub agent_pid: Option<u32>,
     /// The running supervisor's control socket.
     pub control_socket: Option<String>,
+    /// The host the goal's supervisor runs, or last ran, on (`GOALIE_HOST` or
+    /// the system's host name).
+    pub host: Option<String>,
+    /// When the supervisor last renewed its heartbeat (UTC, milliseconds).
+    pub heartbeat_at: Option<String>,
 }
 
 /// What `create_goal` needs.
