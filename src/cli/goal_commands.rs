@@ -97,6 +97,7 @@ pub fn status(db: &Path, arg: Option<&str>, as_json: bool) -> Result<i32, Error>
 /// resume` of a running goal.
 pub fn change(db: &Path, arg: Option<&str>, change: GoalChange) -> Result<i32, Error> {
     let (ledger, goal) = open(db, arg, Fallback::None)?;
+    goal_selector::refuse_remote(&goal, "pause, resume, edit and budget")?;
     if let Some(mut client) = goal_selector::connect(&goal)? {
         let result = call(&mut client, "goal/set", protocol::params_for(&change))?;
         say(&messages_of(&result));
@@ -180,6 +181,7 @@ fn transition(ledger: &Ledger, id: &str, from: GoalState, to: GoalState) -> Resu
 /// `goalie clear [GOAL]`: a running goal's agent is stopped before this returns.
 pub fn clear(db: &Path, arg: Option<&str>) -> Result<i32, Error> {
     let (ledger, goal) = open(db, arg, Fallback::None)?;
+    goal_selector::refuse_remote(&goal, "clear")?;
     if let Some(mut client) = goal_selector::connect(&goal)? {
         let result = call(&mut client, "goal/clear", json!({}))?;
         // The supervisor closes the socket once the agent is stopped.
@@ -377,6 +379,7 @@ pub fn resume(
     on_event: Option<String>,
 ) -> Result<i32, Error> {
     let (ledger, goal) = open(db, arg, Fallback::None)?;
+    goal_selector::refuse_remote(&goal, "resume")?;
     if goal_selector::connect(&goal)?.is_some() {
         return change(db, Some(&goal.id), GoalChange::status(Status::Pursuing));
     }
@@ -386,8 +389,11 @@ pub fn resume(
     let mut ledger = ledger;
     let me = crate::agent::process_key::this_process();
     if let Err(other) = ledger.claim_supervision(&goal.id, me.pid, me.start)? {
+        let host = goal_selector::remote(&goal)
+            .map(|remote| format!(" on {}", remote.host))
+            .unwrap_or_default();
         return Err(Refusal(format!(
-            "goal {} is already being supervised by goalie (pid {other}); use `goalie status {}`",
+            "goal {} is already being supervised by goalie (pid {other}{host}); use `goalie status {}`",
             goal.id, goal.id
         ))
         .into());

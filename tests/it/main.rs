@@ -26,6 +26,7 @@ mod faults;
 mod fuzz_corpus;
 mod generated_docs;
 mod goal_spec_cli;
+mod hosts;
 mod interactive;
 mod list;
 mod mcp;

@@ -8,7 +8,7 @@ use rusqlite::{OptionalExtension, params};
 use super::{Goal, Ledger, LedgerError, NewGoal, new_claim_code, now};
 use crate::goal::lifecycle::GoalState;
 use crate::goal::limits::Limits;
-use crate::ledger::host::this_host;
+use crate::ledger::host::{remote_supervisor, this_host};
 
 impl Ledger {
     /// Stores a new goal, `pursuing`, with a fresh id.
@@ -70,23 +70,39 @@ impl Ledger {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let (holder, holder_start): (Option<u32>, Option<i64>) = tx.query_row(
-            "SELECT supervisor_pid, supervisor_start FROM goals WHERE id = ?1",
+        type Holder = (Option<u32>, Option<i64>, Option<String>, Option<String>);
+        let (holder, holder_start, host, heartbeat): Holder = tx.query_row(
+            "SELECT supervisor_pid, supervisor_start, host, heartbeat_at FROM goals WHERE id = ?1",
             [goal_id],
-            |row| Ok((row.get(0)?, row.get(1)?)),
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
         )?;
         let holder_start = holder_start.map(|start| start.max(0) as u64);
-        if let Some(other) =
-            holder.filter(|other| *other != pid && is_live_goalie(*other, holder_start))
-        {
+        // A supervisor on another host lives while its heartbeat is fresh.
+        let remote = remote_supervisor(holder, host.as_deref(), heartbeat.as_deref());
+        let alive = |other: u32| match &remote {
+            Some(remote) => !remote.lost,
+            None => other != pid && is_live_goalie(other, holder_start),
+        };
+        if let Some(other) = holder.filter(|other| alive(*other)) {
             return Ok(Err(other));
         }
         tx.execute(
-            "UPDATE goals SET supervisor_pid = ?2, supervisor_start = ?3 WHERE id = ?1",
-            params![goal_id, pid, clamp_i64(start)],
+            "UPDATE goals SET supervisor_pid = ?2, supervisor_start = ?3, host = ?4,
+                heartbeat_at = ?5
+             WHERE id = ?1",
+            params![goal_id, pid, clamp_i64(start), this_host(), now()],
         )?;
         tx.commit()?;
         Ok(Ok(()))
+    }
+
+    /// Renews the goal's heartbeat: its supervisor, on this host, is alive now.
+    pub fn heartbeat(&self, goal_id: &str) -> Result<(), LedgerError> {
+        self.conn.execute(
+            "UPDATE goals SET heartbeat_at = ?2 WHERE id = ?1",
+            params![goal_id, now()],
+        )?;
+        Ok(())
     }
 
     /// Marks the start of a supervised run: the supervisor is process

@@ -465,6 +465,37 @@ mod tests {
     }
 
     #[test]
+    fn a_supervisor_on_another_host_holds_the_goal_while_its_heartbeat_is_fresh() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(&dir.path().join("g.db")).unwrap();
+        let goal = ledger.create_goal(&new_goal()).unwrap();
+        assert_eq!(goal.host, Some(crate::ledger::host::this_host()));
+        // Pid 1 runs here, but it is the other host's pid that is recorded.
+        ledger
+            .conn
+            .execute(
+                "UPDATE goals SET supervisor_pid = 1, host = 'elsewhere.invalid', heartbeat_at = ?1",
+                [now()],
+            )
+            .unwrap();
+        assert_eq!(ledger.claim_supervision(&goal.id, 4242, 1).unwrap(), Err(1));
+        ledger
+            .conn
+            .execute(
+                "UPDATE goals SET supervisor_pid = ?1, heartbeat_at = '2020-01-01T00:00:00.000Z'",
+                [std::process::id()],
+            )
+            .unwrap();
+        // Stale: taken over, even though the recorded pid is a live goalie here.
+        assert_eq!(ledger.claim_supervision(&goal.id, 4242, 1).unwrap(), Ok(()));
+        let taken = ledger.goal(&goal.id).unwrap();
+        assert_eq!(taken.supervisor_pid, Some(4242));
+        assert_eq!(taken.host, Some(crate::ledger::host::this_host()));
+        assert!(taken.heartbeat_at.unwrap().as_str() > "2020-01-01T00:00:00.000Z");
+        ledger.heartbeat(&goal.id).unwrap();
+    }
+
+    #[test]
     fn lookups_by_prefix() {
         let dir = tempfile::tempdir().unwrap();
         let ledger = Ledger::open(&dir.path().join("g.db")).unwrap();

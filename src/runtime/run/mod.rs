@@ -27,6 +27,7 @@
 
 mod claims;
 mod event_loop;
+mod heartbeat;
 mod narrate;
 mod panics;
 mod perform;

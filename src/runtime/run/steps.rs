@@ -278,6 +278,12 @@ impl Shell<'_> {
         if wires.ticks.is_multiple_of(CHECKPOINT_TICKS) {
             self.checkpoint_progress();
         }
+        if wires
+            .ticks
+            .is_multiple_of(super::heartbeat::HEARTBEAT_TICKS)
+        {
+            self.renew_heartbeat();
+        }
         then.extend([
             Step::RefreshMembers,
             Step::LookIfUnseen,
