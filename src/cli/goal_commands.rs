@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use crate::agent::adapter::Adapter;
 use crate::agent::prompts::Prompts;
 use crate::cli::goal_selector::{self, Fallback};
+use crate::cli::ledger_request;
 use crate::cli::settings;
 use crate::cli::status;
 use crate::config_file::config_dir;
@@ -97,7 +98,13 @@ pub fn status(db: &Path, arg: Option<&str>, as_json: bool) -> Result<i32, Error>
 /// resume` of a running goal.
 pub fn change(db: &Path, arg: Option<&str>, change: GoalChange) -> Result<i32, Error> {
     let (ledger, goal) = open(db, arg, Fallback::None)?;
-    goal_selector::refuse_remote(&goal, "pause, resume, edit and budget")?;
+    if let Some(remote) = goal_selector::remote(&goal).filter(|remote| !remote.lost) {
+        let params = protocol::params_for(&change);
+        say(&ledger_request::request(
+            &ledger, &goal, &remote, "set", params, false,
+        )?);
+        return Ok(0);
+    }
     if let Some(mut client) = goal_selector::connect(&goal)? {
         let result = call(&mut client, "goal/set", protocol::params_for(&change))?;
         say(&messages_of(&result));
@@ -181,7 +188,17 @@ fn transition(ledger: &Ledger, id: &str, from: GoalState, to: GoalState) -> Resu
 /// `goalie clear [GOAL]`: a running goal's agent is stopped before this returns.
 pub fn clear(db: &Path, arg: Option<&str>) -> Result<i32, Error> {
     let (ledger, goal) = open(db, arg, Fallback::None)?;
-    goal_selector::refuse_remote(&goal, "clear")?;
+    if let Some(remote) = goal_selector::remote(&goal).filter(|remote| !remote.lost) {
+        say(&ledger_request::request(
+            &ledger,
+            &goal,
+            &remote,
+            "clear",
+            json!({}),
+            true,
+        )?);
+        return Ok(0);
+    }
     if let Some(mut client) = goal_selector::connect(&goal)? {
         let result = call(&mut client, "goal/clear", json!({}))?;
         // The supervisor closes the socket once the agent is stopped.
@@ -379,8 +396,8 @@ pub fn resume(
     on_event: Option<String>,
 ) -> Result<i32, Error> {
     let (ledger, goal) = open(db, arg, Fallback::None)?;
-    goal_selector::refuse_remote(&goal, "resume")?;
-    if goal_selector::connect(&goal)?.is_some() {
+    let remote_lives = goal_selector::remote(&goal).is_some_and(|remote| !remote.lost);
+    if remote_lives || goal_selector::connect(&goal)?.is_some() {
         return change(db, Some(&goal.id), GoalChange::status(Status::Pursuing));
     }
     let plan = goal_change::plan(&standing(&goal), &GoalChange::status(Status::Pursuing))?;

@@ -10,6 +10,7 @@ pub mod doctor;
 pub mod fuzz_targets;
 pub mod goal_commands;
 pub mod goal_selector;
+pub mod ledger_request;
 pub mod list;
 pub mod local_time;
 pub mod log_redact;

@@ -1,10 +1,13 @@
-//! Liveness across machines, with two hosts faked on one machine by
-//! `GOALIE_HOST`: a supervisor renews its heartbeat in the ledger; on
-//! another host `ls` and `status` show where it runs, refuse to change the
-//! goal behind its back, and, once it is killed with SIGKILL and its
-//! heartbeat is older than `GOALIE_HEARTBEAT_TIMEOUT`, show it as
-//! "supervisor lost on HOST (last seen …)"; `resume` there takes it over.
-//! On its own host a goal keeps the pid and start-time liveness.
+//! Liveness and control across machines, with two hosts faked on one
+//! machine by `GOALIE_HOST`: a supervisor renews its heartbeat in the
+//! ledger; on another host `ls` and `status` show where it runs, and
+//! `pause`, `budget`, `resume` and `clear` there are written in the ledger,
+//! carried out by the supervisor and answered with its own rows (a command
+//! nobody answers says so after `GOALIE_CONTROL_TIMEOUT`). Once the
+//! supervisor is killed with SIGKILL and its heartbeat is older than
+//! `GOALIE_HEARTBEAT_TIMEOUT`, it shows as "supervisor lost on HOST (last
+//! seen …)", and `resume` on the other host takes the goal over. On its own
+//! host a goal keeps the pid and start-time liveness.
 
 use std::process::Child;
 use std::time::Duration;
@@ -17,7 +20,7 @@ use goalie::ledger::Goal;
 const LIMIT: Duration = Duration::from_secs(90);
 const WAIT: Duration = Duration::from_secs(60);
 /// The heartbeat timeout the readers use: ten seconds, three heartbeats and more.
-const TIMEOUT: &str = "10";
+const TIMEOUT: &str = "12";
 
 fn on(sandbox: &Sandbox, host: &str, args: &[&str]) -> Outcome {
     let mut cmd = sandbox.command(args);
@@ -67,7 +70,8 @@ fn kill9(pid: u32) {
 }
 
 #[test]
-fn a_killed_supervisor_on_another_host_reads_as_lost_and_resume_here_takes_it_over() {
+fn a_goal_on_another_host_is_controlled_through_the_ledger_and_once_its_supervisor_is_killed_reads_as_lost_and_is_taken_over()
+ {
     let sandbox = Sandbox::new();
     let scenario = sandbox.file(
         "slow.yaml",
@@ -121,27 +125,62 @@ fn a_killed_supervisor_on_another_host_reads_as_lost_and_resume_here_takes_it_ov
         status.starts_with(&format!("goal {id}  pursuing (running on alpha)\n")),
         "{status}"
     );
-    for command in [
-        &["pause", &id][..],
-        &["clear", &id],
-        &["resume", &id, "--headless"],
-    ] {
-        let refused = on(&sandbox, "beta", command);
-        assert_eq!(refused.code, 6, "{command:?}: {refused:?}");
-        assert!(
-            refused
-                .stderr
-                .contains(&format!("goal {id}'s supervisor runs on alpha")),
-            "{refused:?}"
-        );
+    // Commands on beta go through the ledger; alpha's supervisor answers.
+    let paused = text(&sandbox, "beta", &["pause", &id]);
+    assert!(paused.starts_with(&format!("goal {id} paused")), "{paused}");
+    assert_eq!(listed(&sandbox, "alpha", &id)["state"], "paused");
+    let again = on(&sandbox, "beta", &["budget", &id, "--max-turns", "1"]);
+    assert_eq!(
+        again.code, 6,
+        "a limit at or below what is used is refused: {again:?}"
+    );
+    let budget = text(&sandbox, "beta", &["budget", &id, "--max-turns", "400"]);
+    assert!(budget.contains(&id), "{budget}");
+    assert_eq!(listed(&sandbox, "alpha", &id)["max_turns"], 400);
+    let resumed = text(&sandbox, "beta", &["resume", &id, "--headless"]);
+    assert!(
+        resumed.starts_with(&format!("goal {id} resumed")),
+        "{resumed}"
+    );
+    assert_eq!(listed(&sandbox, "alpha", &id)["state"], "pursuing");
+    let requests = sandbox.entries_of("control_requested");
+    let answers = sandbox.entries_of("control_answered");
+    assert_eq!(requests.len(), 4, "{requests:?}");
+    assert_eq!(answers.len(), 4, "{answers:?}");
+    for (request, answer) in requests.iter().zip(&answers) {
+        assert_eq!(request.data["host"], "beta");
+        assert_eq!(answer.data["host"], "alpha");
+        assert_eq!(answer.data["request"], request.seq);
     }
-    assert_eq!(goal(&sandbox).unwrap().state.as_str(), "pursuing");
+    assert_eq!(requests[0].data["params"]["status"], "paused");
+    assert_eq!(
+        answers
+            .iter()
+            .map(|a| a.data["ok"] == true)
+            .collect::<Vec<_>>(),
+        [true, false, true, true]
+    );
 
     // alpha's supervisor is killed; its agent goes too (nothing on beta could end it).
     let agent = sandbox.agent_pid();
     alpha.kill().unwrap();
     let _ = alpha.wait();
     kill9(agent);
+    // Nobody answers now, and the command says so once it has waited.
+    let mut cmd = sandbox.command(&["pause", &id]);
+    cmd.env("GOALIE_HOST", "beta")
+        .env("GOALIE_HEARTBEAT_TIMEOUT", TIMEOUT)
+        .env("GOALIE_CONTROL_TIMEOUT", "2");
+    let unanswered = support::finish(cmd.spawn().unwrap(), LIMIT);
+    assert_eq!(unanswered.code, 1, "{unanswered:?}");
+    assert!(
+        unanswered.stderr.contains(&format!(
+            "goal {id}'s supervisor on alpha did not answer within 2 s"
+        )),
+        "{unanswered:?}"
+    );
+    assert_eq!(sandbox.entries_of("control_requested").len(), 5);
+    assert_eq!(sandbox.entries_of("control_answered").len(), 4);
     assert!(eventually(WAIT, || listed(&sandbox, "beta", &id)["remote"]
         ["lost"]
         == true));
@@ -180,9 +219,20 @@ fn a_killed_supervisor_on_another_host_reads_as_lost_and_resume_here_takes_it_ov
     let from_alpha = listed(&sandbox, "alpha", &id);
     assert_eq!(from_alpha["remote"]["host"], "beta", "{from_alpha}");
     assert_eq!(from_alpha["remote"]["lost"], false, "{from_alpha}");
-    let cleared = on(&sandbox, "beta", &["clear", &id]);
-    assert_eq!(cleared.code, 0, "{cleared:?}");
+    // The request from before beta's run is not carried out: the goal is
+    // pursuing, not paused.
+    assert_eq!(listed(&sandbox, "beta", &id)["state"], "pursuing");
+    // Cleared from alpha now, through the ledger: the command returns once the run ended.
+    let cleared = text(&sandbox, "alpha", &["clear", &id]);
+    assert!(
+        cleared.starts_with(&format!("goal {id} cleared")),
+        "{cleared}"
+    );
+    assert_eq!(goal(&sandbox).unwrap().supervisor_pid, None);
     let out = support::finish(beta, LIMIT);
     assert_eq!(out.code, 5, "{out:?}");
     assert_eq!(goal(&sandbox).unwrap().state.as_str(), "cleared");
+    let last = sandbox.entries_of("control_answered").pop().unwrap();
+    assert_eq!(last.data["host"], "beta");
+    assert_eq!(last.data["ok"], true);
 }
