@@ -277,6 +277,23 @@ pub fn watch(
     since: Option<i64>,
 ) -> Result<i32, Error> {
     let (ledger, goal) = open(db, arg, Fallback::None)?;
+    if let Some(remote) = goal_selector::remote(&goal).filter(|remote| !remote.lost) {
+        let tz = crate::cli::local_time::zone();
+        let mut out = std::io::stdout().lock();
+        return crate::cli::ledger_request::watch(
+            &ledger,
+            &goal,
+            &remote,
+            since,
+            &mut |method, params| match params["text"].as_str() {
+                // goalie's own words on the watch, as the socket's watch says them.
+                Some(text) if !as_json && method != "event" => {
+                    writeln!(out, "{text}").and_then(|()| out.flush()).is_ok()
+                }
+                _ => emit(&mut out, as_json, method, params, &tz),
+            },
+        );
+    }
     let client = goal_selector::connect(&goal)?;
     if client.is_none() && since.is_none() {
         return Err(Refusal(format!(

@@ -2,7 +2,8 @@
 //! socket is out of reach, so the command is written in the ledger (a
 //! `control_requested` row) and the supervisor's answer (a
 //! `control_answered` row) is waited for, up to `GOALIE_CONTROL_TIMEOUT`
-//! seconds (10 unless set). See `runtime/run/ledger_control.rs`.
+//! seconds (10 unless set). See `runtime/run/ledger_control.rs`. `goalie
+//! watch` of such a goal follows its rows in the ledger.
 
 use std::time::{Duration, Instant};
 
@@ -96,4 +97,75 @@ pub fn request(
         std::thread::sleep(POLL);
     }
     Ok(messages)
+}
+
+/// `goalie watch` of a goal whose supervisor runs on another host: its rows
+/// after `since` (else from now on), read from the ledger as they come,
+/// until its run ends or its supervisor is lost. `emit` prints one
+/// notification; false when the reader went away.
+pub fn watch(
+    ledger: &Ledger,
+    goal: &Goal,
+    remote: &Remote,
+    since: Option<i64>,
+    emit: &mut dyn FnMut(&str, &Value) -> bool,
+) -> Result<i32, Error> {
+    let note = |text: String| serde_json::json!({ "goal": goal.id, "text": text });
+    if !emit(
+        "watching",
+        &note(format!(
+            "goal {} {}: watching its rows in the ledger (its supervisor runs on {})",
+            goal.id, goal.state, remote.host
+        )),
+    ) {
+        return Ok(0);
+    }
+    let mut seen = match since {
+        Some(since) => since,
+        None => ledger.last_seq(&goal.id)?,
+    };
+    loop {
+        for entry in ledger.entries_since(&goal.id, seen)? {
+            seen = entry.seq;
+            if !emit("event", &serde_json::to_value(&entry).unwrap_or_default()) {
+                return Ok(0);
+            }
+        }
+        let now = ledger.goal(&goal.id)?;
+        if now.supervisor_pid.is_none() {
+            emit("ended", &note(format!("goal {}: its run ended", goal.id)));
+            return Ok(0);
+        }
+        match crate::ledger::host::remote_supervisor(
+            now.supervisor_pid,
+            now.host.as_deref(),
+            now.heartbeat_at.as_deref(),
+        ) {
+            Some(remote) if remote.lost => {
+                emit(
+                    "lost",
+                    &note(format!(
+                        "goal {}: supervisor lost on {} (last seen {})",
+                        goal.id,
+                        remote.host,
+                        remote.last_seen.as_deref().unwrap_or("never")
+                    )),
+                );
+                return Ok(0);
+            }
+            Some(_) => {}
+            // Its supervisor is now on this host: its socket says the rest.
+            None => {
+                emit(
+                    "moved",
+                    &note(format!(
+                        "goal {}: its supervisor is on this host now",
+                        goal.id
+                    )),
+                );
+                return Ok(0);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
 }

@@ -125,6 +125,8 @@ fn a_goal_on_another_host_is_controlled_through_the_ledger_and_once_its_supervis
         status.starts_with(&format!("goal {id}  pursuing (running on alpha)\n")),
         "{status}"
     );
+    // beta watches alpha's goal through the ledger until alpha is lost.
+    let watch = spawn_on(&sandbox, "beta", &["watch", &id]);
     // Commands on beta go through the ledger; alpha's supervisor answers.
     let paused = text(&sandbox, "beta", &["pause", &id]);
     assert!(paused.starts_with(&format!("goal {id} paused")), "{paused}");
@@ -188,6 +190,31 @@ fn a_goal_on_another_host_is_controlled_through_the_ledger_and_once_its_supervis
     let lost = listed(&sandbox, "beta", &id);
     assert_eq!(lost["running"], false, "{lost}");
     assert_eq!(lost["remote"]["last_seen"], last_seen.as_str(), "{lost}");
+    let watched = support::finish(watch, LIMIT);
+    assert_eq!(watched.code, 0, "{watched:?}");
+    assert!(
+        watched.stdout.starts_with(&format!(
+            "goal {id} pursuing: watching its rows in the ledger (its supervisor runs on alpha)\n"
+        )),
+        "{watched:?}"
+    );
+    for kind in [
+        "pursuing -> paused by user",
+        "control_requested",
+        "control_answered",
+    ] {
+        assert!(watched.stdout.contains(kind), "{kind}: {watched:?}");
+    }
+    assert!(
+        watched
+            .stdout
+            .trim_end()
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with(&format!("goal {id}: supervisor lost on alpha (last seen ")),
+        "{watched:?}"
+    );
     let listing = text(&sandbox, "beta", &["ls"]);
     assert!(
         listing.contains("supervisor lost on alpha (last seen "),
