@@ -86,8 +86,9 @@ pub fn status(db: &Path, arg: Option<&str>, as_json: bool) -> Result<i32, Error>
     let entries = ledger.entries(&goal.id)?;
     let counts = ContextCounts::from_entries(&entries);
     let mut waits = WaitStatus::from_entries(&entries);
-    if live.is_none() {
-        // A wait of a run that is gone is over.
+    let remote_lives = goal_selector::remote(&goal).is_some_and(|remote| !remote.lost);
+    if live.is_none() && !remote_lives {
+        // A wait of a run that is gone is over (one on another host goes on).
         waits.waiting = None;
     }
     status::show(&goal, live.as_ref(), (&counts, &waits), as_json);

@@ -146,7 +146,7 @@ fn import_one(
     }
     if here.supervisor_pid.is_some() {
         return Err(conflict(format!(
-            "the file has {} rows more, but a supervisor here is writing its rows",
+            "the file has {} rows more, but the goal has a supervisor writing its rows (clear it, or import once its run ended)",
             rows.len() - stored.len()
         )));
     }
