@@ -24,7 +24,7 @@ impl Shell<'_> {
     /// Where the looks for requests start: rows written before this run
     /// began were meant for a supervisor that is gone.
     pub(super) fn requests_start(&self) -> i64 {
-        self.ledger.last_seq(&self.goal_id).unwrap_or(0)
+        self.requests_from
     }
 
     /// The commands requested in the ledger since the last look, each with
