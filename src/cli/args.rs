@@ -193,6 +193,23 @@ pub enum Command {
         #[arg(long)]
         undo: bool,
     },
+    /// Write goals and every row of their ledgers to stdout as JSON lines
+    /// (docs/export.md), for `goalie import` on another machine.
+    Export {
+        /// Goal ids or unique prefixes.
+        #[arg(add = ArgValueCandidates::new(goal_candidates), required_unless_present = "all")]
+        goals: Vec<String>,
+        /// Every goal (archived ones too).
+        #[arg(long, conflicts_with = "goals")]
+        all: bool,
+    },
+    /// Add the goals of export files (`goalie export`) to the database; a goal
+    /// already here with the same rows is skipped. All or nothing.
+    Import {
+        /// Export files (`-` reads stdin).
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
     /// Check that goalie can run here: each agent CLI (on PATH? the tested version?
     /// how to install it), the agents' settings goalie depends on, and its paths.
     #[command(after_help = DOCTOR_HELP)]

@@ -89,6 +89,8 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
             },
         ),
         Command::Archive { goal, undo } => crate::cli::list::archive(&db, &goal, undo),
+        Command::Export { goals, all } => crate::cli::transfer::export(&db, &goals, all),
+        Command::Import { files } => crate::cli::transfer::import(&db, &files),
         Command::Check { file } => check_spec(&file),
         Command::Completions { shell } => crate::cli::completion::completions(&shell),
         Command::Man { dir } => crate::cli::completion::man(dir.as_deref()),

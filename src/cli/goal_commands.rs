@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use crate::agent::adapter::Adapter;
 use crate::agent::prompts::Prompts;
 use crate::cli::goal_selector::{self, Fallback};
+use crate::cli::ledger_request;
 use crate::cli::settings;
 use crate::cli::status;
 use crate::config_file::config_dir;
@@ -85,8 +86,9 @@ pub fn status(db: &Path, arg: Option<&str>, as_json: bool) -> Result<i32, Error>
     let entries = ledger.entries(&goal.id)?;
     let counts = ContextCounts::from_entries(&entries);
     let mut waits = WaitStatus::from_entries(&entries);
-    if live.is_none() {
-        // A wait of a run that is gone is over.
+    let remote_lives = goal_selector::remote(&goal).is_some_and(|remote| !remote.lost);
+    if live.is_none() && !remote_lives {
+        // A wait of a run that is gone is over (one on another host goes on).
         waits.waiting = None;
     }
     status::show(&goal, live.as_ref(), (&counts, &waits), as_json);
@@ -97,6 +99,13 @@ pub fn status(db: &Path, arg: Option<&str>, as_json: bool) -> Result<i32, Error>
 /// resume` of a running goal.
 pub fn change(db: &Path, arg: Option<&str>, change: GoalChange) -> Result<i32, Error> {
     let (ledger, goal) = open(db, arg, Fallback::None)?;
+    if let Some(remote) = goal_selector::remote(&goal).filter(|remote| !remote.lost) {
+        let params = protocol::params_for(&change);
+        say(&ledger_request::request(
+            &ledger, &goal, &remote, "set", params, false,
+        )?);
+        return Ok(0);
+    }
     if let Some(mut client) = goal_selector::connect(&goal)? {
         let result = call(&mut client, "goal/set", protocol::params_for(&change))?;
         say(&messages_of(&result));
@@ -180,6 +189,17 @@ fn transition(ledger: &Ledger, id: &str, from: GoalState, to: GoalState) -> Resu
 /// `goalie clear [GOAL]`: a running goal's agent is stopped before this returns.
 pub fn clear(db: &Path, arg: Option<&str>) -> Result<i32, Error> {
     let (ledger, goal) = open(db, arg, Fallback::None)?;
+    if let Some(remote) = goal_selector::remote(&goal).filter(|remote| !remote.lost) {
+        say(&ledger_request::request(
+            &ledger,
+            &goal,
+            &remote,
+            "clear",
+            json!({}),
+            true,
+        )?);
+        return Ok(0);
+    }
     if let Some(mut client) = goal_selector::connect(&goal)? {
         let result = call(&mut client, "goal/clear", json!({}))?;
         // The supervisor closes the socket once the agent is stopped.
@@ -258,6 +278,23 @@ pub fn watch(
     since: Option<i64>,
 ) -> Result<i32, Error> {
     let (ledger, goal) = open(db, arg, Fallback::None)?;
+    if let Some(remote) = goal_selector::remote(&goal).filter(|remote| !remote.lost) {
+        let tz = crate::cli::local_time::zone();
+        let mut out = std::io::stdout().lock();
+        return crate::cli::ledger_request::watch(
+            &ledger,
+            &goal,
+            &remote,
+            since,
+            &mut |method, params| match params["text"].as_str() {
+                // goalie's own words on the watch, as the socket's watch says them.
+                Some(text) if !as_json && method != "event" => {
+                    writeln!(out, "{text}").and_then(|()| out.flush()).is_ok()
+                }
+                _ => emit(&mut out, as_json, method, params, &tz),
+            },
+        );
+    }
     let client = goal_selector::connect(&goal)?;
     if client.is_none() && since.is_none() {
         return Err(Refusal(format!(
@@ -377,7 +414,8 @@ pub fn resume(
     on_event: Option<String>,
 ) -> Result<i32, Error> {
     let (ledger, goal) = open(db, arg, Fallback::None)?;
-    if goal_selector::connect(&goal)?.is_some() {
+    let remote_lives = goal_selector::remote(&goal).is_some_and(|remote| !remote.lost);
+    if remote_lives || goal_selector::connect(&goal)?.is_some() {
         return change(db, Some(&goal.id), GoalChange::status(Status::Pursuing));
     }
     let plan = goal_change::plan(&standing(&goal), &GoalChange::status(Status::Pursuing))?;
@@ -386,8 +424,11 @@ pub fn resume(
     let mut ledger = ledger;
     let me = crate::agent::process_key::this_process();
     if let Err(other) = ledger.claim_supervision(&goal.id, me.pid, me.start)? {
+        let host = goal_selector::remote(&goal)
+            .map(|remote| format!(" on {}", remote.host))
+            .unwrap_or_default();
         return Err(Refusal(format!(
-            "goal {} is already being supervised by goalie (pid {other}); use `goalie status {}`",
+            "goal {} is already being supervised by goalie (pid {other}{host}); use `goalie status {}`",
             goal.id, goal.id
         ))
         .into());

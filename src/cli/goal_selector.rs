@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::agent::process_key;
 use crate::control::{Client, ControlError};
 use crate::error::Error;
+use crate::ledger::host::{Remote, remote_supervisor};
 use crate::ledger::{Goal, Ledger, LedgerError};
 
 /// What an omitted GOAL falls back to when no goal runs here.
@@ -20,9 +21,23 @@ pub enum Fallback {
 /// Whether the goal's supervisor process is alive right now: its pid runs,
 /// is no zombie, and (where the ledger recorded it) started when the
 /// supervisor did, so a pid given to another process reads as dead.
+/// A supervisor recorded on another host is not one of this machine's
+/// processes whatever its pid: see [`remote`].
 pub fn supervisor_alive(goal: &Goal) -> bool {
-    goal.supervisor_pid
-        .is_some_and(|pid| process_key::is_running(pid, goal.supervisor_start))
+    remote(goal).is_none()
+        && goal
+            .supervisor_pid
+            .is_some_and(|pid| process_key::is_running(pid, goal.supervisor_start))
+}
+
+/// The goal's supervisor, when the ledger records one on another host:
+/// whether it lives is its heartbeat's age.
+pub fn remote(goal: &Goal) -> Option<Remote> {
+    remote_supervisor(
+        goal.supervisor_pid,
+        goal.host.as_deref(),
+        goal.heartbeat_at.as_deref(),
+    )
 }
 
 /// The goal `arg` names, or the one running in `cwd` (or below its workdir).
@@ -69,6 +84,10 @@ pub fn select(
 /// answer while the supervisor's process lives is an error: acting on the
 /// database behind a running supervisor's back would be lost or fight it.
 pub fn connect(goal: &Goal) -> Result<Option<Client>, Error> {
+    if remote(goal).is_some() {
+        // Its socket, if the path names one here, is not its.
+        return Ok(None);
+    }
     let Some(path) = goal.control_socket.as_deref().map(PathBuf::from) else {
         return Ok(None);
     };

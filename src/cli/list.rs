@@ -105,7 +105,11 @@ pub fn list(db: &Path, options: &ListOptions) -> Result<i32, Error> {
                 state_text(goal.state, *takeover),
                 if *archived { " (archived)" } else { "" }
             ),
-            runs: if *running { "yes" } else { "no" },
+            runs: match goal_selector::remote(goal) {
+                Some(remote) => status::remote_text(&remote, |at| local_time::clock(at, &tz)),
+                None if *running => "yes".into(),
+                None => "no".into(),
+            },
             turns: goal.turns.to_string(),
             tokens: thousands(goal.tokens_used),
             agent: goal.agent.clone(),
@@ -182,7 +186,7 @@ fn is_archived(ledger: &Ledger, id: &str) -> Result<bool, Error> {
 struct Line {
     id: String,
     state: String,
-    runs: &'static str,
+    runs: String,
     turns: String,
     tokens: String,
     agent: String,
@@ -207,12 +211,14 @@ fn render(lines: &[Line], width: Option<usize>) -> Vec<String> {
     let w_id = wide("ID", &|l| &l.id);
     // As wide as the longest state text ("paused (taken over)" is 19).
     let w_state = wide("STATE", &|l| &l.state).max(18);
+    // "yes", "no", or where a supervisor on another host is.
+    let w_runs = wide("RUNS", &|l| &l.runs);
     let w_turns = wide("TURNS", &|l| &l.turns);
     let w_tokens = wide("TOKENS", &|l| &l.tokens);
     let w_agent = wide("AGENT", &|l| &l.agent);
     let w_created = wide("CREATED", &|l| &l.created);
     // The folder gives way (down to 10 columns) so the objective keeps 20.
-    let fixed = w_id + w_state + 4 + w_turns + w_tokens + w_agent + w_created + 7;
+    let fixed = w_id + w_state + w_runs + w_turns + w_tokens + w_agent + w_created + 7;
     let mut w_dir = wide("WORKDIR", &|l| &l.workdir).min(32);
     if let Some(width) = width
         && fixed + w_dir + 21 > width
@@ -228,7 +234,7 @@ fn render(lines: &[Line], width: Option<usize>) -> Vec<String> {
                created: &str,
                dir: &str| {
         format!(
-            "{id:<w_id$} {state:<w_state$} {runs:<4} {turns:>w_turns$} {tokens:>w_tokens$} {agent:<w_agent$} {created:<w_created$} {:<w_dir$}",
+            "{id:<w_id$} {state:<w_state$} {runs:<w_runs$} {turns:>w_turns$} {tokens:>w_tokens$} {agent:<w_agent$} {created:<w_created$} {:<w_dir$}",
             cut_left(dir, w_dir)
         )
     };
@@ -249,7 +255,7 @@ fn render(lines: &[Line], width: Option<usize>) -> Vec<String> {
     for l in lines {
         out.push(fit(
             row(
-                &l.id, &l.state, l.runs, &l.turns, &l.tokens, &l.agent, &l.created, &l.workdir,
+                &l.id, &l.state, &l.runs, &l.turns, &l.tokens, &l.agent, &l.created, &l.workdir,
             ),
             &l.objective,
         ));
@@ -305,7 +311,7 @@ mod tests {
         Line {
             id: id.into(),
             state: "paused".into(),
-            runs: "no",
+            runs: "no".into(),
             turns: "3".into(),
             tokens: "1,000".into(),
             agent: "codex".into(),

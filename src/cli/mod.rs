@@ -10,6 +10,7 @@ pub mod doctor;
 pub mod fuzz_targets;
 pub mod goal_commands;
 pub mod goal_selector;
+pub mod ledger_request;
 pub mod list;
 pub mod local_time;
 pub mod log_redact;
@@ -22,6 +23,7 @@ pub mod settings;
 mod settings_layers;
 pub mod spec_file;
 pub mod status;
+pub mod transfer;
 pub mod turn_hook;
 
 mod args;

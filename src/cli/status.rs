@@ -13,6 +13,7 @@ use crate::goal::units::format_duration;
 use crate::goal::units::thousands;
 use crate::ledger::Goal;
 use crate::ledger::context_counts::ContextCounts;
+use crate::ledger::host::Remote;
 use crate::ledger::wait_status::WaitStatus;
 
 /// The stored goal with the running supervisor's view laid over it.
@@ -37,7 +38,23 @@ pub(super) fn to_json(goal: &Goal, running: bool, takeover: bool) -> serde_json:
     value["running"] = json!(running);
     value["takeover"] = json!(takeover);
     value["state_text"] = json!(state_text(goal.state, takeover));
+    // A supervisor on another host: whether its heartbeat says it lives.
+    value["remote"] = json!(goal_selector::remote(goal));
     value
+}
+
+/// Where a supervisor on another host is, as people read it: running on
+/// it, or lost there (its heartbeat stopped) with when it was last seen.
+pub(super) fn remote_text(remote: &Remote, at: impl Fn(&str) -> String) -> String {
+    if remote.lost {
+        format!(
+            "supervisor lost on {} (last seen {})",
+            remote.host,
+            remote.last_seen.as_deref().map_or("never".into(), at)
+        )
+    } else {
+        format!("running on {}", remote.host)
+    }
 }
 
 /// Prints one goal; `live` is its running supervisor's answer to `goal/get`.
@@ -70,10 +87,18 @@ pub fn show(
         return;
     }
     let limit = |value: Option<String>| value.map(|v| format!(" (limit {v})")).unwrap_or_default();
+    let tz = local_time::zone();
     let running_text = match (running, waits.waiting.is_some()) {
-        (true, true) => " (running, waiting)",
-        (true, false) => " (running)",
-        (false, _) => "",
+        (true, true) => " (running, waiting)".to_string(),
+        (true, false) => " (running)".to_string(),
+        (false, _) => goal_selector::remote(&goal)
+            .map(|remote| {
+                format!(
+                    " ({})",
+                    remote_text(&remote, |at| local_time::local(at, &tz))
+                )
+            })
+            .unwrap_or_default(),
     };
     let _ = writeln!(
         out,
@@ -101,7 +126,6 @@ pub fn show(
         format_duration(goal.time_used_ms),
         limit(goal.max_time_ms.map(format_duration))
     );
-    let tz = local_time::zone();
     let local = |at: &Option<String>| {
         at.as_deref()
             .map(|at| local_time::local(at, &tz))

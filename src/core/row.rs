@@ -449,6 +449,27 @@ pub enum Row {
     /// a later command (`by`: `run`, `resume` or `clear`).
     LeftoversEnded { by: String, pids: Vec<u32> },
 
+    // Control from another host than the supervisor's, through the ledger.
+    /// A command written by `goalie` on `host`, which is not the goal's
+    /// supervisor's: `command` is `set` (`pause`, `resume`, `budget`, `edit`,
+    /// with the control protocol's `goal/set` params) or `clear` (no params).
+    /// The supervisor picks it up from the ledger and answers with a
+    /// [`Row::ControlAnswered`].
+    ControlRequested {
+        command: String,
+        params: Value,
+        host: String,
+    },
+    /// The supervisor on `host` carried out (`ok`, with what it said) or
+    /// refused (`error`) the `control_requested` row whose seq is `request`.
+    ControlAnswered {
+        request: i64,
+        host: String,
+        ok: bool,
+        messages: Vec<String>,
+        error: Option<String>,
+    },
+
     /// A row this goalie cannot read as one of the above, as stored.
     #[serde(untagged)]
     Other { kind: String, data: Value },

@@ -63,10 +63,18 @@ fn unfinished_groups(entries: &[Entry]) -> Vec<ProcessKey> {
 }
 
 /// Ends what killed runs of `goal` left running, unless another live
-/// goalie supervises it; records a `leftovers_ended` row when there was
+/// goalie supervises it or it last ran on another host; records a `leftovers_ended` row when there was
 /// any and says so on stderr. `by` names the command.
 pub fn end_for_goal(ledger: &Ledger, goal: &Goal, by: &str) -> Result<Vec<u32>, Error> {
     let me = std::process::id();
+    if goal
+        .host
+        .as_deref()
+        .is_some_and(|host| host != crate::ledger::host::this_host())
+    {
+        // Its runs' processes were another machine's: none of them is here.
+        return Ok(Vec::new());
+    }
     if goal
         .supervisor_pid
         .is_some_and(|pid| pid != me && process_key::is_running(pid, goal.supervisor_start))

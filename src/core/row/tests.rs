@@ -816,6 +816,31 @@ fn what_must_not_outlive_goalie() -> Vec<String> {
     ]
 }
 
+fn control_across_hosts() -> Vec<String> {
+    vec![
+        pin(
+            Row::ControlRequested {
+                command: "set".into(),
+                params: json!({ "status": "paused" }),
+                host: "beta".into(),
+            },
+            "control_requested",
+            json!({ "command": "set", "params": { "status": "paused" }, "host": "beta" }),
+        ),
+        pin(
+            Row::ControlAnswered {
+                request: 42,
+                host: "alpha".into(),
+                ok: false,
+                messages: vec![],
+                error: Some("goal x is cleared".into()),
+            },
+            "control_answered",
+            json!({ "request": 42, "host": "alpha", "ok": false, "messages": [], "error": "goal x is cleared" }),
+        ),
+    ]
+}
+
 #[test]
 fn every_kind_is_stored_as_the_json_goalie_wrote_before_rows_were_typed() {
     let pinned: BTreeSet<String> = [
@@ -826,6 +851,7 @@ fn every_kind_is_stored_as_the_json_goalie_wrote_before_rows_were_typed() {
         waits_and_quota(),
         progress_and_hangs(),
         what_must_not_outlive_goalie(),
+        control_across_hosts(),
     ]
     .concat()
     .into_iter()
@@ -835,7 +861,7 @@ fn every_kind_is_stored_as_the_json_goalie_wrote_before_rows_were_typed() {
         .map(|kind| kind.as_str().to_string())
         .collect();
     assert_eq!(pinned, kinds, "every kind is pinned, and by serde's name");
-    assert_eq!(kinds.len(), 63);
+    assert_eq!(kinds.len(), 65);
 }
 
 #[test]

@@ -23,6 +23,8 @@ fn goal(state: GoalState, end_reason: Option<&str>) -> Goal {
         supervisor_start: None,
         agent_pid: None,
         control_socket: None,
+        host: None,
+        heartbeat_at: None,
     }
 }
 

@@ -71,6 +71,19 @@ impl Ledger {
         Ok(entries)
     }
 
+    /// The goal's rows of every kind after `after_seq`, oldest first (`goalie
+    /// watch` of a goal whose supervisor runs on another host).
+    pub fn entries_since(&self, goal_id: &str, after_seq: i64) -> Result<Vec<Entry>, LedgerError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, goal_id, at, kind, data FROM events
+             WHERE goal_id = ?1 AND seq > ?2 ORDER BY seq",
+        )?;
+        let entries = stmt
+            .query_map(params![goal_id, after_seq], entry_from_row)?
+            .collect::<Result<_, _>>()?;
+        Ok(entries)
+    }
+
     /// The newest row's sequence number for the goal (0 when it has none).
     pub fn last_seq(&self, goal_id: &str) -> Result<i64, LedgerError> {
         Ok(self.conn.query_row(

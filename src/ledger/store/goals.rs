@@ -8,6 +8,7 @@ use rusqlite::{OptionalExtension, params};
 use super::{Goal, Ledger, LedgerError, NewGoal, new_claim_code, now};
 use crate::goal::lifecycle::GoalState;
 use crate::goal::limits::Limits;
+use crate::ledger::host::{remote_supervisor, this_host};
 
 impl Ledger {
     /// Stores a new goal, `pursuing`, with a fresh id.
@@ -26,8 +27,8 @@ impl Ledger {
         };
         self.conn.execute(
             "INSERT INTO goals (id, objective, agent, workdir, state, claim_code,
-                max_turns, max_time_ms, budget_tokens, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                max_turns, max_time_ms, budget_tokens, created_at, host)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             params![
                 id,
                 goal.objective,
@@ -39,6 +40,7 @@ impl Ledger {
                 goal.max_time_ms.map(clamp_i64),
                 goal.budget_tokens.map(clamp_i64),
                 now(),
+                this_host(),
             ],
         )?;
         self.goal(&id)
@@ -68,23 +70,39 @@ impl Ledger {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let (holder, holder_start): (Option<u32>, Option<i64>) = tx.query_row(
-            "SELECT supervisor_pid, supervisor_start FROM goals WHERE id = ?1",
+        type Holder = (Option<u32>, Option<i64>, Option<String>, Option<String>);
+        let (holder, holder_start, host, heartbeat): Holder = tx.query_row(
+            "SELECT supervisor_pid, supervisor_start, host, heartbeat_at FROM goals WHERE id = ?1",
             [goal_id],
-            |row| Ok((row.get(0)?, row.get(1)?)),
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
         )?;
         let holder_start = holder_start.map(|start| start.max(0) as u64);
-        if let Some(other) =
-            holder.filter(|other| *other != pid && is_live_goalie(*other, holder_start))
-        {
+        // A supervisor on another host lives while its heartbeat is fresh.
+        let remote = remote_supervisor(holder, host.as_deref(), heartbeat.as_deref());
+        let alive = |other: u32| match &remote {
+            Some(remote) => !remote.lost,
+            None => other != pid && is_live_goalie(other, holder_start),
+        };
+        if let Some(other) = holder.filter(|other| alive(*other)) {
             return Ok(Err(other));
         }
         tx.execute(
-            "UPDATE goals SET supervisor_pid = ?2, supervisor_start = ?3 WHERE id = ?1",
-            params![goal_id, pid, clamp_i64(start)],
+            "UPDATE goals SET supervisor_pid = ?2, supervisor_start = ?3, host = ?4,
+                heartbeat_at = ?5
+             WHERE id = ?1",
+            params![goal_id, pid, clamp_i64(start), this_host(), now()],
         )?;
         tx.commit()?;
         Ok(Ok(()))
+    }
+
+    /// Renews the goal's heartbeat: its supervisor, on this host, is alive now.
+    pub fn heartbeat(&self, goal_id: &str) -> Result<(), LedgerError> {
+        self.conn.execute(
+            "UPDATE goals SET heartbeat_at = ?2 WHERE id = ?1",
+            params![goal_id, now()],
+        )?;
+        Ok(())
     }
 
     /// Marks the start of a supervised run: the supervisor is process
@@ -97,14 +115,16 @@ impl Ledger {
     ) -> Result<(), LedgerError> {
         self.conn.execute(
             "UPDATE goals SET started_at = COALESCE(started_at, ?2), supervisor_pid = ?3,
-                agent_pid = ?4, ended_at = NULL, end_reason = NULL, supervisor_start = ?5
+                agent_pid = ?4, ended_at = NULL, end_reason = NULL, supervisor_start = ?5,
+                host = ?6, heartbeat_at = ?2
              WHERE id = ?1",
             params![
                 goal_id,
                 now(),
                 supervisor.0,
                 agent_pid,
-                clamp_i64(supervisor.1)
+                clamp_i64(supervisor.1),
+                this_host()
             ],
         )?;
         Ok(())
@@ -228,7 +248,8 @@ impl Ledger {
 
 const GOAL_COLUMNS: &str = "id, objective, agent, workdir, state, claim_code, max_turns,
     max_time_ms, budget_tokens, turns, tokens_used, time_used_ms, created_at, started_at,
-    ended_at, end_reason, supervisor_pid, agent_pid, control_socket, supervisor_start";
+    ended_at, end_reason, supervisor_pid, agent_pid, control_socket, supervisor_start, host,
+    heartbeat_at";
 
 fn goal_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Goal> {
     let state: String = row.get(4)?;
@@ -263,6 +284,8 @@ fn goal_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Goal> {
         agent_pid: row.get(17)?,
         control_socket: row.get(18)?,
         supervisor_start: unsigned(19)?,
+        host: row.get(20)?,
+        heartbeat_at: row.get(21)?,
     })
 }
 
@@ -296,6 +319,6 @@ fn is_goalie(pid: u32) -> bool {
         .unwrap_or(false)
 }
 
-fn clamp_i64(value: u64) -> i64 {
+pub(super) fn clamp_i64(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }

@@ -18,6 +18,7 @@ use crate::goal::lifecycle::GoalState;
 mod events;
 mod goals;
 mod guard;
+pub mod import;
 mod private;
 mod schema;
 
@@ -111,6 +112,11 @@ pub struct Goal {
     pub agent_pid: Option<u32>,
     /// The running supervisor's control socket.
     pub control_socket: Option<String>,
+    /// The host the goal's supervisor runs, or last ran, on (`GOALIE_HOST` or
+    /// the system's host name).
+    pub host: Option<String>,
+    /// When the supervisor last renewed its heartbeat (UTC, milliseconds).
+    pub heartbeat_at: Option<String>,
 }
 
 /// What `create_goal` needs.
@@ -456,6 +462,37 @@ mod tests {
             ledger.claim_supervision(&goal.id, me, my_start).unwrap(),
             Ok(())
         );
+    }
+
+    #[test]
+    fn a_supervisor_on_another_host_holds_the_goal_while_its_heartbeat_is_fresh() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(&dir.path().join("g.db")).unwrap();
+        let goal = ledger.create_goal(&new_goal()).unwrap();
+        assert_eq!(goal.host, Some(crate::ledger::host::this_host()));
+        // Pid 1 runs here, but it is the other host's pid that is recorded.
+        ledger
+            .conn
+            .execute(
+                "UPDATE goals SET supervisor_pid = 1, host = 'elsewhere.invalid', heartbeat_at = ?1",
+                [now()],
+            )
+            .unwrap();
+        assert_eq!(ledger.claim_supervision(&goal.id, 4242, 1).unwrap(), Err(1));
+        ledger
+            .conn
+            .execute(
+                "UPDATE goals SET supervisor_pid = ?1, heartbeat_at = '2020-01-01T00:00:00.000Z'",
+                [std::process::id()],
+            )
+            .unwrap();
+        // Stale: taken over, even though the recorded pid is a live goalie here.
+        assert_eq!(ledger.claim_supervision(&goal.id, 4242, 1).unwrap(), Ok(()));
+        let taken = ledger.goal(&goal.id).unwrap();
+        assert_eq!(taken.supervisor_pid, Some(4242));
+        assert_eq!(taken.host, Some(crate::ledger::host::this_host()));
+        assert!(taken.heartbeat_at.unwrap().as_str() > "2020-01-01T00:00:00.000Z");
+        ledger.heartbeat(&goal.id).unwrap();
     }
 
     #[test]

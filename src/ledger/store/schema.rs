@@ -42,4 +42,10 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // 4: the supervisor's start time (field 22 of /proc/PID/stat): with its pid,
     // a name no other process can have, so a zombie or a reused pid reads as dead.
     "ALTER TABLE goals ADD COLUMN supervisor_start INTEGER;",
+    // 5: the host the goal's supervisor runs (or last ran) on, and when it last
+    // said it was alive there: a supervisor on another machine has no pid here.
+    // The heartbeat is a column, not an event: renewed every few seconds, it
+    // would swell the append-only log with rows that say nothing new.
+    "ALTER TABLE goals ADD COLUMN host TEXT;
+     ALTER TABLE goals ADD COLUMN heartbeat_at TEXT;",
 ];

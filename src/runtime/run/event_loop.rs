@@ -82,6 +82,10 @@ pub(super) enum Step {
     LookIfUnseen,
     /// Claims `goalie mcp` submitted since the last look.
     Claims,
+    /// Control requests other hosts wrote in the ledger since the last look.
+    LedgerRequests,
+    /// One of them, for the core: its row's seq and the command.
+    LedgerRequest(i64, crate::goal::change::UserCommand),
     /// The terminal changed size.
     Resized,
 }
@@ -92,6 +96,8 @@ pub(super) enum Asker {
     Command(Pending),
     /// A hook's turn signal: answered with the goal.
     Signal(Pending),
+    /// A command requested in the ledger (its row's seq): answered with a row.
+    Ledger(i64),
 }
 
 /// The signals the loop listens to.
@@ -121,6 +127,8 @@ pub(super) struct Wires {
     /// (and is locked while it migrates at start): read at most every `DB_EVERY`.
     pub(super) last_db_read: Instant,
     pub(super) db_dirty: bool,
+    /// The seq of the last control request looked at (`ledger_control.rs`).
+    pub(super) requests_seen: i64,
 }
 
 impl Wires {
@@ -159,6 +167,7 @@ impl Wires {
             unseen_output: false,
             last_db_read: Instant::now(),
             db_dirty: false,
+            requests_seen: 0,
         })
     }
 }
@@ -172,6 +181,7 @@ impl Shell<'_> {
         audit_reports: mpsc::UnboundedReceiver<audit::Report>,
     ) -> Result<Stopped, Error> {
         let mut wires = Wires::new(self.interactive, output, audit_reports)?;
+        wires.requests_seen = self.requests_start();
         let mut steps = VecDeque::new();
         loop {
             let step = match steps.pop_front() {
@@ -207,6 +217,7 @@ impl Shell<'_> {
                 Some(Asker::Signal(pending)) => {
                     pending.answer(Ok(json!({ "goal": self.snapshot() })));
                 }
+                Some(Asker::Ledger(seq)) => self.answer_request(seq, reply),
                 None => {}
             }
             if let Some(stopped) = stopped {

@@ -27,6 +27,8 @@
 
 mod claims;
 mod event_loop;
+mod heartbeat;
+mod ledger_control;
 mod narrate;
 mod panics;
 mod perform;

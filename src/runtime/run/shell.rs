@@ -92,6 +92,9 @@ pub(super) struct Shell<'a> {
     pub(super) status: StatusDisplay,
     /// The workspace measured at each turn's end, and a hung agent's restart.
     pub(super) watch: Watch,
+    /// The goal's newest row when this run began: control requests in the
+    /// ledger after it are this run's to carry out (`ledger_control.rs`).
+    pub(super) requests_from: i64,
 }
 
 impl Shell<'_> {

@@ -133,6 +133,22 @@ impl Shell<'_> {
                 wires.unseen_output = false;
                 seen
             }),
+            Step::LedgerRequests => {
+                let requests = self.ledger_requests(wires)?;
+                then.extend(
+                    requests
+                        .into_iter()
+                        .map(|(seq, command)| Step::LedgerRequest(seq, command)),
+                );
+                None
+            }
+            Step::LedgerRequest(seq, command) => {
+                let event = Event::Command {
+                    now_ms: self.now_ms(),
+                    command,
+                };
+                return Ok(Some((event, Some(Asker::Ledger(seq)))));
+            }
             Step::Claims => {
                 then.extend(self.submitted_claims()?.into_iter().map(Step::Event));
                 None
@@ -277,6 +293,18 @@ impl Shell<'_> {
         }
         if wires.ticks.is_multiple_of(CHECKPOINT_TICKS) {
             self.checkpoint_progress();
+        }
+        if wires
+            .ticks
+            .is_multiple_of(super::heartbeat::HEARTBEAT_TICKS)
+        {
+            self.renew_heartbeat();
+        }
+        if wires
+            .ticks
+            .is_multiple_of(super::ledger_control::REQUESTS_TICKS)
+        {
+            then.push(Step::LedgerRequests);
         }
         then.extend([
             Step::RefreshMembers,

@@ -106,6 +106,8 @@ pub(super) async fn supervise_goal(
         recording,
         status,
         watch: Watch::new(&spec.workdir),
+        // Read before the agent started: a request written while it starts is heard.
+        requests_from: entries.last().map_or(0, |entry| entry.seq),
     };
     shell.start_recording()?;
     if !interactive {

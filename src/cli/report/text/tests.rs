@@ -74,6 +74,8 @@ fn the_summary_leads_then_the_turns_the_audits_and_the_replies() {
         supervisor_start: None,
         agent_pid: None,
         control_socket: None,
+        host: None,
+        heartbeat_at: None,
     };
     let report = GoalReport::build(&goal, &entries, false);
     let text = lines_in(&report, &entries, false, &TimeZone::UTC).join("\n");

@@ -1,0 +1,254 @@
+//! Importing goals read from export files (`goalie import`): one
+//! transaction for all of them, so a conflict anywhere leaves the database
+//! as it was. Rows are only ever inserted (the events' append-only rule
+//! holds): a goal already here with the same rows is skipped, one here with
+//! fewer of the same rows gets the rest, and one whose rows differ is an
+//! error that names it.
+
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::goals::clamp_i64;
+use super::{Ledger, LedgerError, new_claim_code};
+use crate::ledger::export::format::{Exported, GoalLine, RowLine};
+
+/// What importing one goal did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Imported {
+    /// A new goal, with this many rows.
+    Added(usize),
+    /// The goal was here with the first of its rows; this many were added.
+    Extended(usize),
+    /// The goal was here with the same rows: nothing was added.
+    Same,
+    /// The goal is here with these rows and newer ones: nothing was added.
+    Older,
+}
+
+/// Why nothing was imported.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("goal {goal} is already in the database and differs from the imported one: {detail}")]
+    Conflict { goal: String, detail: String },
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+}
+
+impl From<rusqlite::Error> for ImportError {
+    fn from(err: rusqlite::Error) -> ImportError {
+        ImportError::Ledger(err.into())
+    }
+}
+
+/// The goal's columns that say which goal it is: another goal with the same
+/// id differs in one of them.
+struct Here {
+    agent: String,
+    workdir: String,
+    created_at: String,
+    supervisor_pid: Option<u32>,
+}
+
+impl Ledger {
+    /// Imports the goals, all or none; says what happened to each, in order.
+    pub fn import(&mut self, goals: &[Exported]) -> Result<Vec<Imported>, ImportError> {
+        let redactor = self.redactor.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut outcomes = Vec::new();
+        for exported in goals {
+            // Secrets of this machine are hidden here too, as in every row stored.
+            let mut rows = exported.rows.clone();
+            for row in &mut rows {
+                redactor.redact_json(&mut row.data);
+            }
+            let mut goal = exported.goal.clone();
+            goal.end_reason = goal
+                .end_reason
+                .map(|reason| redactor.redact(&reason).into_owned());
+            outcomes.push(import_one(&tx, &goal, &rows)?);
+        }
+        tx.commit()?;
+        Ok(outcomes)
+    }
+}
+
+fn import_one(
+    tx: &Transaction<'_>,
+    goal: &GoalLine,
+    rows: &[RowLine],
+) -> Result<Imported, ImportError> {
+    let here: Option<Here> = tx
+        .query_row(
+            "SELECT agent, workdir, created_at, supervisor_pid FROM goals WHERE id = ?1",
+            [&goal.id],
+            |row| {
+                Ok(Here {
+                    agent: row.get(0)?,
+                    workdir: row.get(1)?,
+                    created_at: row.get(2)?,
+                    supervisor_pid: row.get(3)?,
+                })
+            },
+        )
+        .optional()?;
+    let conflict = |detail: String| ImportError::Conflict {
+        goal: goal.id.clone(),
+        detail,
+    };
+    let Some(here) = here else {
+        insert_goal(tx, goal)?;
+        let keep = seqs_free(tx, rows)?;
+        insert_rows(tx, &goal.id, rows, keep)?;
+        return Ok(Imported::Added(rows.len()));
+    };
+    if (&here.agent, &here.workdir, &here.created_at)
+        != (&goal.agent, &goal.workdir, &goal.created_at)
+    {
+        return Err(conflict(format!(
+            "here it is a goal for {} in {} created at {}, in the file one for {} in {} created at {}",
+            here.agent, here.workdir, here.created_at, goal.agent, goal.workdir, goal.created_at
+        )));
+    }
+    let stored: Vec<(i64, String, String, serde_json::Value)> = {
+        let mut stmt =
+            tx.prepare("SELECT seq, at, kind, data FROM events WHERE goal_id = ?1 ORDER BY seq")?;
+        stmt.query_map([&goal.id], |row| {
+            let data: String = row.get(3)?;
+            Ok((
+                row.get(0)?,
+                row.get(1)?,
+                row.get(2)?,
+                serde_json::from_str(&data).unwrap_or(serde_json::Value::String(data)),
+            ))
+        })?
+        .collect::<Result<_, _>>()?
+    };
+    if let Some(at) = stored
+        .iter()
+        .zip(rows)
+        .position(|((_, at, kind, data), row)| (at, kind, data) != (&row.at, &row.kind, &row.data))
+    {
+        return Err(conflict(format!(
+            "its row {} is {} at {} here and {} at {} in the file",
+            at + 1,
+            stored[at].2,
+            stored[at].1,
+            rows[at].kind,
+            rows[at].at
+        )));
+    }
+    if stored.len() == rows.len() {
+        return Ok(Imported::Same);
+    }
+    if stored.len() > rows.len() {
+        return Ok(Imported::Older);
+    }
+    if here.supervisor_pid.is_some() {
+        return Err(conflict(format!(
+            "the file has {} rows more, but the goal has a supervisor writing its rows (clear it, or import once its run ended)",
+            rows.len() - stored.len()
+        )));
+    }
+    let new = &rows[stored.len()..];
+    // The new rows keep their numbers too where they still come after the goal's rows here.
+    let last = stored.last().map_or(0, |row| row.0);
+    let keep = new[0].seq > last && seqs_free(tx, new)?;
+    insert_rows(tx, &goal.id, new, keep)?;
+    update_goal(tx, goal)?;
+    Ok(Imported::Extended(new.len()))
+}
+
+fn insert_goal(tx: &Transaction<'_>, goal: &GoalLine) -> Result<(), LedgerError> {
+    tx.execute(
+        "INSERT INTO goals (id, objective, agent, workdir, state, claim_code, max_turns,
+            max_time_ms, budget_tokens, turns, tokens_used, time_used_ms, created_at,
+            started_at, ended_at, end_reason, spec, host, heartbeat_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+            ?18, ?19)",
+        params![
+            goal.id,
+            goal.objective,
+            goal.agent,
+            goal.workdir,
+            goal.state.as_str(),
+            new_claim_code(),
+            goal.max_turns,
+            goal.max_time_ms.map(clamp_i64),
+            goal.budget_tokens.map(clamp_i64),
+            goal.turns,
+            clamp_i64(goal.tokens_used),
+            clamp_i64(goal.time_used_ms),
+            goal.created_at,
+            goal.started_at,
+            goal.ended_at,
+            goal.end_reason,
+            goal.spec.as_ref().map(|spec| spec.to_string()),
+            goal.host,
+            goal.heartbeat_at,
+        ],
+    )?;
+    Ok(())
+}
+
+/// The goal's columns as the newer export has them.
+fn update_goal(tx: &Transaction<'_>, goal: &GoalLine) -> Result<(), LedgerError> {
+    tx.execute(
+        "UPDATE goals SET objective = ?2, state = ?3, max_turns = ?4, max_time_ms = ?5,
+            budget_tokens = ?6, turns = ?7, tokens_used = ?8, time_used_ms = ?9,
+            started_at = ?10, ended_at = ?11, end_reason = ?12, spec = ?13, host = ?14,
+            heartbeat_at = ?15
+         WHERE id = ?1",
+        params![
+            goal.id,
+            goal.objective,
+            goal.state.as_str(),
+            goal.max_turns,
+            goal.max_time_ms.map(clamp_i64),
+            goal.budget_tokens.map(clamp_i64),
+            goal.turns,
+            clamp_i64(goal.tokens_used),
+            clamp_i64(goal.time_used_ms),
+            goal.started_at,
+            goal.ended_at,
+            goal.end_reason,
+            goal.spec.as_ref().map(|spec| spec.to_string()),
+            goal.host,
+            goal.heartbeat_at,
+        ],
+    )?;
+    Ok(())
+}
+
+/// Whether no row here has any of the rows' sequence numbers.
+fn seqs_free(tx: &Transaction<'_>, rows: &[RowLine]) -> Result<bool, LedgerError> {
+    let mut free = tx.prepare("SELECT NOT EXISTS (SELECT 1 FROM events WHERE seq = ?1)")?;
+    for row in rows {
+        if !free.query_row([row.seq], |r| r.get::<_, bool>(0))? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Inserts the rows in order, with their own sequence numbers when `keep`,
+/// else after the newest row here.
+fn insert_rows(
+    tx: &Transaction<'_>,
+    goal_id: &str,
+    rows: &[RowLine],
+    keep: bool,
+) -> Result<(), LedgerError> {
+    let mut stmt = tx
+        .prepare("INSERT INTO events (seq, goal_id, at, kind, data) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+    for row in rows {
+        stmt.execute(params![
+            keep.then_some(row.seq),
+            goal_id,
+            row.at,
+            row.kind,
+            row.data.to_string()
+        ])?;
+    }
+    Ok(())
+}
