@@ -41,6 +41,9 @@ pub struct Observation {
     pub compactions: u32,
     /// This turn's claim block, when the transcript holds a valid one (the last).
     pub claim: Option<Claim>,
+    /// Why this turn's last block, a `waiting` one, asks for a wait goalie
+    /// cannot do (then there is no claim).
+    pub bad_wait: Option<String>,
 }
 
 /// Keeps what must outlive one look: rows already scrolled off the screen.
@@ -123,6 +126,7 @@ impl Observer {
             turns_done: self.scrolled_done,
             compactions: self.scrolled_compactions,
             claim: self.claims.read(rows, scrolled),
+            bad_wait: self.claims.bad_wait().map(str::to_string),
             ..Observation::default()
         };
         // The last row showing a usage limit.

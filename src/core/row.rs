@@ -432,6 +432,13 @@ pub enum Row {
         turn: u32,
         windows: Vec<QuotaWindow>,
     },
+    /// A wait the agent asked for in `turn` that goalie does not do (`why`:
+    /// a malformed `wait`, a time already past); the next prompt says why.
+    WaitRefused {
+        channel: Channel,
+        turn: u32,
+        why: String,
+    },
     // What must not outlive goalie.
     /// goalie started a process group: the agent's session, or a verify
     /// command's group; named by its leader's pid (`pgid`, the group's and

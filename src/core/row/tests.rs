@@ -736,6 +736,16 @@ fn waits_and_quota() -> Vec<String> {
                     "output": "ready" }),
         ),
         pin(
+            Row::WaitRefused {
+                channel: Channel::Screen,
+                turn: 2,
+                why: "`for: soon` is not a duration (try 90s, 20m or 2h)".into(),
+            },
+            "wait_refused",
+            json!({ "channel": "screen", "turn": 2,
+                    "why": "`for: soon` is not a duration (try 90s, 20m or 2h)" }),
+        ),
+        pin(
             Row::Quota {
                 turn: 3,
                 windows: vec![window.clone()],
@@ -835,7 +845,7 @@ fn every_kind_is_stored_as_the_json_goalie_wrote_before_rows_were_typed() {
         .map(|kind| kind.as_str().to_string())
         .collect();
     assert_eq!(pinned, kinds, "every kind is pinned, and by serde's name");
-    assert_eq!(kinds.len(), 63);
+    assert_eq!(kinds.len(), 64);
 }
 
 #[test]

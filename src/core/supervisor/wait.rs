@@ -53,6 +53,47 @@ impl Supervisor {
         self.begin_wait(now_ms, WaitCause::Agent { channel, wait }, actions);
     }
 
+    /// The turn's last claim block asked for a wait goalie cannot do: it
+    /// cancels the turn's claim, and the turn's end says why.
+    pub(super) fn bad_wait_seen(&mut self, channel: Channel, why: String) {
+        if self.phase == Phase::Waiting || self.phase == Phase::Auditing {
+            return;
+        }
+        self.claim = None;
+        self.bad_wait = Some((channel, why));
+    }
+
+    /// Why a wait `until` a time already past is not waited, if it is.
+    pub(super) fn wait_is_past(&self, now_ms: u64, wait: &WaitFor) -> Option<String> {
+        let WaitFor::Until { unix_ms, shown } = wait else {
+            return None;
+        };
+        let now = self.unix_ms(now_ms);
+        (*unix_ms <= now).then(|| {
+            let now = jiff::Timestamp::from_millisecond(now)
+                .map(|t| t.round(jiff::Unit::Second).unwrap_or(t).to_string())
+                .unwrap_or_else(|_| now.to_string());
+            format!("`until: {shown}` is already past (goalie's clock says {now})")
+        })
+    }
+
+    /// A wait the agent asked for is not done: recorded, and the next
+    /// prompt says why and how to ask. No wait, and no claim.
+    pub(super) fn refuse_wait(&mut self, channel: Channel, why: String, actions: &mut Vec<Action>) {
+        actions.push(Action::Record(Row::WaitRefused {
+            channel,
+            turn: self.turns,
+            why: why.clone(),
+        }));
+        self.notice = Some(format!(
+            "goalie did not wait: {why}. Nothing was waited for and no claim was taken. To have \
+             goalie wait, end a turn with a waiting block (or MCP update_goal with status \
+             waiting) that gives exactly one of `for: 20m`, `until: 2026-12-02T03:00:00Z` (a \
+             time still to come) or `command: CMD` (with `every: 1m` and `timeout: 2h` if you \
+             like); otherwise go on with the goal."
+        ));
+    }
+
     /// Before the next prompt: a quota window past `--max-quota` is waited
     /// out (then `true`).
     pub(super) fn quota_waits(&mut self, now_ms: u64, actions: &mut Vec<Action>) -> bool {
