@@ -426,6 +426,11 @@ pub enum Row {
         checks: u32,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         output: Option<String>,
+        /// How many events looked at the wait while it was under way (the
+        /// clock at its deadline and at each check's start, output and the
+        /// session log): a wait is not polled.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        wakes: Option<u32>,
     },
     /// The plan's quota windows at the end of `turn`, as the session log said.
     Quota {

@@ -36,6 +36,10 @@ fn assert_waited(sandbox: &Sandbox, at_least_ms: u64) {
         ended[0].data["waited_ms"].as_u64().unwrap() >= at_least_ms,
         "{ended:?}"
     );
+    // Not polled: the clock woke goalie at the deadline (the sim is silent
+    // while it waits), not every tick.
+    let wakes = ended[0].data["wakes"].as_u64().unwrap();
+    assert!((1..=2).contains(&wakes), "{wakes} wake-ups: {ended:?}");
     let (from, to) = (started[0].seq, ended[0].seq);
     let injections = sandbox.entries_of("injection");
     assert!(

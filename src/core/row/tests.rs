@@ -730,6 +730,7 @@ fn waits_and_quota() -> Vec<String> {
                 waited_ms: 25_000,
                 checks: 12,
                 output: Some("ready".into()),
+                wakes: None,
             },
             "wait_ended",
             json!({ "turn": 2, "end": "condition_met", "waited_ms": 25_000, "checks": 12,

@@ -30,6 +30,23 @@ impl Supervisor {
             .saturating_add(i64::try_from(now_ms).unwrap_or(i64::MAX))
     }
 
+    /// When the wait under way next needs the clock (its deadline, or its
+    /// command's next start), on the core's clock: the shell wakes then, and
+    /// not before unless something else comes. None when there is no wait,
+    /// or it is over (then the screen is watched as usual).
+    pub fn wait_alarm_ms(&self) -> Option<u64> {
+        self.waiting().and_then(Waiting::next_wake_ms)
+    }
+
+    /// An event (the clock, output, the session log…) came while goalie waits.
+    pub(super) fn wait_woken(&mut self) {
+        if let Some(wait) = self.wait.as_mut().filter(|w| w.over.is_none())
+            && self.phase == Phase::Waiting
+        {
+            wait.wakes += 1;
+        }
+    }
+
     /// The wait under way, if goalie is waiting.
     pub fn waiting(&self) -> Option<&Waiting> {
         self.wait.as_ref().filter(|_| self.phase == Phase::Waiting)
@@ -239,6 +256,7 @@ impl Supervisor {
                     waited_ms: now_ms.saturating_sub(wait.since_ms),
                     checks: wait.checks,
                     output: wait.last_output.clone(),
+                    wakes: Some(wait.wakes),
                 }));
                 self.updated = true;
             }

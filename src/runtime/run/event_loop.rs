@@ -215,9 +215,21 @@ impl Shell<'_> {
         }
     }
 
-    /// Waits for what wakes the loop next.
+    /// Waits for what wakes the loop next. While goalie waits (the agent
+    /// asked it to, or the quota), the clock does not tick: the loop wakes at
+    /// the wait's deadline or its command's next start (a timer), or for
+    /// output, keys, requests and the command's result; after output, the
+    /// clock ticks until the screen has been looked at.
     async fn wake(&mut self, wires: &mut Wires, control: &mut ControlServer) -> Step {
         let interrupted = |now_ms, signal| Step::Event(Event::Interrupted { now_ms, signal });
+        // An alarm already past (the core did not act on it: a dialog shows)
+        // leaves the clock ticking, so the loop never spins on it.
+        let alarm = self
+            .core
+            .wait_alarm_ms()
+            .map(|ms| self.started + Duration::from_millis(ms))
+            .filter(|at| *at > Instant::now());
+        let ticking = alarm.is_none() || wires.unseen_output;
         tokio::select! {
             chunk = wires.output.recv(), if wires.output_open => Step::Output(chunk),
             status = wait_exit(&mut self.exit) => Step::Exited(status),
@@ -227,7 +239,8 @@ impl Shell<'_> {
             Some(check) = self.wait_checker.next() => Step::WaitChecked(check),
             Some(pending) = control.next() => Step::Control(pending),
             () = session_log_changed(&mut self.session_tail) => Step::SessionLogChanged,
-            _ = wires.tick.tick() => Step::Tick,
+            _ = wires.tick.tick(), if ticking => Step::Tick,
+            () = alarm_at(alarm) => Step::Tick,
             _ = wires.signals.winch.recv() => Step::Resized,
             _ = wires.signals.int.recv() => interrupted(self.now_ms(), libc::SIGINT),
             _ = wires.signals.term.recv() => interrupted(self.now_ms(), libc::SIGTERM),
@@ -258,6 +271,14 @@ impl Shell<'_> {
             }
         }
         Ok((stopped, reply))
+    }
+}
+
+/// Returns at `at`; never without it.
+async fn alarm_at(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await,
+        None => std::future::pending().await,
     }
 }
 

@@ -278,8 +278,12 @@ impl Shell<'_> {
         if wires.ticks.is_multiple_of(CHECKPOINT_TICKS) {
             self.checkpoint_progress();
         }
+        // While goalie waits there is no turn to hang: the agent's tree is
+        // looked at again once the wait is over.
+        if self.core.wait_alarm_ms().is_none() {
+            then.push(Step::RefreshMembers);
+        }
         then.extend([
-            Step::RefreshMembers,
             Step::LookIfUnseen,
             Step::Claims,
             Step::Now(|now_ms| Event::Tick { now_ms }),
