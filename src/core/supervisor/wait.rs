@@ -38,6 +38,26 @@ impl Supervisor {
         self.waiting().and_then(Waiting::next_wake_ms)
     }
 
+    /// The goal's time limit changed: a wait under way that would outlast
+    /// it now ends when it comes.
+    pub(super) fn wait_cut_at_time_limit(&mut self, now_ms: u64) {
+        let Some(deadline_ms) = self
+            .waiting()
+            .filter(|w| w.over.is_none())
+            .map(|w| w.deadline_ms)
+        else {
+            return;
+        };
+        let left = deadline_ms.saturating_sub(now_ms);
+        let cut = now_ms + self.within_time_limit(now_ms, left);
+        if cut < deadline_ms
+            && let Some(wait) = self.wait.as_mut()
+        {
+            wait.deadline_ms = cut;
+            wait.at_deadline = WaitEnd::TimeLimit;
+        }
+    }
+
     /// An event (the clock, output, the session log…) came while goalie waits.
     pub(super) fn wait_woken(&mut self) {
         if let Some(wait) = self.wait.as_mut().filter(|w| w.over.is_none())
