@@ -176,13 +176,9 @@ impl Shell<'_> {
         loop {
             let step = match steps.pop_front() {
                 Some(step) => step,
-                None => match (self.watch.follow_up.take(), self.restart.take()) {
-                    (Some(event), restart) => {
-                        self.restart = restart;
-                        Step::Event(event)
-                    }
-                    (None, Some((reason, handoff_file))) => Step::Restart(reason, handoff_file),
-                    (None, None) => self.wake(&mut wires, control).await,
+                None => match self.restart.take() {
+                    Some((reason, handoff_file)) => Step::Restart(reason, handoff_file),
+                    None => self.wake(&mut wires, control).await,
                 },
             };
             let mut then = Vec::new();
@@ -237,6 +233,9 @@ impl Shell<'_> {
             Some(()) = wires.done.recv() => Step::Event(Event::InjectionDone { now_ms: self.now_ms() }),
             Some(report) = wires.audit_reports.recv() => Step::Audit(report),
             Some(check) = self.wait_checker.next() => Step::WaitChecked(check),
+            Some((workspace, screen_reply)) = self.watch.measured.recv() => {
+                Step::Event(Event::Workspace { now_ms: self.now_ms(), workspace, screen_reply })
+            }
             Some(pending) = control.next() => Step::Control(pending),
             () = session_log_changed(&mut self.session_tail) => Step::SessionLogChanged,
             _ = wires.tick.tick(), if ticking => Step::Tick,
