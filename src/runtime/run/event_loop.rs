@@ -84,6 +84,8 @@ pub(super) enum Step {
     Claims,
     /// The terminal changed size.
     Resized,
+    /// A measurement of the workspace that a later request replaced.
+    Stale,
 }
 
 /// A control request answered once the core heard it.
@@ -233,8 +235,12 @@ impl Shell<'_> {
             Some(()) = wires.done.recv() => Step::Event(Event::InjectionDone { now_ms: self.now_ms() }),
             Some(report) = wires.audit_reports.recv() => Step::Audit(report),
             Some(check) = self.wait_checker.next() => Step::WaitChecked(check),
-            Some((workspace, screen_reply)) = self.watch.measured.recv() => {
-                Step::Event(Event::Workspace { now_ms: self.now_ms(), workspace, screen_reply })
+            Some((asked, workspace, screen_reply)) = self.watch.measured.recv() => {
+                if asked == self.watch.asked {
+                    Step::Event(Event::Workspace { now_ms: self.now_ms(), workspace, screen_reply })
+                } else {
+                    Step::Stale
+                }
             }
             Some(pending) = control.next() => Step::Control(pending),
             () = session_log_changed(&mut self.session_tail) => Step::SessionLogChanged,

@@ -27,8 +27,8 @@ use crate::workspace::Tracker;
 use super::spec::RunSpec;
 
 /// A turn's measured workspace, with the reply the screen showed when the
-/// core asked for it.
-pub(super) type Measured = (Workspace, Option<String>);
+/// core asked for it, and which request it answers.
+pub(super) type Measured = (u64, Workspace, Option<String>);
 
 /// The shell's watchdog state.
 #[derive(Debug)]
@@ -39,6 +39,9 @@ pub(super) struct Watch {
     pub(super) measured_tx: tokio::sync::mpsc::UnboundedSender<Measured>,
     /// Measurements done, heard by the loop in the order they were asked for.
     pub(super) measured: tokio::sync::mpsc::UnboundedReceiver<Measured>,
+    /// Measurements asked for: only the answer to the last one is heard
+    /// (one asked before a restart may finish after the next is asked).
+    pub(super) asked: u64,
     /// The next restart resumes the agent's own session.
     pub(super) resume: bool,
 }
@@ -51,6 +54,7 @@ impl Watch {
             tracker: Arc::new(Mutex::new(Tracker::new(workdir))),
             measured_tx,
             measured,
+            asked: 0,
             resume: false,
         }
     }

@@ -141,6 +141,7 @@ impl Shell<'_> {
                 self.resized();
                 None
             }
+            Step::Stale => None,
         };
         Ok(event.map(|event| (event, None)))
     }

@@ -41,12 +41,14 @@ impl Shell<'_> {
         let tracker = Arc::clone(&self.watch.tracker);
         let done = self.watch.measured_tx.clone();
         let screen_reply = self.screen_reply();
+        self.watch.asked += 1;
+        let asked = self.watch.asked;
         tokio::task::spawn_blocking(move || {
             let workspace = tracker
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .measure();
-            let _ = done.send((workspace, screen_reply));
+            let _ = done.send((asked, workspace, screen_reply));
         });
     }
 
