@@ -27,6 +27,9 @@ use super::shell::Shell;
 /// How often the clock ticks.
 pub(super) const TICK: Duration = Duration::from_millis(100);
 
+/// While goalie waits, a terminal's status row is drawn again this often.
+const STATUS_EVERY: Duration = Duration::from_secs(1);
+
 /// Looks at the screen at most this often while output streams in; the tick
 /// after the stream stops always takes a last look.
 pub(super) const LOOK_EVERY: Duration = Duration::from_millis(20);
@@ -86,6 +89,8 @@ pub(super) enum Step {
     Resized,
     /// A measurement of the workspace that a later request replaced.
     Stale,
+    /// Draw the status row again (its clock), and nothing else.
+    Status,
 }
 
 /// A control request answered once the core heard it.
@@ -116,6 +121,9 @@ pub(super) struct Wires {
     pub(super) audit_reports: mpsc::UnboundedReceiver<audit::Report>,
     pub(super) tick: tokio::time::Interval,
     pub(super) ticks: u64,
+    /// While goalie waits (the clock stopped), the status row's clock is
+    /// drawn again this often, in a terminal; the core hears nothing of it.
+    pub(super) status_tick: tokio::time::Interval,
     pub(super) last_refresh: Instant,
     pub(super) last_look: Instant,
     pub(super) unseen_output: bool,
@@ -145,6 +153,8 @@ impl Wires {
         let (done_tx, done) = mpsc::unbounded_channel::<()>();
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut status_tick = tokio::time::interval(STATUS_EVERY);
+        status_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         Ok(Wires {
             signals,
             output,
@@ -156,6 +166,7 @@ impl Wires {
             audit_reports,
             tick,
             ticks: 0,
+            status_tick,
             last_refresh: Instant::now(),
             last_look: Instant::now(),
             unseen_output: false,
@@ -228,6 +239,7 @@ impl Shell<'_> {
             .map(|ms| self.started + Duration::from_millis(ms))
             .filter(|at| *at > Instant::now());
         let ticking = alarm.is_none() || wires.unseen_output;
+        let status_only = !ticking && self.interactive;
         tokio::select! {
             chunk = wires.output.recv(), if wires.output_open => Step::Output(chunk),
             status = wait_exit(&mut self.exit) => Step::Exited(status),
@@ -246,6 +258,7 @@ impl Shell<'_> {
             () = session_log_changed(&mut self.session_tail) => Step::SessionLogChanged,
             _ = wires.tick.tick(), if ticking => Step::Tick,
             () = alarm_at(alarm) => Step::Tick,
+            _ = wires.status_tick.tick(), if status_only => Step::Status,
             _ = wires.signals.winch.recv() => Step::Resized,
             _ = wires.signals.int.recv() => interrupted(self.now_ms(), libc::SIGINT),
             _ = wires.signals.term.recv() => interrupted(self.now_ms(), libc::SIGTERM),

@@ -142,6 +142,10 @@ impl Shell<'_> {
                 None
             }
             Step::Stale => None,
+            Step::Status => {
+                self.show_status();
+                None
+            }
         };
         Ok(event.map(|event| (event, None)))
     }
