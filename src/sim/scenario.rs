@@ -539,20 +539,21 @@ mod tests {
     }
 
     #[test]
-    fn the_pty_soaks_hung_turns_carry_no_compaction() {
+    fn the_pty_soaks_hung_and_waiting_turns_carry_no_compaction() {
         // tests/it/stall_sim.rs `soak_500_…`: its turns 150 and 350 hang (a
-        // hang shows nothing but its spinner), so none of its 40 seeded
-        // compactions may fall on them, or one would never show.
+        // hang shows nothing but its spinner, so a compaction there would
+        // never show), and 100, 250, 310 and 400 ask goalie to wait (after a
+        // compaction the next prompt restores the goal, not the after-wait
+        // one): none of its 40 seeded compactions may fall on them.
         let soak = RandomCompactions {
             count: 40,
             turns: 500,
             seed: 13,
         };
         let placed = soak.placement();
-        assert!(
-            !placed.contains_key(&150) && !placed.contains_key(&350),
-            "{placed:?}"
-        );
+        for turn in [150, 350, 100, 250, 310, 400] {
+            assert!(!placed.contains_key(&turn), "{turn}: {placed:?}");
+        }
     }
 
     #[test]
