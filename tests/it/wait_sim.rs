@@ -126,6 +126,12 @@ fn a_malformed_waiting_block_is_answered_and_never_waited_or_claimed() {
         let sandbox = Sandbox::new();
         let out = sandbox.run_sim(&scenario(line), &["--headless", "--max-turns", "2"], LIMIT);
         assert_eq!(out.code, 3, "{line}: {out:?}");
+        assert!(
+            out.stdout
+                .contains("turn 1 asked for a wait goalie cannot do"),
+            "{line}: {}",
+            out.stdout
+        );
         assert!(sandbox.entries_of("wait_started").is_empty(), "{line}");
         assert!(sandbox.entries_of("claim").is_empty(), "{line}: no claim");
         assert!(sandbox.entries_of("audit_started").is_empty(), "{line}");
