@@ -129,6 +129,19 @@ impl GoalTools {
                     Ok(claim) => claim,
                     Err(Refusal(why)) => return refuse(why),
                 };
+                if let Claim::Waiting {
+                    wait: WaitFor::Until { unix_ms, shown },
+                } = &claim
+                    && *unix_ms <= jiff::Timestamp::now().as_millisecond()
+                {
+                    return refuse(format!(
+                        "`wait.until: {shown}` is already past (it is {} now): give a time still \
+                         to come, or a span ({{\"for\": \"20m\"}})",
+                        jiff::Timestamp::now()
+                            .round(jiff::Unit::Second)
+                            .map_or_else(|_| jiff::Timestamp::now().to_string(), |t| t.to_string())
+                    ));
+                }
                 ledger
                     .append(
                         &self.goal_id,

@@ -73,6 +73,8 @@ pub struct ClaimReader {
     nonce: Option<String>,
     typed: Vec<String>,
     history: Vec<String>,
+    /// Why this turn's last block, a `waiting` one, was not a wait.
+    bad_wait: Option<String>,
 }
 
 impl ClaimReader {
@@ -83,6 +85,7 @@ impl ClaimReader {
             nonce: None,
             typed: Vec::new(),
             history: Vec::new(),
+            bad_wait: None,
         }
     }
 
@@ -90,6 +93,14 @@ impl ClaimReader {
     pub fn new_turn(&mut self, nonce: &str) {
         self.nonce = Some(nonce.to_string());
         self.history.clear();
+        self.bad_wait = None;
+    }
+
+    /// Why this turn's last block asked for a wait goalie cannot do (an
+    /// unknown key, a bad duration, no command…), as of the last read. Such
+    /// a block is no claim, and it cancels any block before it.
+    pub fn bad_wait(&self) -> Option<&str> {
+        self.bad_wait.as_deref()
     }
 
     /// Remembers text goalie typed; an opening line found in it never counts.
@@ -110,12 +121,25 @@ impl ClaimReader {
         let nonce = self.nonce.as_deref()?;
         let mentions = |row: &String| row.contains(OPEN);
         if !rows.iter().any(mentions) && !self.history.iter().any(mentions) {
+            self.bad_wait = None;
             return None;
         }
-        self.parse(nonce, self.history.iter().chain(rows.iter()))
+        let last = self.parse(nonce, self.history.iter().chain(rows.iter()));
+        let (claim, bad_wait) = match last {
+            Some(Ok(claim)) => (Some(claim), None),
+            Some(Err(why)) => (None, Some(why)),
+            None => (None, None),
+        };
+        self.bad_wait = bad_wait;
+        claim
     }
 
-    fn parse<'a>(&self, nonce: &str, rows: impl Iterator<Item = &'a String>) -> Option<Claim> {
+    /// The last whole block: its claim, or why its wait is refused.
+    fn parse<'a>(
+        &self,
+        nonce: &str,
+        rows: impl Iterator<Item = &'a String>,
+    ) -> Option<Result<Claim, String>> {
         let open_complete = format!("{OPEN} {nonce} complete");
         let open_blocked = format!("{OPEN} {nonce} blocked");
         let open_waiting = format!("{OPEN} {nonce} waiting");
@@ -151,8 +175,8 @@ impl ClaimReader {
                 continue;
             };
             if core == close {
-                if !in_tool_output && let Some(claim) = finish(*complete, lines) {
-                    last = Some(claim);
+                if !in_tool_output {
+                    last = Some(finish(*complete, lines));
                 }
                 building = None;
             } else if in_tool_output || core.contains(OPEN) || lines.len() >= MAX_BLOCK_ROWS {
@@ -177,15 +201,13 @@ enum Status {
     Waiting,
 }
 
-/// The claim of a whole block; none for a wait that does not parse.
-fn finish(status: Status, lines: &[&str]) -> Option<Claim> {
+/// The claim of a whole block, or why a wait's block does not parse.
+fn finish(status: Status, lines: &[&str]) -> Result<Claim, String> {
     if status == Status::Waiting {
         let lines: Vec<&str> = lines.iter().map(|line| strip_bullet(line)).collect();
-        return WaitFor::from_lines(lines)
-            .ok()
-            .map(|wait| Claim::Waiting { wait });
+        return WaitFor::from_lines(lines).map(|wait| Claim::Waiting { wait });
     }
-    Some(finish_claim(status == Status::Complete, lines))
+    Ok(finish_claim(status == Status::Complete, lines))
 }
 
 fn finish_claim(complete: bool, lines: &[&str]) -> Claim {

@@ -41,6 +41,9 @@ pub struct Observation {
     pub compactions: u32,
     /// This turn's claim block, when the transcript holds a valid one (the last).
     pub claim: Option<Claim>,
+    /// Why this turn's last block, a `waiting` one, asks for a wait goalie
+    /// cannot do (then there is no claim).
+    pub bad_wait: Option<String>,
 }
 
 /// Keeps what must outlive one look: rows already scrolled off the screen.
@@ -123,6 +126,7 @@ impl Observer {
             turns_done: self.scrolled_done,
             compactions: self.scrolled_compactions,
             claim: self.claims.read(rows, scrolled),
+            bad_wait: self.claims.bad_wait().map(str::to_string),
             ..Observation::default()
         };
         // The last row showing a usage limit.
@@ -177,12 +181,19 @@ impl Observer {
             self.previous.extend_from_slice(rows);
             let calm: Vec<String> = rows
                 .iter()
-                .filter(|row| !self.rules.busy.is_match(row))
+                .filter(|row| !row.trim().is_empty() && !self.rules.busy.is_match(row))
                 .cloned()
                 .collect();
-            observation.text_changed = calm != self.previous_calm
-                || scrolled.iter().any(|row| !self.rules.busy.is_match(row));
-            self.previous_calm = calm;
+            // Rows that only went blank are a redraw under way (gemini-cli's
+            // Ink erases its live region in one write and draws it again in
+            // the next): no sign of work, and the next look is compared with
+            // the screen before the erasure.
+            let erased = is_subsequence(&calm, &self.previous_calm);
+            observation.text_changed =
+                !erased || scrolled.iter().any(|row| !self.rules.busy.is_match(row));
+            if !erased {
+                self.previous_calm = calm;
+            }
         }
         observation
     }
@@ -211,6 +222,12 @@ impl Observer {
         }
         total
     }
+}
+
+/// Whether every row of `rows` is in `of`, in order (only rows vanished).
+fn is_subsequence(rows: &[String], of: &[String]) -> bool {
+    let mut of = of.iter();
+    rows.iter().all(|row| of.any(|other| other == row))
 }
 
 #[cfg(test)]
@@ -267,6 +284,36 @@ mod tests {
         more.insert(1, "• ran cargo build".into());
         let worked = o.observe(&more, &[]);
         assert!(worked.changed && worked.text_changed);
+    }
+
+    #[test]
+    fn an_erased_and_redrawn_live_region_is_not_a_text_change() {
+        // gemini-cli 0.61.0 while its model is silent: the live region (the
+        // busy row, the input box, the footer) is erased in one write and
+        // drawn again, one spinner frame on, in the next.
+        let adapter = Adapter::named("gemini", None).unwrap();
+        let mut o = Observer::for_adapter(&adapter);
+        let live = |glyph: &str, secs: u32| {
+            rows(&format!(
+                "> fix it\n\n {glyph} Thinking... (esc to cancel, {secs}s)    ? for shortcuts\n Shift+Tab to accept edits    1 MCP server\n\n >   Type your message or @path/to/file\n\n workspace (/directory)    sandbox    /model"
+            ))
+        };
+        assert!(o.observe(&live("⠋", 5), &[]).text_changed, "the first look");
+        let erased = rows("> fix it\n\n\n\n\n\n\n");
+        for secs in 6..40 {
+            let seen = o.observe(&erased, &[]);
+            assert!(seen.changed && !seen.text_changed, "erased at {secs}s");
+            let seen = o.observe(&live("⠙", secs), &[]);
+            assert!(seen.busy && seen.changed && !seen.text_changed, "{secs}s");
+        }
+        // New text above the live region is work.
+        let mut worked = live("⠹", 40);
+        worked.insert(1, "✓ Shell cargo build".into());
+        assert!(o.observe(&worked, &[]).text_changed);
+        // And a row that changes rather than vanishes.
+        let mut edited = live("⠸", 41);
+        edited[1] = "✓ Shell cargo test".into();
+        assert!(o.observe(&edited, &[]).text_changed);
     }
 
     #[test]

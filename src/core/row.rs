@@ -428,11 +428,23 @@ pub enum Row {
         checks: u32,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         output: Option<String>,
+        /// How many events looked at the wait while it was under way (the
+        /// clock at its deadline and at each check's start, output and the
+        /// session log): a wait is not polled.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        wakes: Option<u32>,
     },
     /// The plan's quota windows at the end of `turn`, as the session log said.
     Quota {
         turn: u32,
         windows: Vec<QuotaWindow>,
+    },
+    /// A wait the agent asked for in `turn` that goalie does not do (`why`:
+    /// a malformed `wait`, a time already past); the next prompt says why.
+    WaitRefused {
+        channel: Channel,
+        turn: u32,
+        why: String,
     },
     // What must not outlive goalie.
     /// goalie started a process group: the agent's session, or a verify

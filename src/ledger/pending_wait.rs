@@ -132,6 +132,7 @@ mod tests {
                 waited_ms: 300_000,
                 checks: 0,
                 output: None,
+                wakes: None,
             },
         );
         assert_eq!(interrupted_wait(&[started, ended], now), None);

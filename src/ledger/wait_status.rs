@@ -182,6 +182,7 @@ mod tests {
                 waited_ms: 1,
                 checks: 2,
                 output: None,
+                wakes: None,
             },
             Row::TurnStarted {
                 turn: 2,

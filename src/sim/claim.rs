@@ -91,7 +91,16 @@ pub(crate) fn reply_lines(
     if scenario.claim_mode == ClaimMode::Echo {
         return entry("• ", prompt);
     }
-    let mut lines = entry("• ", &scenario.turn(number).reply);
+    let turn = scenario.turn(number);
+    let mut lines = entry("• ", &turn.reply);
+    if !turn.wait.is_empty()
+        && let Some(nonce) = nonce(prompt)
+    {
+        lines.push(format!("  {OPEN} {nonce} waiting"));
+        lines.extend(turn.wait.iter().map(|line| format!("  {line}")));
+        lines.push(format!("  {CLOSE} {nonce}"));
+        return lines;
+    }
     let claiming = scenario.claim_after_turns.is_some_and(|first| {
         number >= first && (scenario.claim_mode != ClaimMode::Waiting || number == first.max(1))
     });
@@ -214,6 +223,32 @@ mod tests {
             ["  GOALIE-CLAIM w2 waiting", "  for: 3s", "  GOALIE-END w2"]
         );
         assert_eq!(reply_lines(&s, 3, "claim nonce: w3", None).len(), 2);
+    }
+
+    #[test]
+    fn a_turn_of_its_own_asks_for_a_wait_whatever_the_claim_mode() {
+        let mut s = scenario(ClaimMode::Proper, Some(3));
+        s.turns.push(Turn {
+            reply: "CI runs.".into(),
+            wait: vec!["command: test -f ready".into()],
+            ..Turn::default()
+        });
+        s.turns.push(Turn::default());
+        assert_eq!(reply_lines(&s, 1, "claim nonce: w1", None).len(), 2);
+        assert_eq!(
+            reply_lines(&s, 2, "claim nonce: w2", None),
+            [
+                "• CI runs.",
+                "  GOALIE-CLAIM w2 waiting",
+                "  command: test -f ready",
+                "  GOALIE-END w2"
+            ]
+        );
+        assert!(
+            reply_lines(&s, 3, "claim nonce: w3", None)
+                .iter()
+                .any(|line| line.ends_with("GOALIE-CLAIM w3 complete"))
+        );
     }
 
     #[test]

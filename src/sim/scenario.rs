@@ -41,6 +41,9 @@
 //!     hang: false               # the spinner runs until Esc or Ctrl-C, nothing else
 //!     cpu: false                # a child process burns CPU while the turn works
 //!                               # (a long build: the model silent, the tree busy)
+//!     wait: []                  # this turn asks goalie to wait: a waiting claim
+//!                               # block with these lines (`for: 1s`), whatever
+//!                               # the claim mode
 //! ```
 //!
 //! An empty file (or one with only comments) is all defaults.
@@ -121,6 +124,9 @@ pub struct Turn {
     pub hang: bool,
     /// A child process burns CPU while the turn works.
     pub cpu: bool,
+    /// This turn asks goalie to wait: a waiting claim block with these
+    /// lines (`for: 1s`, `command: …`), whatever the claim mode.
+    pub wait: Vec<String>,
 }
 
 /// Compactions at seeded random points: one in each of `count` distinct turns.
@@ -255,6 +261,7 @@ impl Default for Turn {
             run: None,
             hang: false,
             cpu: false,
+            wait: Vec::new(),
         }
     }
 }
@@ -529,6 +536,24 @@ mod tests {
         assert_eq!(planned.compact_at_ms, Some(at));
         let other = (1..=30).find(|t| !placed.contains_key(t)).unwrap();
         assert!(!s.turn_with_compactions(other).compact);
+    }
+
+    #[test]
+    fn the_pty_soaks_hung_and_waiting_turns_carry_no_compaction() {
+        // tests/it/stall_sim.rs `soak_500_…`: its turns 150 and 350 hang (a
+        // hang shows nothing but its spinner, so a compaction there would
+        // never show), and 100, 250, 310 and 400 ask goalie to wait (after a
+        // compaction the next prompt restores the goal, not the after-wait
+        // one): none of its 40 seeded compactions may fall on them.
+        let soak = RandomCompactions {
+            count: 40,
+            turns: 500,
+            seed: 13,
+        };
+        let placed = soak.placement();
+        for turn in [150, 350, 100, 250, 310, 400] {
+            assert!(!placed.contains_key(&turn), "{turn}: {placed:?}");
+        }
     }
 
     #[test]

@@ -22,6 +22,9 @@ use sha2::{Digest, Sha256};
 
 use crate::core::progress::{Change, Workspace};
 
+mod hash_cache;
+use hash_cache::HashCache;
+
 /// Folders (and, for `.aider`, prefixes of names) that are never looked at.
 const SKIPPED: &[&str] = &[
     ".goalie",
@@ -67,6 +70,8 @@ pub struct Tracker {
     /// The repository's top level, when the root is in one.
     git: Option<PathBuf>,
     last: Snapshot,
+    /// The content hashes of the last look, for files that did not change.
+    hashes: HashCache,
 }
 
 impl Tracker {
@@ -77,9 +82,16 @@ impl Tracker {
             root: root.to_path_buf(),
             git,
             last: Snapshot::new(),
+            hashes: HashCache::default(),
         };
         tracker.last = tracker.look();
         tracker
+    }
+
+    /// Files whose content was read to hash it, over every look (an
+    /// unchanged file is read once).
+    pub fn reads(&self) -> u64 {
+        self.hashes.reads()
     }
 
     /// Whether the workspace is looked at through git.
@@ -106,13 +118,19 @@ impl Tracker {
 
     /// The look, through git while it answers.
     fn look(&mut self) -> Snapshot {
+        let snapshot = self.look_with_git();
+        self.hashes.look_done();
+        snapshot
+    }
+
+    fn look_with_git(&mut self) -> Snapshot {
         if let Some(top) = &self.git {
-            if let Some(snapshot) = git_look(top) {
+            if let Some(snapshot) = git_look(top, &mut self.hashes) {
                 return snapshot;
             }
             self.git = None;
         }
-        walk_look(&self.root)
+        walk_look(&self.root, &mut self.hashes)
     }
 }
 
@@ -191,7 +209,7 @@ fn in_skipped(relative: &str) -> bool {
 }
 
 /// Every file under `root`, bounded.
-fn walk_look(root: &Path) -> Snapshot {
+fn walk_look(root: &Path, cache: &mut HashCache) -> Snapshot {
     let mut snapshot = Snapshot::new();
     let mut hashed = 0u64;
     let mut stack = vec![(root.to_path_buf(), 0usize)];
@@ -224,7 +242,7 @@ fn walk_look(root: &Path) -> Snapshot {
                 .unwrap_or(&path)
                 .to_string_lossy()
                 .into_owned();
-            if let Some(sig) = file_sig(&path, true, &mut hashed) {
+            if let Some(sig) = file_sig(&path, true, &mut hashed, cache) {
                 snapshot.insert(relative, sig);
             }
         }
@@ -233,8 +251,10 @@ fn walk_look(root: &Path) -> Snapshot {
 }
 
 /// What is known of the file at `path`: its size, its modification time
-/// (`with_mtime`) and, while the look's budget lasts, its content's hash.
-fn file_sig(path: &Path, with_mtime: bool, hashed: &mut u64) -> Option<Sig> {
+/// (`with_mtime`) and, while the look's budget lasts, its content's hash
+/// (the budget counts a hash kept from the last look as one read, so the
+/// same files are hashed whichever they are).
+fn file_sig(path: &Path, with_mtime: bool, hashed: &mut u64, cache: &mut HashCache) -> Option<Sig> {
     let meta = std::fs::metadata(path).ok()?;
     let size = meta.len();
     let mtime_ns = meta
@@ -244,21 +264,9 @@ fn file_sig(path: &Path, with_mtime: bool, hashed: &mut u64) -> Option<Sig> {
         .map(|since| since.as_nanos());
     let hash = (size <= MAX_HASHED_FILE && *hashed + size <= MAX_HASHED_TOTAL)
         .then(|| {
-            let mut file = std::fs::File::open(path).ok()?;
-            let mut hasher = Sha256::new();
-            let mut buf = vec![0u8; 64 * 1024];
-            loop {
-                let n = file.read(&mut buf).ok()?;
-                if n == 0 {
-                    break;
-                }
-                hasher.update(&buf[..n]);
-            }
+            let hash = cache.hash(path, &meta)?;
             *hashed += size;
-            let digest = hasher.finalize();
-            let mut short = [0u8; 16];
-            short.copy_from_slice(&digest[..16]);
-            Some(short)
+            Some(hash)
         })
         .flatten();
     Some(Sig {
@@ -281,7 +289,7 @@ fn git_top_level(root: &Path) -> Option<PathBuf> {
 }
 
 /// The files git sees changed (with their content) and `HEAD`.
-fn git_look(top: &Path) -> Option<Snapshot> {
+fn git_look(top: &Path, cache: &mut HashCache) -> Option<Snapshot> {
     let status = git(top, &["status", "--porcelain=v1", "-z", "-uall"])?;
     let mut snapshot = Snapshot::new();
     let head = git(top, &["rev-parse", "--verify", "-q", "HEAD"]).unwrap_or_default();
@@ -308,7 +316,7 @@ fn git_look(top: &Path) -> Option<Snapshot> {
             continue;
         }
         let full = top.join(&path);
-        let sig = file_sig(&full, false, &mut hashed).unwrap_or(Sig {
+        let sig = file_sig(&full, false, &mut hashed, cache).unwrap_or(Sig {
             // Deleted: its absence is what is known.
             size: u64::MAX,
             mtime_ns: None,
@@ -416,6 +424,65 @@ mod tests {
         assert_eq!(seen.change, Change::None, "{}", seen.what);
         write(root, "a.txt", "uno");
         assert_eq!(tracker.measure().change, Change::Content);
+    }
+
+    /// Sets a file's modification time `secs` in the past.
+    fn backdate(root: &Path, path: &str, secs: u64) {
+        let file = std::fs::File::options()
+            .write(true)
+            .open(root.join(path))
+            .unwrap();
+        let earlier = std::time::SystemTime::now() - std::time::Duration::from_secs(secs);
+        file.set_modified(earlier).unwrap();
+    }
+
+    #[test]
+    fn an_unchanged_file_is_read_once_and_a_changed_or_fresh_one_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for name in ["a.txt", "b.txt", "c/d.txt"] {
+            write(root, name, name);
+            backdate(root, name, 60);
+        }
+        let mut tracker = Tracker::new(root);
+        assert_eq!(tracker.reads(), 3, "the baseline reads each file");
+        for _ in 0..5 {
+            assert_eq!(tracker.measure().change, Change::None);
+        }
+        assert_eq!(tracker.reads(), 3, "unchanged files are not read again");
+        // Rewritten with the same content and an older time: read again
+        // (its time changed), and only touched.
+        write(root, "b.txt", "b.txt");
+        backdate(root, "b.txt", 30);
+        let seen = tracker.measure();
+        assert_eq!(tracker.reads(), 4);
+        if !tracker.uses_git() {
+            assert_eq!(seen.change, Change::Touched, "{}", seen.what);
+        }
+        // Written just now: read at each look until it is a second old (a
+        // rewrite within the same tick would not show in its metadata).
+        write(root, "a.txt", "new");
+        assert_eq!(tracker.measure().change, Change::Content);
+        assert_eq!(tracker.reads(), 5);
+        write(root, "a.txt", "neW");
+        assert_eq!(
+            tracker.measure().change,
+            Change::Content,
+            "same size, same tick"
+        );
+        assert_eq!(tracker.reads(), 6);
+        backdate(root, "a.txt", 10);
+        tracker.measure();
+        assert_eq!(tracker.reads(), 7);
+        tracker.measure();
+        assert_eq!(tracker.reads(), 7, "old enough now");
+        // A file that is gone is forgotten.
+        std::fs::remove_file(root.join("c/d.txt")).unwrap();
+        assert_eq!(tracker.measure().change, Change::Content);
+        write(root, "c/d.txt", "c/d.txt");
+        backdate(root, "c/d.txt", 60);
+        assert_eq!(tracker.measure().change, Change::Content);
+        assert_eq!(tracker.reads(), 8);
     }
 
     #[test]

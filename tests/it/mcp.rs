@@ -171,6 +171,64 @@ async fn the_handshake_the_two_tools_and_the_refusals() {
     assert_eq!(after.budget_tokens, Some(100_000));
 }
 
+/// A `waiting` call whose `wait` goalie cannot do gets an error that says
+/// why, and is never submitted (no wait, no claim); a good one after it is.
+#[tokio::test]
+async fn a_malformed_wait_is_answered_with_what_was_wrong_and_never_submitted() {
+    let sandbox = Sandbox::new();
+    let goal = new_goal(&sandbox);
+    let client = connect(&sandbox, &goal).await;
+    for (wait, expected) in [
+        (
+            json!({"for": "20m", "colour": "blue"}),
+            "a wait takes for, until, or command (with every and timeout); not `colour`",
+        ),
+        (json!({"for": "soon"}), "`for: soon` is not a duration"),
+        (
+            json!({"until": "2020-01-01T00:00:00Z"}),
+            "`wait.until: 2020-01-01T00:00:00Z` is already past",
+        ),
+        (json!({"until": "tomorrow"}), "is not an RFC 3339 time"),
+        (
+            json!({"every": "1m", "timeout": "2h"}),
+            "a wait needs one of for, until or command",
+        ),
+        (json!({"command": ""}), "`command` is empty"),
+        (json!({"for": 20}), "`wait.for` must be a text"),
+    ] {
+        let result = call(
+            &client,
+            "update_goal",
+            json!({"status": "waiting", "wait": wait}),
+        )
+        .await;
+        assert_eq!(result.is_error, Some(true), "{wait}");
+        let answer = text(&result);
+        assert!(answer.starts_with("refused: "), "{wait}: {answer}");
+        assert!(answer.contains(expected), "{wait}: {answer}");
+    }
+    let good = call(
+        &client,
+        "update_goal",
+        json!({"status": "waiting", "wait": {"until": "2099-01-01T00:00:00Z"}}),
+    )
+    .await;
+    assert_ne!(good.is_error, Some(true), "{}", text(&good));
+    client.cancel().await.unwrap();
+
+    let ledger = Ledger::open_existing(&sandbox.db()).unwrap();
+    let entries = ledger.entries(&goal).unwrap();
+    let submitted: Vec<_> = entries
+        .iter()
+        .filter(|e| e.kind == "claim_submitted")
+        .collect();
+    assert_eq!(submitted.len(), 1, "only the good wait");
+    assert_eq!(submitted[0].data["claim"]["status"], "waiting");
+    let refused = entries.iter().filter(|e| e.kind == "mcp_refused").count();
+    assert_eq!(refused, 7);
+    assert_eq!(ledger.goal(&goal).unwrap().state.as_str(), "pursuing");
+}
+
 #[tokio::test]
 async fn an_unknown_goal_is_an_error_at_start() {
     let sandbox = Sandbox::new();

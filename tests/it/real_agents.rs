@@ -371,6 +371,16 @@ fn hung_turn_is_interrupted(
 
 #[test]
 #[ignore = "a real agent CLI: scripts/test runs it when installed"]
+fn gemini_hung_turn_is_interrupted_with_esc_and_after_hang_follows() {
+    agents::require("gemini");
+    hung_turn_is_interrupted("gemini", false, &[], |cmd, server| {
+        let home = cmd.get_current_dir().unwrap().join("../gemini-home");
+        agents::gemini(cmd, &home, &server.base_url());
+    });
+}
+
+#[test]
+#[ignore = "a real agent CLI: scripts/test runs it when installed"]
 fn opencode_hung_turn_that_esc_does_not_stop_restarts_opencode() {
     agents::require("opencode");
     hung_turn_is_interrupted("opencode", true, &[], |cmd, server| {

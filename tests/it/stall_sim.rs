@@ -203,18 +203,13 @@ fn soak_500_turns_through_the_pty_type_nothing_while_the_sim_works() {
     let log = sandbox.file("input.log", "");
     // Turns of every length, spinner gaps (silences while the busy row stays),
     // compactions at seeded random points, and a file written every turn.
+    // Now and then a turn asks goalie to wait, and two turns hang.
     let scenario = format!(
         "name: soak\nstartup_ms: 100\ncursor_query_timeout_ms: 60000\nclaim_after_turns: {TURNS}\n\
          input_log: {}\nrandom_compactions: {{count: 40, turns: {TURNS}, seed: 13}}\nturns:\n\
          {}",
         log.display(),
-        (0..7)
-            .map(|n| format!(
-                "  - work_ms: {}\n    silent_at_ms: 20\n    silent_ms: {}\n    compact_ms: 200\n    tokens: 10\n    reply: \"Step {n} done.\"\n    run: \"date +%s%N >> steps.log\"\n",
-                40 + 60 * n,
-                if n % 3 == 0 { 700 } else { 0 },
-            ))
-            .collect::<String>()
+        soak_turns_with_waits_and_hangs()
     );
     let out = sandbox.run_sim(
         &scenario,
@@ -226,19 +221,115 @@ fn soak_500_turns_through_the_pty_type_nothing_while_the_sim_works() {
     assert_eq!(goal.state.as_str(), "achieved");
     assert_eq!(goal.turns, TURNS);
     assert_eq!(sandbox.entries_of("turn_ended").len(), TURNS as usize);
-    assert!(sandbox.entries_of("turn_hung").is_empty(), "no false hang");
+    check_soak_hangs(&sandbox);
+    check_soak_waits(&sandbox);
     assert!(!prompts(&sandbox).contains(&"no_progress".to_string()));
     let rows = progress(&sandbox);
     assert_eq!(rows.len(), TURNS as usize);
     assert!(
-        rows.iter().all(|row| row["progress"] == true),
+        rows.iter()
+            .filter(|row| !SOAK_HANGS.contains(&row["turn"].as_u64().unwrap()))
+            .all(|row| row["progress"] == true),
         "no false stall"
     );
     let lines = std::fs::read_to_string(&log).unwrap();
     let count = |prefix: &str| lines.lines().filter(|l| l.starts_with(prefix)).count();
     assert_eq!(count("started "), TURNS as usize, "no turn missed");
-    assert_eq!(count("finished "), TURNS as usize);
-    assert_eq!(count("interrupted "), 0);
+    assert_eq!(count("finished "), TURNS as usize - SOAK_HANGS.len());
+    assert_eq!(count("interrupted "), SOAK_HANGS.len());
     assert_eq!(count("input while working"), 0, "typed while busy: {lines}");
     assert_eq!(sandbox.entries_of("compacted").len(), 40);
+}
+
+/// The PTY soak's turns that hang (none of its seeded compactions falls on
+/// them, nor on its waiting turns: `sim::scenario`'s
+/// `the_pty_soaks_hung_and_waiting_turns_carry_no_compaction`).
+const SOAK_HANGS: [u64; 2] = [150, 350];
+
+/// The PTY soak's turns that ask goalie to wait, with the wait's lines.
+const SOAK_WAITS: [(u64, &str); 4] = [
+    (100, "for: 1s"),
+    (250, "command: test -f steps.log"),
+    (310, "for: 1s"),
+    (400, "command: test -s steps.log"),
+];
+
+/// The soak's turns: turn N works like the Nth of seven kinds of turn (the
+/// seventh from then on), four ask goalie to wait and two hang.
+fn soak_turns_with_waits_and_hangs() -> String {
+    let last = SOAK_WAITS.iter().map(|(turn, _)| *turn).max().unwrap() + 1;
+    (1..=last)
+        .map(|turn| {
+            if SOAK_HANGS.contains(&turn) {
+                return "  - hang: true\n".to_string();
+            }
+            let n = (turn - 1).min(6);
+            let wait = SOAK_WAITS
+                .iter()
+                .find(|(at, _)| *at == turn)
+                .map(|(_, line)| format!("    wait: [\"{line}\"]\n"))
+                .unwrap_or_default();
+            format!(
+                "  - work_ms: {}\n    silent_at_ms: 20\n    silent_ms: {}\n    compact_ms: 200\n    tokens: 10\n    reply: \"Step {n} done.\"\n    run: \"date +%s%N >> steps.log\"\n{wait}",
+                40 + 60 * n,
+                if n % 3 == 0 { 700 } else { 0 },
+            )
+        })
+        .collect()
+}
+
+/// Each planned hang was found at the turn timeout and interrupted (no
+/// other turn was taken for hung), and `after_hang` followed it.
+fn check_soak_hangs(sandbox: &Sandbox) {
+    let hung = sandbox.entries_of("turn_hung");
+    let turns: Vec<u64> = hung
+        .iter()
+        .map(|e| e.data["turn"].as_u64().unwrap())
+        .collect();
+    assert_eq!(turns, SOAK_HANGS, "no false hang, none missed: {hung:?}");
+    assert!(
+        hung.iter().all(|e| e.data["step"] == "interrupt"),
+        "{hung:?}"
+    );
+    let after = prompts(sandbox)
+        .iter()
+        .filter(|p| *p == "after_hang")
+        .count();
+    assert_eq!(after, SOAK_HANGS.len());
+}
+
+/// Each planned wait started once, after its turn, ended by itself, and
+/// nothing was typed during it; the after-wait prompt followed each.
+fn check_soak_waits(sandbox: &Sandbox) {
+    let started = sandbox.entries_of("wait_started");
+    let ended = sandbox.entries_of("wait_ended");
+    let turns: Vec<u64> = started
+        .iter()
+        .map(|e| e.data["turn"].as_u64().unwrap())
+        .collect();
+    let planned: Vec<u64> = SOAK_WAITS.iter().map(|(turn, _)| *turn).collect();
+    assert_eq!(turns, planned, "{started:?}");
+    let ends: Vec<&str> = ended
+        .iter()
+        .map(|e| e.data["end"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ends,
+        ["elapsed", "condition_met", "elapsed", "condition_met"]
+    );
+    let injections = sandbox.entries_of("injection");
+    for (from, to) in started.iter().zip(&ended) {
+        assert!(
+            injections
+                .iter()
+                .all(|e| e.seq < from.seq || e.seq > to.seq),
+            "typed during the wait of turn {}",
+            from.data["turn"]
+        );
+    }
+    let after = prompts(sandbox)
+        .iter()
+        .filter(|p| *p == "after_wait")
+        .count();
+    assert_eq!(after, SOAK_WAITS.len());
 }

@@ -36,6 +36,10 @@ fn assert_waited(sandbox: &Sandbox, at_least_ms: u64) {
         ended[0].data["waited_ms"].as_u64().unwrap() >= at_least_ms,
         "{ended:?}"
     );
+    // Not polled: the clock woke goalie at the deadline (the sim is silent
+    // while it waits), not every tick.
+    let wakes = ended[0].data["wakes"].as_u64().unwrap();
+    assert!((1..=2).contains(&wakes), "{wakes} wake-ups: {ended:?}");
     let (from, to) = (started[0].seq, ended[0].seq);
     let injections = sandbox.entries_of("injection");
     assert!(
@@ -106,4 +110,48 @@ fn an_until_wait_on_screen_types_nothing_until_that_time() {
         .unwrap();
     let at: jiff::Timestamp = after.at.parse().unwrap();
     assert!(at >= until, "{} before {until}", after.at);
+}
+
+/// A waiting block goalie cannot do (an unknown key, a bad duration, a time
+/// already past, a command missing) is answered in the next prompt with what
+/// was wrong: no wait starts, and it is no claim.
+#[test]
+fn a_malformed_waiting_block_is_answered_and_never_waited_or_claimed() {
+    for (line, why) in [
+        ("colour: blue", "not `colour`"),
+        ("for: soon", "`for: soon` is not a duration"),
+        ("until: 2020-01-01T00:00:00Z", "is already past"),
+        ("every: 1m", "a wait needs one of for, until or command"),
+    ] {
+        let sandbox = Sandbox::new();
+        let out = sandbox.run_sim(&scenario(line), &["--headless", "--max-turns", "2"], LIMIT);
+        assert_eq!(out.code, 3, "{line}: {out:?}");
+        assert!(
+            out.stdout
+                .contains("turn 1 asked for a wait goalie cannot do"),
+            "{line}: {}",
+            out.stdout
+        );
+        assert!(sandbox.entries_of("wait_started").is_empty(), "{line}");
+        assert!(sandbox.entries_of("claim").is_empty(), "{line}: no claim");
+        assert!(sandbox.entries_of("audit_started").is_empty(), "{line}");
+        let refused = sandbox.entries_of("wait_refused");
+        assert!(!refused.is_empty(), "{line}");
+        assert_eq!(refused[0].data["turn"], 1, "{line}");
+        assert_eq!(refused[0].data["channel"], "screen", "{line}");
+        let first = refused[0].data["why"].as_str().unwrap();
+        assert!(first.contains(why), "{line}: {first}");
+        let injections = sandbox.entries_of("injection");
+        let prompts: Vec<&str> = injections
+            .iter()
+            .map(|e| e.data["prompt"].as_str().unwrap())
+            .collect();
+        assert_eq!(prompts, ["start", "continuation", "budget_limit"], "{line}");
+        let text = injections[1].data["text"].as_str().unwrap();
+        assert!(
+            text.contains("goalie did not wait") && text.contains(why),
+            "{line}: {text}"
+        );
+        assert_eq!(sandbox.goal().state.as_str(), "budget-limited", "{line}");
+    }
 }

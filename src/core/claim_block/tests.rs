@@ -267,6 +267,32 @@ fn a_waiting_block_asks_for_a_wait_and_a_malformed_one_is_no_claim() {
     );
     let malformed = format!("• Waiting.\n  GOALIE-CLAIM {n} waiting\n  a while\n  GOALIE-END {n}");
     assert_eq!(read(&malformed), None);
+    // A malformed wait says why, and cancels a claim before it.
+    let mut r = reader();
+    let both = format!("{}\n{malformed}", block(&n));
+    assert_eq!(r.read(&rows(&both), &[]), None);
+    assert_eq!(r.bad_wait(), Some("`a while` is not `key: value`"));
+    for (lines, why) in [
+        ("for: 20m\n  colour: blue", "not `colour`"),
+        ("for: soon", "`for: soon` is not a duration"),
+        ("every: 1m", "a wait needs one of for, until or command"),
+        ("command:", "`command` is empty"),
+    ] {
+        let mut r = reader();
+        let text = format!("• x\n  GOALIE-CLAIM {n} waiting\n  {lines}\n  GOALIE-END {n}");
+        assert_eq!(r.read(&rows(&text), &[]), None, "{lines}");
+        assert!(
+            r.bad_wait().is_some_and(|w| w.contains(why)),
+            "{lines}: {:?}",
+            r.bad_wait()
+        );
+        // A valid block after it is taken, and the refusal is gone.
+        let fixed = format!("{text}\n{span}");
+        assert!(r.read(&rows(&fixed), &[]).is_some());
+        assert_eq!(r.bad_wait(), None);
+        r.new_turn(&turn_nonce(SECRET, 4));
+        assert_eq!(r.bad_wait(), None, "a new turn forgets it");
+    }
     // The anti-forgery rules hold for waits too: an earlier turn's nonce does not count.
     let stale = turn_nonce(SECRET, 2);
     let old = format!("• x\n  GOALIE-CLAIM {stale} waiting\n  for: 20m\n  GOALIE-END {stale}");

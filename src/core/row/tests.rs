@@ -730,10 +730,21 @@ fn waits_and_quota() -> Vec<String> {
                 waited_ms: 25_000,
                 checks: 12,
                 output: Some("ready".into()),
+                wakes: None,
             },
             "wait_ended",
             json!({ "turn": 2, "end": "condition_met", "waited_ms": 25_000, "checks": 12,
                     "output": "ready" }),
+        ),
+        pin(
+            Row::WaitRefused {
+                channel: Channel::Screen,
+                turn: 2,
+                why: "`for: soon` is not a duration (try 90s, 20m or 2h)".into(),
+            },
+            "wait_refused",
+            json!({ "channel": "screen", "turn": 2,
+                    "why": "`for: soon` is not a duration (try 90s, 20m or 2h)" }),
         ),
         pin(
             Row::Quota {
@@ -861,7 +872,7 @@ fn every_kind_is_stored_as_the_json_goalie_wrote_before_rows_were_typed() {
         .map(|kind| kind.as_str().to_string())
         .collect();
     assert_eq!(pinned, kinds, "every kind is pinned, and by serde's name");
-    assert_eq!(kinds.len(), 65);
+    assert_eq!(kinds.len(), 66);
 }
 
 #[test]

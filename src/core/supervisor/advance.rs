@@ -69,7 +69,10 @@ impl Supervisor {
                     self.next_turn(now_ms, "the goal was resumed".into(), actions);
                 }
             }
-            Phase::Waiting => self.advance_wait(now_ms, actions),
+            Phase::Waiting => {
+                self.wait_woken();
+                self.advance_wait(now_ms, actions);
+            }
             Phase::Starting { since_ms } => self.advance_start(now_ms, since_ms, actions),
             Phase::Working { .. } => self.advance_turn(now_ms, actions),
         }

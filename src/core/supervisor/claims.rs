@@ -42,6 +42,7 @@ impl Supervisor {
         if self.claim.as_ref().map(|(_, c)| c) == Some(&claim) {
             return;
         }
+        self.bad_wait = None;
         actions.push(Action::Record(Row::ClaimSeen {
             channel,
             turn,
@@ -94,6 +95,10 @@ impl Supervisor {
                 self.blocker_reported(now_ms, channel, reason, actions)
             }
             Some((channel, Claim::Waiting { wait })) => {
+                if let Some(why) = self.wait_is_past(now_ms, &wait) {
+                    self.refuse_wait(channel, why, actions);
+                    return false;
+                }
                 self.agent_waits(now_ms, channel, wait, actions);
                 true
             }

@@ -67,6 +67,7 @@ impl Supervisor {
                 to: limits,
             }));
             self.config.limits = limits;
+            self.wait_cut_at_time_limit(now_ms);
             actions.push(Action::SetLimits { limits });
             self.updated = true;
         }

@@ -105,6 +105,8 @@ pub struct Supervisor {
     stopped_at_ms: u64,
     /// The claim of the turn under way (the latest, from either channel).
     claim: Option<(Channel, Claim)>,
+    /// The turn under way's last claim block asked for a wait goalie cannot do: why.
+    bad_wait: Option<(Channel, String)>,
     blockers: Blockers,
     /// For the next prompt: why the audit rejected a claim.
     rejection_reasons: Vec<String>,
@@ -146,6 +148,7 @@ impl Supervisor {
             dialog: DialogWatch::default(),
             stopped_at_ms: 0,
             claim: None,
+            bad_wait: None,
             blockers: Blockers::default(),
             rejection_reasons: Vec::new(),
             notice: None,

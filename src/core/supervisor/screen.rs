@@ -29,6 +29,7 @@ impl Supervisor {
         let usage_limit = seen.usage_limit > before.usage_limit;
         let api_error = seen.api_error > before.api_error;
         let new_claim = seen.claim.is_some() && seen.claim != before.claim;
+        let new_bad_wait = seen.bad_wait.is_some() && seen.bad_wait != before.bad_wait;
         let turn_errors = match self.phase {
             Phase::Working { errors, .. } => Some(errors),
             _ => None,
@@ -72,6 +73,9 @@ impl Supervisor {
             }
             if new_claim && let Some(claim) = &seen.claim {
                 self.take_claim(Channel::Screen, claim.clone(), actions);
+            }
+            if new_bad_wait && let Some(why) = &seen.bad_wait {
+                self.bad_wait_seen(Channel::Screen, why.clone());
             }
         }
         self.screen.look(now_ms, seen);

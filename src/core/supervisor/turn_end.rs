@@ -34,6 +34,7 @@ impl Supervisor {
         let error = errors.the_error();
         let reply = self.reply.clone();
         let mut claim = self.claim.take();
+        let bad_wait = self.bad_wait.take();
         self.turns += 1;
         self.processes.turn_ended();
         self.signals.turn_ended(now_ms);
@@ -67,6 +68,9 @@ impl Supervisor {
         }
         if self.turn_claimed(now_ms, claim, actions) {
             return;
+        }
+        if let Some((channel, why)) = bad_wait {
+            self.refuse_wait(channel, why, actions);
         }
         if let Some(error) = error {
             self.after_error(now_ms, error, actions);

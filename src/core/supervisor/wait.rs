@@ -30,6 +30,43 @@ impl Supervisor {
             .saturating_add(i64::try_from(now_ms).unwrap_or(i64::MAX))
     }
 
+    /// When the wait under way next needs the clock (its deadline, or its
+    /// command's next start), on the core's clock: the shell wakes then, and
+    /// not before unless something else comes. None when there is no wait,
+    /// or it is over (then the screen is watched as usual).
+    pub fn wait_alarm_ms(&self) -> Option<u64> {
+        self.waiting().and_then(Waiting::next_wake_ms)
+    }
+
+    /// The goal's time limit changed: a wait under way that would outlast
+    /// it now ends when it comes.
+    pub(super) fn wait_cut_at_time_limit(&mut self, now_ms: u64) {
+        let Some(deadline_ms) = self
+            .waiting()
+            .filter(|w| w.over.is_none())
+            .map(|w| w.deadline_ms)
+        else {
+            return;
+        };
+        let left = deadline_ms.saturating_sub(now_ms);
+        let cut = now_ms + self.within_time_limit(now_ms, left);
+        if cut < deadline_ms
+            && let Some(wait) = self.wait.as_mut()
+        {
+            wait.deadline_ms = cut;
+            wait.at_deadline = WaitEnd::TimeLimit;
+        }
+    }
+
+    /// An event (the clock, output, the session log…) came while goalie waits.
+    pub(super) fn wait_woken(&mut self) {
+        if let Some(wait) = self.wait.as_mut().filter(|w| w.over.is_none())
+            && self.phase == Phase::Waiting
+        {
+            wait.wakes += 1;
+        }
+    }
+
     /// The wait under way, if goalie is waiting.
     pub fn waiting(&self) -> Option<&Waiting> {
         self.wait.as_ref().filter(|_| self.phase == Phase::Waiting)
@@ -51,6 +88,47 @@ impl Supervisor {
             consecutive: None,
         }));
         self.begin_wait(now_ms, WaitCause::Agent { channel, wait }, actions);
+    }
+
+    /// The turn's last claim block asked for a wait goalie cannot do: it
+    /// cancels the turn's claim, and the turn's end says why.
+    pub(super) fn bad_wait_seen(&mut self, channel: Channel, why: String) {
+        if self.phase == Phase::Waiting || self.phase == Phase::Auditing {
+            return;
+        }
+        self.claim = None;
+        self.bad_wait = Some((channel, why));
+    }
+
+    /// Why a wait `until` a time already past is not waited, if it is.
+    pub(super) fn wait_is_past(&self, now_ms: u64, wait: &WaitFor) -> Option<String> {
+        let WaitFor::Until { unix_ms, shown } = wait else {
+            return None;
+        };
+        let now = self.unix_ms(now_ms);
+        (*unix_ms <= now).then(|| {
+            let now = jiff::Timestamp::from_millisecond(now)
+                .map(|t| t.round(jiff::Unit::Second).unwrap_or(t).to_string())
+                .unwrap_or_else(|_| now.to_string());
+            format!("`until: {shown}` is already past (goalie's clock says {now})")
+        })
+    }
+
+    /// A wait the agent asked for is not done: recorded, and the next
+    /// prompt says why and how to ask. No wait, and no claim.
+    pub(super) fn refuse_wait(&mut self, channel: Channel, why: String, actions: &mut Vec<Action>) {
+        actions.push(Action::Record(Row::WaitRefused {
+            channel,
+            turn: self.turns,
+            why: why.clone(),
+        }));
+        self.notice = Some(format!(
+            "goalie did not wait: {why}. Nothing was waited for and no claim was taken. To have \
+             goalie wait, end a turn with a waiting block (or MCP update_goal with status \
+             waiting) that gives exactly one of `for: 20m`, `until: 2026-12-02T03:00:00Z` (a \
+             time still to come) or `command: CMD` (with `every: 1m` and `timeout: 2h` if you \
+             like); otherwise go on with the goal."
+        ));
     }
 
     /// Before the next prompt: a quota window past `--max-quota` is waited
@@ -198,6 +276,7 @@ impl Supervisor {
                     waited_ms: now_ms.saturating_sub(wait.since_ms),
                     checks: wait.checks,
                     output: wait.last_output.clone(),
+                    wakes: Some(wait.wakes),
                 }));
                 self.updated = true;
             }

@@ -24,8 +24,15 @@ use crate::goal::change::Refusal;
 
 use super::shell::Shell;
 
+/// How often the ledger is looked at for control requests other hosts wrote
+/// (`ledger_control.rs`).
+pub(super) const REQUESTS_EVERY: Duration = Duration::from_millis(500);
+
 /// How often the clock ticks.
 pub(super) const TICK: Duration = Duration::from_millis(100);
+
+/// While goalie waits, a terminal's status row is drawn again this often.
+const STATUS_EVERY: Duration = Duration::from_secs(1);
 
 /// Looks at the screen at most this often while output streams in; the tick
 /// after the stream stops always takes a last look.
@@ -88,6 +95,13 @@ pub(super) enum Step {
     LedgerRequest(i64, crate::goal::change::UserCommand),
     /// The terminal changed size.
     Resized,
+    /// A measurement of the workspace that a later request replaced.
+    Stale,
+    /// Draw the status row again (its clock), and nothing else.
+    Status,
+    /// While a wait has stopped the clock: the ledger's chores, and nothing
+    /// for the core (`heartbeat.rs`).
+    LedgerChores,
 }
 
 /// A control request answered once the core heard it.
@@ -120,6 +134,9 @@ pub(super) struct Wires {
     pub(super) audit_reports: mpsc::UnboundedReceiver<audit::Report>,
     pub(super) tick: tokio::time::Interval,
     pub(super) ticks: u64,
+    /// While goalie waits (the clock stopped), the status row's clock is
+    /// drawn again this often, in a terminal; the core hears nothing of it.
+    pub(super) status_tick: tokio::time::Interval,
     pub(super) last_refresh: Instant,
     pub(super) last_look: Instant,
     pub(super) unseen_output: bool,
@@ -129,6 +146,11 @@ pub(super) struct Wires {
     pub(super) db_dirty: bool,
     /// The seq of the last control request looked at (`ledger_control.rs`).
     pub(super) requests_seen: i64,
+    /// The ledger's chores (`heartbeat.rs`): when each was last done, and
+    /// their own clock while a wait has stopped the tick.
+    pub(super) last_heartbeat: Instant,
+    pub(super) last_requests: Instant,
+    pub(super) ledger_tick: tokio::time::Interval,
 }
 
 impl Wires {
@@ -151,6 +173,10 @@ impl Wires {
         let (done_tx, done) = mpsc::unbounded_channel::<()>();
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut status_tick = tokio::time::interval(STATUS_EVERY);
+        status_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut ledger_tick = tokio::time::interval(REQUESTS_EVERY);
+        ledger_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         Ok(Wires {
             signals,
             output,
@@ -162,12 +188,16 @@ impl Wires {
             audit_reports,
             tick,
             ticks: 0,
+            status_tick,
             last_refresh: Instant::now(),
             last_look: Instant::now(),
             unseen_output: false,
             last_db_read: Instant::now(),
             db_dirty: false,
             requests_seen: 0,
+            last_heartbeat: Instant::now(),
+            last_requests: Instant::now(),
+            ledger_tick,
         })
     }
 }
@@ -186,13 +216,9 @@ impl Shell<'_> {
         loop {
             let step = match steps.pop_front() {
                 Some(step) => step,
-                None => match (self.watch.follow_up.take(), self.restart.take()) {
-                    (Some(event), restart) => {
-                        self.restart = restart;
-                        Step::Event(event)
-                    }
-                    (None, Some((reason, handoff_file))) => Step::Restart(reason, handoff_file),
-                    (None, None) => self.wake(&mut wires, control).await,
+                None => match self.restart.take() {
+                    Some((reason, handoff_file)) => Step::Restart(reason, handoff_file),
+                    None => self.wake(&mut wires, control).await,
                 },
             };
             let mut then = Vec::new();
@@ -226,9 +252,22 @@ impl Shell<'_> {
         }
     }
 
-    /// Waits for what wakes the loop next.
+    /// Waits for what wakes the loop next. While goalie waits (the agent
+    /// asked it to, or the quota), the clock does not tick: the loop wakes at
+    /// the wait's deadline or its command's next start (a timer), or for
+    /// output, keys, requests and the command's result; after output, the
+    /// clock ticks until the screen has been looked at.
     async fn wake(&mut self, wires: &mut Wires, control: &mut ControlServer) -> Step {
         let interrupted = |now_ms, signal| Step::Event(Event::Interrupted { now_ms, signal });
+        // An alarm already past (the core did not act on it: a dialog shows)
+        // leaves the clock ticking, so the loop never spins on it.
+        let alarm = self
+            .core
+            .wait_alarm_ms()
+            .map(|ms| self.started + Duration::from_millis(ms))
+            .filter(|at| *at > Instant::now());
+        let ticking = alarm.is_none() || wires.unseen_output;
+        let status_only = !ticking && self.interactive;
         tokio::select! {
             chunk = wires.output.recv(), if wires.output_open => Step::Output(chunk),
             status = wait_exit(&mut self.exit) => Step::Exited(status),
@@ -236,9 +275,19 @@ impl Shell<'_> {
             Some(()) = wires.done.recv() => Step::Event(Event::InjectionDone { now_ms: self.now_ms() }),
             Some(report) = wires.audit_reports.recv() => Step::Audit(report),
             Some(check) = self.wait_checker.next() => Step::WaitChecked(check),
+            Some((asked, workspace, screen_reply)) = self.watch.measured.recv() => {
+                if asked == self.watch.asked {
+                    Step::Event(Event::Workspace { now_ms: self.now_ms(), workspace, screen_reply })
+                } else {
+                    Step::Stale
+                }
+            }
             Some(pending) = control.next() => Step::Control(pending),
             () = session_log_changed(&mut self.session_tail) => Step::SessionLogChanged,
-            _ = wires.tick.tick() => Step::Tick,
+            _ = wires.tick.tick(), if ticking => Step::Tick,
+            () = alarm_at(alarm) => Step::Tick,
+            _ = wires.status_tick.tick(), if status_only => Step::Status,
+            _ = wires.ledger_tick.tick(), if !ticking => Step::LedgerChores,
             _ = wires.signals.winch.recv() => Step::Resized,
             _ = wires.signals.int.recv() => interrupted(self.now_ms(), libc::SIGINT),
             _ = wires.signals.term.recv() => interrupted(self.now_ms(), libc::SIGTERM),
@@ -269,6 +318,14 @@ impl Shell<'_> {
             }
         }
         Ok((stopped, reply))
+    }
+}
+
+/// Returns at `at`; never without it.
+async fn alarm_at(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await,
+        None => std::future::pending().await,
     }
 }
 

@@ -4,14 +4,28 @@
 //! supervisor's, where its pid means nothing, tells by it whether the
 //! supervisor lives (`ledger::host::remote_supervisor`).
 
-use super::event_loop::TICK;
+use std::time::Instant;
+
+use super::event_loop::{REQUESTS_EVERY, Step, Wires};
 use super::shell::Shell;
 use crate::ledger::host::HEARTBEAT_EVERY;
 
-/// Ticks of the event loop between heartbeats.
-pub(super) const HEARTBEAT_TICKS: u64 = (HEARTBEAT_EVERY.as_millis() / TICK.as_millis()) as u64;
-
 impl Shell<'_> {
+    /// The ledger's chores, from the tick or, while a wait has stopped the
+    /// clock, from their own timer (`Wires::ledger_tick`), so a goal that
+    /// waits for hours still shows it lives and still hears another host's
+    /// `resume`: the heartbeat when it is due, and a look for requests.
+    pub(super) fn ledger_chores(&mut self, wires: &mut Wires, then: &mut Vec<Step>) {
+        if wires.last_heartbeat.elapsed() >= HEARTBEAT_EVERY {
+            wires.last_heartbeat = Instant::now();
+            self.renew_heartbeat();
+        }
+        if wires.last_requests.elapsed() >= REQUESTS_EVERY {
+            wires.last_requests = Instant::now();
+            then.push(Step::LedgerRequests);
+        }
+    }
+
     pub(super) fn renew_heartbeat(&mut self) {
         if let Err(err) = self.ledger.heartbeat(&self.goal_id) {
             tracing::warn!(%err, "could not renew the goal's heartbeat");

@@ -17,9 +17,6 @@ use crate::error::Error;
 use crate::goal::change::{Refusal, UserCommand};
 use crate::ledger::host::this_host;
 
-/// Ticks of the event loop between looks for requests.
-pub(super) const REQUESTS_TICKS: u64 = 5;
-
 impl Shell<'_> {
     /// Where the looks for requests start: rows written before this run
     /// began were meant for a supervisor that is gone.

@@ -101,6 +101,10 @@ impl Shell<'_> {
                     n => format!(", {n} checks"),
                 }
             ),
+            Row::WaitRefused { turn, why, .. } => format!(
+                "turn {turn} asked for a wait goalie cannot do ({}): not waited, not a claim; the next prompt says why",
+                why.chars().take(160).collect::<String>()
+            ),
             Row::AgentExited { status } => format!("the agent exited ({status})"),
             Row::WrapUpTimeout { .. } => "the wrap-up turn took too long; stopping".to_string(),
             Row::DialogAnswered { dialog, answer, .. } => {

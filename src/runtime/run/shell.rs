@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 use std::path::Path;
 use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::agent::process::{AgentProcess, Exit, Launch};
@@ -15,7 +16,8 @@ use crate::audit::wait_check::WaitChecker;
 use crate::control::protocol::{self as control_protocol};
 use crate::control::{GoalSnapshot, Notifier};
 use crate::core::observer::Observer;
-use crate::core::supervisor::{Event, Supervisor};
+use crate::core::progress::Workspace;
+use crate::core::supervisor::Supervisor;
 use crate::ledger::Ledger;
 use crate::ledger::claim_inbox::ClaimInbox;
 use crate::terminal::status::StatusDisplay;
@@ -24,13 +26,22 @@ use crate::workspace::Tracker;
 
 use super::spec::RunSpec;
 
+/// A turn's measured workspace, with the reply the screen showed when the
+/// core asked for it, and which request it answers.
+pub(super) type Measured = (u64, Workspace, Option<String>);
+
 /// The shell's watchdog state.
 #[derive(Debug)]
 pub(super) struct Watch {
-    /// The workspace and its last look.
-    pub(super) tracker: Tracker,
-    /// An event the core asked for while it handled another (the measurement).
-    pub(super) follow_up: Option<Event>,
+    /// The workspace and its last look, measured off the event loop (git
+    /// may take seconds, hashing reads files).
+    pub(super) tracker: Arc<Mutex<Tracker>>,
+    pub(super) measured_tx: tokio::sync::mpsc::UnboundedSender<Measured>,
+    /// Measurements done, heard by the loop in the order they were asked for.
+    pub(super) measured: tokio::sync::mpsc::UnboundedReceiver<Measured>,
+    /// Measurements asked for: only the answer to the last one is heard
+    /// (one asked before a restart may finish after the next is asked).
+    pub(super) asked: u64,
     /// The next restart resumes the agent's own session.
     pub(super) resume: bool,
 }
@@ -38,9 +49,12 @@ pub(super) struct Watch {
 impl Watch {
     /// Takes the workspace's baseline now, before the first turn.
     pub(super) fn new(workdir: &Path) -> Watch {
+        let (measured_tx, measured) = tokio::sync::mpsc::unbounded_channel();
         Watch {
-            tracker: Tracker::new(workdir),
-            follow_up: None,
+            tracker: Arc::new(Mutex::new(Tracker::new(workdir))),
+            measured_tx,
+            measured,
+            asked: 0,
             resume: false,
         }
     }

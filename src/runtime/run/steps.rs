@@ -157,6 +157,17 @@ impl Shell<'_> {
                 self.resized();
                 None
             }
+            Step::Stale => None,
+            Step::Status => {
+                self.show_status();
+                None
+            }
+            Step::LedgerChores => {
+                let mut chores = Vec::new();
+                self.ledger_chores(wires, &mut chores);
+                then.extend(chores);
+                None
+            }
         };
         Ok(event.map(|event| (event, None)))
     }
@@ -294,20 +305,13 @@ impl Shell<'_> {
         if wires.ticks.is_multiple_of(CHECKPOINT_TICKS) {
             self.checkpoint_progress();
         }
-        if wires
-            .ticks
-            .is_multiple_of(super::heartbeat::HEARTBEAT_TICKS)
-        {
-            self.renew_heartbeat();
-        }
-        if wires
-            .ticks
-            .is_multiple_of(super::ledger_control::REQUESTS_TICKS)
-        {
-            then.push(Step::LedgerRequests);
+        self.ledger_chores(wires, then);
+        // While goalie waits there is no turn to hang: the agent's tree is
+        // looked at again once the wait is over.
+        if self.core.wait_alarm_ms().is_none() {
+            then.push(Step::RefreshMembers);
         }
         then.extend([
-            Step::RefreshMembers,
             Step::LookIfUnseen,
             Step::Claims,
             Step::Now(|now_ms| Event::Tick { now_ms }),

@@ -4,6 +4,7 @@
 //! hung agent on its own session.
 
 use std::path::Path;
+use std::sync::{Arc, PoisonError};
 
 use crate::agent::process::Launch;
 use crate::agent::session_tail::SessionTail;
@@ -33,14 +34,22 @@ pub(super) fn config(spec: &RunSpec, goal_spec: &GoalSpec) -> Watchdog {
 }
 
 impl Shell<'_> {
-    /// The core asked for the workspace: measured now, heard next.
+    /// The core asked for the workspace: measured on tokio's blocking pool
+    /// (git may take seconds, hashing reads files), heard by the loop as an
+    /// event when done. One measurement at a time: the tracker's lock keeps
+    /// them in the order they were asked for (the core asks once per turn).
     pub(super) fn measure_workspace(&mut self) {
-        let workspace = self.watch.tracker.measure();
+        let tracker = Arc::clone(&self.watch.tracker);
+        let done = self.watch.measured_tx.clone();
         let screen_reply = self.screen_reply();
-        self.watch.follow_up = Some(Event::Workspace {
-            now_ms: self.now_ms(),
-            workspace,
-            screen_reply,
+        self.watch.asked += 1;
+        let asked = self.watch.asked;
+        tokio::task::spawn_blocking(move || {
+            let workspace = tracker
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .measure();
+            let _ = done.send((asked, workspace, screen_reply));
         });
     }
 

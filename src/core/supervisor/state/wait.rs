@@ -38,6 +38,8 @@ pub struct Waiting {
     pub last_output: Option<String>,
     /// What ended the wait, once it is over (goalie then waits for the screen).
     pub over: Option<WaitEnd>,
+    /// Ticks heard while the wait was under way.
+    pub wakes: u32,
 }
 
 /// The note for the first prompt of a resumed run whose earlier run was in
@@ -83,7 +85,20 @@ impl Waiting {
             checks: 0,
             last_output: None,
             over: None,
+            wakes: 0,
         }
+    }
+
+    /// When the wait next needs the clock: its deadline, or its command's
+    /// next start if that comes first; none once it is over.
+    pub fn next_wake_ms(&self) -> Option<u64> {
+        if self.over.is_some() {
+            return None;
+        }
+        Some(
+            self.next_check_ms
+                .map_or(self.deadline_ms, |due| due.min(self.deadline_ms)),
+        )
     }
 
     /// Time passed: the wait may be over, or its command due.
@@ -178,6 +193,48 @@ mod tests {
         assert_eq!(wait.tick(22_000), WaitStep::Wait);
         assert_eq!(wait.over, Some(WaitEnd::Elapsed));
         assert_eq!(wait.checks, 0);
+    }
+
+    #[test]
+    fn the_wait_wakes_the_shell_only_at_its_deadline_and_its_checks() {
+        // A command wait: woken at once for the first check, then (while it
+        // runs) only at the deadline, then at the next check's start.
+        let mut wait = Waiting::new(command(10_000), 0, 60_000, WaitEnd::TimedOut);
+        assert_eq!(wait.next_wake_ms(), Some(0));
+        assert_eq!(wait.tick(0), check(10_000));
+        assert_eq!(wait.next_wake_ms(), Some(60_000));
+        assert_eq!(wait.checked(2_000, false, "absent".into()), WaitStep::Wait);
+        assert_eq!(wait.next_wake_ms(), Some(10_000));
+        // Woken by the alarm alone, from check to check, it runs them all.
+        let mut wakes = 0;
+        while let Some(at) = wait.next_wake_ms() {
+            wakes += 1;
+            match wait.tick(at) {
+                WaitStep::Check { .. } => {
+                    assert_eq!(wait.checked(at + 500, false, String::new()), WaitStep::Wait);
+                }
+                WaitStep::Over(end) => assert_eq!((end, at), (WaitEnd::TimedOut, 60_000)),
+                WaitStep::Wait => panic!("woken for nothing at {at}"),
+            }
+        }
+        assert_eq!(
+            wakes, 6,
+            "checks at 10, 20, 30, 40 and 50 s, then the deadline"
+        );
+        assert_eq!(wait.checks, 6);
+        // A span: only its deadline.
+        let mut span = Waiting::new(
+            WaitCause::Agent {
+                channel: Channel::Screen,
+                wait: WaitFor::Span { ms: 4_000 },
+            },
+            1_000,
+            5_000,
+            WaitEnd::Elapsed,
+        );
+        assert_eq!(span.next_wake_ms(), Some(5_000));
+        assert_eq!(span.tick(5_000), WaitStep::Over(WaitEnd::Elapsed));
+        assert_eq!(span.next_wake_ms(), None);
     }
 
     #[test]

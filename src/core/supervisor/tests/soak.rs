@@ -12,6 +12,9 @@ use crate::core::config::Watchdog;
 use crate::core::progress::{Change, Workspace};
 use crate::core::row::Row;
 
+mod waits;
+use waits::Waits;
+
 const TURNS: u32 = 10_000;
 const TIMEOUT: u64 = 60_000;
 const STEP: u64 = 100;
@@ -82,8 +85,13 @@ fn ten_thousand_turns_with_adversarial_timing() {
             turn_timeout_ms: Some(TIMEOUT),
             interrupt: "\x1b".into(),
         },
+        waits: crate::core::config::WaitConfig {
+            clock_origin_ms: waits::ORIGIN,
+            ..crate::core::config::WaitConfig::default()
+        },
         ..config()
     });
+    let mut waits = Waits::default();
     let mut rng = Rng(0x5eed_2026);
     let mut agent = Agent::Idle;
     let mut counts = Counts::default();
@@ -179,7 +187,7 @@ fn ten_thousand_turns_with_adversarial_timing() {
         &mut ended_rows,
     );
 
-    while counts.turns_started < TURNS || !matches!(agent, Agent::Idle) {
+    while counts.turns_started < TURNS || !matches!(agent, Agent::Idle) || waits.last_to_come() {
         now += STEP;
         let mut events: Vec<Event> = Vec::new();
         // goalie finished typing: the agent starts its turn.
@@ -211,6 +219,14 @@ fn ten_thousand_turns_with_adversarial_timing() {
             };
             if this_turn_stalls {
                 counts.stalled_turns_made += 1;
+            }
+            if counts.turns_started == TURNS {
+                later.push(waits.last_wait(now + work / 2));
+            } else if kind == Kind::Normal
+                && !this_turn_stalls
+                && let Some(claim) = waits.turn_starts(&mut rng, now, work)
+            {
+                later.push(claim);
             }
             agent = Agent::Working {
                 until: now + work,
@@ -326,6 +342,7 @@ fn ten_thousand_turns_with_adversarial_timing() {
                 &mut ended_rows,
             );
             for action in actions {
+                waits.action(&action, now, &mut later);
                 if let Action::Keys { .. } = action
                     && let Agent::Working {
                         kind: Kind::Hang, ..
@@ -345,6 +362,13 @@ fn ten_thousand_turns_with_adversarial_timing() {
                 }
             }
         }
+        // A wait is no idleness goalie is to end; what follows it is.
+        if waits.in_wait {
+            idle_since = None;
+        }
+        if std::mem::take(&mut waits.just_ended) {
+            idle_since = Some(now);
+        }
         if let (Some(since), None) = (idle_since, typing_until) {
             counts.longest_idle_ms = counts.longest_idle_ms.max(now - since);
         }
@@ -352,9 +376,32 @@ fn ten_thousand_turns_with_adversarial_timing() {
             idle_since = None;
         }
         assert!(now < 400_000_000, "the soak ran away: {counts:?}");
+        if waits.last_prompt == Some(PromptKind::BudgetLimit) {
+            // The time limit ended the last wait: the wrap-up is typed.
+            break;
+        }
     }
 
     assert_eq!(counts.turns_started, TURNS);
+    // Waits: nothing typed during any, each ended once, by what it asked
+    // for, by the person, and the last by the time limit.
+    assert_eq!(waits.typed_during_wait, 0, "{waits:?}");
+    assert_eq!(waits.stray_checks, 0, "{waits:?}");
+    assert_eq!(waits.started, waits.asked, "{waits:?}");
+    assert_eq!(
+        waits.ended.values().sum::<u32>(),
+        waits.started,
+        "{waits:?}"
+    );
+    assert!(!waits.in_wait, "{waits:?}");
+    assert_eq!(waits.ended.get("time_limit"), Some(&1), "{waits:?}");
+    for end in ["elapsed", "condition_met", "user_resumed"] {
+        assert!(
+            waits.ended.get(end).is_some_and(|n| *n >= 10),
+            "{end}: {waits:?}"
+        );
+    }
+    assert!(waits.checks_run > waits.ended["condition_met"], "{waits:?}");
     assert_eq!(counts.typed_while_busy, 0, "{counts:?}");
     assert_eq!(counts.false_hangs, 0, "{counts:?}");
     assert_eq!(counts.no_progress_prompts, 0, "no false stall: {counts:?}");

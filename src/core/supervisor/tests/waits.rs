@@ -213,6 +213,27 @@ fn waits_are_cut_at_the_longest_wait_and_at_the_time_limit() {
 }
 
 #[test]
+fn a_time_limit_lowered_during_a_wait_cuts_it() {
+    let mut run = Run::new(waiting_config());
+    run.start();
+    run.turn_asking(WaitFor::Span { ms: 3600 * 1000 });
+    let limit = run.now + 10_000;
+    run.at(run.now + 100, |now_ms| Event::Command {
+        now_ms,
+        command: UserCommand::Change(GoalChange {
+            max_time_ms: Some(Some(limit)),
+            ..GoalChange::default()
+        }),
+    });
+    run.ticks(limit - 200);
+    assert!(run.ended().is_empty(), "not before the limit");
+    run.ticks(limit + 1_000);
+    assert_eq!(run.ended(), vec!["time_limit"]);
+    run.ticks(run.now + QUIET + 200);
+    assert_eq!(run.last_prompt().0, PromptKind::BudgetLimit);
+}
+
+#[test]
 fn the_user_resuming_the_goal_ends_the_wait_and_a_stale_screen_claim_is_ignored() {
     let mut run = Run::new(waiting_config());
     run.start();
