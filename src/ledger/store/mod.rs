@@ -172,6 +172,7 @@ impl Ledger {
         if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
             private::create_private_dir(dir).map_err(|err| fail(Box::new(err)))?;
         }
+        guard::arrive_together_for_test();
         // One goalie at a time creates, converts and migrates the database:
         // several started at once on a new one all find it ready.
         let _lock = guard::lock(path);
@@ -563,6 +564,39 @@ mod tests {
         for handle in opened {
             handle.join().unwrap().unwrap();
         }
+    }
+
+    /// Defect 6: goalies that open a new database at the same moment (four
+    /// threads let go together by a barrier, each with its own connection,
+    /// as separate processes would be) all find it ready. Without the lock on
+    /// `DB.lock` two of them switch the new file to WAL together and one gets
+    /// "database is locked" (SQLite does not wait for a lock it would have to
+    /// upgrade a read to): on this machine 6 to 10 of 800 opens failed.
+    #[test]
+    fn four_goalies_opening_a_new_database_at_the_same_moment_all_find_it_ready_200_times() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut failed = Vec::new();
+        for round in 0..200 {
+            let path = dir.path().join(format!("new-{round}.db"));
+            let together = std::sync::Arc::new(std::sync::Barrier::new(4));
+            let opened: Vec<_> = (0..4)
+                .map(|_| {
+                    let (path, together) = (path.clone(), together.clone());
+                    std::thread::spawn(move || {
+                        together.wait();
+                        Ledger::open(&path).map(|_| ())
+                    })
+                })
+                .collect();
+            for handle in opened {
+                if let Err(err) = handle.join().unwrap() {
+                    failed.push(format!("round {round}: {err}"));
+                }
+            }
+            let ledger = Ledger::open_existing(&path).unwrap();
+            assert_eq!(ledger.goals().unwrap().len(), 0, "round {round}");
+        }
+        assert!(failed.is_empty(), "{failed:#?}");
     }
 
     #[test]
