@@ -442,6 +442,11 @@ pub enum Row {
         role: GroupRole,
         pgid: u32,
         start: u64,
+        /// The mark (`GOALIE_RUN=…`) in the environment goalie gave the
+        /// agent, which its descendants inherit: one that left the session
+        /// (`setsid`) is still found by it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mark: Option<String>,
     },
     /// Processes that a goalie killed before its end left running, ended by
     /// a later command (`by`: `run`, `resume` or `clear`).

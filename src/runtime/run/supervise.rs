@@ -52,6 +52,10 @@ pub(super) async fn supervise_goal(
     let status = super::status::display(spec.status_line, interactive, (rows, cols));
     // With a status row, the agent has one row less than the terminal.
     let (rows, cols) = status.agent_size((rows, cols));
+    // The agent's processes carry the run's mark, so that one that leaves
+    // its session is found after a kill -9 of goalie too.
+    let mut env = env;
+    env.insert(leftovers::MARK_VAR.into(), leftovers::run_mark(&goal.id));
     let launch = Launch {
         program: program.clone(),
         args: args.clone(),
@@ -167,7 +171,8 @@ fn start_agent(
     };
     terminal::install_panic_hook(agent_process::kill_running_agent);
     ledger.set_running(goal_id, supervisor_key(), Some(agent.pid()))?;
-    leftovers::record_group(ledger, goal_id, GroupRole::Agent, agent.pid())?;
+    let mark = launch.env.get(leftovers::MARK_VAR).map(String::as_str);
+    leftovers::record_group(ledger, goal_id, GroupRole::Agent, agent.pid(), mark)?;
     ledger.append(
         goal_id,
         &Row::AgentStarted {
@@ -192,7 +197,9 @@ fn record_verify_group(spec: &RunSpec, goal_id: &str) -> crate::audit::groups::O
     std::sync::Arc::new(move |pgid| {
         let recorded = Ledger::open_existing(&db)
             .map_err(Error::from)
-            .and_then(|ledger| leftovers::record_group(&ledger, &goal_id, GroupRole::Verify, pgid));
+            .and_then(|ledger| {
+                leftovers::record_group(&ledger, &goal_id, GroupRole::Verify, pgid, None)
+            });
         if let Err(err) = recorded {
             tracing::warn!(%err, pgid, "could not record a verify command's process group");
         }
