@@ -208,9 +208,7 @@ pub fn is_secret_name(name: &str) -> bool {
     SECRET_NAME_WORDS.iter().any(|word| upper.contains(word))
 }
 
-mod pieces;
-
-pub use pieces::MAX_HELD;
+pub mod pieces;
 
 #[cfg(test)]
 mod tests;

@@ -199,9 +199,9 @@ fn output_that_may_begin_a_secret_is_held_until_the_rest_comes() {
     ] {
         assert_eq!(redactor.hold_from(text), text.len(), "{text}");
     }
-    // Never more than MAX_HELD bytes.
-    let long = format!("sk-{}", "a".repeat(MAX_HELD * 2));
-    assert_eq!(redactor.hold_from(&long), long.len() - MAX_HELD);
+    // Never more than pieces::MAX_HELD bytes.
+    let long = format!("sk-{}", "a".repeat(pieces::MAX_HELD * 2));
+    assert_eq!(redactor.hold_from(&long), long.len() - pieces::MAX_HELD);
     // What is held, joined to the rest, is redacted whole.
     let whole = format!(
         "{}{}",
