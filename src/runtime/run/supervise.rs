@@ -195,11 +195,10 @@ fn record_verify_group(spec: &RunSpec, goal_id: &str) -> crate::audit::groups::O
     let db = std::path::absolute(&spec.db).unwrap_or_else(|_| spec.db.clone());
     let goal_id = goal_id.to_string();
     std::sync::Arc::new(move |pgid| {
-        let recorded = Ledger::open_existing(&db)
-            .map_err(Error::from)
-            .and_then(|ledger| {
-                leftovers::record_group(&ledger, &goal_id, GroupRole::Verify, pgid, None)
-            });
+        // The run opened (and checked) the ledger at its start.
+        let recorded = Ledger::reopen(&db).map_err(Error::from).and_then(|ledger| {
+            leftovers::record_group(&ledger, &goal_id, GroupRole::Verify, pgid, None)
+        });
         if let Err(err) = recorded {
             tracing::warn!(%err, pgid, "could not record a verify command's process group");
         }
