@@ -4,8 +4,9 @@
 //! secret-looking variables of the agent's environment
 //! (`[redacted:env:OPENAI_API_KEY]`).
 //!
-//! The edges build one [`Redactor`] from their environment
-//! (`Redactor::from_vars(std::env::vars())`) and call [`Redactor::redact`]
+//! The edges build one [`Redactor`] from goalie's environment
+//! (`ledger::environment_redactor`, for the ledger and the log writer; the
+//! recordings take the ledger's) and call [`Redactor::redact`]
 //! (or [`Redactor::redact_json`]) on a text before it is written anywhere:
 //! the ledger's one append path, the log file, hooks' input, recordings.
 //! Pure: no I/O, so it can be fuzzed.

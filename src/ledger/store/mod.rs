@@ -231,7 +231,7 @@ impl Ledger {
             conn,
             path: path.to_path_buf(),
             observer: None,
-            redactor: Redactor::from_vars(std::env::vars()),
+            redactor: environment_redactor(),
         })
     }
 
@@ -268,13 +268,27 @@ impl Ledger {
             path: path.to_path_buf(),
             observer: None,
             // Read-only: nothing is appended, but a ledger always redacts.
-            redactor: Redactor::from_vars(std::env::vars()),
+            redactor: environment_redactor(),
         })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// The redactor for what this process stores and logs: every credential
+/// shape, and the secret variables of goalie's environment (which the agent
+/// inherits). One constructor for the ledger, its read-only opening and the
+/// log writer; a variable that is not UTF-8 is read lossily rather than
+/// stopping goalie.
+pub fn environment_redactor() -> Redactor {
+    Redactor::from_vars(std::env::vars_os().map(|(name, value)| {
+        (
+            name.to_string_lossy().into_owned(),
+            value.to_string_lossy().into_owned(),
+        )
+    }))
 }
 
 /// A fresh secret claim code: ten characters from a 32-letter alphabet, from the OS's randomness.
