@@ -176,6 +176,7 @@ impl Recorder {
             if ready > 0 {
                 let rest = self.held.split_off(ready);
                 let text = std::mem::replace(&mut self.held, rest);
+                let text = self.redactor.redact_drawn(&text).into_owned();
                 self.event("o", &text);
             }
         }
@@ -206,6 +207,7 @@ impl Recorder {
     fn release_held(&mut self) {
         if !self.held.is_empty() && !self.closed {
             let text = std::mem::take(&mut self.held);
+            let text = self.redactor.redact_drawn(&text).into_owned();
             self.event("o", &text);
         }
     }

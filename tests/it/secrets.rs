@@ -264,18 +264,16 @@ fn a_key_wrapped_across_two_screen_rows_is_redacted_whole() {
          claim_after_turns: 2\nclaim_mode: proper\n\
          turns:\n  - work_ms: 300\n    tokens: 1000\n    reply: \"The key is {key} as asked.\"\n"
     );
-    let mut files = run_and_collect(&sandbox, "sim", &scenario, &[]);
+    let files = run_and_collect(&sandbox, "sim", &scenario, &[]);
     let text = ledger_text(&sandbox);
     assert!(text.contains("[redacted:openai-key]"), "{text}");
     assert!(
         text.contains("as asked."),
         "the reply was read from the screen: {text}"
     );
-    // Not the recording: it holds the sim's drawing, where the key's rows are
-    // apart, each row's piece drawn after a cursor move (not yet redacted:
-    // see the README's section on secrets).
-    let recording = files.pop().unwrap();
-    assert!(recording.to_string_lossy().ends_with(".cast"));
+    // The recording too, where the sim draws each row's piece after a cursor move.
+    let cast = std::fs::read_to_string(files.last().unwrap()).unwrap();
+    assert!(cast.contains("[redacted:openai-key]"), "{cast}");
     let found = pieces_in(&key, &files);
     assert!(found.is_empty(), "leaked: {found:#?}");
 }

@@ -122,8 +122,11 @@ impl Redactor {
     /// more than [`MAX_HELD`] bytes.
     pub fn hold_from(&self, text: &str) -> usize {
         let mut from = text.len();
-        let run = text.trim_end_matches(is_key_char).len();
-        let tail = &text[run..];
+        // A word may go on after a cursor move (a TUI drawing a long key
+        // over two rows): the moves and spaces at the end are looked past.
+        let visible = trim_drawn_gap(text);
+        let run = visible.trim_end_matches(is_key_char).len();
+        let tail = &visible[run..];
         if !tail.is_empty()
             && BEGINNINGS
                 .iter()
@@ -156,7 +159,142 @@ impl Redactor {
     }
 }
 
+/// `text` without the escape sequences (a last one perhaps cut short),
+/// spaces and line breaks at its end.
+fn trim_drawn_gap(text: &str) -> &str {
+    let mut rest = text;
+    loop {
+        let before = rest.len();
+        rest = rest.trim_end_matches([' ', '\r', '\n']);
+        if let Some(esc) = rest.rfind("\x1b[") {
+            let tail = &rest.as_bytes()[esc + 2..];
+            let params = tail
+                .iter()
+                .take_while(|b| (0x20..0x40).contains(*b))
+                .count();
+            if params == tail.len()
+                || (params + 1 == tail.len() && (0x40..0x7f).contains(&tail[params]))
+            {
+                rest = &rest[..esc];
+            }
+        } else if let Some(cut) = rest.strip_suffix('\x1b') {
+            rest = cut;
+        }
+        if rest.len() == before {
+            return rest;
+        }
+    }
+}
+
 /// Whether `row` reaches the right edge of a screen `cols` wide.
 fn reaches_edge(row: &str, cols: usize) -> bool {
     cols > 0 && row.trim_end().chars().count() + EDGE_SLACK >= cols
+}
+
+/// Where a gap between two pieces of a word drawn on two rows of a screen
+/// ends, if one begins at `at` in `text`: cursor moves, erasures and
+/// spaces, with at least one move to another place (a cursor position, or
+/// a line break followed by an indent), and a key character after them.
+fn drawn_gap_end(text: &str, at: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut i = at;
+    let mut moved = false;
+    let mut line_break = false;
+    loop {
+        match bytes.get(i) {
+            Some(b'\x1b') if bytes.get(i + 1) == Some(&b'[') => {
+                let mut j = i + 2;
+                while bytes.get(j).is_some_and(|b| (0x20..0x40).contains(b)) {
+                    j += 1;
+                }
+                let last = *bytes.get(j)?;
+                if !(0x40..0x7f).contains(&last) {
+                    return None;
+                }
+                moved |= matches!(last, b'H' | b'f' | b'd' | b'E' | b'B' | b'G');
+                i = j + 1;
+            }
+            Some(b' ') => {
+                moved |= line_break;
+                i += 1;
+            }
+            Some(b'\r' | b'\n') => {
+                line_break = true;
+                i += 1;
+            }
+            Some(_) => break,
+            None => return None,
+        }
+    }
+    let next = text[i..].chars().next()?;
+    (moved && is_key_char(next)).then_some(i)
+}
+
+impl Redactor {
+    /// Output as the agent wrote it to its terminal (text with escape
+    /// sequences), redacted where a secret is drawn in pieces: a word that
+    /// goes on after a cursor move or a line break (how a TUI draws a long
+    /// key over two rows) is read joined, and a secret found so has its
+    /// first piece replaced by its marker and its other pieces taken out;
+    /// the moves between them are kept. Secrets in one piece are left to
+    /// [`Redactor::redact`].
+    pub fn redact_drawn<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
+        // The text without its gaps between key characters, and where each
+        // piece of it is in `text`: (start in the joined text, start in
+        // `text`, length).
+        let mut joined = String::with_capacity(text.len());
+        let mut pieces: Vec<(usize, usize, usize)> = Vec::new();
+        let mut piece_start = 0;
+        let mut gaps = false;
+        let mut chars = text.char_indices().peekable();
+        while let Some((_, c)) = chars.next() {
+            let Some(&(next, _)) = chars.peek() else {
+                break;
+            };
+            if is_key_char(c)
+                && let Some(end) = drawn_gap_end(text, next)
+            {
+                pieces.push((joined.len(), piece_start, next - piece_start));
+                joined.push_str(&text[piece_start..next]);
+                piece_start = end;
+                gaps = true;
+                while chars.peek().is_some_and(|&(i, _)| i < end) {
+                    chars.next();
+                }
+            }
+        }
+        if !gaps {
+            return std::borrow::Cow::Borrowed(text);
+        }
+        pieces.push((joined.len(), piece_start, text.len() - piece_start));
+        joined.push_str(&text[piece_start..]);
+        let mut edits: Vec<(Range<usize>, String)> = Vec::new();
+        for (span, marker) in self.spans(&joined) {
+            let overlapping: Vec<&(usize, usize, usize)> = pieces
+                .iter()
+                .filter(|(base, _, len)| *base < span.end && base + len > span.start)
+                .collect();
+            if overlapping.len() < 2 {
+                continue; // in one piece
+            }
+            for (n, &&(base, orig, len)) in overlapping.iter().enumerate() {
+                let from = span.start.max(base) - base + orig;
+                let to = span.end.min(base + len) - base + orig;
+                let text = if n == 0 {
+                    marker.clone()
+                } else {
+                    String::new()
+                };
+                edits.push((from..to, text));
+            }
+        }
+        if edits.is_empty() {
+            return std::borrow::Cow::Borrowed(text);
+        }
+        let mut out = text.to_string();
+        for (range, text) in edits.into_iter().rev() {
+            out.replace_range(range, &text);
+        }
+        std::borrow::Cow::Owned(out)
+    }
 }

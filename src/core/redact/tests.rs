@@ -238,3 +238,36 @@ fn a_secret_variable_is_hidden_as_it_reads_inside_json() {
         assert!(!clean.contains("rd-7"), "{text} -> {clean}");
     }
 }
+
+#[test]
+fn a_key_drawn_over_two_rows_is_hidden_in_the_output_and_the_moves_kept() {
+    let redactor = Redactor::new();
+    let key = "sk-Qx7RmT2vLp9WzK4nB8cY3hJ6dF1gA5sE0uIoPa";
+    // As the sim draws a word longer than its row: the row's piece, a move to
+    // the next row and an erasure, the hanging indent, the rest.
+    let drawn = format!(
+        "\x1b[32;1H\x1b[2K\u{2022} The key is {}\x1b[33;1H\x1b[2K  {} as asked.\x1b[34;1H",
+        &key[..9],
+        &key[9..]
+    );
+    let clean = redactor.redact_drawn(&drawn);
+    assert_eq!(
+        clean,
+        "\x1b[32;1H\x1b[2K\u{2022} The key is [redacted:openai-key]\x1b[33;1H\x1b[2K   as asked.\x1b[34;1H"
+    );
+    // Words on rows of their own, and a key in one piece on a line of its
+    // own, are left as they are.
+    for text in [
+        "\x1b[1;1Hdone\x1b[2;1Hnext".to_string(),
+        format!("key {key}\r\nplain"),
+        String::new(),
+    ] {
+        assert!(
+            matches!(redactor.redact_drawn(&text), Cow::Borrowed(_)),
+            "{text:?}"
+        );
+    }
+    // A chunk that ends in a key's piece and a move waits for the next one.
+    let chunk = format!("The key is {}\x1b[33;1H\x1b[2", &key[..9]);
+    assert_eq!(redactor.hold_from(&chunk), "The key is ".len());
+}
