@@ -443,8 +443,9 @@ pub enum Row {
         pgid: u32,
         start: u64,
         /// The mark (`GOALIE_RUN=…`) in the environment goalie gave the
-        /// agent, which its descendants inherit: one that left the session
-        /// (`setsid`) is still found by it.
+        /// group's processes (the agent, a verify command), which their
+        /// descendants inherit: one that left the group (`setsid`) is still
+        /// found by it.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         mark: Option<String>,
     },

@@ -169,6 +169,45 @@ fn a_verify_command_left_by_kill_9_is_ended_by_resume() {
 }
 
 #[test]
+fn a_verify_command_s_descendant_in_a_session_of_its_own_is_ended_by_clear_after_kill_9() {
+    let sandbox = Sandbox::new();
+    let spec = "objective: Make the tests pass\nverify:\n  - run: setsid nohup sleep 905 >/dev/null 2>&1 & sleep 906\n    timeout: 10m\nstop:\n  turns: 5\n";
+    let mut goalie = start_sim(&sandbox, Some(spec), &format!("{HEAD}{VERIFYING}"));
+    let verify = wait_for_row(&sandbox, "group_started", |d| d["role"] == "verify");
+    let mark = format!(
+        "GOALIE_RUN={}",
+        verify["mark"].as_str().expect("the run's mark")
+    );
+    let daemon = || carrying(processes_running(&["sleep", "905"]), &mark);
+    assert!(
+        eventually(Duration::from_secs(30), || !daemon().is_empty()),
+        "the verify command's setsid sleep never ran"
+    );
+    let escaped = daemon();
+    signal(&goalie, libc::SIGKILL);
+    let _ = goalie.wait();
+    assert_eq!(daemon(), escaped, "it outlived goalie");
+
+    let goal = sandbox.goal();
+    let out = sandbox.run(&["clear", &goal.id], LIMIT);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        eventually(Duration::from_secs(5), || daemon().is_empty()),
+        "{:?}",
+        daemon()
+    );
+    let ended = sandbox.entries_of("leftovers_ended");
+    assert_eq!(ended.len(), 1, "{ended:?}");
+    assert!(
+        ended[0].data["pids"]
+            .as_array()
+            .unwrap()
+            .contains(&escaped[0].into()),
+        "{ended:?}"
+    );
+}
+
+#[test]
 fn sigterm_during_an_audit_ends_the_verify_group_at_once() {
     let sandbox = Sandbox::new();
     // Far longer than the test's guard: goalie must not wait for it.
