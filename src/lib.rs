@@ -90,7 +90,8 @@
 //!   the recordings of the agent's screen in the state dir ([`agent::recording`]).
 //! - **What must not outlive goalie**: each process group a run starts (the
 //!   agent's session, a verify command's group) is recorded in the ledger as
-//!   it starts (`group_started`: its leader's pid and start time), and the
+//!   it starts (`group_started`: its leader's pid and start time, and the
+//!   `GOALIE_RUN` mark the agent's descendants inherit), and the
 //!   supervisor's own pid with its start time; the next `run`, `resume` or
 //!   `clear` ends what a killed goalie left ([`runtime::leftovers`]).
 //! - **The user's data**: adapters and prompt overrides in the config dir

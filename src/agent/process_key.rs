@@ -82,6 +82,29 @@ pub fn group_members(leader: ProcessKey) -> BTreeSet<ProcessKey> {
         .collect()
 }
 
+/// The processes of this user, other than this one, whose environment holds
+/// `entry` (`NAME=VALUE`) and that started at `since` or later (clock
+/// ticks since boot): the descendants of a process goalie gave that mark,
+/// wherever they moved (another session, a parent of 1).
+pub fn marked(entry: &[u8], since: u64) -> BTreeSet<ProcessKey> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = nix::unistd::geteuid().as_raw();
+    process_tree::all_processes()
+        .into_iter()
+        .filter(|p| p.state != 'Z' && p.start >= since && p.pid != std::process::id())
+        .filter(|p| {
+            let dir = format!("/proc/{}", p.pid);
+            std::fs::metadata(&dir).is_ok_and(|meta| meta.uid() == uid)
+                && std::fs::read(format!("{dir}/environ"))
+                    .is_ok_and(|environ| environ.split(|&b| b == 0).any(|var| var == entry))
+        })
+        .map(|p| ProcessKey {
+            pid: p.pid,
+            start: p.start,
+        })
+        .collect()
+}
+
 /// Ends `processes` (SIGTERM, up to `grace`, then SIGKILL), each only while
 /// it is still the process its key names; returns those that were running.
 pub fn end_all(processes: &BTreeSet<ProcessKey>, grace: Duration) -> Vec<ProcessKey> {

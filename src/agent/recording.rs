@@ -38,22 +38,12 @@ const FLUSH_EVERY: Duration = Duration::from_secs(1);
 /// of the file (the header, then one event: the agent's output, a marker's
 /// label, a resize) just before it is written. The secrets redactor (what
 /// goalie redacts in its ledger and logs) is applied here, so a recording
-/// never holds what goalie would redact elsewhere; the line is JSON, and
-/// what the redactor puts in place of a secret is plain text.
-pub fn recorded<'a>(line: &'a [u8], redactor: &Redactor) -> Cow<'a, [u8]> {
-    match std::str::from_utf8(line) {
-        Ok(text) => match redactor.redact(text) {
-            Cow::Borrowed(_) => Cow::Borrowed(line),
-            Cow::Owned(text) => Cow::Owned(text.into_bytes()),
-        },
-        // Lines are JSON made here, always UTF-8; anything else is redacted as text.
-        Err(_) => Cow::Owned(
-            redactor
-                .redact(&String::from_utf8_lossy(line))
-                .into_owned()
-                .into_bytes(),
-        ),
-    }
+/// never holds what goalie would redact elsewhere; the line is JSON (so
+/// UTF-8: the output is taken in whole characters), where the redactor
+/// finds a secret variable's value in its escaped form too, and what it
+/// puts in place of a secret is plain text.
+pub fn recorded<'a>(line: &'a str, redactor: &Redactor) -> Cow<'a, str> {
+    redactor.redact(line)
 }
 
 /// Where recordings are kept: `$XDG_STATE_HOME/goalie/recordings` (by
@@ -102,6 +92,9 @@ pub struct Recorder {
     closed: bool,
     /// The start of a UTF-8 character the last chunk ended in.
     partial: Vec<u8>,
+    /// Output that may be the start of a secret, held back until the next
+    /// chunk shows whether it is (see [`Redactor::hold_from`]).
+    held: String,
     last_flush: Instant,
     /// What is hidden before anything is written (see [`recorded`]).
     redactor: Redactor,
@@ -138,6 +131,7 @@ impl Recorder {
             cap,
             closed: false,
             partial: Vec::new(),
+            held: String::new(),
             last_flush: Instant::now(),
             redactor,
         };
@@ -155,8 +149,8 @@ impl Recorder {
             },
             "title": format!("goalie {goal_id}, agent process {process}"),
         });
-        let mut line = serde_json::to_vec(&header).map_err(std::io::Error::other)?;
-        line.push(b'\n');
+        let mut line = serde_json::to_string(&header).map_err(std::io::Error::other)?;
+        line.push('\n');
         recorder.write_line(&line);
         Ok(recorder)
     }
@@ -175,8 +169,16 @@ impl Recorder {
         let (complete, rest) = split_partial_char(&bytes);
         self.partial = rest.to_vec();
         if !complete.is_empty() {
-            let text = String::from_utf8_lossy(complete);
-            self.event("o", &text);
+            // What may be the start of a secret waits for the next chunk, so
+            // that a secret the PTY's reads cut in two is redacted whole.
+            self.held.push_str(&String::from_utf8_lossy(complete));
+            let ready = self.redactor.hold_from(&self.held);
+            if ready > 0 {
+                let rest = self.held.split_off(ready);
+                let text = std::mem::replace(&mut self.held, rest);
+                let text = self.redactor.redact_drawn(&text).into_owned();
+                self.event("o", &text);
+            }
         }
         if self.last_flush.elapsed() >= FLUSH_EVERY {
             self.flush();
@@ -188,13 +190,25 @@ impl Recorder {
         if self.closed {
             return;
         }
+        self.release_held();
         self.event("m", label);
     }
 
     /// The agent's screen is now `rows` × `cols`.
     pub fn resize(&mut self, rows: u16, cols: u16) {
         if !self.closed {
+            self.release_held();
             self.event("r", &format!("{cols}x{rows}"));
+        }
+    }
+
+    /// Writes the output held back as a possible start of a secret (before
+    /// anything else is written, and at the end).
+    fn release_held(&mut self) {
+        if !self.held.is_empty() && !self.closed {
+            let text = std::mem::take(&mut self.held);
+            let text = self.redactor.redact_drawn(&text).into_owned();
+            self.event("o", &text);
         }
     }
 
@@ -209,17 +223,15 @@ impl Recorder {
 
     fn event(&mut self, code: &str, data: &str) {
         let seconds = self.started.elapsed().as_secs_f64();
-        let mut line = Vec::with_capacity(data.len() + 32);
-        let _ = write!(line, "[{seconds:.6}, \"{code}\", ");
-        // Writing JSON into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut line, data);
-        line.extend_from_slice(b"]\n");
+        // A string as JSON cannot fail to be written, and is UTF-8.
+        let data = serde_json::to_string(data).unwrap_or_default();
+        let line = format!("[{seconds:.6}, \"{code}\", {data}]\n");
         if !self.room_for(line.len() as u64) {
             let cap_mb = self.cap / (1024 * 1024);
             let last = format!(
                 "[{seconds:.6}, \"m\", \"recording stopped: the goal's recordings reached their cap of {cap_mb} MB\"]\n"
             );
-            self.write_line(last.as_bytes());
+            self.write_line(&last);
             self.flush();
             self.closed = true;
             return;
@@ -248,9 +260,9 @@ impl Recorder {
         fits(self)
     }
 
-    fn write_line(&mut self, line: &[u8]) {
+    fn write_line(&mut self, line: &str) {
         let line = recorded(line, &self.redactor);
-        if let Err(err) = self.out.write_all(&line) {
+        if let Err(err) = self.out.write_all(line.as_bytes()) {
             tracing::warn!(%err, path = %self.path.display(), "the recording cannot be written");
             self.closed = true;
             return;
@@ -261,6 +273,7 @@ impl Recorder {
 
 impl Drop for Recorder {
     fn drop(&mut self) {
+        self.release_held();
         let _ = self.out.flush();
     }
 }
@@ -375,6 +388,44 @@ mod tests {
         assert_eq!(output.as_bytes(), text);
         assert_eq!(cast.markers(), vec!["turn 1: objective prompt"]);
         assert_eq!(cast.events.last().unwrap().data, "100x30");
+    }
+
+    #[test]
+    fn a_secret_cut_in_two_by_the_reads_and_a_quoted_value_are_redacted_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let value = "pa\"ss\\wörd-7";
+        let redactor = Redactor::from_vars([("SERVICE_PASSWORD", value)]);
+        let mut rec =
+            Recorder::create(dir.path(), "g", 1, (24, 80), DEFAULT_CAP, redactor).unwrap();
+        let key = "sk-Qx7RmT2vLp9WzK4nB8cY3hJ6dF1gA5sE0uIoPa";
+        rec.output(format!("the key: {}", &key[..10]).as_bytes());
+        rec.output(format!("{} and the password: pa\"s", &key[10..]).as_bytes());
+        rec.output("s\\wörd-7 done".as_bytes());
+        rec.marker("turn 1 ended");
+        rec.output(b"last words");
+        let path = rec.path().to_path_buf();
+        drop(rec);
+        let file = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            !file.contains(&key[..10]) && !file.contains(&key[10..]),
+            "{file}"
+        );
+        assert!(!file.contains("rd-7"), "{file}");
+        let cast = Cast::read(&path).unwrap();
+        let output: String = cast
+            .events
+            .iter()
+            .filter(|e| e.code == "o")
+            .map(|e| e.data.as_str())
+            .collect();
+        assert_eq!(
+            output,
+            "the key: [redacted:openai-key] and the password: \
+             [redacted:env:SERVICE_PASSWORD] donelast words"
+        );
+        // What was held is written before the marker.
+        assert_eq!(cast.events.last().unwrap().data, "last words");
+        assert_eq!(cast.markers(), vec!["turn 1 ended"]);
     }
 
     #[test]

@@ -44,7 +44,13 @@ impl Auditor {
 
     /// Tells `on_start` the process group of each verify command as it starts.
     pub fn on_group_started(&mut self, on_start: OnStart) {
-        self.groups = VerifyGroups::new(on_start);
+        let env = self.groups.env().to_vec();
+        self.groups = VerifyGroups::new(on_start).with_env(env);
+    }
+
+    /// Sets `env` in the environment of every verify command.
+    pub fn set_env(&mut self, env: Vec<(String, String)>) {
+        self.groups = self.groups.clone().with_env(env);
     }
 
     /// The verify commands' groups, shared with whatever else runs commands

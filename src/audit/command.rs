@@ -17,11 +17,13 @@ const READ_MAX: usize = 4 << 20;
 /// Lines of a failing command's output quoted in the reason the agent is shown.
 const REASON_TAIL_LINES: usize = 12;
 
-/// Starts `sh -c run` in `workdir` in a process group of its own, its
-/// stdout and stderr into one pipe; returns the child and the pipe's read end.
+/// Starts `sh -c run` in `workdir` in a process group of its own, with
+/// `env` set, its stdout and stderr into one pipe; returns the child and
+/// the pipe's read end.
 pub(super) fn start(
     workdir: &Path,
     run: &str,
+    env: &[(String, String)],
 ) -> std::io::Result<(std::process::Child, std::io::PipeReader)> {
     let (reader, writer) = std::io::pipe()?;
     let writer_err = writer.try_clone()?;
@@ -30,6 +32,7 @@ pub(super) fn start(
         .arg("-c")
         .arg(run)
         .current_dir(workdir)
+        .envs(env.iter().map(|(name, value)| (name, value)))
         .stdin(Stdio::null())
         .stdout(writer)
         .stderr(writer_err)

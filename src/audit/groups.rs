@@ -18,6 +18,9 @@ pub type OnStart = Arc<dyn Fn(u32) + Send + Sync>;
 pub struct VerifyGroups {
     state: Arc<Mutex<State>>,
     on_start: Option<OnStart>,
+    /// Variables set for every command (the run's mark, which a command's
+    /// descendants inherit wherever they move).
+    env: Arc<Vec<(String, String)>>,
 }
 
 #[derive(Default)]
@@ -32,7 +35,19 @@ impl VerifyGroups {
         VerifyGroups {
             state: Arc::default(),
             on_start: Some(on_start),
+            env: Arc::default(),
         }
+    }
+
+    /// These groups, their commands started with `env` set.
+    pub fn with_env(mut self, env: Vec<(String, String)>) -> VerifyGroups {
+        self.env = Arc::new(env);
+        self
+    }
+
+    /// What is set in each command's environment.
+    pub(super) fn env(&self) -> &[(String, String)] {
+        &self.env
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {

@@ -435,7 +435,7 @@ pub fn verify(workdir: &Path, run: &str, timeout: Duration) -> Step {
 /// [`verify`], its process group told to `groups` while it runs.
 fn verify_in(workdir: &Path, run: &str, timeout: Duration, groups: &VerifyGroups) -> Step {
     let started = Instant::now();
-    let (mut child, reader) = match start(workdir, run) {
+    let (mut child, reader) = match start(workdir, run, groups.env()) {
         Ok(started) => started,
         Err(err) => {
             return Step {

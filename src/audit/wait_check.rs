@@ -76,7 +76,7 @@ fn check_in(
     timeout: Duration,
     groups: &VerifyGroups,
 ) -> WaitCheck {
-    let (mut child, reader) = match start(workdir, run) {
+    let (mut child, reader) = match start(workdir, run, groups.env()) {
         Ok(started) => started,
         Err(err) => {
             return WaitCheck {

@@ -174,7 +174,8 @@ pub fn control(data: &[u8]) {
 }
 
 /// The redactor: what it returns holds no credential shape it knows, and a
-/// variable's value is gone.
+/// variable's value is gone; its readers of rows, of drawn output and of
+/// where a chunk may be cut take any text.
 pub fn redact(data: &[u8]) {
     let text = text(data);
     let value = text.split('\0').nth(1).unwrap_or("").to_string();
@@ -197,4 +198,21 @@ pub fn redact(data: &[u8]) {
             "the variable's value survived"
         );
     }
+    // The pieces' readers: a screen of the text's lines, the text as drawn,
+    // and where a chunk may be cut (a character boundary, never past its end).
+    let rows: Vec<String> = text.lines().map(String::from).collect();
+    let width = rows
+        .iter()
+        .map(|row| row.chars().count())
+        .max()
+        .unwrap_or(0);
+    let clean_rows = redactor.redact_rows(&rows, width);
+    assert_eq!(clean_rows.len(), rows.len());
+    let drawn = redactor.redact_drawn(&text);
+    if !text.contains(['\x1b', '\r', '\n']) {
+        // Without a move or a line break nothing is drawn in pieces.
+        assert!(matches!(drawn, std::borrow::Cow::Borrowed(_)));
+    }
+    let cut = redactor.hold_from(&text);
+    assert!(cut <= text.len() && text.is_char_boundary(cut));
 }

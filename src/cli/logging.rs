@@ -7,7 +7,6 @@ use std::os::unix::fs::OpenOptionsExt;
 use tracing_subscriber::EnvFilter;
 
 use super::log_redact::Redacting;
-use crate::core::redact::Redactor;
 
 /// Starts logging. `verbose` counts `-v`s; `GOALIE_LOG` (a tracing filter)
 /// wins over it. With `file`, logs are appended there instead of to stderr,
@@ -23,7 +22,7 @@ pub fn init(verbose: u8, file: Option<PathBuf>) {
         .unwrap_or_else(|_| EnvFilter::new(format!("goalie={level}")));
     // Secrets never reach the log: those of goalie's environment (which the
     // agent inherits) and every credential shape the redactor knows.
-    let redactor = Redactor::from_vars(std::env::vars());
+    let redactor = crate::ledger::environment_redactor();
     // A log line that cannot be written (stderr is a closed pipe: `goalie …
     // 2>&1 | head`) is dropped; the subscriber's own complaint about it
     // would go to the same closed stderr, and panic there.

@@ -82,8 +82,11 @@ impl GoalTools {
         }
     }
 
+    /// The ledger for one call: `serve` opened (and checked) it at the
+    /// start, so a call does not check the whole file again (the agent may
+    /// call `get_goal` every turn).
     fn ledger(&self) -> Result<Ledger, ErrorData> {
-        Ledger::open(&self.db).map_err(|err| ErrorData::internal_error(err.to_string(), None))
+        Ledger::reopen(&self.db).map_err(|err| ErrorData::internal_error(err.to_string(), None))
     }
 
     /// Handles one call (blocking: SQLite).

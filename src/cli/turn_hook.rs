@@ -52,7 +52,9 @@ pub fn turn_complete(
 }
 
 fn relay(db: &Path, goal: &str, source: &str, data: Value) -> Result<(), Error> {
-    let goal = Ledger::open_existing(db)?.goal(goal)?;
+    // Read-only: the hook writes nothing (the supervisor does), and runs once
+    // a turn, so it does not check the whole file as a writer does.
+    let goal = Ledger::open_read_only(db)?.goal(goal)?;
     let Some(mut client) = goal_selector::connect(&goal)? else {
         // No supervisor runs for the goal: nobody to tell.
         return Ok(());

@@ -4,8 +4,9 @@
 //! secret-looking variables of the agent's environment
 //! (`[redacted:env:OPENAI_API_KEY]`).
 //!
-//! The edges build one [`Redactor`] from their environment
-//! (`Redactor::from_vars(std::env::vars())`) and call [`Redactor::redact`]
+//! The edges build one [`Redactor`] from goalie's environment
+//! (`ledger::environment_redactor`, for the ledger and the log writer; the
+//! recordings take the ledger's) and call [`Redactor::redact`]
 //! (or [`Redactor::redact_json`]) on a text before it is written anywhere:
 //! the ledger's one append path, the log file, hooks' input, recordings.
 //! Pure: no I/O, so it can be fuzzed.
@@ -49,7 +50,11 @@ static PATTERNS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
 pub struct Redactor {
     /// `(value, marker)`, longest value first, so a value that contains
     /// another is hidden whole.
+    /// Each value is there as it is and as it reads inside JSON (see
+    /// [`json_forms`]).
     values: Vec<(String, String)>,
+    /// How many variables' values it hides.
+    vars: usize,
 }
 
 impl Redactor {
@@ -82,7 +87,12 @@ impl Redactor {
             if is_secret_name(name) && value.chars().count() >= MIN_SECRET_LEN {
                 let marker = format!("[redacted:env:{name}]");
                 if !self.values.iter().any(|(known, _)| known == value) {
-                    self.values.push((value.to_string(), marker));
+                    self.vars += 1;
+                    for form in json_forms(value) {
+                        if !self.values.iter().any(|(known, _)| *known == form) {
+                            self.values.push((form, marker.clone()));
+                        }
+                    }
                 }
             }
         }
@@ -92,7 +102,7 @@ impl Redactor {
 
     /// How many variable values it hides.
     pub fn secret_values(&self) -> usize {
-        self.values.len()
+        self.vars
     }
 
     /// `text` with every secret replaced by its marker (borrowed when there
@@ -152,11 +162,54 @@ impl Redactor {
     }
 }
 
+/// A value as it is and as it reads inside a JSON string, where the agent's
+/// session logs, hooks' input and recordings hold it: with `"`, `\` and
+/// control characters escaped; also with every other character beyond ASCII
+/// as `\uXXXX` (lower or upper case hex), as some writers do; and escaped
+/// once more (JSON in a JSON string).
+fn json_forms(value: &str) -> Vec<String> {
+    fn escaped(text: &str) -> String {
+        let quoted = serde_json::to_string(text).unwrap_or_default();
+        quoted[1..quoted.len() - 1].to_string()
+    }
+    fn ascii(text: &str, upper: bool) -> String {
+        let mut out = String::with_capacity(text.len());
+        for c in text.chars() {
+            if c.is_ascii() {
+                out.push(c);
+                continue;
+            }
+            for unit in c.encode_utf16(&mut [0; 2]) {
+                if upper {
+                    out.push_str(&format!("\\u{unit:04X}"));
+                } else {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+        }
+        out
+    }
+    let json = escaped(value);
+    let mut forms = vec![
+        value.to_string(),
+        escaped(&json),
+        ascii(&json, false),
+        ascii(&json, true),
+        escaped(&ascii(&json, false)),
+        json,
+    ];
+    forms.sort();
+    forms.dedup();
+    forms
+}
+
 /// Whether a variable named `name` holds a secret by its name.
 pub fn is_secret_name(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
     SECRET_NAME_WORDS.iter().any(|word| upper.contains(word))
 }
+
+pub mod pieces;
 
 #[cfg(test)]
 mod tests;

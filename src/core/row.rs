@@ -456,6 +456,12 @@ pub enum Row {
         role: GroupRole,
         pgid: u32,
         start: u64,
+        /// The mark (`GOALIE_RUN=…`) in the environment goalie gave the
+        /// group's processes (the agent, a verify command), which their
+        /// descendants inherit: one that left the group (`setsid`) is still
+        /// found by it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mark: Option<String>,
     },
     /// Processes that a goalie killed before its end left running, ended by
     /// a later command (`by`: `run`, `resume` or `clear`).

@@ -18,4 +18,7 @@ mod store;
 pub mod wait_status;
 
 pub use store::import::{ImportError, Imported};
-pub use store::{Entry, Goal, Ledger, LedgerError, NewGoal, default_path, new_claim_code, now};
+pub use store::{
+    Entry, Goal, Ledger, LedgerError, NewGoal, default_path, environment_redactor, new_claim_code,
+    now,
+};

@@ -10,7 +10,12 @@
 //! while the leader's pid is no other process's.
 //!
 //! A descendant that left the agent's session (`setsid`) is outside these
-//! groups and is not found here; the running goalie follows those itself.
+//! groups: the agent's environment carries the run's mark
+//! (`GOALIE_RUN=GOAL.PID.START`, goalie's own pid and start time), which every
+//! descendant inherits unless it clears its environment; the agent's
+//! `group_started` row records it, and a process of the same user that
+//! carries it in `/proc/PID/environ` and started after the agent's leader is
+//! ended with the groups.
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -24,12 +29,24 @@ use crate::ledger::{Entry, Goal, Ledger};
 /// How long a leftover process gets to end after SIGTERM.
 const GRACE: Duration = Duration::from_secs(1);
 
-/// Records that this run started the group led by `pid` (if it still runs).
+/// The variable of the agent's environment that marks its processes.
+pub const MARK_VAR: &str = "GOALIE_RUN";
+
+/// This run's mark for goal `goal_id`: the goal and goalie's own pid and
+/// start time, which no other run has.
+pub fn run_mark(goal_id: &str) -> String {
+    let me = process_key::this_process();
+    format!("{goal_id}.{}.{}", me.pid, me.start)
+}
+
+/// Records that this run started the group led by `pid` (if it still runs),
+/// whose processes carry `mark` in their environment if it is given.
 pub fn record_group(
     ledger: &Ledger,
     goal_id: &str,
     role: GroupRole,
     pid: u32,
+    mark: Option<&str>,
 ) -> Result<(), Error> {
     if let Some(key) = process_key::key_of(pid) {
         ledger.append(
@@ -38,6 +55,7 @@ pub fn record_group(
                 role,
                 pgid: key.pid,
                 start: key.start,
+                mark: mark.map(String::from),
             },
         )?;
     }
@@ -45,8 +63,8 @@ pub fn record_group(
 }
 
 /// The groups recorded by runs of the goal that never wrote their `stopped`
-/// row (a run starts at `goal_created` or `resumed`).
-fn unfinished_groups(entries: &[Entry]) -> Vec<ProcessKey> {
+/// row (a run starts at `goal_created` or `resumed`), with their marks.
+fn unfinished_groups(entries: &[Entry]) -> Vec<(ProcessKey, Option<String>)> {
     let mut found = Vec::new();
     let mut run = Vec::new();
     for entry in entries {
@@ -54,8 +72,11 @@ fn unfinished_groups(entries: &[Entry]) -> Vec<ProcessKey> {
             found.append(&mut run);
         } else if entry.is(RowKind::Stopped) {
             run.clear();
-        } else if let Row::GroupStarted { pgid, start, .. } = entry.row() {
-            run.push(ProcessKey { pid: pgid, start });
+        } else if let Row::GroupStarted {
+            pgid, start, mark, ..
+        } = entry.row()
+        {
+            run.push((ProcessKey { pid: pgid, start }, mark));
         }
     }
     found.append(&mut run);
@@ -85,10 +106,14 @@ pub fn end_for_goal(ledger: &Ledger, goal: &Goal, by: &str) -> Result<Vec<u32>, 
     if groups.is_empty() {
         return Ok(Vec::new());
     }
-    let members: BTreeSet<ProcessKey> = groups
-        .into_iter()
-        .flat_map(process_key::group_members)
-        .collect();
+    let mut members = BTreeSet::new();
+    for (leader, mark) in groups {
+        members.extend(process_key::group_members(leader));
+        if let Some(mark) = mark {
+            let entry = format!("{MARK_VAR}={mark}");
+            members.extend(process_key::marked(entry.as_bytes(), leader.start));
+        }
+    }
     if members.is_empty() {
         return Ok(Vec::new());
     }
@@ -165,7 +190,10 @@ mod tests {
             entry(7, "resumed", json!({})),
             group(8, 300),
         ];
-        let pids: Vec<u32> = unfinished_groups(&entries).iter().map(|k| k.pid).collect();
+        let pids: Vec<u32> = unfinished_groups(&entries)
+            .iter()
+            .map(|(k, _)| k.pid)
+            .collect();
         assert_eq!(pids, vec![200, 201, 300]);
     }
 }

@@ -91,3 +91,183 @@ fn json_strings_and_keys_are_redacted_in_place() {
     let mut clean = serde_json::json!({"a": "b"});
     assert!(!redactor.redact_json(&mut clean));
 }
+
+#[test]
+fn a_key_wrapped_at_the_right_edge_is_hidden_on_both_rows() {
+    let redactor = Redactor::new();
+    let key = "sk-Qx7RmT2vLp9WzK4nB8cY3hJ6dF1gA5sE0uIoPa";
+    // A 30-column screen: the row ends at the edge with 6 characters of
+    // the key (too few for its shape alone), the rest after a hanging indent.
+    let first = format!("• The key is: hunter {}", &key[..9]);
+    assert_eq!(first.chars().count(), 30);
+    let rows = vec![
+        first,
+        format!("  {} and more", &key[9..]),
+        "next line".to_string(),
+    ];
+    let clean = redactor.redact_rows(&rows, 30);
+    assert_eq!(
+        clean,
+        vec![
+            "• The key is: hunter [redacted:openai-key]",
+            "   and more",
+            "next line"
+        ]
+    );
+    // Each row alone would have kept the key's pieces.
+    assert!(redactor.redact(&rows[1]).contains(&key[9..]));
+    // Over three rows, and a value of the environment too.
+    let redactor = Redactor::from_vars([("DB_PASSWORD", "correct horse battery staple")]);
+    let rows = vec![
+        "pass: correct hor".to_string(),
+        "se battery stapl".to_string(),
+        "e, remember it".to_string(),
+    ];
+    assert_eq!(
+        redactor.redact_rows(&rows, 17),
+        vec!["pass: [redacted:env:DB_PASSWORD]", "", ", remember it"]
+    );
+}
+
+#[test]
+fn rows_that_end_before_the_edge_are_not_joined() {
+    let redactor = Redactor::new();
+    let rows = vec![
+        "sk-short".to_string(),
+        "Qx7RmT2vLp9WzK4nB8cY3hJ6dF1gA5sE0uIoPa".to_string(),
+    ];
+    assert_eq!(redactor.redact_rows(&rows, 80), rows);
+    // A whole key that ends at the edge: a word that follows on the next
+    // row could be the key's end, so it is hidden with it; the rest stays.
+    let rows = vec![
+        "key sk-Qx7RmT2vLp9WzK4nB8cY3hJ6".to_string(),
+        "  plain words".to_string(),
+    ];
+    assert_eq!(
+        redactor.redact_rows(&rows, 31),
+        vec!["key [redacted:openai-key]", "   words"]
+    );
+    // A private key block over rows that are lines is hidden whole.
+    let mut block = vec!["the key:".to_string()];
+    block.extend(PEM.lines().map(String::from));
+    block.push("done".to_string());
+    let clean = redactor.redact_rows(&block, 80);
+    assert_eq!(clean[1], "[redacted:private-key]");
+    assert!(
+        clean[2..clean.len() - 1].iter().all(String::is_empty),
+        "{clean:?}"
+    );
+    assert_eq!(
+        (clean[0].as_str(), clean.last().unwrap().as_str()),
+        ("the key:", "done")
+    );
+    // One that ends before it: the next row is not joined.
+    assert_eq!(
+        redactor.redact_rows(&rows, 40),
+        vec!["key [redacted:openai-key]", "  plain words"]
+    );
+}
+
+#[test]
+fn output_that_may_begin_a_secret_is_held_until_the_rest_comes() {
+    let redactor = Redactor::from_vars([("MY_SERVICE_TOKEN", "plain-looking-value-42")]);
+    // The PTY's read ended inside a key: from its start it waits.
+    let text = "Here is the key: sk-Qx7RmT2v";
+    assert_eq!(redactor.hold_from(text), text.find("sk-").unwrap());
+    for cut in [
+        "Here: s",
+        "Here: sk",
+        "Here: AKIAIOSF",
+        "Here: ghp_R7d",
+        "a -----BEG",
+    ] {
+        assert!(redactor.hold_from(cut) < cut.len(), "{cut}");
+    }
+    // A variable's value begun.
+    let text = "token=plain-look";
+    assert_eq!(redactor.hold_from(text), "token=".len());
+    // A private key block not yet ended, from its first line.
+    let pem = &PEM[..PEM.len() / 2];
+    let text = format!("look:\n{pem}");
+    assert_eq!(redactor.hold_from(&text), "look:\n".len());
+    // Ordinary output is written at once.
+    for text in [
+        "Working (3s • esc to interrupt)",
+        "ran cargo test",
+        "",
+        "done.\r\n",
+    ] {
+        assert_eq!(redactor.hold_from(text), text.len(), "{text}");
+    }
+    // Never more than pieces::MAX_HELD bytes.
+    let long = format!("sk-{}", "a".repeat(pieces::MAX_HELD * 2));
+    assert_eq!(redactor.hold_from(&long), long.len() - pieces::MAX_HELD);
+    // What is held, joined to the rest, is redacted whole.
+    let whole = format!(
+        "{}{}",
+        "Here is the key: sk-Qx7RmT2v", "Lp9WzK4nB8cY3hJ6dF1gA5sE0uIoPa ok"
+    );
+    assert_eq!(
+        redactor.redact(&whole),
+        "Here is the key: [redacted:openai-key] ok"
+    );
+}
+
+#[test]
+fn a_secret_variable_is_hidden_as_it_reads_inside_json() {
+    let value = "pa\"ss\\wörd-7";
+    let redactor = Redactor::from_vars([("SERVICE_PASSWORD", value)]);
+    assert_eq!(redactor.secret_values(), 1);
+    let marker = "[redacted:env:SERVICE_PASSWORD]";
+    let json = serde_json::to_string(&serde_json::json!({ "env": value })).unwrap();
+    assert_eq!(json, r#"{"env":"pa\"ss\\wörd-7"}"#);
+    for text in [
+        value.to_string(),
+        json.clone(),
+        // Escaped beyond ASCII, as Python's json.dumps writes it, either case.
+        r#"{"env":"pa\"ss\\w\u00f6rd-7"}"#.to_string(),
+        r#"{"env":"pa\"ss\\w\u00F6rd-7"}"#.to_string(),
+        // JSON in a JSON string (a hook's input holding a log line).
+        serde_json::to_string(&json).unwrap(),
+    ] {
+        let clean = redactor.redact(&text);
+        assert!(clean.contains(marker), "{text} -> {clean}");
+        for piece in ["pa", "ss", "rd-7"] {
+            assert!(!clean.contains(&format!("{piece}\\")), "{text} -> {clean}");
+        }
+        assert!(!clean.contains("rd-7"), "{text} -> {clean}");
+    }
+}
+
+#[test]
+fn a_key_drawn_over_two_rows_is_hidden_in_the_output_and_the_moves_kept() {
+    let redactor = Redactor::new();
+    let key = "sk-Qx7RmT2vLp9WzK4nB8cY3hJ6dF1gA5sE0uIoPa";
+    // As the sim draws a word longer than its row: the row's piece, a move to
+    // the next row and an erasure, the hanging indent, the rest.
+    let drawn = format!(
+        "\x1b[32;1H\x1b[2K\u{2022} The key is {}\x1b[33;1H\x1b[2K  {} as asked.\x1b[34;1H",
+        &key[..9],
+        &key[9..]
+    );
+    let clean = redactor.redact_drawn(&drawn);
+    assert_eq!(
+        clean,
+        "\x1b[32;1H\x1b[2K\u{2022} The key is [redacted:openai-key]\x1b[33;1H\x1b[2K   as asked.\x1b[34;1H"
+    );
+    // Words on rows of their own, and a key in one piece on a line of its
+    // own, are left as they are.
+    for text in [
+        "\x1b[1;1Hdone\x1b[2;1Hnext".to_string(),
+        format!("key {key}\r\nplain"),
+        String::new(),
+    ] {
+        assert!(
+            matches!(redactor.redact_drawn(&text), Cow::Borrowed(_)),
+            "{text:?}"
+        );
+    }
+    // A chunk that ends in a key's piece and a move waits for the next one.
+    let chunk = format!("The key is {}\x1b[33;1H\x1b[2", &key[..9]);
+    assert_eq!(redactor.hold_from(&chunk), "The key is ".len());
+}

@@ -809,6 +809,7 @@ fn what_must_not_outlive_goalie() -> Vec<String> {
     vec![
         pin(
             Row::GroupStarted {
+                mark: None,
                 role: GroupRole::Verify,
                 pgid: 4242,
                 start: 987654,

@@ -31,6 +31,31 @@ pub(super) fn lock(path: &Path) -> OpenLock {
     )
 }
 
+/// Test hook for the start-up race (defect 6): with
+/// `GOALIE_TEST_OPEN_TOGETHER=DIR:N`, an open waits (up to 10 s) until `N`
+/// goalies have arrived in `DIR`, each leaving a file named after its pid,
+/// so that they go on to create and migrate a new database at the same
+/// moment rather than milliseconds apart as processes start. It waits before
+/// the lock, so goalies that take turns under it still all arrive.
+pub(super) fn arrive_together_for_test() {
+    let Some(value) = std::env::var_os("GOALIE_TEST_OPEN_TOGETHER") else {
+        return;
+    };
+    let value = value.to_string_lossy();
+    let Some((dir, count)) = value.rsplit_once(':') else {
+        return;
+    };
+    let (dir, count) = (Path::new(dir), count.parse::<usize>().unwrap_or(1));
+    let _ = std::fs::create_dir_all(dir);
+    let _ = std::fs::write(dir.join(std::process::id().to_string()), b"");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::fs::read_dir(dir).map_or(0, |entries| entries.count()) < count
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_micros(200));
+    }
+}
+
 /// Checks the database for damage (`PRAGMA quick_check`: every page and
 /// index, in time linear in its size): what is wrong, if anything.
 pub(super) fn damage(conn: &Connection) -> rusqlite::Result<Option<String>> {

@@ -169,8 +169,24 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    /// Opens (creating if needed) the database at `path`, brings its schema
+    /// up to date and checks it for damage (`PRAGMA quick_check`, in time
+    /// linear in its size: about 0.1 s for 100,000 rows), refusing a damaged file.
     pub fn open(path: &Path) -> Result<Ledger, LedgerError> {
+        Ledger::open_for_writing(path, true)
+    }
+
+    /// Opens once more, for writing, an existing database that this process
+    /// has opened (and so checked) with [`Ledger::open`]: a connection of its
+    /// own for another thread, without checking the whole file again.
+    pub fn reopen(path: &Path) -> Result<Ledger, LedgerError> {
+        if !path.exists() {
+            return Err(LedgerError::Empty(path.to_path_buf()));
+        }
+        Ledger::open_for_writing(path, false)
+    }
+
+    fn open_for_writing(path: &Path, check: bool) -> Result<Ledger, LedgerError> {
         let fail = |source: Box<dyn std::error::Error + Send + Sync>| LedgerError::Open {
             path: path.to_path_buf(),
             source,
@@ -178,6 +194,7 @@ impl Ledger {
         if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
             private::create_private_dir(dir).map_err(|err| fail(Box::new(err)))?;
         }
+        guard::arrive_together_for_test();
         // One goalie at a time creates, converts and migrates the database:
         // several started at once on a new one all find it ready.
         let _lock = guard::lock(path);
@@ -209,7 +226,7 @@ impl Ledger {
             std::thread::sleep(Duration::from_millis(20 * attempts));
         }
         // Nothing is added to a damaged file.
-        if let Some(detail) = guard::damage(&conn)? {
+        if let Some(detail) = check.then(|| guard::damage(&conn)).transpose()?.flatten() {
             return Err(LedgerError::Damaged {
                 path: path.to_path_buf(),
                 detail,
@@ -220,7 +237,7 @@ impl Ledger {
             conn,
             path: path.to_path_buf(),
             observer: None,
-            redactor: Redactor::from_vars(std::env::vars()),
+            redactor: environment_redactor(),
         })
     }
 
@@ -257,13 +274,27 @@ impl Ledger {
             path: path.to_path_buf(),
             observer: None,
             // Read-only: nothing is appended, but a ledger always redacts.
-            redactor: Redactor::from_vars(std::env::vars()),
+            redactor: environment_redactor(),
         })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// The redactor for what this process stores and logs: every credential
+/// shape, and the secret variables of goalie's environment (which the agent
+/// inherits). One constructor for the ledger, its read-only opening and the
+/// log writer; a variable that is not UTF-8 is read lossily rather than
+/// stopping goalie.
+pub fn environment_redactor() -> Redactor {
+    Redactor::from_vars(std::env::vars_os().map(|(name, value)| {
+        (
+            name.to_string_lossy().into_owned(),
+            value.to_string_lossy().into_owned(),
+        )
+    }))
 }
 
 /// A fresh secret claim code: ten characters from a 32-letter alphabet, from the OS's randomness.
@@ -600,6 +631,39 @@ mod tests {
         for handle in opened {
             handle.join().unwrap().unwrap();
         }
+    }
+
+    /// Defect 6: goalies that open a new database at the same moment (four
+    /// threads let go together by a barrier, each with its own connection,
+    /// as separate processes would be) all find it ready. Without the lock on
+    /// `DB.lock` two of them switch the new file to WAL together and one gets
+    /// "database is locked" (SQLite does not wait for a lock it would have to
+    /// upgrade a read to): on this machine 6 to 10 of 800 opens failed.
+    #[test]
+    fn four_goalies_opening_a_new_database_at_the_same_moment_all_find_it_ready_200_times() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut failed = Vec::new();
+        for round in 0..200 {
+            let path = dir.path().join(format!("new-{round}.db"));
+            let together = std::sync::Arc::new(std::sync::Barrier::new(4));
+            let opened: Vec<_> = (0..4)
+                .map(|_| {
+                    let (path, together) = (path.clone(), together.clone());
+                    std::thread::spawn(move || {
+                        together.wait();
+                        Ledger::open(&path).map(|_| ())
+                    })
+                })
+                .collect();
+            for handle in opened {
+                if let Err(err) = handle.join().unwrap() {
+                    failed.push(format!("round {round}: {err}"));
+                }
+            }
+            let ledger = Ledger::open_existing(&path).unwrap();
+            assert_eq!(ledger.goals().unwrap().len(), 0, "round {round}");
+        }
+        assert!(failed.is_empty(), "{failed:#?}");
     }
 
     #[test]

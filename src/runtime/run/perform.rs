@@ -177,7 +177,7 @@ impl Shell<'_> {
         match &mut row {
             // What the person will want to see when goalie gave up on a screen.
             Row::DialogEscalated { screen, .. } | Row::UnknownScreen { screen, .. } => {
-                *screen = Some(self.screen.text());
+                *screen = Some(self.redacted_text());
             }
             // Without a session log, the agent's reply is what its screen shows last.
             Row::TurnEnded { reply, .. } if reply.is_none() => {

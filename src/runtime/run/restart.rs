@@ -90,6 +90,10 @@ impl Shell<'_> {
             &self.goal_id,
             crate::core::row::GroupRole::Agent,
             self.agent.pid(),
+            launch
+                .env
+                .get(crate::runtime::leftovers::MARK_VAR)
+                .map(String::as_str),
         )?;
         self.ledger.append(
             &self.goal_id,

@@ -15,7 +15,7 @@ impl Shell<'_> {
     /// The agent's last reply as its screen shows it: the last rows of its
     /// transcript above the input box.
     pub(super) fn screen_reply(&self) -> Option<String> {
-        let rows = self.screen.rows();
+        let rows = self.redacted_rows();
         let rules = &self.spec.adapter.screen;
         let input = rows.iter().rposition(|row| rules.idle.is_match(row))?;
         let lines: Vec<&str> = rows[..input]
@@ -26,6 +26,23 @@ impl Shell<'_> {
         let start = lines.len().saturating_sub(SCREEN_REPLY_ROWS);
         let text = lines[start..].join("\n");
         (!text.is_empty()).then(|| crate::core::supervisor::excerpt(&text))
+    }
+
+    /// The screen's rows with the secrets hidden, a secret that wraps from
+    /// one row into the next too: what of the screen goes into the ledger
+    /// (whose own redaction sees each row's part of such a secret alone).
+    pub(super) fn redacted_rows(&self) -> Vec<String> {
+        let (_, cols) = self.screen.size();
+        self.ledger
+            .redactor()
+            .redact_rows(&self.screen.rows(), usize::from(cols))
+    }
+
+    /// The whole screen as text with its secrets hidden, one line per row.
+    pub(super) fn redacted_text(&self) -> String {
+        let mut text = self.redacted_rows().join("\n");
+        text.truncate(text.trim_end_matches('\n').len());
+        text
     }
 
     /// Reads the screen with the adapter's rules.

@@ -52,6 +52,11 @@ pub(super) async fn supervise_goal(
     let status = super::status::display(spec.status_line, interactive, (rows, cols));
     // With a status row, the agent has one row less than the terminal.
     let (rows, cols) = status.agent_size((rows, cols));
+    // The agent's processes carry the run's mark, so that one that leaves
+    // its session is found after a kill -9 of goalie too.
+    let mark = leftovers::run_mark(&goal.id);
+    let mut env = env;
+    env.insert(leftovers::MARK_VAR.into(), mark.clone());
     let launch = Launch {
         program: program.clone(),
         args: args.clone(),
@@ -74,7 +79,9 @@ pub(super) async fn supervise_goal(
     let observer = Observer::for_adapter(&spec.adapter);
     let inbox = ClaimInbox::new(&ledger, &goal.id)?;
     let (mut auditor, audit_reports) = Auditor::new(goal_spec, spec.workdir.clone(), baseline);
-    auditor.on_group_started(record_verify_group(spec, &goal.id));
+    // The verify commands carry the run's mark too.
+    auditor.set_env(vec![(leftovers::MARK_VAR.into(), mark.clone())]);
+    auditor.on_group_started(record_verify_group(spec, &goal.id, mark));
     // A wait's command runs in a group recorded and ended like a verify command's.
     let wait_checker = WaitChecker::new(spec.workdir.clone(), auditor.groups());
     let mut shell = Shell {
@@ -169,7 +176,8 @@ fn start_agent(
     };
     terminal::install_panic_hook(agent_process::kill_running_agent);
     ledger.set_running(goal_id, supervisor_key(), Some(agent.pid()))?;
-    leftovers::record_group(ledger, goal_id, GroupRole::Agent, agent.pid())?;
+    let mark = launch.env.get(leftovers::MARK_VAR).map(String::as_str);
+    leftovers::record_group(ledger, goal_id, GroupRole::Agent, agent.pid(), mark)?;
     ledger.append(
         goal_id,
         &Row::AgentStarted {
@@ -188,13 +196,18 @@ fn start_agent(
 /// Records each verify command's process group as it starts (from the
 /// audit's thread, on a connection of its own), so that a later goalie can
 /// end one that a killed goalie left running.
-fn record_verify_group(spec: &RunSpec, goal_id: &str) -> crate::audit::groups::OnStart {
+fn record_verify_group(
+    spec: &RunSpec,
+    goal_id: &str,
+    mark: String,
+) -> crate::audit::groups::OnStart {
     let db = std::path::absolute(&spec.db).unwrap_or_else(|_| spec.db.clone());
     let goal_id = goal_id.to_string();
     std::sync::Arc::new(move |pgid| {
-        let recorded = Ledger::open_existing(&db)
-            .map_err(Error::from)
-            .and_then(|ledger| leftovers::record_group(&ledger, &goal_id, GroupRole::Verify, pgid));
+        // The run opened (and checked) the ledger at its start.
+        let recorded = Ledger::reopen(&db).map_err(Error::from).and_then(|ledger| {
+            leftovers::record_group(&ledger, &goal_id, GroupRole::Verify, pgid, Some(&mark))
+        });
         if let Err(err) = recorded {
             tracing::warn!(%err, pgid, "could not record a verify command's process group");
         }

@@ -18,12 +18,18 @@ fn achieved(sandbox: &Sandbox) -> String {
     sandbox.goal().id
 }
 
+/// Defect 6. The three processes are let go together just before they
+/// create the database (the test hook `GOALIE_TEST_OPEN_TOGETHER`), as
+/// close as processes can be; the ledger's unit test
+/// `four_goalies_opening_a_new_database_at_the_same_moment_all_find_it_ready_200_times`
+/// is the one that fails reliably without the lock.
 #[test]
 fn three_goalies_create_a_new_database_at_once_ten_times() {
     let sandbox = Sandbox::new();
     let file = path_str(&sandbox.file("scenario.yaml", &scenario(Some(1), "proper", 100)));
     for round in 0..10 {
         let db = sandbox.dir.path().join(format!("new-{round}/goalie.db"));
+        let together = path_str(&sandbox.dir.path().join(format!("together-{round}")));
         let runs: Vec<_> = (0..3)
             .map(|_| {
                 sandbox
@@ -38,6 +44,8 @@ fn three_goalies_create_a_new_database_at_once_ten_times() {
                         &file,
                     ])
                     .env("GOALIE_DB", &db)
+                    // All three create and migrate it at the same moment.
+                    .env("GOALIE_TEST_OPEN_TOGETHER", format!("{together}:3"))
                     .spawn()
                     .expect("spawn goalie run")
             })

@@ -65,6 +65,67 @@ fn a_nohup_descendant_of_the_agent_is_ended_by_clear_after_kill_9() {
     assert!(out.stderr.contains("left running"), "{out:?}");
 }
 
+/// Processes whose environment holds `entry` (`NAME=VALUE`).
+fn carrying(pids: Vec<u32>, entry: &str) -> Vec<u32> {
+    pids.into_iter()
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .is_ok_and(|env| env.split(|&b| b == 0).any(|var| var == entry.as_bytes()))
+        })
+        .collect()
+}
+
+#[test]
+fn a_descendant_in_a_session_of_its_own_is_ended_by_clear_after_kill_9() {
+    let sandbox = Sandbox::new();
+    let scenario = format!(
+        "{HEAD}claim_after_turns: null\nturns:\n  - work_ms: 200\n    reply: Started a daemon.\n    run: setsid nohup sleep 904 >/dev/null 2>&1 &\n  - work_ms: 60000\n    reply: Still at it.\n"
+    );
+    let mut goalie = start_sim(&sandbox, None, &scenario);
+    let agent = wait_for_row(&sandbox, "group_started", |d| d["role"] == "agent");
+    let session = agent["pgid"].as_u64().unwrap();
+    let mark = format!(
+        "GOALIE_RUN={}",
+        agent["mark"].as_str().expect("the run's mark")
+    );
+    let daemon = || carrying(processes_running(&["sleep", "904"]), &mark);
+    assert!(
+        eventually(Duration::from_secs(30), || !daemon().is_empty()),
+        "the turn's setsid sleep never ran"
+    );
+    let escaped = daemon();
+    assert_eq!(escaped.len(), 1, "{escaped:?}");
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", escaped[0])).unwrap();
+    let stat = goalie::agent::process_tree::parse_stat(&stat).unwrap();
+    assert_ne!(
+        u64::from(stat.session),
+        session,
+        "it left the agent's session"
+    );
+    signal(&goalie, libc::SIGKILL);
+    let _ = goalie.wait();
+    assert_eq!(daemon(), escaped, "it outlived goalie");
+
+    let goal = sandbox.goal();
+    let out = sandbox.run(&["clear", &goal.id], LIMIT);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        eventually(Duration::from_secs(5), || daemon().is_empty()),
+        "{:?}",
+        daemon()
+    );
+    let ended = sandbox.entries_of("leftovers_ended");
+    assert_eq!(ended.len(), 1, "{ended:?}");
+    assert_eq!(ended[0].data["by"], "clear");
+    assert!(
+        ended[0].data["pids"]
+            .as_array()
+            .unwrap()
+            .contains(&escaped[0].into()),
+        "{ended:?}"
+    );
+}
+
 const VERIFYING: &str = "claim_after_turns: 1\nevidence: \"ran the verify command\"\nturns:\n  - work_ms: 200\n    reply: Done.\n";
 
 #[test]
@@ -105,6 +166,45 @@ fn a_verify_command_left_by_kill_9_is_ended_by_resume() {
     let ended = sandbox.entries_of("leftovers_ended");
     assert_eq!(ended.len(), 1, "{ended:?}");
     assert_eq!(ended[0].data["by"], "resume");
+}
+
+#[test]
+fn a_verify_command_s_descendant_in_a_session_of_its_own_is_ended_by_clear_after_kill_9() {
+    let sandbox = Sandbox::new();
+    let spec = "objective: Make the tests pass\nverify:\n  - run: setsid nohup sleep 905 >/dev/null 2>&1 & sleep 906\n    timeout: 10m\nstop:\n  turns: 5\n";
+    let mut goalie = start_sim(&sandbox, Some(spec), &format!("{HEAD}{VERIFYING}"));
+    let verify = wait_for_row(&sandbox, "group_started", |d| d["role"] == "verify");
+    let mark = format!(
+        "GOALIE_RUN={}",
+        verify["mark"].as_str().expect("the run's mark")
+    );
+    let daemon = || carrying(processes_running(&["sleep", "905"]), &mark);
+    assert!(
+        eventually(Duration::from_secs(30), || !daemon().is_empty()),
+        "the verify command's setsid sleep never ran"
+    );
+    let escaped = daemon();
+    signal(&goalie, libc::SIGKILL);
+    let _ = goalie.wait();
+    assert_eq!(daemon(), escaped, "it outlived goalie");
+
+    let goal = sandbox.goal();
+    let out = sandbox.run(&["clear", &goal.id], LIMIT);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        eventually(Duration::from_secs(5), || daemon().is_empty()),
+        "{:?}",
+        daemon()
+    );
+    let ended = sandbox.entries_of("leftovers_ended");
+    assert_eq!(ended.len(), 1, "{ended:?}");
+    assert!(
+        ended[0].data["pids"]
+            .as_array()
+            .unwrap()
+            .contains(&escaped[0].into()),
+        "{ended:?}"
+    );
 }
 
 #[test]
