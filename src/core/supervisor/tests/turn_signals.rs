@@ -200,6 +200,33 @@ fn with_a_session_log_the_hook_waits_for_the_logs_turn_end() {
 }
 
 #[test]
+fn a_hook_before_the_finished_turn_line_ends_the_turn_as_the_log_catches_up() {
+    // Claude Code with a model that answers at once: its Stop hook comes
+    // before any busy sign, its finished-turn line is drawn after the hook,
+    // and its session log says the turn ended after that.
+    let mut cfg = config();
+    cfg.compaction_sources = vec![Source::SessionLog];
+    let mut run = Run::new(cfg);
+    run.start();
+    let t = run.now;
+    hook(&mut run, t + 100);
+    assert!(!injects(&run.screen(t + 105, idle())), "no sign it ran yet");
+    let done = Observation {
+        turns_done: 1,
+        ..idle()
+    };
+    assert!(
+        !injects(&run.screen(t + 250, done)),
+        "the log has not caught up"
+    );
+    assert!(
+        injects(&log_turn_complete(&mut run, t + 260)),
+        "typed as the log says the turn ended: the screen after the hook showed its end"
+    );
+    assert_eq!(run.records("turn_ended")[0]["signalled_by"], "hook");
+}
+
+#[test]
 fn with_a_session_log_that_stays_silent_the_hook_waits_half_a_second() {
     let mut cfg = config();
     cfg.compaction_sources = vec![Source::SessionLog];
