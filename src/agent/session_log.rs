@@ -88,6 +88,27 @@ impl LogParser {
         };
         match (kind, record["subtype"].as_str()) {
             ("system", Some("turn_duration")) => vec![LogEvent::TurnComplete],
+            // A prompt typed (its content a string, or text parts); a tool's
+            // result comes back as a user line too, and is none.
+            ("user", _) => {
+                let content = &record["message"]["content"];
+                let text = match content.as_str() {
+                    Some(text) => text.to_string(),
+                    None => content
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter(|part| part["type"] == "text")
+                        .filter_map(|part| part["text"].as_str())
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                };
+                if text.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![LogEvent::Prompt { text }]
+                }
+            }
             ("system", Some("compact_boundary")) => vec![LogEvent::Compacted {
                 before: record["compactMetadata"]["preTokens"].as_u64(),
             }],
@@ -359,6 +380,18 @@ mod tests {
             })
             .collect();
         assert_eq!(commands, vec!["echo hi > proof.txt"; 3]);
+        // The three prompts goalie typed; the tools' results are no prompts.
+        let prompts: Vec<_> = events
+            .iter()
+            .filter_map(|e| match e {
+                LogEvent::Prompt { text } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(prompts.len(), 3);
+        assert!(prompts[0].starts_with("[goalie] You are working on one goal"));
+        assert!(prompts[1].starts_with("[goalie] Continue working on the goal."));
+        assert!(prompts[2].starts_with("[goalie] The goal's turn limit has been reached."));
     }
 
     #[test]
