@@ -200,9 +200,29 @@ fn codex(record: &Value) -> Vec<LogEvent> {
                 _ => Vec::new(),
             }
         }
-        Some("response_item") => codex_command(&record["payload"]).into_iter().collect(),
+        Some("response_item") => codex_prompt(&record["payload"])
+            .or_else(|| codex_command(&record["payload"]))
+            .into_iter()
+            .collect(),
         _ => Vec::new(),
     }
+}
+
+/// A prompt the agent took: a `message` of the `user` role (its context
+/// notes, such as the environment's, are user messages too).
+fn codex_prompt(payload: &Value) -> Option<LogEvent> {
+    if payload["type"] != "message" || payload["role"] != "user" {
+        return None;
+    }
+    let text: Vec<&str> = payload["content"]
+        .as_array()?
+        .iter()
+        .filter(|part| part["type"] == "input_text")
+        .filter_map(|part| part["text"].as_str())
+        .collect();
+    (!text.is_empty()).then(|| LogEvent::Prompt {
+        text: text.join("\n"),
+    })
 }
 
 /// A shell command the agent ran: `exec_command {"cmd": "…"}`, or in older
@@ -413,6 +433,20 @@ mod tests {
         );
         let mcp = r#"{"type":"response_item","payload":{"type":"function_call","name":"update_goal","arguments":"{}"}}"#;
         assert!(parser.line(mcp).is_empty());
+    }
+
+    #[test]
+    fn codex_user_messages_are_prompts() {
+        let mut parser = LogParser::new(LogFormat::CodexRollout);
+        let typed = r#"{"type":"response_item","payload":{"type":"message","role":"user","content":[{"type":"input_text","text":"[goalie] Continue. This turn's claim nonce: abc"}]}}"#;
+        assert_eq!(
+            parser.line(typed),
+            vec![LogEvent::Prompt {
+                text: "[goalie] Continue. This turn's claim nonce: abc".into()
+            }]
+        );
+        let reply = r#"{"type":"response_item","payload":{"type":"message","role":"assistant","content":[{"type":"output_text","text":"done"}]}}"#;
+        assert!(parser.line(reply).is_empty());
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub enum LogEvent {
     /// The agent ran a shell command (its own tool call).
     CommandRun { command: String },
     /// The agent took a prompt: its text as the log holds it (Claude's user
-    /// line), which shows the log has reached that turn.
+    /// line, Codex's user message), which shows the log has reached that turn.
     Prompt { text: String },
     /// The plan's quota windows (Codex `rate_limits`).
     Quota { windows: Vec<QuotaWindow> },
