@@ -207,7 +207,7 @@ class Run:
     setup; `home` is "empty" or "lived-in"."""
 
     def __init__(self, agent, home, model_url, adir, objective, goalie_args=(),
-                 sessions=5000, adapter=None, label="run"):
+                 sessions=5000, adapter=None, label="run", before_start=None):
         self.agent = agent
         self.private = os.path.join(CACHE, "runs", label)
         shutil.rmtree(self.private, ignore_errors=True)
@@ -223,6 +223,8 @@ class Run:
         self.agent_home = agent_home
         if home == "lived-in":
             populate(agent, agent_home, sessions)
+        if before_start:
+            before_start(self)
         self.db = self.env["GOALIE_DB"]
         # The fake model's turns change nothing: the no-progress breaker is off.
         argv = [GOALIE, "run", "--headless", "--stall-turns", "0", *goalie_args]

@@ -4,17 +4,16 @@ byte when goalie reads only the screen (minus the quiet window); goalie's start
 to its first prompt against the agent's own start to its idle screen; and the
 turn gap as the model sees it (its last answer to the next request)."""
 
-import glob
-import json
 import os
 import re
 import shlex
 import subprocess
 import time
 
-from .agents import (AGENT_ARGS, WORKDIR, Run, claude_project_dir, offline_env, parse_at,
-                     populate, setup_claude, setup_codex)
+from .agents import (AGENT_ARGS, WORKDIR, Run, offline_env, populate, setup_claude,
+                     setup_codex)
 from .fake_model import turn_gaps
+from .sessionwatch import SessionWatch
 from .util import CACHE, ROOT, fmt, log, median, note, table, wait_for
 
 
@@ -35,31 +34,6 @@ def screen_only_adapter(agent, path):
     return int(re.search(r"^\s+quiet_ms:\s*(\d+)", text, re.M).group(1))
 
 
-def log_turn_ends(run):
-    """Times of the agent's own turn-end lines in this run's session log (Codex
-    `task_complete`, Claude `turn_duration`)."""
-    if run.agent == "codex":
-        files = glob.glob(os.path.join(run.agent_home, "sessions", "**", "*.jsonl"), recursive=True)
-    else:
-        files = glob.glob(os.path.join(run.agent_home, "projects", claude_project_dir(WORKDIR),
-                                       "*.jsonl"))
-    ends = []
-    for path in files:
-        if os.path.getmtime(path) < run.started_at - 2:
-            continue
-        with open(path, errors="replace") as f:
-            for line in f:
-                try:
-                    row = json.loads(line)
-                except ValueError:
-                    continue
-                payload = row.get("payload") or {}
-                if (row.get("type") == "event_msg" and payload.get("type") == "task_complete") or \
-                        (row.get("type") == "system" and row.get("subtype") == "turn_duration"):
-                    ends.append(parse_at(row["timestamp"]))
-    return sorted(ends)
-
-
 def next_after(times, t):
     later = [x for x in times if x >= t]
     return min(later) if later else None
@@ -67,33 +41,43 @@ def next_after(times, t):
 
 def signalled_round(agent, home, model, opts, label):
     since = time.time()
+    watch = []
     run = Run(agent, home, model.url, opts.agents_dir, "Benchmark: reply at once.",
-              goalie_args=["--max-turns", str(opts.turns)], sessions=opts.sessions, label=label)
+              goalie_args=["--max-turns", str(opts.turns)], sessions=opts.sessions, label=label,
+              before_start=lambda r: watch.append(SessionWatch(agent, r.agent_home)))
     try:
         if run.proc.proc.wait(timeout=120 + 60 * opts.turns) not in (3, 0):
             log(f"warning: goalie exited {run.proc.proc.returncode}: {run.output()[-1500:]}")
     finally:
         run.stop()
+    ends = watch[0].stop()
     injections = [r[0] for r in run.rows("injection")]
     hooks = [r[0] for r in run.rows("turn_signal") if r[2].get("source") != "session_log"]
-    logs = log_turn_ends(run)
+    # When each turn-end line could be read in this run's own session file (the
+    # agent's own stamp inside the line can be earlier: Claude writes it later).
+    logs = [seen for seen, _ in ends]
     hook_lat = [next_after(injections, h) - h for h in hooks if next_after(injections, h)]
     log_lat = [next_after(injections, t) - t for t in logs if next_after(injections, t)]
     both = []
     for h in hooks:
-        t = next_after(logs, h - 5)
+        # The log's turn end of the same turn: the first after the prompt the hook ended.
+        typed = [i for i in injections if i <= h]
+        t = next_after(logs, typed[-1]) if typed else None
         if t is None or abs(t - h) > 5:
             continue
         latest = max(h, t)
         nxt = next_after(injections, latest)
         if nxt:
             both.append(nxt - latest)
+    agent_started = [r[0] for r in run.rows("agent_started")]
     turns = model.turns(since)
     first_request = min((t["at"] for t in turns), default=None)
     return {
         "hook_to_byte": median(hook_lat),
         "log_to_byte": median(log_lat),
         "both_to_byte": median(both),
+        "log_write_lag": median([seen - stamped for seen, stamped in ends]),
+        "start_to_spawn": agent_started[0] - run.started_at if agent_started else None,
         "model_gap": median(turn_gaps(turns)),
         "start_to_prompt": injections[0] - run.started_at if injections else None,
         "start_to_request": first_request - run.started_at if first_request else None,
@@ -124,8 +108,20 @@ def screen_round(agent, home, model, opts, label):
 IDLE = {"codex": r"^› (Ask Codex to do anything|[^\d\s])", "claude": r"^❯"}
 
 
+def starting_patterns(agent):
+    """The adapter's `screen.starting` rows (its start screen still being drawn)."""
+    with open(os.path.join(ROOT, "adapters", f"{agent}.yaml")) as f:
+        text = f.read()
+    block = re.search(r"^  starting:\n((?:    - .*\n)+)", text, re.M)
+    if not block:
+        return []
+    return [re.compile(m.group(1).replace("''", "'"), re.M)
+            for m in re.finditer(r"^    - '(.*)'$", block.group(1), re.M)]
+
+
 def agent_alone_start(agent, home, model, opts, label):
-    """The agent's own start to its idle screen: the CLI alone in tmux (a real
+    """The agent's own start to its idle screen, and to its full start screen (the idle
+    screen with no row of the adapter's `starting`): the CLI alone in tmux (a real
     terminal emulator), its screen read every 20 ms."""
     private = os.path.join(CACHE, "runs", label)
     subprocess.run(["rm", "-rf", private, WORKDIR])
@@ -148,22 +144,30 @@ def agent_alone_start(agent, home, model, opts, label):
     socket = f"goalie-bench-{os.getpid()}"
     tmux = ["tmux", "-L", socket, "-f", "/dev/null"]
     idle = re.compile(IDLE[agent], re.M)
+    starting = starting_patterns(agent)
     started = time.time()
     subprocess.run(tmux + ["new-session", "-d", "-x", "120", "-y", "40", wrapper], check=True)
+    seen = {}
     try:
         def ready():
             out = subprocess.run(tmux + ["capture-pane", "-p"], stdout=subprocess.PIPE,
                                  stderr=subprocess.DEVNULL, text=True).stdout
-            return idle.search(out) and time.time()
+            now = time.time()
+            if idle.search(out):
+                seen.setdefault("idle", now)
+                if not any(p.search(out) for p in starting):
+                    return now
+            return None
         at = wait_for(ready, 120, 0.02)
     finally:
         subprocess.run(tmux + ["kill-server"], stderr=subprocess.DEVNULL)
-    return at - started if at else None
+    idle_at = seen.get("idle")
+    return (idle_at - started if idle_at else None, at - started if at else None)
 
 
 def run(model, opts):
     rows, start_rows = [], []
-    goalie_start = {}
+    overhead = {}
     for agent in opts.agents:
         for home in opts.homes:
             sig, scr, alone = [], [], []
@@ -176,29 +180,52 @@ def run(model, opts):
             m = {k: median([x[k] for x in sig]) for k in sig[0] if k != "turns"}
             m["screen_to_byte_minus_quiet"] = median([x["screen_to_byte_minus_quiet"]
                                                       for x in scr])
-            m["agent_start_to_idle"] = median(alone)
+            m["agent_start_to_idle"] = median([a[0] for a in alone])
+            m["agent_start_to_ready"] = median([a[1] for a in alone])
+            # goalie's own part of the start-up: its first prompt against the agent's
+            # full start screen, each round against the agent alone of that round.
+            m["goalie_start_overhead"] = median([
+                x["start_to_prompt"] - a[1] for x, a in zip(sig, alone)
+                if x["start_to_prompt"] is not None and a[1] is not None])
             note("latency", f"{agent}/{home}", {"median": m, "signalled": sig, "screen": scr,
                                                "agent_alone": alone})
-            goalie_start[(agent, home)] = m["start_to_prompt"]
+            overhead[(agent, home)] = m
             ms = lambda v: fmt(None if v is None else 1000 * v, ".0f") + " ms"  # noqa: E731
             rows.append((agent, home, ms(m["hook_to_byte"]), ms(m["log_to_byte"]),
-                         ms(m["both_to_byte"]), ms(m["screen_to_byte_minus_quiet"]),
-                         ms(m["model_gap"])))
-            ratio = (m["start_to_prompt"] / m["agent_start_to_idle"]
-                     if m["start_to_prompt"] and m["agent_start_to_idle"] else None)
+                         ms(m["both_to_byte"]), ms(m["log_write_lag"]),
+                         ms(m["screen_to_byte_minus_quiet"]), ms(m["model_gap"])))
             start_rows.append((agent, home, fmt(m["agent_start_to_idle"]) + " s",
+                               fmt(m["agent_start_to_ready"]) + " s",
+                               fmt(m["start_to_spawn"]) + " s",
                                fmt(m["start_to_prompt"]) + " s",
-                               fmt(m["start_to_request"]) + " s", fmt(ratio) + "×"))
+                               fmt(m["start_to_request"]) + " s",
+                               fmt(m["goalie_start_overhead"]) + " s"))
     table(f"Latency (median of {opts.rounds} runs of {opts.turns} turns each)",
-          ["agent", "home", "hook → first byte", "session log → first byte",
-           "both said so → first byte", "screen only: → first byte − quiet window",
+          ["agent", "home", "hook → first byte", "session log line written → first byte",
+           "both said so → first byte", "agent: log line stamped → written",
+           "screen only: → first byte − quiet window",
            "model: last answer → next request"], rows)
     for agent in opts.agents:
-        e, lv = goalie_start.get((agent, "empty")), goalie_start.get((agent, "lived-in"))
-        if e and lv:
-            note("latency", f"{agent}/start_lived_over_empty", lv / e)
-            start_rows.append((agent, "lived-in / empty", "", fmt(lv / e) + "×", "", ""))
-    table("Start-up", ["agent", "home", "agent alone: start → idle screen",
-                       "goalie: start → first prompt byte",
-                       "goalie: start → first model request", "goalie / agent alone"],
-          start_rows)
+        e, lv = overhead.get((agent, "empty")), overhead.get((agent, "lived-in"))
+        if not (e and lv):
+            continue
+        # goalie's own start-up in both homes: the time to spawn the agent, and its
+        # first prompt after the agent's full start screen.
+        spawn = (lv["start_to_spawn"] / e["start_to_spawn"]
+                 if lv["start_to_spawn"] and e["start_to_spawn"] else None)
+        extra = (lv["goalie_start_overhead"] - e["goalie_start_overhead"]
+                 if lv["goalie_start_overhead"] is not None
+                 and e["goalie_start_overhead"] is not None else None)
+        note("latency", f"{agent}/start_lived_vs_empty",
+             {"spawn_ratio": spawn, "overhead_lived_minus_empty": extra,
+              "prompt_ratio": (lv["start_to_prompt"] / e["start_to_prompt"]
+                               if lv["start_to_prompt"] and e["start_to_prompt"] else None)})
+        start_rows.append((agent, "lived-in vs empty", "", "", fmt(spawn) + "×",
+                           fmt(lv["start_to_prompt"] / e["start_to_prompt"]
+                               if lv["start_to_prompt"] and e["start_to_prompt"] else None)
+                           + "×", "", ("+" if extra and extra > 0 else "") + fmt(extra) + " s"))
+    table("Start-up (goalie's own part: after the agent's full start screen, alone)",
+          ["agent", "home", "agent alone: start → idle screen",
+           "agent alone: start → full start screen", "goalie: start → agent spawned",
+           "goalie: start → first prompt byte", "goalie: start → first model request",
+           "goalie's part: first prompt − agent's full start screen"], start_rows)

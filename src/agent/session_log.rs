@@ -88,6 +88,27 @@ impl LogParser {
         };
         match (kind, record["subtype"].as_str()) {
             ("system", Some("turn_duration")) => vec![LogEvent::TurnComplete],
+            // A prompt typed (its content a string, or text parts); a tool's
+            // result comes back as a user line too, and is none.
+            ("user", _) => {
+                let content = &record["message"]["content"];
+                let text = match content.as_str() {
+                    Some(text) => text.to_string(),
+                    None => content
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter(|part| part["type"] == "text")
+                        .filter_map(|part| part["text"].as_str())
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                };
+                if text.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![LogEvent::Prompt { text }]
+                }
+            }
             ("system", Some("compact_boundary")) => vec![LogEvent::Compacted {
                 before: record["compactMetadata"]["preTokens"].as_u64(),
             }],
@@ -179,9 +200,29 @@ fn codex(record: &Value) -> Vec<LogEvent> {
                 _ => Vec::new(),
             }
         }
-        Some("response_item") => codex_command(&record["payload"]).into_iter().collect(),
+        Some("response_item") => codex_prompt(&record["payload"])
+            .or_else(|| codex_command(&record["payload"]))
+            .into_iter()
+            .collect(),
         _ => Vec::new(),
     }
+}
+
+/// A prompt the agent took: a `message` of the `user` role (its context
+/// notes, such as the environment's, are user messages too).
+fn codex_prompt(payload: &Value) -> Option<LogEvent> {
+    if payload["type"] != "message" || payload["role"] != "user" {
+        return None;
+    }
+    let text: Vec<&str> = payload["content"]
+        .as_array()?
+        .iter()
+        .filter(|part| part["type"] == "input_text")
+        .filter_map(|part| part["text"].as_str())
+        .collect();
+    (!text.is_empty()).then(|| LogEvent::Prompt {
+        text: text.join("\n"),
+    })
 }
 
 /// A shell command the agent ran: `exec_command {"cmd": "…"}`, or in older
@@ -359,6 +400,18 @@ mod tests {
             })
             .collect();
         assert_eq!(commands, vec!["echo hi > proof.txt"; 3]);
+        // The three prompts goalie typed; the tools' results are no prompts.
+        let prompts: Vec<_> = events
+            .iter()
+            .filter_map(|e| match e {
+                LogEvent::Prompt { text } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(prompts.len(), 3);
+        assert!(prompts[0].starts_with("[goalie] You are working on one goal"));
+        assert!(prompts[1].starts_with("[goalie] Continue working on the goal."));
+        assert!(prompts[2].starts_with("[goalie] The goal's turn limit has been reached."));
     }
 
     #[test]
@@ -380,6 +433,20 @@ mod tests {
         );
         let mcp = r#"{"type":"response_item","payload":{"type":"function_call","name":"update_goal","arguments":"{}"}}"#;
         assert!(parser.line(mcp).is_empty());
+    }
+
+    #[test]
+    fn codex_user_messages_are_prompts() {
+        let mut parser = LogParser::new(LogFormat::CodexRollout);
+        let typed = r#"{"type":"response_item","payload":{"type":"message","role":"user","content":[{"type":"input_text","text":"[goalie] Continue. This turn's claim nonce: abc"}]}}"#;
+        assert_eq!(
+            parser.line(typed),
+            vec![LogEvent::Prompt {
+                text: "[goalie] Continue. This turn's claim nonce: abc".into()
+            }]
+        );
+        let reply = r#"{"type":"response_item","payload":{"type":"message","role":"assistant","content":[{"type":"output_text","text":"done"}]}}"#;
+        assert!(parser.line(reply).is_empty());
     }
 
     #[test]

@@ -18,6 +18,9 @@ pub enum LogEvent {
     Reply { text: String },
     /// The agent ran a shell command (its own tool call).
     CommandRun { command: String },
+    /// The agent took a prompt: its text as the log holds it (Claude's user
+    /// line, Codex's user message), which shows the log has reached that turn.
+    Prompt { text: String },
     /// The plan's quota windows (Codex `rate_limits`).
     Quota { windows: Vec<QuotaWindow> },
     /// The model's API answered a request with an error the agent gave up on

@@ -59,6 +59,12 @@ pub struct Observer {
     scrolled_compactions: u32,
     /// Per-reply token figures (`tokens_per_reply`) on rows that scrolled away.
     scrolled_tokens: Option<u64>,
+    /// What the last full reading of the screen showed: a look at the same
+    /// rows, with none scrolled and nothing typed since, shows the same (an
+    /// agent's spinner redraws the screen many times a second in new colours).
+    last: Option<Observation>,
+    /// Full readings of the screen so far (looks that read it with the rules).
+    readings: u64,
 }
 
 impl Observer {
@@ -72,6 +78,8 @@ impl Observer {
             scrolled_done: 0,
             scrolled_compactions: 0,
             scrolled_tokens: None,
+            last: None,
+            readings: 0,
         }
     }
 
@@ -89,6 +97,13 @@ impl Observer {
     pub fn typed(&mut self, text: &str, nonce: &str) {
         self.claims.typed(text);
         self.claims.new_turn(nonce);
+        self.last = None;
+    }
+
+    /// How many looks read the screen with the rules (the others saw the
+    /// same rows as the look before and said the same).
+    pub fn readings(&self) -> u64 {
+        self.readings
     }
 
     /// When the usage limit shown on row `last` resets: the adapter's pattern
@@ -108,6 +123,17 @@ impl Observer {
     /// Looks at the screen. `scrolled` holds the rows that left the top of the
     /// screen since the previous look.
     pub fn observe(&mut self, rows: &[String], scrolled: &[String]) -> Observation {
+        if scrolled.is_empty()
+            && rows == self.previous.as_slice()
+            && let Some(last) = &self.last
+        {
+            return Observation {
+                changed: false,
+                text_changed: false,
+                ..last.clone()
+            };
+        }
+        self.readings += 1;
         for row in scrolled {
             if self.rules.done.is_match(row) {
                 self.scrolled_done += 1;
@@ -195,6 +221,7 @@ impl Observer {
                 self.previous_calm = calm;
             }
         }
+        self.last = Some(observation.clone());
         observation
     }
 
@@ -314,6 +341,41 @@ mod tests {
         let mut edited = live("⠸", 41);
         edited[1] = "✓ Shell cargo test".into();
         assert!(o.observe(&edited, &[]).text_changed);
+    }
+
+    #[test]
+    fn the_same_rows_again_are_not_read_again_and_say_the_same() {
+        let mut o = observer();
+        let block = "• GOALIE-CLAIM nonce12345 complete\n  R1: tests pass\n  GOALIE-END nonce12345";
+        let screen = rows(&format!(
+            "{block}\n⠙ Working (3s • esc to interrupt)\n› Ask the sim to do anything\n  sim-model · 1,800 tokens used · Context 99% left"
+        ));
+        let first = o.observe(&screen, &[]);
+        assert!(first.changed && first.busy && first.claim.is_some());
+        let readings = o.readings();
+        for _ in 0..100 {
+            let again = o.observe(&screen, &[]);
+            assert_eq!(
+                again,
+                Observation {
+                    changed: false,
+                    text_changed: false,
+                    ..first.clone()
+                }
+            );
+        }
+        assert_eq!(o.readings(), readings, "a hundred looks at the same rows");
+        // What a fresh observer reads there is what the repeated looks said.
+        let mut fresh = observer();
+        assert_eq!(fresh.observe(&screen, &[]), first);
+        // Rows scrolled away, or a prompt typed, are read again.
+        let scrolled = o.observe(&screen, &rows("  Worked for 3s"));
+        assert_eq!(o.readings(), readings + 1);
+        assert_eq!(scrolled.turns_done, first.turns_done + 1);
+        o.typed("continue", "nonce67890");
+        let stale = o.observe(&screen, &[]);
+        assert_eq!(o.readings(), readings + 2);
+        assert_eq!(stale.claim, None, "the new turn's nonce is not the block's");
     }
 
     #[test]

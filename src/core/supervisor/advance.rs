@@ -169,9 +169,13 @@ impl Supervisor {
         // showed the TUI itself ended the turn.
         // (A signal of a source first heard after a turn of this run ended may
         // be that turn's, late: it is no evidence.)
-        let own_signal_ms = ran_signal_ms.or(signalled_ms.filter(|_| {
+        // The earliest such signal counts: a screen drawn after it that
+        // shows the turn's end is the evidence, however late a second source
+        // (Claude's session log, some 150 ms after its hook) says so too.
+        let by_done = signalled_ms.filter(|_| {
             saw_done && signalled_by.is_some_and(|by| self.signals.may_be_evidence(by))
-        }));
+        });
+        let own_signal_ms = by_done.or(ran_signal_ms);
         // What the turn leaves behind is in: the session log (when there is
         // one) has said this turn ended too, after its lines of the turn
         // (the hook comes before them: a compaction's line can follow it by

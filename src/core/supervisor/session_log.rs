@@ -4,6 +4,7 @@
 use crate::core::compaction::Source;
 use crate::core::log_event::LogEvent;
 use crate::core::row::{ErrorShown, Row, ShownIn};
+use crate::goal::claim::turn_nonce;
 
 use super::Supervisor;
 use super::action::Action;
@@ -39,6 +40,7 @@ impl Supervisor {
                 }
             }
             LogEvent::CommandRun { command } => self.commands.push(command),
+            LogEvent::Prompt { text } => self.prompt_logged(&text),
             LogEvent::Quota { windows } => self.quota_reported(windows),
             LogEvent::TurnComplete => {
                 self.signal_turn(now_ms, "session_log");
@@ -46,6 +48,17 @@ impl Supervisor {
             LogEvent::ApiError { status, message } => {
                 self.log_api_error(status, message, actions);
             }
+        }
+    }
+
+    /// The log holds a prompt: when it is the one goalie typed for the turn
+    /// under way (it holds the turn's claim nonce, which changes every turn),
+    /// the log has reached this turn, so its next turn end is this turn's.
+    fn prompt_logged(&mut self, text: &str) {
+        if matches!(self.phase, Phase::Working { .. } | Phase::Injecting { .. })
+            && text.contains(&turn_nonce(&self.config.claim_code, self.turns + 1))
+        {
+            self.signals.log_reached_turn();
         }
     }
 

@@ -28,7 +28,8 @@ impl Supervisor {
         {
             signalled_by.get_or_insert(by);
             signalled_ms.get_or_insert(now_ms);
-            if (*saw_busy || *saw_done) && self.signals.came_after_it_ran(by) {
+            let ran = *saw_busy || *saw_done || self.signals.ran_by_its_source(by);
+            if ran && self.signals.came_after_it_ran(by) {
                 ran_signal_ms.get_or_insert(now_ms);
             }
         }

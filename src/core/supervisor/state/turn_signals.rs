@@ -27,6 +27,9 @@ pub struct TurnSignals {
     known_before_turn: Vec<&'static str>,
     /// A turn has ended in this run (before that, no signal can be late).
     a_turn_ended: bool,
+    /// The session log holds the prompt of the turn under way: its next
+    /// turn end is this turn's, whatever the screen has shown yet.
+    log_at_turn: bool,
 }
 
 impl TurnSignals {
@@ -83,9 +86,21 @@ impl TurnSignals {
         self.after_it_ran.contains(&by)
     }
 
+    /// The session log showed the prompt of the turn under way.
+    pub fn log_reached_turn(&mut self) {
+        self.log_at_turn = true;
+    }
+
+    /// Whether a signal of `by` comes after the turn showed it ran, by
+    /// `by`'s own record: the session log's, once it held this turn's prompt.
+    pub fn ran_by_its_source(&self, by: &str) -> bool {
+        by == "session_log" && self.log_at_turn
+    }
+
     /// The turn ended: the sources that did not signal it owe their signal.
     pub fn turn_ended(&mut self, now_ms: u64) {
         self.after_it_ran.clear();
+        self.log_at_turn = false;
         self.known_before_turn = self.sources.clone();
         self.a_turn_ended = true;
         let signalled = std::mem::take(&mut self.this_turn);

@@ -200,6 +200,99 @@ fn with_a_session_log_the_hook_waits_for_the_logs_turn_end() {
 }
 
 #[test]
+fn a_hook_before_the_finished_turn_line_ends_the_turn_as_the_log_catches_up() {
+    // Claude Code with a model that answers at once: its Stop hook comes
+    // before any busy sign, its finished-turn line is drawn after the hook,
+    // and its session log says the turn ended after that.
+    let mut cfg = config();
+    cfg.compaction_sources = vec![Source::SessionLog];
+    let mut run = Run::new(cfg);
+    run.start();
+    let t = run.now;
+    hook(&mut run, t + 100);
+    assert!(!injects(&run.screen(t + 105, idle())), "no sign it ran yet");
+    let done = Observation {
+        turns_done: 1,
+        ..idle()
+    };
+    assert!(
+        !injects(&run.screen(t + 250, done)),
+        "the log has not caught up"
+    );
+    assert!(
+        injects(&log_turn_complete(&mut run, t + 260)),
+        "typed as the log says the turn ended: the screen after the hook showed its end"
+    );
+    assert_eq!(run.records("turn_ended")[0]["signalled_by"], "hook");
+}
+
+fn log_prompt(run: &mut Run, at: u64, text: &str) -> Vec<Action> {
+    let text = text.to_string();
+    run.at(at, move |now_ms| Event::SessionLog {
+        now_ms,
+        event: LogEvent::Prompt { text },
+    })
+}
+
+#[test]
+fn a_log_that_holds_this_turns_prompt_says_its_turn_end_is_this_turns() {
+    // Claude Code with a model that answers at once: no busy sign, the hook,
+    // then the log's turn end before the finished-turn line is drawn.
+    let mut cfg = config();
+    cfg.compaction_sources = vec![Source::SessionLog];
+    let mut run = Run::new(cfg);
+    run.start();
+    let t = run.now;
+    let nonce = crate::goal::claim::turn_nonce("code123456", 1);
+    log_prompt(
+        &mut run,
+        t + 20,
+        &format!("[goalie] … This turn's claim nonce: {nonce} …"),
+    );
+    hook(&mut run, t + 100);
+    assert!(!injects(&run.screen(t + 105, idle())), "no sign it ran yet");
+    assert!(!injects(&log_turn_complete(&mut run, t + 280)));
+    let done = Observation {
+        turns_done: 1,
+        ..idle()
+    };
+    assert!(
+        injects(&run.screen(t + 300, done)),
+        "typed on the first look drawn after the log's turn end"
+    );
+}
+
+#[test]
+fn a_logged_prompt_of_another_turn_is_no_sign() {
+    let mut cfg = config();
+    cfg.compaction_sources = vec![Source::SessionLog];
+    let mut run = Run::new(cfg);
+    run.start();
+    let t = run.now;
+    let other = crate::goal::claim::turn_nonce("code123456", 2);
+    log_prompt(
+        &mut run,
+        t + 20,
+        &format!("This turn's claim nonce: {other}"),
+    );
+    hook(&mut run, t + 100);
+    run.screen(t + 105, idle());
+    log_turn_complete(&mut run, t + 280);
+    let done = Observation {
+        turns_done: 1,
+        ..idle()
+    };
+    assert!(
+        !injects(&run.screen(t + 300, done)),
+        "the log's turn end may be the last turn's"
+    );
+    run.ticks(t + 700);
+    assert_eq!(run.injections().len(), 1);
+    run.ticks(t + 800);
+    assert_eq!(run.injections().len(), 2, "500 ms still after t + 300");
+}
+
+#[test]
 fn with_a_session_log_that_stays_silent_the_hook_waits_half_a_second() {
     let mut cfg = config();
     cfg.compaction_sources = vec![Source::SessionLog];
