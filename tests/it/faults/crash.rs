@@ -20,7 +20,7 @@
 use std::time::{Duration, Instant};
 
 use super::{LIMIT, signal};
-use crate::support::{Sandbox, eventually, leftover_processes, scenario};
+use crate::support::{Sandbox, eventually, leftover_processes, quick_sim_adapter, scenario};
 use goalie::ledger::{Entry, Ledger};
 
 /// The first run: three quick turns, a compaction in the second, a claim in
@@ -131,6 +131,10 @@ fn same(a: &Entry, b: &Entry) -> bool {
 /// One kill at `moment`, and every check after it.
 fn kill_and_check(round: usize, moment: Moment) {
     let sandbox = Sandbox::new();
+    // Each turn end and the first prompt wait out the quiet window: 300 ms
+    // instead of the sim's 800 (the pause before Enter, the typing moment,
+    // stays).
+    sandbox.user_adapter("sim", &quick_sim_adapter(300, 200));
     let db = sandbox.db();
     let first = match moment {
         Moment::Backoff { .. } => LIMITED,
