@@ -12,8 +12,8 @@
 //! - no process of any group the runs started is left.
 //!
 //! `crash_moments_quick` runs 6 moments, one of each kind, with every
-//! `cargo test` (about 40 s);
-//! `suite_crash_consistency_50_moments` runs all 50 (about 6 minutes on a
+//! `cargo test` (about 25 s);
+//! `suite_crash_consistency_50_moments` runs all 50 (about 4 minutes on a
 //! shared 2-core machine), `#[ignore]`d, and `scripts/test` runs it with
 //! the ignored tests (its name begins with `suite_`).
 
@@ -234,7 +234,7 @@ fn crash_moments_quick() {
 }
 
 #[test]
-#[ignore = "about 6 minutes: scripts/test runs it with the ignored tests"]
+#[ignore = "about 4 minutes: scripts/test runs it with the ignored tests"]
 fn suite_crash_consistency_50_moments() {
     run_moments(1515, 50);
 }
