@@ -187,11 +187,12 @@ fn a_long_build_with_cpu_in_the_agents_tree_is_not_interrupted() {
 }
 
 /// The sim's adapter with a short settle, so that 500 turns take minutes.
+/// The quiet window stays at 300 ms, the time a new compaction banner must
+/// hold on screen before goalie counts it (`compaction_watch`'s settle): in a
+/// trial with 150 ms the next prompt's redraw came first once, and that
+/// compaction went uncounted.
 fn fast_sim_adapter() -> String {
-    let sim = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/adapters/sim.yaml"))
-        .expect("the sim's adapter");
-    sim.replace("pause_ms: 200", "pause_ms: 50")
-        .replace("quiet_ms: 800", "quiet_ms: 300")
+    support::quick_sim_adapter(300, 50)
 }
 
 #[test]
@@ -201,15 +202,18 @@ fn soak_500_turns_through_the_pty_type_nothing_while_the_sim_works() {
     let sandbox = Sandbox::new();
     sandbox.user_adapter("sim", &fast_sim_adapter());
     let log = sandbox.file("input.log", "");
-    // Turns of every length, spinner gaps (silences while the busy row stays),
-    // compactions at seeded random points, and a file written every turn.
-    // Now and then a turn asks goalie to wait, and two turns hang.
+    // Turns of every length, spinner gaps (silences while the busy row stays,
+    // each longer than the quiet window), compactions at seeded random
+    // points, and a file written every turn. The seven kinds of turn take
+    // turns all through the run (the sim repeats its last entry, so each turn
+    // has an entry of its own). Now and then a turn asks goalie to wait, and
+    // two turns hang.
     let scenario = format!(
         "name: soak\nstartup_ms: 100\ncursor_query_timeout_ms: 60000\nclaim_after_turns: {TURNS}\n\
          input_log: {}\nrandom_compactions: {{count: 40, turns: {TURNS}, seed: 13}}\nturns:\n\
          {}",
         log.display(),
-        soak_turns_with_waits_and_hangs()
+        soak_turns_with_waits_and_hangs(TURNS.into())
     );
     let out = sandbox.run_sim(
         &scenario,
@@ -254,16 +258,15 @@ const SOAK_WAITS: [(u64, &str); 4] = [
     (400, "command: test -s steps.log"),
 ];
 
-/// The soak's turns: turn N works like the Nth of seven kinds of turn (the
-/// seventh from then on), four ask goalie to wait and two hang.
-fn soak_turns_with_waits_and_hangs() -> String {
-    let last = SOAK_WAITS.iter().map(|(turn, _)| *turn).max().unwrap() + 1;
-    (1..=last)
+/// The soak's turns: the seven kinds of turn in rotation (turn N works like
+/// kind (N - 1) mod 7), four ask goalie to wait and two hang.
+fn soak_turns_with_waits_and_hangs(turns: u64) -> String {
+    (1..=turns)
         .map(|turn| {
             if SOAK_HANGS.contains(&turn) {
                 return "  - hang: true\n".to_string();
             }
-            let n = (turn - 1).min(6);
+            let n = (turn - 1) % 7;
             let wait = SOAK_WAITS
                 .iter()
                 .find(|(at, _)| *at == turn)
@@ -271,8 +274,8 @@ fn soak_turns_with_waits_and_hangs() -> String {
                 .unwrap_or_default();
             format!(
                 "  - work_ms: {}\n    silent_at_ms: 20\n    silent_ms: {}\n    compact_ms: 200\n    tokens: 10\n    reply: \"Step {n} done.\"\n    run: \"date +%s%N >> steps.log\"\n{wait}",
-                40 + 60 * n,
-                if n % 3 == 0 { 700 } else { 0 },
+                20 + 30 * n,
+                if n % 3 == 0 { 400 } else { 0 },
             )
         })
         .collect()

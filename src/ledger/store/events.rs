@@ -15,12 +15,34 @@ impl Ledger {
         let (kind, mut data) = (row.kind(), row.data());
         self.redactor.redact_json(&mut data);
         let at = now();
-        self.conn.execute(
-            "INSERT INTO events (goal_id, at, kind, data) VALUES (?1, ?2, ?3, ?4)",
-            params![goal_id, at, kind, data.to_string()],
-        )?;
+        let insert = "INSERT INTO events (goal_id, at, kind, data) VALUES (?1, ?2, ?3, ?4)";
+        let seq = if let Row::TurnEnded {
+            turn, tokens_used, ..
+        } = row
+        {
+            // A turn's row and the goal's count of turns and tokens are stored
+            // together: a goalie killed between the two left a turn that its
+            // resumed run counted again (the crash suite's turns 1, 2, 3, 3).
+            let tx = self.conn.unchecked_transaction()?;
+            tx.execute(insert, params![goal_id, at, kind, data.to_string()])?;
+            let seq = tx.last_insert_rowid();
+            tx.execute(
+                "UPDATE goals SET turns = ?2, tokens_used = ?3 WHERE id = ?1",
+                params![
+                    goal_id,
+                    turn,
+                    i64::try_from(*tokens_used).unwrap_or(i64::MAX)
+                ],
+            )?;
+            tx.commit()?;
+            seq
+        } else {
+            self.conn
+                .execute(insert, params![goal_id, at, kind, data.to_string()])?;
+            self.conn.last_insert_rowid()
+        };
         let entry = Entry {
-            seq: self.conn.last_insert_rowid(),
+            seq,
             goal_id: goal_id.to_string(),
             at,
             kind: kind.to_string(),

@@ -392,6 +392,45 @@ mod tests {
     }
 
     #[test]
+    fn a_turn_ended_row_stores_the_goals_turns_and_tokens_with_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(&dir.path().join("g.db")).unwrap();
+        let goal = ledger.create_goal(&new_goal()).unwrap();
+        ledger.set_progress(&goal.id, 1, 400, 900).unwrap();
+        let row = Row::TurnEnded {
+            turn: 2,
+            prompt: crate::core::prompt::PromptKind::Continuation,
+            duration_ms: 700,
+            busy_seen: true,
+            done_seen: true,
+            signalled: false,
+            signalled_by: None,
+            error: None,
+            tokens_used: 1500,
+            context_used_pct: None,
+            reply: None,
+        };
+        ledger.append(&goal.id, &row).unwrap();
+        // No set_progress in between: a goalie killed here has counted turn 2.
+        let goal = ledger.goal(&goal.id).unwrap();
+        assert_eq!(
+            (goal.turns, goal.tokens_used, goal.time_used_ms),
+            (2, 1500, 900)
+        );
+        let entries = ledger.entries(&goal.id).unwrap();
+        assert_eq!(entries.last().unwrap().kind, "turn_ended");
+        assert_eq!(entries.last().unwrap().data["turn"], 2);
+        // Other rows leave the counters alone.
+        ledger
+            .append(
+                &goal.id,
+                &Row::from_parts("progress", serde_json::json!({"turn": 2})),
+            )
+            .unwrap();
+        assert_eq!(ledger.goal(&goal.id).unwrap().turns, 2);
+    }
+
+    #[test]
     fn specs_are_stored_and_new_rows_are_found_after_a_seq() {
         let dir = tempfile::tempdir().unwrap();
         let ledger = Ledger::open(&dir.path().join("g.db")).unwrap();

@@ -12,15 +12,15 @@
 //! - no process of any group the runs started is left.
 //!
 //! `crash_moments_quick` runs 6 moments, one of each kind, with every
-//! `cargo test` (about 40 s);
-//! `suite_crash_consistency_50_moments` runs all 50 (about 6 minutes on a
+//! `cargo test` (about 25 s);
+//! `suite_crash_consistency_50_moments` runs all 50 (about 4 minutes on a
 //! shared 2-core machine), `#[ignore]`d, and `scripts/test` runs it with
 //! the ignored tests (its name begins with `suite_`).
 
 use std::time::{Duration, Instant};
 
 use super::{LIMIT, signal};
-use crate::support::{Sandbox, eventually, leftover_processes, scenario};
+use crate::support::{Sandbox, eventually, leftover_processes, quick_sim_adapter, scenario};
 use goalie::ledger::{Entry, Ledger};
 
 /// The first run: three quick turns, a compaction in the second, a claim in
@@ -131,6 +131,10 @@ fn same(a: &Entry, b: &Entry) -> bool {
 /// One kill at `moment`, and every check after it.
 fn kill_and_check(round: usize, moment: Moment) {
     let sandbox = Sandbox::new();
+    // Each turn end and the first prompt wait out the quiet window: 300 ms
+    // instead of the sim's 800 (the pause before Enter, the typing moment,
+    // stays).
+    sandbox.user_adapter("sim", &quick_sim_adapter(300, 200));
     let db = sandbox.db();
     let first = match moment {
         Moment::Backoff { .. } => LIMITED,
@@ -230,7 +234,7 @@ fn crash_moments_quick() {
 }
 
 #[test]
-#[ignore = "about 6 minutes: scripts/test runs it with the ignored tests"]
+#[ignore = "about 4 minutes: scripts/test runs it with the ignored tests"]
 fn suite_crash_consistency_50_moments() {
     run_moments(1515, 50);
 }

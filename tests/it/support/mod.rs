@@ -217,6 +217,17 @@ pub fn path_str(path: &Path) -> String {
     path.to_string_lossy().to_string()
 }
 
+/// The sim's built-in adapter with a shorter quiet window (`quiet_ms`, from
+/// 800) and pause before Enter (`pause_ms`, from 200), for the long runs: every
+/// turn end waits out the quiet window. Install it with [`Sandbox::user_adapter`].
+pub fn quick_sim_adapter(quiet_ms: u64, pause_ms: u64) -> String {
+    let sim = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/adapters/sim.yaml"))
+        .expect("the sim's adapter");
+    assert!(sim.contains("pause_ms: 200") && sim.contains("quiet_ms: 800"));
+    sim.replace("pause_ms: 200", &format!("pause_ms: {pause_ms}"))
+        .replace("quiet_ms: 800", &format!("quiet_ms: {quiet_ms}"))
+}
+
 impl Sandbox {
     /// Installs `text` as the user's own adapter `name` (it overrides the built-in one).
     pub fn user_adapter(&self, name: &str, text: &str) {
