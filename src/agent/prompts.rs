@@ -31,6 +31,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("_budget.md", include_str!("../../prompts/_budget.md")),
     ("_audit.md", include_str!("../../prompts/_audit.md")),
     ("_digest.md", include_str!("../../prompts/_digest.md")),
+    ("_wait.md", include_str!("../../prompts/_wait.md")),
     (
         "after_compaction.md",
         include_str!("../../prompts/after_compaction.md"),
@@ -385,6 +386,11 @@ mod tests {
         assert_eq!(text.matches("</untrusted_agent_reports>").count(), 1);
         assert!(text.contains("This turn's claim nonce: abcd1234ef"));
         assert!(!text.contains("The user changed the objective"));
+        // A wait that ended just before the compaction: its note rides along.
+        assert!(text.contains("The wait you asked for is over too: goalie waited 12m 5s"));
+        vars.wait = None;
+        let text = prompts.render(PromptKind::AfterCompaction, &vars).unwrap();
+        assert!(!text.contains("The wait you asked for"));
     }
 
     #[test]

@@ -98,11 +98,15 @@ impl Supervisor {
         let mut vars = self.prompt_vars(now_ms, kind);
         vars.previous_objective = previous_objective;
         vars.handoff = handoff;
-        // A wait's note goes with the prompt after it, or with none.
-        vars.wait = self
-            .wait_note
-            .take()
-            .filter(|_| kind == PromptKind::AfterWait);
+        // A wait's note goes with the prompt after it, or with none: the
+        // prompts that go before the after-wait one (a compaction's, a new
+        // session's) carry it too (prompts/_wait.md).
+        vars.wait = self.wait_note.take().filter(|_| {
+            matches!(
+                kind,
+                PromptKind::AfterWait | PromptKind::AfterCompaction | PromptKind::AfterRotation
+            )
+        });
         vars.stall = self.stall_note(kind);
         self.phase = Phase::Injecting { kind };
         actions.push(Action::Inject {

@@ -397,3 +397,29 @@ fn a_known_dialog_during_a_wait_is_answered_and_the_wait_goes_on() {
     assert_eq!(run.ended(), vec!["elapsed"]);
     assert_eq!(run.last_prompt().0, PromptKind::AfterWait);
 }
+
+#[test]
+fn a_compaction_in_the_waiting_turn_carries_the_wait_note_in_its_prompt() {
+    let mut cfg = waiting_config();
+    cfg.compaction_sources = vec![crate::core::compaction::Source::SessionLog];
+    let mut run = Run::new(cfg);
+    run.start();
+    run.turn_asking(WaitFor::Span { ms: 20_000 });
+    let since = run.now;
+    // The agent's context was summarised at the end of the turn that asked.
+    run.at(since + 100, |now_ms| Event::SessionLog {
+        now_ms,
+        event: LogEvent::Compacted {
+            before: Some(170_000),
+        },
+    });
+    assert_eq!(run.records("compacted").len(), 1);
+    run.ticks(since + 21_000);
+    assert_eq!(run.ended(), vec!["elapsed"]);
+    // The compaction's prompt goes first, and it says the wait is over.
+    let (kind, vars) = run.last_prompt();
+    assert_eq!(kind, PromptKind::AfterCompaction);
+    let note = vars.wait.expect("the wait's note");
+    assert_eq!(note.waited, "20s", "{note:?}");
+    assert_eq!(run.records("goal_restored").len(), 1);
+}
