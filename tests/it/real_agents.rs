@@ -11,7 +11,8 @@ use std::time::Duration;
 use crate::support;
 use crate::support::fake_model;
 use crate::support::real::{
-    real_assert_told_it_hung, real_hang_script, real_hung_steps, real_prompts, real_shell_script,
+    real_assert_told_it_hung, real_hang_script, real_hung_steps, real_prompts, real_run_command,
+    real_shell_script,
 };
 use fake_model::{BlockingFakeModel, Script, Step};
 use support::{Sandbox, agents};
@@ -28,15 +29,7 @@ fn run(
     agent_args: &[&str],
     setup: impl FnOnce(&mut std::process::Command),
 ) -> support::Outcome {
-    let mut args = vec!["run", "--agent", agent, "--headless"];
-    args.extend_from_slice(goalie_args);
-    args.push(OBJECTIVE);
-    if !agent_args.is_empty() {
-        args.push("--");
-        args.extend_from_slice(agent_args);
-    }
-    let mut cmd = sandbox.command(&args);
-    agents::offline(&mut cmd, &sandbox.workdir());
+    let mut cmd = real_run_command(sandbox, agent, goalie_args, OBJECTIVE, agent_args);
     setup(&mut cmd);
     support::finish(cmd.spawn().expect("goalie"), LIMIT)
 }

@@ -7,7 +7,7 @@ use crate::support;
 use crate::support::fake_model;
 use crate::support::real::{
     real_assert_told_it_hung, real_assert_turns_signalled_by_hook, real_hang_script, real_prompts,
-    real_sandbox_without_session_log, real_shell_script,
+    real_run_command, real_sandbox_without_session_log, real_shell_script,
 };
 use fake_model::{BlockingFakeModel, Script, Step};
 use support::{Sandbox, agents, leftover_processes};
@@ -16,17 +16,12 @@ const LIMIT: Duration = Duration::from_secs(180);
 const OBJECTIVE: &str = "Create proof.txt containing hi, then keep the project tidy.";
 
 fn run_claude(sandbox: &Sandbox, server: &BlockingFakeModel, extra: &[&str]) -> support::Outcome {
-    let mut args = vec!["run", "--agent", "claude", "--headless"];
-    args.extend_from_slice(extra);
-    args.extend_from_slice(&[
-        OBJECTIVE,
-        "--",
+    let agent_args = [
         "--model",
         "claude-sonnet-4-5",
         "--dangerously-skip-permissions",
-    ]);
-    let mut cmd = sandbox.command(&args);
-    agents::offline(&mut cmd, &sandbox.workdir());
+    ];
+    let mut cmd = real_run_command(sandbox, "claude", extra, OBJECTIVE, &agent_args);
     let config = sandbox.dir.path().join("claude-config");
     agents::claude(&mut cmd, &config, &server.base_url(), &sandbox.workdir());
     support::finish(cmd.spawn().expect("goalie"), LIMIT)

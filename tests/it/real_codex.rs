@@ -7,7 +7,8 @@ use crate::support;
 use crate::support::fake_model;
 use crate::support::real::{
     real_assert_told_it_hung, real_assert_turns_signalled_by_hook, real_hang_script,
-    real_hung_steps, real_prompts, real_sandbox_without_session_log, real_shell_script,
+    real_hung_steps, real_prompts, real_run_command, real_sandbox_without_session_log,
+    real_shell_script,
 };
 use fake_model::{BlockingFakeModel, Script, Step};
 use support::{Sandbox, agents, leftover_processes};
@@ -32,15 +33,7 @@ fn run_codex_in(
     agent_args: &[&str],
     trusted: bool,
 ) -> support::Outcome {
-    let mut args = vec!["run", "--agent", "codex", "--headless"];
-    args.extend_from_slice(extra);
-    args.push(OBJECTIVE);
-    if !agent_args.is_empty() {
-        args.push("--");
-        args.extend_from_slice(agent_args);
-    }
-    let mut cmd = sandbox.command(&args);
-    agents::offline(&mut cmd, &sandbox.workdir());
+    let mut cmd = real_run_command(sandbox, "codex", extra, OBJECTIVE, agent_args);
     let home = sandbox.dir.path().join("codex-home");
     agents::codex(
         &mut cmd,

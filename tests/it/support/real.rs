@@ -1,9 +1,13 @@
-//! Set-ups the real agents' tests share: the fake model's scripts most of them
-//! run, a sandbox whose adapter reads no session log, and the check that each
-//! turn was ended by the agent's hook.
+//! Set-ups the real agents' tests share: the offline `goalie run` command, the
+//! fake model's scripts most of them run, a sandbox whose adapter reads no
+//! session log, what the ledger says was typed and done against hung turns,
+//! and the checks that the hook ended each turn and that the model heard its
+//! turn hung.
 
-use super::Sandbox;
+use std::process::Command;
+
 use super::fake_model::{BlockingFakeModel, Script, Step};
+use super::{Sandbox, agents};
 
 /// The first reply of the first prompt runs a shell command; every other reply
 /// is text with a growing token usage.
@@ -91,4 +95,26 @@ pub fn real_assert_told_it_hung(server: &BlockingFakeModel, summary: &str) {
             .any(|r| r.latest_user_text().contains("Your last turn hung")),
         "{summary}"
     );
+}
+
+/// `goalie run --agent AGENT --headless GOALIE_ARGS… OBJECTIVE -- AGENT_ARGS…`
+/// (no `--` without agent arguments), offline: the agent reaches nothing but
+/// 127.0.0.1. The caller adds the agent's own configuration.
+pub fn real_run_command(
+    sandbox: &Sandbox,
+    agent: &str,
+    goalie_args: &[&str],
+    objective: &str,
+    agent_args: &[&str],
+) -> Command {
+    let mut args = vec!["run", "--agent", agent, "--headless"];
+    args.extend_from_slice(goalie_args);
+    args.push(objective);
+    if !agent_args.is_empty() {
+        args.push("--");
+        args.extend_from_slice(agent_args);
+    }
+    let mut cmd = sandbox.command(&args);
+    agents::offline(&mut cmd, &sandbox.workdir());
+    cmd
 }
