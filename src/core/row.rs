@@ -35,6 +35,11 @@ use crate::goal::lifecycle::{Actor, GoalState};
 use crate::goal::limits::{Limits, Progress};
 use crate::goal::wait::{WaitEnd, WaitOptions};
 
+mod parts;
+pub use parts::{
+    Conversation, ErrorShown, GroupRole, HandoffSource, Mode, ShownIn, TakeoverBy, TurnError,
+};
+
 /// One ledger row: its kind and its data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::EnumDiscriminants)]
 #[serde(tag = "kind", content = "data", rename_all = "snake_case")]
@@ -491,95 +496,6 @@ pub enum Row {
     /// A row this goalie cannot read as one of the above, as stored.
     #[serde(untagged)]
     Other { kind: String, data: Value },
-}
-
-/// Whose process group a [`Row::GroupStarted`] is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum GroupRole {
-    /// The agent's session (its leader is the agent's first process).
-    Agent,
-    /// A verify command of an audit.
-    Verify,
-}
-
-/// A usage limit or an API error the agent showed: on `screen` (its message
-/// rows), or in its `session_log` (with the HTTP status and the message).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ErrorShown {
-    #[serde(flatten)]
-    pub seen: ShownIn,
-    pub turn: u32,
-    /// Whether a turn goalie started was under way.
-    pub during_turn: bool,
-}
-
-/// Where a usage limit or an API error was seen.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "source", rename_all = "snake_case")]
-pub enum ShownIn {
-    Screen,
-    SessionLog {
-        status: Option<u16>,
-        message: String,
-    },
-}
-
-/// What ended a turn instead of the model's reply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TurnError {
-    UsageLimit,
-    ApiError,
-}
-
-impl TurnError {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TurnError::UsageLimit => "usage_limit",
-            TurnError::ApiError => "api_error",
-        }
-    }
-
-    pub fn describe(self) -> &'static str {
-        match self {
-            TurnError::UsageLimit => "a usage limit",
-            TurnError::ApiError => "an API error",
-        }
-    }
-}
-
-/// Whether goalie watches from a terminal or prints progress lines.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Mode {
-    Interactive,
-    Headless,
-}
-
-/// Whether a resumed run continues the agent's conversation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Conversation {
-    New,
-    Resumed,
-}
-
-/// How a takeover ended: `goalie resume` (a command) or the chord again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TakeoverBy {
-    Command,
-    Chord,
-}
-
-/// Where a handoff note came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HandoffSource {
-    File,
-    Reply,
-    None,
 }
 
 fn first_process() -> u32 {

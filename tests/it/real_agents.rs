@@ -10,6 +10,10 @@ use std::time::Duration;
 
 use crate::support;
 use crate::support::fake_model;
+use crate::support::real::{
+    real_assert_told_it_hung, real_hang_script, real_hung_steps, real_prompts, real_run_command,
+    real_shell_script,
+};
 use fake_model::{BlockingFakeModel, Script, Step};
 use support::{Sandbox, agents};
 
@@ -25,15 +29,7 @@ fn run(
     agent_args: &[&str],
     setup: impl FnOnce(&mut std::process::Command),
 ) -> support::Outcome {
-    let mut args = vec!["run", "--agent", agent, "--headless"];
-    args.extend_from_slice(goalie_args);
-    args.push(OBJECTIVE);
-    if !agent_args.is_empty() {
-        args.push("--");
-        args.extend_from_slice(agent_args);
-    }
-    let mut cmd = sandbox.command(&args);
-    agents::offline(&mut cmd, &sandbox.workdir());
+    let mut cmd = real_run_command(sandbox, agent, goalie_args, OBJECTIVE, agent_args);
     setup(&mut cmd);
     support::finish(cmd.spawn().expect("goalie"), LIMIT)
 }
@@ -104,24 +100,12 @@ fn costly_script() -> Script {
     })
 }
 
-/// The first prompt's first reply runs a shell command; every other reply is text.
-fn shell_script() -> Script {
-    Script::rule(|ctx| {
-        if ctx.prompt_index == 1 && ctx.step == 0 {
-            Step::shell("echo hi > proof.txt")
-        } else {
-            Step::text(format!("Step {} done; more to do.", ctx.turn))
-                .with_usage(1000 * ctx.turn as u64, 50)
-        }
-    })
-}
-
 #[test]
 #[ignore = "a real agent CLI: scripts/test runs it when installed"]
 fn gemini_turns_are_detected_continued_and_limited() {
     agents::require("gemini");
     let sandbox = Sandbox::new();
-    let server = BlockingFakeModel::start(shell_script()).expect("fake model");
+    let server = BlockingFakeModel::start(real_shell_script()).expect("fake model");
     let home = sandbox.dir.path().join("gemini-home");
     // Its shell tool asks first; goalie answers that dialog (by default it
     // would escalate) because the person said so for this goal.
@@ -158,7 +142,7 @@ fn gemini_turns_are_detected_continued_and_limited() {
 fn opencode_turns_are_detected_continued_and_limited() {
     agents::require("opencode");
     let sandbox = Sandbox::new();
-    let server = BlockingFakeModel::start(shell_script()).expect("fake model");
+    let server = BlockingFakeModel::start(real_shell_script()).expect("fake model");
     let home = sandbox.dir.path().join("opencode-home");
     let base_url = format!("{}/v1", server.base_url());
     let out = run(&sandbox, "opencode", &["--max-turns", "3"], &[], |cmd| {
@@ -312,14 +296,7 @@ fn hung_turn_is_interrupted(
     setup: impl FnOnce(&mut std::process::Command, &BlockingFakeModel),
 ) {
     let sandbox = Sandbox::new();
-    let server = BlockingFakeModel::start(Script::rule(|ctx| {
-        if ctx.prompt_index == 1 {
-            Step::hang()
-        } else {
-            Step::text(format!("Step {} done.", ctx.turn))
-        }
-    }))
-    .expect("fake model");
+    let server = BlockingFakeModel::start(real_hang_script(1)).expect("fake model");
     let out = run(
         &sandbox,
         agent,
@@ -329,22 +306,14 @@ fn hung_turn_is_interrupted(
     );
     let summary = fake_model::summarize(&server.requests());
     assert_eq!(out.code, 3, "{out:?}\n{summary}");
-    let steps: Vec<String> = sandbox
-        .entries_of("turn_hung")
-        .iter()
-        .map(|e| e.data["step"].as_str().unwrap().to_string())
-        .collect();
+    let steps = real_hung_steps(&sandbox);
     let expected: &[&str] = if restarted {
         &["interrupt", "restart"]
     } else {
         &["interrupt"]
     };
     assert_eq!(steps, expected, "{summary}");
-    let prompts: Vec<String> = sandbox
-        .entries_of("injection")
-        .iter()
-        .map(|e| e.data["prompt"].as_str().unwrap().to_string())
-        .collect();
+    let prompts = real_prompts(&sandbox);
     // A hung turn the restart cut short is no turn: the next prompt is one more.
     let expected: &[&str] = if restarted {
         &["start", "after_hang", "continuation", "budget_limit"]
@@ -354,13 +323,7 @@ fn hung_turn_is_interrupted(
     assert_eq!(prompts, expected, "{summary}");
     let started = sandbox.entries_of("agent_started");
     assert_eq!(started.len(), if restarted { 2 } else { 1 });
-    assert!(
-        server
-            .turn_requests()
-            .iter()
-            .any(|r| r.latest_user_text().contains("Your last turn hung")),
-        "{summary}"
-    );
+    real_assert_told_it_hung(&server, &summary);
     let goal = sandbox.goal();
     assert_eq!(goal.state.as_str(), "budget-limited");
     assert_eq!(goal.turns, 3, "two turns and the wrap-up");

@@ -5,6 +5,10 @@ use std::time::Duration;
 
 use crate::support;
 use crate::support::fake_model;
+use crate::support::real::{
+    real_assert_told_it_hung, real_assert_turns_signalled_by_hook, real_hang_script, real_prompts,
+    real_run_command, real_sandbox_without_session_log, real_shell_script,
+};
 use fake_model::{BlockingFakeModel, Script, Step};
 use support::{Sandbox, agents, leftover_processes};
 
@@ -12,17 +16,12 @@ const LIMIT: Duration = Duration::from_secs(180);
 const OBJECTIVE: &str = "Create proof.txt containing hi, then keep the project tidy.";
 
 fn run_claude(sandbox: &Sandbox, server: &BlockingFakeModel, extra: &[&str]) -> support::Outcome {
-    let mut args = vec!["run", "--agent", "claude", "--headless"];
-    args.extend_from_slice(extra);
-    args.extend_from_slice(&[
-        OBJECTIVE,
-        "--",
+    let agent_args = [
         "--model",
         "claude-sonnet-4-5",
         "--dangerously-skip-permissions",
-    ]);
-    let mut cmd = sandbox.command(&args);
-    agents::offline(&mut cmd, &sandbox.workdir());
+    ];
+    let mut cmd = real_run_command(sandbox, "claude", extra, OBJECTIVE, &agent_args);
     let config = sandbox.dir.path().join("claude-config");
     agents::claude(&mut cmd, &config, &server.base_url(), &sandbox.workdir());
     support::finish(cmd.spawn().expect("goalie"), LIMIT)
@@ -33,15 +32,7 @@ fn run_claude(sandbox: &Sandbox, server: &BlockingFakeModel, extra: &[&str]) -> 
 fn claude_turns_are_detected_continued_and_limited() {
     agents::require("claude");
     let sandbox = Sandbox::new();
-    let server = BlockingFakeModel::start(Script::rule(|ctx| {
-        if ctx.prompt_index == 1 && ctx.step == 0 {
-            Step::shell("echo hi > proof.txt")
-        } else {
-            Step::text(format!("Step {} done; more to do.", ctx.turn))
-                .with_usage(1000 * ctx.turn as u64, 50)
-        }
-    }))
-    .expect("fake model");
+    let server = BlockingFakeModel::start(real_shell_script()).expect("fake model");
     let out = run_claude(&sandbox, &server, &["--max-turns", "3"]);
     assert_eq!(
         out.code,
@@ -210,11 +201,7 @@ fn claude_compactions_each_get_the_goal_restored_in_the_next_prompt() {
         );
         assert!(next.contains(OBJECTIVE));
     }
-    let injections: Vec<String> = sandbox
-        .entries_of("injection")
-        .iter()
-        .map(|row| row.data["prompt"].as_str().unwrap().to_string())
-        .collect();
+    let injections = real_prompts(&sandbox);
     assert_eq!(
         injections,
         [
@@ -231,29 +218,15 @@ fn claude_compactions_each_get_the_goal_restored_in_the_next_prompt() {
 #[ignore = "a real agent CLI: scripts/test runs it when installed"]
 fn claude_stop_hook_signals_each_turn_through_goalie_hook() {
     agents::require("claude");
-    let sandbox = Sandbox::new();
     // The user's adapter without the session log: only the hook says a turn is complete.
-    sandbox.user_adapter(
-        "claude",
-        &support::without_session_log(include_str!("../../adapters/claude.yaml")),
-    );
+    let sandbox = real_sandbox_without_session_log("claude");
     let server = BlockingFakeModel::start(Script::rule(|ctx| {
         Step::text(format!("Step {} done.", ctx.turn)).with_usage(1000, 20)
     }))
     .expect("fake model");
     let out = run_claude(&sandbox, &server, &["--max-turns", "2"]);
     assert_eq!(out.code, 3, "{out:?}");
-    let signals = sandbox.entries_of("turn_signal");
-    assert!(signals.len() >= 3, "{signals:?}");
-    for signal in &signals {
-        assert_eq!(signal.data["source"], "claude-stop");
-        assert_eq!(signal.data["data"]["hook_event_name"], "Stop");
-    }
-    let turns = sandbox.entries_of("turn_ended");
-    assert_eq!(turns.len(), 3);
-    for turn in turns {
-        assert_eq!(turn.data["signalled_by"], "hook", "{turn:?}");
-    }
+    real_assert_turns_signalled_by_hook(&sandbox, "claude-stop", "hook_event_name", "Stop");
 }
 
 /// `--rotate-at` with Claude Code, whose transcript says how many tokens the
@@ -307,14 +280,7 @@ fn claude_hung_turn_is_interrupted_with_esc_and_after_hang_follows() {
     agents::require("claude");
     let sandbox = Sandbox::new();
     // The first prompt's request never ends: Claude Code shows only its spinner.
-    let server = BlockingFakeModel::start(Script::rule(|ctx| {
-        if ctx.prompt_index == 1 {
-            Step::hang()
-        } else {
-            Step::text(format!("Step {} done.", ctx.turn))
-        }
-    }))
-    .expect("fake model");
+    let server = BlockingFakeModel::start(real_hang_script(1)).expect("fake model");
     let out = run_claude(
         &sandbox,
         &server,
@@ -325,24 +291,14 @@ fn claude_hung_turn_is_interrupted_with_esc_and_after_hang_follows() {
     let hung = sandbox.entries_of("turn_hung");
     assert_eq!(hung.len(), 1, "{hung:?}\n{summary}");
     assert_eq!(hung[0].data["step"], "interrupt");
-    let prompts: Vec<String> = sandbox
-        .entries_of("injection")
-        .iter()
-        .map(|e| e.data["prompt"].as_str().unwrap().to_string())
-        .collect();
+    let prompts = real_prompts(&sandbox);
     assert_eq!(
         prompts,
         ["start", "after_hang", "budget_limit"],
         "{summary}"
     );
     assert_eq!(sandbox.entries_of("agent_started").len(), 1);
-    assert!(
-        server
-            .turn_requests()
-            .iter()
-            .any(|r| r.latest_user_text().contains("Your last turn hung")),
-        "{summary}"
-    );
+    real_assert_told_it_hung(&server, &summary);
     let pid = sandbox.agent_pid();
     assert!(support::eventually(Duration::from_secs(5), || {
         leftover_processes(pid).is_empty()

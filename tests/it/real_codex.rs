@@ -5,6 +5,11 @@ use std::time::Duration;
 
 use crate::support;
 use crate::support::fake_model;
+use crate::support::real::{
+    real_assert_told_it_hung, real_assert_turns_signalled_by_hook, real_hang_script,
+    real_hung_steps, real_prompts, real_run_command, real_sandbox_without_session_log,
+    real_shell_script,
+};
 use fake_model::{BlockingFakeModel, Script, Step};
 use support::{Sandbox, agents, leftover_processes};
 
@@ -28,15 +33,7 @@ fn run_codex_in(
     agent_args: &[&str],
     trusted: bool,
 ) -> support::Outcome {
-    let mut args = vec!["run", "--agent", "codex", "--headless"];
-    args.extend_from_slice(extra);
-    args.push(OBJECTIVE);
-    if !agent_args.is_empty() {
-        args.push("--");
-        args.extend_from_slice(agent_args);
-    }
-    let mut cmd = sandbox.command(&args);
-    agents::offline(&mut cmd, &sandbox.workdir());
+    let mut cmd = real_run_command(sandbox, "codex", extra, OBJECTIVE, agent_args);
     let home = sandbox.dir.path().join("codex-home");
     agents::codex(
         &mut cmd,
@@ -48,24 +45,12 @@ fn run_codex_in(
     support::finish(cmd.spawn().expect("goalie"), LIMIT)
 }
 
-/// The first reply of the first prompt runs a shell command; every other reply is text.
-fn script() -> Script {
-    Script::rule(|ctx| {
-        if ctx.prompt_index == 1 && ctx.step == 0 {
-            Step::shell("echo hi > proof.txt")
-        } else {
-            Step::text(format!("Step {} done; more to do.", ctx.turn))
-                .with_usage(1000 * ctx.turn as u64, 50)
-        }
-    })
-}
-
 #[test]
 #[ignore = "a real agent CLI: scripts/test runs it when installed"]
 fn codex_turns_are_detected_continued_and_limited() {
     agents::require("codex");
     let sandbox = Sandbox::new();
-    let server = BlockingFakeModel::start(script()).expect("fake model");
+    let server = BlockingFakeModel::start(real_shell_script()).expect("fake model");
     let out = run_codex(&sandbox, &server, &["--max-turns", "3"], &[]);
     assert_eq!(
         out.code,
@@ -118,14 +103,10 @@ fn codex_turns_are_detected_continued_and_limited() {
 #[ignore = "a real agent CLI: scripts/test runs it when installed"]
 fn codex_token_budget_from_the_screen_ends_budget_limited() {
     agents::require("codex");
-    let sandbox = Sandbox::new();
     // The user's adapter without the session log: tokens come from the status line.
-    sandbox.user_adapter(
-        "codex",
-        &support::without_session_log(include_str!("../../adapters/codex.yaml")),
-    );
+    let sandbox = real_sandbox_without_session_log("codex");
 
-    let server = BlockingFakeModel::start(script()).expect("fake model");
+    let server = BlockingFakeModel::start(real_shell_script()).expect("fake model");
     let out = run_codex(&sandbox, &server, &["--budget-tokens", "5k"], &[]);
     assert_eq!(out.code, 3, "{out:?}");
     let goal = sandbox.goal();
@@ -204,7 +185,7 @@ fn codex_trust_dialog_is_answered_by_policy() {
     agents::require("codex");
     let sandbox = Sandbox::new();
     untrusted_repo(&sandbox);
-    let server = BlockingFakeModel::start(script()).expect("fake model");
+    let server = BlockingFakeModel::start(real_shell_script()).expect("fake model");
     let out = run_codex_in(&sandbox, &server, &["--max-turns", "1"], &[], false);
     assert_eq!(out.code, 3, "{out:?}");
     let answers = sandbox.entries_of("dialog_answered");
@@ -229,7 +210,7 @@ fn codex_trust_dialog_escalates_when_the_policy_says_so() {
         "codex",
         &builtin.replace("policy: accept", "policy: escalate"),
     );
-    let server = BlockingFakeModel::start(script()).expect("fake model");
+    let server = BlockingFakeModel::start(real_shell_script()).expect("fake model");
     let out = run_codex_in(&sandbox, &server, &[], &[], false);
     assert_eq!(out.code, 5, "{out:?}");
     assert_eq!(sandbox.goal().state.as_str(), "paused");
@@ -518,26 +499,12 @@ fn codex_rotation_hands_off_to_a_new_codex_with_the_note() {
 #[ignore = "a real agent CLI: scripts/test runs it when installed"]
 fn codex_notify_signals_each_turn_through_goalie_hook() {
     agents::require("codex");
-    let sandbox = Sandbox::new();
     // The user's adapter without the session log: only the hook says a turn is complete.
-    sandbox.user_adapter(
-        "codex",
-        &support::without_session_log(include_str!("../../adapters/codex.yaml")),
-    );
-    let server = BlockingFakeModel::start(script()).expect("fake model");
+    let sandbox = real_sandbox_without_session_log("codex");
+    let server = BlockingFakeModel::start(real_shell_script()).expect("fake model");
     let out = run_codex(&sandbox, &server, &["--max-turns", "2"], &[]);
     assert_eq!(out.code, 3, "{out:?}");
-    let signals = sandbox.entries_of("turn_signal");
-    assert!(signals.len() >= 3, "{signals:?}");
-    for signal in &signals {
-        assert_eq!(signal.data["source"], "codex-notify");
-        assert_eq!(signal.data["data"]["type"], "agent-turn-complete");
-    }
-    let turns = sandbox.entries_of("turn_ended");
-    assert_eq!(turns.len(), 3);
-    for turn in turns {
-        assert_eq!(turn.data["signalled_by"], "hook", "{turn:?}");
-    }
+    real_assert_turns_signalled_by_hook(&sandbox, "codex-notify", "type", "agent-turn-complete");
 }
 
 #[test]
@@ -546,14 +513,7 @@ fn codex_hung_turn_is_interrupted_with_esc_and_after_hang_follows() {
     agents::require("codex");
     let sandbox = Sandbox::new();
     // The first prompt's request never ends: Codex shows only its spinner.
-    let server = BlockingFakeModel::start(Script::rule(|ctx| {
-        if ctx.prompt_index == 1 {
-            Step::hang()
-        } else {
-            Step::text(format!("Step {} done.", ctx.turn))
-        }
-    }))
-    .expect("fake model");
+    let server = BlockingFakeModel::start(real_hang_script(1)).expect("fake model");
     let out = run_codex(
         &sandbox,
         &server,
@@ -566,11 +526,7 @@ fn codex_hung_turn_is_interrupted_with_esc_and_after_hang_follows() {
     assert_eq!(hung.len(), 1, "{hung:?}\n{summary}");
     assert_eq!(hung[0].data["step"], "interrupt");
     assert!(hung[0].data["silent_ms"].as_u64().unwrap() >= 8000);
-    let prompts: Vec<String> = sandbox
-        .entries_of("injection")
-        .iter()
-        .map(|e| e.data["prompt"].as_str().unwrap().to_string())
-        .collect();
+    let prompts = real_prompts(&sandbox);
     assert_eq!(
         prompts,
         ["start", "after_hang", "budget_limit"],
@@ -578,13 +534,7 @@ fn codex_hung_turn_is_interrupted_with_esc_and_after_hang_follows() {
     );
     // Esc reached Codex: the same process took the next prompt to the model.
     assert_eq!(sandbox.entries_of("agent_started").len(), 1);
-    assert!(
-        server
-            .turn_requests()
-            .iter()
-            .any(|r| r.latest_user_text().contains("Your last turn hung")),
-        "{summary}"
-    );
+    real_assert_told_it_hung(&server, &summary);
     assert!(no_codex_left(&sandbox));
 }
 
@@ -625,14 +575,7 @@ fn codex_second_hang_in_a_row_restarts_codex_on_its_own_session() {
     agents::require("codex");
     let sandbox = Sandbox::new();
     // The first two prompts' requests never end; the third is answered.
-    let server = BlockingFakeModel::start(Script::rule(|ctx| {
-        if ctx.prompt_index <= 2 {
-            Step::hang()
-        } else {
-            Step::text(format!("Step {} done.", ctx.turn))
-        }
-    }))
-    .expect("fake model");
+    let server = BlockingFakeModel::start(real_hang_script(2)).expect("fake model");
     let out = run_codex(
         &sandbox,
         &server,
@@ -641,17 +584,9 @@ fn codex_second_hang_in_a_row_restarts_codex_on_its_own_session() {
     );
     let summary = fake_model::summarize(&server.requests());
     assert_eq!(out.code, 3, "{out:?}\n{summary}");
-    let steps: Vec<String> = sandbox
-        .entries_of("turn_hung")
-        .iter()
-        .map(|e| e.data["step"].as_str().unwrap().to_string())
-        .collect();
+    let steps = real_hung_steps(&sandbox);
     assert_eq!(steps, ["interrupt", "restart"], "{summary}");
-    let prompts: Vec<String> = sandbox
-        .entries_of("injection")
-        .iter()
-        .map(|e| e.data["prompt"].as_str().unwrap().to_string())
-        .collect();
+    let prompts = real_prompts(&sandbox);
     assert_eq!(
         prompts,
         ["start", "after_hang", "after_hang", "budget_limit"],

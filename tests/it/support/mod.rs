@@ -11,6 +11,7 @@ pub mod browser;
 pub mod fake_model;
 pub mod http;
 pub mod lived_in;
+pub mod real;
 
 use goalie::ledger::{Entry, Goal, Ledger};
 
