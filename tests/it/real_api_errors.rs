@@ -64,17 +64,25 @@ fn gemini_usage_limit_is_recorded_and_the_next_prompt_waits() {
     assert_eq!(cleared.code, 0, "{cleared:?}");
     assert_eq!(out.code, 5, "cleared: {out:?}");
 
+    // Every row, for the turn assertions' messages: which turn saw the limit
+    // is decided by the order of these rows.
+    let all: Vec<String> = sandbox
+        .entries()
+        .iter()
+        .map(|e| format!("{} {} {}", e.at, e.kind, e.data))
+        .collect();
+    let all = all.join("\n");
     let answered = rows(&sandbox, "dialog_answered");
     assert_eq!(answered[0].data["dialog"], "usage-limit", "{answered:?}");
     assert_eq!(answered[0].data["answer"], "deny");
     let shown = rows(&sandbox, "usage_limit_shown");
-    assert_eq!(shown.len(), 1, "{shown:?}");
-    assert_eq!(shown[0].data["turn"], 1);
-    assert_eq!(shown[0].data["during_turn"], true);
+    assert_eq!(shown.len(), 1, "{all}");
+    assert_eq!(shown[0].data["turn"], 1, "{all}\n{requests}");
+    assert_eq!(shown[0].data["during_turn"], true, "{all}");
     assert!(rows(&sandbox, "api_error_shown").is_empty());
     let ended = rows(&sandbox, "turn_ended");
-    assert_eq!(ended.len(), 1);
-    assert_eq!(ended[0].data["error"], "usage_limit");
+    assert_eq!(ended.len(), 1, "{all}");
+    assert_eq!(ended[0].data["error"], "usage_limit", "{all}");
     let backoff = rows(&sandbox, "error_backoff");
     assert_eq!(backoff[0].data["wait_ms"], 60_000);
     assert_eq!(

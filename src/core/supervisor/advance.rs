@@ -208,7 +208,15 @@ impl Supervisor {
                 timing.quiet_ms.min(SIGNALLED_SETTLE_MS),
                 self.config.user_quiet_ms,
             ),
-            _ => waited >= quiet && self.screen_settled(now_ms, quiet),
+            // A compaction banner that has not held yet holds the end back
+            // (at most its settle time, on a still screen): the next prompt's
+            // redraw may take it off the screen before it counts (a quiet
+            // window shorter than the settle time).
+            _ => {
+                waited >= quiet
+                    && self.screen_settled(now_ms, quiet)
+                    && !self.context.banner_unsettled()
+            }
         };
         if ended {
             self.end_turn(now_ms, actions);

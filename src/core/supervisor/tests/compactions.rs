@@ -275,3 +275,65 @@ fn banners_that_leave_the_screen_by_a_redraw_lower_the_baseline() {
     run.banner(1);
     assert_eq!(run.records("compacted").len(), 2);
 }
+
+/// A turn whose last look shows a new banner, on a quiet window shorter than
+/// the banner's settle time (the screen the only source): the turn ends once
+/// the banner has counted, so the next prompt's redraw cannot take it away
+/// uncounted.
+#[test]
+fn a_banner_at_a_turns_end_counts_before_a_short_quiet_window_ends_it() {
+    let mut cfg = config();
+    cfg.timing.quiet_ms = 150;
+    let mut run = Run::new(cfg);
+    run.start();
+    run.screen(run.now + 100, busy());
+    let until = run.now + 500;
+    run.ticks(until);
+    let end = run.now + 100;
+    run.screen(end, banners(1));
+    run.ticks(end + 200);
+    assert_eq!(
+        run.injections(),
+        vec![PromptKind::Start],
+        "the banner has not held yet"
+    );
+    assert!(run.records("turn_ended").is_empty());
+    run.ticks(end + 300);
+    assert_eq!(run.records("compacted").len(), 1);
+    assert_eq!(run.records("turn_ended").len(), 1);
+    assert_eq!(
+        run.injections(),
+        vec![PromptKind::Start, PromptKind::AfterCompaction]
+    );
+    // The next prompt's redraw takes the banner off the screen: still one.
+    let now = run.now + 100;
+    run.injected(now);
+    run.screen(run.now + 50, busy());
+    let until = run.now + 1000;
+    run.ticks(until);
+    assert_eq!(run.records("compacted").len(), 1);
+}
+
+/// On the same short quiet window, a redraw that shows the banner twice for a
+/// moment just before the turn ends is no second compaction, and holds the
+/// end back no longer than the moment.
+#[test]
+fn a_banner_shown_twice_for_a_moment_at_a_turns_end_is_one_compaction() {
+    let mut cfg = config();
+    cfg.timing.quiet_ms = 150;
+    let mut run = Run::new(cfg);
+    run.start();
+    run.screen(run.now + 100, busy());
+    run.banner(1);
+    assert_eq!(run.records("compacted").len(), 1);
+    let end = run.now + 100;
+    run.screen(end, banners(2));
+    run.screen(end + 50, banners(1));
+    run.ticks(end + 250);
+    assert_eq!(run.records("turn_ended").len(), 1);
+    assert_eq!(run.records("compacted").len(), 1);
+    assert_eq!(
+        run.injections(),
+        vec![PromptKind::Start, PromptKind::AfterCompaction]
+    );
+}
