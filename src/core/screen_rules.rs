@@ -42,6 +42,11 @@ pub struct ScreenRules {
     /// (Codex's splash, which shows its input box before a trust dialog may
     /// follow). The first prompt waits for it to go.
     pub starting: RegexSet,
+    /// The adapter says what the start screen shows while still being drawn
+    /// (`screen.starting`, possibly an empty list: Claude Code draws its whole
+    /// start screen, input box and all, at once): the first prompt follows the
+    /// evidence that the agent is ready for input, not the quiet window.
+    pub start_known: bool,
 }
 
 /// A group of the `screen.tokens` pattern whose figure counts: `tokens`, `tokens_…`.

@@ -105,6 +105,14 @@ fn claude_2_1_197() {
         "`✻ Brewed for 10s` and `✻ Churned for 6s`"
     );
 
+    // Its whole start screen comes in one frame (no splash before the input
+    // box): ready for the first prompt as drawn.
+    let start = look("claude", "claude-2.1.197-start-screen");
+    assert!(start.idle && !start.busy && !start.starting, "{start:?}");
+    assert_eq!(start.dialog, None);
+    let adapter = Adapter::named("claude", None).expect("built-in adapter");
+    assert!(adapter.screen.start_known, "`screen.starting: []`");
+
     let trust = look("claude", "claude-2.1.197-trust-dialog");
     assert_eq!(trust.dialog, Some(0), "{trust:?}");
     assert!(!trust.idle && !trust.busy);

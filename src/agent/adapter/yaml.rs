@@ -114,8 +114,10 @@ struct ScreenFile {
     tokens_per_reply: bool,
     #[serde(default)]
     tool_output: Vec<String>,
+    /// Absent: the start screen is not known (the first prompt waits for the
+    /// quiet window); a list, even an empty one: it is.
     #[serde(default)]
-    starting: Vec<String>,
+    starting: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -360,7 +362,8 @@ impl Check<'_> {
             context: grouped.context,
             tokens_per_reply: screen.tokens_per_reply,
             tool_output: self.set(&screen.tool_output)?,
-            starting: self.set(&screen.starting)?,
+            starting: self.set(screen.starting.as_deref().unwrap_or_default())?,
+            start_known: screen.starting.is_some(),
         })
     }
 
@@ -521,6 +524,17 @@ mod tests {
             assert_eq!(&adapter.name, name);
             assert!(adapter.origin.to_string_lossy().contains("built in"));
         }
+    }
+
+    #[test]
+    fn a_start_screen_is_known_once_starting_is_given_even_empty() {
+        let base = "name: x\ncommand: y\nscreen:\n  busy: [b]\n  idle: [i]\n";
+        let absent = Adapter::from_yaml(base, &origin()).unwrap();
+        assert!(!absent.screen.start_known);
+        let empty = Adapter::from_yaml(&format!("{base}  starting: []\n"), &origin()).unwrap();
+        assert!(empty.screen.start_known && empty.screen.starting.is_empty());
+        let given = Adapter::from_yaml(&format!("{base}  starting: [s]\n"), &origin()).unwrap();
+        assert!(given.screen.start_known && given.screen.starting.len() == 1);
     }
 
     #[test]

@@ -37,6 +37,12 @@ const STATUS_EVERY: Duration = Duration::from_secs(1);
 /// Looks at the screen at most this often while output streams in; the tick
 /// after the stream stops always takes a last look.
 pub(super) const LOOK_EVERY: Duration = Duration::from_millis(20);
+/// While the agent starts, how long after the last look, with no output
+/// since, the screen is looked at once more. An agent that draws its whole
+/// start screen at once and then nothing (Claude Code) shows in that look
+/// that no dialog or redraw followed: the core's evidence that it is ready
+/// needs two looks 100 ms or more apart (`START_READY_SPAN_MS`).
+pub(super) const RELOOK_AFTER: Duration = Duration::from_millis(150);
 
 /// With its folders watched, the session log is looked at again this rarely
 /// (in ticks: 30 s), for what a lost event would hide.
@@ -140,6 +146,10 @@ pub(super) struct Wires {
     pub(super) last_refresh: Instant,
     pub(super) last_look: Instant,
     pub(super) unseen_output: bool,
+    /// No output came since the last look: while the agent starts, one more
+    /// look once the screen has been still for [`RELOOK_AFTER`] (see
+    /// `steps.rs`).
+    pub(super) relook: bool,
     /// opencode's database is written many times a second while it streams
     /// (and is locked while it migrates at start): read at most every `DB_EVERY`.
     pub(super) last_db_read: Instant,
@@ -192,6 +202,7 @@ impl Wires {
             last_refresh: Instant::now(),
             last_look: Instant::now(),
             unseen_output: false,
+            relook: false,
             last_db_read: Instant::now(),
             db_dirty: false,
             requests_seen: 0,

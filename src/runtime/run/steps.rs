@@ -9,12 +9,12 @@ use crate::agent::session_log::LogFormat;
 use crate::agent::session_tail::SessionTail;
 use crate::control::{Method, Pending};
 use crate::core::log_event::LogEvent;
-use crate::core::supervisor::Event;
+use crate::core::supervisor::{Activity, Event};
 use crate::error::Error;
 use crate::goal::change::UserCommand;
 use crate::terminal;
 
-use super::event_loop::{Asker, DB_EVERY, FALLBACK_TICKS, LOOK_EVERY, Step, Wires};
+use super::event_loop::{Asker, DB_EVERY, FALLBACK_TICKS, LOOK_EVERY, RELOOK_AFTER, Step, Wires};
 
 /// The goal's counters are written every this many ticks (1 s) while it runs.
 const CHECKPOINT_TICKS: u64 = 10;
@@ -127,12 +127,19 @@ impl Shell<'_> {
                     None
                 }
             }
-            Step::LookIfUnseen => wires.unseen_output.then(|| {
-                let seen = self.look();
-                wires.last_look = Instant::now();
-                wires.unseen_output = false;
-                seen
-            }),
+            Step::LookIfUnseen => {
+                // Once more on a still screen, only while the agent starts.
+                let relook = wires.relook
+                    && wires.last_look.elapsed() >= RELOOK_AFTER
+                    && self.core.activity(self.now_ms()) == Activity::Starting;
+                (wires.unseen_output || relook).then(|| {
+                    let seen = self.look();
+                    wires.last_look = Instant::now();
+                    wires.relook = wires.unseen_output;
+                    wires.unseen_output = false;
+                    seen
+                })
+            }
             Step::LedgerRequests => {
                 let requests = self.ledger_requests(wires)?;
                 then.extend(
@@ -203,6 +210,7 @@ impl Shell<'_> {
         }
         wires.last_look = Instant::now();
         wires.unseen_output = false;
+        wires.relook = true;
         Some(self.look())
     }
 

@@ -289,7 +289,7 @@ fn core_config(
         compaction_sources,
         prior_compactions: u32::try_from(prior_compactions).unwrap_or(u32::MAX),
         first_process,
-        start_on_evidence: !spec.adapter.screen.starting.is_empty(),
+        start_on_evidence: spec.adapter.screen.start_known,
         rotation: spec.rotation,
         context_window: spec
             .adapter
