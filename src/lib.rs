@@ -13,7 +13,7 @@
 //! |---|---|---|---|
 //! | vocabulary | [`goal`] | lifecycle, limits, goal changes, claims, the goal spec and its checks, units, exit codes | no |
 //! | core | [`core`] | the supervisor (event in, actions out), its config, the screen observer and its rules, the claim-block reader, compaction dedupe, the usage-reset parser, prompt kinds and variables, session-log events | no |
-//! | edges | [`agent`], [`ledger`], [`audit`], [`control`], [`terminal`], [`sim`], [`workspace`] | the agent's process and PTY, its screen model, adapters, prompt templates, session logs; the SQLite ledger and the reads of its history; the audit of a claim; the control socket; the user's terminal; the simulated agent; what changed in the working directory each turn | yes |
+//! | edges | [`agent`], [`ledger`], [`audit`], [`control`], [`terminal`], [`sim`], [`workspace`] | the agent's process and PTY, its screen model, adapters, prompt templates, session logs; the SQLite ledger and the reads of its history, export and import, the supervisor's host and heartbeat, control requests from other hosts; the audit of a claim; the control socket; the user's terminal; the simulated agent; what changed in the working directory each turn | yes |
 //! | shell | [`runtime`] | the one place that wires the edges to the core: start, the event loop, carrying out actions, narrating progress | yes |
 //! | front | [`cli`] | arguments, the commands, `goalie mcp`, `goalie hook` | yes |
 //!

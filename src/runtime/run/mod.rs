@@ -24,6 +24,9 @@
 //! | `narrate.rs` | progress lines for headless runs, the summary |
 //! | `panics.rs` | a panic in the loop still ends the run in the ledger |
 //! | `reserve.rs` | room kept beside the database for the end of a run on a full disk |
+//! | `watchdog.rs` | the hang watch's signs of work, and the workspace measured off the loop |
+//! | `heartbeat.rs` | the ledger's chores: the supervisor's heartbeat, the looks for requests |
+//! | `ledger_control.rs` | commands another host wrote in the ledger, and their answers |
 
 mod claims;
 mod event_loop;
