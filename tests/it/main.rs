@@ -30,6 +30,7 @@ mod hosts;
 mod interactive;
 mod list;
 mod mcp;
+mod postgres;
 mod real_agents;
 mod real_api_errors;
 mod real_claude;

@@ -255,6 +255,7 @@ impl Ledger {
     /// exist; the others create the schema. A read-only opening is read-only
     /// to PostgreSQL too (its transactions are `READ ONLY`).
     fn open_postgres(url: &Path, opening: PgOpening) -> Result<Ledger, LedgerError> {
+        guard::arrive_together_for_test();
         let pg = pg::PgConn::connect(&url.to_string_lossy())?;
         let shown = PathBuf::from(pg.shown());
         let conn = Conn::Postgres(pg);
