@@ -249,3 +249,29 @@ fn pg_a_goal_on_another_host_is_controlled_through_the_ledger_and_once_killed_is
  {
     crate::hosts::controlled_from_another_host_then_lost_and_taken_over(Sandbox::postgres());
 }
+
+#[test]
+#[ignore = "needs PostgreSQL: GOALIE_TEST_PG (scripts/test starts one with scripts/pg)"]
+fn pg_a_wrong_password_is_an_error_naming_the_url_without_the_password() {
+    let sandbox = Sandbox::postgres();
+    let url = sandbox.db().to_string_lossy().replacen(
+        &format!(":{}@", password()),
+        ":not-the-password@",
+        1,
+    );
+    assert!(url.contains(":not-the-password@"), "{url}");
+    let mut cmd = sandbox.command(&["ls"]);
+    cmd.env("GOALIE_DB", &url);
+    let out = support::finish(cmd.spawn().unwrap(), LIMIT);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr
+            .starts_with("error: cannot open the database postgres://goalie:***@"),
+        "{out:?}"
+    );
+    assert!(
+        out.stderr.contains("password authentication failed"),
+        "{out:?}"
+    );
+    assert!(!out.stderr.contains("not-the-password"), "{out:?}");
+}
