@@ -124,6 +124,23 @@ fn pg_a_headless_sim_run_is_stored_and_ls_status_report_and_watch_read_it() {
         .unwrap()
         .get(0);
     assert_eq!(stored as usize, rows.len());
+
+    // The URL's password is hidden in every row stored (a `--db` URL is on
+    // the command lines of the agent's MCP server and hooks, which are).
+    let ledger = goalie::ledger::Ledger::open(&sandbox.db()).unwrap();
+    let args = serde_json::json!({"args": ["mcp", "--db", sandbox.db().to_string_lossy()]});
+    let entry = ledger
+        .append(
+            &goal.id,
+            &goalie::core::row::Row::from_parts("agent_started", args),
+        )
+        .unwrap();
+    let data: String = client
+        .query_one("SELECT data FROM events WHERE seq = $1", &[&entry.seq])
+        .unwrap()
+        .get(0);
+    assert!(!data.contains(&password()), "{data}");
+    assert!(data.contains("[redacted:env:GOALIE_DB_PASSWORD]"), "{data}");
 }
 
 /// The test server's password, which goalie never shows.
@@ -231,14 +248,29 @@ fn pg_two_supervisors_racing_for_one_goals_claim_leave_one_winner() {
         .into_iter()
         .map(|child| support::finish(child, LIMIT))
         .collect();
-    let refused: Vec<&Outcome> = outcomes
+    // Exactly one supervised the goal (the run ended by `clear`); the other
+    // started no agent: refused by the claim, or, come later, it found the
+    // winner's supervisor.
+    let supervised: Vec<&Outcome> = outcomes
         .iter()
-        .filter(|out| out.stderr.contains("is already being supervised by goalie"))
+        .filter(|out| {
+            out.stdout
+                .contains(&format!("goal {id} started: agent sim"))
+        })
         .collect();
-    assert_eq!(refused.len(), 1, "{outcomes:#?}");
+    assert_eq!(supervised.len(), 1, "{outcomes:#?}");
+    assert_eq!(supervised[0].code, 5, "{outcomes:#?}");
+    let loser = outcomes
+        .iter()
+        .find(|out| !out.stdout.contains("started: agent sim"))
+        .unwrap();
     assert!(
-        outcomes.iter().any(|out| out.code == 5),
-        "the winner ran until cleared: {outcomes:#?}"
+        loser
+            .stderr
+            .contains("is already being supervised by goalie")
+            || loser.stderr.contains("runs but does not answer")
+            || loser.stdout.starts_with(&format!("goal {id} resumed")),
+        "{outcomes:#?}"
     );
     assert_eq!(sandbox.entries_of("agent_started").len(), 2);
 }
@@ -274,4 +306,71 @@ fn pg_a_wrong_password_is_an_error_naming_the_url_without_the_password() {
         "{out:?}"
     );
     assert!(!out.stderr.contains("not-the-password"), "{out:?}");
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: GOALIE_TEST_PG (scripts/test starts one with scripts/pg)"]
+fn pg_a_connection_the_server_ends_stops_the_run_with_exit_code_8_and_resume_goes_on() {
+    let sandbox = Sandbox::postgres();
+    let scenario = slow(&sandbox, 500);
+    let run = sandbox
+        .command(&[
+            "run",
+            "--agent",
+            "sim",
+            "--headless",
+            "Keep going",
+            "--max-turns",
+            "500",
+            "--stall-turns",
+            "0",
+            "--",
+            "--scenario",
+            &scenario,
+        ])
+        .spawn()
+        .unwrap();
+    assert!(eventually(WAIT, || sandbox
+        .try_ledger()
+        .is_some_and(|_| sandbox.entries_of("turn_ended").len() >= 2)));
+    let id = sandbox.goal().id;
+    let agent = sandbox.agent_pid();
+    // The server ends every connection to the goal's database but this one.
+    let mut client = sandbox.pg.as_ref().unwrap().client();
+    let ended: i64 = client
+        .query_one(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(ended >= 1, "goalie's connections: {ended}");
+    let out = support::finish(run, LIMIT);
+    assert_eq!(out.code, 8, "{out:?}");
+    assert!(
+        out.stderr.contains(&format!(
+            "error: the database postgres://goalie:***@{}",
+            sandbox.db().to_string_lossy().split_once('@').unwrap().1
+        )) && out.stderr.contains("could not be reached"),
+        "{out:?}"
+    );
+    // Its agent went with it.
+    assert!(eventually(WAIT, || !std::path::Path::new(&format!(
+        "/proc/{agent}"
+    ))
+    .exists()));
+    // Once the server answers again, `resume` takes the goal over.
+    let resumed = sandbox
+        .command(&["resume", &id, "--headless"])
+        .spawn()
+        .unwrap();
+    assert!(eventually(WAIT, || sandbox
+        .entries_of("agent_started")
+        .len()
+        == 2
+        && sandbox.goal().control_socket.is_some()));
+    ok(sandbox.run(&["clear", &id], LIMIT));
+    let out = support::finish(resumed, LIMIT);
+    assert_eq!(out.code, 5, "{out:?}");
 }

@@ -270,11 +270,16 @@ impl Ledger {
             conn.batch("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")?;
         }
         conn.wait_for_locks(Duration::from_secs(10))?;
+        let mut redactor = environment_redactor();
+        // The URL's password is hidden in every row, like a secret variable's value.
+        if let Some(password) = pg::url_password(&url.to_string_lossy()) {
+            redactor.add_vars([("GOALIE_DB_PASSWORD", password)]);
+        }
         Ok(Ledger {
             conn,
             path: shown,
             observer: None,
-            redactor: environment_redactor(),
+            redactor,
         })
     }
 
