@@ -5,7 +5,8 @@
 //! table refuses UPDATE, DELETE and TRUNCATE (the triggers); two supervisors
 //! that race for one goal's claim leave one winner; and the hosts test (a
 //! supervisor killed with SIGKILL on one `GOALIE_HOST` reads as lost, and
-//! `resume` under another takes over) holds on PostgreSQL too.
+//! `resume` under another takes over) and a claim made through `goalie mcp`
+//! hold on PostgreSQL too.
 //!
 //! Each test has a database of its own on the server `GOALIE_TEST_PG` names
 //! (see support/pg.rs). They are #[ignore]d: `scripts/test` starts a server
@@ -373,4 +374,10 @@ fn pg_a_connection_the_server_ends_stops_the_run_with_exit_code_8_and_resume_goe
     ok(sandbox.run(&["clear", &id], LIMIT));
     let out = support::finish(resumed, LIMIT);
     assert_eq!(out.code, 5, "{out:?}");
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: GOALIE_TEST_PG (scripts/test starts one with scripts/pg)"]
+async fn pg_a_claim_through_goalie_mcp_reaches_the_running_supervisor_and_is_audited() {
+    crate::mcp::claim_through_mcp_reaches_the_supervisor(Sandbox::postgres()).await;
 }

@@ -44,8 +44,7 @@ impl PgDb {
                 .subsec_nanos()
         );
         let db = PgDb { base, query, name };
-        db.admin()
-            .batch_execute(&format!("CREATE DATABASE {}", db.name))
+        db.as_admin(&format!("CREATE DATABASE {}", db.name))
             .expect("create the test's database");
         db
     }
@@ -55,26 +54,31 @@ impl PgDb {
         format!("{}/{}{}", self.base, self.name, self.query)
     }
 
-    /// A connection to the test's database, to look behind goalie's back.
+    /// A connection to the test's database, to look behind goalie's back
+    /// (not on a thread of a tokio runtime).
     pub fn client(&self) -> Client {
         Client::connect(&self.url(), NoTls).expect("connect to the test's database")
     }
 
-    fn admin(&self) -> Client {
-        Client::connect(&format!("{}/postgres{}", self.base, self.query), NoTls)
-            .expect("connect to the test server (GOALIE_TEST_PG)")
+    /// Runs `sql` in the server's own database, on a thread of its own: the
+    /// blocking client may not run on a thread of a tokio runtime, and some
+    /// tests are async.
+    fn as_admin(&self, sql: &str) -> Result<(), postgres::Error> {
+        let (url, sql) = (
+            format!("{}/postgres{}", self.base, self.query),
+            sql.to_string(),
+        );
+        std::thread::spawn(move || Client::connect(&url, NoTls)?.batch_execute(&sql))
+            .join()
+            .expect("the admin thread")
     }
 }
 
 impl Drop for PgDb {
     fn drop(&mut self) {
-        if let Ok(mut admin) =
-            Client::connect(&format!("{}/postgres{}", self.base, self.query), NoTls)
-        {
-            let _ = admin.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ));
-        }
+        let _ = self.as_admin(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ));
     }
 }
