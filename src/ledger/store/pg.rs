@@ -148,6 +148,17 @@ impl PgConn {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
+        // A server whose machine or network goes away is found lost in
+        // about half a minute, not after TCP's hours.
+        if config.get_tcp_user_timeout().is_none() {
+            config.tcp_user_timeout(Duration::from_secs(30));
+        }
+        if config.get_keepalives_interval().is_none() && !url.contains("keepalives_idle") {
+            config
+                .keepalives_idle(Duration::from_secs(15))
+                .keepalives_interval(Duration::from_secs(5))
+                .keepalives_retries(3);
+        }
         if config.get_application_name().is_none() {
             config.application_name("goalie");
         }
