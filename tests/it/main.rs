@@ -46,6 +46,7 @@ mod secrets;
 mod session_tail_lived_in;
 mod shell_completion;
 mod sim_pty;
+mod slurm;
 mod stall_sim;
 mod terminal_restore;
 mod wait_sim;
