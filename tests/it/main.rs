@@ -27,6 +27,7 @@ mod fuzz_corpus;
 mod generated_docs;
 mod goal_spec_cli;
 mod hosts;
+mod hosts_wait;
 mod interactive;
 mod list;
 mod mcp;
