@@ -10,9 +10,10 @@
 //! slurmdbd there is no `sacct` of array tasks) must be the ones goalie
 //! stored.
 //!
-//! The ledger is `GOALIE_SLURM_TEST_DB` when set (a PostgreSQL URL), else a
-//! SQLite file in the sandbox: the node is this machine, so its jobs and
-//! this test share the file.
+//! The ledger is a PostgreSQL database made for the test: on the server
+//! `GOALIE_TEST_PG` names, else on one the test starts with `scripts/pg`.
+//! With `GOALIE_SLURM_TEST_LEDGER=sqlite` it is a SQLite file in the sandbox
+//! instead (the node is this machine, so its jobs and this test share it).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -72,9 +73,84 @@ fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/slurm")
 }
 
-/// Where the jobs and this test find the ledger.
-fn ledger(sandbox: &Sandbox) -> String {
-    std::env::var("GOALIE_SLURM_TEST_DB").unwrap_or_else(|_| path_str(&sandbox.db()))
+/// The ledger the jobs and this test share: its `GOALIE_DB`, and what to
+/// drop and stop when the test ends.
+struct Ledger {
+    url: String,
+    /// The server's own database's URL and the database made for the test.
+    made: Option<(String, String)>,
+    /// The folder of the server this test started (`scripts/pg stop DIR`).
+    server: Option<PathBuf>,
+}
+
+impl Ledger {
+    fn new(sandbox: &Sandbox) -> Ledger {
+        if std::env::var("GOALIE_SLURM_TEST_LEDGER").is_ok_and(|kind| kind == "sqlite") {
+            return Ledger {
+                url: path_str(&sandbox.db()),
+                made: None,
+                server: None,
+            };
+        }
+        // Whatever fails from here on, the guard drops the database and
+        // stops the server it has.
+        let mut ledger = Ledger {
+            url: String::new(),
+            made: None,
+            server: None,
+        };
+        let admin = match std::env::var("GOALIE_TEST_PG") {
+            Ok(url) if !url.is_empty() => url,
+            _ => {
+                // Not in the sandbox, which is 0700: as root the server runs as `postgres`.
+                let dir =
+                    std::env::temp_dir().join(format!("goalie-pg-slurm-{}", std::process::id()));
+                ledger.server = Some(dir.clone());
+                let out = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/pg"))
+                    .arg("start")
+                    .arg(&dir)
+                    .stderr(Stdio::inherit())
+                    .output()
+                    .expect("run scripts/pg start");
+                assert!(out.status.success(), "scripts/pg start failed");
+                String::from_utf8(out.stdout).unwrap().trim().to_string()
+            }
+        };
+        let name = format!("goalie_slurm_{}", std::process::id());
+        let (base, query) = match admin.split_once('?') {
+            Some((base, query)) => (base.to_string(), format!("?{query}")),
+            None => (admin.clone(), String::new()),
+        };
+        let server_url = &base[..base.rfind('/').expect("a database in the URL")];
+        let admin = format!("{server_url}/postgres{query}");
+        let mut client = postgres::Client::connect(&admin, postgres::NoTls).expect("connect");
+        // One statement each: neither runs inside a transaction.
+        client
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+            .expect("drop the database an earlier run left");
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("create the test's database");
+        ledger.url = format!("{server_url}/{name}{query}");
+        ledger.made = Some((admin, name));
+        ledger
+    }
+}
+
+impl Drop for Ledger {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.made
+            && let Ok(mut client) = postgres::Client::connect(admin, postgres::NoTls)
+        {
+            let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+        if let Some(dir) = &self.server {
+            let _ = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/pg"))
+                .arg("stop")
+                .arg(dir)
+                .status();
+        }
+    }
 }
 
 const HEAD: &str = "startup_ms: 100\ncursor_query_timeout_ms: 60000\n";
@@ -196,7 +272,16 @@ fn slurm_states(cluster: &Cluster, job: &str) -> BTreeMap<usize, (String, String
 fn suite_slurm_a_job_array_of_four_goals_ends_as_the_ledger_says_and_one_is_paused_and_resumed_from_outside_the_job()
  {
     let sandbox = Sandbox::new();
-    let db = ledger(&sandbox);
+    let ledger = Ledger::new(&sandbox);
+    let db = ledger.url.clone();
+    eprintln!(
+        "the ledger: {}",
+        if ledger.made.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        }
+    );
     let root = sandbox.dir.path();
     let goals = root.join("goals");
     std::fs::create_dir(&goals).unwrap();
