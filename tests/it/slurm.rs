@@ -1,14 +1,13 @@
 //! The Slurm recipe, for real: a Slurm cluster on localhost (`scripts/slurm
-//! start`: Debian's slurm-wlm and munge, a controller and one node called
-//! `goalie-node`) runs `deploy/slurm/goalie-array.sbatch` as a job array of
+//! start`: Debian's slurm-wlm, slurmdbd and munge, a controller, one node
+//! called `goalie-node`, and accounting on a MariaDB server) runs `deploy/slurm/goalie-array.sbatch` as a job array of
 //! four goals on the simulated agent, all writing to one ledger. From this
 //! process, which is not the jobs' parent and says it is another host
 //! (`GOALIE_HOST=login-node`), one goal is paused and resumed while it runs:
 //! through the ledger, as from a cluster's login node. Every figure checked
 //! comes from the ledger (`goalie ls --json`, `goalie export --all`), and
-//! each task's Slurm state and exit code (from `scontrol show job`: without
-//! slurmdbd there is no `sacct` of array tasks) must be the ones goalie
-//! stored.
+//! each task's Slurm state and exit code, as `sacct` and `scontrol show job`
+//! report them, must be the ones goalie stored.
 //!
 //! The ledger is a PostgreSQL database made for the test: on the server
 //! `GOALIE_TEST_PG` names, else on one the test starts with `scripts/pg`.
@@ -248,6 +247,39 @@ fn of_kind<'a>(rows: &'a [Value], kind: &str) -> Vec<&'a Value> {
     rows.iter().filter(|row| row["kind"] == kind).collect()
 }
 
+/// Each array task's (State, ExitCode) as Slurm's accounting has it, once
+/// it has all four ended.
+fn sacct_states(cluster: &Cluster, job: &str) -> BTreeMap<usize, (String, String)> {
+    let read = || -> BTreeMap<usize, (String, String)> {
+        let text = cluster.output(
+            "sacct",
+            &["-j", job, "-X", "-n", "-P", "-o", "JobID,State,ExitCode"],
+        );
+        text.lines()
+            .filter_map(|line| {
+                let mut fields = line.split('|');
+                let task = fields
+                    .next()?
+                    .strip_prefix(&format!("{job}_"))?
+                    .parse()
+                    .ok()?;
+                Some((
+                    task,
+                    (fields.next()?.to_string(), fields.next()?.to_string()),
+                ))
+            })
+            .collect()
+    };
+    let ended = |states: &BTreeMap<usize, (String, String)>| {
+        states.len() == 4
+            && states
+                .values()
+                .all(|(state, _)| state == "COMPLETED" || state == "FAILED")
+    };
+    assert!(eventually(LIMIT, || ended(&read())), "sacct: {:?}", read());
+    read()
+}
+
 /// Each array task's (JobState, ExitCode) as Slurm's controller keeps it.
 fn slurm_states(cluster: &Cluster, job: &str) -> BTreeMap<usize, (String, String)> {
     let text = cluster.output("scontrol", &["show", "job", job, "--oneliner"]);
@@ -268,7 +300,7 @@ fn slurm_states(cluster: &Cluster, job: &str) -> BTreeMap<usize, (String, String
 }
 
 #[test]
-#[ignore = "a suite: starts a Slurm cluster on localhost (scripts/slurm; installs slurm-wlm and munge as root); run by scripts/test"]
+#[ignore = "a suite: starts a Slurm cluster and PostgreSQL on localhost (scripts/slurm, scripts/pg; installs Debian's packages as root); run by scripts/test"]
 fn suite_slurm_a_job_array_of_four_goals_ends_as_the_ledger_says_and_one_is_paused_and_resumed_from_outside_the_job()
  {
     let sandbox = Sandbox::new();
@@ -397,6 +429,8 @@ fn suite_slurm_a_job_array_of_four_goals_ends_as_the_ledger_says_and_one_is_paus
     assert_eq!(goals.len(), 4, "{goals:?}\n{}", logs());
     let states = slurm_states(&cluster, &job);
     assert_eq!(states.len(), 4, "{states:?}");
+    // The accounting says what the controller says.
+    assert_eq!(sacct_states(&cluster, &job), states);
     for (task, (_, _, state, code)) in tasks.iter().enumerate() {
         let goal = &goals[&task];
         let id = goal["id"].as_str().unwrap();
