@@ -84,7 +84,10 @@ impl Error {
                 exit_code::USAGE
             }
             Error::Ledger(
-                LedgerError::Full | LedgerError::Damaged { .. } | LedgerError::DamagedNow { .. },
+                LedgerError::Full
+                | LedgerError::Damaged { .. }
+                | LedgerError::DamagedNow { .. }
+                | LedgerError::Lost { .. },
             ) => exit_code::LEDGER,
             Error::Refused(_) => exit_code::REFUSED,
             Error::Spawn(_)

@@ -34,7 +34,12 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
     if !matches!(cli.command, Command::Sim { .. }) {
         crate::cli::logging::init(
             cli.verbose,
-            shows_agent_screen.then(|| db.with_file_name("goalie.log")),
+            // A PostgreSQL ledger has no folder here: the log goes where the
+            // default database would be.
+            shows_agent_screen.then(|| match ledger::is_postgres(&db) {
+                true => ledger::default_path().with_file_name("goalie.log"),
+                false => db.with_file_name("goalie.log"),
+            }),
         );
     }
     match cli.command {

@@ -309,10 +309,11 @@ fn codex_settings(workdir: &Path) -> Vec<SettingCheck> {
 /// The database, config, state and socket paths, and whether each is usable.
 fn paths(db: &Path, config: Option<&Path>) -> Vec<PathCheck> {
     let mut out = Vec::new();
-    out.push(match db.exists() {
+    let shown = crate::ledger::shown_db(db);
+    out.push(match db.exists() || crate::ledger::is_postgres(db) {
         true => match Ledger::open_existing(db) {
-            Ok(_) => usable("database", db, "exists and opens".into()),
-            Err(err) => unusable("database", db, err.to_string()),
+            Ok(_) => usable("database", &shown, "exists and opens".into()),
+            Err(err) => unusable("database", &shown, err.to_string()),
         },
         false => creatable("database", db),
     });

@@ -57,7 +57,7 @@ pub fn replay(db: &Path, what: &Replay<'_>) -> Result<i32, Error> {
             .goals()?
             .into_iter()
             .next()
-            .ok_or_else(|| LedgerError::Empty(db.to_path_buf()))?,
+            .ok_or_else(|| LedgerError::Empty(ledger.path().to_path_buf()))?,
     };
     let mut files = recordings(&ledger, &goal.id)?;
     if files.is_empty() {

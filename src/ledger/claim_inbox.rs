@@ -64,41 +64,44 @@ mod tests {
 
     #[test]
     fn only_new_claims_are_taken_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let ledger = Ledger::open(&dir.path().join("g.db")).unwrap();
-        let goal = ledger
-            .create_goal(&NewGoal {
-                objective: "x".into(),
-                agent: "sim".into(),
-                workdir: "/tmp".into(),
-                claim_code: "c".into(),
-                max_turns: None,
-                max_time_ms: None,
-                budget_tokens: None,
-            })
-            .unwrap();
-        let blocked = submitted(Claim::Blocked {
-            reason: "old".into(),
-        });
-        ledger.append(&goal.id, &blocked).unwrap();
-        let mut inbox = ClaimInbox::new(&ledger, &goal.id).unwrap();
-        assert!(
-            inbox.take(&ledger).unwrap().is_empty(),
-            "older claims are not this run's"
-        );
-        let complete = submitted(Claim::Complete {
-            checklist: vec![ChecklistItem {
-                requirement: "R1".into(),
-                evidence: "e".into(),
-            }],
-        });
-        ledger.append(&goal.id, &complete).unwrap();
-        let malformed = Row::from_parts("claim_submitted", json!({"channel": "mcp", "claim": 7}));
-        ledger.append(&goal.id, &malformed).unwrap();
-        let taken = inbox.take(&ledger).unwrap();
-        assert_eq!(taken.len(), 2);
-        assert_eq!(taken[0].as_ref().unwrap().status(), "complete");
-        assert!(taken[1].is_err());
-        assert!(inbox.take(&ledger).unwrap().is_empty());
+        for db in crate::ledger::store::test_db::TestDb::all() {
+            eprintln!("backend: {}", db.label());
+            let ledger = Ledger::open(&db.path("g.db")).unwrap();
+            let goal = ledger
+                .create_goal(&NewGoal {
+                    objective: "x".into(),
+                    agent: "sim".into(),
+                    workdir: "/tmp".into(),
+                    claim_code: "c".into(),
+                    max_turns: None,
+                    max_time_ms: None,
+                    budget_tokens: None,
+                })
+                .unwrap();
+            let blocked = submitted(Claim::Blocked {
+                reason: "old".into(),
+            });
+            ledger.append(&goal.id, &blocked).unwrap();
+            let mut inbox = ClaimInbox::new(&ledger, &goal.id).unwrap();
+            assert!(
+                inbox.take(&ledger).unwrap().is_empty(),
+                "older claims are not this run's"
+            );
+            let complete = submitted(Claim::Complete {
+                checklist: vec![ChecklistItem {
+                    requirement: "R1".into(),
+                    evidence: "e".into(),
+                }],
+            });
+            ledger.append(&goal.id, &complete).unwrap();
+            let malformed =
+                Row::from_parts("claim_submitted", json!({"channel": "mcp", "claim": 7}));
+            ledger.append(&goal.id, &malformed).unwrap();
+            let taken = inbox.take(&ledger).unwrap();
+            assert_eq!(taken.len(), 2);
+            assert_eq!(taken[0].as_ref().unwrap().status(), "complete");
+            assert!(taken[1].is_err());
+            assert!(inbox.take(&ledger).unwrap().is_empty());
+        }
     }
 }

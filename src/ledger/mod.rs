@@ -1,4 +1,4 @@
-//! The ledger: the store (SQLite, numbered migrations) and the reads of a
+//! The ledger: the store (SQLite or PostgreSQL, numbered migrations) and the reads of a
 //! goal's history: the prompts' digest, context counts, a usage-limit wait
 //! carried over a restart, the claim inbox that `goalie mcp` writes to, and
 //! the `--on-event` hooks that each row is sent to, and the report of what
@@ -19,6 +19,6 @@ pub mod wait_status;
 
 pub use store::import::{ImportError, Imported};
 pub use store::{
-    Entry, Goal, Ledger, LedgerError, NewGoal, default_path, environment_redactor, new_claim_code,
-    now,
+    Entry, Goal, Ledger, LedgerError, NewGoal, absolute_db, default_path, environment_redactor,
+    is_postgres, new_claim_code, now, shown_db,
 };

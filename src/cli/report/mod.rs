@@ -68,7 +68,7 @@ fn read(db: &Path, id: Option<&str>) -> Result<(Goal, Vec<Entry>), Error> {
             .goals()?
             .into_iter()
             .next()
-            .ok_or_else(|| LedgerError::Empty(db.to_path_buf()))?,
+            .ok_or_else(|| LedgerError::Empty(ledger.path().to_path_buf()))?,
     };
     let entries = ledger.entries(&goal.id)?;
     Ok((goal, entries))

@@ -1,8 +1,7 @@
 //! The ledger's append-only log of events: appending a row (and telling
 //! the observer), and reading a goal's rows back.
 
-use rusqlite::params;
-
+use super::value::{Row as Stored, params};
 use super::{Entry, Ledger, LedgerError, now};
 use crate::core::row::{Row, RowKind};
 
@@ -15,7 +14,9 @@ impl Ledger {
         let (kind, mut data) = (row.kind(), row.data());
         self.redactor.redact_json(&mut data);
         let at = now();
-        let insert = "INSERT INTO events (goal_id, at, kind, data) VALUES (?1, ?2, ?3, ?4)";
+        let insert =
+            "INSERT INTO events (goal_id, at, kind, data) VALUES (?1, ?2, ?3, ?4) RETURNING seq";
+        let text = data.to_string();
         let seq = if let Row::TurnEnded {
             turn, tokens_used, ..
         } = row
@@ -23,23 +24,24 @@ impl Ledger {
             // A turn's row and the goal's count of turns and tokens are stored
             // together: a goalie killed between the two left a turn that its
             // resumed run counted again (the crash suite's turns 1, 2, 3, 3).
-            let tx = self.conn.unchecked_transaction()?;
-            tx.execute(insert, params![goal_id, at, kind, data.to_string()])?;
-            let seq = tx.last_insert_rowid();
-            tx.execute(
-                "UPDATE goals SET turns = ?2, tokens_used = ?3 WHERE id = ?1",
-                params![
-                    goal_id,
-                    turn,
-                    i64::try_from(*tokens_used).unwrap_or(i64::MAX)
-                ],
-            )?;
-            tx.commit()?;
-            seq
+            self.conn.transaction(false, |conn| {
+                let seq = conn
+                    .query_one(insert, params![goal_id, at.as_str(), kind, text])?
+                    .int(0)?;
+                conn.execute(
+                    "UPDATE goals SET turns = ?2, tokens_used = ?3 WHERE id = ?1",
+                    params![
+                        goal_id,
+                        *turn,
+                        i64::try_from(*tokens_used).unwrap_or(i64::MAX)
+                    ],
+                )?;
+                Ok::<_, LedgerError>(seq)
+            })?
         } else {
             self.conn
-                .execute(insert, params![goal_id, at, kind, data.to_string()])?;
-            self.conn.last_insert_rowid()
+                .query_one(insert, params![goal_id, at.as_str(), kind, text])?
+                .int(0)?
         };
         let entry = Entry {
             seq,
@@ -83,57 +85,61 @@ impl Ledger {
         kind: RowKind,
         after_seq: i64,
     ) -> Result<Vec<Entry>, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT seq, goal_id, at, kind, data FROM events
-             WHERE goal_id = ?1 AND kind = ?2 AND seq > ?3 ORDER BY seq",
-        )?;
-        let entries = stmt
-            .query_map(params![goal_id, kind.as_str(), after_seq], entry_from_row)?
-            .collect::<Result<_, _>>()?;
-        Ok(entries)
+        self.conn
+            .query(
+                "SELECT seq, goal_id, at, kind, data FROM events
+                 WHERE goal_id = ?1 AND kind = ?2 AND seq > ?3 ORDER BY seq",
+                params![goal_id, kind.as_str(), after_seq],
+            )?
+            .iter()
+            .map(entry_from_row)
+            .collect()
     }
 
     /// The goal's rows of every kind after `after_seq`, oldest first (`goalie
     /// watch` of a goal whose supervisor runs on another host).
     pub fn entries_since(&self, goal_id: &str, after_seq: i64) -> Result<Vec<Entry>, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT seq, goal_id, at, kind, data FROM events
-             WHERE goal_id = ?1 AND seq > ?2 ORDER BY seq",
-        )?;
-        let entries = stmt
-            .query_map(params![goal_id, after_seq], entry_from_row)?
-            .collect::<Result<_, _>>()?;
-        Ok(entries)
+        self.conn
+            .query(
+                "SELECT seq, goal_id, at, kind, data FROM events
+                 WHERE goal_id = ?1 AND seq > ?2 ORDER BY seq",
+                params![goal_id, after_seq],
+            )?
+            .iter()
+            .map(entry_from_row)
+            .collect()
     }
 
     /// The newest row's sequence number for the goal (0 when it has none).
     pub fn last_seq(&self, goal_id: &str) -> Result<i64, LedgerError> {
-        Ok(self.conn.query_row(
-            "SELECT COALESCE(MAX(seq), 0) FROM events WHERE goal_id = ?1",
-            [goal_id],
-            |row| row.get(0),
-        )?)
+        self.conn
+            .query_one(
+                "SELECT COALESCE(MAX(seq), 0) FROM events WHERE goal_id = ?1",
+                params![goal_id],
+            )?
+            .int(0)
     }
 
     /// A goal's ledger, oldest first.
     pub fn entries(&self, goal_id: &str) -> Result<Vec<Entry>, LedgerError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT seq, goal_id, at, kind, data FROM events WHERE goal_id = ?1 ORDER BY seq",
-        )?;
-        let entries = stmt
-            .query_map([goal_id], entry_from_row)?
-            .collect::<Result<_, _>>()?;
-        Ok(entries)
+        self.conn
+            .query(
+                "SELECT seq, goal_id, at, kind, data FROM events WHERE goal_id = ?1 ORDER BY seq",
+                params![goal_id],
+            )?
+            .iter()
+            .map(entry_from_row)
+            .collect()
     }
 }
 
-fn entry_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
-    let data: String = row.get(4)?;
+fn entry_from_row(row: &Stored) -> Result<Entry, LedgerError> {
+    let data = row.text(4)?;
     Ok(Entry {
-        seq: row.get(0)?,
-        goal_id: row.get(1)?,
-        at: row.get(2)?,
-        kind: row.get(3)?,
+        seq: row.int(0)?,
+        goal_id: row.text(1)?,
+        at: row.text(2)?,
+        kind: row.text(3)?,
         data: serde_json::from_str(&data).unwrap_or(serde_json::Value::String(data)),
     })
 }

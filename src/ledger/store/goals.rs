@@ -3,8 +3,7 @@
 
 use std::path::Path;
 
-use rusqlite::{OptionalExtension, params};
-
+use super::value::{Row, params};
 use super::{Goal, Ledger, LedgerError, NewGoal, new_claim_code, now};
 use crate::goal::lifecycle::GoalState;
 use crate::goal::limits::Limits;
@@ -15,12 +14,9 @@ impl Ledger {
     pub fn create_goal(&self, goal: &NewGoal) -> Result<Goal, LedgerError> {
         let id = loop {
             let id = new_claim_code()[..8].to_string();
-            let taken: Option<String> = self
+            let taken = self
                 .conn
-                .query_row("SELECT id FROM goals WHERE id = ?1", [&id], |row| {
-                    row.get(0)
-                })
-                .optional()?;
+                .query_opt("SELECT id FROM goals WHERE id = ?1", params![&id])?;
             if taken.is_none() {
                 break id;
             }
@@ -30,12 +26,12 @@ impl Ledger {
                 max_turns, max_time_ms, budget_tokens, created_at, host)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             params![
-                id,
-                goal.objective,
-                goal.agent,
-                goal.workdir,
+                &id,
+                &goal.objective,
+                &goal.agent,
+                &goal.workdir,
                 GoalState::Pursuing.as_str(),
-                goal.claim_code,
+                &goal.claim_code,
                 goal.max_turns,
                 goal.max_time_ms.map(clamp_i64),
                 goal.budget_tokens.map(clamp_i64),
@@ -50,7 +46,7 @@ impl Ledger {
     pub fn set_control_socket(&self, goal_id: &str, path: &Path) -> Result<(), LedgerError> {
         self.conn.execute(
             "UPDATE goals SET control_socket = ?2 WHERE id = ?1",
-            params![goal_id, path.to_string_lossy()],
+            params![goal_id, path.to_string_lossy().into_owned()],
         )?;
         Ok(())
     }
@@ -67,33 +63,31 @@ impl Ledger {
         pid: u32,
         start: u64,
     ) -> Result<Result<(), u32>, LedgerError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        type Holder = (Option<u32>, Option<i64>, Option<String>, Option<String>);
-        let (holder, holder_start, host, heartbeat): Holder = tx.query_row(
-            "SELECT supervisor_pid, supervisor_start, host, heartbeat_at FROM goals WHERE id = ?1",
-            [goal_id],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
-        )?;
-        let holder_start = holder_start.map(|start| start.max(0) as u64);
-        // A supervisor on another host lives while its heartbeat is fresh.
-        let remote = remote_supervisor(holder, host.as_deref(), heartbeat.as_deref());
-        let alive = |other: u32| match &remote {
-            Some(remote) => !remote.lost,
-            None => other != pid && is_live_goalie(other, holder_start),
-        };
-        if let Some(other) = holder.filter(|other| alive(*other)) {
-            return Ok(Err(other));
-        }
-        tx.execute(
-            "UPDATE goals SET supervisor_pid = ?2, supervisor_start = ?3, host = ?4,
-                heartbeat_at = ?5
-             WHERE id = ?1",
-            params![goal_id, pid, clamp_i64(start), this_host(), now()],
-        )?;
-        tx.commit()?;
-        Ok(Ok(()))
+        let select = format!(
+            "SELECT supervisor_pid, supervisor_start, host, heartbeat_at FROM goals WHERE id = ?1{}",
+            self.conn.for_update()
+        );
+        self.conn.transaction(true, |conn| {
+            let row = conn.query_one(&select, params![goal_id])?;
+            let (holder, holder_start) = (row.opt_u32(0)?, row.opt_u64(1)?);
+            let (host, heartbeat) = (row.opt_text(2)?, row.opt_text(3)?);
+            // A supervisor on another host lives while its heartbeat is fresh.
+            let remote = remote_supervisor(holder, host.as_deref(), heartbeat.as_deref());
+            let alive = |other: u32| match &remote {
+                Some(remote) => !remote.lost,
+                None => other != pid && is_live_goalie(other, holder_start),
+            };
+            if let Some(other) = holder.filter(|other| alive(*other)) {
+                return Ok(Err(other));
+            }
+            conn.execute(
+                "UPDATE goals SET supervisor_pid = ?2, supervisor_start = ?3, host = ?4,
+                    heartbeat_at = ?5
+                 WHERE id = ?1",
+                params![goal_id, pid, clamp_i64(start), this_host(), now()],
+            )?;
+            Ok(Ok(()))
+        })
     }
 
     /// Renews the goal's heartbeat: its supervisor, on this host, is alive now.
@@ -184,7 +178,7 @@ impl Ledger {
             "UPDATE goals SET ended_at = ?2, end_reason = ?3, supervisor_pid = NULL, agent_pid = NULL,
                 control_socket = NULL, supervisor_start = NULL
              WHERE id = ?1",
-            params![goal_id, now(), self.redactor.redact(reason)],
+            params![goal_id, now(), self.redactor.redact(reason).into_owned()],
         )?;
         Ok(())
     }
@@ -192,12 +186,18 @@ impl Ledger {
     /// A goal by its id or a unique prefix of it.
     pub fn goal(&self, id_or_prefix: &str) -> Result<Goal, LedgerError> {
         let pattern = format!("{}%", id_or_prefix.replace(['%', '_'], ""));
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT {GOAL_COLUMNS} FROM goals WHERE id = ?1 OR id LIKE ?2 ORDER BY id = ?1 DESC, id"
-        ))?;
-        let goals: Vec<Goal> = stmt
-            .query_map(params![id_or_prefix, pattern], goal_from_row)?
-            .collect::<Result<_, _>>()?;
+        let goals = self
+            .conn
+            .query(
+                &format!(
+                    "SELECT {GOAL_COLUMNS} FROM goals WHERE id = ?1 OR lower(id) LIKE lower(?2)
+                     ORDER BY id = ?1 DESC, id"
+                ),
+                params![id_or_prefix, pattern],
+            )?
+            .iter()
+            .map(goal_from_row)
+            .collect::<Result<Vec<Goal>, _>>()?;
         match goals.as_slice() {
             [] => Err(LedgerError::NotFound(id_or_prefix.to_string())),
             [first, ..] if first.id == id_or_prefix => Ok(first.clone()),
@@ -215,13 +215,14 @@ impl Ledger {
 
     /// Every goal, newest first.
     pub fn goals(&self) -> Result<Vec<Goal>, LedgerError> {
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT {GOAL_COLUMNS} FROM goals ORDER BY created_at DESC, rowid DESC"
-        ))?;
-        let goals = stmt
-            .query_map([], goal_from_row)?
-            .collect::<Result<_, _>>()?;
-        Ok(goals)
+        self.conn
+            .query(
+                &format!("SELECT {GOAL_COLUMNS} FROM goals ORDER BY created_at DESC, rowid DESC"),
+                &[],
+            )?
+            .iter()
+            .map(goal_from_row)
+            .collect()
     }
 
     /// Stores the goal's spec (JSON) with the goal.
@@ -235,13 +236,13 @@ impl Ledger {
 
     /// The goal's spec (JSON), if it was started from one.
     pub fn spec(&self, goal_id: &str) -> Result<Option<serde_json::Value>, LedgerError> {
-        let text: Option<String> = self
+        let text = match self
             .conn
-            .query_row("SELECT spec FROM goals WHERE id = ?1", [goal_id], |row| {
-                row.get(0)
-            })
-            .optional()?
-            .flatten();
+            .query_opt("SELECT spec FROM goals WHERE id = ?1", params![goal_id])?
+        {
+            Some(row) => row.opt_text(0)?,
+            None => None,
+        };
         Ok(text.and_then(|text| serde_json::from_str(&text).ok()))
     }
 }
@@ -251,41 +252,33 @@ const GOAL_COLUMNS: &str = "id, objective, agent, workdir, state, claim_code, ma
     ended_at, end_reason, supervisor_pid, agent_pid, control_socket, supervisor_start, host,
     heartbeat_at";
 
-fn goal_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Goal> {
-    let state: String = row.get(4)?;
-    let state = GoalState::parse(&state).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(
-            4,
-            rusqlite::types::Type::Text,
-            format!("unknown goal state `{state}`").into(),
-        )
-    })?;
-    let unsigned = |i: usize| -> rusqlite::Result<Option<u64>> {
-        Ok(row.get::<_, Option<i64>>(i)?.map(|v| v.max(0) as u64))
-    };
+fn goal_from_row(row: &Row) -> Result<Goal, LedgerError> {
+    let state = row.text(4)?;
+    let state = GoalState::parse(&state)
+        .ok_or_else(|| LedgerError::Stored(format!("unknown goal state `{state}`")))?;
     Ok(Goal {
-        id: row.get(0)?,
-        objective: row.get(1)?,
-        agent: row.get(2)?,
-        workdir: row.get(3)?,
+        id: row.text(0)?,
+        objective: row.text(1)?,
+        agent: row.text(2)?,
+        workdir: row.text(3)?,
         state,
-        claim_code: row.get(5)?,
-        max_turns: row.get(6)?,
-        max_time_ms: unsigned(7)?,
-        budget_tokens: unsigned(8)?,
-        turns: row.get(9)?,
-        tokens_used: unsigned(10)?.unwrap_or(0),
-        time_used_ms: unsigned(11)?.unwrap_or(0),
-        created_at: row.get(12)?,
-        started_at: row.get(13)?,
-        ended_at: row.get(14)?,
-        end_reason: row.get(15)?,
-        supervisor_pid: row.get(16)?,
-        agent_pid: row.get(17)?,
-        control_socket: row.get(18)?,
-        supervisor_start: unsigned(19)?,
-        host: row.get(20)?,
-        heartbeat_at: row.get(21)?,
+        claim_code: row.text(5)?,
+        max_turns: row.opt_u32(6)?,
+        max_time_ms: row.opt_u64(7)?,
+        budget_tokens: row.opt_u64(8)?,
+        turns: row.opt_u32(9)?.unwrap_or(0),
+        tokens_used: row.opt_u64(10)?.unwrap_or(0),
+        time_used_ms: row.opt_u64(11)?.unwrap_or(0),
+        created_at: row.text(12)?,
+        started_at: row.opt_text(13)?,
+        ended_at: row.opt_text(14)?,
+        end_reason: row.opt_text(15)?,
+        supervisor_pid: row.opt_u32(16)?,
+        agent_pid: row.opt_u32(17)?,
+        control_socket: row.opt_text(18)?,
+        supervisor_start: row.opt_u64(19)?,
+        host: row.opt_text(20)?,
+        heartbeat_at: row.opt_text(21)?,
     })
 }
 

@@ -5,9 +5,9 @@
 //! fewer of the same rows gets the rest, and one whose rows differ is an
 //! error that names it.
 
-use rusqlite::{OptionalExtension, Transaction, params};
-
+use super::backend::Conn;
 use super::goals::clamp_i64;
+use super::value::params;
 use super::{Ledger, LedgerError, new_claim_code};
 use crate::ledger::export::format::{Exported, GoalLine, RowLine};
 
@@ -33,12 +33,6 @@ pub enum ImportError {
     Ledger(#[from] LedgerError),
 }
 
-impl From<rusqlite::Error> for ImportError {
-    fn from(err: rusqlite::Error) -> ImportError {
-        ImportError::Ledger(err.into())
-    }
-}
-
 /// The goal's columns that say which goal it is: another goal with the same
 /// id differs in one of them.
 struct Here {
@@ -52,46 +46,54 @@ impl Ledger {
     /// Imports the goals, all or none; says what happened to each, in order.
     pub fn import(&mut self, goals: &[Exported]) -> Result<Vec<Imported>, ImportError> {
         let redactor = self.redactor.clone();
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let mut outcomes = Vec::new();
-        for exported in goals {
-            // Secrets of this machine are hidden here too, as in every row stored.
-            let mut rows = exported.rows.clone();
-            for row in &mut rows {
-                redactor.redact_json(&mut row.data);
+        let outcomes = self.conn.transaction(true, |tx| {
+            let mut outcomes = Vec::new();
+            for exported in goals {
+                // Secrets of this machine are hidden here too, as in every row stored.
+                let mut rows = exported.rows.clone();
+                for row in &mut rows {
+                    redactor.redact_json(&mut row.data);
+                }
+                let mut goal = exported.goal.clone();
+                goal.end_reason = goal
+                    .end_reason
+                    .map(|reason| redactor.redact(&reason).into_owned());
+                outcomes.push(import_one(tx, &goal, &rows)?);
             }
-            let mut goal = exported.goal.clone();
-            goal.end_reason = goal
-                .end_reason
-                .map(|reason| redactor.redact(&reason).into_owned());
-            outcomes.push(import_one(&tx, &goal, &rows)?);
-        }
-        tx.commit()?;
+            if tx.is_postgres() {
+                // Rows inserted with their own numbers leave the identity's
+                // sequence behind them: the next row appended comes after all.
+                tx.query(
+                    "SELECT setval(pg_get_serial_sequence('events', 'seq'),
+                        GREATEST(MAX(seq), nextval(pg_get_serial_sequence('events', 'seq'))))
+                     FROM events",
+                    &[],
+                )?;
+            }
+            Ok::<_, ImportError>(outcomes)
+        })?;
         Ok(outcomes)
     }
 }
 
-fn import_one(
-    tx: &Transaction<'_>,
-    goal: &GoalLine,
-    rows: &[RowLine],
-) -> Result<Imported, ImportError> {
-    let here: Option<Here> = tx
-        .query_row(
-            "SELECT agent, workdir, created_at, supervisor_pid FROM goals WHERE id = ?1",
-            [&goal.id],
-            |row| {
-                Ok(Here {
-                    agent: row.get(0)?,
-                    workdir: row.get(1)?,
-                    created_at: row.get(2)?,
-                    supervisor_pid: row.get(3)?,
-                })
-            },
-        )
-        .optional()?;
+fn import_one(tx: &Conn, goal: &GoalLine, rows: &[RowLine]) -> Result<Imported, ImportError> {
+    let here = tx
+        .query_opt(
+            &format!(
+                "SELECT agent, workdir, created_at, supervisor_pid FROM goals WHERE id = ?1{}",
+                tx.for_update()
+            ),
+            params![&goal.id],
+        )?
+        .map(|row| {
+            Ok::<_, LedgerError>(Here {
+                agent: row.text(0)?,
+                workdir: row.text(1)?,
+                created_at: row.text(2)?,
+                supervisor_pid: row.opt_u32(3)?,
+            })
+        })
+        .transpose()?;
     let conflict = |detail: String| ImportError::Conflict {
         goal: goal.id.clone(),
         detail,
@@ -110,20 +112,22 @@ fn import_one(
             here.agent, here.workdir, here.created_at, goal.agent, goal.workdir, goal.created_at
         )));
     }
-    let stored: Vec<(i64, String, String, serde_json::Value)> = {
-        let mut stmt =
-            tx.prepare("SELECT seq, at, kind, data FROM events WHERE goal_id = ?1 ORDER BY seq")?;
-        stmt.query_map([&goal.id], |row| {
-            let data: String = row.get(3)?;
+    let stored = tx
+        .query(
+            "SELECT seq, at, kind, data FROM events WHERE goal_id = ?1 ORDER BY seq",
+            params![&goal.id],
+        )?
+        .iter()
+        .map(|row| {
+            let data = row.text(3)?;
             Ok((
-                row.get(0)?,
-                row.get(1)?,
-                row.get(2)?,
+                row.int(0)?,
+                row.text(1)?,
+                row.text(2)?,
                 serde_json::from_str(&data).unwrap_or(serde_json::Value::String(data)),
             ))
-        })?
-        .collect::<Result<_, _>>()?
-    };
+        })
+        .collect::<Result<Vec<(i64, String, String, serde_json::Value)>, LedgerError>>()?;
     if let Some(at) = stored
         .iter()
         .zip(rows)
@@ -159,7 +163,7 @@ fn import_one(
     Ok(Imported::Extended(new.len()))
 }
 
-fn insert_goal(tx: &Transaction<'_>, goal: &GoalLine) -> Result<(), LedgerError> {
+fn insert_goal(tx: &Conn, goal: &GoalLine) -> Result<(), LedgerError> {
     tx.execute(
         "INSERT INTO goals (id, objective, agent, workdir, state, claim_code, max_turns,
             max_time_ms, budget_tokens, turns, tokens_used, time_used_ms, created_at,
@@ -167,10 +171,10 @@ fn insert_goal(tx: &Transaction<'_>, goal: &GoalLine) -> Result<(), LedgerError>
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
             ?18, ?19)",
         params![
-            goal.id,
-            goal.objective,
-            goal.agent,
-            goal.workdir,
+            &goal.id,
+            &goal.objective,
+            &goal.agent,
+            &goal.workdir,
             goal.state.as_str(),
             new_claim_code(),
             goal.max_turns,
@@ -179,20 +183,20 @@ fn insert_goal(tx: &Transaction<'_>, goal: &GoalLine) -> Result<(), LedgerError>
             goal.turns,
             clamp_i64(goal.tokens_used),
             clamp_i64(goal.time_used_ms),
-            goal.created_at,
-            goal.started_at,
-            goal.ended_at,
-            goal.end_reason,
+            &goal.created_at,
+            goal.started_at.as_deref(),
+            goal.ended_at.as_deref(),
+            goal.end_reason.as_deref(),
             goal.spec.as_ref().map(|spec| spec.to_string()),
-            goal.host,
-            goal.heartbeat_at,
+            &goal.host,
+            goal.heartbeat_at.as_deref(),
         ],
     )?;
     Ok(())
 }
 
 /// The goal's columns as the newer export has them.
-fn update_goal(tx: &Transaction<'_>, goal: &GoalLine) -> Result<(), LedgerError> {
+fn update_goal(tx: &Conn, goal: &GoalLine) -> Result<(), LedgerError> {
     tx.execute(
         "UPDATE goals SET objective = ?2, state = ?3, max_turns = ?4, max_time_ms = ?5,
             budget_tokens = ?6, turns = ?7, tokens_used = ?8, time_used_ms = ?9,
@@ -200,8 +204,8 @@ fn update_goal(tx: &Transaction<'_>, goal: &GoalLine) -> Result<(), LedgerError>
             heartbeat_at = ?15
          WHERE id = ?1",
         params![
-            goal.id,
-            goal.objective,
+            &goal.id,
+            &goal.objective,
             goal.state.as_str(),
             goal.max_turns,
             goal.max_time_ms.map(clamp_i64),
@@ -209,22 +213,22 @@ fn update_goal(tx: &Transaction<'_>, goal: &GoalLine) -> Result<(), LedgerError>
             goal.turns,
             clamp_i64(goal.tokens_used),
             clamp_i64(goal.time_used_ms),
-            goal.started_at,
-            goal.ended_at,
-            goal.end_reason,
+            goal.started_at.as_deref(),
+            goal.ended_at.as_deref(),
+            goal.end_reason.as_deref(),
             goal.spec.as_ref().map(|spec| spec.to_string()),
-            goal.host,
-            goal.heartbeat_at,
+            &goal.host,
+            goal.heartbeat_at.as_deref(),
         ],
     )?;
     Ok(())
 }
 
 /// Whether no row here has any of the rows' sequence numbers.
-fn seqs_free(tx: &Transaction<'_>, rows: &[RowLine]) -> Result<bool, LedgerError> {
-    let mut free = tx.prepare("SELECT NOT EXISTS (SELECT 1 FROM events WHERE seq = ?1)")?;
+fn seqs_free(tx: &Conn, rows: &[RowLine]) -> Result<bool, LedgerError> {
     for row in rows {
-        if !free.query_row([row.seq], |r| r.get::<_, bool>(0))? {
+        let taken = tx.query_opt("SELECT seq FROM events WHERE seq = ?1", params![row.seq])?;
+        if taken.is_some() {
             return Ok(false);
         }
     }
@@ -233,22 +237,20 @@ fn seqs_free(tx: &Transaction<'_>, rows: &[RowLine]) -> Result<bool, LedgerError
 
 /// Inserts the rows in order, with their own sequence numbers when `keep`,
 /// else after the newest row here.
-fn insert_rows(
-    tx: &Transaction<'_>,
-    goal_id: &str,
-    rows: &[RowLine],
-    keep: bool,
-) -> Result<(), LedgerError> {
-    let mut stmt = tx
-        .prepare("INSERT INTO events (seq, goal_id, at, kind, data) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+fn insert_rows(tx: &Conn, goal_id: &str, rows: &[RowLine], keep: bool) -> Result<(), LedgerError> {
     for row in rows {
-        stmt.execute(params![
-            keep.then_some(row.seq),
-            goal_id,
-            row.at,
-            row.kind,
-            row.data.to_string()
-        ])?;
+        let data = row.data.to_string();
+        if keep {
+            tx.execute(
+                "INSERT INTO events (seq, goal_id, at, kind, data) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![row.seq, goal_id, &row.at, &row.kind, data],
+            )?;
+        } else {
+            tx.execute(
+                "INSERT INTO events (goal_id, at, kind, data) VALUES (?1, ?2, ?3, ?4)",
+                params![goal_id, &row.at, &row.kind, data],
+            )?;
+        }
     }
     Ok(())
 }

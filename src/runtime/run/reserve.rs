@@ -3,7 +3,8 @@
 //! it when a write fails with "database or disk is full", so that the goal
 //! can still be left paused with its `transition` and `stopped` rows. The
 //! file goes at the end of the run; one a killed run left is used again by
-//! the goal's next run.
+//! the goal's next run. A PostgreSQL ledger's disk is the server's: no room
+//! is kept for it here.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -13,12 +14,15 @@ const RESERVE_BYTES: usize = 256 * 1024;
 
 /// The kept room, while the run lasts.
 pub(super) struct Reserve {
-    path: PathBuf,
+    path: Option<PathBuf>,
 }
 
 impl Reserve {
     /// Keeps room beside `db` for goal `goal_id` (as much as the disk gives).
     pub(super) fn keep(db: &Path, goal_id: &str) -> Reserve {
+        if crate::ledger::is_postgres(db) {
+            return Reserve { path: None };
+        }
         let mut name = db.as_os_str().to_owned();
         name.push(format!(".reserve-{goal_id}"));
         let path = PathBuf::from(name);
@@ -29,17 +33,21 @@ impl Reserve {
         if let Err(err) = written {
             tracing::warn!(%err, path = %path.display(), "could not keep room for the end of the run");
         }
-        Reserve { path }
+        Reserve { path: Some(path) }
     }
 
     /// Gives the room back to the disk; whether there was any.
     pub(super) fn release(&self) -> bool {
-        std::fs::remove_file(&self.path).is_ok()
+        self.path
+            .as_ref()
+            .is_some_and(|path| std::fs::remove_file(path).is_ok())
     }
 }
 
 impl Drop for Reserve {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        if let Some(path) = &self.path {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }

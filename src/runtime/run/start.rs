@@ -56,7 +56,7 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
 
     let sockets = socket_dir::socket_dir()?;
     // `goalie mcp` runs in the agent's working directory: it needs an absolute path.
-    let db = std::path::absolute(&spec.db).unwrap_or_else(|_| spec.db.clone());
+    let db = crate::ledger::absolute_db(&spec.db);
     let mut ledger = Ledger::open(&db)?;
     // What a killed goalie left running is ended before anything starts.
     match &spec.resume {

@@ -105,10 +105,7 @@ pub(super) async fn supervise_goal(
         launch,
         restart: None,
         process,
-        reserve: Reserve::keep(
-            &std::path::absolute(&spec.db).unwrap_or_else(|_| spec.db.clone()),
-            &goal.id,
-        ),
+        reserve: Reserve::keep(&crate::ledger::absolute_db(&spec.db), &goal.id),
         panic_for_test: std::env::var_os("GOALIE_TEST_PANIC").is_some(),
         recording,
         status,
@@ -201,7 +198,7 @@ fn record_verify_group(
     goal_id: &str,
     mark: String,
 ) -> crate::audit::groups::OnStart {
-    let db = std::path::absolute(&spec.db).unwrap_or_else(|_| spec.db.clone());
+    let db = crate::ledger::absolute_db(&spec.db);
     let goal_id = goal_id.to_string();
     std::sync::Arc::new(move |pgid| {
         // The run opened (and checked) the ledger at its start.
