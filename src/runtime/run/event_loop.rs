@@ -159,6 +159,8 @@ pub(super) struct Wires {
     /// The ledger's chores (`heartbeat.rs`): when each was last done, and
     /// their own clock while a wait has stopped the tick.
     pub(super) last_heartbeat: Instant,
+    /// How often the heartbeat is renewed (read once: it follows an environment variable).
+    pub(super) heartbeat_every: Duration,
     pub(super) last_requests: Instant,
     pub(super) ledger_tick: tokio::time::Interval,
 }
@@ -207,6 +209,7 @@ impl Wires {
             db_dirty: false,
             requests_seen: 0,
             last_heartbeat: Instant::now(),
+            heartbeat_every: crate::ledger::host::heartbeat_every(),
             last_requests: Instant::now(),
             ledger_tick,
         })
