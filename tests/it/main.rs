@@ -28,6 +28,7 @@ mod generated_docs;
 mod goal_spec_cli;
 mod hosts;
 mod interactive;
+mod launch_prompt_sim;
 mod list;
 mod mcp;
 mod real_agents;
