@@ -106,6 +106,18 @@ impl Ledger {
         Ok(entries)
     }
 
+    /// SQLite's `PRAGMA data_version` of this connection: it changes when
+    /// another connection (another process: `goalie mcp`, `goalie hook`, a
+    /// command on another host) committed since the last time this one asked,
+    /// and never for this connection's own writes. Answered from the WAL
+    /// index, without reading a table: the supervisor's looks for what
+    /// others wrote ask it first and query only when it moved.
+    pub fn data_version(&self) -> Result<i64, LedgerError> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA data_version", [], |row| row.get(0))?)
+    }
+
     /// The newest row's sequence number for the goal (0 when it has none).
     pub fn last_seq(&self, goal_id: &str) -> Result<i64, LedgerError> {
         Ok(self.conn.query_row(
