@@ -29,6 +29,7 @@ mod goal_spec_cli;
 mod hosts;
 mod hosts_wait;
 mod interactive;
+mod launch_prompt_sim;
 mod list;
 mod mcp;
 mod real_agents;
