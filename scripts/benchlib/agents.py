@@ -60,6 +60,8 @@ def offline_env(adir, workdir, private):
     env["GOALIE_DB"] = os.path.join(private, "goalie.db")
     env["GOALIE_CONFIG_DIR"] = os.path.join(private, "config")
     env["XDG_RUNTIME_DIR"] = os.path.join(private, "run")
+    # goalie's recordings of the agent's screen stay in the benchmark's folder too.
+    env["XDG_STATE_HOME"] = os.path.join(private, "state")
     os.makedirs(env["XDG_RUNTIME_DIR"], mode=0o700, exist_ok=True)
     return env
 

@@ -47,7 +47,19 @@ def wait_build(build, timeout=3 * 3600):
     return os.access(RALPH, os.X_OK)
 
 
-def ralph_round(agent, model, opts, label):
+# The work run: each turn's reply streams for about 60 s / turns (one word per chunk), so
+# the agent works about a minute in all and a supervisor's fixed start and stop (tens of
+# ms) weigh in it as in real use, not over a few seconds of instant replies.
+WORK_S = 60.0
+CHUNK_MS = 250
+
+
+def work_prompt(opts):
+    words = max(1, int(WORK_S * 1000 / CHUNK_MS / opts.peer_turns))
+    return f"Benchmark: work for a while. [chunkms={CHUNK_MS}] [words={words}]"
+
+
+def ralph_round(agent, model, opts, label, prompt="Benchmark: reply at once."):
     private = os.path.join(CACHE, "runs", label)
     shutil.rmtree(private, ignore_errors=True)
     shutil.rmtree(WORKDIR, ignore_errors=True)
@@ -68,7 +80,7 @@ event_loop:
     since = time.time()
     proc = Started([RALPH, "run", "--no-tui", "--skip-preflight",
                     "-c", "ralph.yml", "--max-iterations", str(opts.peer_turns),
-                    "-p", "Benchmark: reply at once."],
+                    "-p", prompt],
                    env=env, cwd=WORKDIR, log_path=os.path.join(private, "ralph.out"))
     try:
         cpu = CpuMeter(proc.pid, goalie_exe=RALPH).measure(120 + 60 * opts.peer_turns,
@@ -78,9 +90,9 @@ event_loop:
     return summarize(model.turns(since), proc.started_at, cpu, os.path.join(private, "ralph.out"))
 
 
-def goalie_round(agent, model, opts, label):
+def goalie_round(agent, model, opts, label, prompt="Benchmark: reply at once."):
     since = time.time()
-    run = Run(agent, "empty", model.url, opts.agents_dir, "Benchmark: reply at once.",
+    run = Run(agent, "empty", model.url, opts.agents_dir, prompt,
               goalie_args=["--max-turns", str(opts.peer_turns)], label=label)
     try:
         cpu = CpuMeter(run.proc.pid).measure(120 + 60 * opts.peer_turns, until_exit=True)
@@ -128,3 +140,18 @@ def run(model, opts):
           f"median of {opts.rounds})",
           ["agent", "supervisor", "turn gap (model's view)", "first request after start",
            "supervisor CPU per minute", "supervisor (share of a core)", "agent (tree)"], rows)
+    work_rows = []
+    prompt = work_prompt(opts)
+    for agent in opts.agents:
+        for who, one in (("ralph", ralph_round), ("goalie", goalie_round)):
+            log(f"peer: {agent}, {who}, about a minute of work")
+            m = one(agent, model, opts, f"peer-work-{who}-{agent}", prompt)
+            note("peer_work", f"{agent}/{who}", m)
+            work_rows.append((agent, who, fmt(m["wall"], ".0f") + " s", str(m["turns"]),
+                              fmt(m["supervisor_cpu_s_per_min"], ".2f") + " s",
+                              fmt(100 * m["supervisor_core_share"], ".1f") + " %",
+                              fmt(100 * m["agent_core_share"], ".1f") + " %"))
+    table(f"Supervisor CPU over about a minute of agent work ({opts.peer_turns} turns, each "
+          f"reply streamed for ~{WORK_S / opts.peer_turns:.0f} s; one run each)",
+          ["agent", "supervisor", "run", "model requests", "supervisor CPU per minute",
+           "supervisor (share of a core)", "agent (tree)"], work_rows)

@@ -84,7 +84,8 @@ def private_env(label):
         if os.path.exists(db + suffix):
             os.remove(db + suffix)
     env = dict(os.environ, GOALIE_DB=db, GOALIE_CONFIG_DIR=os.path.join(private, "config"),
-               XDG_RUNTIME_DIR=os.path.join(private, "run"))
+               XDG_RUNTIME_DIR=os.path.join(private, "run"),
+               XDG_STATE_HOME=os.path.join(private, "state"))
     env.pop("GOALIE_LOG", None)
     return env, private
 

@@ -283,6 +283,10 @@ pub enum Command {
         /// A scenario file (YAML); the built-in demo scenario if omitted.
         #[arg(long, value_name = "FILE")]
         scenario: Option<PathBuf>,
+        /// The first turn's prompt, begun as soon as it has started (as an
+        /// agent's initial prompt on its command line).
+        #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
+        prompt: Option<String>,
     },
 }
 

@@ -162,12 +162,13 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
             );
             Ok(0)
         }
-        Command::Sim { scenario } => {
+        Command::Sim { scenario, prompt } => {
             let scenario = match scenario {
                 Some(path) => crate::sim::Scenario::load(&path)?,
                 None => crate::sim::Scenario::builtin(),
             };
-            crate::sim::run(scenario).map_err(|err| Error::io("the simulated agent failed", err))
+            crate::sim::run(scenario, prompt)
+                .map_err(|err| Error::io("the simulated agent failed", err))
         }
     }
 }

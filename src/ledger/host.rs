@@ -18,12 +18,21 @@ pub fn this_host() -> String {
         .unwrap_or_else(|| "localhost".into())
 }
 
-/// How often a running supervisor renews its heartbeat in the ledger.
-pub const HEARTBEAT_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
+/// How often a running supervisor renews its heartbeat in the ledger: every
+/// 10 s, or a third of [`lost_after`] when that is shorter, so a reader's
+/// timeout always spans three heartbeats. Each renewal is a WAL commit (an
+/// fsync), so it is not done more often than a reader needs.
+pub fn heartbeat_every() -> std::time::Duration {
+    heartbeat_for(lost_after())
+}
+
+fn heartbeat_for(timeout: std::time::Duration) -> std::time::Duration {
+    std::time::Duration::from_secs(10).min(timeout / 3)
+}
 
 /// How old a heartbeat of a supervisor on another host may be before that
 /// supervisor reads as lost: `GOALIE_HEARTBEAT_TIMEOUT` seconds, else 30
-/// (ten heartbeats, and room for the hosts' clocks to differ by seconds).
+/// (three heartbeats, and room for the hosts' clocks to differ by seconds).
 pub fn lost_after() -> std::time::Duration {
     let seconds = std::env::var("GOALIE_HEARTBEAT_TIMEOUT")
         .ok()
@@ -101,6 +110,23 @@ mod tests {
             !remote_supervisor(Some(7), Some(ELSEWHERE), Some(ahead))
                 .unwrap()
                 .lost
+        );
+    }
+
+    #[test]
+    fn the_heartbeat_is_every_ten_seconds_and_three_fit_in_a_short_timeout() {
+        use std::time::Duration;
+        assert_eq!(
+            heartbeat_for(Duration::from_secs(30)),
+            Duration::from_secs(10)
+        );
+        assert_eq!(
+            heartbeat_for(Duration::from_secs(600)),
+            Duration::from_secs(10)
+        );
+        assert_eq!(
+            heartbeat_for(Duration::from_secs(12)),
+            Duration::from_secs(4)
         );
     }
 }

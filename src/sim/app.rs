@@ -61,6 +61,9 @@ pub(crate) struct App {
     /// The prompt of the last finished turn (for the stale-nonce claim mode).
     previous_prompt: Option<String>,
     effects: Effects,
+    /// The prompt it was started with (`goalie sim --prompt`): its first
+    /// turn, begun as soon as it is ready, as a real agent's initial prompt.
+    first_prompt: Option<String>,
 }
 
 impl App {
@@ -85,7 +88,14 @@ impl App {
             context_used: 0,
             turns_started: 0,
             previous_prompt: None,
+            first_prompt: None,
         }
+    }
+
+    /// The same, started with `prompt` as its first turn's.
+    pub(crate) fn with_first_prompt(mut self, prompt: Option<String>) -> Self {
+        self.first_prompt = prompt;
+        self
     }
 
     /// True until the terminal answered the cursor query (or the wait timed out).
@@ -133,7 +143,12 @@ impl App {
                 self.push_entry(vec![NO_CURSOR_REPLY.to_string()]);
                 self.phase = self.starting(now);
             }
-            Phase::Starting { ready_at } if now >= *ready_at => self.phase = Phase::Idle,
+            Phase::Starting { ready_at } if now >= *ready_at => {
+                self.phase = Phase::Idle;
+                if let Some(prompt) = self.first_prompt.take() {
+                    self.start_turn(prompt, now);
+                }
+            }
             Phase::Working(turn) => {
                 let t = now.saturating_duration_since(turn.started);
                 let compaction_due =

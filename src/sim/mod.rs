@@ -48,7 +48,8 @@ mod ui;
 pub use scenario::{ClaimMode, RandomCompactions, Scenario, ScenarioError, Turn};
 
 /// Runs the simulated agent on the process's controlling terminal (stdin/stdout are a PTY).
-/// Returns the exit code.
-pub fn run(scenario: Scenario) -> std::io::Result<i32> {
-    runner::run(scenario)
+/// `first_prompt`: its first turn's prompt, from its command line (an
+/// agent's initial prompt). Returns the exit code.
+pub fn run(scenario: Scenario, first_prompt: Option<String>) -> std::io::Result<i32> {
+    runner::run(scenario, first_prompt)
 }

@@ -29,14 +29,14 @@ fn input_log() -> Option<std::fs::File> {
         .ok()
 }
 
-pub(crate) fn run(scenario: Scenario) -> io::Result<i32> {
+pub(crate) fn run(scenario: Scenario, first_prompt: Option<String>) -> io::Result<i32> {
     let signals = Signals::install()?;
     let terminal = Terminal::enter()?;
-    event_loop(scenario, &terminal, &signals)
+    let app = App::new(scenario, Instant::now()).with_first_prompt(first_prompt);
+    event_loop(app, &terminal, &signals)
 }
 
-fn event_loop(scenario: Scenario, terminal: &Terminal, signals: &Signals) -> io::Result<i32> {
-    let mut app = App::new(scenario, Instant::now());
+fn event_loop(mut app: App, terminal: &Terminal, signals: &Signals) -> io::Result<i32> {
     let mut parser = Parser::default();
     let mut screen = Screen::default();
     let mut size = term::size();

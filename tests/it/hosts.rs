@@ -19,7 +19,7 @@ use goalie::ledger::Goal;
 
 const LIMIT: Duration = Duration::from_secs(90);
 const WAIT: Duration = Duration::from_secs(60);
-/// The heartbeat timeout the readers use: ten seconds, three heartbeats and more.
+/// The heartbeat timeout the readers use: twelve seconds, so the supervisor beats every four.
 const TIMEOUT: &str = "12";
 
 fn on(sandbox: &Sandbox, host: &str, args: &[&str]) -> Outcome {

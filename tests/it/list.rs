@@ -127,3 +127,26 @@ fn ls_fits_the_terminal_filters_by_state_and_folder_and_leaves_archived_goals_ou
         "unarchived"
     );
 }
+
+/// A ledger file that its first writer has made but not yet given its
+/// tables (several jobs start at once and a reader looks in between) is no
+/// error for the read commands: they wait for that writer, then read it.
+/// Found by the Slurm suite, where `goalie ls` ran while the first job was
+/// creating the shared ledger ("no such table: goals").
+#[test]
+fn the_read_commands_read_a_ledger_file_that_is_not_yet_made() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.db(), "").unwrap();
+    assert_eq!(
+        ls(&sandbox, &[], "100"),
+        "no goals yet (start one with `goalie run` or `goalie demo`)\n"
+    );
+    let json = ls(&sandbox, &["--json"], "100");
+    assert_eq!(
+        serde_json::from_str::<Value>(&json).unwrap(),
+        Value::Array(vec![])
+    );
+    let status = sandbox.run(&["status"], LIMIT);
+    assert_ne!(status.code, 1, "{status:?}");
+    assert!(!status.stderr.contains("no such table"), "{status:?}");
+}

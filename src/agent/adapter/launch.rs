@@ -7,6 +7,12 @@ use std::path::{Path, PathBuf};
 
 use super::model::Adapter;
 
+/// The longest prompt passed on a command line, in bytes: far below Linux's
+/// limit for one argument (128 KiB) and its total for all (a quarter of the
+/// stack limit, 2 MiB by default) with the environment beside it. A longer
+/// one is typed.
+pub const MAX_PROMPT_ARG: usize = 32 * 1024;
+
 impl Adapter {
     /// The program to run, with `{goalie}` replaced by `goalie_exe`.
     pub fn program(&self, goalie_exe: &Path) -> String {
@@ -36,6 +42,21 @@ impl Adapter {
         Some(
             args.into_iter()
                 .map(|arg| arg.replace("{session_id}", session_id.unwrap_or_default()))
+                .collect(),
+        )
+    }
+
+    /// The arguments that give the agent `prompt` as its first prompt, if the
+    /// adapter has them and the prompt is short enough for a command line
+    /// ([`MAX_PROMPT_ARG`]); else the prompt is to be typed.
+    pub fn prompt_launch_args(&self, prompt: &str) -> Option<Vec<String>> {
+        let args = self.prompt_args.as_ref()?;
+        if prompt.len() > MAX_PROMPT_ARG || prompt.contains('\0') {
+            return None;
+        }
+        Some(
+            args.iter()
+                .map(|arg| arg.replacen("{prompt}", prompt, 1))
                 .collect(),
         )
     }
@@ -180,6 +201,36 @@ mod tests {
             "'/opt/my goalie/goalie' hook turn-complete --goal 'ab12cd34' --db '/data/it'\\''s.db' --source claude-stop"
         );
         assert!(Adapter::named("sim", None).unwrap().hook_args.is_empty());
+    }
+
+    #[test]
+    fn a_first_prompt_goes_on_the_command_line_only_where_the_adapter_says_and_it_fits() {
+        let codex = Adapter::named("codex", None).unwrap();
+        assert_eq!(
+            codex.prompt_launch_args("-Make it so"),
+            Some(vec!["--".to_string(), "-Make it so".to_string()])
+        );
+        let long = "x".repeat(MAX_PROMPT_ARG + 1);
+        assert_eq!(codex.prompt_launch_args(&long), None, "too long: typed");
+        assert_eq!(codex.prompt_launch_args("a\0b"), None);
+        let sim = Adapter::named("sim", None).unwrap();
+        assert_eq!(sim.prompt_launch_args("Go"), None, "none: typed");
+        let text = "name: x\ncommand: y\nprompt_args: ['--prompt={prompt}']\nscreen:\n  busy: [a]\n  idle: [b]\n";
+        let adapter = Adapter::from_yaml(text, &origin()).unwrap();
+        assert_eq!(
+            adapter.prompt_launch_args("{prompt} twice"),
+            Some(vec!["--prompt={prompt} twice".to_string()])
+        );
+        for bad in ["['--prompt']", "['{prompt}', '{prompt}']"] {
+            let text = format!(
+                "name: x\ncommand: y\nprompt_args: {bad}\nscreen:\n  busy: [a]\n  idle: [b]\n"
+            );
+            let err = Adapter::from_yaml(&text, &origin())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("exactly once"), "{err}");
+            assert!(err.contains(":3:"), "points at the key: {err}");
+        }
     }
 
     #[test]

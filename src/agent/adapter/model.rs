@@ -63,6 +63,11 @@ pub struct Adapter {
     /// The arguments that start the agent again in its last conversation in the
     /// working directory (`goalie resume`), instead of `args`; none if it cannot.
     pub resume_args: Option<Vec<String>>,
+    /// The arguments that give a new agent its first prompt on its command
+    /// line (`{prompt}` stands for the prompt's text), placed after all the
+    /// others: it starts its first turn as soon as it can, instead of goalie
+    /// waiting for its input box to type it. None: the prompt is typed.
+    pub prompt_args: Option<Vec<String>>,
     /// The keys that interrupt the agent's turn (Esc for most; typed as they
     /// are, one after another), sent when a turn hangs; empty: none.
     pub interrupt: Vec<String>,

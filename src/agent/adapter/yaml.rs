@@ -36,6 +36,8 @@ struct AdapterFile {
     hook_args: Vec<String>,
     resume_args: Option<Vec<String>>,
     #[serde(default)]
+    prompt_args: Option<Vec<String>>,
+    #[serde(default)]
     interrupt: Vec<String>,
     #[serde(default)]
     env: BTreeMap<String, String>,
@@ -151,6 +153,7 @@ impl Adapter {
         let grouped = check.grouped_patterns(&file.screen)?;
         let dialogs = check.dialogs(&file.dialogs)?;
         check.mcp(&file)?;
+        check.prompt_args(file.prompt_args.as_deref())?;
         if let Some(log) = &file.session_log
             && log.dirs.is_empty()
         {
@@ -176,6 +179,7 @@ impl Adapter {
             mcp_home: file.mcp_home,
             hook_args: file.hook_args,
             resume_args: file.resume_args,
+            prompt_args: file.prompt_args,
             interrupt: file.interrupt,
             env: file.env,
             env_remove: file.env_remove,
@@ -247,6 +251,23 @@ impl Check<'_> {
     /// An error at the first place `needle` appears in the file.
     fn invalid(&self, needle: &str, message: String) -> AdapterError {
         AdapterError::Invalid(locate_value(self.origin, self.text, needle, message))
+    }
+
+    /// `prompt_args`, when given, name `{prompt}` exactly once.
+    fn prompt_args(&self, args: Option<&[String]>) -> Result<(), AdapterError> {
+        let Some(args) = args else {
+            return Ok(());
+        };
+        let uses: usize = args.iter().map(|arg| arg.matches("{prompt}").count()).sum();
+        if uses != 1 {
+            return Err(self.invalid(
+                "prompt_args:",
+                format!(
+                    "`prompt_args` must name `{{prompt}}` exactly once (it names it {uses} times)"
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// The fields that must not be empty or zero.

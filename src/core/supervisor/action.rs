@@ -17,6 +17,11 @@ pub enum Action {
         vars: Box<PromptVars>,
         why: String,
     },
+    /// The agent took the prompt it was given on its command line (see
+    /// [`Supervisor::prompt_at_launch`](super::Supervisor::prompt_at_launch)):
+    /// record it as the turn's injection, type nothing, then report
+    /// [`Event::InjectionDone`](super::Event::InjectionDone).
+    PromptGiven { kind: PromptKind, why: String },
     /// Append a row to the ledger.
     Record(Row),
     /// The goal changed state (also a ledger row).

@@ -109,12 +109,22 @@ impl Supervisor {
     /// no start screen still being drawn), or else, and on a screen that
     /// showed it only once, by the quiet window's stillness.
     fn advance_start(&mut self, now_ms: u64, since_ms: u64, actions: &mut Vec<Action>) {
+        if self.at_launch && self.took_launch_prompt() {
+            actions.push(Action::Record(Row::AgentReady {
+                process: self.processes.number(),
+            }));
+            self.next_turn(now_ms, super::ON_LAUNCH.into(), actions);
+            return;
+        }
         let user_quiet_ms = self.config.user_quiet_ms;
         let ready_by_looks = self.config.start_on_evidence
             && self
                 .screen
                 .ready_by_looks(now_ms, START_READY_SPAN_MS, user_quiet_ms);
-        if ready_by_looks || self.screen_settled(now_ms, self.config.timing.quiet_ms) {
+        // With its first prompt in, only the evidence that it took it starts the turn.
+        let ready = !self.at_launch
+            && (ready_by_looks || self.screen_settled(now_ms, self.config.timing.quiet_ms));
+        if ready {
             actions.push(Action::Record(Row::AgentReady {
                 process: self.processes.number(),
             }));

@@ -17,6 +17,7 @@
 //! | `activity.rs`, `doing.rs` | what the run is doing now, for the person's status |
 //! | `phase.rs` | where the turn cycle is (starting, typing, working, waiting, auditing) |
 //! | `turns.rs` | which prompt comes next, typing it |
+//! | `launch.rs` | the first prompt on the agent's command line instead of typed |
 //! | `advance.rs` | when the agent is ready, a turn has ended, a wait is over |
 //! | `turn_end.rs` | a turn's row, the wrap-up, then its claim or error |
 //! | `screen.rs`, `session_log.rs`, `signals.rs` | what the screen, the session log and the hooks say |
@@ -40,6 +41,7 @@ mod dialogs;
 mod doing;
 mod event;
 mod goal_state;
+mod launch;
 mod phase;
 mod progress;
 mod rotation;
@@ -76,6 +78,10 @@ use state::{
     Processes, QuotaWatch, ScreenWatch, StallWatch, Tokens, TurnSignals, Waiting,
 };
 
+/// Why a first prompt given on the agent's command line went there (its
+/// `injection` row's `why`; `launch.rs`).
+pub const ON_LAUNCH: &str = "given on the agent's command line as it started";
+
 /// The supervisor's state.
 #[derive(Debug, Clone)]
 pub struct Supervisor {
@@ -95,6 +101,9 @@ pub struct Supervisor {
     backoff: ErrorBackoff,
     /// A prompt has been typed in this run.
     started: bool,
+    /// The start prompt went on the agent's command line and the agent has
+    /// not yet shown it took it (`launch.rs`).
+    at_launch: bool,
     /// The person has taken over the terminal.
     takeover: bool,
     idle: IdleTime,
@@ -142,6 +151,7 @@ impl Supervisor {
             signals: TurnSignals::default(),
             backoff: ErrorBackoff::default(),
             started: false,
+            at_launch: false,
             takeover: false,
             idle: IdleTime::default(),
             updated: false,

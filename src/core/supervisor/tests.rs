@@ -258,6 +258,7 @@ mod claims;
 mod compactions;
 mod dialogs;
 mod hook_signals;
+mod launch;
 mod limits;
 mod quiet_turns;
 mod rotation;

@@ -109,6 +109,11 @@ impl Supervisor {
         });
         vars.stall = self.stall_note(kind);
         self.phase = Phase::Injecting { kind };
+        if std::mem::take(&mut self.at_launch) {
+            // Given on the command line already (`launch.rs`): nothing to type.
+            actions.push(Action::PromptGiven { kind, why });
+            return;
+        }
         actions.push(Action::Inject {
             kind,
             vars: Box::new(vars),
@@ -117,7 +122,7 @@ impl Supervisor {
     }
 
     /// What a prompt of `kind` is filled with (the notes for it are taken).
-    fn prompt_vars(&mut self, now_ms: u64, kind: PromptKind) -> PromptVars {
+    pub(super) fn prompt_vars(&mut self, now_ms: u64, kind: PromptKind) -> PromptVars {
         let limits = self.config.limits;
         let limit_reason = (kind == PromptKind::BudgetLimit)
             .then(|| self.limit_reached(now_ms))

@@ -1,6 +1,7 @@
 //! The ledger's append-only log of events: appending a row (and telling
 //! the observer), and reading a goal's rows back.
 
+use super::backend::Conn;
 use super::value::{Row as Stored, params};
 use super::{Entry, Ledger, LedgerError, now};
 use crate::core::row::{Row, RowKind};
@@ -108,6 +109,25 @@ impl Ledger {
             .iter()
             .map(entry_from_row)
             .collect()
+    }
+
+    /// A number that changes when another connection (another process:
+    /// `goalie mcp`, `goalie hook`, a command on another host) may have
+    /// added rows since the last time this one asked. On SQLite it is the
+    /// connection's `PRAGMA data_version`, answered from the WAL index without
+    /// reading a table, and it never moves for this connection's own writes.
+    /// PostgreSQL has no such counter: there it is the newest row's sequence
+    /// number (an index's last entry), which also moves for this connection's
+    /// rows. The supervisor's looks for what others wrote ask it first and
+    /// query only when it moved.
+    pub fn data_version(&self) -> Result<i64, LedgerError> {
+        match &self.conn {
+            Conn::Sqlite(conn) => Ok(conn.query_row("PRAGMA data_version", [], |row| row.get(0))?),
+            Conn::Postgres(_) => self
+                .conn
+                .query_one("SELECT COALESCE(MAX(seq), 0) FROM events", &[])?
+                .int(0),
+        }
     }
 
     /// The newest row's sequence number for the goal (0 when it has none).

@@ -87,8 +87,12 @@ pub(super) fn damage(conn: &Connection) -> rusqlite::Result<Option<String>> {
 /// read-only file system) is opened as immutable: nobody can write it then.
 pub(super) fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    // The schema is not looked for here: a file its first writer has made
+    // but not yet migrated is read once that writer is done (the caller
+    // sees its version and opens it as a writer, which waits on `DB.lock`).
     let first = Connection::open_with_flags(path, flags).and_then(|conn| {
-        conn.query_row("SELECT count(*) FROM goals", [], |_| Ok(()))
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
             .map(|()| conn)
     });
     match first {

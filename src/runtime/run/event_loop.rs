@@ -156,9 +156,13 @@ pub(super) struct Wires {
     pub(super) db_dirty: bool,
     /// The seq of the last control request looked at (`ledger_control.rs`).
     pub(super) requests_seen: i64,
+    /// The ledger's data version at the last look for requests.
+    pub(super) requests_version: Option<i64>,
     /// The ledger's chores (`heartbeat.rs`): when each was last done, and
     /// their own clock while a wait has stopped the tick.
     pub(super) last_heartbeat: Instant,
+    /// How often the heartbeat is renewed (read once: it follows an environment variable).
+    pub(super) heartbeat_every: Duration,
     pub(super) last_requests: Instant,
     pub(super) ledger_tick: tokio::time::Interval,
 }
@@ -206,7 +210,9 @@ impl Wires {
             last_db_read: Instant::now(),
             db_dirty: false,
             requests_seen: 0,
+            requests_version: None,
             last_heartbeat: Instant::now(),
+            heartbeat_every: crate::ledger::host::heartbeat_every(),
             last_requests: Instant::now(),
             ledger_tick,
         })

@@ -1,4 +1,5 @@
-//! The supervisor's heartbeat: every few seconds of the event loop it writes
+//! The supervisor's heartbeat: every 10 seconds of the event loop
+//! (`ledger::host::heartbeat_every`) it writes
 //! the time into its goal's `heartbeat_at` (a column of the goal, not an
 //! event: it says nothing new each time). A reader on another host than the
 //! supervisor's, where its pid means nothing, tells by it whether the
@@ -8,7 +9,6 @@ use std::time::Instant;
 
 use super::event_loop::{REQUESTS_EVERY, Step, Wires};
 use super::shell::Shell;
-use crate::ledger::host::HEARTBEAT_EVERY;
 
 impl Shell<'_> {
     /// The ledger's chores, from the tick or, while a wait has stopped the
@@ -16,7 +16,7 @@ impl Shell<'_> {
     /// waits for hours still shows it lives and still hears another host's
     /// `resume`: the heartbeat when it is due, and a look for requests.
     pub(super) fn ledger_chores(&mut self, wires: &mut Wires, then: &mut Vec<Step>) {
-        if wires.last_heartbeat.elapsed() >= HEARTBEAT_EVERY {
+        if wires.last_heartbeat.elapsed() >= wires.heartbeat_every {
             wires.last_heartbeat = Instant::now();
             self.renew_heartbeat();
         }

@@ -2,7 +2,8 @@
 //! supervisor's (where its control socket is out of reach): `goalie pause`,
 //! `resume`, `budget`, `edit` and `clear` there write a `control_requested`
 //! row; the running supervisor looks for new ones twice a second (as it looks
-//! for the claims `goalie mcp` writes), hands each to the core as the socket's
+//! for the claims `goalie mcp` writes: a query only once another connection
+//! wrote, `Ledger::data_version`), hands each to the core as the socket's
 //! requests are, and answers with a `control_answered` row that the command
 //! waits for.
 
@@ -30,6 +31,12 @@ impl Shell<'_> {
         &mut self,
         wires: &mut Wires,
     ) -> Result<Vec<(i64, UserCommand)>, Error> {
+        // Requests come from other connections only: nothing new while none wrote.
+        let version = self.ledger.data_version()?;
+        if wires.requests_version == Some(version) {
+            return Ok(Vec::new());
+        }
+        wires.requests_version = Some(version);
         let rows = self.ledger.entries_after(
             &self.goal_id,
             RowKind::ControlRequested,

@@ -15,6 +15,7 @@
 //! | `event_loop.rs` | what wakes the loop, and the core hearing it in one place |
 //! | `steps.rs` | what the shell does with each thing that woke the loop |
 //! | `perform.rs` | carrying out the core's actions, typing text |
+//! | `launch_prompt.rs` | the first prompt on the agent's command line, where its adapter takes it |
 //! | `screen.rs` | output taken in, the screen read with the adapter's rules |
 //! | `session.rs` | the agent's session log: where it is, what it says |
 //! | `claims.rs` | claims `goalie mcp` submitted, audits of claims |
@@ -31,6 +32,7 @@
 mod claims;
 mod event_loop;
 mod heartbeat;
+mod launch_prompt;
 mod ledger_control;
 mod narrate;
 mod panics;

@@ -49,6 +49,7 @@ impl Shell<'_> {
     ) -> Result<Option<(i32, String)>, Error> {
         match action {
             Action::Inject { kind, vars, why } => self.inject(kind, vars, why, done_tx)?,
+            Action::PromptGiven { kind, why } => self.prompt_given(kind, why, done_tx)?,
             Action::Record(row) => self.record(row)?,
             Action::Transition {
                 from,

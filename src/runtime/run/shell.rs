@@ -67,6 +67,13 @@ pub(super) const STOP_GRACE: Duration = Duration::from_secs(3);
 /// ledger's observer (markers); `None` while nothing is recorded.
 pub(super) type SharedRecorder = Rc<RefCell<Option<Recorder>>>;
 
+/// A first prompt given on the agent's command line, not yet recorded.
+pub(super) struct GivenPrompt {
+    pub(super) kind: crate::core::prompt::PromptKind,
+    pub(super) turn: u32,
+    pub(super) text: String,
+}
+
 pub(super) struct Shell<'a> {
     pub(super) spec: &'a RunSpec,
     /// The control socket's subscribers.
@@ -109,6 +116,9 @@ pub(super) struct Shell<'a> {
     /// The goal's newest row when this run began: control requests in the
     /// ledger after it are this run's to carry out (`ledger_control.rs`).
     pub(super) requests_from: i64,
+    /// The first prompt, given on the agent's command line, until the core
+    /// says the agent took it (`launch_prompt.rs`).
+    pub(super) at_launch: Option<GivenPrompt>,
 }
 
 impl Shell<'_> {

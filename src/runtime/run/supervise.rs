@@ -30,6 +30,7 @@ use crate::runtime::leftovers;
 use crate::terminal::takeover::ChordFilter;
 use crate::terminal::{self, RawMode};
 
+use super::launch_prompt::{LaunchPrompt, prompt_at_launch};
 use super::panics::{self, CatchPanic};
 use super::reserve::Reserve;
 use super::session::new_session_tail;
@@ -74,9 +75,15 @@ pub(super) async fn supervise_goal(
         .filter(|e| e.is(RowKind::AgentStarted))
         .count() as u32;
     tracing::info!(goal = %goal.id, program = %program.display(), ?args, rows, cols, "starting the agent");
-    let (agent, output, exit) = start_agent(&ledger, &goal.id, &launch, process)?;
-    let core = Supervisor::new(core_config(spec, &goal, &goal_spec, &entries, process));
-    let observer = Observer::for_adapter(&spec.adapter);
+    let mut core = Supervisor::new(core_config(spec, &goal, &goal_spec, &entries, process));
+    let mut observer = Observer::for_adapter(&spec.adapter);
+    // The first prompt on the agent's command line, where its adapter takes it there.
+    let at_launch = prompt_at_launch(spec, &mut core)?;
+    if let Some(prompt) = &at_launch {
+        observer.typed(&prompt.given.text, &prompt.nonce);
+    }
+    let (agent, output, exit) =
+        start_agent(&ledger, &goal.id, &launch, process, at_launch.as_ref())?;
     let inbox = ClaimInbox::new(&ledger, &goal.id)?;
     let (mut auditor, audit_reports) = Auditor::new(goal_spec, spec.workdir.clone(), baseline);
     // The verify commands carry the run's mark too.
@@ -112,6 +119,7 @@ pub(super) async fn supervise_goal(
         watch: Watch::new(&spec.workdir),
         // Read before the agent started: a request written while it starts is heard.
         requests_from: entries.last().map_or(0, |entry| entry.seq),
+        at_launch: at_launch.map(|prompt| prompt.given),
     };
     shell.start_recording()?;
     if !interactive {
@@ -148,15 +156,27 @@ pub(super) async fn supervise_goal(
     code
 }
 
-/// Starts the goal's first agent process of this run (number `process`) and
+/// Starts the goal's first agent process of this run (number `process`),
+/// with its first prompt as its last arguments if it takes it there, and
 /// records it; a goal whose agent cannot start is left paused and ended.
 fn start_agent(
     ledger: &Ledger,
     goal_id: &str,
     launch: &Launch,
     process: u32,
+    at_launch: Option<&LaunchPrompt>,
 ) -> Result<(AgentProcess, agent_process::Output, Exit), Error> {
-    let (agent, output, exit) = match AgentProcess::spawn(launch) {
+    let (spawned, recorded_args) = match at_launch {
+        Some(prompt) => {
+            let mut with_prompt = launch.clone();
+            with_prompt.args.extend(prompt.args.iter().cloned());
+            let mut recorded = launch.args.clone();
+            recorded.extend(prompt.recorded_args.iter().cloned());
+            (AgentProcess::spawn(&with_prompt), recorded)
+        }
+        None => (AgentProcess::spawn(launch), launch.args.clone()),
+    };
+    let (agent, output, exit) = match spawned {
         Ok(spawned) => spawned,
         Err(err) => {
             ledger.append(
@@ -180,7 +200,7 @@ fn start_agent(
         &Row::AgentStarted {
             pid: agent.pid(),
             program: launch.program.display().to_string(),
-            args: launch.args.clone(),
+            args: recorded_args,
             rows: launch.rows,
             cols: launch.cols,
             process,
