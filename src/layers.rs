@@ -276,6 +276,7 @@ fn impurity(path: &[String]) -> Option<&'static str> {
         "tokio",
         "rusqlite",
         "rusqlite_migration",
+        "postgres",
         "portable_pty",
         "notify",
         "nix",

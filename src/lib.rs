@@ -13,7 +13,7 @@
 //! |---|---|---|---|
 //! | vocabulary | [`goal`] | lifecycle, limits, goal changes, claims, the goal spec and its checks, units, exit codes | no |
 //! | core | [`core`] | the supervisor (event in, actions out), its config, the screen observer and its rules, the claim-block reader, compaction dedupe, the usage-reset parser, prompt kinds and variables, session-log events | no |
-//! | edges | [`agent`], [`ledger`], [`audit`], [`control`], [`terminal`], [`sim`], [`workspace`] | the agent's process and PTY, its screen model, adapters, prompt templates, session logs; the SQLite ledger and the reads of its history, export and import, the supervisor's host and heartbeat, control requests from other hosts; the audit of a claim; the control socket; the user's terminal; the simulated agent; what changed in the working directory each turn | yes |
+//! | edges | [`agent`], [`ledger`], [`audit`], [`control`], [`terminal`], [`sim`], [`workspace`] | the agent's process and PTY, its screen model, adapters, prompt templates, session logs; the ledger (SQLite, or PostgreSQL when shared) and the reads of its history, export and import, the supervisor's host and heartbeat, control requests from other hosts; the audit of a claim; the control socket; the user's terminal; the simulated agent; what changed in the working directory each turn | yes |
 //! | shell | [`runtime`] | the one place that wires the edges to the core: start, the event loop, carrying out actions, narrating progress | yes |
 //! | front | [`cli`] | arguments, the commands, `goalie mcp`, `goalie hook` | yes |
 //!
@@ -69,7 +69,7 @@
 //! ## Where each kind of state lives
 //!
 //! - **The goal's history and truth across runs**: the ledger ([`ledger`]),
-//!   SQLite in WAL mode: the goal's row (state, budgets, counters, secret claim
+//!   SQLite in WAL mode, or PostgreSQL for a ledger shared by many machines: the goal's row (state, budgets, counters, secret claim
 //!   code) and an append-only log of every event. `goalie resume`, `status`,
 //!   `report` and the prompts' digest read it; nothing else survives a restart.
 //! - **What the run is doing now**: the supervisor's state in memory, in

@@ -20,8 +20,16 @@ use super::candidates::{agent_candidates, goal_candidates};
 #[derive(Debug, Parser)]
 #[command(name = "goalie", version, after_help = exit_code::TABLE)]
 pub struct Cli {
-    /// The goals database [default: $XDG_DATA_HOME/goalie/goalie.db]
-    #[arg(long, global = true, env = "GOALIE_DB", value_name = "PATH")]
+    /// The goals database: a SQLite file, or a PostgreSQL URL
+    /// (postgres://USER@HOST/DB) for a ledger shared by many machines
+    /// [default: $XDG_DATA_HOME/goalie/goalie.db]
+    #[arg(
+        long,
+        global = true,
+        env = "GOALIE_DB",
+        value_name = "PATH|URL",
+        hide_env_values = true
+    )]
     pub db: Option<PathBuf>,
 
     /// More log detail (-v info, -vv debug, -vvv trace); `GOALIE_LOG` takes a

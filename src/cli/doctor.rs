@@ -313,6 +313,10 @@ fn paths(db: &Path, config: Option<&Path>) -> Vec<PathCheck> {
     out.push(match db.exists() || crate::ledger::is_postgres(db) {
         true => match Ledger::open_existing(db) {
             Ok(_) => usable("database", &shown, "exists and opens".into()),
+            // A PostgreSQL database goalie never set up: its first run creates the tables.
+            Err(crate::ledger::LedgerError::Empty(_)) => {
+                usable("database", &shown, "reachable, no goals yet".into())
+            }
             Err(err) => unusable("database", &shown, err.to_string()),
         },
         false => creatable("database", db),

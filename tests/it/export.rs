@@ -74,7 +74,12 @@ fn count(sandbox: &Sandbox, id: &str, kind: &str) -> usize {
 
 #[test]
 fn a_finished_and_a_running_goal_import_into_a_fresh_database_and_read_the_same() {
-    let there = Sandbox::new();
+    finished_and_running_goals_carried_over(Sandbox::new(), Sandbox::new());
+}
+
+/// The test above, from and into sandboxes of either backend
+/// (tests/it/postgres.rs runs it from PostgreSQL into PostgreSQL).
+pub(crate) fn finished_and_running_goals_carried_over(there: Sandbox, here: Sandbox) {
     demo(&there, "2");
     let finished = there.goal().id;
     let child = start_running(&there);
@@ -126,7 +131,6 @@ fn a_finished_and_a_running_goal_import_into_a_fresh_database_and_read_the_same(
     let file = support::path_str(&file);
 
     // Into a fresh database, from another folder: no workspace is needed.
-    let here = Sandbox::new();
     let out = ok(here.run(&["import", &file], LIMIT));
     assert!(out.contains(&format!("goal {finished}: added")), "{out}");
     assert!(out.contains(&format!("goal {running}: added")), "{out}");

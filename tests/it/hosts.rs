@@ -55,10 +55,7 @@ fn text(sandbox: &Sandbox, host: &str, args: &[&str]) -> String {
 }
 
 fn goal(sandbox: &Sandbox) -> Option<Goal> {
-    sandbox
-        .db()
-        .exists()
-        .then(|| sandbox.ledger().goals().ok()?.into_iter().next())?
+    sandbox.try_ledger()?.goals().ok()?.into_iter().next()
 }
 
 fn kill9(pid: u32) {
@@ -72,7 +69,12 @@ fn kill9(pid: u32) {
 #[test]
 fn a_goal_on_another_host_is_controlled_through_the_ledger_and_once_its_supervisor_is_killed_reads_as_lost_and_is_taken_over()
  {
-    let sandbox = Sandbox::new();
+    controlled_from_another_host_then_lost_and_taken_over(Sandbox::new());
+}
+
+/// The test above, in a sandbox of either backend (tests/it/postgres.rs
+/// runs it on PostgreSQL).
+pub(crate) fn controlled_from_another_host_then_lost_and_taken_over(sandbox: Sandbox) {
     let scenario = sandbox.file(
         "slow.yaml",
         "name: slow\nstartup_ms: 100\nclaim_after_turns: null\nturns:\n  - work_ms: 800\n    tokens: 1000\n    reply: \"Did one step.\"\n",

@@ -32,6 +32,7 @@ mod interactive;
 mod launch_prompt_sim;
 mod list;
 mod mcp;
+mod postgres;
 mod real_agents;
 mod real_api_errors;
 mod real_claude;

@@ -252,7 +252,14 @@ async fn an_unknown_goal_is_an_error_at_start() {
 
 #[tokio::test]
 async fn a_claim_through_mcp_reaches_the_running_supervisor_and_is_audited() {
-    let sandbox = Sandbox::new();
+    claim_through_mcp_reaches_the_supervisor(Sandbox::new()).await;
+}
+
+/// The test above, in a sandbox of either backend (tests/it/postgres.rs
+/// runs it on PostgreSQL: `goalie mcp --db postgres://…`). The test's own
+/// reads of the ledger are made inside its tokio runtime, as the
+/// supervisor's are.
+pub(crate) async fn claim_through_mcp_reaches_the_supervisor(sandbox: Sandbox) {
     let spec = sandbox.file(
         "goal.yaml",
         "objective: Make `test -f done.txt` pass\nverify: ['test -f done.txt']\nstop:\n  turns: 4\n",
@@ -276,12 +283,9 @@ async fn a_claim_through_mcp_reaches_the_running_supervisor_and_is_audited() {
         .spawn()
         .unwrap();
     assert!(
-        eventually(LIMIT, || sandbox.db().exists()
-            && sandbox
-                .ledger()
-                .goals()
-                .map(|g| g.len() == 1)
-                .unwrap_or(false)
+        eventually(LIMIT, || sandbox
+            .try_ledger()
+            .is_some_and(|ledger| ledger.goals().is_ok_and(|g| g.len() == 1))
             && !sandbox.entries_of("turn_started").is_empty()),
         "the first turn never started"
     );

@@ -67,7 +67,11 @@ fn pausing_script() -> Script {
 }
 
 fn claim_through_mcp_is_audited_and_achieved(agent: Agent) {
-    let sandbox = Sandbox::new();
+    claim_through_mcp_in(agent, Sandbox::new());
+}
+
+/// The claim through MCP, in a sandbox of either backend.
+fn claim_through_mcp_in(agent: Agent, sandbox: Sandbox) {
     let server = BlockingFakeModel::start(claiming_script()).expect("fake model");
     let out = run(&sandbox, &server, agent);
     assert_eq!(
@@ -119,6 +123,16 @@ fn pausing_through_mcp_is_refused(agent: Agent) {
 fn codex_claims_through_mcp_and_the_audit_passes() {
     agents::require("codex");
     claim_through_mcp_is_audited_and_achieved(Agent::Codex);
+}
+
+/// Codex's `goalie mcp` is registered with `--db postgres://…`: the claim it
+/// makes reaches the supervisor through a PostgreSQL ledger (scripts/test
+/// runs it when Codex is installed and it has a PostgreSQL, GOALIE_TEST_PG).
+#[test]
+#[ignore = "a real agent CLI and PostgreSQL: scripts/test runs it when both are there"]
+fn codex_claims_through_mcp_into_a_postgres_ledger_and_the_audit_passes() {
+    agents::require("codex");
+    claim_through_mcp_in(Agent::Codex, Sandbox::postgres());
 }
 
 #[test]

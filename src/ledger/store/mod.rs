@@ -255,6 +255,7 @@ impl Ledger {
     /// exist; the others create the schema. A read-only opening is read-only
     /// to PostgreSQL too (its transactions are `READ ONLY`).
     fn open_postgres(url: &Path, opening: PgOpening) -> Result<Ledger, LedgerError> {
+        guard::arrive_together_for_test();
         let pg = pg::PgConn::connect(&url.to_string_lossy())?;
         let shown = PathBuf::from(pg.shown());
         let conn = Conn::Postgres(pg);
@@ -269,11 +270,16 @@ impl Ledger {
             conn.batch("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")?;
         }
         conn.wait_for_locks(Duration::from_secs(10))?;
+        let mut redactor = environment_redactor();
+        // The URL's password is hidden in every row, like a secret variable's value.
+        if let Some(password) = pg::url_password(&url.to_string_lossy()) {
+            redactor.add_vars([("GOALIE_DB_PASSWORD", password)]);
+        }
         Ok(Ledger {
             conn,
             path: shown,
             observer: None,
-            redactor: environment_redactor(),
+            redactor,
         })
     }
 

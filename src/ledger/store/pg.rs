@@ -76,6 +76,32 @@ pub fn hide_password(url: &str) -> String {
     }
 }
 
+/// The password the URL holds, as it is written there (in the user part or
+/// as a `password=` parameter), for the redactor: a `--db` URL is handed on
+/// to the agent's MCP server and hooks, and their command lines are stored.
+pub fn url_password(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let (before_query, query) = match rest.split_once('?') {
+        Some((before, query)) => (before, query),
+        None => (rest, ""),
+    };
+    let in_query = query.split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        key.eq_ignore_ascii_case("password")
+            .then(|| value.to_string())
+    });
+    let user = match before_query.rfind('@') {
+        Some(at) if !before_query[at..].contains('/') || before_query[..at].contains(':') => {
+            &before_query[..at]
+        }
+        _ => "",
+    };
+    let in_user = user
+        .split_once(':')
+        .map(|(_, password)| password.to_string());
+    in_user.or(in_query).filter(|password| !password.is_empty())
+}
+
 type Job = Box<dyn FnOnce(&mut Worker) + Send>;
 
 /// The connection, on its own thread, and the statements it prepared.
@@ -121,6 +147,17 @@ impl PgConn {
         }
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
+        }
+        // A server whose machine or network goes away is found lost in
+        // about half a minute, not after TCP's hours.
+        if config.get_tcp_user_timeout().is_none() {
+            config.tcp_user_timeout(Duration::from_secs(30));
+        }
+        if config.get_keepalives_interval().is_none() && !url.contains("keepalives_idle") {
+            config
+                .keepalives_idle(Duration::from_secs(15))
+                .keepalives_interval(Duration::from_secs(5))
+                .keepalives_retries(3);
         }
         if config.get_application_name().is_none() {
             config.application_name("goalie");
@@ -221,6 +258,22 @@ impl PgConn {
         match err.code() {
             Some(code) if *code == SqlState::DISK_FULL => LedgerError::Full,
             Some(code) if *code == SqlState::READ_ONLY_SQL_TRANSACTION => LedgerError::ReadOnlyNow,
+            // The server ended the connection (shut down, restarted, or an
+            // administrator terminated it), or it was lost on the way.
+            Some(code)
+                if code.code().starts_with("08")
+                    || [
+                        SqlState::ADMIN_SHUTDOWN,
+                        SqlState::CRASH_SHUTDOWN,
+                        SqlState::CANNOT_CONNECT_NOW,
+                    ]
+                    .contains(code) =>
+            {
+                LedgerError::Lost {
+                    url: self.shown.clone(),
+                    detail: describe(err),
+                }
+            }
             Some(_) => LedgerError::Postgres(describe(err)),
             None if err.is_closed()
                 || std::error::Error::source(err)
@@ -360,6 +413,20 @@ mod tests {
         );
         assert_eq!(hide_password("postgres://me@db/x"), "postgres://me@db/x");
         assert_eq!(hide_password("postgres://db"), "postgres://db");
+    }
+
+    #[test]
+    fn the_password_is_found_as_the_url_writes_it() {
+        assert_eq!(
+            url_password("postgres://me:s3cr%40t@h:5432/db").as_deref(),
+            Some("s3cr%40t")
+        );
+        assert_eq!(
+            url_password("postgres://h/db?user=me&password=hunter22").as_deref(),
+            Some("hunter22")
+        );
+        assert_eq!(url_password("postgres://me@h/db"), None);
+        assert_eq!(url_password("postgres://h/db"), None);
     }
 
     #[test]

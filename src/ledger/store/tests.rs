@@ -409,3 +409,77 @@ fn a_missing_database_is_no_goals_yet() {
         assert!(matches!(err, LedgerError::Empty(_)), "{err}");
     }
 }
+
+/// The claim is atomic: a claim made while another is under way waits for
+/// it and sees the supervisor it recorded. On PostgreSQL the second waits
+/// on the row's lock (`FOR UPDATE`), seen in `pg_stat_activity` before the
+/// first commits; without the lock it would read the goal as free and take it.
+#[test]
+fn a_claim_made_while_another_is_under_way_waits_and_sees_its_supervisor() {
+    for db in TestDb::all() {
+        eprintln!("backend: {}", db.label());
+        let path = db.path("g.db");
+        let ledger = Ledger::open(&path).unwrap();
+        let goal = ledger.create_goal(&new_goal()).unwrap();
+        let me = std::process::id();
+        let my_start = running_since_for_test(me);
+        // The first claim, by hand: its read of the holder, in its transaction.
+        ledger
+            .conn
+            .batch(match db.is_postgres() {
+                true => "BEGIN",
+                false => "BEGIN IMMEDIATE",
+            })
+            .unwrap();
+        let select = format!(
+            "SELECT supervisor_pid FROM goals WHERE id = ?1{}",
+            ledger.conn.for_update()
+        );
+        assert_eq!(
+            ledger
+                .conn
+                .query_one(&select, params![&goal.id])
+                .unwrap()
+                .opt_int(0)
+                .unwrap(),
+            None
+        );
+        let (id, other_path) = (goal.id.clone(), path.clone());
+        let second = std::thread::spawn(move || {
+            let mut ledger = Ledger::open(&other_path).unwrap();
+            ledger.claim_supervision(&id, 4242, 1).unwrap()
+        });
+        if db.is_postgres() {
+            let watcher = Ledger::open(&path).unwrap();
+            let waiting = || {
+                watcher
+                    .conn
+                    .query_one(
+                        "SELECT count(*) FROM pg_stat_activity
+                         WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                        &[],
+                    )
+                    .unwrap()
+                    .int(0)
+                    .unwrap()
+                    > 0
+            };
+            let mut looks = 0;
+            while !waiting() {
+                looks += 1;
+                assert!(looks < 30_000, "the second claim never waited on the lock");
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        }
+        ledger
+            .conn
+            .execute(
+                "UPDATE goals SET supervisor_pid = ?2, supervisor_start = ?3 WHERE id = ?1",
+                params![&goal.id, me, my_start as i64],
+            )
+            .unwrap();
+        ledger.conn.batch("COMMIT").unwrap();
+        assert_eq!(second.join().unwrap(), Err(me));
+        assert_eq!(ledger.goal(&goal.id).unwrap().supervisor_pid, Some(me));
+    }
+}

@@ -11,15 +11,18 @@ pub mod browser;
 pub mod fake_model;
 pub mod http;
 pub mod lived_in;
+pub mod pg;
 pub mod real;
 
 use goalie::ledger::{Entry, Goal, Ledger};
 
 pub const GOALIE: &str = env!("CARGO_BIN_EXE_goalie");
 
-/// A scratch directory with a database path and a working directory.
+/// A scratch directory with a database path and a working directory; the
+/// database is a PostgreSQL one of the test's own in [`Sandbox::postgres`].
 pub struct Sandbox {
     pub dir: tempfile::TempDir,
+    pub pg: Option<pg::PgDb>,
 }
 
 /// What a finished goalie run left.
@@ -34,11 +37,31 @@ impl Sandbox {
     pub fn new() -> Sandbox {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::create_dir(dir.path().join("work")).expect("workdir");
-        Sandbox { dir }
+        Sandbox { dir, pg: None }
     }
 
+    /// A sandbox whose ledger is a PostgreSQL database of its own (see [`pg`]).
+    pub fn postgres() -> Sandbox {
+        Sandbox {
+            pg: Some(pg::PgDb::new()),
+            ..Sandbox::new()
+        }
+    }
+
+    /// The database: the SQLite file, or the PostgreSQL URL.
     pub fn db(&self) -> PathBuf {
-        self.dir.path().join("goalie.db")
+        match &self.pg {
+            Some(pg) => PathBuf::from(pg.url()),
+            None => self.dir.path().join("goalie.db"),
+        }
+    }
+
+    /// The ledger, once a goalie made it (before: none).
+    pub fn try_ledger(&self) -> Option<Ledger> {
+        if self.pg.is_none() && !self.db().exists() {
+            return None;
+        }
+        Ledger::open_existing(&self.db()).ok()
     }
 
     pub fn workdir(&self) -> PathBuf {
