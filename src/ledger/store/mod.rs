@@ -24,6 +24,7 @@ mod goals;
 mod guard;
 pub mod import;
 pub(crate) mod pg;
+mod pg_tls;
 mod private;
 mod schema;
 #[cfg(test)]

@@ -18,9 +18,10 @@ use std::time::Duration;
 use bytes::BytesMut;
 use postgres::error::SqlState;
 use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
-use postgres::{Client, NoTls, Statement};
+use postgres::{Client, Statement};
 
 use super::error::LedgerError;
+use super::pg_tls;
 use super::value::{Row, Value};
 
 /// Whether `--db` names a PostgreSQL database (`postgres://…` or
@@ -137,6 +138,7 @@ impl PgConn {
             path: PathBuf::from(&shown),
             source: detail.into(),
         };
+        let (url, root_cert) = pg_tls::take_root_cert(url);
         let mut config: postgres::Config = url
             .parse()
             .map_err(|err: postgres::Error| fail(format!("not a PostgreSQL URL: {err}")))?;
@@ -162,11 +164,12 @@ impl PgConn {
         if config.get_application_name().is_none() {
             config.application_name("goalie");
         }
+        let tls = pg_tls::connector(config.get_ssl_mode(), root_cert.as_deref()).map_err(fail)?;
         let (jobs, inbox) = mpsc::channel::<Job>();
         let (ready, connected) = mpsc::sync_channel(1);
         std::thread::Builder::new()
             .name("goalie-postgres".into())
-            .spawn(move || match config.connect(NoTls) {
+            .spawn(move || match config.connect(tls) {
                 Ok(client) => {
                     let _ = ready.send(Ok(()));
                     let mut worker = Worker {
@@ -187,7 +190,7 @@ impl PgConn {
                 jobs,
                 shown: shown.clone(),
             }),
-            Ok(Err(detail)) => Err(fail(detail)),
+            Ok(Err(detail)) => Err(fail(pg_tls::explained(detail))),
             Err(_) => Err(fail("its connection's thread ended".into())),
         }
     }
