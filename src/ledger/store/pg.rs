@@ -103,6 +103,44 @@ pub fn url_password(url: &str) -> Option<String> {
     in_user.or(in_query).filter(|password| !password.is_empty())
 }
 
+/// The URL without its password (in the user part or as a `password=`
+/// parameter), to hand on to the agent's MCP server and hooks on their
+/// command lines: they take the password from `PGPASSWORD` instead.
+pub fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (before_query, query) = match rest.split_once('?') {
+        Some((before, query)) => (before, Some(query)),
+        None => (rest, None),
+    };
+    let before_query = match before_query.rfind('@') {
+        Some(at) if !before_query[at..].contains('/') || before_query[..at].contains(':') => {
+            let (user, host) = before_query.split_at(at);
+            match user.split_once(':') {
+                Some((name, _)) => format!("{name}{host}"),
+                None => before_query.to_string(),
+            }
+        }
+        _ => before_query.to_string(),
+    };
+    let query = query.map(|query| {
+        query
+            .split('&')
+            .filter(|pair| {
+                !pair
+                    .split_once('=')
+                    .is_some_and(|(key, _)| key.eq_ignore_ascii_case("password"))
+            })
+            .collect::<Vec<_>>()
+            .join("&")
+    });
+    match query.filter(|query| !query.is_empty()) {
+        Some(query) => format!("{scheme}://{before_query}?{query}"),
+        None => format!("{scheme}://{before_query}"),
+    }
+}
+
 type Job = Box<dyn FnOnce(&mut Worker) + Send>;
 
 /// The connection, on its own thread, and the statements it prepared.
@@ -430,6 +468,33 @@ mod tests {
         );
         assert_eq!(url_password("postgres://me@h/db"), None);
         assert_eq!(url_password("postgres://h/db"), None);
+    }
+
+    #[test]
+    fn the_password_is_taken_out_of_the_url_handed_on() {
+        assert_eq!(
+            without_password("postgres://me:hunter2@h:5432/db?sslmode=require"),
+            "postgres://me@h:5432/db?sslmode=require"
+        );
+        assert_eq!(
+            without_password("postgres://me:p@ss@h/db"),
+            "postgres://me@h/db"
+        );
+        assert_eq!(
+            without_password("postgresql://h/db?user=me&password=hunter2&sslmode=disable"),
+            "postgresql://h/db?user=me&sslmode=disable"
+        );
+        assert_eq!(
+            without_password("postgres://h/db?password=x"),
+            "postgres://h/db"
+        );
+        assert_eq!(without_password("postgres://me@h/db"), "postgres://me@h/db");
+        for url in [
+            "postgres://me:hunter2@h:5432/db?sslmode=require",
+            "postgresql://h/db?user=me&password=hunter2",
+        ] {
+            assert_eq!(url_password(&without_password(url)), None, "{url}");
+        }
     }
 
     #[test]
