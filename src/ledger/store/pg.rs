@@ -78,8 +78,8 @@ pub fn hide_password(url: &str) -> String {
 }
 
 /// The password the URL holds, as it is written there (in the user part or
-/// as a `password=` parameter), for the redactor: a `--db` URL is handed on
-/// to the agent's MCP server and hooks, and their command lines are stored.
+/// as a `password=` parameter), for the redactor (a URL may reach a stored
+/// row, say a command line of goalie's own), and to hand on in `PGPASSWORD`.
 pub fn url_password(url: &str) -> Option<String> {
     let rest = url.split_once("://")?.1;
     let (before_query, query) = match rest.split_once('?') {
