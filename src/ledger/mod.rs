@@ -20,5 +20,5 @@ pub mod wait_status;
 pub use store::import::{ImportError, Imported};
 pub use store::{
     Entry, Goal, Ledger, LedgerError, NewGoal, absolute_db, default_path, environment_redactor,
-    is_postgres, new_claim_code, now, shown_db,
+    handed_on_db, is_postgres, new_claim_code, now, shown_db,
 };

@@ -33,6 +33,8 @@ mod launch_prompt_sim;
 mod list;
 mod mcp;
 mod postgres;
+mod postgres_password;
+mod postgres_tls;
 mod real_agents;
 mod real_api_errors;
 mod real_claude;

@@ -38,14 +38,19 @@ fn new_goal(sandbox: &Sandbox) -> String {
     goal.id
 }
 
-type Client = rmcp::service::RunningService<rmcp::RoleClient, ()>;
+pub(crate) type Client = rmcp::service::RunningService<rmcp::RoleClient, ()>;
 
 /// Starts `goalie mcp --goal ID --db PATH` as the agents do, and shakes hands.
 async fn connect(sandbox: &Sandbox, goal: &str) -> Client {
-    let db = path_str(&sandbox.db());
-    let goal = goal.to_string();
+    connect_to(&path_str(&sandbox.db()), goal, &[]).await
+}
+
+/// Starts `goalie mcp --goal ID --db DB` with the variables `env`, and shakes hands.
+pub(crate) async fn connect_to(db: &str, goal: &str, env: &[(&str, &str)]) -> Client {
+    let (db, goal) = (db.to_string(), goal.to_string());
     let transport = TokioChildProcess::new(tokio::process::Command::new(GOALIE).configure(|cmd| {
-        cmd.args(["mcp", "--goal", &goal, "--db", &db]);
+        cmd.args(["mcp", "--goal", &goal, "--db", &db])
+            .envs(env.iter().copied());
     }))
     .expect("spawn goalie mcp");
     tokio::time::timeout(LIMIT, ().serve(transport))
@@ -54,7 +59,7 @@ async fn connect(sandbox: &Sandbox, goal: &str) -> Client {
         .expect("handshake")
 }
 
-async fn call(client: &Client, name: &str, arguments: Value) -> CallToolResult {
+pub(crate) async fn call(client: &Client, name: &str, arguments: Value) -> CallToolResult {
     let params = CallToolRequestParams::new(name.to_string())
         .with_arguments(arguments.as_object().cloned().unwrap());
     tokio::time::timeout(LIMIT, client.call_tool(params))
@@ -63,7 +68,7 @@ async fn call(client: &Client, name: &str, arguments: Value) -> CallToolResult {
         .expect("a tool result")
 }
 
-fn text(result: &CallToolResult) -> String {
+pub(crate) fn text(result: &CallToolResult) -> String {
     result
         .content
         .iter()

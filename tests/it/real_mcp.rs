@@ -135,6 +135,24 @@ fn codex_claims_through_mcp_into_a_postgres_ledger_and_the_audit_passes() {
     claim_through_mcp_in(Agent::Codex, Sandbox::postgres());
 }
 
+/// The same for Claude: its `goalie mcp` gets the URL without its password
+/// and the password in `PGPASSWORD`, which claude passes on to it.
+#[test]
+#[ignore = "a real agent CLI and PostgreSQL: scripts/test runs it when both are there"]
+fn claude_claims_through_mcp_into_a_postgres_ledger_and_the_audit_passes() {
+    agents::require("claude");
+    claim_through_mcp_in(Agent::Claude, Sandbox::postgres());
+}
+
+/// The same for Opencode: its `goalie mcp` gets the URL without its password
+/// and the password in `PGPASSWORD`, which opencode passes on to it.
+#[test]
+#[ignore = "a real agent CLI and PostgreSQL: scripts/test runs it when both are there"]
+fn opencode_claims_through_mcp_into_a_postgres_ledger_and_the_audit_passes() {
+    agents::require("opencode");
+    claim_through_mcp_in(Agent::Opencode, Sandbox::postgres());
+}
+
 #[test]
 #[ignore = "a real agent CLI: scripts/test runs it when installed"]
 fn codex_cannot_pause_through_mcp() {

@@ -253,6 +253,8 @@ mod tests {
                 "mcp_servers.goalie.args=[\"mcp\", \"--goal\", \"ab12cd34\", \"--db\", \"/data/go\\\"al.db\"]",
                 "-c",
                 "mcp_servers.goalie.default_tools_approval_mode=\"approve\"",
+                "-c",
+                "mcp_servers.goalie.env_vars=[\"PGPASSWORD\"]",
             ]
         );
         assert!(mcp.env.is_empty() && mcp.dir().is_none());

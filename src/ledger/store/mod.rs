@@ -24,6 +24,7 @@ mod goals;
 mod guard;
 pub mod import;
 pub(crate) mod pg;
+mod pg_tls;
 mod private;
 mod schema;
 #[cfg(test)]
@@ -321,6 +322,21 @@ pub fn absolute_db(db: &Path) -> PathBuf {
         return db.to_path_buf();
     }
     std::path::absolute(db).unwrap_or_else(|_| db.to_path_buf())
+}
+
+/// The database as the agent's MCP server and hooks get it on their command
+/// lines ([`absolute_db`]), and the password to give them in `PGPASSWORD`: a
+/// URL's password is not put on a command line (others on the machine can
+/// read those), and the ledger takes it from `PGPASSWORD` when its URL has
+/// none.
+pub fn handed_on_db(db: &Path) -> (PathBuf, Option<String>) {
+    let db = absolute_db(db);
+    if !pg::is_url(&db) {
+        return (db, None);
+    }
+    let url = db.to_string_lossy();
+    let password = pg::url_password(&url).map(|password| pg_tls::percent_decoded(&password));
+    (PathBuf::from(pg::without_password(&url)), password)
 }
 
 /// The redactor for what this process stores and logs: every credential

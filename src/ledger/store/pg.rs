@@ -18,9 +18,10 @@ use std::time::Duration;
 use bytes::BytesMut;
 use postgres::error::SqlState;
 use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
-use postgres::{Client, NoTls, Statement};
+use postgres::{Client, Statement};
 
 use super::error::LedgerError;
+use super::pg_tls;
 use super::value::{Row, Value};
 
 /// Whether `--db` names a PostgreSQL database (`postgres://…` or
@@ -77,8 +78,8 @@ pub fn hide_password(url: &str) -> String {
 }
 
 /// The password the URL holds, as it is written there (in the user part or
-/// as a `password=` parameter), for the redactor: a `--db` URL is handed on
-/// to the agent's MCP server and hooks, and their command lines are stored.
+/// as a `password=` parameter), for the redactor (a URL may reach a stored
+/// row, say a command line of goalie's own), and to hand on in `PGPASSWORD`.
 pub fn url_password(url: &str) -> Option<String> {
     let rest = url.split_once("://")?.1;
     let (before_query, query) = match rest.split_once('?') {
@@ -100,6 +101,44 @@ pub fn url_password(url: &str) -> Option<String> {
         .split_once(':')
         .map(|(_, password)| password.to_string());
     in_user.or(in_query).filter(|password| !password.is_empty())
+}
+
+/// The URL without its password (in the user part or as a `password=`
+/// parameter), to hand on to the agent's MCP server and hooks on their
+/// command lines: they take the password from `PGPASSWORD` instead.
+pub fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (before_query, query) = match rest.split_once('?') {
+        Some((before, query)) => (before, Some(query)),
+        None => (rest, None),
+    };
+    let before_query = match before_query.rfind('@') {
+        Some(at) if !before_query[at..].contains('/') || before_query[..at].contains(':') => {
+            let (user, host) = before_query.split_at(at);
+            match user.split_once(':') {
+                Some((name, _)) => format!("{name}{host}"),
+                None => before_query.to_string(),
+            }
+        }
+        _ => before_query.to_string(),
+    };
+    let query = query.map(|query| {
+        query
+            .split('&')
+            .filter(|pair| {
+                !pair
+                    .split_once('=')
+                    .is_some_and(|(key, _)| key.eq_ignore_ascii_case("password"))
+            })
+            .collect::<Vec<_>>()
+            .join("&")
+    });
+    match query.filter(|query| !query.is_empty()) {
+        Some(query) => format!("{scheme}://{before_query}?{query}"),
+        None => format!("{scheme}://{before_query}"),
+    }
 }
 
 type Job = Box<dyn FnOnce(&mut Worker) + Send>;
@@ -137,6 +176,7 @@ impl PgConn {
             path: PathBuf::from(&shown),
             source: detail.into(),
         };
+        let (url, root_cert) = pg_tls::take_root_cert(url);
         let mut config: postgres::Config = url
             .parse()
             .map_err(|err: postgres::Error| fail(format!("not a PostgreSQL URL: {err}")))?;
@@ -162,11 +202,12 @@ impl PgConn {
         if config.get_application_name().is_none() {
             config.application_name("goalie");
         }
+        let tls = pg_tls::connector(config.get_ssl_mode(), root_cert.as_deref()).map_err(fail)?;
         let (jobs, inbox) = mpsc::channel::<Job>();
         let (ready, connected) = mpsc::sync_channel(1);
         std::thread::Builder::new()
             .name("goalie-postgres".into())
-            .spawn(move || match config.connect(NoTls) {
+            .spawn(move || match config.connect(tls) {
                 Ok(client) => {
                     let _ = ready.send(Ok(()));
                     let mut worker = Worker {
@@ -187,7 +228,7 @@ impl PgConn {
                 jobs,
                 shown: shown.clone(),
             }),
-            Ok(Err(detail)) => Err(fail(detail)),
+            Ok(Err(detail)) => Err(fail(pg_tls::explained(detail))),
             Err(_) => Err(fail("its connection's thread ended".into())),
         }
     }
@@ -427,6 +468,33 @@ mod tests {
         );
         assert_eq!(url_password("postgres://me@h/db"), None);
         assert_eq!(url_password("postgres://h/db"), None);
+    }
+
+    #[test]
+    fn the_password_is_taken_out_of_the_url_handed_on() {
+        assert_eq!(
+            without_password("postgres://me:hunter2@h:5432/db?sslmode=require"),
+            "postgres://me@h:5432/db?sslmode=require"
+        );
+        assert_eq!(
+            without_password("postgres://me:p@ss@h/db"),
+            "postgres://me@h/db"
+        );
+        assert_eq!(
+            without_password("postgresql://h/db?user=me&password=hunter2&sslmode=disable"),
+            "postgresql://h/db?user=me&sslmode=disable"
+        );
+        assert_eq!(
+            without_password("postgres://h/db?password=x"),
+            "postgres://h/db"
+        );
+        assert_eq!(without_password("postgres://me@h/db"), "postgres://me@h/db");
+        for url in [
+            "postgres://me:hunter2@h:5432/db?sslmode=require",
+            "postgresql://h/db?user=me&password=hunter2",
+        ] {
+            assert_eq!(url_password(&without_password(url)), None, "{url}");
+        }
     }
 
     #[test]

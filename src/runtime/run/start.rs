@@ -76,9 +76,12 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
     // `goalie mcp` for this run only; its files (if any) live in a private
     // directory next to the control sockets until `mcp` is dropped, when this
     // function returns (on every path).
+    // They get a URL without its password on their command lines, and the
+    // password in `PGPASSWORD` (the agent passes its environment on to them).
+    let (handed_on, password) = crate::ledger::handed_on_db(&db);
     let registered = spec
         .adapter
-        .register_mcp(&exe, &goal.id, &db, &sockets, &|name| {
+        .register_mcp(&exe, &goal.id, &handed_on, &sockets, &|name| {
             std::env::var(name).ok()
         });
     let mcp = match registered {
@@ -89,10 +92,13 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
         }
     };
     args.extend(mcp.args.iter().cloned());
-    args.extend(spec.adapter.hook_launch_args(&exe, &goal.id, &db));
+    args.extend(spec.adapter.hook_launch_args(&exe, &goal.id, &handed_on));
     args.extend(spec.agent_args.iter().cloned());
     let mut env = spec.adapter.env.clone();
     env.extend(mcp.env.clone());
+    if let Some(password) = password {
+        env.insert("PGPASSWORD".to_string(), password);
+    }
     ledger.add_secret_vars(&env);
     let mut control = match ControlServer::bind(&sockets.join(format!("{}.sock", goal.id))) {
         Ok(control) => control,
