@@ -153,6 +153,16 @@ fn opencode_claims_through_mcp_into_a_postgres_ledger_and_the_audit_passes() {
     claim_through_mcp_in(Agent::Opencode, Sandbox::postgres());
 }
 
+/// The same for gemini-cli, which keeps variables named like secrets from
+/// its MCP servers: its `goalie mcp` gets the password from the private
+/// settings file goalie writes for the run (`env` of its server entry).
+#[test]
+#[ignore = "a real agent CLI and PostgreSQL: scripts/test runs it when both are there"]
+fn gemini_claims_through_mcp_into_a_postgres_ledger_and_the_audit_passes() {
+    agents::require("gemini");
+    claim_through_mcp_in(Agent::Gemini, Sandbox::postgres());
+}
+
 #[test]
 #[ignore = "a real agent CLI: scripts/test runs it when installed"]
 fn codex_cannot_pause_through_mcp() {

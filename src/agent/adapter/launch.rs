@@ -68,6 +68,8 @@ impl Adapter {
             goalie_exe,
             goal,
             db,
+            // Hooks are command lines: the password reaches them in PGPASSWORD.
+            db_password: None,
             files: &BTreeMap::new(),
         };
         self.hook_args
@@ -89,13 +91,16 @@ pub(super) struct RunValues<'a> {
     pub(super) goalie_exe: &'a Path,
     pub(super) goal: &'a str,
     pub(super) db: &'a Path,
+    /// The ledger's password (a PostgreSQL URL's), for `{db_password}`.
+    pub(super) db_password: Option<&'a str>,
     /// The paths of the `mcp_files`, by name.
     pub(super) files: &'a BTreeMap<String, PathBuf>,
 }
 
 impl RunValues<'_> {
     /// The text for the placeholder `{name}`, if `name` is one: `goalie`,
-    /// `goal`, `db` and `file:NAME` escaped for a JSON or TOML string; `goalie:sh`,
+    /// `goal`, `db`, `db_password` (empty for none) and `file:NAME` escaped for a
+    /// JSON or TOML string; `goalie:sh`,
     /// `goal:sh`, `db:sh` as one shell word, then escaped the same way.
     fn value(&self, name: &str) -> Option<String> {
         let exe = self.goalie_exe.to_string_lossy();
@@ -105,6 +110,7 @@ impl RunValues<'_> {
             "goalie" => escape(&exe),
             "goal" => escape(self.goal),
             "db" => escape(&db),
+            "db_password" => escape(self.db_password.unwrap_or("")),
             "goalie:sh" => shell(&exe),
             "goal:sh" => shell(self.goal),
             "db:sh" => shell(&db),

@@ -47,10 +47,15 @@ impl Adapter {
             }
             dir = Some(made);
         }
+        // A PostgreSQL ledger's password, which the runtime gives the agent in
+        // PGPASSWORD: an agent that keeps such variables from its MCP servers
+        // (gemini-cli) gets it in its private settings file (`{db_password}`).
+        let password = self.lookup("PGPASSWORD", env);
         let values = RunValues {
             goalie_exe,
             goal,
             db,
+            db_password: password.as_deref(),
             files: &files,
         };
         for (name, text) in &self.mcp_files {
@@ -392,6 +397,7 @@ screen:
             serde_json::json!(["mcp", "--goal", goal, "--db", db.to_string_lossy()])
         );
         assert_eq!(server["trust"], true);
+        assert_eq!(server["env"]["PGPASSWORD"], "", "no ledger password: none");
         assert!(mcp.finish().unwrap().is_empty());
         assert_eq!(std::fs::read_dir(&parent).unwrap().count(), 0);
         assert_eq!(
@@ -407,6 +413,44 @@ screen:
         let mcp = gemini.register_mcp(&exe, goal, &db, &parent, &env).unwrap();
         assert_ne!(PathBuf::from(&mcp.env["GEMINI_CLI_HOME"]), own);
         assert!(own.join(".gemini").is_dir());
+    }
+
+    /// gemini-cli keeps variables named like secrets from its MCP servers:
+    /// a PostgreSQL ledger's password (the agent's PGPASSWORD) is in the
+    /// private settings file, and never on the server's command line.
+    #[test]
+    fn gemini_gets_the_ledgers_password_in_its_private_settings_only() {
+        let gemini = Adapter::named("gemini", None).unwrap();
+        let (exe, goal, _) = awkward_run();
+        let db = PathBuf::from("postgres://goalie@db.example:5432/goals");
+        let tmp = tempfile::tempdir().unwrap();
+        let real = tmp.path().join("home");
+        std::fs::create_dir_all(real.join(".gemini")).unwrap();
+        let parent = tmp.path().join("run");
+        std::fs::create_dir(&parent).unwrap();
+        let home_var = real.to_string_lossy().into_owned();
+        let env = move |name: &str| match name {
+            "HOME" => Some(home_var.clone()),
+            "PGPASSWORD" => Some("pa\"ss".to_string()),
+            _ => None,
+        };
+        let mcp = gemini.register_mcp(&exe, goal, &db, &parent, &env).unwrap();
+        let home = PathBuf::from(&mcp.env["GEMINI_CLI_HOME"]);
+        let file = home.join(".gemini/settings.json");
+        let settings: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let server = &settings["mcpServers"]["goalie"];
+        assert_eq!(server["env"]["PGPASSWORD"], "pa\"ss");
+        assert!(
+            !server["args"].to_string().contains("pa"),
+            "{}",
+            server["args"]
+        );
+        assert!(mcp.args.iter().all(|arg| !arg.contains("pa\"ss")));
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "the file is private: {mode:o}");
+        assert!(mcp.finish().unwrap().is_empty());
     }
 
     #[test]

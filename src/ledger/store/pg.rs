@@ -181,7 +181,7 @@ impl PgConn {
             .parse()
             .map_err(|err: postgres::Error| fail(format!("not a PostgreSQL URL: {err}")))?;
         if config.get_password().is_none()
-            && let Some(password) = std::env::var_os("PGPASSWORD")
+            && let Some(password) = std::env::var_os("PGPASSWORD").filter(|p| !p.is_empty())
         {
             config.password(password.as_encoded_bytes());
         }

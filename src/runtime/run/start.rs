@@ -79,11 +79,18 @@ async fn supervise(spec: RunSpec) -> Result<i32, Error> {
     // They get a URL without its password on their command lines, and the
     // password in `PGPASSWORD` (the agent passes its environment on to them).
     let (handed_on, password) = crate::ledger::handed_on_db(&db);
-    let registered = spec
-        .adapter
-        .register_mcp(&exe, &goal.id, &handed_on, &sockets, &|name| {
-            std::env::var(name).ok()
-        });
+    let registered =
+        spec.adapter
+            .register_mcp(
+                &exe,
+                &goal.id,
+                &handed_on,
+                &sockets,
+                &|name| match (&password, name) {
+                    (Some(password), "PGPASSWORD") => Some(password.clone()),
+                    _ => std::env::var(name).ok(),
+                },
+            );
     let mcp = match registered {
         Ok(mcp) => mcp,
         Err(err) => {
