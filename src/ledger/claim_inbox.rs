@@ -77,6 +77,20 @@ mod tests {
     use crate::ledger::NewGoal;
     use serde_json::json;
 
+    fn new_goal(ledger: &Ledger) -> crate::ledger::Goal {
+        ledger
+            .create_goal(&NewGoal {
+                objective: "x".into(),
+                agent: "sim".into(),
+                workdir: "/tmp".into(),
+                claim_code: "c".into(),
+                max_turns: None,
+                max_time_ms: None,
+                budget_tokens: None,
+            })
+            .unwrap()
+    }
+
     fn submitted(claim: Claim) -> Row {
         Row::ClaimSubmitted {
             channel: Channel::Mcp,
@@ -89,17 +103,7 @@ mod tests {
         for db in crate::ledger::store::test_db::TestDb::all() {
             eprintln!("backend: {}", db.label());
             let ledger = Ledger::open(&db.path("g.db")).unwrap();
-            let goal = ledger
-                .create_goal(&NewGoal {
-                    objective: "x".into(),
-                    agent: "sim".into(),
-                    workdir: "/tmp".into(),
-                    claim_code: "c".into(),
-                    max_turns: None,
-                    max_time_ms: None,
-                    budget_tokens: None,
-                })
-                .unwrap();
+            let goal = new_goal(&ledger);
             let blocked = submitted(Claim::Blocked {
                 reason: "old".into(),
             });
@@ -134,17 +138,7 @@ mod tests {
         for db in crate::ledger::store::test_db::TestDb::all() {
             eprintln!("backend: {}", db.label());
             let ledger = Ledger::open(&db.path("g.db")).unwrap();
-            let goal = ledger
-                .create_goal(&NewGoal {
-                    objective: "x".into(),
-                    agent: "sim".into(),
-                    workdir: "/tmp".into(),
-                    claim_code: "c".into(),
-                    max_turns: None,
-                    max_time_ms: None,
-                    budget_tokens: None,
-                })
-                .unwrap();
+            let goal = new_goal(&ledger);
             let mut inbox = ClaimInbox::new(&ledger, &goal.id).unwrap();
             assert!(inbox.take(&ledger).unwrap().is_empty());
             assert_eq!(inbox.queries(), 1, "the first look queries");

@@ -265,35 +265,7 @@ async fn a_claim_through_mcp_reaches_the_running_supervisor_and_is_audited() {
 /// reads of the ledger are made inside its tokio runtime, as the
 /// supervisor's are.
 pub(crate) async fn claim_through_mcp_reaches_the_supervisor(sandbox: Sandbox) {
-    let spec = sandbox.file(
-        "goal.yaml",
-        "objective: Make `test -f done.txt` pass\nverify: ['test -f done.txt']\nstop:\n  turns: 4\n",
-    );
-    // The sim works 4 s per turn and never claims on screen; its first turn creates done.txt.
-    let scenario = sandbox.file(
-        "scenario.yaml",
-        "name: mcp\nstartup_ms: 100\nclaim_mode: none\nturns:\n  - work_ms: 4000\n    reply: Created done.txt.\n    run: touch done.txt\n",
-    );
-    let child = sandbox
-        .command(&[
-            "run",
-            "--agent",
-            "sim",
-            "--goal",
-            &path_str(&spec),
-            "--",
-            "--scenario",
-            &path_str(&scenario),
-        ])
-        .spawn()
-        .unwrap();
-    assert!(
-        eventually(LIMIT, || sandbox
-            .try_ledger()
-            .is_some_and(|ledger| ledger.goals().is_ok_and(|g| g.len() == 1))
-            && !sandbox.entries_of("turn_started").is_empty()),
-        "the first turn never started"
-    );
+    let child = start_sim_goal(&sandbox);
     let goal = sandbox.goal().id;
     let client = connect(&sandbox, &goal).await;
     let claimed = call(
@@ -369,4 +341,40 @@ fn registration_files_are_private_to_the_run() {
     let sockets = sandbox.runtime_dir().join("goalie");
     assert_eq!(path.parent().unwrap().parent().unwrap(), sockets);
     assert!(!path.parent().unwrap().exists(), "left behind: {path:?}");
+}
+
+/// Starts a headless sim goal for the MCP tests: it works 4 s per turn and
+/// never claims on screen, and its first turn creates done.txt. Returns
+/// once that turn has started.
+pub(crate) fn start_sim_goal(sandbox: &Sandbox) -> std::process::Child {
+    let spec = sandbox.file(
+        "goal.yaml",
+        "objective: Make `test -f done.txt` pass\nverify: ['test -f done.txt']\nstop:\n  turns: 4\n",
+    );
+    // The sim works 4 s per turn and never claims on screen; its first turn creates done.txt.
+    let scenario = sandbox.file(
+        "scenario.yaml",
+        "name: mcp\nstartup_ms: 100\nclaim_mode: none\nturns:\n  - work_ms: 4000\n    reply: Created done.txt.\n    run: touch done.txt\n",
+    );
+    let child = sandbox
+        .command(&[
+            "run",
+            "--agent",
+            "sim",
+            "--goal",
+            &path_str(&spec),
+            "--",
+            "--scenario",
+            &path_str(&scenario),
+        ])
+        .spawn()
+        .unwrap();
+    assert!(
+        eventually(LIMIT, || sandbox
+            .try_ledger()
+            .is_some_and(|ledger| ledger.goals().is_ok_and(|g| g.len() == 1))
+            && !sandbox.entries_of("turn_started").is_empty()),
+        "the first turn never started"
+    );
+    child
 }

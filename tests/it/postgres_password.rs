@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::mcp::{call, connect_to, text};
-use crate::support::{self, Sandbox, eventually, path_str};
+use crate::support::{self, Sandbox};
 
 const LIMIT: Duration = Duration::from_secs(120);
 
@@ -35,34 +35,7 @@ async fn pg_the_agent_gets_the_url_without_its_password_and_a_claim_through_goal
     );
     assert!(adapter.contains("mcp_args"), "the sim adapter changed");
     sandbox.user_adapter("sim", &adapter);
-    let spec = sandbox.file(
-        "goal.yaml",
-        "objective: Make `test -f done.txt` pass\nverify: ['test -f done.txt']\nstop:\n  turns: 4\n",
-    );
-    let scenario = sandbox.file(
-        "scenario.yaml",
-        "name: mcp\nstartup_ms: 100\nclaim_mode: none\nturns:\n  - work_ms: 4000\n    reply: Created done.txt.\n    run: touch done.txt\n",
-    );
-    let child = sandbox
-        .command(&[
-            "run",
-            "--agent",
-            "sim",
-            "--goal",
-            &path_str(&spec),
-            "--",
-            "--scenario",
-            &path_str(&scenario),
-        ])
-        .spawn()
-        .unwrap();
-    assert!(
-        eventually(LIMIT, || sandbox
-            .try_ledger()
-            .is_some_and(|ledger| ledger.goals().is_ok_and(|g| g.len() == 1))
-            && !sandbox.entries_of("turn_started").is_empty()),
-        "the first turn never started"
-    );
+    let child = crate::mcp::start_sim_goal(&sandbox);
     let goal = sandbox.goal().id;
     let read = |name: &str| std::fs::read_to_string(sandbox.workdir().join(name)).unwrap();
     let argv = read("argv.txt");
