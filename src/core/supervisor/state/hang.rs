@@ -27,8 +27,11 @@ impl HangStep {
     }
 }
 
-/// CPU time of at least one part in this many of the wall time is work.
-pub const BUSY_SHARE: u64 = 5;
+/// CPU time of at least one part in this many of the wall time is work: half
+/// a core. A fifth was too little: opencode draws its busy bar with about
+/// 31 % of a core while its model hangs, so its hung turns were never found
+/// on an idle machine (only under load, when it got less CPU).
+pub const BUSY_SHARE: u64 = 2;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HangWatch {
@@ -161,11 +164,23 @@ mod tests {
         watch.cpu(1000, 500);
         watch.sign(30_000);
         assert_eq!(watch.check(89_999, 60_000), None);
-        watch.cpu(80_000, 16_300); // a fifth of a core since
+        watch.cpu(80_000, 40_000); // half a core since
         assert_eq!(watch.check(139_999, 60_000), None, "a long build");
-        watch.cpu(82_000, 16_350); // a spinner's redraws: 2.5 %
+        watch.cpu(82_000, 40_050); // a spinner's redraws: 2.5 %
         watch.cpu(130_000, 4_000); // a process ended
         assert_eq!(watch.check(140_000, 60_000), Some(HangStep::Interrupt));
+    }
+
+    #[test]
+    fn a_tui_drawing_its_busy_bar_is_no_sign_of_work() {
+        let mut watch = HangWatch::default();
+        watch.turn_started(0);
+        watch.cpu(0, 0);
+        // opencode while its model hangs: 31 % of a core, for a whole minute.
+        for second in 1..=60 {
+            watch.cpu(second * 1000, second * 310);
+        }
+        assert_eq!(watch.check(60_000, 60_000), Some(HangStep::Interrupt));
     }
 
     #[test]
