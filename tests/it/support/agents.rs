@@ -153,7 +153,13 @@ pub fn claude(cmd: &mut Command, config_dir: &Path, base_url: &str, workdir: &Pa
         r#"{"skipDangerousModePermissionPrompt": true}"#,
     )
     .expect("settings.json");
-    cmd.env("CLAUDE_CONFIG_DIR", config_dir)
+    // A private HOME as well: Claude's Bash tool sources the user's shell start-up
+    // files, and a developer's ~/.bashrc (pyenv's init here, whose `pyenv rehash`
+    // waits 60 s on a lock that a killed shell left behind) must not decide a test.
+    let home = config_dir.with_file_name("claude-home");
+    std::fs::create_dir_all(&home).expect("claude home");
+    cmd.env("HOME", home)
+        .env("CLAUDE_CONFIG_DIR", config_dir)
         .env("ANTHROPIC_BASE_URL", base_url)
         .env("ANTHROPIC_API_KEY", CLAUDE_KEY)
         .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
