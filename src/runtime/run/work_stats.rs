@@ -12,11 +12,9 @@
 //! later lose its parent); a turn quiet for [`QUIET_FOR_WALK_MS`] has it
 //! walked at every reading of its CPU, as before.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Serialize;
-
-use super::shell::Shell;
 
 /// A turn that showed no other sign of work for this long has its tree
 /// walked at every reading of its CPU (every 2 s or more): shorter than that
@@ -47,24 +45,6 @@ pub struct SupervisorWork {
 pub(super) fn walk_due(silent_ms: Option<u64>, since_walk: Option<Duration>) -> bool {
     since_walk.is_none_or(|since| since >= WALK_EVERY)
         || silent_ms.is_some_and(|ms| ms >= QUIET_FOR_WALK_MS)
-}
-
-impl Shell<'_> {
-    /// The periodic look at the agent's tree: its processes walked when that
-    /// matters ([`walk_due`]), then its CPU time read, for the core.
-    pub(super) fn look_at_tree(&mut self) -> Option<crate::core::supervisor::Event> {
-        let silent = self.core.turn_silent_ms(self.now_ms());
-        if walk_due(silent, self.watch.last_walk.map(|at| at.elapsed())) {
-            self.agent.refresh_members();
-            self.watch.last_walk = Some(Instant::now());
-            self.watch.work.tree_walks += 1;
-        }
-        let cpu = self.agent_cpu();
-        if cpu.is_some() {
-            self.watch.work.cpu_reads += 1;
-        }
-        cpu
-    }
 }
 
 #[cfg(test)]
