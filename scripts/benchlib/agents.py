@@ -216,6 +216,9 @@ class Run:
         shutil.rmtree(WORKDIR, ignore_errors=True)
         os.makedirs(WORKDIR)
         os.makedirs(self.private)
+        # A repository of its own, as ralph's runs get: else goalie's `git status` of the
+        # workspace at each turn's end walks the goalie checkout the folder is in.
+        subprocess.run(["git", "init", "-q"], cwd=WORKDIR, check=True)
         self.env = offline_env(adir, WORKDIR, self.private)
         agent_home = os.path.join(self.private, f"{agent}-home")
         if agent == "codex":

@@ -44,16 +44,19 @@ class FakeModel:
     """One server for the whole benchmark run; each measurement reads the times log
     from its own start on."""
 
-    def __init__(self):
+    def __init__(self, directives="", name="fake-model"):
+        # `directives`: applied to every reply (FAKE_MODEL_DIRECTIVES), e.g. a slow stream
+        # for prompts the benchmark does not write (a peer's wrapped prompt, goalie's
+        # continuation prompts); a prompt's own directives override them.
         self.exe = build_server()
         os.makedirs(CACHE, exist_ok=True)
-        self.times_path = os.path.join(CACHE, f"fake-model-times-{os.getpid()}.jsonl")
-        self.log_path = os.path.join(CACHE, f"fake-model-{os.getpid()}.log")
+        self.times_path = os.path.join(CACHE, f"{name}-times-{os.getpid()}.jsonl")
+        self.log_path = os.path.join(CACHE, f"{name}-{os.getpid()}.log")
         for path in (self.times_path, self.log_path):
             if os.path.exists(path):
                 os.remove(path)
         env = dict(os.environ, FAKE_MODEL_PORT="0", FAKE_MODEL_SECONDS="86400",
-                   FAKE_MODEL_TIMES=self.times_path)
+                   FAKE_MODEL_TIMES=self.times_path, FAKE_MODEL_DIRECTIVES=directives)
         self.proc = Started([self.exe, "serve_by_hand", "--ignored", "--nocapture",
                              "--test-threads=1"], env=env, cwd=ROOT, log_path=self.log_path)
         self.url = wait_for(self._url, 60, 0.1)

@@ -8,12 +8,13 @@ must wait for it to be ready. The peer is built here, into .cache/ralph, on requ
 or when missing outside CI (never in CI)."""
 
 import os
+import re
 import shutil
 import subprocess
 import time
 
 from .agents import WORKDIR, Run, offline_env, setup_claude, setup_codex
-from .fake_model import turn_gaps
+from .fake_model import FakeModel, turn_gaps
 from .util import CACHE, ROOT, CpuMeter, Started, fmt, log, median, note, table
 
 RALPH_VERSION = "2.10.1"
@@ -47,16 +48,41 @@ def wait_build(build, timeout=3 * 3600):
     return os.access(RALPH, os.X_OK)
 
 
-# The work run: each turn's reply streams for about 60 s / turns (one word per chunk), so
-# the agent works about a minute in all and a supervisor's fixed start and stop (tens of
-# ms) weigh in it as in real use, not over a few seconds of instant replies.
+# The work run: every reply (turn 1's and each continuation's, goalie's and ralph's
+# alike) streams for about 60 s / turns, one chunk every CHUNK_MS, so the agent works
+# about a minute in all and a supervisor's fixed start and stop weigh in it as in real
+# use, not over a few seconds of instant replies. The slow stream is the work run's own
+# fake model's default (FAKE_MODEL_DIRECTIVES), not a directive in the prompt: neither
+# ralph's wrapped prompt nor goalie's continuation prompts carry the first prompt's text.
 WORK_S = 60.0
 CHUNK_MS = 250
+FILLER = ("streamed", "text", "for", "the", "benchmark", "of", "an", "agent", "printing",
+          "output")
 
 
-def work_prompt(opts):
-    words = max(1, int(WORK_S * 1000 / CHUNK_MS / opts.peer_turns))
-    return f"Benchmark: work for a while. [chunkms={CHUNK_MS}] [words={words}]"
+def reply_chunks(words):
+    """How many chunks the fake model streams a `[words=N]` reply in (as its
+    directive rule writes the reply and sse.rs's chunk_text splits it: at most
+    16 bytes a chunk, at spaces)."""
+    text = "ECHO-SAFE reply #1"
+    for i in range(1, words + 1):
+        text += ("\n" if i % 12 == 1 else " ") + FILLER[i % len(FILLER)]
+    chunks, current = 0, ""
+    for piece in re.findall(r"[^ ]* ?", text):
+        if not piece:
+            continue
+        if current and len(current) + len(piece) > 16:
+            chunks, current = chunks + 1, ""
+        current += piece
+    return chunks + (1 if current else 0)
+
+
+def work_directives(opts):
+    want = WORK_S * 1000 / CHUNK_MS / opts.peer_turns
+    words = 1
+    while reply_chunks(words) < want:
+        words += 1
+    return f"[chunkms={CHUNK_MS}] [words={words}]"
 
 
 def ralph_round(agent, model, opts, label, prompt="Benchmark: reply at once."):
@@ -140,18 +166,42 @@ def run(model, opts):
           f"median of {opts.rounds})",
           ["agent", "supervisor", "turn gap (model's view)", "first request after start",
            "supervisor CPU per minute", "supervisor (share of a core)", "agent (tree)"], rows)
+    work(opts)
+
+
+def work(opts, rounds=None):
+    """The work run, on a fake model of its own whose every reply streams slowly;
+    `rounds` of it (default: opts.rounds), the median of each figure."""
+    if not os.access(RALPH, os.X_OK):
+        print("\n### The work run\n\n(ralph not built: `scripts/bench peer --build-peer`)")
+        return
+    rounds = rounds or opts.rounds
+    directives = work_directives(opts)
+    log(f"peer: the work run's fake model streams every reply with {directives}")
+    slow = FakeModel(directives=directives, name="fake-model-slow")
     work_rows = []
-    prompt = work_prompt(opts)
-    for agent in opts.agents:
-        for who, one in (("ralph", ralph_round), ("goalie", goalie_round)):
-            log(f"peer: {agent}, {who}, about a minute of work")
-            m = one(agent, model, opts, f"peer-work-{who}-{agent}", prompt)
-            note("peer_work", f"{agent}/{who}", m)
-            work_rows.append((agent, who, fmt(m["wall"], ".0f") + " s", str(m["turns"]),
-                              fmt(m["supervisor_cpu_s_per_min"], ".2f") + " s",
-                              fmt(100 * m["supervisor_core_share"], ".1f") + " %",
-                              fmt(100 * m["agent_core_share"], ".1f") + " %"))
-    table(f"Supervisor CPU over about a minute of agent work ({opts.peer_turns} turns, each "
-          f"reply streamed for ~{WORK_S / opts.peer_turns:.0f} s; one run each)",
-          ["agent", "supervisor", "run", "model requests", "supervisor CPU per minute",
+    try:
+        for agent in opts.agents:
+            found = {"ralph": [], "goalie": []}
+            for r in range(rounds):
+                for who, one in (("ralph", ralph_round), ("goalie", goalie_round)):
+                    log(f"peer: {agent}, {who}, about a minute of work, round {r + 1}/{rounds}")
+                    found[who].append(one(agent, slow, opts, f"peer-work-{who}-{agent}",
+                                          "Benchmark: work for a while."))
+            for who, runs in found.items():
+                m = {k: median([x[k] for x in runs]) for k in runs[0]}
+                note("peer_work", f"{agent}/{who}", {"median": m, "rounds": runs})
+                spread = [x["supervisor_cpu_s_per_min"] for x in runs]
+                work_rows.append((agent, who, fmt(m["wall"], ".0f") + " s", fmt(m["turns"], ".0f"),
+                                  fmt(m["supervisor_cpu_s_per_min"], ".2f") + " s ("
+                                  + "–".join(fmt(v, ".2f") for v in (min(spread), max(spread)))
+                                  + ")",
+                                  fmt(100 * m["supervisor_core_share"], ".2f") + " %",
+                                  fmt(100 * m["agent_core_share"], ".1f") + " %"))
+    finally:
+        slow.close()
+    table(f"Supervisor CPU over about a minute of agent work ({opts.peer_turns} turns, every "
+          f"reply streamed for ~{WORK_S / opts.peer_turns:.0f} s, {directives}; median of "
+          f"{rounds})",
+          ["agent", "supervisor", "run", "model requests", "supervisor CPU per minute (range)",
            "supervisor (share of a core)", "agent (tree)"], work_rows)

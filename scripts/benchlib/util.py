@@ -137,10 +137,25 @@ def status_kib(pid, field):
     return None
 
 
+def is_agent_cli(pid):
+    """Whether the process runs an agent CLI (Codex, Claude Code: `node …/codex.js`,
+    the native `codex`, `claude`), by its first two arguments."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            argv = f.read().split(b"\0")[:2]
+    except OSError:
+        return False
+    names = [os.path.basename(a.decode(errors="replace")) for a in argv if a]
+    return any(n.startswith(("codex", "claude")) for n in names)
+
+
 class CpuMeter:
-    """CPU time of a process tree over an interval, split into goalie's own processes
-    (the supervisor and any `goalie mcp`/`goalie hook` it or the agent started: every
-    process running the goalie binary) and everything else (the agent and its tools).
+    """CPU time of a process tree over an interval, split into the supervisor's own
+    processes and the agent's. The supervisor's: the root, every process running its
+    binary (`goalie mcp`/`goalie hook`, started by goalie or the agent), and whatever
+    else the supervisor started itself (goalie's `git status` of the workspace at each
+    turn's end); the agent's: an agent CLI the supervisor started (see `is_agent_cli`)
+    and everything below it. ralph is measured the same way (`goalie_exe` its binary).
 
     The tree is sampled every `step` seconds, so a process that starts and ends
     between two samples is missed (short tool commands; none in these phases)."""
@@ -150,6 +165,20 @@ class CpuMeter:
         self.root = root
         self.goalie_exe = os.path.realpath(goalie_exe)
         self.step = step
+
+    def kind(self, pid, stats, kinds):
+        """"goalie" (the supervisor's) or "agent", for a process in the root's tree."""
+        if pid == self.root or exe(pid) == self.goalie_exe:
+            return "goalie"
+        ppid = stats[pid][0]
+        parent = (ppid, stats[ppid][2]) if ppid in stats else None
+        parent_kind = kinds.get(parent) if parent else None
+        if parent_kind is None and ppid in stats:
+            parent_kind = self.kind(ppid, stats, kinds)
+        if parent_kind == "agent":
+            return "agent"
+        # A child of the supervisor's: the agent if it is an agent CLI.
+        return "agent" if is_agent_cli(pid) else "goalie"
 
     def measure(self, seconds, until_exit=False):
         """Shares of a core over `seconds` (or until the root process ends, when
@@ -168,8 +197,7 @@ class CpuMeter:
                 if key not in first:
                     # Born during the interval: all its time is in it.
                     first[key] = 0 if start > begin_ticks else ticks
-                    kinds[key] = "goalie" if (pid == self.root or exe(pid) == self.goalie_exe) \
-                        else "agent"
+                    kinds[key] = self.kind(pid, stats, kinds)
                 last[key] = ticks
             now = time.monotonic()
             if now >= deadline:

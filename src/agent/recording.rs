@@ -164,10 +164,20 @@ impl Recorder {
         if self.closed {
             return;
         }
-        let mut bytes = std::mem::take(&mut self.partial);
-        bytes.extend_from_slice(chunk);
-        let (complete, rest) = split_partial_char(&bytes);
-        self.partial = rest.to_vec();
+        // A character cut by the last read is completed by this one; most
+        // chunks cut none, and are taken as they are (no copy).
+        let joined;
+        let bytes = if self.partial.is_empty() {
+            chunk
+        } else {
+            let mut partial = std::mem::take(&mut self.partial);
+            partial.extend_from_slice(chunk);
+            joined = partial;
+            &joined
+        };
+        let (complete, rest) = split_partial_char(bytes);
+        self.partial.clear();
+        self.partial.extend_from_slice(rest);
         if !complete.is_empty() {
             // What may be the start of a secret waits for the next chunk, so
             // that a secret the PTY's reads cut in two is redacted whole.
@@ -176,8 +186,8 @@ impl Recorder {
             if ready > 0 {
                 let rest = self.held.split_off(ready);
                 let text = std::mem::replace(&mut self.held, rest);
-                let text = self.redactor.redact_drawn(&text).into_owned();
-                self.event("o", &text);
+                let redacted = self.redactor.redact_drawn(&text);
+                self.event("o", &redacted);
             }
         }
         if self.last_flush.elapsed() >= FLUSH_EVERY {
@@ -222,10 +232,15 @@ impl Recorder {
     }
 
     fn event(&mut self, code: &str, data: &str) {
+        use std::fmt::Write as _;
         let seconds = self.started.elapsed().as_secs_f64();
+        let mut line = String::with_capacity(data.len() + 32);
+        let _ = write!(line, "[{seconds:.6}, \"{code}\", ");
         // A string as JSON cannot fail to be written, and is UTF-8.
-        let data = serde_json::to_string(data).unwrap_or_default();
-        let line = format!("[{seconds:.6}, \"{code}\", {data}]\n");
+        let mut json = std::mem::take(&mut line).into_bytes();
+        let _ = serde_json::to_writer(&mut json, data);
+        let mut line = String::from_utf8(json).unwrap_or_default();
+        line.push_str("]\n");
         if !self.room_for(line.len() as u64) {
             let cap_mb = self.cap / (1024 * 1024);
             let last = format!(

@@ -163,6 +163,10 @@ pub enum Row {
         screen_resets: u32,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         session_log_work: Option<Value>,
+        /// The supervisor's own work while it ran (a debug statistic: its
+        /// ticks, walks of the agent's tree, writes of the goal's counters).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        supervisor_work: Option<Value>,
     },
 
     // Turns.

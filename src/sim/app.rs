@@ -47,6 +47,8 @@ struct ActiveTurn {
     hang: bool,
     /// Whether a frame of this turn reached the screen (silence starts after that).
     drawn: bool,
+    /// A line of output each second while it works: how many were written.
+    stream: Option<u64>,
 }
 
 #[derive(Debug)]
@@ -138,6 +140,13 @@ impl App {
 
     /// Advances time; returns the exit code if the session ends.
     pub(crate) fn tick(&mut self, now: Instant) -> Option<i32> {
+        if let Phase::Working(turn) = &self.phase
+            && let Some(line) = turn.stream
+            && line < now.saturating_duration_since(turn.started).as_secs()
+            && !self.is_quiet(now)
+        {
+            self.stream_line(line + 1);
+        }
         match &self.phase {
             Phase::AwaitingCursor { deadline } if now >= *deadline => {
                 self.push_entry(vec![NO_CURSOR_REPLY.to_string()]);
@@ -272,7 +281,16 @@ impl App {
             compacted: false,
             hang: turn.hang,
             drawn: false,
+            stream: turn.stream.then_some(0),
         });
+    }
+
+    /// Line `n` of a streaming turn's output.
+    fn stream_line(&mut self, n: u64) {
+        if let Phase::Working(turn) = &mut self.phase {
+            turn.stream = Some(n);
+        }
+        self.transcript.push(format!("  streamed line {n}"));
     }
 
     fn interrupt(&mut self) {
@@ -403,6 +421,34 @@ mod tests {
 
     fn status(app: &App, now: Instant) -> Status {
         app.view(now).status
+    }
+
+    #[test]
+    fn a_streaming_turn_writes_a_line_each_second_it_works() {
+        let t0 = Instant::now();
+        let mut s = scenario();
+        s.turns[0].work_ms = 3500;
+        s.turns[0].stream = true;
+        let mut app = idle(s, t0);
+        assert_eq!(submit(&mut app, "Go.", t0), None);
+        let start = t0 + 1000 * MS;
+        let streamed = |app: &App| {
+            app.transcript
+                .iter()
+                .filter(|l| l.contains("streamed line"))
+                .count()
+        };
+        app.tick(start + 999 * MS);
+        assert_eq!(streamed(&app), 0);
+        app.tick(start + 1000 * MS);
+        app.tick(start + 1500 * MS);
+        assert_eq!(streamed(&app), 1);
+        app.tick(start + 2000 * MS);
+        app.tick(start + 3000 * MS);
+        assert_eq!(streamed(&app), 3);
+        app.tick(start + 3500 * MS);
+        assert!(!app.is_working());
+        assert_eq!(streamed(&app), 3);
     }
 
     #[test]

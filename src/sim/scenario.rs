@@ -41,6 +41,8 @@
 //!     hang: false               # the spinner runs until Esc or Ctrl-C, nothing else
 //!     cpu: false                # a child process burns CPU while the turn works
 //!                               # (a long build: the model silent, the tree busy)
+//!     stream: false             # a line of output each second while the turn works
+//!                               # (a reply streaming in: signs of work on the screen)
 //!     wait: []                  # this turn asks goalie to wait: a waiting claim
 //!                               # block with these lines (`for: 1s`), whatever
 //!                               # the claim mode
@@ -124,6 +126,8 @@ pub struct Turn {
     pub hang: bool,
     /// A child process burns CPU while the turn works.
     pub cpu: bool,
+    /// A line of output each second while the turn works.
+    pub stream: bool,
     /// This turn asks goalie to wait: a waiting claim block with these
     /// lines (`for: 1s`, `command: …`), whatever the claim mode.
     pub wait: Vec<String>,
@@ -261,6 +265,7 @@ impl Default for Turn {
             run: None,
             hang: false,
             cpu: false,
+            stream: false,
             wait: Vec::new(),
         }
     }

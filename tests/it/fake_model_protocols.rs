@@ -735,8 +735,9 @@ async fn async_api_serves_and_records() {
 /// Not a test: serves the directive script on `FAKE_MODEL_PORT` (default 8765)
 /// for `FAKE_MODEL_SECONDS` (which it needs, so that `--include-ignored` does
 /// not sit here for minutes), logging each request, so that a person can drive
-/// a real agent CLI by hand (e.g. in tmux) to record screens:
-/// `FAKE_MODEL_SECONDS=600 cargo test --test it -- --ignored --nocapture serve_by_hand`.
+/// a real agent CLI by hand (e.g. in tmux) to record screens, with
+/// `FAKE_MODEL_DIRECTIVES` (e.g. `[chunkms=250] [words=48]`) applied to every
+/// reply: `FAKE_MODEL_SECONDS=600 cargo test --test it -- --ignored --nocapture serve_by_hand`.
 #[test]
 #[ignore = "by hand: serves the fake model for FAKE_MODEL_SECONDS"]
 fn serve_by_hand() {
@@ -749,7 +750,13 @@ fn serve_by_hand() {
         .and_then(|s| s.parse().ok())
         .expect("FAKE_MODEL_SECONDS: how long to serve (this is run by hand)");
     let options = fake_model::Options { port, log: true };
-    let server = BlockingFakeModel::start_with(Script::directives(), options).expect("serve");
+    // FAKE_MODEL_DIRECTIVES: directives for every reply (a benchmark's slow
+    // stream), which a prompt's own override.
+    let script = match std::env::var("FAKE_MODEL_DIRECTIVES") {
+        Ok(defaults) if !defaults.trim().is_empty() => Script::directives_with_defaults(&defaults),
+        _ => Script::directives(),
+    };
+    let server = BlockingFakeModel::start_with(script, options).expect("serve");
     eprintln!("fake model on {}", server.base_url());
     std::thread::sleep(Duration::from_secs(seconds));
 }

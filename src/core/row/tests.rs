@@ -209,6 +209,7 @@ fn the_goal_and_its_runs() -> Vec<String> {
                 agent_status: Some("exit status 0".into()),
                 screen_resets: 2,
                 session_log_work: None,
+                supervisor_work: None,
             },
             "stopped",
             json!({ "reason": "achieved", "exit_code": 0, "agent_status": "exit status 0",

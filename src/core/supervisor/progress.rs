@@ -24,6 +24,13 @@ impl Supervisor {
         self.config.watchdog.turn_timeout_ms.is_some()
     }
 
+    /// How long the turn under way has shown no sign of work (on the screen,
+    /// in the session log, in the agent's CPU), or `None` outside a turn: the
+    /// shell walks the agent's tree for its CPU only when that matters.
+    pub fn turn_silent_ms(&self, now_ms: u64) -> Option<u64> {
+        matches!(self.phase, Phase::Working { .. }).then(|| self.hang.silent_ms(now_ms))
+    }
+
     /// What every event tells the breaker and the hang watch: commands run,
     /// and signs of work during a turn.
     pub(super) fn watch(&mut self, event: &Event) {

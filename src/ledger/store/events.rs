@@ -122,7 +122,10 @@ impl Ledger {
     /// query only when it moved.
     pub fn data_version(&self) -> Result<i64, LedgerError> {
         match &self.conn {
-            Conn::Sqlite(conn) => Ok(conn.query_row("PRAGMA data_version", [], |row| row.get(0))?),
+            // Asked ten times a second by a running supervisor: prepared once.
+            Conn::Sqlite(conn) => Ok(conn
+                .prepare_cached("PRAGMA data_version")?
+                .query_row([], |row| row.get(0))?),
             Conn::Postgres(_) => self
                 .conn
                 .query_one("SELECT COALESCE(MAX(seq), 0) FROM events", &[])?

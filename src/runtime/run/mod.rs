@@ -49,6 +49,7 @@ mod status;
 mod steps;
 mod supervise;
 mod watchdog;
+mod work_stats;
 
 pub use perform::sanitize;
 pub use spec::{Resumed, RunSpec};

@@ -44,6 +44,10 @@ pub(super) struct Watch {
     pub(super) asked: u64,
     /// The next restart resumes the agent's own session.
     pub(super) resume: bool,
+    /// The last walk of the agent's tree (`work_stats.rs`).
+    pub(super) last_walk: Option<std::time::Instant>,
+    /// The supervisor's own work, counted (`work_stats.rs`).
+    pub(super) work: super::work_stats::SupervisorWork,
 }
 
 impl Watch {
@@ -56,6 +60,8 @@ impl Watch {
             measured,
             asked: 0,
             resume: false,
+            last_walk: None,
+            work: Default::default(),
         }
     }
 }

@@ -16,8 +16,12 @@ use crate::terminal;
 
 use super::event_loop::{Asker, DB_EVERY, FALLBACK_TICKS, LOOK_EVERY, RELOOK_AFTER, Step, Wires};
 
-/// The goal's counters are written every this many ticks (1 s) while it runs.
-const CHECKPOINT_TICKS: u64 = 10;
+/// The goal's counters are written every this many ticks (10 s) while it
+/// runs, for a goalie killed mid-turn (each turn's end writes them too, and a
+/// running goal's `goalie status` reads them live over the control socket):
+/// each write is a commit with an fsync, which once a second was a good part
+/// of goalie's own CPU while an agent worked.
+pub(super) const CHECKPOINT_TICKS: u64 = 100;
 use super::shell::Shell;
 
 impl Shell<'_> {
@@ -120,9 +124,8 @@ impl Shell<'_> {
             }
             Step::RefreshMembers => {
                 if wires.last_refresh.elapsed() >= Duration::from_secs(2) {
-                    self.agent.refresh_members();
                     wires.last_refresh = Instant::now();
-                    self.agent_cpu()
+                    self.look_at_tree()
                 } else {
                     None
                 }
@@ -273,6 +276,7 @@ impl Shell<'_> {
             return;
         }
         let used = self.core.used(self.now_ms());
+        self.watch.work.progress_writes += 1;
         if let Err(err) = self.ledger.set_progress(
             &self.goal_id,
             used.turns,
@@ -285,6 +289,7 @@ impl Shell<'_> {
 
     fn tick(&mut self, wires: &mut Wires, then: &mut Vec<Step>) {
         wires.ticks += 1;
+        self.watch.work.ticks += 1;
         if wires.ticks.is_multiple_of(10) {
             self.flush_recording();
         }

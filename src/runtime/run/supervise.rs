@@ -377,6 +377,7 @@ impl Shell<'_> {
                     agent_status: None,
                     screen_resets: self.screen.resets(),
                     session_log_work: None,
+                    supervisor_work: None,
                 },
             )?;
             self.ledger.set_ended(&self.goal_id, &reason)
@@ -450,6 +451,7 @@ impl Shell<'_> {
             tracing::info!(?stats, "session log work");
             json!(stats)
         });
+        tracing::info!(work = ?self.watch.work, "supervisor work");
         self.ledger.append(
             &self.goal_id,
             &Row::Stopped {
@@ -458,6 +460,7 @@ impl Shell<'_> {
                 agent_status,
                 screen_resets: self.screen.resets(),
                 session_log_work,
+                supervisor_work: Some(json!(self.watch.work)),
             },
         )?;
         self.ledger.set_ended(&self.goal_id, &reason)?;

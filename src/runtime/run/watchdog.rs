@@ -5,6 +5,7 @@
 
 use std::path::Path;
 use std::sync::{Arc, PoisonError};
+use std::time::Instant;
 
 use crate::agent::process::Launch;
 use crate::agent::session_tail::SessionTail;
@@ -16,6 +17,7 @@ use crate::goal::spec::GoalSpec;
 
 use super::shell::Shell;
 use super::spec::RunSpec;
+use super::work_stats::walk_due;
 
 /// The core's watchdog: the resolved `stall_turns` (for a goal created
 /// without one, `stop.stall_turns`, else 3), `turn_timeout` (else 30 minutes;
@@ -51,6 +53,22 @@ impl Shell<'_> {
                 .measure();
             let _ = done.send((asked, workspace, screen_reply));
         });
+    }
+
+    /// The periodic look at the agent's tree: its processes walked when that
+    /// matters ([`walk_due`]), then its CPU time read, for the core.
+    pub(super) fn look_at_tree(&mut self) -> Option<Event> {
+        let silent = self.core.turn_silent_ms(self.now_ms());
+        if walk_due(silent, self.watch.last_walk.map(|at| at.elapsed())) {
+            self.agent.refresh_members();
+            self.watch.last_walk = Some(Instant::now());
+            self.watch.work.tree_walks += 1;
+        }
+        let cpu = self.agent_cpu();
+        if cpu.is_some() {
+            self.watch.work.cpu_reads += 1;
+        }
+        cpu
     }
 
     /// The CPU time of the agent's tree, when hung turns are watched for.

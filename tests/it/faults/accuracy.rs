@@ -1,6 +1,6 @@
 //! Defect 13: the ledger stays accurate across a crash. A turn in progress
 //! when goalie is killed keeps its time (the goal's counters are written
-//! every second while it runs), and after `resume` the agent's process is
+//! every 10 s while it runs), and after `resume` the agent's process is
 //! named by the goal's count in `agent_ready` as in `agent_started`.
 
 use std::time::Duration;

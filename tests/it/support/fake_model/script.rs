@@ -386,6 +386,19 @@ impl Script {
         Script::rule(directive_rule)
     }
 
+    /// The directive rule with `defaults` (directives such as `[chunkms=250]
+    /// [words=48]`) applied to every turn request before those of its latest
+    /// user text, which override them: a benchmark's setting for every reply,
+    /// including those to prompts it does not write (a peer's wrapped prompt,
+    /// goalie's continuation prompts).
+    pub fn directives_with_defaults(defaults: &str) -> Self {
+        let defaults = defaults.to_string();
+        Script::rule(move |ctx| {
+            let text = format!("{defaults} {}", ctx.user_text);
+            directive_step(Directives::parse(&text), ctx)
+        })
+    }
+
     pub fn then_steps(mut self, steps: impl IntoIterator<Item = Step>) -> Self {
         self.steps.extend(steps);
         self
@@ -483,8 +496,11 @@ impl Script {
 /// Each tool call is announced with text `FAKE-TOOL step i/n: ...`; the final reply is
 /// `ECHO-SAFE reply #N [after K tool call(s)]`.
 pub fn directive_rule(ctx: &TurnContext<'_>) -> Step {
-    let text = ctx.user_text;
-    let d = Directives::parse(text);
+    directive_step(Directives::parse(ctx.user_text), ctx)
+}
+
+/// The step the directives `d` call for at this point of the turn.
+fn directive_step(d: Directives, ctx: &TurnContext<'_>) -> Step {
     if ctx.attempt == 0 {
         if d.hang {
             return Step::hang();
@@ -654,6 +670,15 @@ mod tests {
         assert_eq!(d.tools, 2);
         assert!(d.slow);
         assert_eq!(d.usage, Some(9000));
+    }
+
+    #[test]
+    fn default_directives_apply_to_every_prompt_and_yield_to_its_own() {
+        let defaults = "[chunkms=250] [words=48]";
+        let d = Directives::parse(&format!("{defaults} continue with the goal"));
+        assert_eq!((d.chunk_ms, d.words), (Some(250), 48));
+        let d = Directives::parse(&format!("{defaults} now [words=3]"));
+        assert_eq!((d.chunk_ms, d.words), (Some(250), 3));
     }
 
     #[test]

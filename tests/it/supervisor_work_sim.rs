@@ -1,0 +1,84 @@
+//! goalie's own work while the simulated agent works, counted in the
+//! `stopped` row's `supervisor_work` (not timed): the agent's process tree is
+//! walked for its CPU only while a turn is quiet, and the goal's counters are
+//! written every 10 s, not every second.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::support::Sandbox;
+
+const LIMIT: Duration = Duration::from_secs(120);
+
+fn work(sandbox: &Sandbox) -> Value {
+    let stopped = sandbox.entries_of("stopped");
+    assert_eq!(stopped.len(), 1, "{stopped:?}");
+    stopped[0].data["supervisor_work"].clone()
+}
+
+fn count(work: &Value, name: &str) -> u64 {
+    work[name]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no {name} in {work}"))
+}
+
+fn one_turn(turn: &str) -> String {
+    format!(
+        "name: work\nstartup_ms: 100\ncursor_query_timeout_ms: 60000\nclaim_after_turns: 1\nturns:\n{turn}"
+    )
+}
+
+#[test]
+fn a_turn_whose_screen_changes_has_its_tree_walked_rarely_and_its_counters_written_every_10_s() {
+    let sandbox = Sandbox::new();
+    // A reply that streams for 20 s: a new line on the screen every second.
+    let scenario = one_turn(
+        "  - work_ms: 20000\n    stream: true\n    tokens: 10\n    reply: \"Streamed it.\"\n",
+    );
+    let out = sandbox.run_sim(&scenario, &[], LIMIT);
+    assert_eq!(out.code, 0, "{out:?}");
+    let ended = sandbox.entries_of("turn_ended");
+    assert_eq!(ended.len(), 1, "{ended:?}");
+    assert!(ended[0].data["duration_ms"].as_u64().unwrap() >= 20_000);
+    let work = work(&sandbox);
+    let (ticks, walks, reads) = (
+        count(&work, "ticks"),
+        count(&work, "tree_walks"),
+        count(&work, "cpu_reads"),
+    );
+    // The CPU is read every 20 ticks (2 s) as before; each reading walked
+    // the tree (some forty opens for Codex) before.
+    assert!(reads >= 8, "{work}");
+    assert!(walks >= 1, "{work}");
+    assert!(
+        walks * 2 <= reads,
+        "the tree was walked at most readings: {work}"
+    );
+    // The counters: once every 100 ticks, not every 10.
+    assert!(ticks >= 200, "{work}");
+    assert!(
+        count(&work, "progress_writes") * 50 <= ticks,
+        "the goal's counters were written too often: {work}"
+    );
+}
+
+#[test]
+fn a_quiet_turn_with_cpu_in_its_tree_has_its_tree_walked_at_every_reading() {
+    let sandbox = Sandbox::new();
+    // A long build: the screen quiet but for the spinner, the tree busy.
+    let scenario =
+        one_turn("  - work_ms: 14000\n    cpu: true\n    tokens: 10\n    reply: \"Built it.\"\n");
+    let out = sandbox.run_sim(&scenario, &["--turn-timeout", "6s"], LIMIT);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(sandbox.entries_of("turn_hung").is_empty());
+    let work = work(&sandbox);
+    let (walks, reads) = (count(&work, "tree_walks"), count(&work, "cpu_reads"));
+    // All readings in the turn walked it (those before and after the turn,
+    // at the start screen and the end, every 10 s).
+    assert!(reads >= 6, "{work}");
+    assert!(
+        walks + 3 >= reads,
+        "a quiet turn's tree was not walked: {work}"
+    );
+}
