@@ -1,8 +1,9 @@
 //! A hung turn: busy past the turn timeout with no sign of work since, where
 //! a sign of work is a change on screen other than the spinner's row, a line
 //! of the session log, or CPU time spent in the agent's process tree (a long
-//! build keeps the model silent but the tree busy): more than a fifth of a
-//! core between two readings, since a TUI drawing its spinner uses a little. The first hang is
+//! build keeps the model silent but the tree busy): at least half a core
+//! between two readings, since a TUI drawing its spinner or busy bar uses up to
+//! a third of one. The first hang is
 //! interrupted; a second in a row restarts the agent on its own session; a
 //! third pauses the goal.
 
