@@ -53,5 +53,6 @@ mod shell_completion;
 mod sim_pty;
 mod slurm;
 mod stall_sim;
+mod start_sim;
 mod terminal_restore;
 mod wait_sim;
