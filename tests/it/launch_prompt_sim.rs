@@ -84,3 +84,42 @@ fn the_start_prompt_on_the_sims_command_line_is_turn_one_and_is_not_typed() {
         out.stdout
     );
 }
+
+/// With `submit.taken`, a typed prompt's Enter follows the first look that
+/// shows the paste landed in the input box, not the adapter's pause: here a
+/// pause of ten minutes, which would keep turn 1 from starting in the test's
+/// time, is never waited out, in any of the three turns.
+#[test]
+fn the_enter_follows_the_look_that_shows_the_paste_landed() {
+    let sandbox = Sandbox::new();
+    let sim = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/adapters/sim.yaml"))
+        .expect("the sim's adapter");
+    assert!(sim.contains("  pause_ms: 200\n"));
+    sandbox.user_adapter(
+        "sim",
+        &sim.replace(
+            "  pause_ms: 200\n",
+            "  pause_ms: 600000\n  taken: ['^› \\[goalie\\] ']\n",
+        ),
+    );
+    let scenario_file = sandbox.file("scenario.yaml", &scenario(Some(3), "proper", 300));
+    let out = sandbox.run(
+        &[
+            "run",
+            "--agent",
+            "sim",
+            "Make the tests pass",
+            "--",
+            "--scenario",
+            &support::path_str(&scenario_file),
+        ],
+        LIMIT,
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let goal = sandbox.goal();
+    assert_eq!(goal.state.as_str(), "achieved");
+    assert_eq!(goal.turns, 3);
+    assert_eq!(sandbox.entries_of("injection").len(), 3);
+    assert_eq!(sandbox.entries_of("turn_started").len(), 3);
+    assert_eq!(sandbox.entries_of("turn_ended").len(), 3);
+}
