@@ -111,16 +111,12 @@ pub struct Dialog {
 }
 
 /// How text is typed into the agent.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Submit {
     /// Wrap the text in bracketed-paste markers when the agent enabled that mode.
     pub bracketed_paste: bool,
     /// Pause between the text and the Enter key (Codex drops an Enter that follows too fast).
     pub pause_ms: u64,
-    /// Screen rows that show the pasted text landed in the input box (Claude
-    /// Code's `[Pasted text #1 +40 lines]`): the Enter follows the first look
-    /// that shows one after the paste, `pause_ms` at the latest.
-    pub taken: Option<RegexSet>,
     /// The bytes that submit the input.
     pub enter: String,
 }

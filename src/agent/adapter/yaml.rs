@@ -79,7 +79,6 @@ fn default_deny() -> String {
 struct SubmitFile {
     bracketed_paste: bool,
     pause_ms: u64,
-    taken: Vec<String>,
     #[serde(deserialize_with = "crate::goal::yaml_input::text_only")]
     enter: String,
 }
@@ -89,7 +88,6 @@ impl Default for SubmitFile {
         SubmitFile {
             bracketed_paste: true,
             pause_ms: 250,
-            taken: Vec::new(),
             enter: "\r".into(),
         }
     }
@@ -165,11 +163,6 @@ impl Adapter {
             ));
         }
         let screen = check.screen_rules(&file.screen, grouped)?;
-        let taken = if file.submit.taken.is_empty() {
-            None
-        } else {
-            Some(check.set(&file.submit.taken)?)
-        };
         Ok(Adapter {
             dialogs,
             session_log: file.session_log,
@@ -193,7 +186,6 @@ impl Adapter {
             submit: Submit {
                 bracketed_paste: file.submit.bracketed_paste,
                 pause_ms: file.submit.pause_ms,
-                taken,
                 enter: file.submit.enter,
             },
             timing: Timing {

@@ -195,14 +195,11 @@ impl Shell<'_> {
     }
 
     /// Types `text` the adapter's way (paste, pause, Enter) on a task of its
-    /// own, then reports [`Event::InjectionDone`]. With the adapter's
-    /// `submit.taken`, a paste's Enter follows the first look that shows the
-    /// paste landed (`landed_look`), the pause being the latest it waits.
-    pub(super) fn type_text(&mut self, text: String, done_tx: mpsc::UnboundedSender<()>) {
+    /// own, then reports [`Event::InjectionDone`].
+    pub(super) fn type_text(&self, text: String, done_tx: mpsc::UnboundedSender<()>) {
         let submit = &self.spec.adapter.submit;
         let mut body = Vec::with_capacity(text.len() + 12);
-        let pasted = submit.bracketed_paste && self.screen.bracketed_paste();
-        if pasted {
+        if submit.bracketed_paste && self.screen.bracketed_paste() {
             body.extend_from_slice(b"\x1b[200~");
             body.extend_from_slice(text.as_bytes());
             body.extend_from_slice(b"\x1b[201~");
@@ -211,43 +208,13 @@ impl Shell<'_> {
         }
         let enter = submit.enter.clone().into_bytes();
         let pause = Duration::from_millis(submit.pause_ms);
-        // Only a sign drawn after the paste counts: one more row showing it
-        // than the screen shows now (an earlier prompt may still show).
-        let shown = submit.taken.as_ref().filter(|_| pasted).map(|taken| {
-            let rows = self.screen.rows();
-            rows.iter().filter(|row| taken.is_match(row)).count()
-        });
-        let (landed_tx, landed) = tokio::sync::oneshot::channel();
-        self.landed = shown.map(|shown| (shown, landed_tx));
         let writer = self.agent.writer();
         tokio::spawn(async move {
             let _ = writer.send(body);
-            // Without a sign to wait for, the sender is gone and the pause is all.
-            let _ = tokio::time::timeout(pause, async {
-                if landed.await.is_err() {
-                    std::future::pending::<()>().await;
-                }
-            })
-            .await;
+            tokio::time::sleep(pause).await;
             let _ = writer.send(enter);
             let _ = done_tx.send(());
         });
-    }
-
-    /// A look at `rows` after a paste whose Enter waits for it: the Enter
-    /// goes now when they show the paste landed.
-    pub(super) fn landed_look(&mut self, rows: &[String]) {
-        let Some(taken) = self.spec.adapter.submit.taken.as_ref() else {
-            return;
-        };
-        let Some((before, _)) = self.landed else {
-            return;
-        };
-        if rows.iter().filter(|row| taken.is_match(row)).count() > before
-            && let Some((_, landed)) = self.landed.take()
-        {
-            let _ = landed.send(());
-        }
     }
 }
 

@@ -48,7 +48,6 @@ impl Shell<'_> {
     /// Reads the screen with the adapter's rules.
     pub(super) fn look(&mut self) -> Event {
         let rows = self.screen.rows();
-        self.landed_look(&rows);
         let scrolled = self.screen.take_scrolled();
         let mut seen = self.observer.observe(&rows, &scrolled);
         // A reset shown as a time of day becomes a delay against this clock.

@@ -120,10 +120,6 @@ pub(super) struct Shell<'a> {
     /// The first prompt, given on the agent's command line, until the core
     /// says the agent took it (`launch_prompt.rs`).
     pub(super) at_launch: Option<GivenPrompt>,
-    /// Typed text waiting for the look that shows it landed (the adapter's
-    /// `submit.taken`), when its Enter is held for that (`perform.rs`): the
-    /// rows that showed the sign before the paste, and whom to tell.
-    pub(super) landed: Option<(usize, tokio::sync::oneshot::Sender<()>)>,
 }
 
 impl Shell<'_> {

@@ -123,7 +123,6 @@ pub(super) async fn supervise_goal(
         // Read before the agent started: a request written while it starts is heard.
         requests_from: entries.last().map_or(0, |entry| entry.seq),
         at_launch: at_launch.map(|prompt| prompt.given),
-        landed: None,
     };
     shell.start_recording()?;
     if !interactive {
