@@ -10,6 +10,7 @@ import shlex
 import subprocess
 import time
 
+from . import floor
 from .agents import (AGENT_ARGS, WORKDIR, Run, offline_env, populate, setup_claude,
                      setup_codex)
 from .fake_model import turn_gaps
@@ -170,25 +171,34 @@ def run(model, opts):
     overhead = {}
     for agent in opts.agents:
         for home in opts.homes:
-            sig, scr, alone = [], [], []
+            sig, scr, alone, floors = [], [], [], []
             for r in range(opts.rounds):
                 log(f"latency: {agent}, {home} home, round {r + 1}/{opts.rounds}")
                 sig.append(signalled_round(agent, home, model, opts, f"lat-{agent}-{home}"))
                 scr.append(screen_round(agent, home, model, opts, f"lat-screen-{agent}-{home}"))
                 alone.append(agent_alone_start(agent, home, model, opts,
                                                f"lat-alone-{agent}-{home}"))
+                floors.append(floor.pty_first_request(
+                    agent, model, opts, f"lat-floor-{agent}-{home}",
+                    "Benchmark: reply at once.", lived_in=home == "lived-in"))
             m = {k: median([x[k] for x in sig]) for k in sig[0] if k != "turns"}
             m["screen_to_byte_minus_quiet"] = median([x["screen_to_byte_minus_quiet"]
                                                       for x in scr])
             m["agent_start_to_idle"] = median([a[0] for a in alone])
             m["agent_start_to_ready"] = median([a[1] for a in alone])
+            # The agent alone with the prompt on its command line, on a bare PTY that
+            # answers its queries: its own first request.
+            m["agent_tui_first_request"] = median(floors)
+            m["goalie_request_over_tui"] = median([
+                x["start_to_request"] - f for x, f in zip(sig, floors)
+                if x["start_to_request"] is not None and f is not None])
             # goalie's own part of the start-up: its first prompt against the agent's
             # full start screen, each round against the agent alone of that round.
             m["goalie_start_overhead"] = median([
                 x["start_to_prompt"] - a[1] for x, a in zip(sig, alone)
                 if x["start_to_prompt"] is not None and a[1] is not None])
             note("latency", f"{agent}/{home}", {"median": m, "signalled": sig, "screen": scr,
-                                               "agent_alone": alone})
+                                               "agent_alone": alone, "tui_floor": floors})
             overhead[(agent, home)] = m
             ms = lambda v: fmt(None if v is None else 1000 * v, ".0f") + " ms"  # noqa: E731
             rows.append((agent, home, ms(m["hook_to_byte"]), ms(m["log_to_byte"]),
@@ -199,6 +209,8 @@ def run(model, opts):
                                fmt(m["start_to_spawn"]) + " s",
                                fmt(m["start_to_prompt"]) + " s",
                                fmt(m["start_to_request"]) + " s",
+                               fmt(m["agent_tui_first_request"]) + " s",
+                               fmt(m["goalie_request_over_tui"]) + " s",
                                fmt(m["goalie_start_overhead"]) + " s"))
     table(f"Latency (median of {opts.rounds} runs of {opts.turns} turns each)",
           ["agent", "home", "hook → first byte", "session log line written → first byte",
@@ -223,9 +235,12 @@ def run(model, opts):
         start_rows.append((agent, "lived-in vs empty", "", "", fmt(spawn) + "×",
                            fmt(lv["start_to_prompt"] / e["start_to_prompt"]
                                if lv["start_to_prompt"] and e["start_to_prompt"] else None)
-                           + "×", "", ("+" if extra and extra > 0 else "") + fmt(extra) + " s"))
+                           + "×", "", "", "",
+                           ("+" if extra and extra > 0 else "") + fmt(extra) + " s"))
     table("Start-up (goalie's own part: after the agent's full start screen, alone)",
           ["agent", "home", "agent alone: start → idle screen",
            "agent alone: start → full start screen", "goalie: start → agent spawned",
            "goalie: start → first prompt byte", "goalie: start → first model request",
+           "agent alone on a bare PTY, prompt on its command line: start → first model request",
+           "goalie's first request − the agent's alone",
            "goalie's part: first prompt − agent's full start screen"], start_rows)

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import time
 
+from . import floor
 from .agents import WORKDIR, Run, offline_env, setup_claude, setup_codex
 from .fake_model import FakeModel, turn_gaps
 from .util import CACHE, ROOT, CpuMeter, Started, fmt, log, median, note, table
@@ -143,18 +144,50 @@ def summarize(turns, started_at, cpu, out):
     return found
 
 
+def first_request_row(agent, found, floors):
+    """goalie's and ralph's first request beside the agent's own floors (its TUI, its
+    headless mode), each round against the floor of the same round."""
+    def diffs(who, kind):
+        return median([x["first_request"] - f for x, f in zip(found[who], floors[kind])
+                       if x["first_request"] is not None and f is not None])
+    m = {
+        "goalie": median([x["first_request"] for x in found["goalie"]]),
+        "pty_alone": median(floors["pty"]),
+        "goalie_minus_pty": diffs("goalie", "pty"),
+        "tmux_alone": median(floors["tui"]),
+        "ralph": median([x["first_request"] for x in found["ralph"]]),
+        "headless_alone": median(floors["headless"]),
+        "ralph_minus_headless": diffs("ralph", "headless"),
+    }
+    note("peer_first_request", agent, {"median": m, "floors": floors})
+    plus = lambda v: ("+" if v is not None and v > 0 else "") + fmt(v) + " s"  # noqa: E731
+    return (agent, fmt(m["goalie"]) + " s", fmt(m["pty_alone"]) + " s",
+            plus(m["goalie_minus_pty"]), fmt(m["tmux_alone"]) + " s", fmt(m["ralph"]) + " s",
+            fmt(m["headless_alone"]) + " s", plus(m["ralph_minus_headless"]))
+
+
 def run(model, opts):
     if not os.access(RALPH, os.X_OK):
         print(f"\n### Side by side with ralph-orchestrator\n\n(not built: run `scripts/bench "
               f"peer --build-peer` or `{' '.join(build_command())}`)")
         return
-    rows = []
+    rows, first_rows = [], []
     for agent in opts.agents:
         found = {"ralph": [], "goalie": []}
+        floors = {"pty": [], "tui": [], "headless": []}
         for r in range(opts.rounds):
             log(f"peer: {agent}, round {r + 1}/{opts.rounds}")
             found["ralph"].append(ralph_round(agent, model, opts, f"peer-ralph-{agent}"))
             found["goalie"].append(goalie_round(agent, model, opts, f"peer-goalie-{agent}"))
+            # The agent alone, in the same round: what its TUI and its headless mode need.
+            prompt = "Benchmark: reply at once."
+            floors["pty"].append(floor.pty_first_request(agent, model, opts,
+                                                         f"peer-pty-{agent}", prompt))
+            floors["tui"].append(floor.tui_first_request(agent, model, opts,
+                                                         f"peer-tmux-{agent}", prompt))
+            floors["headless"].append(floor.headless_first_request(
+                agent, model, opts, f"peer-headless-{agent}", prompt))
+        first_rows.append(first_request_row(agent, found, floors))
         for who, rounds in found.items():
             m = {k: median([x[k] for x in rounds]) for k in rounds[0]}
             note("peer", f"{agent}/{who}", {"median": m, "rounds": rounds})
@@ -162,6 +195,11 @@ def run(model, opts):
                          fmt(m["supervisor_cpu_s_per_min"], ".2f") + " s",
                          fmt(100 * m["supervisor_core_share"], ".1f") + " %",
                          fmt(100 * m["agent_core_share"], ".1f") + " %"))
+    table(f"First model request after start, against what the agent itself needs (median "
+          f"of {opts.rounds}; the differences are medians of each round's)",
+          ["agent", "goalie (TUI)", "agent's TUI alone on a bare PTY, prompt on its command line",
+           "goalie − TUI alone", "the same in tmux", "ralph (headless)", "agent headless alone",
+           "ralph − headless alone"], first_rows)
     table(f"Side by side with ralph-orchestrator {RALPH_VERSION} ({opts.peer_turns} turns, "
           f"median of {opts.rounds})",
           ["agent", "supervisor", "turn gap (model's view)", "first request after start",

@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 
 use crate::core::progress::{Change, Workspace};
 
+pub mod baseline;
 mod hash_cache;
 use hash_cache::HashCache;
 

@@ -53,6 +53,7 @@ mod shell_completion;
 mod sim_pty;
 mod slurm;
 mod stall_sim;
+mod start_sim;
 mod supervisor_work_sim;
 mod terminal_restore;
 mod wait_sim;

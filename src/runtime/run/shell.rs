@@ -22,7 +22,7 @@ use crate::ledger::Ledger;
 use crate::ledger::claim_inbox::ClaimInbox;
 use crate::terminal::status::StatusDisplay;
 use crate::terminal::takeover::ChordFilter;
-use crate::workspace::Tracker;
+use crate::workspace::baseline::Baseline;
 
 use super::spec::RunSpec;
 
@@ -34,8 +34,8 @@ pub(super) type Measured = (u64, Workspace, Option<String>);
 #[derive(Debug)]
 pub(super) struct Watch {
     /// The workspace and its last look, measured off the event loop (git
-    /// may take seconds, hashing reads files).
-    pub(super) tracker: Arc<Mutex<Tracker>>,
+    /// may take seconds, hashing reads files); its baseline too.
+    pub(super) tracker: Arc<Mutex<Baseline>>,
     pub(super) measured_tx: tokio::sync::mpsc::UnboundedSender<Measured>,
     /// Measurements done, heard by the loop in the order they were asked for.
     pub(super) measured: tokio::sync::mpsc::UnboundedReceiver<Measured>,
@@ -51,11 +51,12 @@ pub(super) struct Watch {
 }
 
 impl Watch {
-    /// Takes the workspace's baseline now, before the first turn.
+    /// Starts taking the workspace's baseline (off this thread), before the
+    /// agent starts; the first measurement waits for it.
     pub(super) fn new(workdir: &Path) -> Watch {
         let (measured_tx, measured) = tokio::sync::mpsc::unbounded_channel();
         Watch {
-            tracker: Arc::new(Mutex::new(Tracker::new(workdir))),
+            tracker: Arc::new(Mutex::new(Baseline::start(workdir))),
             measured_tx,
             measured,
             asked: 0,

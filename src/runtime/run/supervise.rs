@@ -82,6 +82,9 @@ pub(super) async fn supervise_goal(
     if let Some(prompt) = &at_launch {
         observer.typed(&prompt.given.text, &prompt.nonce);
     }
+    // The workspace's baseline is taken beside the agent's start, not before
+    // the event loop runs: that answers the agent's start-up terminal queries.
+    let watch = Watch::new(&spec.workdir);
     let (agent, output, exit) =
         start_agent(&ledger, &goal.id, &launch, process, at_launch.as_ref())?;
     let inbox = ClaimInbox::new(&ledger, &goal.id)?;
@@ -116,7 +119,7 @@ pub(super) async fn supervise_goal(
         panic_for_test: std::env::var_os("GOALIE_TEST_PANIC").is_some(),
         recording,
         status,
-        watch: Watch::new(&spec.workdir),
+        watch,
         // Read before the agent started: a request written while it starts is heard.
         requests_from: entries.last().map_or(0, |entry| entry.seq),
         at_launch: at_launch.map(|prompt| prompt.given),

@@ -50,6 +50,7 @@ impl Shell<'_> {
             let workspace = tracker
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
+                .tracker()
                 .measure();
             let _ = done.send((asked, workspace, screen_reply));
         });

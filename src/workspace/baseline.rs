@@ -1,0 +1,92 @@
+//! The workspace's baseline taken off the caller's thread: a run starts it
+//! before it spawns the agent and goes on at once, so that a slow `git
+//! status` (seconds in a large repository) never holds up the event loop
+//! that answers the agent's start-up terminal queries and reads its screen.
+//! The first measurement waits for the baseline, so every turn is still
+//! measured against the workspace as it was when the run began.
+
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+
+use super::Tracker;
+
+/// A workspace tracker whose first look may still be under way.
+#[derive(Debug)]
+pub struct Baseline {
+    state: State,
+}
+
+#[derive(Debug)]
+enum State {
+    /// The look runs on a thread of its own.
+    Taking(PathBuf, JoinHandle<Tracker>),
+    Taken(Tracker),
+    /// Only while the thread is joined.
+    Joining,
+}
+
+impl Baseline {
+    /// Starts looking at `root` on a thread of its own; returns at once.
+    pub fn start(root: &Path) -> Baseline {
+        let path = root.to_path_buf();
+        let looked_at = path.clone();
+        let state = match std::thread::Builder::new()
+            .name("goalie-baseline".into())
+            .spawn(move || Tracker::new(&looked_at))
+        {
+            Ok(handle) => State::Taking(path, handle),
+            // No thread to be had: the look is taken here, as it always was.
+            Err(_) => State::Taken(Tracker::new(&path)),
+        };
+        Baseline { state }
+    }
+
+    /// Whether the first look is done (nothing waits for it).
+    pub fn taken(&self) -> bool {
+        match &self.state {
+            State::Taking(_, handle) => handle.is_finished(),
+            State::Taken(_) | State::Joining => true,
+        }
+    }
+
+    /// The tracker, once its first look is done (waits for it).
+    pub fn tracker(&mut self) -> &mut Tracker {
+        if let State::Taking(..) = self.state {
+            let State::Taking(root, handle) = std::mem::replace(&mut self.state, State::Joining)
+            else {
+                unreachable!("matched above")
+            };
+            // A look that panicked is taken again here.
+            let tracker = handle.join().unwrap_or_else(|_| Tracker::new(&root));
+            self.state = State::Taken(tracker);
+        }
+        match &mut self.state {
+            State::Taken(tracker) => tracker,
+            State::Taking(..) | State::Joining => unreachable!("joined above"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::progress::Change;
+
+    #[test]
+    fn the_first_measurement_is_against_the_workspace_when_the_look_began() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("a.txt"), "one").unwrap();
+        let mut baseline = Baseline::start(root);
+        // Whatever the thread's progress, the look it took is the baseline.
+        let tracker = baseline.tracker();
+        assert!(baseline_is_still(tracker));
+        std::fs::write(root.join("b.txt"), "two").unwrap();
+        assert_eq!(baseline.tracker().measure().change, Change::Content);
+        assert!(baseline.taken());
+    }
+
+    fn baseline_is_still(tracker: &mut Tracker) -> bool {
+        tracker.measure().change == Change::None
+    }
+}
