@@ -6,6 +6,8 @@ import calendar
 import json
 import os
 import random
+import re
+import shlex
 import shutil
 import sqlite3
 import subprocess
@@ -273,3 +275,32 @@ def parse_at(at):
     """A ledger time (`2026-12-01T09:38:00.123Z`) as Unix seconds."""
     base, _, frac = at.rstrip("Z").partition(".")
     return calendar.timegm(time.strptime(base, "%Y-%m-%dT%H:%M:%S")) + float("0." + (frac or "0"))
+
+
+def fresh_run(agent, model, opts, label, lived_in=False):
+    """A run's private folder (CACHE/runs/LABEL) and the project folder, both made anew;
+    the offline environment, with the agent set up in `private/AGENT-home` against the
+    fake `model` (its earlier sessions when `lived_in`). Returns (private, env, home)."""
+    private = os.path.join(CACHE, "runs", label)
+    shutil.rmtree(private, ignore_errors=True)
+    shutil.rmtree(WORKDIR, ignore_errors=True)
+    os.makedirs(private)
+    os.makedirs(WORKDIR)
+    env = offline_env(opts.agents_dir, WORKDIR, private)
+    home = os.path.join(private, f"{agent}-home")
+    (setup_codex if agent == "codex" else setup_claude)(env, home, model.url, WORKDIR)
+    if lived_in:
+        populate(agent, home, opts.sessions)
+    return private, env, home
+
+
+def write_wrapper(path, env, agent, args):
+    """A shell script that starts `agent ARGS` in the project folder with `env`: for
+    terminals (tmux) that take a command, not an environment."""
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\n")
+        for k, v in env.items():
+            if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", k):
+                f.write(f"export {k}={shlex.quote(v)}\n")
+        f.write(f"cd {shlex.quote(WORKDIR)}\nexec {agent} {' '.join(map(shlex.quote, args))}\n")
+    os.chmod(path, 0o755)

@@ -16,16 +16,14 @@ import os
 import pty
 import re
 import select
-import shlex
-import shutil
 import signal
 import struct
 import subprocess
 import termios
 import time
 
-from .agents import AGENT_ARGS, WORKDIR, offline_env, populate, setup_claude, setup_codex
-from .util import CACHE, Started, descendants, wait_for
+from .agents import AGENT_ARGS, WORKDIR, fresh_run, write_wrapper
+from .util import Started, descendants, wait_for
 
 HEADLESS = {
     "codex": lambda prompt: ["exec", "--skip-git-repo-check", prompt],
@@ -38,16 +36,7 @@ TUI = {
 
 
 def _setup(agent, model, opts, label, lived_in=False):
-    private = os.path.join(CACHE, "runs", label)
-    shutil.rmtree(private, ignore_errors=True)
-    shutil.rmtree(WORKDIR, ignore_errors=True)
-    os.makedirs(private)
-    os.makedirs(WORKDIR)
-    env = offline_env(opts.agents_dir, WORKDIR, private)
-    home = os.path.join(private, f"{agent}-home")
-    (setup_codex if agent == "codex" else setup_claude)(env, home, model.url, WORKDIR)
-    if lived_in:
-        populate(agent, home, opts.sessions)
+    private, env, _ = fresh_run(agent, model, opts, label, lived_in)
     return private, env
 
 
@@ -62,13 +51,7 @@ def tui_first_request(agent, model, opts, label, prompt, lived_in=False):
     private, env = _setup(agent, model, opts, label, lived_in)
     args = AGENT_ARGS[agent] + TUI[agent](prompt)
     wrapper = os.path.join(private, "agent.sh")
-    with open(wrapper, "w") as f:
-        f.write("#!/bin/sh\n")
-        for k, v in env.items():
-            if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", k):
-                f.write(f"export {k}={shlex.quote(v)}\n")
-        f.write(f"cd {shlex.quote(WORKDIR)}\nexec {agent} {' '.join(map(shlex.quote, args))}\n")
-    os.chmod(wrapper, 0o755)
+    write_wrapper(wrapper, env, agent, args)
     tmux = ["tmux", "-L", f"goalie-floor-{os.getpid()}", "-f", "/dev/null"]
     since = time.time()
     subprocess.run(tmux + ["new-session", "-d", "-x", "160", "-y", "50", wrapper], check=True)

@@ -6,13 +6,11 @@ turn gap as the model sees it (its last answer to the next request)."""
 
 import os
 import re
-import shlex
 import subprocess
 import time
 
 from . import floor
-from .agents import (AGENT_ARGS, WORKDIR, Run, offline_env, populate, setup_claude,
-                     setup_codex)
+from .agents import AGENT_ARGS, Run, fresh_run, write_wrapper
 from .fake_model import turn_gaps
 from .sessionwatch import SessionWatch
 from .util import CACHE, ROOT, fmt, log, median, note, table, wait_for
@@ -124,24 +122,10 @@ def agent_alone_start(agent, home, model, opts, label):
     """The agent's own start to its idle screen, and to its full start screen (the idle
     screen with no row of the adapter's `starting`): the CLI alone in tmux (a real
     terminal emulator), its screen read every 20 ms."""
-    private = os.path.join(CACHE, "runs", label)
-    subprocess.run(["rm", "-rf", private, WORKDIR])
-    os.makedirs(private)
-    os.makedirs(WORKDIR)
-    env = offline_env(opts.agents_dir, WORKDIR, private)
-    agent_home = os.path.join(private, f"{agent}-home")
-    (setup_codex if agent == "codex" else setup_claude)(env, agent_home, model.url, WORKDIR)
-    if home == "lived-in":
-        populate(agent, agent_home, opts.sessions)
+    private, env, _ = fresh_run(agent, model, opts, label, lived_in=home == "lived-in")
     args = (["--no-daemon"] if agent == "codex" else []) + AGENT_ARGS[agent]
     wrapper = os.path.join(private, "agent.sh")
-    with open(wrapper, "w") as f:
-        f.write("#!/bin/sh\n")
-        for k, v in env.items():
-            if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", k):
-                f.write(f"export {k}={shlex.quote(v)}\n")
-        f.write(f"cd {shlex.quote(WORKDIR)}\nexec {agent} {' '.join(map(shlex.quote, args))}\n")
-    os.chmod(wrapper, 0o755)
+    write_wrapper(wrapper, env, agent, args)
     socket = f"goalie-bench-{os.getpid()}"
     tmux = ["tmux", "-L", socket, "-f", "/dev/null"]
     idle = re.compile(IDLE[agent], re.M)

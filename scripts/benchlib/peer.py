@@ -9,14 +9,13 @@ or when missing outside CI (never in CI)."""
 
 import os
 import re
-import shutil
 import subprocess
 import time
 
 from . import floor
-from .agents import WORKDIR, Run, offline_env, setup_claude, setup_codex
+from .agents import WORKDIR, Run, fresh_run
 from .fake_model import FakeModel, turn_gaps
-from .util import CACHE, ROOT, CpuMeter, Started, fmt, log, median, note, table
+from .util import ROOT, CpuMeter, Started, fmt, log, median, note, table
 
 RALPH_VERSION = "2.10.1"
 RALPH_ROOT = os.path.join(ROOT, ".cache", "ralph")
@@ -87,14 +86,7 @@ def work_directives(opts):
 
 
 def ralph_round(agent, model, opts, label, prompt="Benchmark: reply at once."):
-    private = os.path.join(CACHE, "runs", label)
-    shutil.rmtree(private, ignore_errors=True)
-    shutil.rmtree(WORKDIR, ignore_errors=True)
-    os.makedirs(private)
-    os.makedirs(WORKDIR)
-    env = offline_env(opts.agents_dir, WORKDIR, private)
-    home = os.path.join(private, f"{agent}-home")
-    (setup_codex if agent == "codex" else setup_claude)(env, home, model.url, WORKDIR)
+    private, env, _ = fresh_run(agent, model, opts, label)
     env["HOME"] = private  # ~/.ralph: none
     subprocess.run(["git", "init", "-q"], cwd=WORKDIR, check=True)
     with open(os.path.join(WORKDIR, "ralph.yml"), "w") as f:
