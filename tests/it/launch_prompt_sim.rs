@@ -23,16 +23,7 @@ fn the_start_prompt_on_the_sims_command_line_is_turn_one_and_is_not_typed() {
         ),
     );
     let input_log = sandbox.dir.path().join("sim-input.log");
-    let scenario_file = sandbox.file("scenario.yaml", &scenario(Some(3), "proper", 400));
-    let mut cmd = sandbox.command(&[
-        "run",
-        "--agent",
-        "sim",
-        "Make the tests pass",
-        "--",
-        "--scenario",
-        &support::path_str(&scenario_file),
-    ]);
+    let mut cmd = sandbox.sim_command(&scenario(Some(3), "proper", 400), &[]);
     cmd.env("GOALIE_SIM_INPUT_LOG", support::path_str(&input_log));
     let out = support::finish(cmd.spawn().expect("spawn goalie"), LIMIT);
     assert_eq!(out.code, 0, "{out:?}");

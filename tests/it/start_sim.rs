@@ -67,33 +67,12 @@ fn the_first_turn_starts_while_the_workspace_baseline_is_still_taken() {
     let pid = sandbox.dir.path().join("status.pid");
     held_git(&bin, &real, &release, &pid);
 
-    let scenario_file = sandbox.file("scenario.yaml", &scenario(Some(2), "proper", 300));
-    let mut cmd = sandbox.command(&[
-        "run",
-        "--agent",
-        "sim",
-        "Make the tests pass",
-        "--",
-        "--scenario",
-        &support::path_str(&scenario_file),
-    ]);
+    let mut cmd = sandbox.sim_command(&scenario(Some(2), "proper", 300), &[]);
     let path = std::env::var("PATH").unwrap_or_default();
     cmd.env("PATH", format!("{}:{path}", bin.display()));
     let child = cmd.spawn().expect("spawn goalie");
     // The sim answered its cursor query and took turn 1 …
-    let started = support::eventually(LIMIT, || {
-        let Some(ledger) = sandbox.try_ledger() else {
-            return false;
-        };
-        let goals = ledger.goals().unwrap_or_default();
-        goals.first().is_some_and(|goal| {
-            ledger
-                .entries(&goal.id)
-                .unwrap_or_default()
-                .iter()
-                .any(|e| e.kind == "turn_started")
-        })
-    });
+    let started = support::eventually(LIMIT, || sandbox.has_entry("turn_started"));
     // … while the baseline's `git status` was still held.
     let held = alive(&pid);
     std::fs::write(&release, "").unwrap();

@@ -106,14 +106,39 @@ impl Sandbox {
         finish(child, limit)
     }
 
-    /// `goalie run --agent sim OBJECTIVE [extra…] -- --scenario FILE`.
+    /// `goalie run --agent sim OBJECTIVE [extra…] -- --scenario FILE`, to its end.
     pub fn run_sim(&self, scenario: &str, extra: &[&str], limit: Duration) -> Outcome {
+        let child = self
+            .sim_command(scenario, extra)
+            .spawn()
+            .expect("spawn goalie");
+        finish(child, limit)
+    }
+
+    /// The command `run_sim` runs, for a test that sets more on it first.
+    pub fn sim_command(&self, scenario: &str, extra: &[&str]) -> Command {
         let scenario = self.file("scenario.yaml", scenario);
         let scenario = scenario.to_string_lossy().to_string();
         let mut args = vec!["run", "--agent", "sim", "Make the tests pass"];
         args.extend_from_slice(extra);
         args.extend_from_slice(&["--", "--scenario", &scenario]);
-        self.run(&args, limit)
+        self.command(&args)
+    }
+
+    /// Whether the first goal has a row of `kind` yet (false while there is no
+    /// ledger or no goal).
+    pub fn has_entry(&self, kind: &str) -> bool {
+        let Some(ledger) = self.try_ledger() else {
+            return false;
+        };
+        let goals = ledger.goals().unwrap_or_default();
+        goals.first().is_some_and(|goal| {
+            ledger
+                .entries(&goal.id)
+                .unwrap_or_default()
+                .iter()
+                .any(|e| e.kind == kind)
+        })
     }
 
     pub fn ledger(&self) -> Ledger {
