@@ -39,21 +39,6 @@ fn start(sandbox: &Sandbox, server: &BlockingFakeModel, extra: &[&str]) -> Child
     cmd.spawn().expect("goalie")
 }
 
-/// Whether a wait began (the database may not hold the goal yet).
-fn began(sandbox: &Sandbox) -> bool {
-    let Ok(ledger) = goalie::ledger::Ledger::open_existing(&sandbox.db()) else {
-        return false;
-    };
-    let goals = ledger.goals().unwrap_or_default();
-    goals.first().is_some_and(|goal| {
-        ledger
-            .entries(&goal.id)
-            .unwrap_or_default()
-            .iter()
-            .any(|e| e.kind == "wait_started")
-    })
-}
-
 /// The goal's `status --json` while its supervisor runs.
 fn status(sandbox: &Sandbox) -> serde_json::Value {
     let out = sandbox.run(&["status", "--json"], Duration::from_secs(20));
@@ -95,7 +80,8 @@ fn codex_waits_for_a_command_without_a_model_request_until_it_passes() {
 
     // The wait begins once the asking turn ended.
     assert!(
-        support::eventually(Duration::from_secs(120), || { began(&sandbox) }),
+        support::eventually(Duration::from_secs(120), || sandbox
+            .has_entry("wait_started")),
         "no wait began\n{}",
         fake_model::summarize(&server.requests())
     );
@@ -173,7 +159,8 @@ fn codex_rate_limits_past_max_quota_wait_for_the_reported_reset() {
     let child = start(&sandbox, &server, &["--max-quota", "80%"]);
 
     assert!(
-        support::eventually(Duration::from_secs(120), || { began(&sandbox) }),
+        support::eventually(Duration::from_secs(120), || sandbox
+            .has_entry("wait_started")),
         "no quota wait began\n{}\n{:?}",
         fake_model::summarize(&server.requests()),
         sandbox
