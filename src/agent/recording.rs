@@ -232,15 +232,14 @@ impl Recorder {
     }
 
     fn event(&mut self, code: &str, data: &str) {
-        use std::fmt::Write as _;
         let seconds = self.started.elapsed().as_secs_f64();
-        let mut line = String::with_capacity(data.len() + 32);
-        let _ = write!(line, "[{seconds:.6}, \"{code}\", ");
-        // A string as JSON cannot fail to be written, and is UTF-8.
-        let mut json = std::mem::take(&mut line).into_bytes();
-        let _ = serde_json::to_writer(&mut json, data);
-        let mut line = String::from_utf8(json).unwrap_or_default();
-        line.push_str("]\n");
+        // One buffer for the whole line; a string as JSON cannot fail to be
+        // written, and is UTF-8.
+        let mut line = format!("[{seconds:.6}, \"{code}\", ").into_bytes();
+        line.reserve(data.len() + 4);
+        let _ = serde_json::to_writer(&mut line, data);
+        line.extend_from_slice(b"]\n");
+        let line = String::from_utf8(line).unwrap_or_default();
         if !self.room_for(line.len() as u64) {
             let cap_mb = self.cap / (1024 * 1024);
             let last = format!(

@@ -13,57 +13,43 @@ use super::Tracker;
 /// A workspace tracker whose first look may still be under way.
 #[derive(Debug)]
 pub struct Baseline {
-    state: State,
-}
-
-#[derive(Debug)]
-enum State {
-    /// The look runs on a thread of its own.
-    Taking(PathBuf, JoinHandle<Tracker>),
-    Taken(Tracker),
-    /// Only while the thread is joined.
-    Joining,
+    root: PathBuf,
+    /// The first look, on a thread of its own, until it is joined.
+    taking: Option<JoinHandle<Tracker>>,
+    tracker: Option<Tracker>,
 }
 
 impl Baseline {
     /// Starts looking at `root` on a thread of its own; returns at once.
     pub fn start(root: &Path) -> Baseline {
-        let path = root.to_path_buf();
-        let looked_at = path.clone();
-        let state = match std::thread::Builder::new()
+        let looked_at = root.to_path_buf();
+        let taking = std::thread::Builder::new()
             .name("goalie-baseline".into())
             .spawn(move || Tracker::new(&looked_at))
-        {
-            Ok(handle) => State::Taking(path, handle),
-            // No thread to be had: the look is taken here, as it always was.
-            Err(_) => State::Taken(Tracker::new(&path)),
-        };
-        Baseline { state }
+            .ok();
+        // No thread to be had: the look is taken here, as it always was.
+        let tracker = taking.is_none().then(|| Tracker::new(root));
+        Baseline {
+            root: root.to_path_buf(),
+            taking,
+            tracker,
+        }
     }
 
     /// Whether the first look is done (nothing waits for it).
-    pub fn taken(&self) -> bool {
-        match &self.state {
-            State::Taking(_, handle) => handle.is_finished(),
-            State::Taken(_) | State::Joining => true,
-        }
+    #[cfg(test)]
+    fn taken(&self) -> bool {
+        self.taking.as_ref().is_none_or(JoinHandle::is_finished)
     }
 
     /// The tracker, once its first look is done (waits for it).
     pub fn tracker(&mut self) -> &mut Tracker {
-        if let State::Taking(..) = self.state {
-            let State::Taking(root, handle) = std::mem::replace(&mut self.state, State::Joining)
-            else {
-                unreachable!("matched above")
-            };
+        if let Some(handle) = self.taking.take() {
             // A look that panicked is taken again here.
-            let tracker = handle.join().unwrap_or_else(|_| Tracker::new(&root));
-            self.state = State::Taken(tracker);
+            self.tracker = handle.join().ok();
         }
-        match &mut self.state {
-            State::Taken(tracker) => tracker,
-            State::Taking(..) | State::Joining => unreachable!("joined above"),
-        }
+        let root = &self.root;
+        self.tracker.get_or_insert_with(|| Tracker::new(root))
     }
 }
 
