@@ -82,7 +82,8 @@
 //!   reader's typed text and nonce).
 //! - **The world's handles**: the agent's process and PTY, the session-log
 //!   cursor, the control server, timers, the workspace's last look
-//!   ([`workspace::Tracker`], for each turn's progress), in the shell ([`runtime::run`]); the
+//!   ([`workspace::Tracker`], for each turn's progress; its first look taken on a thread of
+//!   its own, [`workspace::baseline::Baseline`]), in the shell ([`runtime::run`]); the
 //!   saved terminal mode in [`terminal`] (global, so a panic hook can restore it).
 //! - **Files on disk the run makes**: the agent's private home for MCP
 //!   registration ([`agent::home`]), handoff notes in `.goalie/` of the working
