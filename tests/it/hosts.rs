@@ -127,8 +127,18 @@ pub(crate) fn controlled_from_another_host_then_lost_and_taken_over(sandbox: San
         status.starts_with(&format!("goal {id}  pursuing (running on alpha)\n")),
         "{status}"
     );
-    // beta watches alpha's goal through the ledger until alpha is lost.
-    let watch = spawn_on(&sandbox, "beta", &["watch", &id]);
+    // beta watches alpha's goal through the ledger until alpha is lost. Its
+    // output goes to a file, so the test can wait for its first line (the
+    // goal's state when it began) before anything changes that state.
+    let watch_out = sandbox.file("watch.out", "");
+    let mut watch_cmd = sandbox.command(&["watch", &id]);
+    watch_cmd
+        .env("GOALIE_HOST", "beta")
+        .env("GOALIE_HEARTBEAT_TIMEOUT", TIMEOUT)
+        .stdout(std::fs::File::create(&watch_out).unwrap());
+    let watch = watch_cmd.spawn().expect("spawn goalie watch");
+    assert!(eventually(WAIT, || std::fs::read_to_string(&watch_out)
+        .is_ok_and(|text| text.contains('\n'))));
     // Commands on beta go through the ledger; alpha's supervisor answers.
     let paused = text(&sandbox, "beta", &["pause", &id]);
     assert!(paused.starts_with(&format!("goal {id} paused")), "{paused}");
@@ -192,7 +202,7 @@ pub(crate) fn controlled_from_another_host_then_lost_and_taken_over(sandbox: San
     let lost = listed(&sandbox, "beta", &id);
     assert_eq!(lost["running"], false, "{lost}");
     assert_eq!(lost["remote"]["last_seen"], last_seen.as_str(), "{lost}");
-    let watched = support::finish(watch, LIMIT);
+    let watched = support::finish_to_file(watch, &watch_out, LIMIT);
     assert_eq!(watched.code, 0, "{watched:?}");
     assert!(
         watched.stdout.starts_with(&format!(

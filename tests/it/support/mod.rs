@@ -171,13 +171,31 @@ impl Sandbox {
     }
 }
 
+/// [`finish`] for a child whose stdout was sent to the file `stdout` (so a
+/// test could read its lines while it ran): the outcome carries that file.
+pub fn finish_to_file(child: Child, stdout: &Path, limit: Duration) -> Outcome {
+    let mut outcome = finish_streams(child, None, limit);
+    outcome.stdout = std::fs::read_to_string(stdout).unwrap_or_default();
+    outcome
+}
+
 /// Waits for `child` with a deadline; kills it and fails the test past it.
 pub fn finish(mut child: Child, limit: Duration) -> Outcome {
-    let mut stdout = child.stdout.take().expect("stdout");
+    let stdout = child.stdout.take().expect("stdout");
+    finish_streams(child, Some(stdout), limit)
+}
+
+fn finish_streams(
+    mut child: Child,
+    stdout: Option<std::process::ChildStdout>,
+    limit: Duration,
+) -> Outcome {
     let mut stderr = child.stderr.take().expect("stderr");
     let out = std::thread::spawn(move || {
         let mut text = String::new();
-        let _ = stdout.read_to_string(&mut text);
+        if let Some(mut stdout) = stdout {
+            let _ = stdout.read_to_string(&mut text);
+        }
         text
     });
     let err = std::thread::spawn(move || {
