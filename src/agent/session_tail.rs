@@ -382,7 +382,7 @@ const READ_CHUNK: u64 = 1024 * 1024;
 
 /// The longest session-log line goalie parses: 32 MiB (a 10 MB line of tool
 /// output is read whole). A longer one is thrown away as it is read, so what
-/// goalie holds of a log is at most this plus one [`READ_CHUNK`].
+/// goalie holds of a log is at most this plus one read chunk (`READ_CHUNK`, 1 MiB).
 pub const MAX_LOG_LINE: usize = 32 * 1024 * 1024;
 
 /// The whole lines of the next piece (at most [`READ_CHUNK`]) added to the

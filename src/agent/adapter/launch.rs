@@ -48,7 +48,7 @@ impl Adapter {
 
     /// The arguments that give the agent `prompt` as its first prompt, if the
     /// adapter has them and the prompt is short enough for a command line
-    /// ([`MAX_PROMPT_ARG`]); else the prompt is to be typed.
+    /// (`MAX_PROMPT_ARG`, 32 KiB); else the prompt is to be typed.
     pub fn prompt_launch_args(&self, prompt: &str) -> Option<Vec<String>> {
         let args = self.prompt_args.as_ref()?;
         if prompt.len() > MAX_PROMPT_ARG || prompt.contains('\0') {

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Whose process group a [`Row::GroupStarted`] is.
+/// Whose process group a [`Row::GroupStarted`](super::Row::GroupStarted) is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GroupRole {

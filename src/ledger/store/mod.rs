@@ -132,7 +132,7 @@ impl Ledger {
     /// linear in its size: about 0.1 s for 100,000 rows), refusing a damaged file.
     ///
     /// A `postgres://` URL opens a PostgreSQL ledger instead (see
-    /// [`pg::is_url`]): brought up to date the same way, it has no file to check.
+    /// `pg::is_url`): brought up to date the same way, it has no file to check.
     pub fn open(path: &Path) -> Result<Ledger, LedgerError> {
         if pg::is_url(path) {
             return Ledger::open_postgres(path, PgOpening::Writing);
