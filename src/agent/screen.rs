@@ -285,6 +285,37 @@ mod tests {
         assert!(quiet.take_replies().is_empty());
     }
 
+    /// Rows scrolled off in colour, bold, inverse, wide characters, blank
+    /// cells between words and rows that wrap: kept as their plain text,
+    /// a row of the screen each.
+    #[test]
+    fn scrolled_rows_are_kept_as_the_plain_text_vt100_would_give() {
+        let output = "\x1b[1mbold\x1b[0m plain \x1b[31;44mred on blue\x1b[m\r\n\
+                      wide 漢字 and \x1b[7minverse\x1b[27m\x1b[5Cgap\r\n\
+                      \x1b[38;5;200m256 colours\x1b[38;2;1;2;3m rgb\x1b[0m end\r\n\
+                      a row much longer than the twenty columns it wraps in\r\n\
+                      \x1b[2mdim\x1b[22m \x1b[3mitalic\x1b[4munderlined\x1b[m\r\n";
+        let mut screen = Screen::new(2, 20, false);
+        screen.process(output.as_bytes());
+        screen.process(b"\r\n\r\n");
+        let kept = screen.take_scrolled();
+        assert_eq!(
+            kept,
+            [
+                "bold plain red on bl",
+                "ue",
+                "wide 漢字 and invers",
+                "e     gap",
+                "256 colours rgb end",
+                "a row much longer th",
+                "an the twenty column",
+                "s it wraps in",
+                "dim italicunderlined",
+                "",
+            ]
+        );
+    }
+
     #[test]
     fn a_flood_between_two_looks_keeps_the_newest_rows_and_counts_the_rest() {
         let mut screen = Screen::new(4, 20, true);
