@@ -79,6 +79,8 @@ fn default_deny() -> String {
 struct SubmitFile {
     bracketed_paste: bool,
     pause_ms: u64,
+    taken: Vec<String>,
+    mcp_tools_ms: u64,
     #[serde(deserialize_with = "crate::goal::yaml_input::text_only")]
     enter: String,
 }
@@ -88,6 +90,8 @@ impl Default for SubmitFile {
         SubmitFile {
             bracketed_paste: true,
             pause_ms: 250,
+            taken: Vec::new(),
+            mcp_tools_ms: 0,
             enter: "\r".into(),
         }
     }
@@ -163,6 +167,11 @@ impl Adapter {
             ));
         }
         let screen = check.screen_rules(&file.screen, grouped)?;
+        let taken = if file.submit.taken.is_empty() {
+            None
+        } else {
+            Some(check.set(&file.submit.taken)?)
+        };
         Ok(Adapter {
             dialogs,
             session_log: file.session_log,
@@ -186,6 +195,8 @@ impl Adapter {
             submit: Submit {
                 bracketed_paste: file.submit.bracketed_paste,
                 pause_ms: file.submit.pause_ms,
+                taken,
+                mcp_tools_ms: file.submit.mcp_tools_ms,
                 enter: file.submit.enter,
             },
             timing: Timing {
