@@ -18,9 +18,9 @@
 //!
 //! Its first answer to `tools/list` is told to the running supervisor
 //! through its control socket (`goal/tools_listed`, as `goalie hook` tells a
-//! turn's end): an agent that would send its first prompt to the model
-//! without tools it has not listed (Claude Code) gets that prompt's Enter
-//! once they are.
+//! turn's end), once the client answered a ping sent after it: an agent that
+//! would send its first prompt to the model without tools it has not taken
+//! in (Claude Code) gets that prompt's Enter once it has.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,7 +30,8 @@ use std::time::Duration;
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-    JsonObject, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+    JsonObject, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig,
+    ServerRequest, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
@@ -50,6 +51,8 @@ pub const SERVER_NAME: &str = "goalie";
 /// The longest `goalie mcp` waits at its end for the supervisor to have
 /// heard that the tools were listed.
 const TELL_AT_EXIT: Duration = Duration::from_secs(2);
+/// The longest the telling waits for the client's answer to its ping.
+const PING_WAIT: Duration = Duration::from_secs(1);
 /// The tools.
 pub const GET_GOAL: &str = "get_goal";
 pub const UPDATE_GOAL: &str = "update_goal";
@@ -459,9 +462,24 @@ impl ServerHandler for GoalTools {
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        self.tell_listed();
+        if !self.told.load(Ordering::SeqCst) {
+            // The answer goes out first (this task's, once it returns; the
+            // yields let the service write it); the client's answer to a ping
+            // sent after it says it has taken the answer in (Claude Code
+            // registers the tools some milliseconds after it read them, and
+            // a prompt submitted sooner goes to the model without them).
+            let (tools, peer) = (self.clone(), context.peer.clone());
+            tokio::spawn(async move {
+                for _ in 0..4 {
+                    tokio::task::yield_now().await;
+                }
+                let ping = ServerRequest::PingRequest(Default::default());
+                let _ = tokio::time::timeout(PING_WAIT, peer.send_request(ping)).await;
+                tools.tell_listed();
+            });
+        }
         Ok(ListToolsResult::with_all_items(tools()))
     }
 

@@ -6,7 +6,8 @@
 //! before that reaches the model without them). The answer is logged
 //! (`mcp tools listed: get_goal, update_goal`) in the scenario's
 //! `input_log`, beside the turns it starts, so a test sees which came first.
-//! The server is ended when the sim ends.
+//! It answers the server's pings after that. The server is ended when the
+//! sim ends.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -65,10 +66,9 @@ impl McpClient {
                 {
                     let _ = writeln!(file, "{line}");
                 }
-                // Connected until the sim ends, as an agent stays: what the
-                // server says later is read and let go.
-                let _ = std::io::copy(&mut stdout, &mut std::io::sink());
-                drop(stdin);
+                // Connected until the sim ends, as an agent stays: a ping is
+                // answered, anything else the server says is let go.
+                let _ = answer_pings(&mut stdin, &mut stdout);
             })?;
         Ok(McpClient { child })
     }
@@ -110,6 +110,30 @@ fn talk(
         .flatten()
         .filter_map(|tool| tool["name"].as_str().map(str::to_string))
         .collect())
+}
+
+/// Answers the server's pings until it closes its output.
+fn answer_pings(stdin: &mut ChildStdin, stdout: &mut impl BufRead) -> std::io::Result<()> {
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if stdout.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        let Ok(message) = serde_json::from_str::<Value>(&line) else {
+            continue;
+        };
+        if message["method"] == "ping"
+            && let Some(id) = message.get("id")
+        {
+            writeln!(
+                stdin,
+                "{}",
+                json!({ "jsonrpc": "2.0", "id": id, "result": {} })
+            )?;
+            stdin.flush()?;
+        }
+    }
 }
 
 /// The result of the answer to request `id` (other messages are skipped).
