@@ -126,6 +126,9 @@ pub struct Submit {
     /// The Enter of each agent process's first prompt waits until `goalie
     /// mcp` has answered the agent's `tools/list`, this long at most (0: no wait).
     pub mcp_tools_ms: u64,
+    /// The Enter goes no sooner than this after `goalie mcp` said the tools
+    /// were listed (the agent takes them in a moment after it read them).
+    pub mcp_settle_ms: u64,
     /// The bytes that submit the input.
     pub enter: String,
 }

@@ -81,6 +81,7 @@ struct SubmitFile {
     pause_ms: u64,
     taken: Vec<String>,
     mcp_tools_ms: u64,
+    mcp_settle_ms: u64,
     #[serde(deserialize_with = "crate::goal::yaml_input::text_only")]
     enter: String,
 }
@@ -92,6 +93,7 @@ impl Default for SubmitFile {
             pause_ms: 250,
             taken: Vec::new(),
             mcp_tools_ms: 0,
+            mcp_settle_ms: 0,
             enter: "\r".into(),
         }
     }
@@ -197,6 +199,7 @@ impl Adapter {
                 pause_ms: file.submit.pause_ms,
                 taken,
                 mcp_tools_ms: file.submit.mcp_tools_ms,
+                mcp_settle_ms: file.submit.mcp_settle_ms,
                 enter: file.submit.enter,
             },
             timing: Timing {

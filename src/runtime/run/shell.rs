@@ -128,6 +128,8 @@ pub(super) struct Shell<'a> {
     pub(super) at_launch: Option<GivenPrompt>,
     /// The prompt being typed, until its Enter is taken (`submit.rs`).
     pub(super) typing: Option<Typing>,
+    /// When `goalie mcp` last said the agent's tools were listed.
+    pub(super) tools_listed_at: Option<Instant>,
 }
 
 /// A prompt being typed, until its Enter is known taken.

@@ -260,6 +260,7 @@ impl Shell<'_> {
                 return Some((signal, Some(Asker::Signal(pending))));
             }
             Method::ToolsListed => {
+                self.tools_listed_at = Some(std::time::Instant::now());
                 let listed = Event::McpToolsListed { now_ms };
                 return Some((listed, Some(Asker::Signal(pending))));
             }

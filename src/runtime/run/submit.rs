@@ -14,7 +14,11 @@
 //!   sent again, once;
 //! - the core's word ([`Action::Submit`](crate::core::supervisor::Action::Submit))
 //!   when it holds the Enter until `goalie mcp`'s tools are listed
-//!   ([`Supervisor::enter_held`](crate::core::supervisor::Supervisor::enter_held)).
+//!   ([`Supervisor::enter_held`](crate::core::supervisor::Supervisor::enter_held)),
+//!   and then `submit.mcp_settle_ms` after the tools were listed at the
+//!   soonest: Claude Code takes them in some milliseconds after it read
+//!   them (tens under load), and a prompt it takes sooner goes to the model
+//!   without them.
 //!
 //! Then the task reports [`Event::InjectionDone`](crate::core::supervisor::Event::InjectionDone).
 
@@ -61,6 +65,12 @@ impl Shell<'_> {
         let (landed_tx, landed_rx) = oneshot::channel();
         let (release_tx, release_rx) = oneshot::channel();
         let held = self.core.enter_held();
+        // The agent takes the tools in a moment after goalie mcp hears it
+        // has them: the Enter goes that long after, at the soonest.
+        let settle = Duration::from_millis(submit.mcp_settle_ms);
+        let settled_at = self
+            .tools_listed_at
+            .map(|at| tokio::time::Instant::from_std(at + settle));
         let state = Arc::new(AtomicU8::new(WAITING));
         self.typing = Some(Typing {
             before,
@@ -84,6 +94,9 @@ impl Shell<'_> {
             let released = async {
                 if held {
                     let _ = release_rx.await;
+                    tokio::time::sleep(settle).await;
+                } else if let Some(at) = settled_at {
+                    tokio::time::sleep_until(at).await;
                 }
             };
             tokio::join!(landed, released);

@@ -124,6 +124,7 @@ pub(super) async fn supervise_goal(
         requests_from: entries.last().map_or(0, |entry| entry.seq),
         at_launch: at_launch.map(|prompt| prompt.given),
         typing: None,
+        tools_listed_at: None,
     };
     shell.start_recording()?;
     if !interactive {
