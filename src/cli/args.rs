@@ -287,6 +287,10 @@ pub enum Command {
         /// agent's initial prompt on its command line).
         #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
         prompt: Option<String>,
+        /// An MCP server to start and list the tools of, as an agent's config
+        /// names it: `{"command": "…", "args": ["…"]}`.
+        #[arg(long, value_name = "JSON")]
+        mcp_config: Option<String>,
     },
 }
 

@@ -162,12 +162,16 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
             );
             Ok(0)
         }
-        Command::Sim { scenario, prompt } => {
+        Command::Sim {
+            scenario,
+            prompt,
+            mcp_config,
+        } => {
             let scenario = match scenario {
                 Some(path) => crate::sim::Scenario::load(&path)?,
                 None => crate::sim::Scenario::builtin(),
             };
-            crate::sim::run(scenario, prompt)
+            crate::sim::run(scenario, prompt, mcp_config)
                 .map_err(|err| Error::io("the simulated agent failed", err))
         }
     }

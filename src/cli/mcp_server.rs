@@ -15,13 +15,23 @@
 //! pauses, resumes, clears, edits the objective or changes a budget: any such
 //! attempt (another tool, another status, an extra argument) is refused with
 //! a clear error and recorded as an `mcp_refused` row.
+//!
+//! Its first answer to `tools/list` is told to the running supervisor
+//! through its control socket (`goal/tools_listed`, as `goalie hook` tells a
+//! turn's end), once the client answered a ping sent after it: an agent that
+//! would send its first prompt to the model without tools it has not taken
+//! in (Claude Code) gets that prompt's Enter once it has.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc as std_mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-    JsonObject, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+    JsonObject, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig,
+    ServerRequest, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
@@ -38,6 +48,11 @@ use crate::ledger::{Goal, Ledger};
 
 /// The server's name in the agent's config (`mcp__goalie…`).
 pub const SERVER_NAME: &str = "goalie";
+/// The longest `goalie mcp` waits at its end for the supervisor to have
+/// heard that the tools were listed.
+const TELL_AT_EXIT: Duration = Duration::from_secs(2);
+/// The longest the telling waits for the client's answer to its ping.
+const PING_WAIT: Duration = Duration::from_secs(1);
 /// The tools.
 pub const GET_GOAL: &str = "get_goal";
 pub const UPDATE_GOAL: &str = "update_goal";
@@ -50,8 +65,10 @@ pub fn serve(db: PathBuf, goal: &str) -> Result<i32, Error> {
         .enable_all()
         .build()
         .map_err(|err| Error::io("cannot start the async runtime", err))?;
-    runtime.block_on(async move {
-        let server = GoalTools::new(db, goal_id)
+    let tools = GoalTools::new(db, goal_id);
+    let served = runtime.block_on(async {
+        let server = tools
+            .clone()
             .serve(rmcp::transport::stdio())
             .await
             .map_err(|err| Error::io("the MCP handshake failed", std::io::Error::other(err)))?;
@@ -60,7 +77,9 @@ pub fn serve(db: PathBuf, goal: &str) -> Result<i32, Error> {
             .await
             .map_err(|err| Error::io("the MCP server failed", std::io::Error::other(err)))?;
         Ok(0)
-    })
+    });
+    tools.finish_telling();
+    served
 }
 
 /// The tool handler.
@@ -68,6 +87,11 @@ pub fn serve(db: PathBuf, goal: &str) -> Result<i32, Error> {
 pub struct GoalTools {
     db: Arc<PathBuf>,
     goal_id: Arc<str>,
+    /// The running supervisor was told the tools were listed (once).
+    told: Arc<AtomicBool>,
+    /// Hears when the telling is over: a client that goes away at once
+    /// (its stdin closed) does not cut it short.
+    telling: Arc<Mutex<Option<std_mpsc::Receiver<()>>>>,
 }
 
 /// Why a call was refused: said to the model, recorded in the ledger.
@@ -79,6 +103,51 @@ impl GoalTools {
         GoalTools {
             db: Arc::new(db),
             goal_id: goal_id.into(),
+            told: Arc::new(AtomicBool::new(false)),
+            telling: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// Tells the goal's running supervisor that the agent has the tools
+    /// (`goal/tools_listed` on its control socket): the Enter of a first
+    /// prompt may wait for it. Once per server, on a thread of its own, so
+    /// the answer to `tools/list` goes out first; a supervisor out of reach
+    /// (none runs, another host's) is nobody to tell.
+    fn tell_listed(&self) {
+        if self.told.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let (db, goal) = (Arc::clone(&self.db), Arc::clone(&self.goal_id));
+        let relay = move || -> Result<(), Error> {
+            let goal = Ledger::open_read_only(&db)?.goal(&goal)?;
+            if let Some(mut client) = crate::cli::goal_selector::connect(&goal)? {
+                client
+                    .call("goal/tools_listed", json!({}))?
+                    .map_err(|err| Error::Usage(format!("the supervisor refused: {err}")))?;
+            }
+            Ok(())
+        };
+        let (told_tx, told_rx) = std_mpsc::channel();
+        if let Ok(mut telling) = self.telling.lock() {
+            *telling = Some(told_rx);
+        }
+        let _ = std::thread::Builder::new()
+            .name("tools-listed".into())
+            .spawn(move || {
+                if let Err(err) = relay() {
+                    eprintln!(
+                        "goalie mcp: could not tell the supervisor the tools were listed: {err}"
+                    );
+                }
+                let _ = told_tx.send(());
+            });
+    }
+
+    /// Before the server ends: the telling finishes, within `TELL_AT_EXIT`.
+    fn finish_telling(&self) {
+        let telling = self.telling.lock().ok().and_then(|mut t| t.take());
+        if let Some(told) = telling {
+            let _ = told.recv_timeout(TELL_AT_EXIT);
         }
     }
 
@@ -393,8 +462,24 @@ impl ServerHandler for GoalTools {
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
+        if !self.told.load(Ordering::SeqCst) {
+            // The answer goes out first (this task's, once it returns; the
+            // yields let the service write it); the client's answer to a ping
+            // sent after it says it has taken the answer in (Claude Code
+            // registers the tools some milliseconds after it read them, and
+            // a prompt submitted sooner goes to the model without them).
+            let (tools, peer) = (self.clone(), context.peer.clone());
+            tokio::spawn(async move {
+                for _ in 0..4 {
+                    tokio::task::yield_now().await;
+                }
+                let ping = ServerRequest::PingRequest(Default::default());
+                let _ = tokio::time::timeout(PING_WAIT, peer.send_request(ping)).await;
+                tools.tell_listed();
+            });
+        }
         Ok(ListToolsResult::with_all_items(tools()))
     }
 

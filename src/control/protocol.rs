@@ -44,6 +44,8 @@ pub enum Method {
         /// What the agent handed its hook, shortened; `null` if nothing.
         data: Value,
     },
+    /// `goal/tools_listed`: `goalie mcp` answered the agent's `tools/list`.
+    ToolsListed,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,17 +147,17 @@ pub fn parse_request(line: &str) -> Result<Request, (Value, RpcError)> {
         return fail(INVALID_REQUEST, format!("unknown field `{key}`"));
     }
     let method = match method.as_str() {
-        "goal/get" | "goal/clear" => {
+        "goal/get" | "goal/clear" | "goal/tools_listed" => {
             if let Some(key) = params.keys().next() {
                 return fail(
                     INVALID_PARAMS,
                     format!("{method} takes no parameters (got `{key}`)"),
                 );
             }
-            if method == "goal/get" {
-                Method::Get
-            } else {
-                Method::Clear
+            match method.as_str() {
+                "goal/get" => Method::Get,
+                "goal/clear" => Method::Clear,
+                _ => Method::ToolsListed,
             }
         }
         "goal/set" => match change_from_params(params) {
@@ -186,7 +188,7 @@ pub fn parse_request(line: &str) -> Result<Request, (Value, RpcError)> {
             return fail(
                 METHOD_NOT_FOUND,
                 format!(
-                    "unknown method `{other}` (known: goal/get, goal/set, goal/clear, goal/turn_complete)"
+                    "unknown method `{other}` (known: goal/get, goal/set, goal/clear, goal/turn_complete, goal/tools_listed)"
                 ),
             );
         }
@@ -299,6 +301,10 @@ mod tests {
         assert_eq!(get.id, json!(1));
         let clear = parse_request(r#"{"id":"a","method":"goal/clear","params":{}}"#).unwrap();
         assert_eq!(clear.method, Method::Clear);
+        let listed = parse_request(r#"{"id":3,"method":"goal/tools_listed"}"#).unwrap();
+        assert_eq!(listed.method, Method::ToolsListed);
+        let (_, extra) = err(r#"{"id":4,"method":"goal/tools_listed","params":{"x":1}}"#);
+        assert_eq!(extra.code, INVALID_PARAMS);
         let set = parse_request(
             r#"{"id":2,"method":"goal/set","params":{"status":"paused","objective":"x","max_turns":5,"budget_tokens":null}}"#,
         )
@@ -367,7 +373,7 @@ mod tests {
         assert_eq!(id, json!(7));
         assert_eq!(
             e.message,
-            "unknown method `goal/delete` (known: goal/get, goal/set, goal/clear, goal/turn_complete)"
+            "unknown method `goal/delete` (known: goal/get, goal/set, goal/clear, goal/turn_complete, goal/tools_listed)"
         );
         assert_eq!(
             err(r#"{"id":1,"method":"goal/set","params":{"status":"done"}}"#).1,

@@ -25,6 +25,11 @@ pub struct Config {
     pub verify: Vec<String>,
     /// Whether the agent has goalie's MCP tools.
     pub mcp: bool,
+    /// With [`Config::mcp`]: the Enter of each agent process's first typed
+    /// prompt waits until `goalie mcp` has answered the agent's `tools/list`,
+    /// this long at most (0: it does not wait). Claude Code sends a prompt
+    /// submitted sooner to the model without goalie's tools.
+    pub mcp_tools_wait_ms: u64,
     pub timing: Timing,
     /// The user's keys defer injection until they have been still this long.
     pub user_quiet_ms: u64,

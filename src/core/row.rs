@@ -497,6 +497,14 @@ pub enum Row {
         error: Option<String>,
     },
 
+    /// `goalie mcp` answered the agent's `tools/list` (agent process
+    /// `process`): the first such answer of each process. `enter_held`: the
+    /// Enter of a typed prompt was waiting for it, and went now.
+    McpToolsListed { process: u32, enter_held: bool },
+    /// The agent process `process` had not listed `goalie mcp`'s tools
+    /// `waited_ms` after its first prompt was typed: the Enter went anyway.
+    McpToolsUnlisted { process: u32, waited_ms: u64 },
+
     /// A row this goalie cannot read as one of the above, as stored.
     #[serde(untagged)]
     Other { kind: String, data: Value },

@@ -66,6 +66,10 @@ pub(crate) struct App {
     /// The prompt it was started with (`goalie sim --prompt`): its first
     /// turn, begun as soon as it is ready, as a real agent's initial prompt.
     first_prompt: Option<String>,
+    /// Pastes so far, and what the input row shows of the last one once its
+    /// sign is due (`paste_sign_ms`).
+    pastes: u32,
+    paste_sign: Option<String>,
 }
 
 impl App {
@@ -81,7 +85,9 @@ impl App {
             }
         };
         App {
-            input: InputBox::new(Duration::from_millis(scenario.drop_fast_enter_ms)),
+            input: InputBox::new(Duration::from_millis(
+                scenario.drop_fast_enter_ms.max(scenario.paste_sign_ms),
+            )),
             transcript: vec![format!("  scenario: {}", scenario.name)],
             effects: Effects::new(scenario.input_log.as_ref()),
             scenario,
@@ -91,6 +97,8 @@ impl App {
             turns_started: 0,
             previous_prompt: None,
             first_prompt: None,
+            pastes: 0,
+            paste_sign: None,
         }
     }
 
@@ -125,6 +133,11 @@ impl App {
                     self.phase = self.starting(now);
                 }
             }
+            Key::Paste(text) if self.scenario.paste_sign_ms > 0 => {
+                self.input.insert(&text, now);
+                self.pastes = self.pastes.saturating_add(1);
+                self.paste_sign = None;
+            }
             Key::Text(text) | Key::Paste(text) => self.input.insert(&text, now),
             Key::Backspace => self.input.backspace(),
             Key::Enter => return self.enter(now),
@@ -140,6 +153,7 @@ impl App {
 
     /// Advances time; returns the exit code if the session ends.
     pub(crate) fn tick(&mut self, now: Instant) -> Option<i32> {
+        self.draw_paste_sign(now);
         if let Phase::Working(turn) = &self.phase
             && let Some(line) = turn.stream
             && line < now.saturating_duration_since(turn.started).as_secs()
@@ -235,7 +249,11 @@ impl App {
         View {
             transcript: &self.transcript,
             status,
-            input: self.input.text(),
+            input: match (self.scenario.paste_sign_ms, &self.paste_sign) {
+                (0, _) => self.input.text(),
+                (_, Some(sign)) if !self.input.is_empty() => sign,
+                _ => "",
+            },
             tokens: self.tokens,
             context_left_pct: self.context_left_pct(),
         }
@@ -259,12 +277,31 @@ impl App {
         if !matches!(self.phase, Phase::Idle) {
             return None;
         }
-        let prompt = self.input.enter(now)?;
+        let had_text = !self.input.text().trim().is_empty();
+        let Some(prompt) = self.input.enter(now) else {
+            if had_text {
+                self.effects.enter_dropped();
+            }
+            return None;
+        };
+        self.paste_sign = None;
         if prompt.trim() == QUIT_COMMAND {
             return Some(EXIT_OK);
         }
         self.start_turn(prompt, now);
         None
+    }
+
+    /// With `paste_sign_ms`: the last paste's sign, once it is due.
+    fn draw_paste_sign(&mut self, now: Instant) {
+        let due = Duration::from_millis(self.scenario.paste_sign_ms);
+        if due.is_zero() || self.paste_sign.is_some() || self.input.is_empty() {
+            return;
+        }
+        if self.input.since_text(now).is_some_and(|since| since >= due) {
+            let lines = self.input.text().lines().count();
+            self.paste_sign = Some(format!("[Pasted text #{} +{lines} lines]", self.pastes));
+        }
     }
 
     fn start_turn(&mut self, prompt: String, now: Instant) {

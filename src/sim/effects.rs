@@ -59,6 +59,11 @@ impl Effects {
         self.line(&format!("{how} {number}"));
     }
 
+    /// An Enter came too soon after the text, and was ignored.
+    pub(crate) fn enter_dropped(&mut self) {
+        self.line("enter dropped");
+    }
+
     /// Input (`what`) arrived while turn `number` was under way.
     pub(crate) fn input_while_working(&mut self, number: u32, what: &str) {
         self.line(&format!("input while working {number}: {what}"));

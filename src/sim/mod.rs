@@ -27,7 +27,8 @@
 //! (SIGTERM, SIGHUP, SIGINT). The terminal is restored on every exit.
 //!
 //! With `GOALIE_SIM_INPUT_LOG=FILE`, every byte the sim reads is appended to
-//! FILE: what reached the agent, for tests.
+//! FILE: what reached the agent, for tests. With `--mcp-config JSON` it starts
+//! that MCP server and lists its tools, as a real agent does (`mcp.rs`).
 
 mod app;
 mod builtin;
@@ -35,6 +36,7 @@ mod claim;
 mod effects;
 mod handoff;
 mod input;
+mod mcp;
 mod prompt;
 mod runner;
 mod scenario;
@@ -49,7 +51,12 @@ pub use scenario::{ClaimMode, RandomCompactions, Scenario, ScenarioError, Turn};
 
 /// Runs the simulated agent on the process's controlling terminal (stdin/stdout are a PTY).
 /// `first_prompt`: its first turn's prompt, from its command line (an
-/// agent's initial prompt). Returns the exit code.
-pub fn run(scenario: Scenario, first_prompt: Option<String>) -> std::io::Result<i32> {
-    runner::run(scenario, first_prompt)
+/// agent's initial prompt). `mcp_config`: an MCP server to start and list
+/// the tools of (`mcp.rs`). Returns the exit code.
+pub fn run(
+    scenario: Scenario,
+    first_prompt: Option<String>,
+    mcp_config: Option<String>,
+) -> std::io::Result<i32> {
+    runner::run(scenario, first_prompt, mcp_config)
 }

@@ -37,6 +37,12 @@ impl InputBox {
         self.last_text_at = Some(now);
     }
 
+    /// How long ago the last text came (`None`: none since the last submit).
+    pub(crate) fn since_text(&self, now: Instant) -> Option<Duration> {
+        self.last_text_at
+            .map(|at| now.saturating_duration_since(at))
+    }
+
     pub(crate) fn backspace(&mut self) {
         self.text.pop();
     }

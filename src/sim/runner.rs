@@ -29,8 +29,22 @@ fn input_log() -> Option<std::fs::File> {
         .ok()
 }
 
-pub(crate) fn run(scenario: Scenario, first_prompt: Option<String>) -> io::Result<i32> {
+pub(crate) fn run(
+    scenario: Scenario,
+    first_prompt: Option<String>,
+    mcp_config: Option<String>,
+) -> io::Result<i32> {
     let signals = Signals::install()?;
+    // Ended when the sim ends.
+    let _mcp = match mcp_config {
+        Some(config) => Some(crate::sim::mcp::McpClient::start(
+            &config,
+            Instant::now(),
+            Duration::from_millis(scenario.mcp_list_ms),
+            scenario.input_log.clone(),
+        )?),
+        None => None,
+    };
     let terminal = Terminal::enter()?;
     let app = App::new(scenario, Instant::now()).with_first_prompt(first_prompt);
     event_loop(app, &terminal, &signals)

@@ -7,6 +7,14 @@
 //! startup_ms: 200
 //! spinner_ms: 100               # > 0
 //! drop_fast_enter_ms: 0         # 0 = off
+//! paste_sign_ms: 0              # 0 = off; else a paste shows in the input row as
+//!                               # `[Pasted text #N +L lines]` only this long after it
+//!                               # came, and an Enter before that is ignored (logged
+//!                               # as "enter dropped" in input_log), as Claude Code
+//!                               # takes in a paste
+//! mcp_list_ms: 0                # with --mcp-config: the server's tools are listed
+//!                               # this long after the sim's start ("mcp tools
+//!                               # listed: …" in input_log)
 //! context_window: 200000        # > 0
 //! after_compaction_pct: 20      # 0..=100
 //! claim_after_turns: 4          # null/absent = never; 0 behaves like 1
@@ -72,6 +80,11 @@ pub struct Scenario {
     pub spinner_ms: u64,
     /// Ignore an Enter that follows typed or pasted text by less than this (0 = off).
     pub drop_fast_enter_ms: u64,
+    /// A paste shows as `[Pasted text #N +L lines]` this long after it came,
+    /// and an Enter before that is ignored (0 = off: the text shows at once).
+    pub paste_sign_ms: u64,
+    /// With `--mcp-config`: when the MCP server's tools are listed, from the start.
+    pub mcp_list_ms: u64,
     /// Context window size in tokens.
     #[serde(deserialize_with = "positive")]
     pub context_window: u64,
@@ -236,6 +249,8 @@ impl Default for Scenario {
             startup_ms: 200,
             spinner_ms: 100,
             drop_fast_enter_ms: 0,
+            paste_sign_ms: 0,
+            mcp_list_ms: 0,
             context_window: 200_000,
             after_compaction_pct: 20,
             claim_after_turns: None,

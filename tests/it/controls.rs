@@ -468,7 +468,7 @@ fn the_socket_is_private_and_malformed_requests_get_json_errors_while_the_goal_r
     assert_eq!(
         answer,
         json!({"id": 1, "error": {"code": -32601,
-            "message": "unknown method `goal/delete` (known: goal/get, goal/set, goal/clear, goal/turn_complete)"}})
+            "message": "unknown method `goal/delete` (known: goal/get, goal/set, goal/clear, goal/turn_complete, goal/tools_listed)"}})
     );
     let answer = raw.ask(r#"{"id":2,"method":"goal/set","params":{"max_turns":"many"}}"#);
     assert_eq!(answer["error"]["code"], -32602);

@@ -54,6 +54,7 @@ mod sim_pty;
 mod slurm;
 mod stall_sim;
 mod start_sim;
+mod submit_sim;
 mod supervisor_work_sim;
 mod terminal_restore;
 mod wait_sim;

@@ -116,6 +116,15 @@ fn pausing_through_mcp_is_refused(agent: Agent) {
             .all(|t| t.data["to"] != "paused"),
         "the agent paused the goal"
     );
+    if agent == Agent::Claude {
+        // goalie mcp told the supervisor its tools were listed (and taken in:
+        // the ping after them answered) before turn 1 began.
+        let listed = sandbox.entries_of("mcp_tools_listed");
+        let started = sandbox.entries_of("turn_started");
+        assert_eq!(listed.len(), 1, "{out:?}");
+        assert!(listed[0].seq < started[0].seq, "{listed:?} {started:?}");
+        assert!(sandbox.entries_of("mcp_tools_unlisted").is_empty());
+    }
 }
 
 #[test]

@@ -111,12 +111,24 @@ pub struct Dialog {
 }
 
 /// How text is typed into the agent.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Submit {
     /// Wrap the text in bracketed-paste markers when the agent enabled that mode.
     pub bracketed_paste: bool,
-    /// Pause between the text and the Enter key (Codex drops an Enter that follows too fast).
+    /// Pause between the text and the Enter key (Codex drops an Enter that
+    /// follows too fast); with `taken`, the longest the Enter waits for it.
     pub pause_ms: u64,
+    /// Screen rows that show a paste landed in the input box (Claude Code's
+    /// `[Pasted text #1 +40 lines]`): the Enter follows the first look that
+    /// shows one more of them than before the paste; one sent before (after
+    /// `pause_ms`) is sent again when they show after it.
+    pub taken: Option<RegexSet>,
+    /// The Enter of each agent process's first prompt waits until `goalie
+    /// mcp` has answered the agent's `tools/list`, this long at most (0: no wait).
+    pub mcp_tools_ms: u64,
+    /// The Enter goes no sooner than this after `goalie mcp` said the tools
+    /// were listed (the agent takes them in a moment after it read them).
+    pub mcp_settle_ms: u64,
     /// The bytes that submit the input.
     pub enter: String,
 }

@@ -79,6 +79,9 @@ fn default_deny() -> String {
 struct SubmitFile {
     bracketed_paste: bool,
     pause_ms: u64,
+    taken: Vec<String>,
+    mcp_tools_ms: u64,
+    mcp_settle_ms: u64,
     #[serde(deserialize_with = "crate::goal::yaml_input::text_only")]
     enter: String,
 }
@@ -88,6 +91,9 @@ impl Default for SubmitFile {
         SubmitFile {
             bracketed_paste: true,
             pause_ms: 250,
+            taken: Vec::new(),
+            mcp_tools_ms: 0,
+            mcp_settle_ms: 0,
             enter: "\r".into(),
         }
     }
@@ -163,6 +169,11 @@ impl Adapter {
             ));
         }
         let screen = check.screen_rules(&file.screen, grouped)?;
+        let taken = if file.submit.taken.is_empty() {
+            None
+        } else {
+            Some(check.set(&file.submit.taken)?)
+        };
         Ok(Adapter {
             dialogs,
             session_log: file.session_log,
@@ -186,6 +197,9 @@ impl Adapter {
             submit: Submit {
                 bracketed_paste: file.submit.bracketed_paste,
                 pause_ms: file.submit.pause_ms,
+                taken,
+                mcp_tools_ms: file.submit.mcp_tools_ms,
+                mcp_settle_ms: file.submit.mcp_settle_ms,
                 enter: file.submit.enter,
             },
             timing: Timing {

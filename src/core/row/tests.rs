@@ -854,6 +854,28 @@ fn control_across_hosts() -> Vec<String> {
     ]
 }
 
+/// What `goalie mcp` told the supervisor about the agent's tools.
+fn mcp_tools() -> Vec<String> {
+    vec![
+        pin(
+            Row::McpToolsListed {
+                process: 1,
+                enter_held: true,
+            },
+            "mcp_tools_listed",
+            json!({ "process": 1, "enter_held": true }),
+        ),
+        pin(
+            Row::McpToolsUnlisted {
+                process: 2,
+                waited_ms: 8000,
+            },
+            "mcp_tools_unlisted",
+            json!({ "process": 2, "waited_ms": 8000 }),
+        ),
+    ]
+}
+
 #[test]
 fn every_kind_is_stored_as_the_json_goalie_wrote_before_rows_were_typed() {
     let pinned: BTreeSet<String> = [
@@ -865,6 +887,7 @@ fn every_kind_is_stored_as_the_json_goalie_wrote_before_rows_were_typed() {
         progress_and_hangs(),
         what_must_not_outlive_goalie(),
         control_across_hosts(),
+        mcp_tools(),
     ]
     .concat()
     .into_iter()
@@ -874,7 +897,7 @@ fn every_kind_is_stored_as_the_json_goalie_wrote_before_rows_were_typed() {
         .map(|kind| kind.as_str().to_string())
         .collect();
     assert_eq!(pinned, kinds, "every kind is pinned, and by serde's name");
-    assert_eq!(kinds.len(), 66);
+    assert_eq!(kinds.len(), 68);
 }
 
 #[test]

@@ -22,6 +22,9 @@ pub enum Action {
     /// record it as the turn's injection, type nothing, then report
     /// [`Event::InjectionDone`](super::Event::InjectionDone).
     PromptGiven { kind: PromptKind, why: String },
+    /// Send the Enter of the prompt being typed, which waited for it (see
+    /// [`Supervisor::enter_held`](super::Supervisor::enter_held)).
+    Submit,
     /// Append a row to the ledger.
     Record(Row),
     /// The goal changed state (also a ledger row).

@@ -49,6 +49,9 @@ pub enum Event {
         /// What the agent handed its hook, shortened.
         data: serde_json::Value,
     },
+    /// `goalie mcp` answered the agent's `tools/list` (through the control
+    /// socket, `goal/tools_listed`).
+    McpToolsListed { now_ms: u64 },
     /// A wait's command finished (see [`Action::RunWaitCheck`](super::Action::RunWaitCheck)):
     /// whether it exited 0, and its output's end, shortened.
     WaitChecked {

@@ -18,6 +18,7 @@
 //! | `phase.rs` | where the turn cycle is (starting, typing, working, waiting, auditing) |
 //! | `turns.rs` | which prompt comes next, typing it |
 //! | `launch.rs` | the first prompt on the agent's command line instead of typed |
+//! | `mcp_tools.rs` | a first prompt's Enter held until `goalie mcp`'s tools are listed |
 //! | `advance.rs` | when the agent is ready, a turn has ended, a wait is over |
 //! | `turn_end.rs` | a turn's row, the wrap-up, then its claim or error |
 //! | `screen.rs`, `session_log.rs`, `signals.rs` | what the screen, the session log and the hooks say |
@@ -42,6 +43,7 @@ mod doing;
 mod event;
 mod goal_state;
 mod launch;
+mod mcp_tools;
 mod phase;
 mod progress;
 mod rotation;
@@ -75,7 +77,7 @@ use crate::goal::limits::{Limits, Progress};
 use phase::Phase;
 use state::{
     AgentCommands, Blockers, CompactionWatch, DialogWatch, ErrorBackoff, HangWatch, IdleTime,
-    Processes, QuotaWatch, ScreenWatch, StallWatch, Tokens, TurnSignals, Waiting,
+    McpTools, Processes, QuotaWatch, ScreenWatch, StallWatch, Tokens, TurnSignals, Waiting,
 };
 
 /// Why a first prompt given on the agent's command line went there (its
@@ -132,6 +134,8 @@ pub struct Supervisor {
     /// The no-progress breaker and the hung-turn watch.
     stall: StallWatch,
     hang: HangWatch,
+    /// `goalie mcp`'s tools listed by this agent process, and a held Enter.
+    tools: McpTools,
 }
 
 impl Supervisor {
@@ -168,6 +172,7 @@ impl Supervisor {
             quota: QuotaWatch::default(),
             stall: StallWatch::default(),
             hang: HangWatch::default(),
+            tools: McpTools::default(),
             config,
         }
     }
@@ -241,8 +246,15 @@ impl Supervisor {
                 self.on_session_log(now_ms, event, &mut actions);
                 self.advance(now_ms, &mut actions);
             }
-            Event::Tick { now_ms } => self.advance(now_ms, &mut actions),
-            Event::InjectionDone { now_ms } => self.on_injected(now_ms, &mut actions),
+            Event::Tick { now_ms } => {
+                self.tools_overdue(now_ms, &mut actions);
+                self.advance(now_ms, &mut actions);
+            }
+            Event::InjectionDone { now_ms } => {
+                self.tools_reset(false);
+                self.on_injected(now_ms, &mut actions);
+            }
+            Event::McpToolsListed { now_ms: _ } => self.on_tools_listed(&mut actions),
             Event::AgentExited { now_ms, status } => {
                 self.on_agent_exited(now_ms, status, &mut actions);
             }

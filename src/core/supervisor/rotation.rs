@@ -69,6 +69,7 @@ impl Supervisor {
         }
         let noted = handoff.is_some();
         self.processes.restarted(handoff);
+        self.tools_reset(true);
         actions.push(Action::Record(Row::Rotated {
             process: self.processes.number(),
             handoff: noted,

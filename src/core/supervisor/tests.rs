@@ -28,6 +28,7 @@ fn config() -> Config {
         }],
         verify: vec!["cargo test".into()],
         mcp: false,
+        mcp_tools_wait_ms: 0,
         timing: Timing {
             quiet_ms: QUIET,
             no_busy_quiet_ms: NO_BUSY_QUIET,
@@ -260,6 +261,7 @@ mod dialogs;
 mod hook_signals;
 mod launch;
 mod limits;
+mod mcp_tools;
 mod quiet_turns;
 mod rotation;
 mod session_log;

@@ -114,6 +114,7 @@ impl Supervisor {
             actions.push(Action::PromptGiven { kind, why });
             return;
         }
+        self.hold_enter(now_ms);
         actions.push(Action::Inject {
             kind,
             vars: Box::new(vars),

@@ -14,7 +14,8 @@
 //! | `shell.rs` | the shell's state, the goal as the control socket shows it |
 //! | `event_loop.rs` | what wakes the loop, and the core hearing it in one place |
 //! | `steps.rs` | what the shell does with each thing that woke the loop |
-//! | `perform.rs` | carrying out the core's actions, typing text |
+//! | `perform.rs` | carrying out the core's actions |
+//! | `submit.rs` | typing text: the paste, and its Enter as soon as the agent can take it |
 //! | `launch_prompt.rs` | the first prompt on the agent's command line, where its adapter takes it |
 //! | `screen.rs` | output taken in, the screen read with the adapter's rules |
 //! | `session.rs` | the agent's session log: where it is, what it says |
@@ -47,6 +48,7 @@ mod spec;
 mod start;
 mod status;
 mod steps;
+mod submit;
 mod supervise;
 mod watchdog;
 mod work_stats;

@@ -51,6 +51,7 @@ impl Shell<'_> {
             Action::Inject { kind, vars, why } => self.inject(kind, vars, why, done_tx)?,
             Action::PromptGiven { kind, why } => self.prompt_given(kind, why, done_tx)?,
             Action::Record(row) => self.record(row)?,
+            Action::Submit => self.release_enter(),
             Action::Transition {
                 from,
                 to,
@@ -192,29 +193,6 @@ impl Shell<'_> {
             self.narrate(&row);
         }
         Ok(())
-    }
-
-    /// Types `text` the adapter's way (paste, pause, Enter) on a task of its
-    /// own, then reports [`Event::InjectionDone`].
-    pub(super) fn type_text(&self, text: String, done_tx: mpsc::UnboundedSender<()>) {
-        let submit = &self.spec.adapter.submit;
-        let mut body = Vec::with_capacity(text.len() + 12);
-        if submit.bracketed_paste && self.screen.bracketed_paste() {
-            body.extend_from_slice(b"\x1b[200~");
-            body.extend_from_slice(text.as_bytes());
-            body.extend_from_slice(b"\x1b[201~");
-        } else {
-            body.extend_from_slice(text.as_bytes());
-        }
-        let enter = submit.enter.clone().into_bytes();
-        let pause = Duration::from_millis(submit.pause_ms);
-        let writer = self.agent.writer();
-        tokio::spawn(async move {
-            let _ = writer.send(body);
-            tokio::time::sleep(pause).await;
-            let _ = writer.send(enter);
-            let _ = done_tx.send(());
-        });
     }
 }
 

@@ -50,6 +50,7 @@ impl Shell<'_> {
         let rows = self.screen.rows();
         let scrolled = self.screen.take_scrolled();
         let mut seen = self.observer.observe(&rows, &scrolled);
+        self.typing_look(&rows, seen.busy);
         // A reset shown as a time of day becomes a delay against this clock.
         if let Some(reset @ ResetTime::At { .. }) = seen.usage_limit_reset.take() {
             seen.usage_limit_reset = Some(reset.from(&jiff::Zoned::now()));

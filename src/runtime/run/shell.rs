@@ -126,6 +126,24 @@ pub(super) struct Shell<'a> {
     /// The first prompt, given on the agent's command line, until the core
     /// says the agent took it (`launch_prompt.rs`).
     pub(super) at_launch: Option<GivenPrompt>,
+    /// The prompt being typed, until its Enter is taken (`submit.rs`).
+    pub(super) typing: Option<Typing>,
+    /// When `goalie mcp` last said the agent's tools were listed.
+    pub(super) tools_listed_at: Option<Instant>,
+}
+
+/// A prompt being typed, until its Enter is known taken.
+pub(super) struct Typing {
+    /// The rows showing the paste's sign before the paste (`None`: no sign
+    /// to look for).
+    pub(super) before: Option<usize>,
+    /// Tells the typing task the sign showed.
+    pub(super) landed: Option<tokio::sync::oneshot::Sender<()>>,
+    /// Tells the typing task the core lets the Enter go.
+    pub(super) release: Option<tokio::sync::oneshot::Sender<()>>,
+    /// Where the Enter is (`submit.rs`: `WAITING`, `SEEN`, `SENT`, `BLIND`).
+    pub(super) state: Arc<std::sync::atomic::AtomicU8>,
+    pub(super) enter: Vec<u8>,
 }
 
 impl Shell<'_> {

@@ -259,6 +259,11 @@ impl Shell<'_> {
                 then.push(Step::ReadSessionLog { rescan: false });
                 return Some((signal, Some(Asker::Signal(pending))));
             }
+            Method::ToolsListed => {
+                self.tools_listed_at = Some(std::time::Instant::now());
+                let listed = Event::McpToolsListed { now_ms };
+                return Some((listed, Some(Asker::Signal(pending))));
+            }
         };
         let event = Event::Command { now_ms, command };
         Some((event, Some(Asker::Command(pending))))

@@ -123,6 +123,8 @@ pub(super) async fn supervise_goal(
         // Read before the agent started: a request written while it starts is heard.
         requests_from: entries.last().map_or(0, |entry| entry.seq),
         at_launch: at_launch.map(|prompt| prompt.given),
+        typing: None,
+        tools_listed_at: None,
     };
     shell.start_recording()?;
     if !interactive {
@@ -274,6 +276,7 @@ fn core_config(
         requirements: goal_spec.requirements(),
         verify: goal_spec.verify.iter().map(|v| v.run.clone()).collect(),
         mcp: spec.adapter.has_mcp(),
+        mcp_tools_wait_ms: spec.adapter.submit.mcp_tools_ms,
         timing: spec.adapter.timing,
         user_quiet_ms: spec.user_quiet_ms,
         wrap_up_grace_ms: spec.wrap_up_grace_ms,
