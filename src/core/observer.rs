@@ -44,6 +44,11 @@ pub struct Observation {
     /// Why this turn's last block, a `waiting` one, asks for a wait goalie
     /// cannot do (then there is no claim).
     pub bad_wait: Option<String>,
+    /// When the latest output before this look came (the run's clock), if
+    /// the shell knows: a look may come a while after it (while output
+    /// streams in, the screen is looked at only at the clock's ticks), and
+    /// the screen changed when it was drawn, not when it was looked at.
+    pub drawn_ms: Option<u64>,
 }
 
 /// Keeps what must outlive one look: rows already scrolled off the screen.

@@ -14,7 +14,7 @@
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex::{Regex, RegexSet};
 
 /// A variable's value shorter than this is never treated as a secret: short
 /// values (`1`, `true`, `dev`) would blank ordinary words everywhere.
@@ -25,23 +25,33 @@ const SECRET_NAME_WORDS: &[&str] = &["KEY", "TOKEN", "SECRET", "PASSWORD"];
 
 /// The shapes of well-known credentials, most specific first, each with the
 /// label its marker shows.
+const SHAPES: [(&str, &str); 8] = [
+    (
+        r"(?s)-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----|\z)",
+        "private-key",
+    ),
+    (r"\bsk-ant-[A-Za-z0-9_\-]{8,}", "anthropic-key"),
+    (r"\bsk-proj-[A-Za-z0-9_\-]{8,}", "openai-key"),
+    (r"\bsk-[A-Za-z0-9_\-]{16,}", "openai-key"),
+    (r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b", "aws-key"),
+    (r"\bgithub_pat_[A-Za-z0-9_]{20,}", "github-token"),
+    (r"\bgh[pousr]_[A-Za-z0-9]{20,}", "github-token"),
+    (r"\bxox[bpaosr]-[A-Za-z0-9\-]{10,}", "slack-token"),
+];
+
 static PATTERNS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
-    [
-        (
-            r"(?s)-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----|\z)",
-            "private-key",
-        ),
-        (r"\bsk-ant-[A-Za-z0-9_\-]{8,}", "anthropic-key"),
-        (r"\bsk-proj-[A-Za-z0-9_\-]{8,}", "openai-key"),
-        (r"\bsk-[A-Za-z0-9_\-]{16,}", "openai-key"),
-        (r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b", "aws-key"),
-        (r"\bgithub_pat_[A-Za-z0-9_]{20,}", "github-token"),
-        (r"\bgh[pousr]_[A-Za-z0-9]{20,}", "github-token"),
-        (r"\bxox[bpaosr]-[A-Za-z0-9\-]{10,}", "slack-token"),
-    ]
-    .into_iter()
-    .map(|(pattern, label)| (Regex::new(pattern).expect("a valid pattern"), label))
-    .collect()
+    SHAPES
+        .into_iter()
+        .map(|(pattern, label)| (Regex::new(pattern).expect("a valid pattern"), label))
+        .collect()
+});
+
+/// All of [`SHAPES`] at once: one pass over a text says which of them are in
+/// it (most texts hold none), where each pattern alone was a pass of its own.
+/// A marker put in place of one never makes another match, so the shapes not
+/// in the text as it came are not looked for again.
+static ANY_SHAPE: LazyLock<RegexSet> = LazyLock::new(|| {
+    RegexSet::new(SHAPES.iter().map(|(pattern, _)| pattern)).expect("valid patterns")
 });
 
 /// What to hide: the known credential shapes, and the values of the secret
@@ -114,7 +124,15 @@ impl Redactor {
                 out = Cow::Owned(out.replace(value.as_str(), marker));
             }
         }
-        for (pattern, label) in PATTERNS.iter() {
+        let shapes = ANY_SHAPE.matches(&out);
+        if !shapes.matched_any() {
+            return out;
+        }
+        for (_, (pattern, label)) in PATTERNS
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| shapes.matched(*index))
+        {
             if pattern.is_match(&out) {
                 let marker = format!("[redacted:{label}]");
                 out = Cow::Owned(pattern.replace_all(&out, marker.as_str()).into_owned());

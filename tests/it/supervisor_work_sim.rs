@@ -1,7 +1,8 @@
 //! goalie's own work while the simulated agent works, counted in the
 //! `stopped` row's `supervisor_work` (not timed): the agent's process tree is
-//! walked for its CPU only while a turn is quiet, and the goal's counters are
-//! written every 10 s, not every second.
+//! walked for its CPU only while a turn is quiet, the goal's counters are
+//! written every 10 s, not every second, and while output streams in the clock
+//! ticks and the screen is looked at a few times a second, not at every chunk.
 
 use std::time::Duration;
 
@@ -55,10 +56,12 @@ fn a_turn_whose_screen_changes_has_its_tree_walked_rarely_and_its_counters_writt
         walks * 2 <= reads,
         "the tree was walked at most readings: {work}"
     );
-    // The counters: once every 100 ticks, not every 10.
-    assert!(ticks >= 200, "{work}");
+    // The counters: every 10 s, not every second. (They were counted in
+    // ticks, every 100 of them; ticks no longer come at a fixed rate.)
+    let run_s = ended[0].data["duration_ms"].as_u64().unwrap() / 1000 + 5;
+    assert!(ticks >= run_s, "{work}");
     assert!(
-        count(&work, "progress_writes") * 50 <= ticks,
+        count(&work, "progress_writes") * 10 <= run_s + 10,
         "the goal's counters were written too often: {work}"
     );
 }
@@ -80,5 +83,40 @@ fn a_quiet_turn_with_cpu_in_its_tree_has_its_tree_walked_at_every_reading() {
     assert!(
         walks + 3 >= reads,
         "a quiet turn's tree was not walked: {work}"
+    );
+}
+
+#[test]
+fn a_turn_whose_output_streams_has_few_ticks_and_looks_a_second() {
+    let sandbox = Sandbox::new();
+    // A turn of 20 s whose screen is redrawn every 20 ms (its spinner) and
+    // that streams a line a second: output all the time, as a fast reply.
+    let scenario = format!(
+        "spinner_ms: 20\n{}",
+        one_turn(
+            "  - work_ms: 20000\n    stream: true\n    tokens: 10\n    reply: \"Streamed it.\"\n"
+        )
+    );
+    let out = sandbox.run_sim(&scenario, &[], LIMIT);
+    assert_eq!(out.code, 0, "{out:?}");
+    let ended = sandbox.entries_of("turn_ended");
+    assert_eq!(ended.len(), 1, "{ended:?}");
+    let streamed_s = ended[0].data["duration_ms"].as_u64().unwrap() / 1000;
+    assert!(streamed_s >= 20, "{ended:?}");
+    let work = work(&sandbox);
+    let (ticks, looks) = (count(&work, "ticks"), count(&work, "looks"));
+    // The clock ticked every 100 ms and the screen was looked at for every
+    // chunk (up to 50 a second) before; now in the turn the clock waits for
+    // the output to pause, at most 500 ms, and only its ticks look. The run
+    // around the turn (the start, the turn's end, the audit) has a few
+    // seconds of ticks every 100 ms.
+    assert!(looks >= streamed_s, "the screen was looked at: {work}");
+    assert!(
+        ticks <= 3 * streamed_s + 60,
+        "the clock ticked too often while the output streamed: {work}"
+    );
+    assert!(
+        looks <= ticks + 20,
+        "the screen was looked at more often than the clock ticked: {work}"
     );
 }

@@ -271,3 +271,28 @@ fn a_key_drawn_over_two_rows_is_hidden_in_the_output_and_the_moves_kept() {
     let chunk = format!("The key is {}\x1b[33;1H\x1b[2", &key[..9]);
     assert_eq!(redactor.hold_from(&chunk), "The key is ".len());
 }
+
+#[test]
+fn one_pass_over_the_shapes_hides_what_a_pass_for_each_shape_hid() {
+    // What `redact` did with one pass per shape, in order.
+    let each_shape = |text: &str| {
+        let mut out = text.to_string();
+        for (pattern, label) in PATTERNS.iter() {
+            out = pattern
+                .replace_all(&out, format!("[redacted:{label}]").as_str())
+                .into_owned();
+        }
+        out
+    };
+    let texts = [
+        "nothing secret here, only sk- and gh and xox words",
+        "key sk-ant-abcdefghijklmnop and sk-proj-abcdefghijkl and sk-abcdefghijklmnopqrst",
+        "AKIAABCDEFGHIJKLMNOP then ghp_abcdefghijklmnopqrstuvwx and xoxb-1234567890ab",
+        "github_pat_abcdefghijklmnopqrstuvwxyz \"-----BEGIN RSA PRIVATE KEY-----\\nabc\\n-----END RSA PRIVATE KEY-----\" sk-ant-xxxxxxxxxxxx",
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nnot ended, with sk-abcdefghijklmnopqrstu inside",
+    ];
+    let redactor = Redactor::new();
+    for text in texts {
+        assert_eq!(redactor.redact(text), each_shape(text), "{text}");
+    }
+}

@@ -18,24 +18,23 @@ use crate::audit;
 use crate::control::protocol::{ENDED, REFUSED};
 use crate::control::{ControlServer, Pending, RpcError};
 use crate::core::log_event::LogEvent;
-use crate::core::supervisor::{Action, Event};
+use crate::core::supervisor::{Action, Activity, Event};
 use crate::error::Error;
 use crate::goal::change::Refusal;
 
+use super::cadence::{self, Every};
 use super::shell::Shell;
 
 /// How often the ledger is looked at for control requests other hosts wrote
 /// (`ledger_control.rs`).
 pub(super) const REQUESTS_EVERY: Duration = Duration::from_millis(500);
 
-/// How often the clock ticks.
-pub(super) const TICK: Duration = Duration::from_millis(100);
-
 /// While goalie waits, a terminal's status row is drawn again this often.
 const STATUS_EVERY: Duration = Duration::from_secs(1);
 
-/// Looks at the screen at most this often while output streams in; the tick
-/// after the stream stops always takes a last look.
+/// Outside a turn, looks at the screen at most this often while output
+/// streams in; the tick after the stream stops always takes a last look (in
+/// a turn, only ticks look: `cadence.rs`).
 pub(super) const LOOK_EVERY: Duration = Duration::from_millis(20);
 /// While the agent starts, how long after the last look, with no output
 /// since, the screen is looked at once more. An agent that draws its whole
@@ -44,9 +43,24 @@ pub(super) const LOOK_EVERY: Duration = Duration::from_millis(20);
 /// needs two looks 100 ms or more apart (`START_READY_SPAN_MS`).
 pub(super) const RELOOK_AFTER: Duration = Duration::from_millis(150);
 
-/// With its folders watched, the session log is looked at again this rarely
-/// (in ticks: 30 s), for what a lost event would hide.
-pub(super) const FALLBACK_TICKS: u64 = 300;
+/// With its folders watched, the session log is looked at again this rarely,
+/// for what a lost event would hide.
+pub(super) const FALLBACK_EVERY: Duration = Duration::from_secs(30);
+
+/// Without a watch, the session log is read this often, and looked at for a
+/// newer file this often.
+pub(super) const POLL_EVERY: Duration = Duration::from_millis(500);
+pub(super) const RESCAN_EVERY: Duration = Duration::from_secs(2);
+
+/// The recording's buffer is written out at least this often.
+pub(super) const FLUSH_EVERY: Duration = Duration::from_secs(1);
+
+/// The goal's counters are written this often while it runs, for a goalie
+/// killed mid-turn (each turn's end writes them too, and a running goal's
+/// `goalie status` reads them live over the control socket): each write is
+/// a commit with an fsync, which once a second was a good part of goalie's
+/// own CPU while an agent worked.
+pub(super) const CHECKPOINT_EVERY: Duration = Duration::from_secs(10);
 
 /// opencode's database is read at most this often (as often as it was
 /// polled before it was watched): each read may meet it locked by the agent.
@@ -138,8 +152,18 @@ pub(super) struct Wires {
     pub(super) done_tx: mpsc::UnboundedSender<()>,
     pub(super) done: mpsc::UnboundedReceiver<()>,
     pub(super) audit_reports: mpsc::UnboundedReceiver<audit::Report>,
-    pub(super) tick: tokio::time::Interval,
-    pub(super) ticks: u64,
+    /// When the clock last ticked, and when output last came since then
+    /// (`cadence.rs` says when it ticks next).
+    pub(super) last_tick: Instant,
+    pub(super) output_since_tick: Option<Instant>,
+    /// When the latest output came (the run's clock), for the next look.
+    pub(super) drawn_ms: Option<u64>,
+    /// The chores done every so often at a tick.
+    pub(super) flush: Every,
+    pub(super) checkpoint: Every,
+    pub(super) poll: Every,
+    pub(super) rescan: Every,
+    pub(super) fallback: Every,
     /// While goalie waits (the clock stopped), the status row's clock is
     /// drawn again this often, in a terminal; the core hears nothing of it.
     pub(super) status_tick: tokio::time::Interval,
@@ -185,8 +209,7 @@ impl Wires {
             spawn_stdin_reader(keys_tx);
         }
         let (done_tx, done) = mpsc::unbounded_channel::<()>();
-        let mut tick = tokio::time::interval(TICK);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let now = Instant::now();
         let mut status_tick = tokio::time::interval(STATUS_EVERY);
         status_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut ledger_tick = tokio::time::interval(REQUESTS_EVERY);
@@ -200,8 +223,14 @@ impl Wires {
             done_tx,
             done,
             audit_reports,
-            tick,
-            ticks: 0,
+            last_tick: now,
+            output_since_tick: None,
+            drawn_ms: None,
+            flush: Every::new(FLUSH_EVERY, now),
+            checkpoint: Every::new(CHECKPOINT_EVERY, now),
+            poll: Every::new(POLL_EVERY, now),
+            rescan: Every::new(RESCAN_EVERY, now),
+            fallback: Every::new(FALLBACK_EVERY, now),
             status_tick,
             last_refresh: Instant::now(),
             last_look: Instant::now(),
@@ -285,6 +314,8 @@ impl Shell<'_> {
             .filter(|at| *at > Instant::now());
         let ticking = alarm.is_none() || wires.unseen_output;
         let status_only = !ticking && self.interactive;
+        let in_turn = self.core.activity(self.now_ms()) == Activity::Working;
+        let next_tick = cadence::next_tick(wires.last_tick, wires.output_since_tick, in_turn);
         tokio::select! {
             chunk = wires.output.recv(), if wires.output_open => Step::Output(chunk),
             status = wait_exit(&mut self.exit) => Step::Exited(status),
@@ -301,7 +332,7 @@ impl Shell<'_> {
             }
             Some(pending) = control.next() => Step::Control(pending),
             () = session_log_changed(&mut self.session_tail) => Step::SessionLogChanged,
-            _ = wires.tick.tick(), if ticking => Step::Tick,
+            () = tokio::time::sleep_until(next_tick.into()), if ticking => Step::Tick,
             () = alarm_at(alarm) => Step::Tick,
             _ = wires.status_tick.tick(), if status_only => Step::Status,
             _ = wires.ledger_tick.tick(), if !ticking => Step::LedgerChores,

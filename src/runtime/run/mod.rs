@@ -13,6 +13,7 @@
 //! | `supervise.rs` | the first agent process, the core's config, the end of the run |
 //! | `shell.rs` | the shell's state, the goal as the control socket shows it |
 //! | `event_loop.rs` | what wakes the loop, and the core hearing it in one place |
+//! | `cadence.rs` | when the clock ticks (in a turn: when the output pauses), chores timed |
 //! | `steps.rs` | what the shell does with each thing that woke the loop |
 //! | `perform.rs` | carrying out the core's actions |
 //! | `submit.rs` | typing text: the paste, and its Enter as soon as the agent can take it |
@@ -30,6 +31,7 @@
 //! | `heartbeat.rs` | the ledger's chores: the supervisor's heartbeat, the looks for requests |
 //! | `ledger_control.rs` | commands another host wrote in the ledger, and their answers |
 
+mod cadence;
 mod claims;
 mod event_loop;
 mod heartbeat;

@@ -45,12 +45,15 @@ impl Shell<'_> {
         text
     }
 
-    /// Reads the screen with the adapter's rules.
-    pub(super) fn look(&mut self) -> Event {
+    /// Reads the screen with the adapter's rules; `drawn_ms`: when the
+    /// latest output came.
+    pub(super) fn look(&mut self, drawn_ms: Option<u64>) -> Event {
+        self.watch.work.looks += 1;
         let rows = self.screen.rows();
         let scrolled = self.screen.take_scrolled();
         let mut seen = self.observer.observe(&rows, &scrolled);
         self.typing_look(&rows, seen.busy);
+        seen.drawn_ms = drawn_ms;
         // A reset shown as a time of day becomes a delay against this clock.
         if let Some(reset @ ResetTime::At { .. }) = seen.usage_limit_reset.take() {
             seen.usage_limit_reset = Some(reset.from(&jiff::Zoned::now()));

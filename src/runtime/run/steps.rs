@@ -14,14 +14,7 @@ use crate::error::Error;
 use crate::goal::change::UserCommand;
 use crate::terminal;
 
-use super::event_loop::{Asker, DB_EVERY, FALLBACK_TICKS, LOOK_EVERY, RELOOK_AFTER, Step, Wires};
-
-/// The goal's counters are written every this many ticks (10 s) while it
-/// runs, for a goalie killed mid-turn (each turn's end writes them too, and a
-/// running goal's `goalie status` reads them live over the control socket):
-/// each write is a commit with an fsync, which once a second was a good part
-/// of goalie's own CPU while an agent worked.
-pub(super) const CHECKPOINT_TICKS: u64 = 100;
+use super::event_loop::{Asker, DB_EVERY, LOOK_EVERY, RELOOK_AFTER, Step, Wires};
 use super::shell::Shell;
 
 impl Shell<'_> {
@@ -136,7 +129,7 @@ impl Shell<'_> {
                     && wires.last_look.elapsed() >= RELOOK_AFTER
                     && self.core.activity(self.now_ms()) == Activity::Starting;
                 (wires.unseen_output || relook).then(|| {
-                    let seen = self.look();
+                    let seen = self.look(wires.drawn_ms);
                     wires.last_look = Instant::now();
                     wires.relook = wires.unseen_output;
                     wires.unseen_output = false;
@@ -197,7 +190,8 @@ impl Shell<'_> {
     }
 
     /// Takes in the agent's output (and what else is waiting), then looks at
-    /// the screen once, unless it looked a moment ago. Rows that scroll off
+    /// the screen once, unless it looked a moment ago or a turn is under way
+    /// (then the clock's next tick looks: `cadence.rs`). Rows that scroll off
     /// are kept for the next look: once enough have (a flood), it looks now,
     /// before it takes in more, so they never pile up with the output's volume.
     fn output(&mut self, chunk: &[u8], wires: &mut Wires) -> Option<Event> {
@@ -207,14 +201,18 @@ impl Shell<'_> {
         {
             self.take_output(&more);
         }
-        if wires.last_look.elapsed() < LOOK_EVERY && !self.screen.scrolled_full() {
+        let now_ms = self.now_ms();
+        wires.output_since_tick = Some(Instant::now());
+        wires.drawn_ms = Some(now_ms);
+        let in_turn = self.core.activity(now_ms) == Activity::Working;
+        if (in_turn || wires.last_look.elapsed() < LOOK_EVERY) && !self.screen.scrolled_full() {
             wires.unseen_output = true;
             return None;
         }
         wires.last_look = Instant::now();
         wires.unseen_output = false;
         wires.relook = true;
-        Some(self.look())
+        Some(self.look(wires.drawn_ms))
     }
 
     /// Passes the person's keys to the agent, but for the takeover chord; the
@@ -269,9 +267,6 @@ impl Shell<'_> {
         Some((event, Some(Asker::Command(pending))))
     }
 
-    /// The clock: the session log read (when it changed, else now and then),
-    /// the agent's process tree, a last look at the screen, claims, then the
-    /// core's tick.
     /// Writes the goal's counters as they are now: a turn under way when
     /// goalie is killed keeps its time (up to a second of it is lost), and
     /// the tokens seen so far; turns are counted when they end, so a resumed
@@ -292,10 +287,15 @@ impl Shell<'_> {
         }
     }
 
+    /// The clock: the session log read (when it changed, else now and then),
+    /// the agent's process tree, a last look at the screen, claims, then the
+    /// core's tick.
     fn tick(&mut self, wires: &mut Wires, then: &mut Vec<Step>) {
-        wires.ticks += 1;
+        let now = Instant::now();
+        wires.last_tick = now;
+        wires.output_since_tick = None;
         self.watch.work.ticks += 1;
-        if wires.ticks.is_multiple_of(10) {
+        if wires.flush.due(now) {
             self.flush_recording();
         }
         // Watched, the log is read when it changes, and looked at
@@ -310,17 +310,14 @@ impl Shell<'_> {
                 wires.db_dirty = false;
                 wires.last_db_read = Instant::now();
             }
-            (read, wires.ticks.is_multiple_of(FALLBACK_TICKS))
+            (read, wires.fallback.due(now))
         } else {
-            (
-                wires.ticks.is_multiple_of(5),
-                wires.ticks.is_multiple_of(20),
-            )
+            (wires.poll.due(now), wires.rescan.due(now))
         };
         if self.session_tail.is_some() && (read || rescan) {
             then.push(Step::ReadSessionLog { rescan });
         }
-        if wires.ticks.is_multiple_of(CHECKPOINT_TICKS) {
+        if wires.checkpoint.due(now) {
             self.checkpoint_progress();
         }
         self.ledger_chores(wires, then);

@@ -1,6 +1,6 @@
 //! The supervisor's own work, counted so that its cost can be seen (the
 //! `stopped` row's `supervisor_work`) and asserted on in tests: its clock's
-//! ticks, walks of the agent's process tree, readings of the tree's CPU time
+//! ticks, looks at the screen, walks of the agent's process tree, readings of the tree's CPU time
 //! and writes of the goal's counters.
 //!
 //! The walk of the agent's tree (every thread's `/proc/…/task/…/children`
@@ -29,8 +29,11 @@ pub(super) const WALK_EVERY: Duration = Duration::from_secs(10);
 /// What the supervisor did while it ran (a debug statistic in the ledger).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct SupervisorWork {
-    /// Ticks of the loop's clock.
+    /// Ticks of the loop's clock (in a turn, when the output pauses, at
+    /// least every half second: `cadence.rs`).
     pub ticks: u64,
+    /// Looks at the screen (its rows read with the adapter's rules).
+    pub looks: u64,
     /// Walks of the agent's process tree.
     pub tree_walks: u64,
     /// Readings of the CPU time of the agent's known processes.

@@ -26,7 +26,10 @@ impl ScreenWatch {
     /// A look at `now_ms`.
     pub fn look(&mut self, now_ms: u64, seen: Observation) {
         if seen.changed {
-            self.last_change_ms = now_ms;
+            // Drawn before this look (but never before the last change
+            // known, such as a prompt's submission).
+            let drawn_ms = seen.drawn_ms.map_or(now_ms, |at| at.min(now_ms));
+            self.last_change_ms = drawn_ms.max(self.last_change_ms);
         }
         let ready = seen.idle && !seen.busy && seen.dialog.is_none() && !seen.starting;
         self.ready_looks = match self.ready_looks {
@@ -172,6 +175,38 @@ mod tests {
             500,
             "a prompt submitted counts as a change"
         );
+    }
+
+    #[test]
+    fn the_screen_changed_when_it_was_drawn_not_when_it_was_looked_at() {
+        let mut screen = ScreenWatch::default();
+        screen.look(
+            1500,
+            Observation {
+                drawn_ms: Some(1100),
+                ..idle()
+            },
+        );
+        assert_eq!(screen.still_ms(1600), 500);
+        // Drawn before a submission: still from the submission on.
+        screen.submitted(2000);
+        screen.look(
+            2100,
+            Observation {
+                drawn_ms: Some(1900),
+                ..idle()
+            },
+        );
+        assert_eq!(screen.still_ms(2500), 500);
+        // A time after the look's own is taken as the look's.
+        screen.look(
+            3000,
+            Observation {
+                drawn_ms: Some(3500),
+                ..idle()
+            },
+        );
+        assert_eq!(screen.still_ms(3000), 0);
     }
 
     #[test]
