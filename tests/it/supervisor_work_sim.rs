@@ -120,3 +120,30 @@ fn a_turn_whose_output_streams_has_few_ticks_and_looks_a_second() {
         "the screen was looked at more often than the clock ticked: {work}"
     );
 }
+
+#[test]
+fn a_turn_that_redraws_every_few_milliseconds_is_taken_in_a_batch_at_a_time() {
+    let sandbox = Sandbox::new();
+    // A turn of 10 s whose spinner is redrawn every 4 ms: small chunks close
+    // together, as a reply streamed a few words at a time.
+    let scenario = format!(
+        "spinner_ms: 4\n{}",
+        one_turn("  - work_ms: 10000\n    tokens: 10\n    reply: \"Spun.\"\n")
+    );
+    let out = sandbox.run_sim(&scenario, &[], LIMIT);
+    assert_eq!(out.code, 0, "{out:?}");
+    let ended = sandbox.entries_of("turn_ended");
+    assert_eq!(ended.len(), 1, "{ended:?}");
+    assert!(ended[0].data["duration_ms"].as_u64().unwrap() >= 10_000);
+    let work = work(&sandbox);
+    let (wakes, chunks) = (count(&work, "output_wakes"), count(&work, "chunks"));
+    // Some 2,500 redraws; the loop kept up with each before (a wake-up per
+    // chunk), and now in the turn takes in what came during 16 ms at once.
+    assert!(chunks >= 1000, "the spinner was read: {work}");
+    assert!(
+        wakes * 2 <= chunks,
+        "the loop woke for nearly every chunk of the turn: {work}"
+    );
+    // The turn still ended as the screen showed: one turn, one reply read.
+    assert_eq!(sandbox.entries_of("turn_started").len(), 1);
+}

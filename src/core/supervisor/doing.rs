@@ -47,4 +47,15 @@ impl Supervisor {
             Phase::Idle | Phase::Stopped => Activity::Idle,
         }
     }
+
+    /// Whether a turn is under way whose screen has shown that the agent
+    /// took the prompt (its busy sign, or its own finished-turn line). Until
+    /// then a brief busy sign could be missed by a screen looked at only now
+    /// and then; after it, nothing the turn's end needs is that brief.
+    pub fn turn_showed_work(&self) -> bool {
+        matches!(
+            self.phase,
+            Phase::Working { saw_busy, saw_done, .. } if saw_busy || saw_done
+        )
+    }
 }

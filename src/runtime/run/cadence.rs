@@ -6,7 +6,9 @@
 //! agent's output streams in (a reply, a spinner), the screen is not still,
 //! so none of that can be due, and a look at every chunk (a snapshot of the
 //! screen's rows and the adapter's rules run over them) was most of goalie's
-//! own CPU. So in a turn the screen is looked at only at ticks, and the clock
+//! own CPU. So in a turn (once its screen has shown that the agent took the
+//! prompt: a busy sign drawn for a few milliseconds must not be missed) the
+//! screen is looked at only at ticks, and the clock
 //! waits for the output to pause ([`PAUSE`] without a chunk) but never longer
 //! than [`STREAM_TICK`] (the hang watch's readings, the ledger's chores, the
 //! claims `goalie mcp` stored, the person's status row: all want a tick now
@@ -19,6 +21,16 @@
 //! the screen is looked at as output comes, at most every `LOOK_EVERY`, and
 //! the clock ticks every [`TICK`]: start-up's evidence that the agent is
 //! ready needs looks close to its drawing.
+//!
+//! In a turn, output that comes in small chunks close together (a reply
+//! streamed a few words at a time, a spinner redrawn every few
+//! milliseconds) waits in its queue until [`BATCH`] after the last chunks
+//! were taken in, and is then taken in at once ([`hold_output`]): a wake-up
+//! of the loop for each chunk, the hand-over from the thread that reads the
+//! PTY with it, was what goalie's CPU still went on while Codex streamed.
+//! The agent is never held up by it (the queue has room for far more than
+//! such a stream writes meanwhile), a flood's large chunks are taken in as
+//! they come, and outside turns nothing waits.
 //!
 //! Chores done every so many seconds are timed by [`Every`], not counted in
 //! ticks, since ticks no longer come at a fixed rate.
@@ -34,6 +46,30 @@ pub(super) const PAUSE: Duration = Duration::from_millis(100);
 
 /// In a turn, while output keeps coming, the clock ticks at least this often.
 pub(super) const STREAM_TICK: Duration = Duration::from_millis(500);
+
+/// In a turn, how long small chunks of output wait to be taken in together.
+/// A person watching the mirrored output sees it this much later at most:
+/// about a frame of a 60 Hz screen.
+pub(super) const BATCH: Duration = Duration::from_millis(16);
+
+/// Output taken in at one wake-up under this many bytes is a stream of small
+/// chunks; more is a flood, which is taken in as it comes.
+pub(super) const SMALL_OUTPUT: usize = 8 * 1024;
+
+/// Whether the next output is to wait in its queue, and until when: in a
+/// turn (`paced`), when what was last taken in (at `taken`, `bytes` of it)
+/// was small and close to more (`close`: more than one chunk was waiting,
+/// or it came soon after the output before), until [`BATCH`] after `taken`.
+pub(super) fn hold_output(
+    paced: bool,
+    taken: Option<Instant>,
+    bytes: usize,
+    close: bool,
+    now: Instant,
+) -> Option<Instant> {
+    let until = taken? + BATCH;
+    (paced && close && bytes < SMALL_OUTPUT && until > now).then_some(until)
+}
 
 /// When the clock ticks next: `last_tick`, its last tick; `output`, when the
 /// latest output came, if any came since that tick; `paced`, whether a turn
@@ -121,6 +157,28 @@ mod tests {
             last_tick = tick;
         }
         assert!((19..=21).contains(&ticks), "{ticks} ticks");
+    }
+
+    #[test]
+    fn in_a_turn_small_close_chunks_wait_a_batch_and_a_flood_or_a_lone_chunk_does_not() {
+        let t = Instant::now();
+        // A stream of small chunks in a turn: the next waits until 16 ms after.
+        assert_eq!(
+            hold_output(true, Some(t), 48, true, t + ms(5)),
+            Some(t + BATCH)
+        );
+        // Once that time has come, it is taken in.
+        assert_eq!(hold_output(true, Some(t), 48, true, t + BATCH), None);
+        // A lone chunk (the output before it came long before): at once.
+        assert_eq!(hold_output(true, Some(t), 48, false, t + ms(5)), None);
+        // A flood's worth taken in at once: the next comes at once too.
+        assert_eq!(
+            hold_output(true, Some(t), SMALL_OUTPUT, true, t + ms(1)),
+            None
+        );
+        // Outside a turn, or before any output: nothing waits.
+        assert_eq!(hold_output(false, Some(t), 48, true, t + ms(5)), None);
+        assert_eq!(hold_output(true, None, 0, true, t), None);
     }
 
     #[test]

@@ -158,6 +158,11 @@ pub(super) struct Wires {
     pub(super) output_since_tick: Option<Instant>,
     /// When the latest output came (the run's clock), for the next look.
     pub(super) drawn_ms: Option<u64>,
+    /// When output was last taken in, how many bytes, and whether it came
+    /// within a batch of the output before (`cadence::hold_output`).
+    pub(super) output_taken: Option<Instant>,
+    pub(super) output_bytes: usize,
+    pub(super) output_close: bool,
     /// The chores done every so often at a tick.
     pub(super) flush: Every,
     pub(super) checkpoint: Every,
@@ -226,6 +231,9 @@ impl Wires {
             last_tick: now,
             output_since_tick: None,
             drawn_ms: None,
+            output_taken: None,
+            output_bytes: 0,
+            output_close: false,
             flush: Every::new(FLUSH_EVERY, now),
             checkpoint: Every::new(CHECKPOINT_EVERY, now),
             poll: Every::new(POLL_EVERY, now),
@@ -249,6 +257,14 @@ impl Wires {
 }
 
 impl Shell<'_> {
+    /// Whether the loop paces its looks and ticks by the output (`cadence.rs`):
+    /// in a turn whose screen has shown that the agent took the prompt. Until
+    /// then, as outside turns, the screen is looked at as output comes, so a
+    /// busy sign drawn for a few milliseconds (a quick turn) is not missed.
+    pub(super) fn paced(&self) -> bool {
+        self.core.activity(self.now_ms()) == Activity::Working && self.core.turn_showed_work()
+    }
+
     /// Runs until the core says stop; returns (exit code, reason).
     pub(super) async fn event_loop(
         &mut self,
@@ -314,10 +330,19 @@ impl Shell<'_> {
             .filter(|at| *at > Instant::now());
         let ticking = alarm.is_none() || wires.unseen_output;
         let status_only = !ticking && self.interactive;
-        let in_turn = self.core.activity(self.now_ms()) == Activity::Working;
-        let next_tick = cadence::next_tick(wires.last_tick, wires.output_since_tick, in_turn);
+        let paced = self.paced();
+        let next_tick = cadence::next_tick(wires.last_tick, wires.output_since_tick, paced);
+        let hold = cadence::hold_output(
+            paced,
+            wires.output_taken,
+            wires.output_bytes,
+            wires.output_close,
+            Instant::now(),
+        );
+        let held = hold.is_some();
         tokio::select! {
-            chunk = wires.output.recv(), if wires.output_open => Step::Output(chunk),
+            chunk = wires.output.recv(), if wires.output_open && !held => Step::Output(chunk),
+            () = tokio::time::sleep_until(hold.unwrap_or_else(Instant::now).into()), if wires.output_open && held => Step::Stale,
             status = wait_exit(&mut self.exit) => Step::Exited(status),
             key = wires.keys.recv(), if wires.keys_open => Step::Keys(key),
             Some(()) = wires.done.recv() => Step::Event(Event::InjectionDone { now_ms: self.now_ms() }),

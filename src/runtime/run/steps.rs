@@ -14,6 +14,8 @@ use crate::error::Error;
 use crate::goal::change::UserCommand;
 use crate::terminal;
 
+use super::cadence;
+
 use super::event_loop::{Asker, DB_EVERY, LOOK_EVERY, RELOOK_AFTER, Step, Wires};
 use super::shell::Shell;
 
@@ -196,16 +198,32 @@ impl Shell<'_> {
     /// before it takes in more, so they never pile up with the output's volume.
     fn output(&mut self, chunk: &[u8], wires: &mut Wires) -> Option<Event> {
         self.take_output(chunk);
+        let mut bytes = chunk.len();
+        let mut chunks = 1;
         while !self.screen.scrolled_full()
             && let Ok(more) = wires.output.try_recv()
         {
             self.take_output(&more);
+            bytes += more.len();
+            chunks += 1;
         }
+        self.watch.work.output_wakes += 1;
+        self.watch.work.chunks += chunks;
+        let taken = Instant::now();
+        // Close: this wake-up found more than one chunk waiting, or the
+        // output before came within half a batch. Output further apart is
+        // taken in as it comes: holding it would only add a wake-up.
+        wires.output_close = chunks > 1
+            || wires
+                .output_taken
+                .is_some_and(|before| taken.duration_since(before) < cadence::BATCH / 2);
+        wires.output_taken = Some(taken);
+        wires.output_bytes = bytes;
         let now_ms = self.now_ms();
         wires.output_since_tick = Some(Instant::now());
         wires.drawn_ms = Some(now_ms);
-        let in_turn = self.core.activity(now_ms) == Activity::Working;
-        if (in_turn || wires.last_look.elapsed() < LOOK_EVERY) && !self.screen.scrolled_full() {
+        if (self.paced() || wires.last_look.elapsed() < LOOK_EVERY) && !self.screen.scrolled_full()
+        {
             wires.unseen_output = true;
             return None;
         }

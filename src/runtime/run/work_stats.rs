@@ -34,6 +34,11 @@ pub struct SupervisorWork {
     pub ticks: u64,
     /// Looks at the screen (its rows read with the adapter's rules).
     pub looks: u64,
+    /// Wake-ups of the loop that took in the agent's output, and the chunks
+    /// (reads of its PTY) they took in: in a turn, small chunks close
+    /// together are taken in a batch at a time (`cadence::hold_output`).
+    pub output_wakes: u64,
+    pub chunks: u64,
     /// Walks of the agent's process tree.
     pub tree_walks: u64,
     /// Readings of the CPU time of the agent's known processes.
