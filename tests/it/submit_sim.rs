@@ -36,23 +36,12 @@ fn sim_log(sandbox: &Sandbox) -> (String, std::path::PathBuf) {
     (format!("input_log: {}\n", support::path_str(&log)), log)
 }
 
-#[test]
-fn the_first_enter_waits_for_goalie_mcps_tools_and_each_enter_follows_the_paste_sign() {
-    let sandbox = Sandbox::new();
-    sandbox.user_adapter(
-        "sim",
-        &adapter(
-            "  pause_ms: 600000\n  taken: ['\\[Pasted text #\\d+']\n  mcp_tools_ms: 600000\n",
-            true,
-        ),
-    );
-    let (log_line, log) = sim_log(&sandbox);
-    // The tools are listed 4 s after the sim's start: well after its first
-    // prompt is typed (its input box shows some 300 ms after its start).
-    let scenario = format!(
-        "paste_sign_ms: 300\nmcp_list_ms: 4000\n{log_line}{}",
-        scenario(Some(3), "proper", 300)
-    );
+/// Runs the sim's three proper turns with `head` before its scenario, and
+/// checks the goal was achieved in three turns of one prompt each: goalie's
+/// outcome, and the sim's log of what it saw.
+fn three_turns(sandbox: &Sandbox, head: &str) -> (support::Outcome, String) {
+    let (log_line, log) = sim_log(sandbox);
+    let scenario = format!("{head}{log_line}{}", scenario(Some(3), "proper", 300));
     let out = support::finish(
         sandbox
             .sim_command(&scenario, &[])
@@ -66,6 +55,22 @@ fn the_first_enter_waits_for_goalie_mcps_tools_and_each_enter_follows_the_paste_
     assert_eq!(goal.state.as_str(), "achieved");
     assert_eq!(goal.turns, 3);
     assert_eq!(sandbox.entries_of("injection").len(), 3);
+    (out, seen)
+}
+
+#[test]
+fn the_first_enter_waits_for_goalie_mcps_tools_and_each_enter_follows_the_paste_sign() {
+    let sandbox = Sandbox::new();
+    sandbox.user_adapter(
+        "sim",
+        &adapter(
+            "  pause_ms: 600000\n  taken: ['\\[Pasted text #\\d+']\n  mcp_tools_ms: 600000\n",
+            true,
+        ),
+    );
+    // The tools are listed 4 s after the sim's start: well after its first
+    // prompt is typed (its input box shows some 300 ms after its start).
+    let (out, seen) = three_turns(&sandbox, "paste_sign_ms: 300\nmcp_list_ms: 4000\n");
 
     // goalie mcp told the supervisor, once, and the held Enter went then.
     let listed = sandbox.entries_of("mcp_tools_listed");
@@ -104,24 +109,8 @@ fn an_enter_that_went_before_the_paste_showed_is_sent_again_once_it_shows() {
             false,
         ),
     );
-    let (log_line, log) = sim_log(&sandbox);
-    let scenario = format!(
-        "paste_sign_ms: 1500\n{log_line}{}",
-        scenario(Some(3), "proper", 300)
-    );
-    let out = support::finish(
-        sandbox
-            .sim_command(&scenario, &[])
-            .spawn()
-            .expect("spawn goalie"),
-        LIMIT,
-    );
-    assert_eq!(out.code, 0, "{out:?}");
-    let goal = sandbox.goal();
-    assert_eq!(goal.state.as_str(), "achieved");
-    assert_eq!(goal.turns, 3);
     // One prompt a turn, none typed again: each turn ran on its resent Enter.
-    assert_eq!(sandbox.entries_of("injection").len(), 3);
+    let (_, seen) = three_turns(&sandbox, "paste_sign_ms: 1500\n");
     let ended = sandbox.entries_of("turn_ended");
     assert_eq!(ended.len(), 3);
     assert!(
@@ -129,7 +118,6 @@ fn an_enter_that_went_before_the_paste_showed_is_sent_again_once_it_shows() {
         "{ended:?}"
     );
     assert!(sandbox.entries_of("mcp_tools_listed").is_empty());
-    let seen = std::fs::read_to_string(&log).expect("the sim's log");
     assert_eq!(seen.matches("enter dropped").count(), 3, "{seen}");
     assert_eq!(seen.matches("started ").count(), 3, "{seen}");
 }
