@@ -13,7 +13,7 @@
 //! | `supervise.rs` | the first agent process, the core's config, the end of the run |
 //! | `shell.rs` | the shell's state, the goal as the control socket shows it |
 //! | `event_loop.rs` | what wakes the loop, and the core hearing it in one place |
-//! | `cadence.rs` | when the clock ticks (in a turn: when the output pauses), chores timed |
+//! | `cadence.rs` | when the clock ticks (in a turn: when the output pauses), when small close chunks of output are taken in together, chores timed |
 //! | `steps.rs` | what the shell does with each thing that woke the loop |
 //! | `perform.rs` | carrying out the core's actions |
 //! | `submit.rs` | typing text: the paste, and its Enter as soon as the agent can take it |
