@@ -328,8 +328,10 @@ impl Shell<'_> {
             .wait_alarm_ms()
             .map(|ms| self.started + Duration::from_millis(ms))
             .filter(|at| *at > Instant::now());
-        let ticking = alarm.is_none() || wires.unseen_output;
-        let status_only = !ticking && self.interactive;
+        // At rest (`rest.rs`) the clock stops too, with no alarm.
+        let resting = alarm.is_none() && self.resting(wires);
+        let ticking = (alarm.is_none() && !resting) || wires.unseen_output;
+        let status_only = !ticking && self.interactive && !resting;
         let paced = self.paced();
         let next_tick = cadence::next_tick(wires.last_tick, wires.output_since_tick, paced);
         let hold = cadence::hold_output(

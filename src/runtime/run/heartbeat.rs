@@ -7,6 +7,7 @@
 
 use std::time::Instant;
 
+use super::cadence::TICK;
 use super::event_loop::{REQUESTS_EVERY, Step, Wires};
 use super::shell::Shell;
 
@@ -20,7 +21,9 @@ impl Shell<'_> {
             wires.last_heartbeat = Instant::now();
             self.renew_heartbeat();
         }
-        if wires.last_requests.elapsed() >= REQUESTS_EVERY {
+        // A little early is still due: the ledger's own timer comes every
+        // REQUESTS_EVERY, a hair less after the last look than that.
+        if wires.last_requests.elapsed() >= REQUESTS_EVERY - TICK / 2 {
             wires.last_requests = Instant::now();
             then.push(Step::LedgerRequests);
         }

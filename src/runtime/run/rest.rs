@@ -1,0 +1,49 @@
+//! The goal at rest: paused (or taken over) at an idle prompt, where no
+//! tick can change anything the core decides ([`Supervisor::resting`]). The
+//! clock stops, as it does while goalie waits: ten ticks a second, each a
+//! wake-up of the loop, a read of the ledger and the core's tick, were all
+//! that goalie did there, and cost it as much CPU as the idle agent's own.
+//! The loop still wakes for what can end the rest or needs an answer
+//! (output, keys, the control socket, signals, the agent's exit, the
+//! session log's watch), and twice a second, on the ledger's own timer
+//! (`Wires::ledger_tick`), for the chores: another host's requests, the
+//! heartbeat, claims `goalie mcp` stored (each a look at the ledger's data
+//! version first), the session log when it is polled, the recording's
+//! flush and the goal's counters when due. Output not yet looked at keeps
+//! the clock ticking until it is, so a dialog or a new screen is handled as
+//! before; a resume makes the core stop resting, and the clock ticks at once.
+//!
+//! The status row needs no clock at rest: the time spent does not grow
+//! while the goal is paused, and everything else it shows changes only
+//! with an event, after which it is drawn.
+//!
+//! [`Supervisor::resting`]: crate::core::supervisor::Supervisor::resting
+
+use std::time::Instant;
+
+use super::event_loop::{Step, Wires};
+use super::shell::Shell;
+
+impl Shell<'_> {
+    /// Whether the loop's clock stops because the goal rests: the core says
+    /// no tick can change anything, and the shell has nothing for a tick
+    /// either (output not yet looked at, opencode's database not yet read).
+    pub(super) fn resting(&self, wires: &Wires) -> bool {
+        !wires.unseen_output && !wires.db_dirty && self.core.resting()
+    }
+
+    /// The chores of the ledger's timer while the clock is stopped: in a
+    /// wait, the ledger's (`heartbeat.rs`); at rest, those a tick does but
+    /// for the core's own (`steps.rs`), and claims.
+    pub(super) fn stopped_clock_chores(&mut self, wires: &mut Wires, then: &mut Vec<Step>) {
+        let mut chores = Vec::new();
+        if self.resting(wires) {
+            self.watch.work.rest_chores += 1;
+            self.timed_chores(wires, Instant::now(), &mut chores);
+            chores.push(Step::Claims);
+        } else {
+            self.ledger_chores(wires, &mut chores);
+        }
+        then.extend(chores);
+    }
+}
