@@ -7,8 +7,8 @@
 //! (output, keys, the control socket, signals, the agent's exit, the
 //! session log's watch), and twice a second, on the ledger's own timer
 //! (`Wires::ledger_tick`), for the chores: another host's requests, the
-//! heartbeat, claims `goalie mcp` stored (each a look at the ledger's data
-//! version first), the session log when it is polled, the recording's
+//! heartbeat, claims `goalie mcp` stored (both after one look at the
+//! ledger's data version says another connection wrote), the session log when it is polled, the recording's
 //! flush and the goal's counters when due. Output not yet looked at keeps
 //! the clock ticking until it is, so a dialog or a new screen is handled as
 //! before; a resume makes the core stop resting, and the clock ticks at once.
@@ -39,11 +39,28 @@ impl Shell<'_> {
         let mut chores = Vec::new();
         if self.resting(wires) {
             self.watch.work.rest_chores += 1;
-            self.timed_chores(wires, Instant::now(), &mut chores);
-            chores.push(Step::Claims);
+            let now = Instant::now();
+            self.timed_chores(wires, now, &mut chores);
+            self.heartbeat_chore(wires);
+            // Requests and claims come from other connections only: one
+            // look at the ledger's data version says whether any wrote
+            // (then each looks for its own rows, as at a tick).
+            if self.ledger_written(wires) {
+                wires.last_requests = now;
+                chores.extend([Step::LedgerRequests, Step::Claims]);
+            }
         } else {
             self.ledger_chores(wires, &mut chores);
         }
         then.extend(chores);
+    }
+
+    /// Whether another connection wrote to the ledger since the last look
+    /// at rest (a failed look says yes: the steps that follow report it).
+    fn ledger_written(&mut self, wires: &mut Wires) -> bool {
+        let version = self.ledger.data_version().ok();
+        let written = version.is_none() || version != wires.rest_version;
+        wires.rest_version = version;
+        written
     }
 }

@@ -314,6 +314,7 @@ impl Shell<'_> {
             self.watch.work.rest_ticks += 1;
         }
         self.timed_chores(wires, now, then);
+        self.ledger_chores(wires, then);
         // While goalie waits there is no turn to hang: the agent's tree is
         // looked at again once the wait is over.
         if self.core.wait_alarm_ms().is_none() {
@@ -329,7 +330,7 @@ impl Shell<'_> {
     /// The chores timed by the clock, from a tick or, while the goal rests,
     /// from the ledger's own timer (`rest.rs`): the recording flushed, the
     /// session log read (when it changed, else now and then), the goal's
-    /// counters written, the ledger's chores.
+    /// counters written. (The ledger's chores follow, `heartbeat.rs`.)
     pub(super) fn timed_chores(&mut self, wires: &mut Wires, now: Instant, then: &mut Vec<Step>) {
         if wires.flush.due(now) {
             self.flush_recording();
@@ -356,7 +357,6 @@ impl Shell<'_> {
         if wires.checkpoint.due(now) {
             self.checkpoint_progress();
         }
-        self.ledger_chores(wires, then);
     }
 
     /// The session log may have changed: read it, unless it is opencode's
