@@ -35,11 +35,10 @@ fn count(work: &Value, name: &str) -> u64 {
         .unwrap_or_else(|| panic!("no {name} in {work}"))
 }
 
-/// Runs the goal on host `alpha`, pauses it mid-turn from `pause_on`, leaves
+/// Runs the goal in `sandbox` on host `alpha`, pauses it mid-turn from `pause_on`, leaves
 /// it paused at its idle prompt for [`REST`], resumes it from `resume_on`,
 /// and checks the rest and the end: returns the sandbox for more checks.
-fn rest_and_resume(pause_on: &str, resume_on: &str) -> Sandbox {
-    let sandbox = Sandbox::new();
+fn rest_and_resume(sandbox: Sandbox, pause_on: &str, resume_on: &str) -> Sandbox {
     let mut cmd = sandbox.sim_command(SCENARIO, &["--max-turns", "20", "--stall-turns", "0"]);
     cmd.env("GOALIE_HOST", "alpha");
     let run = cmd.spawn().expect("spawn goalie run");
@@ -119,14 +118,25 @@ fn rest_and_resume(pause_on: &str, resume_on: &str) -> Sandbox {
 
 #[test]
 fn a_goal_paused_at_an_idle_prompt_rests_without_ticks_and_resumes_over_its_socket() {
-    let sandbox = rest_and_resume("alpha", "alpha");
+    let sandbox = rest_and_resume(Sandbox::new(), "alpha", "alpha");
     // Over the socket: nothing went through the ledger.
     assert!(sandbox.entries_of("control_requested").is_empty());
 }
 
 #[test]
 fn a_resting_goal_is_resumed_from_another_host_through_the_ledger() {
-    let sandbox = rest_and_resume("beta", "beta");
+    resumed_from_another_host(Sandbox::new());
+}
+
+#[test]
+#[ignore = "needs PostgreSQL: GOALIE_TEST_PG (scripts/test starts one with scripts/pg)"]
+fn pg_a_resting_goal_is_resumed_from_another_host_through_the_ledger() {
+    resumed_from_another_host(Sandbox::postgres());
+}
+
+/// Paused and resumed from host `beta` while the goal runs on `alpha`.
+fn resumed_from_another_host(sandbox: Sandbox) {
+    let sandbox = rest_and_resume(sandbox, "beta", "beta");
     let requests = sandbox.entries_of("control_requested");
     let answers = sandbox.entries_of("control_answered");
     assert_eq!(requests.len(), 2, "{requests:?}");
