@@ -6,10 +6,11 @@
 //! The loop still wakes for what can end the rest or needs an answer
 //! (output, keys, the control socket, signals, the agent's exit, the
 //! session log's watch), and twice a second, on the ledger's own timer
-//! (`Wires::ledger_tick`), for the chores: another host's requests, the
-//! heartbeat, claims `goalie mcp` stored (both after one look at the
-//! ledger's data version says another connection wrote), the session log when it is polled, the recording's
-//! flush and the goal's counters when due. Output not yet looked at keeps
+//! (`Wires::ledger_tick`), for the chores: another host's requests and
+//! the claims `goalie mcp` stored (both only once a look at the ledger's
+//! data version says another connection wrote), the heartbeat, the session
+//! log when it is polled, the recording's flush, the goal's counters and a
+//! walk of the agent's tree when due. Output not yet looked at keeps
 //! the clock ticking until it is, so a dialog or a new screen is handled as
 //! before; a resume makes the core stop resting, and the clock ticks at once.
 //!
@@ -23,6 +24,7 @@ use std::time::Instant;
 
 use super::event_loop::{Step, Wires};
 use super::shell::Shell;
+use super::work_stats::walk_due;
 
 impl Shell<'_> {
     /// Whether the loop's clock stops because the goal rests: the core says
@@ -42,6 +44,7 @@ impl Shell<'_> {
             let now = Instant::now();
             self.timed_chores(wires, now, &mut chores);
             self.heartbeat_chore(wires);
+            self.rest_walk();
             // Requests and claims come from other connections only: one
             // look at the ledger's data version says whether any wrote
             // (then each looks for its own rows, as at a tick).
@@ -53,6 +56,18 @@ impl Shell<'_> {
             self.ledger_chores(wires, &mut chores);
         }
         then.extend(chores);
+    }
+
+    /// The agent's tree walked now and then as outside a turn, so that a
+    /// process started at rest (the person's, in a takeover) that later
+    /// leaves its parent is still known when the run ends; its CPU is not
+    /// read (no turn can hang at rest).
+    fn rest_walk(&mut self) {
+        if walk_due(None, self.watch.last_walk.map(|at| at.elapsed())) {
+            self.agent.refresh_members();
+            self.watch.last_walk = Some(Instant::now());
+            self.watch.work.tree_walks += 1;
+        }
     }
 
     /// Whether another connection wrote to the ledger since the last look
