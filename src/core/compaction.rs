@@ -201,6 +201,11 @@ impl Compactions {
         done.iter().map(row).collect()
     }
 
+    /// Whether an episode is open (a later tick may close it).
+    pub fn any_open(&self) -> bool {
+        !self.open.is_empty()
+    }
+
     /// The rows of every open episode (the run ends, or the agent process does).
     pub fn close_all(&mut self) -> Vec<Compacted> {
         std::mem::take(&mut self.open).iter().map(row).collect()

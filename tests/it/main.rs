@@ -46,6 +46,7 @@ mod real_resume;
 mod real_waits;
 mod recording;
 mod report;
+mod rest_sim;
 mod run_headless;
 mod secrets;
 mod session_tail_lived_in;

@@ -27,6 +27,7 @@
 //! | `rotation.rs` | a new agent process, after a handoff note |
 //! | `claims.rs` | claims and their audit |
 //! | `wait.rs` | waits the agent asks for, and for the plan's quota to reset |
+//! | `rest.rs` | when no tick can change anything (paused at an idle prompt): the clock may stop |
 //! | `commands.rs` | the user's commands and the takeover chord |
 //! | `goal_state.rs`, `stop.rs` | transitions, time and budgets, ending the run |
 //! | `progress.rs` | each turn's progress, the no-progress breaker, hung turns |
@@ -46,6 +47,7 @@ mod launch;
 mod mcp_tools;
 mod phase;
 mod progress;
+mod rest;
 mod rotation;
 mod screen;
 mod session_log;

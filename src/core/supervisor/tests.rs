@@ -263,6 +263,7 @@ mod launch;
 mod limits;
 mod mcp_tools;
 mod quiet_turns;
+mod rest;
 mod rotation;
 mod session_log;
 mod soak;

@@ -187,6 +187,8 @@ pub(super) struct Wires {
     pub(super) requests_seen: i64,
     /// The ledger's data version at the last look for requests.
     pub(super) requests_version: Option<i64>,
+    /// The ledger's data version at the last look while the goal rested (`rest.rs`).
+    pub(super) rest_version: Option<i64>,
     /// The ledger's chores (`heartbeat.rs`): when each was last done, and
     /// their own clock while a wait has stopped the tick.
     pub(super) last_heartbeat: Instant,
@@ -248,6 +250,7 @@ impl Wires {
             db_dirty: false,
             requests_seen: 0,
             requests_version: None,
+            rest_version: None,
             last_heartbeat: Instant::now(),
             heartbeat_every: crate::ledger::host::heartbeat_every(),
             last_requests: Instant::now(),
@@ -328,8 +331,10 @@ impl Shell<'_> {
             .wait_alarm_ms()
             .map(|ms| self.started + Duration::from_millis(ms))
             .filter(|at| *at > Instant::now());
-        let ticking = alarm.is_none() || wires.unseen_output;
-        let status_only = !ticking && self.interactive;
+        // At rest (`rest.rs`) the clock stops too, with no alarm.
+        let resting = alarm.is_none() && self.resting(wires);
+        let ticking = (alarm.is_none() && !resting) || wires.unseen_output;
+        let status_only = !ticking && self.interactive && !resting;
         let paced = self.paced();
         let next_tick = cadence::next_tick(wires.last_tick, wires.output_since_tick, paced);
         let hold = cadence::hold_output(

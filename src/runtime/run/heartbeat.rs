@@ -7,6 +7,7 @@
 
 use std::time::Instant;
 
+use super::cadence::TICK;
 use super::event_loop::{REQUESTS_EVERY, Step, Wires};
 use super::shell::Shell;
 
@@ -16,13 +17,20 @@ impl Shell<'_> {
     /// waits for hours still shows it lives and still hears another host's
     /// `resume`: the heartbeat when it is due, and a look for requests.
     pub(super) fn ledger_chores(&mut self, wires: &mut Wires, then: &mut Vec<Step>) {
+        self.heartbeat_chore(wires);
+        // A little early is still due: the ledger's own timer comes every
+        // REQUESTS_EVERY, a hair less after the last look than that.
+        if wires.last_requests.elapsed() >= REQUESTS_EVERY - TICK / 2 {
+            wires.last_requests = Instant::now();
+            then.push(Step::LedgerRequests);
+        }
+    }
+
+    /// The heartbeat, when it is due.
+    pub(super) fn heartbeat_chore(&mut self, wires: &mut Wires) {
         if wires.last_heartbeat.elapsed() >= wires.heartbeat_every {
             wires.last_heartbeat = Instant::now();
             self.renew_heartbeat();
-        }
-        if wires.last_requests.elapsed() >= REQUESTS_EVERY {
-            wires.last_requests = Instant::now();
-            then.push(Step::LedgerRequests);
         }
     }
 

@@ -28,6 +28,7 @@
 //! | `panics.rs` | a panic in the loop still ends the run in the ledger |
 //! | `reserve.rs` | room kept beside the database for the end of a run on a full disk |
 //! | `watchdog.rs` | the hang watch's signs of work, and the workspace measured off the loop |
+//! | `rest.rs` | the goal at rest (paused at an idle prompt): the clock stopped, the chores on the ledger's timer |
 //! | `heartbeat.rs` | the ledger's chores: the supervisor's heartbeat, the looks for requests |
 //! | `ledger_control.rs` | commands another host wrote in the ledger, and their answers |
 
@@ -42,6 +43,7 @@ mod panics;
 mod perform;
 mod record;
 mod reserve;
+mod rest;
 mod restart;
 mod screen;
 mod session;

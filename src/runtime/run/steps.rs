@@ -168,9 +168,7 @@ impl Shell<'_> {
                 None
             }
             Step::LedgerChores => {
-                let mut chores = Vec::new();
-                self.ledger_chores(wires, &mut chores);
-                then.extend(chores);
+                self.stopped_clock_chores(wires, then);
                 None
             }
         };
@@ -305,14 +303,35 @@ impl Shell<'_> {
         }
     }
 
-    /// The clock: the session log read (when it changed, else now and then),
-    /// the agent's process tree, a last look at the screen, claims, then the
-    /// core's tick.
+    /// The clock: its timed chores, the agent's process tree, a last look at
+    /// the screen, claims, then the core's tick.
     fn tick(&mut self, wires: &mut Wires, then: &mut Vec<Step>) {
         let now = Instant::now();
         wires.last_tick = now;
         wires.output_since_tick = None;
         self.watch.work.ticks += 1;
+        if self.core.resting() {
+            self.watch.work.rest_ticks += 1;
+        }
+        self.timed_chores(wires, now, then);
+        self.ledger_chores(wires, then);
+        // While goalie waits there is no turn to hang: the agent's tree is
+        // looked at again once the wait is over.
+        if self.core.wait_alarm_ms().is_none() {
+            then.push(Step::RefreshMembers);
+        }
+        then.extend([
+            Step::LookIfUnseen,
+            Step::Claims,
+            Step::Now(|now_ms| Event::Tick { now_ms }),
+        ]);
+    }
+
+    /// The chores timed by the clock, from a tick or, while the goal rests,
+    /// from the ledger's own timer (`rest.rs`): the recording flushed, the
+    /// session log read (when it changed, else now and then), the goal's
+    /// counters written. (The ledger's chores follow, `heartbeat.rs`.)
+    pub(super) fn timed_chores(&mut self, wires: &mut Wires, now: Instant, then: &mut Vec<Step>) {
         if wires.flush.due(now) {
             self.flush_recording();
         }
@@ -338,17 +357,6 @@ impl Shell<'_> {
         if wires.checkpoint.due(now) {
             self.checkpoint_progress();
         }
-        self.ledger_chores(wires, then);
-        // While goalie waits there is no turn to hang: the agent's tree is
-        // looked at again once the wait is over.
-        if self.core.wait_alarm_ms().is_none() {
-            then.push(Step::RefreshMembers);
-        }
-        then.extend([
-            Step::LookIfUnseen,
-            Step::Claims,
-            Step::Now(|now_ms| Event::Tick { now_ms }),
-        ]);
     }
 
     /// The session log may have changed: read it, unless it is opencode's

@@ -45,6 +45,12 @@ pub struct SupervisorWork {
     pub cpu_reads: u64,
     /// Writes of the goal's counters between turns' ends.
     pub progress_writes: u64,
+    /// Of the ticks, those taken while the goal rested (paused at an idle
+    /// prompt: `rest.rs`), when the clock stops but for output not yet
+    /// looked at; and the wake-ups of the loop for the chores done then
+    /// instead (the ledger's, claims, the session log), twice a second.
+    pub rest_ticks: u64,
+    pub rest_chores: u64,
 }
 
 /// Whether the agent's tree is to be walked now: `silent_ms`, how long the

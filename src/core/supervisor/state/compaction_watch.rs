@@ -121,6 +121,12 @@ impl CompactionWatch {
         self.candidate.is_some()
     }
 
+    /// Whether a later tick may still report or close a compaction: a
+    /// banner count not yet held, or an episode still open.
+    pub fn settling(&self) -> bool {
+        self.banner_unsettled() || self.compactions.any_open()
+    }
+
     /// A higher banner count that has held for [`SETTLE_MS`] by `at` is
     /// reported, one compaction per new banner.
     pub fn settle(&mut self, at: Moment) {
