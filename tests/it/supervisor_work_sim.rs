@@ -146,4 +146,12 @@ fn a_turn_that_redraws_every_few_milliseconds_is_taken_in_a_batch_at_a_time() {
     );
     // The turn still ended as the screen showed: one turn, one reply read.
     assert_eq!(sandbox.entries_of("turn_started").len(), 1);
+    // The recording gathers 100 ms of output into an event: it wrote one
+    // per chunk before (each redacted and written as a JSON line).
+    let events = count(&work, "record_events");
+    assert!(events >= 10, "the output was recorded: {work}");
+    assert!(
+        events * 4 <= chunks,
+        "the recording wrote an event for nearly every chunk: {work}"
+    );
 }

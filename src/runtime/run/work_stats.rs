@@ -39,6 +39,9 @@ pub struct SupervisorWork {
     /// together are taken in a batch at a time (`cadence::hold_output`).
     pub output_wakes: u64,
     pub chunks: u64,
+    /// Output events written to the recording: one per 100 ms of output at
+    /// most, however many chunks it came in (`recording::EVENT_EVERY`).
+    pub record_events: u64,
     /// Walks of the agent's process tree.
     pub tree_walks: u64,
     /// Readings of the CPU time of the agent's known processes.
