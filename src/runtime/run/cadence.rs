@@ -24,13 +24,12 @@
 //!
 //! In a turn, output that comes in small chunks close together (a reply
 //! streamed a few words at a time, a spinner redrawn every few
-//! milliseconds) waits in its queue until [`BATCH`] after the last chunks
-//! were taken in, and is then taken in at once ([`hold_output`]): a wake-up
-//! of the loop for each chunk, the hand-over from the thread that reads the
-//! PTY with it, was what goalie's CPU still went on while Codex streamed.
-//! The agent is never held up by it (the queue has room for far more than
-//! such a stream writes meanwhile), a flood's large chunks are taken in as
-//! they come, and outside turns nothing waits.
+//! milliseconds) waits in the PTY until [`BATCH`] after the last chunks
+//! were taken in, and is then read at once, in one chunk ([`hold_output`]):
+//! a wake-up of the loop for each chunk was what goalie's CPU still went on
+//! while Codex streamed. The agent is never held up by it (the PTY has room
+//! for far more than such a stream writes meanwhile), a flood's large chunks
+//! are taken in as they come, and outside turns nothing waits.
 //!
 //! Chores done every so many seconds are timed by [`Every`], not counted in
 //! ticks, since ticks no longer come at a fixed rate.
@@ -56,10 +55,11 @@ pub(super) const BATCH: Duration = Duration::from_millis(16);
 /// chunks; more is a flood, which is taken in as it comes.
 pub(super) const SMALL_OUTPUT: usize = 8 * 1024;
 
-/// Whether the next output is to wait in its queue, and until when: in a
+/// Whether the next output is to wait in the PTY, and until when: in a
 /// turn (`paced`), when what was last taken in (at `taken`, `bytes` of it)
-/// was small and close to more (`close`: more than one chunk was waiting,
-/// or it came soon after the output before), until [`BATCH`] after `taken`.
+/// was small and close to more (`close`: it came while output was held
+/// back, more than one chunk was waiting, or it came soon after the output
+/// before), until [`BATCH`] after `taken`.
 pub(super) fn hold_output(
     paced: bool,
     taken: Option<Instant>,

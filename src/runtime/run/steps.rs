@@ -38,7 +38,13 @@ impl Shell<'_> {
                 wires.output_open = true;
                 Some(event)
             }
-            Step::Output(Some(chunk)) => self.output(&chunk, wires),
+            Step::Output(Some(chunk)) => self.output(&chunk, false, wires),
+            Step::Held(Some(chunk)) => self.output(&chunk, true, wires),
+            Step::Held(None) => {
+                // Nothing came in the batch: the next chunk comes alone.
+                wires.output_close = false;
+                None
+            }
             Step::Output(None) => {
                 wires.output_open = false;
                 None
@@ -196,7 +202,7 @@ impl Shell<'_> {
     /// (then the clock's next tick looks: `cadence.rs`). Rows that scroll off
     /// are kept for the next look: once enough have (a flood), it looks now,
     /// before it takes in more, so they never pile up with the output's volume.
-    fn output(&mut self, chunk: &[u8], wires: &mut Wires) -> Option<Event> {
+    fn output(&mut self, chunk: &[u8], held: bool, wires: &mut Wires) -> Option<Event> {
         self.take_output(chunk);
         let mut bytes = chunk.len();
         let mut chunks = 1;
@@ -209,11 +215,15 @@ impl Shell<'_> {
         }
         self.watch.work.output_wakes += 1;
         self.watch.work.chunks += chunks;
+        self.watch.work.output_bytes += bytes as u64;
         let taken = Instant::now();
-        // Close: this wake-up found more than one chunk waiting, or the
-        // output before came within half a batch. Output further apart is
-        // taken in as it comes: holding it would only add a wake-up.
-        wires.output_close = chunks > 1
+        // Close: output came while it was held back (the PTY holds it
+        // until the batch is over, and it is read in one chunk), this
+        // wake-up found more than one chunk waiting, or the output before
+        // came within half a batch. Output further apart is taken in as it
+        // comes: holding it would only add a wake-up.
+        wires.output_close = held
+            || chunks > 1
             || wires
                 .output_taken
                 .is_some_and(|before| taken.duration_since(before) < cadence::BATCH / 2);
