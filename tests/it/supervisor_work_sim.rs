@@ -119,6 +119,13 @@ fn a_turn_whose_output_streams_has_few_ticks_and_looks_a_second() {
         looks <= ticks + 20,
         "the screen was looked at more often than the clock ticked: {work}"
     );
+    // Headless, the output in the turn waits 50 ms after the output before
+    // was taken in: two or three redraws a wake-up, where each of the 50 a
+    // second was one before.
+    assert!(
+        count(&work, "output_wakes") <= 30 * streamed_s,
+        "the loop woke for nearly every redraw: {work}"
+    );
 }
 
 #[test]

@@ -337,6 +337,7 @@ impl Shell<'_> {
         let next_tick = cadence::next_tick(wires.last_tick, wires.output_since_tick, paced);
         let hold = cadence::hold_output(
             paced,
+            self.interactive,
             wires.output_taken,
             wires.output_bytes,
             wires.output_close,
