@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+use crate::agent::process_output::READ_SIZE;
 use crate::agent::session_log::LogFormat;
 use crate::agent::session_tail::SessionTail;
 use crate::control::{Method, Pending};
@@ -206,12 +207,17 @@ impl Shell<'_> {
         self.take_output(chunk);
         let mut bytes = chunk.len();
         let mut chunks = 1;
-        while !self.screen.scrolled_full()
+        // A read that did not fill the buffer took all there was: another
+        // would only say so (a system call per wake-up).
+        let mut full = chunk.len() >= READ_SIZE;
+        while full
+            && !self.screen.scrolled_full()
             && let Ok(more) = wires.output.try_recv()
         {
             self.take_output(&more);
             bytes += more.len();
             chunks += 1;
+            full = more.len() >= READ_SIZE;
         }
         self.watch.work.output_wakes += 1;
         self.watch.work.chunks += chunks;
