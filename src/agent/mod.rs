@@ -9,6 +9,7 @@ pub mod home;
 pub mod log_watch;
 pub mod process;
 pub mod process_key;
+pub mod process_output;
 pub mod process_tree;
 pub mod prompts;
 pub mod quota_log;

@@ -1,12 +1,13 @@
 //! The agent CLI in a pseudo-terminal (portable-pty): spawn, read, write,
 //! resize, and end its whole process tree.
 //!
-//! Blocking reads and the blocking `wait` run on threads of their own and feed
-//! channels; one writer thread owns the PTY's write side, so bytes from the
-//! person and from goalie never interleave mid-sequence.
+//! The output is read in the event loop itself (`process_output.rs`); the
+//! blocking `wait` runs on a thread of its own and feeds a channel; one
+//! writer thread owns the PTY's write side, so bytes from the person and
+//! from goalie never interleave mid-sequence.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{Read, Write};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
@@ -14,8 +15,10 @@ use std::time::Duration;
 
 use nix::sys::signal::Signal;
 use portable_pty::{CommandBuilder, MasterPty, PtySize, native_pty_system};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
+use crate::agent::process_output;
+pub use crate::agent::process_output::Output;
 use crate::agent::process_tree;
 
 /// Answers to terminal queries are dropped while this much input already waits for
@@ -90,8 +93,6 @@ impl Input {
     }
 }
 
-/// The agent's output, chunk by chunk, until the PTY closes.
-pub type Output = mpsc::Receiver<Vec<u8>>;
 /// How the agent's process ended, once it has.
 pub type Exit = oneshot::Receiver<String>;
 
@@ -141,29 +142,6 @@ fn command_for(launch: &Launch) -> CommandBuilder {
     command
 }
 
-/// A thread that sends what the agent writes to its PTY, until it closes.
-fn read_output(mut reader: Box<dyn Read + Send>) -> std::io::Result<Output> {
-    // A short queue: a fast agent waits on its PTY (backpressure) instead
-    // of goalie buffering megabytes ahead of the screen model.
-    let (output_tx, output_rx) = mpsc::channel::<Vec<u8>>(4);
-    std::thread::Builder::new()
-        .name("agent-output".into())
-        .spawn(move || {
-            let mut buf = vec![0u8; 32 * 1024];
-            loop {
-                match reader.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        if output_tx.blocking_send(buf[..n].to_vec()).is_err() {
-                            break;
-                        }
-                    }
-                }
-            }
-        })?;
-    Ok(output_rx)
-}
-
 /// A thread that waits for the agent to exit and says how it ended.
 fn wait_for_exit(mut child: Box<dyn portable_pty::Child + Send + Sync>) -> std::io::Result<Exit> {
     let (exit_tx, exit_rx) = oneshot::channel();
@@ -182,9 +160,10 @@ fn wait_for_exit(mut child: Box<dyn portable_pty::Child + Send + Sync>) -> std::
     Ok(exit_rx)
 }
 
-/// The PTY's single writer: a thread that types the bytes it is sent.
+/// The PTY's single writer: a thread that types the bytes it is sent (the
+/// PTY is non-blocking: it waits for room, `process_output::write_all`).
 /// Also returns the count of bytes queued and not yet written.
-fn write_input(mut pty_writer: Box<dyn Write + Send>) -> std::io::Result<Input> {
+fn write_input(mut pty_writer: File) -> std::io::Result<Input> {
     let (writer_tx, writer_rx) = std::sync::mpsc::channel::<Typed>();
     let input = Input {
         tx: writer_tx,
@@ -196,11 +175,7 @@ fn write_input(mut pty_writer: Box<dyn Write + Send>) -> std::io::Result<Input> 
         .name("agent-input".into())
         .spawn(move || {
             while let Ok((bytes, reply)) = writer_rx.recv() {
-                if pty_writer
-                    .write_all(&bytes)
-                    .and_then(|()| pty_writer.flush())
-                    .is_err()
-                {
+                if process_output::write_all(&mut pty_writer, &bytes).is_err() {
                     break;
                 }
                 written.fetch_sub(bytes.len(), Ordering::SeqCst);
@@ -208,8 +183,6 @@ fn write_input(mut pty_writer: Box<dyn Write + Send>) -> std::io::Result<Input> 
                     replied.fetch_sub(bytes.len(), Ordering::SeqCst);
                 }
             }
-            // Dropping the writer types a newline and end-of-file into the
-            // PTY; by now the agent is gone, so nothing reads them.
         })?;
     Ok(input)
 }
@@ -239,15 +212,13 @@ impl AgentProcess {
         let pid = child.process_id().unwrap_or(0);
         LEADER.store(pid, Ordering::SeqCst);
 
-        let reader = pair
+        let master_fd = pair
             .master
-            .try_clone_reader()
-            .map_err(|err| fail(format!("{err:#}")))?;
-        let pty_writer = pair
-            .master
-            .take_writer()
-            .map_err(|err| fail(format!("{err:#}")))?;
-        let output_rx = read_output(reader).map_err(|err| fail(err.to_string()))?;
+            .as_raw_fd()
+            .ok_or_else(|| fail("the pseudo-terminal has no descriptor".into()))?;
+        let dup = || process_output::dup_fd(master_fd).map_err(|err| fail(err.to_string()));
+        let output_rx = Output::new(dup()?).map_err(|err| fail(err.to_string()))?;
+        let pty_writer = File::from(dup()?);
         let exit_rx = wait_for_exit(child).map_err(|err| fail(err.to_string()))?;
         let writer = write_input(pty_writer).map_err(|err| fail(err.to_string()))?;
 

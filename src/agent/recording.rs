@@ -6,8 +6,13 @@
 //! player jumps to them. What goalie draws on the person's terminal itself
 //! (the title, the status row) is never in it.
 //!
-//! Writing is cheap: events are buffered (64 KiB) and flushed now and then
-//! and at the end, never synced per chunk. The goal's recordings are bounded
+//! Writing is cheap: the agent's output is one event per [`EVENT_EVERY`]
+//! (or [`EVENT_BYTES`]) of it, not one per read of its PTY (a reply streamed
+//! a few words at a time is a read every few milliseconds, and each event is
+//! redacted and written as a JSON line: most of goalie's CPU while Codex
+//! streamed); an event's time is when its last chunk came, so a player shows
+//! at that time what the screen showed then. Events are buffered (64 KiB)
+//! and flushed now and then and at the end, never synced per chunk. The goal's recordings are bounded
 //! together: past the cap, the goal's oldest other recording is deleted
 //! first; when this one alone reaches it, a last marker says so and nothing
 //! more is written.
@@ -33,6 +38,13 @@ const LAST_MARKER_ROOM: u64 = 256;
 
 /// Buffered output is written to the file at least this often.
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
+
+/// The agent's output is gathered into one event over this long at most
+/// (a player's ten frames a second)...
+pub const EVENT_EVERY: Duration = Duration::from_millis(100);
+
+/// ...or until this many bytes of it are waiting.
+pub const EVENT_BYTES: usize = 16 * 1024;
 
 /// Every byte written to a recording passes through here, once: each line
 /// of the file (the header, then one event: the agent's output, a marker's
@@ -92,9 +104,13 @@ pub struct Recorder {
     closed: bool,
     /// The start of a UTF-8 character the last chunk ended in.
     partial: Vec<u8>,
-    /// Output that may be the start of a secret, held back until the next
-    /// chunk shows whether it is (see [`Redactor::hold_from`]).
+    /// Output not written yet: gathered for the next event (see
+    /// [`EVENT_EVERY`]), and what may be the start of a secret, held back
+    /// until the next chunk shows whether it is (see [`Redactor::hold_from`]).
     held: String,
+    /// When the first and the last chunk of `held` came.
+    held_since: Option<Instant>,
+    held_last: Instant,
     last_flush: Instant,
     /// What is hidden before anything is written (see [`recorded`]).
     redactor: Redactor,
@@ -132,6 +148,8 @@ impl Recorder {
             closed: false,
             partial: Vec::new(),
             held: String::new(),
+            held_since: None,
+            held_last: Instant::now(),
             last_flush: Instant::now(),
             redactor,
         };
@@ -159,10 +177,11 @@ impl Recorder {
         &self.path
     }
 
-    /// The agent wrote `chunk` to its PTY.
-    pub fn output(&mut self, chunk: &[u8]) {
+    /// The agent wrote `chunk` to its PTY; how many events were written
+    /// (its output is gathered for [`EVENT_EVERY`] into one).
+    pub fn output(&mut self, chunk: &[u8]) -> u32 {
         if self.closed {
-            return;
+            return 0;
         }
         // A character cut by the last read is completed by this one; most
         // chunks cut none, and are taken as they are (no copy).
@@ -178,21 +197,52 @@ impl Recorder {
         let (complete, rest) = split_partial_char(bytes);
         self.partial.clear();
         self.partial.extend_from_slice(rest);
+        let mut events = 0;
         if !complete.is_empty() {
-            // What may be the start of a secret waits for the next chunk, so
-            // that a secret the PTY's reads cut in two is redacted whole.
             self.held.push_str(&String::from_utf8_lossy(complete));
-            let ready = self.redactor.hold_from(&self.held);
-            if ready > 0 {
-                let rest = self.held.split_off(ready);
-                let text = std::mem::replace(&mut self.held, rest);
-                let redacted = self.redactor.redact_drawn(&text);
-                self.event("o", &redacted);
+            let now = Instant::now();
+            self.held_last = now;
+            let since = *self.held_since.get_or_insert(now);
+            // What waits counts against the cap already: the goal's oldest
+            // recording goes as soon as this one's output needs its room.
+            self.room_for(self.held.len() as u64);
+            if now.duration_since(since) >= EVENT_EVERY || self.held.len() >= EVENT_BYTES {
+                events += self.write_held(false);
             }
         }
         if self.last_flush.elapsed() >= FLUSH_EVERY {
-            self.flush();
+            events += self.flush();
         }
+        events
+    }
+
+    /// Writes the output gathered as one event, but for what may be the
+    /// start of a secret (that waits for the next chunk) unless `all`; how
+    /// many events were written.
+    fn write_held(&mut self, all: bool) -> u32 {
+        if self.held.is_empty() || self.closed {
+            return 0;
+        }
+        // What may be the start of a secret waits for the next chunk, so
+        // that a secret the PTY's reads cut in two is redacted whole.
+        let ready = if all {
+            self.held.len()
+        } else {
+            self.redactor.hold_from(&self.held)
+        };
+        if ready == 0 {
+            return 0;
+        }
+        let rest = self.held.split_off(ready);
+        let text = std::mem::replace(&mut self.held, rest);
+        self.held_since = (!self.held.is_empty()).then_some(self.held_last);
+        let seconds = self
+            .held_last
+            .saturating_duration_since(self.started)
+            .as_secs_f64();
+        let redacted = self.redactor.redact_drawn(&text).into_owned();
+        self.event_at(seconds, "o", &redacted);
+        1
     }
 
     /// A marker: something happened here (`label` says what).
@@ -212,27 +262,31 @@ impl Recorder {
         }
     }
 
-    /// Writes the output held back as a possible start of a secret (before
-    /// anything else is written, and at the end).
+    /// Writes all the output gathered and held back (before anything else
+    /// is written, and at the end).
     fn release_held(&mut self) {
-        if !self.held.is_empty() && !self.closed {
-            let text = std::mem::take(&mut self.held);
-            let text = self.redactor.redact_drawn(&text).into_owned();
-            self.event("o", &text);
-        }
+        self.write_held(true);
     }
 
-    /// Writes what is buffered to the file (no sync).
-    pub fn flush(&mut self) {
+    /// Writes what is buffered to the file (no sync), the output gathered
+    /// first (but for the possible start of a secret); how many events of
+    /// output that wrote.
+    pub fn flush(&mut self) -> u32 {
+        let events = self.write_held(false);
         self.last_flush = Instant::now();
         if let Err(err) = self.out.flush() {
             tracing::warn!(%err, path = %self.path.display(), "the recording cannot be written");
             self.closed = true;
         }
+        events
     }
 
     fn event(&mut self, code: &str, data: &str) {
         let seconds = self.started.elapsed().as_secs_f64();
+        self.event_at(seconds, code, data);
+    }
+
+    fn event_at(&mut self, seconds: f64, code: &str, data: &str) {
         // One buffer for the whole line; a string as JSON cannot fail to be
         // written, and is UTF-8.
         let mut line = format!("[{seconds:.6}, \"{code}\", ").into_bytes();
@@ -483,6 +537,33 @@ mod tests {
             recordings_of(dir.path(), "g"),
             vec![(2, dir.path().join("g-2.cast"))]
         );
+    }
+
+    #[test]
+    fn small_chunks_are_gathered_into_few_events_and_none_is_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut rec =
+            Recorder::create(dir.path(), "g", 1, (24, 80), DEFAULT_CAP, Redactor::new()).unwrap();
+        // A reply a few words at a time: 1,000 reads of 12 bytes.
+        let mut events = 0;
+        let mut expected = String::new();
+        for i in 0..1000 {
+            let chunk = format!("word {i:05}, ");
+            expected.push_str(&chunk);
+            events += rec.output(chunk.as_bytes());
+        }
+        events += rec.flush();
+        let path = rec.path().to_path_buf();
+        drop(rec);
+        let cast = Cast::read(&path).unwrap();
+        let output: Vec<&CastEvent> = cast.events.iter().filter(|e| e.code == "o").collect();
+        assert_eq!(output.len() as u32, events);
+        // One event per 100 ms or 16 KiB: 12 KB written in far less than
+        // 10 s is a few events, not one per read.
+        assert!((1..=100).contains(&events), "{events} events");
+        let text: String = output.iter().map(|e| e.data.as_str()).collect();
+        assert_eq!(text, expected);
+        assert!(output.windows(2).all(|w| w[0].seconds <= w[1].seconds));
     }
 
     #[test]

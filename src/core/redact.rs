@@ -46,12 +46,26 @@ static PATTERNS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
         .collect()
 });
 
-/// All of [`SHAPES`] at once: one pass over a text says which of them are in
-/// it (most texts hold none), where each pattern alone was a pass of its own.
-/// A marker put in place of one never makes another match, so the shapes not
-/// in the text as it came are not looked for again.
+/// All of [`SHAPES`] at once: one pass over a text says which of them may be
+/// in it (most texts hold none), where each pattern alone was a pass of its
+/// own. A marker put in place of one never makes another match, so the
+/// shapes not in the text as it came are not looked for again.
+///
+/// Its word boundaries are ASCII ones: a Unicode `\b` makes the regex crate
+/// give up its fast engine on any text with a character beyond ASCII (an
+/// agent's screen nearly always has one: `•`, `›`, box drawing), and this
+/// pass over every chunk of a recording was then the most of goalie's CPU
+/// while Codex streamed. Every boundary Unicode sees before or after an
+/// ASCII word character ASCII sees too (what is not a word character in
+/// Unicode is not one in ASCII), so this set finds every shape the patterns
+/// find, and the patterns themselves decide what is replaced.
 static ANY_SHAPE: LazyLock<RegexSet> = LazyLock::new(|| {
-    RegexSet::new(SHAPES.iter().map(|(pattern, _)| pattern)).expect("valid patterns")
+    RegexSet::new(
+        SHAPES
+            .iter()
+            .map(|(pattern, _)| pattern.replace(r"\b", r"(?-u:\b)")),
+    )
+    .expect("valid patterns")
 });
 
 /// What to hide: the known credential shapes, and the values of the secret

@@ -119,6 +119,13 @@ fn a_turn_whose_output_streams_has_few_ticks_and_looks_a_second() {
         looks <= ticks + 20,
         "the screen was looked at more often than the clock ticked: {work}"
     );
+    // Headless, the output in the turn waits 50 ms after the output before
+    // was taken in: two or three redraws a wake-up, where each of the 50 a
+    // second was one before.
+    assert!(
+        count(&work, "output_wakes") <= 30 * streamed_s,
+        "the loop woke for nearly every redraw: {work}"
+    );
 }
 
 #[test]
@@ -137,13 +144,32 @@ fn a_turn_that_redraws_every_few_milliseconds_is_taken_in_a_batch_at_a_time() {
     assert!(ended[0].data["duration_ms"].as_u64().unwrap() >= 10_000);
     let work = work(&sandbox);
     let (wakes, chunks) = (count(&work, "output_wakes"), count(&work, "chunks"));
-    // Some 2,500 redraws; the loop kept up with each before (a wake-up per
-    // chunk), and now in the turn takes in what came during 16 ms at once.
-    assert!(chunks >= 1000, "the spinner was read: {work}");
+    // Some 2,500 redraws of about 70 bytes each. The loop kept up with each
+    // before (a wake-up per chunk), and now in the turn takes in what came
+    // during 16 ms at once. The PTY is read in the loop, and what came
+    // meanwhile is one read: a thread read each redraw and handed it over
+    // before (2,403 chunks).
+    const REDRAWS: u64 = 10_000 / 4;
     assert!(
-        wakes * 2 <= chunks,
-        "the loop woke for nearly every chunk of the turn: {work}"
+        count(&work, "output_bytes") >= 1000 * 32,
+        "the spinner was read: {work}"
+    );
+    assert!(
+        wakes * 2 <= REDRAWS,
+        "the loop woke for nearly every redraw of the turn: {work}"
+    );
+    assert!(
+        chunks * 2 <= REDRAWS,
+        "the PTY was read for nearly every redraw of the turn: {work}"
     );
     // The turn still ended as the screen showed: one turn, one reply read.
     assert_eq!(sandbox.entries_of("turn_started").len(), 1);
+    // The recording gathers 100 ms of output into an event: it wrote one
+    // per chunk before (each redacted and written as a JSON line).
+    let events = count(&work, "record_events");
+    assert!(events >= 10, "the output was recorded: {work}");
+    assert!(
+        events * 10 <= REDRAWS,
+        "the recording wrote an event for nearly every chunk: {work}"
+    );
 }

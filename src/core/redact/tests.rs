@@ -290,6 +290,10 @@ fn one_pass_over_the_shapes_hides_what_a_pass_for_each_shape_hid() {
         "AKIAABCDEFGHIJKLMNOP then ghp_abcdefghijklmnopqrstuvwx and xoxb-1234567890ab",
         "github_pat_abcdefghijklmnopqrstuvwxyz \"-----BEGIN RSA PRIVATE KEY-----\\nabc\\n-----END RSA PRIVATE KEY-----\" sk-ant-xxxxxxxxxxxx",
         "-----BEGIN OPENSSH PRIVATE KEY-----\nnot ended, with sk-abcdefghijklmnopqrstu inside",
+        // Beyond ASCII around the keys (the set's boundaries are ASCII ones):
+        // a letter before or after a key is part of its word, a sign is not.
+        "• sk-abcdefghijklmnopqrstu › ésk-abcdefghijklmnopqrstu │AKIAABCDEFGHIJKLMNOP│",
+        "AKIAABCDEFGHIJKLMNOPé ghp_abcdefghijklmnopqrstuvwx→ ñxoxb-1234567890ab 日sk-ant-abcdefghijklmnop",
     ];
     let redactor = Redactor::new();
     for text in texts {

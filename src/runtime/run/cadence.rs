@@ -24,13 +24,15 @@
 //!
 //! In a turn, output that comes in small chunks close together (a reply
 //! streamed a few words at a time, a spinner redrawn every few
-//! milliseconds) waits in its queue until [`BATCH`] after the last chunks
-//! were taken in, and is then taken in at once ([`hold_output`]): a wake-up
-//! of the loop for each chunk, the hand-over from the thread that reads the
-//! PTY with it, was what goalie's CPU still went on while Codex streamed.
-//! The agent is never held up by it (the queue has room for far more than
-//! such a stream writes meanwhile), a flood's large chunks are taken in as
-//! they come, and outside turns nothing waits.
+//! milliseconds) waits in the PTY until [`BATCH`] after the last chunks
+//! were taken in, and is then read at once, in one chunk ([`hold_output`]):
+//! a wake-up of the loop for each chunk was what goalie's CPU still went on
+//! while Codex streamed. The agent is never held up by it (the PTY has room
+//! for far more than such a stream writes meanwhile), a flood's large chunks
+//! are taken in as they come, and outside turns nothing waits. Headless (no
+//! person's terminal mirrors the output), small output in a turn always
+//! waits [`HEADLESS_BATCH`], close or not: Codex streams a chunk every 30 ms
+//! or so, too far apart for the batch above.
 //!
 //! Chores done every so many seconds are timed by [`Every`], not counted in
 //! ticks, since ticks no longer come at a fixed rate.
@@ -52,22 +54,38 @@ pub(super) const STREAM_TICK: Duration = Duration::from_millis(500);
 /// about a frame of a 60 Hz screen.
 pub(super) const BATCH: Duration = Duration::from_millis(16);
 
+/// Headless (no person watching the output mirrored), in a turn, small
+/// output always waits this long after the output before was taken in,
+/// close or not: a reply streamed a chunk every 30 ms (Codex) is taken in
+/// two or three chunks at a time, not a wake-up each. The screen is looked
+/// at only at ticks meanwhile, and its stillness counts from when output
+/// was taken in, so a turn's end is seen at most this much later.
+pub(super) const HEADLESS_BATCH: Duration = Duration::from_millis(50);
+
 /// Output taken in at one wake-up under this many bytes is a stream of small
 /// chunks; more is a flood, which is taken in as it comes.
 pub(super) const SMALL_OUTPUT: usize = 8 * 1024;
 
-/// Whether the next output is to wait in its queue, and until when: in a
+/// Whether the next output is to wait in the PTY, and until when: in a
 /// turn (`paced`), when what was last taken in (at `taken`, `bytes` of it)
-/// was small and close to more (`close`: more than one chunk was waiting,
-/// or it came soon after the output before), until [`BATCH`] after `taken`.
+/// was small and close to more (`close`: it came while output was held
+/// back, more than one chunk was waiting, or it came soon after the output
+/// before), until [`BATCH`] after `taken`; headless (not `mirrored` to a
+/// person's terminal), whether close or not, until [`HEADLESS_BATCH`] after.
 pub(super) fn hold_output(
     paced: bool,
+    mirrored: bool,
     taken: Option<Instant>,
     bytes: usize,
     close: bool,
     now: Instant,
 ) -> Option<Instant> {
-    let until = taken? + BATCH;
+    let (batch, close) = if mirrored {
+        (BATCH, close)
+    } else {
+        (HEADLESS_BATCH, true)
+    };
+    let until = taken? + batch;
     (paced && close && bytes < SMALL_OUTPUT && until > now).then_some(until)
 }
 
@@ -164,21 +182,45 @@ mod tests {
         let t = Instant::now();
         // A stream of small chunks in a turn: the next waits until 16 ms after.
         assert_eq!(
-            hold_output(true, Some(t), 48, true, t + ms(5)),
+            hold_output(true, true, Some(t), 48, true, t + ms(5)),
             Some(t + BATCH)
         );
         // Once that time has come, it is taken in.
-        assert_eq!(hold_output(true, Some(t), 48, true, t + BATCH), None);
+        assert_eq!(hold_output(true, true, Some(t), 48, true, t + BATCH), None);
         // A lone chunk (the output before it came long before): at once.
-        assert_eq!(hold_output(true, Some(t), 48, false, t + ms(5)), None);
+        assert_eq!(hold_output(true, true, Some(t), 48, false, t + ms(5)), None);
         // A flood's worth taken in at once: the next comes at once too.
         assert_eq!(
-            hold_output(true, Some(t), SMALL_OUTPUT, true, t + ms(1)),
+            hold_output(true, true, Some(t), SMALL_OUTPUT, true, t + ms(1)),
             None
         );
         // Outside a turn, or before any output: nothing waits.
-        assert_eq!(hold_output(false, Some(t), 48, true, t + ms(5)), None);
-        assert_eq!(hold_output(true, None, 0, true, t), None);
+        assert_eq!(hold_output(false, true, Some(t), 48, true, t + ms(5)), None);
+        assert_eq!(hold_output(true, true, None, 0, true, t), None);
+    }
+
+    #[test]
+    fn headless_in_a_turn_small_chunks_wait_a_longer_batch_close_or_not() {
+        let t = Instant::now();
+        // A lone chunk of a reply streamed every 30 ms: the next waits.
+        assert_eq!(
+            hold_output(true, false, Some(t), 48, false, t + ms(30)),
+            Some(t + HEADLESS_BATCH)
+        );
+        assert_eq!(
+            hold_output(true, false, Some(t), 48, false, t + HEADLESS_BATCH),
+            None
+        );
+        // A flood, outside a turn, before any output: nothing waits.
+        assert_eq!(
+            hold_output(true, false, Some(t), SMALL_OUTPUT, true, t + ms(1)),
+            None
+        );
+        assert_eq!(
+            hold_output(false, false, Some(t), 48, true, t + ms(5)),
+            None
+        );
+        assert_eq!(hold_output(true, false, None, 0, true, t), None);
     }
 
     #[test]

@@ -83,6 +83,9 @@ pub(super) enum Step {
     Restart(String, Option<String>),
     /// The agent wrote to its PTY (`None`: the PTY closed).
     Output(Option<Vec<u8>>),
+    /// Output held back for a batch, read when the batch was over (`None`:
+    /// none came meanwhile).
+    Held(Option<Vec<u8>>),
     /// The agent's process ended, with this status.
     Exited(String),
     /// The person typed (`None`: their terminal went away).
@@ -339,6 +342,7 @@ impl Shell<'_> {
         let next_tick = cadence::next_tick(wires.last_tick, wires.output_since_tick, paced);
         let hold = cadence::hold_output(
             paced,
+            self.interactive,
             wires.output_taken,
             wires.output_bytes,
             wires.output_close,
@@ -347,7 +351,7 @@ impl Shell<'_> {
         let held = hold.is_some();
         tokio::select! {
             chunk = wires.output.recv(), if wires.output_open && !held => Step::Output(chunk),
-            () = tokio::time::sleep_until(hold.unwrap_or_else(Instant::now).into()), if wires.output_open && held => Step::Stale,
+            () = tokio::time::sleep_until(hold.unwrap_or_else(Instant::now).into()), if wires.output_open && held => Step::Held(wires.output.try_recv().ok()),
             status = wait_exit(&mut self.exit) => Step::Exited(status),
             key = wires.keys.recv(), if wires.keys_open => Step::Keys(key),
             Some(()) = wires.done.recv() => Step::Event(Event::InjectionDone { now_ms: self.now_ms() }),

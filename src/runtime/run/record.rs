@@ -96,10 +96,11 @@ impl Shell<'_> {
         Ok(())
     }
 
-    /// The agent wrote `chunk`: into the recording.
-    pub(super) fn record_output(&self, chunk: &[u8]) {
+    /// The agent wrote `chunk`: into the recording (gathered with the
+    /// chunks around it into one event: the events written are counted).
+    pub(super) fn record_output(&mut self, chunk: &[u8]) {
         if let Some(recorder) = self.recording.borrow_mut().as_mut() {
-            recorder.output(chunk);
+            self.watch.work.record_events += u64::from(recorder.output(chunk));
         }
     }
 
@@ -111,9 +112,9 @@ impl Shell<'_> {
     }
 
     /// Writes what the recording buffered (once a tick, and at the end).
-    pub(super) fn flush_recording(&self) {
+    pub(super) fn flush_recording(&mut self) {
         if let Some(recorder) = self.recording.borrow_mut().as_mut() {
-            recorder.flush();
+            self.watch.work.record_events += u64::from(recorder.flush());
         }
     }
 }

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+use crate::agent::process_output::READ_SIZE;
 use crate::agent::session_log::LogFormat;
 use crate::agent::session_tail::SessionTail;
 use crate::control::{Method, Pending};
@@ -38,7 +39,13 @@ impl Shell<'_> {
                 wires.output_open = true;
                 Some(event)
             }
-            Step::Output(Some(chunk)) => self.output(&chunk, wires),
+            Step::Output(Some(chunk)) => self.output(&chunk, false, wires),
+            Step::Held(Some(chunk)) => self.output(&chunk, true, wires),
+            Step::Held(None) => {
+                // Nothing came in the batch: the next chunk comes alone.
+                wires.output_close = false;
+                None
+            }
             Step::Output(None) => {
                 wires.output_open = false;
                 None
@@ -194,24 +201,33 @@ impl Shell<'_> {
     /// (then the clock's next tick looks: `cadence.rs`). Rows that scroll off
     /// are kept for the next look: once enough have (a flood), it looks now,
     /// before it takes in more, so they never pile up with the output's volume.
-    fn output(&mut self, chunk: &[u8], wires: &mut Wires) -> Option<Event> {
+    fn output(&mut self, chunk: &[u8], held: bool, wires: &mut Wires) -> Option<Event> {
         self.take_output(chunk);
         let mut bytes = chunk.len();
         let mut chunks = 1;
-        while !self.screen.scrolled_full()
+        // A read that did not fill the buffer took all there was: another
+        // would only say so (a system call per wake-up).
+        let mut full = chunk.len() >= READ_SIZE;
+        while full
+            && !self.screen.scrolled_full()
             && let Ok(more) = wires.output.try_recv()
         {
             self.take_output(&more);
             bytes += more.len();
             chunks += 1;
+            full = more.len() >= READ_SIZE;
         }
         self.watch.work.output_wakes += 1;
         self.watch.work.chunks += chunks;
+        self.watch.work.output_bytes += bytes as u64;
         let taken = Instant::now();
-        // Close: this wake-up found more than one chunk waiting, or the
-        // output before came within half a batch. Output further apart is
-        // taken in as it comes: holding it would only add a wake-up.
-        wires.output_close = chunks > 1
+        // Close: output came while it was held back (the PTY holds it
+        // until the batch is over, and it is read in one chunk), this
+        // wake-up found more than one chunk waiting, or the output before
+        // came within half a batch. Output further apart is taken in as it
+        // comes: holding it would only add a wake-up.
+        wires.output_close = held
+            || chunks > 1
             || wires
                 .output_taken
                 .is_some_and(|before| taken.duration_since(before) < cadence::BATCH / 2);

@@ -34,11 +34,17 @@ pub struct SupervisorWork {
     pub ticks: u64,
     /// Looks at the screen (its rows read with the adapter's rules).
     pub looks: u64,
-    /// Wake-ups of the loop that took in the agent's output, and the chunks
-    /// (reads of its PTY) they took in: in a turn, small chunks close
-    /// together are taken in a batch at a time (`cadence::hold_output`).
+    /// Wake-ups of the loop that took in the agent's output, the chunks
+    /// (reads of its PTY) they took in and their bytes: in a turn, small
+    /// chunks close together are taken in a batch at a time
+    /// (`cadence::hold_output`; the PTY holds them meanwhile, and gives
+    /// them in one read).
     pub output_wakes: u64,
     pub chunks: u64,
+    pub output_bytes: u64,
+    /// Output events written to the recording: one per 100 ms of output at
+    /// most, however many chunks it came in (`recording::EVENT_EVERY`).
+    pub record_events: u64,
     /// Walks of the agent's process tree.
     pub tree_walks: u64,
     /// Readings of the CPU time of the agent's known processes.
