@@ -39,14 +39,17 @@
 //!
 //! ## One byte, from the agent's PTY to a typed prompt
 //!
-//! 1. The agent writes to its PTY; a reader thread of
-//!    [`agent::process::AgentProcess`] sends the bytes to the event loop
-//!    ([`runtime::run`]), which mirrors them to your terminal (where goalie
-//!    keeps its title and status row, [`terminal::status`]), records them
-//!    ([`agent::recording`], asciicast v2) and feeds them
-//!    to the screen model ([`agent::screen`], vt100). The screen model answers
-//!    the terminal queries a TUI sends and keeps the rows that scroll away.
-//! 2. At most every 20 ms the loop looks: the [`core::observer::Observer`]
+//! 1. The agent writes to its PTY; the event loop ([`runtime::run`]) reads
+//!    the PTY's master itself ([`agent::process_output`]: non-blocking,
+//!    watched by tokio's reactor), mirrors the bytes to your terminal (where
+//!    goalie keeps its title and status row, [`terminal::status`]), records
+//!    them ([`agent::recording`], asciicast v2, one event per batch) and feeds
+//!    them to the screen model ([`agent::screen`], vt100). The screen model
+//!    answers the terminal queries a TUI sends and keeps the rows that scroll
+//!    away.
+//! 2. The loop looks at the screen as output comes, at most every 20 ms, or,
+//!    once a turn is under way, when the output pauses and at least every
+//!    500 ms (`runtime/run/cadence.rs`): the [`core::observer::Observer`]
 //!    reads the screen's text rows with the adapter's
 //!    [`core::screen_rules::ScreenRules`] (busy, idle, done, dialogs, usage
 //!    limits, token figures, a claim block) and returns an
