@@ -58,4 +58,18 @@ impl Supervisor {
             Phase::Working { saw_busy, saw_done, .. } if saw_busy || saw_done
         )
     }
+
+    /// Whether the agent has said that the turn under way ended (its hook,
+    /// or its session log). Its end then waits only for a screen drawn after
+    /// the word that shows the input box: a look as soon as such a screen
+    /// comes, not once the output has paused.
+    pub fn turn_signalled(&self) -> bool {
+        matches!(
+            self.phase,
+            Phase::Working {
+                signalled_ms: Some(_),
+                ..
+            }
+        )
+    }
 }

@@ -267,8 +267,13 @@ impl Shell<'_> {
     /// in a turn whose screen has shown that the agent took the prompt. Until
     /// then, as outside turns, the screen is looked at as output comes, so a
     /// busy sign drawn for a few milliseconds (a quick turn) is not missed.
+    /// Once the agent has said the turn ended (hook, session log), it is not
+    /// paced either: the screen that shows its input box again is the
+    /// evidence the end waits for, and is looked at as it comes.
     pub(super) fn paced(&self) -> bool {
-        self.core.activity(self.now_ms()) == Activity::Working && self.core.turn_showed_work()
+        self.core.activity(self.now_ms()) == Activity::Working
+            && self.core.turn_showed_work()
+            && !self.core.turn_signalled()
     }
 
     /// Runs until the core says stop; returns (exit code, reason).

@@ -48,6 +48,9 @@ pub(super) struct Watch {
     pub(super) last_walk: Option<std::time::Instant>,
     /// The supervisor's own work, counted (`work_stats.rs`).
     pub(super) work: super::work_stats::SupervisorWork,
+    /// The goal's counters as the last checkpoint wrote them: the same
+    /// again (a goal paused at rest) is not written again.
+    pub(super) checkpointed: Option<crate::goal::limits::Progress>,
 }
 
 impl Watch {
@@ -63,6 +66,7 @@ impl Watch {
             resume: false,
             last_walk: None,
             work: Default::default(),
+            checkpointed: None,
         }
     }
 }

@@ -114,6 +114,9 @@ impl Shell<'_> {
                 let event = events.pop_front();
                 if !events.is_empty() {
                     then.push(Step::SessionLog(events));
+                } else if event == Some(LogEvent::TurnComplete) {
+                    // Output held back while the turn was paced is looked at now.
+                    then.push(Step::LookIfUnseen);
                 }
                 event.map(|event| Event::SessionLog {
                     now_ms: self.now_ms(),
@@ -287,6 +290,8 @@ impl Shell<'_> {
                 };
                 then.push(Step::FollowReported(data.clone()));
                 then.push(Step::ReadSessionLog { rescan: false });
+                // Output held back while the turn was paced is looked at now.
+                then.push(Step::LookIfUnseen);
                 return Some((signal, Some(Asker::Signal(pending))));
             }
             Method::ToolsListed => {
@@ -302,12 +307,18 @@ impl Shell<'_> {
     /// Writes the goal's counters as they are now: a turn under way when
     /// goalie is killed keeps its time (up to a second of it is lost), and
     /// the tokens seen so far; turns are counted when they end, so a resumed
-    /// goal counts each once.
+    /// goal counts each once. Counters that have not changed since the last
+    /// checkpoint (a paused goal's) are not written again: each write is a
+    /// commit with an fsync.
     fn checkpoint_progress(&mut self) {
         if self.core.is_stopped() {
             return;
         }
         let used = self.core.used(self.now_ms());
+        if self.watch.checkpointed == Some(used) {
+            return;
+        }
+        self.watch.checkpointed = Some(used);
         self.watch.work.progress_writes += 1;
         if let Err(err) = self.ledger.set_progress(
             &self.goal_id,

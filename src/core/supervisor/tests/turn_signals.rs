@@ -29,6 +29,7 @@ fn after_the_signal_the_first_idle_look_ends_the_turn() {
     run.start();
     let t = run.now;
     run.screen(t + 100, busy());
+    assert!(run.sup.turn_showed_work() && !run.sup.turn_signalled());
     // The hook comes before the TUI has drawn the end of its turn.
     assert!(!injects(&hook(&mut run, t + 200)));
     assert!(!injects(&run.screen(t + 220, busy())), "still busy");
@@ -38,8 +39,10 @@ fn after_the_signal_the_first_idle_look_ends_the_turn() {
         1,
         "nothing typed into a busy screen"
     );
+    assert!(run.sup.turn_signalled(), "the shell looks as output comes");
     let idle_look = run.screen(t + 430, idle());
     assert!(injects(&idle_look), "typed on the idle look itself");
+    assert!(!run.sup.turn_signalled(), "the next turn has no word yet");
     assert_eq!(run.injections().len(), 2);
     let ended = &run.records("turn_ended")[0];
     assert_eq!(ended["signalled_by"], "hook");
