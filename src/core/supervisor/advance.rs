@@ -18,8 +18,12 @@ use super::turn_error::TurnError;
 const SIGNALLED_QUIET_MS: u64 = 500;
 /// After the agent said its turn is complete, how long a screen that already
 /// showed the input box must stay unchanged; a look drawn after the signal
-/// that shows it ends the turn at once.
-const SIGNALLED_SETTLE_MS: u64 = 100;
+/// that shows it ends the turn at once. What it guards against is a redraw
+/// the agent had under way when its word came (the word may come a moment
+/// before the TUI's last frame, which could still show a busy sign): over
+/// a local PTY such a frame comes within milliseconds. The shell's clock
+/// looks again when it is over (`Supervisor::signal_settles_ms`).
+const SIGNALLED_SETTLE_MS: u64 = 50;
 /// How far apart the first and the last of the looks in a row that show a
 /// starting agent ready for input must be (see [`ScreenWatch::ready_by_looks`](super::state::screen_watch::ScreenWatch::ready_by_looks)).
 const START_READY_SPAN_MS: u64 = 100;
@@ -215,7 +219,7 @@ impl Supervisor {
             Some(signal_ms) if caught_up => self.screen.settled_after_signal(
                 now_ms,
                 signal_ms,
-                timing.quiet_ms.min(SIGNALLED_SETTLE_MS),
+                self.signal_settle_ms(),
                 self.config.user_quiet_ms,
             ),
             // A compaction banner that has not held yet holds the end back
@@ -248,6 +252,12 @@ impl Supervisor {
             );
             self.stop(now_ms, exit_code::BUDGET_LIMITED, reason, actions);
         }
+    }
+
+    /// How long a screen that showed the input box before the agent's word
+    /// that the turn ended must stay unchanged after it.
+    pub(super) fn signal_settle_ms(&self) -> u64 {
+        self.config.timing.quiet_ms.min(SIGNALLED_SETTLE_MS)
     }
 
     /// No busy indicator, the input box shown, the screen still for `quiet_ms`,

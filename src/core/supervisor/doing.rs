@@ -72,4 +72,28 @@ impl Supervisor {
             }
         )
     }
+
+    /// After the agent said the turn ended, on a screen that already showed
+    /// its input box: the next moment after `now_ms` at which the short
+    /// settle that such a screen needs is over (see `advance.rs`), when the
+    /// clock must look again, not at its next regular tick. Asking for a
+    /// tick that then changes nothing (the screen changed, or a condition
+    /// other than time holds the end back) costs only that tick.
+    pub fn signal_settles_ms(&self, now_ms: u64) -> Option<u64> {
+        let Phase::Working {
+            signalled_ms,
+            ran_signal_ms,
+            ..
+        } = self.phase
+        else {
+            return None;
+        };
+        let settle = self.signal_settle_ms();
+        [signalled_ms, ran_signal_ms]
+            .into_iter()
+            .flatten()
+            .map(|at| at.saturating_add(settle))
+            .filter(|&at| at > now_ms)
+            .min()
+    }
 }

@@ -345,6 +345,13 @@ impl Shell<'_> {
         let status_only = !ticking && self.interactive && !resting;
         let paced = self.paced();
         let next_tick = cadence::next_tick(wires.last_tick, wires.output_since_tick, paced);
+        // The agent said the turn ended on a screen that showed its input
+        // box already: the clock looks again the moment the short settle
+        // that needs is over, not at its next tick (up to 100 ms later).
+        let next_tick = match self.core.signal_settles_ms(self.now_ms()) {
+            Some(ms) => next_tick.min(self.started + Duration::from_millis(ms)),
+            None => next_tick,
+        };
         let hold = cadence::hold_output(
             paced,
             self.interactive,

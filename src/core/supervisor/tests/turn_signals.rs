@@ -68,10 +68,32 @@ fn a_signal_on_an_idle_still_screen_ends_the_turn_after_a_short_settle() {
     run.screen(t + 300, idle());
     // The screen showed the input box before the signal and stays unchanged.
     assert!(!injects(&hook(&mut run, t + 350)));
-    assert!(!injects(&run.tick(t + 400)), "50 ms after the signal");
-    assert!(!injects(&run.tick(t + 449)));
-    assert!(injects(&run.tick(t + 450)), "100 ms after the signal");
+    // The clock is asked to look again when the settle is over.
+    assert_eq!(run.sup.signal_settles_ms(t + 350), Some(t + 400));
+    assert!(!injects(&run.tick(t + 380)), "30 ms after the signal");
+    assert!(!injects(&run.tick(t + 399)));
+    assert!(injects(&run.tick(t + 400)), "50 ms after the signal");
     assert_eq!(run.injections().len(), 2);
+    assert_eq!(run.sup.signal_settles_ms(t + 400), None, "the turn ended");
+}
+
+#[test]
+fn no_settle_is_due_before_the_signal_or_once_it_is_over() {
+    let mut run = Run::new(config());
+    run.start();
+    let t = run.now;
+    run.screen(t + 100, busy());
+    assert_eq!(run.sup.signal_settles_ms(t + 100), None, "no word yet");
+    hook(&mut run, t + 200);
+    assert_eq!(run.sup.signal_settles_ms(t + 200), Some(t + 250));
+    // Still busy: the settle passes and nothing more is due from it.
+    run.tick(t + 250);
+    assert_eq!(run.sup.signal_settles_ms(t + 250), None);
+    assert_eq!(
+        run.injections().len(),
+        1,
+        "a busy screen holds the turn open"
+    );
 }
 
 #[test]
@@ -83,8 +105,8 @@ fn a_look_at_the_signals_own_millisecond_needs_the_settle() {
     hook(&mut run, t + 300);
     // Drawn in the same millisecond: maybe before the signal.
     assert!(!injects(&run.screen(t + 300, idle())));
-    assert!(!injects(&run.tick(t + 350)));
-    assert!(injects(&run.tick(t + 400)));
+    assert!(!injects(&run.tick(t + 349)));
+    assert!(injects(&run.tick(t + 350)));
 }
 
 #[test]
