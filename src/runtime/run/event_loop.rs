@@ -29,6 +29,11 @@ use super::shell::Shell;
 /// (`ledger_control.rs`).
 pub(super) const REQUESTS_EVERY: Duration = Duration::from_millis(500);
 
+/// While the goal rests (`rest.rs`), how often the ledger's chores are
+/// done: a paused goal hears another host's `resume` within this, and
+/// wakes no more often for it.
+pub(super) const REST_CHORES_EVERY: Duration = Duration::from_secs(1);
+
 /// While goalie waits, a terminal's status row is drawn again this often.
 const STATUS_EVERY: Duration = Duration::from_secs(1);
 
@@ -199,6 +204,8 @@ pub(super) struct Wires {
     pub(super) heartbeat_every: Duration,
     pub(super) last_requests: Instant,
     pub(super) ledger_tick: tokio::time::Interval,
+    /// The chores' own timer while the goal rests (`rest.rs`).
+    pub(super) rest_tick: tokio::time::Interval,
 }
 
 impl Wires {
@@ -224,6 +231,8 @@ impl Wires {
         status_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut ledger_tick = tokio::time::interval(REQUESTS_EVERY);
         ledger_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut rest_tick = tokio::time::interval(REST_CHORES_EVERY);
+        rest_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         Ok(Wires {
             signals,
             output,
@@ -258,6 +267,7 @@ impl Wires {
             heartbeat_every: crate::ledger::host::heartbeat_every(),
             last_requests: Instant::now(),
             ledger_tick,
+            rest_tick,
         })
     }
 }
@@ -381,7 +391,8 @@ impl Shell<'_> {
             () = tokio::time::sleep_until(next_tick.into()), if ticking => Step::Tick,
             () = alarm_at(alarm) => Step::Tick,
             _ = wires.status_tick.tick(), if status_only => Step::Status,
-            _ = wires.ledger_tick.tick(), if !ticking => Step::LedgerChores,
+            _ = wires.ledger_tick.tick(), if !ticking && !resting => Step::LedgerChores,
+            _ = wires.rest_tick.tick(), if !ticking && resting => Step::LedgerChores,
             _ = wires.signals.winch.recv() => Step::Resized,
             _ = wires.signals.int.recv() => interrupted(self.now_ms(), libc::SIGINT),
             _ = wires.signals.term.recv() => interrupted(self.now_ms(), libc::SIGTERM),

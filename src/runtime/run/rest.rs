@@ -5,8 +5,8 @@
 //! that goalie did there, and cost it as much CPU as the idle agent's own.
 //! The loop still wakes for what can end the rest or needs an answer
 //! (output, keys, the control socket, signals, the agent's exit, the
-//! session log's watch), and twice a second, on the ledger's own timer
-//! (`Wires::ledger_tick`), for the chores: another host's requests and
+//! session log's watch), and once a second, on the rest's own timer
+//! (`Wires::rest_tick`, `REST_CHORES_EVERY`), for the chores: another host's requests and
 //! the claims `goalie mcp` stored (both only once a look at the ledger's
 //! data version says another connection wrote), the heartbeat, the session
 //! log when it is polled, the recording's flush, the goal's counters and a
