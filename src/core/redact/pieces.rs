@@ -11,7 +11,9 @@ pub const MAX_HELD: usize = 16 * 1024;
 
 /// How credentials of a known shape begin: a run of output that ends a chunk
 /// and begins so (or is the beginning of one of these) may be cut short.
-const BEGINNINGS: &[&str] = &[
+/// Every match of every shape begins with one of these (a test holds them
+/// to it), so a text with none of them holds no shape.
+pub(super) const BEGINNINGS: &[&str] = &[
     "sk-",
     "AKIA",
     "ASIA",
@@ -35,7 +37,7 @@ const BEGINNINGS: &[&str] = &[
 const EDGE_SLACK: usize = 2;
 
 /// The characters the credential shapes are made of.
-fn is_key_char(c: char) -> bool {
+pub(super) fn is_key_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_' || c == '-'
 }
 
@@ -191,11 +193,40 @@ fn reaches_edge(row: &str, cols: usize) -> bool {
     cols > 0 && row.trim_end().chars().count() + EDGE_SLACK >= cols
 }
 
+/// The gaps in `text` between two pieces of a word drawn on two rows of a
+/// screen (see [`drawn_gap_end`]), in order.
+///
+/// A gap holds a cursor move or a line break, so an escape, a CR or a LF:
+/// only those are looked for (most output has a few a row, against a key
+/// character a byte), and a gap begins before the spaces ahead of one,
+/// right after a key character (ASCII, so one byte).
+pub(super) fn drawn_gaps(text: &str) -> Vec<Range<usize>> {
+    let bytes = text.as_bytes();
+    let mut gaps: Vec<Range<usize>> = Vec::new();
+    for first in memchr::memchr3_iter(b'\x1b', b'\r', b'\n', bytes) {
+        let taken = gaps.last().map_or(0, |gap| gap.end);
+        if first < taken {
+            continue; // in the gap found last
+        }
+        let mut at = first;
+        while at > taken && bytes[at - 1] == b' ' {
+            at -= 1;
+        }
+        if at <= taken || !is_key_char(char::from(bytes[at - 1])) {
+            continue;
+        }
+        if let Some(end) = drawn_gap_end(text, at) {
+            gaps.push(at..end);
+        }
+    }
+    gaps
+}
+
 /// Where a gap between two pieces of a word drawn on two rows of a screen
 /// ends, if one begins at `at` in `text`: cursor moves, erasures and
 /// spaces, with at least one move to another place (a cursor position, or
 /// a line break followed by an indent), and a key character after them.
-fn drawn_gap_end(text: &str, at: usize) -> Option<usize> {
+pub(super) fn drawn_gap_end(text: &str, at: usize) -> Option<usize> {
     let bytes = text.as_bytes();
     let mut i = at;
     let mut moved = false;
@@ -242,29 +273,17 @@ impl Redactor {
         // The text without its gaps between key characters, and where each
         // piece of it is in `text`: (start in the joined text, start in
         // `text`, length).
+        let gaps = drawn_gaps(text);
+        if gaps.is_empty() {
+            return std::borrow::Cow::Borrowed(text);
+        }
         let mut joined = String::with_capacity(text.len());
         let mut pieces: Vec<(usize, usize, usize)> = Vec::new();
         let mut piece_start = 0;
-        let mut gaps = false;
-        let mut chars = text.char_indices().peekable();
-        while let Some((_, c)) = chars.next() {
-            let Some(&(next, _)) = chars.peek() else {
-                break;
-            };
-            if is_key_char(c)
-                && let Some(end) = drawn_gap_end(text, next)
-            {
-                pieces.push((joined.len(), piece_start, next - piece_start));
-                joined.push_str(&text[piece_start..next]);
-                piece_start = end;
-                gaps = true;
-                while chars.peek().is_some_and(|&(i, _)| i < end) {
-                    chars.next();
-                }
-            }
-        }
-        if !gaps {
-            return std::borrow::Cow::Borrowed(text);
+        for gap in gaps {
+            pieces.push((joined.len(), piece_start, gap.start - piece_start));
+            joined.push_str(&text[piece_start..gap.start]);
+            piece_start = gap.end;
         }
         pieces.push((joined.len(), piece_start, text.len() - piece_start));
         joined.push_str(&text[piece_start..]);

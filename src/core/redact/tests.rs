@@ -300,3 +300,117 @@ fn one_pass_over_the_shapes_hides_what_a_pass_for_each_shape_hid() {
         assert_eq!(redactor.redact(text), each_shape(text), "{text}");
     }
 }
+
+/// The gaps as the scan before `drawn_gaps` found them, a character at a
+/// time: after every key character, whether a gap begins there.
+fn gaps_char_by_char(text: &str) -> Vec<std::ops::Range<usize>> {
+    use pieces::{drawn_gap_end, is_key_char};
+    let mut gaps = Vec::new();
+    let mut chars = text.char_indices().peekable();
+    while let Some((_, c)) = chars.next() {
+        let Some(&(next, _)) = chars.peek() else {
+            break;
+        };
+        if is_key_char(c)
+            && let Some(end) = drawn_gap_end(text, next)
+        {
+            gaps.push(next..end);
+            while chars.peek().is_some_and(|&(i, _)| i < end) {
+                chars.next();
+            }
+        }
+    }
+    gaps
+}
+
+/// The scan that looks only at escapes and line breaks finds the gaps the
+/// scan of every character found, in output made of the pieces gaps and
+/// words are made of, at random.
+#[test]
+fn the_gap_scan_finds_what_a_scan_of_every_character_finds() {
+    const BITS: &[&str] = &[
+        "a",
+        "Z",
+        "7",
+        "_",
+        "-",
+        "sk-",
+        " ",
+        "  ",
+        "\r",
+        "\n",
+        "\r\n",
+        "\x1b[2K",
+        "\x1b[33;1H",
+        "\x1b[1m",
+        "\x1b[0m",
+        "\x1b[5G",
+        "\x1b[B",
+        "\x1b]0;t\x07",
+        "\x1b",
+        "\x1b[",
+        "é",
+        "漢",
+        ".",
+        "\u{2022}",
+        "x\x1b[3;1H",
+        "m",
+    ];
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut found = 0;
+    for _ in 0..20_000 {
+        let len = 1 + next() % 24;
+        let text: String = (0..len)
+            .map(|_| BITS[(next() % BITS.len() as u64) as usize])
+            .collect();
+        let gaps = pieces::drawn_gaps(&text);
+        assert_eq!(gaps, gaps_char_by_char(&text), "{text:?}");
+        found += gaps.len();
+    }
+    assert!(found > 1000, "the texts had gaps to find: {found}");
+}
+
+/// Every match of every shape begins with one of the literals the quick
+/// look for a shape looks for, so a text without them holds no shape.
+#[test]
+fn every_shape_begins_with_a_literal_the_quick_look_knows() {
+    let mut texts: Vec<String> = corpus()
+        .into_iter()
+        .map(|(_, secret)| format!("x {secret} y"))
+        .collect();
+    texts.push(PEM.to_string());
+    let mut matched = 0;
+    for text in &texts {
+        assert!(MAY_HOLD_SHAPE.is_match(text), "{text}");
+        for (pattern, _) in PATTERNS.iter() {
+            for m in pattern.find_iter(text) {
+                matched += 1;
+                assert!(
+                    pieces::BEGINNINGS.iter().any(|b| m.as_str().starts_with(b)),
+                    "{:?} begins with none of the literals",
+                    m.as_str()
+                );
+            }
+        }
+    }
+    assert!(matched >= texts.len());
+    // Near misses: no literal, no shape, the text borrowed as it came.
+    let redactor = Redactor::new();
+    for text in [
+        "sk_live nothing",
+        "AKI A",
+        "gh_p_x",
+        "----BEGIN",
+        "xox-b",
+        "ghx_",
+    ] {
+        assert!(!MAY_HOLD_SHAPE.is_match(text), "{text}");
+        assert!(matches!(redactor.redact(text), Cow::Borrowed(_)), "{text}");
+    }
+}
