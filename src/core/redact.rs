@@ -39,6 +39,29 @@ const SHAPES: [(&str, &str); 8] = [
     (r"\bxox[bpaosr]-[A-Za-z0-9\-]{10,}", "slack-token"),
 ];
 
+/// How credentials of a known shape begin: a run of output that ends a chunk
+/// and begins so (or is the beginning of one of these) may be cut short.
+/// Every match of every shape begins with one of these (a test holds them
+/// to it), so a text with none of them holds no shape.
+const BEGINNINGS: &[&str] = &[
+    "sk-",
+    "AKIA",
+    "ASIA",
+    "github_pat_",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "xoxb-",
+    "xoxp-",
+    "xoxa-",
+    "xoxo-",
+    "xoxs-",
+    "xoxr-",
+    "-----BEGIN",
+];
+
 static PATTERNS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
     SHAPES
         .into_iter()
@@ -69,16 +92,13 @@ static ANY_SHAPE: LazyLock<RegexSet> = LazyLock::new(|| {
 });
 
 /// Whether a text may hold a shape at all: any of the literals every shape
-/// begins with ([`pieces::BEGINNINGS`]), looked for with the regex crate's
+/// begins with ([`BEGINNINGS`]), looked for with the regex crate's
 /// literal search (vectorised), at a byte or so an instruction. Most texts
 /// hold none, and the set's overlapping search ([`ANY_SHAPE`], ~35
 /// instructions a byte) is then not run: it was 4 % of goalie's
 /// instructions in a flood, on its recording alone.
 static MAY_HOLD_SHAPE: LazyLock<Regex> = LazyLock::new(|| {
-    let literals: Vec<String> = pieces::BEGINNINGS
-        .iter()
-        .map(|b| regex::escape(b))
-        .collect();
+    let literals: Vec<String> = BEGINNINGS.iter().map(|b| regex::escape(b)).collect();
     Regex::new(&literals.join("|")).expect("a valid pattern")
 });
 

@@ -4,33 +4,10 @@
 
 use std::ops::Range;
 
-use super::{PATTERNS, Redactor};
+use super::{BEGINNINGS, PATTERNS, Redactor};
 
 /// Output held back at most, in bytes, while it may be the start of a secret.
 pub const MAX_HELD: usize = 16 * 1024;
-
-/// How credentials of a known shape begin: a run of output that ends a chunk
-/// and begins so (or is the beginning of one of these) may be cut short.
-/// Every match of every shape begins with one of these (a test holds them
-/// to it), so a text with none of them holds no shape.
-pub(super) const BEGINNINGS: &[&str] = &[
-    "sk-",
-    "AKIA",
-    "ASIA",
-    "github_pat_",
-    "ghp_",
-    "gho_",
-    "ghu_",
-    "ghs_",
-    "ghr_",
-    "xoxb-",
-    "xoxp-",
-    "xoxa-",
-    "xoxo-",
-    "xoxs-",
-    "xoxr-",
-    "-----BEGIN",
-];
 
 /// A row within this many columns of the right edge reaches it (agents'
 /// screens keep a column or two free).

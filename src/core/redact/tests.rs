@@ -392,7 +392,7 @@ fn every_shape_begins_with_a_literal_the_quick_look_knows() {
             for m in pattern.find_iter(text) {
                 matched += 1;
                 assert!(
-                    pieces::BEGINNINGS.iter().any(|b| m.as_str().starts_with(b)),
+                    BEGINNINGS.iter().any(|b| m.as_str().starts_with(b)),
                     "{:?} begins with none of the literals",
                     m.as_str()
                 );
