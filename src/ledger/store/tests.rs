@@ -150,6 +150,31 @@ fn specs_are_stored_and_new_rows_are_found_after_a_seq() {
     }
 }
 
+/// A goal's newest rows come oldest first, and only its own, however
+/// many it has: what a stop's summary reads.
+#[test]
+fn the_newest_rows_of_a_goal_come_oldest_first() {
+    for db in TestDb::all() {
+        eprintln!("backend: {}", db.label());
+        let ledger = Ledger::open(&db.path("g.db")).unwrap();
+        let goal = ledger.create_goal(&new_goal()).unwrap();
+        let other = ledger.create_goal(&new_goal()).unwrap();
+        for n in 0..30 {
+            for id in [&goal.id, &other.id] {
+                ledger
+                    .append(id, &Row::from_parts("other", serde_json::json!({"n": n})))
+                    .unwrap();
+            }
+        }
+        let last = ledger.last_entries(&goal.id, 4).unwrap();
+        let ns: Vec<i64> = last.iter().map(|e| e.data["n"].as_i64().unwrap()).collect();
+        assert_eq!(ns, [26, 27, 28, 29]);
+        assert!(last.iter().all(|e| e.goal_id == goal.id));
+        assert_eq!(ledger.last_entries(&goal.id, 500).unwrap().len(), 30);
+        assert!(ledger.last_entries(&goal.id, 0).unwrap().is_empty());
+    }
+}
+
 fn running_since_for_test(pid: u32) -> u64 {
     let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
     let tail = text.rsplit_once(')').unwrap().1;

@@ -12,6 +12,10 @@ use super::shell::Shell;
 /// How many lines of the wrap-up reply the summary at the end shows.
 const WRAP_UP_LINES: usize = 5;
 
+/// The goal's newest rows a stop's summary reads: the limit's transition
+/// and the wrap-up turn come last, a few dozen rows at most.
+const SUMMARY_ROWS: usize = 500;
+
 impl Shell<'_> {
     pub(super) fn narrate(&mut self, row: &Row) {
         let line = match row {
@@ -171,8 +175,13 @@ impl Shell<'_> {
                 goal.id
             );
         }
-        // The limit by name, and what the agent said in its wrap-up turn.
-        let entries = self.ledger.entries(&goal.id).unwrap_or_default();
+        // The limit by name, and what the agent said in its wrap-up turn:
+        // both in the goal's last rows (the goal's end reason names the
+        // limit too), read alone so that a long goal's stop costs no more.
+        let entries = self
+            .ledger
+            .last_entries(&goal.id, SUMMARY_ROWS)
+            .unwrap_or_default();
         let report = crate::ledger::report::GoalReport::build(&goal, &entries, false);
         if let Some(limit) = report.limit_sentence() {
             let _ = writeln!(out, "goalie:   {limit} was reached");
