@@ -2,7 +2,7 @@
 //! the observer), and reading a goal's rows back.
 
 use super::backend::Conn;
-use super::value::{Row as Stored, params};
+use super::value::{Row as Stored, Value, params};
 use super::{Entry, Ledger, LedgerError, now};
 use crate::core::row::{Row, RowKind};
 
@@ -86,29 +86,21 @@ impl Ledger {
         kind: RowKind,
         after_seq: i64,
     ) -> Result<Vec<Entry>, LedgerError> {
-        self.conn
-            .query(
-                "SELECT seq, goal_id, at, kind, data FROM events
-                 WHERE goal_id = ?1 AND kind = ?2 AND seq > ?3 ORDER BY seq",
-                params![goal_id, kind.as_str(), after_seq],
-            )?
-            .iter()
-            .map(entry_from_row)
-            .collect()
+        self.select_entries(
+            "SELECT seq, goal_id, at, kind, data FROM events
+             WHERE goal_id = ?1 AND kind = ?2 AND seq > ?3 ORDER BY seq",
+            params![goal_id, kind.as_str(), after_seq],
+        )
     }
 
     /// The goal's rows of every kind after `after_seq`, oldest first (`goalie
     /// watch` of a goal whose supervisor runs on another host).
     pub fn entries_since(&self, goal_id: &str, after_seq: i64) -> Result<Vec<Entry>, LedgerError> {
-        self.conn
-            .query(
-                "SELECT seq, goal_id, at, kind, data FROM events
-                 WHERE goal_id = ?1 AND seq > ?2 ORDER BY seq",
-                params![goal_id, after_seq],
-            )?
-            .iter()
-            .map(entry_from_row)
-            .collect()
+        self.select_entries(
+            "SELECT seq, goal_id, at, kind, data FROM events
+             WHERE goal_id = ?1 AND seq > ?2 ORDER BY seq",
+            params![goal_id, after_seq],
+        )
     }
 
     /// A number that changes when another connection (another process:
@@ -149,27 +141,29 @@ impl Ledger {
     /// whole, were 11 MB more at the end of the run).
     pub fn last_entries(&self, goal_id: &str, n: usize) -> Result<Vec<Entry>, LedgerError> {
         let limit = i64::try_from(n).unwrap_or(i64::MAX);
-        let mut entries = self
-            .conn
-            .query(
-                "SELECT seq, goal_id, at, kind, data FROM events WHERE goal_id = ?1
-                 ORDER BY seq DESC LIMIT ?2",
-                params![goal_id, limit],
-            )?
-            .iter()
-            .map(entry_from_row)
-            .collect::<Result<Vec<Entry>, LedgerError>>()?;
+        let mut entries = self.select_entries(
+            "SELECT seq, goal_id, at, kind, data FROM events WHERE goal_id = ?1
+             ORDER BY seq DESC LIMIT ?2",
+            params![goal_id, limit],
+        )?;
         entries.reverse();
         Ok(entries)
     }
 
     /// A goal's ledger, oldest first.
     pub fn entries(&self, goal_id: &str) -> Result<Vec<Entry>, LedgerError> {
+        self.select_entries(
+            "SELECT seq, goal_id, at, kind, data FROM events WHERE goal_id = ?1 ORDER BY seq",
+            params![goal_id],
+        )
+    }
+}
+
+impl Ledger {
+    /// The rows a query of events' `seq, goal_id, at, kind, data` finds.
+    fn select_entries(&self, sql: &str, params: &[Value]) -> Result<Vec<Entry>, LedgerError> {
         self.conn
-            .query(
-                "SELECT seq, goal_id, at, kind, data FROM events WHERE goal_id = ?1 ORDER BY seq",
-                params![goal_id],
-            )?
+            .query(sql, params)?
             .iter()
             .map(entry_from_row)
             .collect()
