@@ -65,13 +65,23 @@ pub const CLOSE: &str = "GOALIE-END";
 const MAX_BLOCK_ROWS: usize = 200;
 /// Rows kept from what scrolled off this turn.
 const MAX_HISTORY: usize = 5000;
+/// Of each opening word in text goalie typed, this much of what follows is
+/// kept (more than any nonce).
+const TYPED_MARK_BYTES: usize = 64;
+/// The newest distinct marks kept ([`ClaimReader::typed`]): a nonce belongs
+/// to one turn, so only the prompts of the last turns can hold one that
+/// comes again (a turn's prompt typed again after a restart).
+const MAX_TYPED_MARKS: usize = 64;
 
 /// Finds this turn's claim block in the agent's transcript.
 #[derive(Debug, Clone)]
 pub struct ClaimReader {
     tool_output: RegexSet,
     nonce: Option<String>,
-    typed: Vec<String>,
+    /// What followed `GOALIE-CLAIM ` in text goalie typed (its spaces
+    /// collapsed), [`TYPED_MARK_BYTES`] of it: the prompts themselves are not
+    /// kept, a turn's prompt is a few KB and a night has a thousand turns.
+    typed: std::collections::VecDeque<String>,
     history: Vec<String>,
     /// Why this turn's last block, a `waiting` one, was not a wait.
     bad_wait: Option<String>,
@@ -83,7 +93,7 @@ impl ClaimReader {
         ClaimReader {
             tool_output,
             nonce: None,
-            typed: Vec::new(),
+            typed: std::collections::VecDeque::new(),
             history: Vec::new(),
             bad_wait: None,
         }
@@ -105,7 +115,28 @@ impl ClaimReader {
 
     /// Remembers text goalie typed; an opening line found in it never counts.
     pub fn typed(&mut self, text: &str) {
-        self.typed.push(collapse_spaces(text));
+        let text = collapse_spaces(text);
+        let opening = format!("{OPEN} ");
+        for (at, _) in text.match_indices(&opening) {
+            let rest = &text[at + opening.len()..];
+            let mut end = rest.len().min(TYPED_MARK_BYTES);
+            while !rest.is_char_boundary(end) {
+                end -= 1;
+            }
+            let mark = &rest[..end];
+            if self.typed.iter().any(|kept| kept == mark) {
+                continue;
+            }
+            if self.typed.len() >= MAX_TYPED_MARKS {
+                self.typed.pop_front();
+            }
+            self.typed.push_back(mark.to_string());
+        }
+    }
+
+    /// Whether goalie typed the opening words with `nonce`.
+    fn typed_opening(&self, nonce: &str) -> bool {
+        self.typed.iter().any(|mark| mark.starts_with(nonce))
     }
 
     /// Reads the transcript (rows scrolled off since the last look, then the
@@ -164,10 +195,7 @@ impl ClaimReader {
                 None
             };
             if let Some(complete) = opening {
-                let echoed = self
-                    .typed
-                    .iter()
-                    .any(|typed| typed.contains(&format!("{OPEN} {nonce}")));
+                let echoed = self.typed_opening(nonce);
                 building = (!in_tool_output && !echoed).then(|| (complete, Vec::new()));
                 continue;
             }

@@ -298,3 +298,76 @@ fn a_waiting_block_asks_for_a_wait_and_a_malformed_one_is_no_claim() {
     let old = format!("• x\n  GOALIE-CLAIM {stale} waiting\n  for: 20m\n  GOALIE-END {stale}");
     assert_eq!(read(&old), None);
 }
+
+/// The marks kept of typed text say what the whole text would: for random
+/// texts made of the opening word, nonces, their prefixes and longer words,
+/// spaces and line breaks, "goalie typed the opening with this nonce" is
+/// the same as asking whether the text itself (its spaces collapsed) holds it.
+#[test]
+fn the_marks_kept_of_typed_text_answer_as_the_text_would() {
+    let nonces: Vec<String> = (0..6).map(|turn| turn_nonce(SECRET, turn)).collect();
+    let pieces = |nonce: &str| {
+        vec![
+            OPEN.to_string(),
+            nonce.to_string(),
+            nonce[..4].to_string(),
+            format!("{nonce}x"),
+            "complete".to_string(),
+            " ".to_string(),
+            "\n  ".to_string(),
+            "é".to_string(),
+        ]
+    };
+    let mut x: u32 = 7;
+    let mut next = |n: usize| {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        (x >> 16) as usize % n
+    };
+    for _ in 0..3_000 {
+        let mut reader = reader();
+        let mut typed = Vec::new();
+        for _ in 0..1 + next(3) {
+            let nonce = &nonces[next(nonces.len())];
+            let options = pieces(nonce);
+            let text: String = (0..next(12))
+                .map(|_| options[next(options.len())].clone())
+                .collect();
+            reader.typed(&text);
+            typed.push(collapse_spaces(&text));
+        }
+        for nonce in &nonces {
+            let whole = typed
+                .iter()
+                .any(|text| text.contains(&format!("{OPEN} {nonce}")));
+            assert_eq!(reader.typed_opening(nonce), whole, "{typed:?} {nonce}");
+        }
+    }
+}
+
+/// A night of turns: each prompt's opening mark is kept, not the prompt, and
+/// no more than the newest [`MAX_TYPED_MARKS`] of them.
+#[test]
+fn a_thousand_prompts_keep_a_bounded_few_marks() {
+    let mut reader = reader();
+    for turn in 0..1_000 {
+        let n = turn_nonce(SECRET, turn);
+        reader.typed(&format!(
+            "{}\nEnd with GOALIE-CLAIM {n} complete.",
+            "context ".repeat(300)
+        ));
+        reader.new_turn(&n);
+        assert!(reader.typed_opening(&n));
+    }
+    assert_eq!(reader.typed.len(), MAX_TYPED_MARKS);
+    assert!(
+        reader
+            .typed
+            .iter()
+            .all(|mark| mark.len() <= TYPED_MARK_BYTES)
+    );
+    assert!(reader.typed_opening(&turn_nonce(SECRET, 999)));
+    assert!(
+        !reader.typed_opening(&turn_nonce(SECRET, 0)),
+        "the oldest went"
+    );
+}
