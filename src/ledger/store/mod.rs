@@ -180,6 +180,13 @@ impl Ledger {
             })?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(|err| fail(Box::new(err)))?;
+        // A supervising goalie holds two connections for as long as it runs,
+        // and writes a row or two a turn: SQLite's default page cache (2 MB
+        // each) filled over hundreds of turns, and was most of what goalie's
+        // memory grew by in a night. The reads of a run (a goal's newest
+        // rows, by index) need a few pages.
+        conn.pragma_update(None, "cache_size", -512)
+            .map_err(|err| fail(Box::new(err)))?;
         let migrations = Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect());
         // The schema version is read outside the migration's transaction, so two
         // goalies opening a new database at once can both try to migrate it; the
